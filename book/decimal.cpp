@@ -1,0 +1,189 @@
+#include "book/decimal.h"
+
+#include <array>
+#include <limits>
+
+namespace obr::book {
+namespace {
+
+constexpr std::array<std::uint64_t, 20> kPow10 = {
+    1ULL,
+    10ULL,
+    100ULL,
+    1000ULL,
+    10000ULL,
+    100000ULL,
+    1000000ULL,
+    10000000ULL,
+    100000000ULL,
+    1000000000ULL,
+    10000000000ULL,
+    100000000000ULL,
+    1000000000000ULL,
+    10000000000000ULL,
+    100000000000000ULL,
+    1000000000000000ULL,
+    10000000000000000ULL,
+    100000000000000000ULL,
+    1000000000000000000ULL,
+    10000000000000000000ULL,
+};
+
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+constexpr DecimalResult fail(DecimalError e, std::size_t at) noexcept {
+  return DecimalResult{0, e, static_cast<std::uint32_t>(at)};
+}
+
+// The scanned shape of a decimal lexeme: significant digits as an integer, the count of
+// zeros held back from it, the fraction-digit count and the exponent.
+struct Scanned {
+  std::uint64_t mantissa = 0;   // significant digits, trailing zeros excluded
+  std::int64_t held_zeros = 0;  // zeros read after the last non-zero digit
+  std::int64_t fraction_digits = 0;
+  std::int64_t exponent = 0;
+  bool mantissa_overflow = false;
+  std::size_t overflow_at = 0;
+  std::size_t last_nonzero_at = 0;  // offset of the last non-zero digit
+};
+
+// scan parses the grammar; returns kOk or the error with its offset.
+DecimalResult scan(std::string_view s, Scanned& out) noexcept {
+  if (s.empty()) return fail(DecimalError::kEmpty, 0);
+  if (s[0] == '-' || s[0] == '+') return fail(DecimalError::kSign, 0);
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  auto take_digit = [&out, &i](char c) noexcept {
+    if (c == '0') {
+      // A zero only matters if a non-zero digit follows; hold it back so long runs of
+      // trailing zeros ("0.10000000000000000000") never overflow the mantissa.
+      if (out.mantissa != 0) ++out.held_zeros;
+      return;
+    }
+    std::uint64_t m = out.mantissa;
+    for (std::int64_t z = 0; z <= out.held_zeros; ++z) {
+      if (__builtin_mul_overflow(m, 10ULL, &m)) {
+        if (!out.mantissa_overflow) out.overflow_at = i;
+        out.mantissa_overflow = true;
+        return;
+      }
+    }
+    if (__builtin_add_overflow(m, static_cast<std::uint64_t>(c - '0'), &m)) {
+      if (!out.mantissa_overflow) out.overflow_at = i;
+      out.mantissa_overflow = true;
+      return;
+    }
+    out.mantissa = m;
+    out.held_zeros = 0;
+    out.last_nonzero_at = i;
+  };
+
+  if (!is_digit(s[0])) return fail(DecimalError::kInvalid, 0);
+  while (i < n && is_digit(s[i])) {
+    take_digit(s[i]);
+    ++i;
+  }
+  if (i < n && s[i] == '.') {
+    ++i;
+    if (i >= n || !is_digit(s[i])) return fail(DecimalError::kInvalid, i);
+    while (i < n && is_digit(s[i])) {
+      take_digit(s[i]);
+      ++i;
+      ++out.fraction_digits;
+    }
+  }
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < n && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    if (i >= n || !is_digit(s[i])) return fail(DecimalError::kInvalid, i);
+    std::int64_t e = 0;
+    while (i < n && is_digit(s[i])) {
+      // Saturate: any exponent past 10^6 overflows or underflows every scale anyway.
+      if (e < 1000000) e = e * 10 + (s[i] - '0');
+      ++i;
+    }
+    out.exponent = negative ? -e : e;
+  }
+  if (i != n) return fail(DecimalError::kInvalid, i);
+  return DecimalResult{};
+}
+
+}  // namespace
+
+std::string_view to_string(DecimalError error) noexcept {
+  switch (error) {
+    case DecimalError::kOk: return "ok";
+    case DecimalError::kEmpty: return "empty";
+    case DecimalError::kSign: return "signed value (prices and quantities are unsigned)";
+    case DecimalError::kInvalid: return "not a decimal number";
+    case DecimalError::kOverflow: return "too many digits for int64 at this scale";
+    case DecimalError::kTooManyDecimals: return "more decimals than the scale allows";
+    case DecimalError::kBadScale: return "scale out of range";
+  }
+  return "unknown decimal error";
+}
+
+std::int64_t pow10(int n) noexcept { return static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(n)]); }
+
+DecimalResult parse_decimal(std::string_view text, int scale) noexcept {
+  if (scale < 0 || scale > kMaxScale) return fail(DecimalError::kBadScale, 0);
+  Scanned sc;
+  if (DecimalResult r = scan(text, sc); !r.ok()) return r;
+  if (sc.mantissa == 0 && !sc.mantissa_overflow) return DecimalResult{};  // zero at any scale
+  if (sc.mantissa_overflow) return fail(DecimalError::kOverflow, sc.overflow_at);
+  // value = mantissa * 10^shift units.
+  const std::int64_t shift = sc.held_zeros + scale - sc.fraction_digits + sc.exponent;
+  std::uint64_t v = sc.mantissa;
+  if (shift >= 0) {
+    if (shift > 19) return fail(DecimalError::kOverflow, 0);
+    if (__builtin_mul_overflow(v, kPow10[static_cast<std::size_t>(shift)], &v)) {
+      return fail(DecimalError::kOverflow, 0);
+    }
+  } else {
+    // The mantissa carries no trailing zeros, so any negative shift loses a non-zero
+    // digit; the last one is the first that does not fit.
+    return fail(DecimalError::kTooManyDecimals, sc.last_nonzero_at);
+  }
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return fail(DecimalError::kOverflow, 0);
+  }
+  return DecimalResult{static_cast<std::int64_t>(v), DecimalError::kOk, 0};
+}
+
+int decimal_places(std::string_view text) noexcept {
+  Scanned sc;
+  if (!scan(text, sc).ok()) return -1;
+  const std::int64_t places = sc.fraction_digits - sc.exponent;
+  if (places <= 0) return 0;
+  return places > 1000 ? 1000 : static_cast<int>(places);
+}
+
+std::size_t format_decimal(std::int64_t value, int scale, char* out) noexcept {
+  char digits[24];
+  std::size_t nd = 0;
+  // Work in unsigned so INT64_MIN formats correctly.
+  const bool negative = value < 0;
+  std::uint64_t u = negative ? 0ULL - static_cast<std::uint64_t>(value) : static_cast<std::uint64_t>(value);
+  do {
+    digits[nd++] = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  const std::size_t sc = static_cast<std::size_t>(scale);
+  while (nd <= sc) digits[nd++] = '0';  // at least one digit before the point
+  std::size_t w = 0;
+  if (negative) out[w++] = '-';
+  for (std::size_t k = nd; k > sc; --k) out[w++] = digits[k - 1];
+  if (sc > 0) {
+    out[w++] = '.';
+    for (std::size_t k = sc; k > 0; --k) out[w++] = digits[k - 1];
+  }
+  return w;
+}
+
+std::string to_decimal_string(std::int64_t value, int scale) {
+  char buf[kMaxDecimalChars];
+  return std::string(buf, format_decimal(value, scale, buf));
+}
+
+}  // namespace obr::book

@@ -1,0 +1,77 @@
+#include "book/kraken_checksum.h"
+
+#include <zlib.h>
+
+#include <cstring>
+
+#include "book/decimal.h"
+
+namespace obr::book {
+namespace {
+
+constexpr char kDigitPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+// append_digits writes v's decimal digits (no leading zeros; nothing for 0, as Kraken's
+// "strip leading zeros" turns "0.0" into the empty string).
+inline char* append_digits(char* out, std::uint64_t v) noexcept {
+  if (v == 0) return out;
+  char tmp[20];
+  char* p = tmp + sizeof(tmp);
+  while (v >= 100) {
+    const std::size_t pair = static_cast<std::size_t>(v % 100) * 2;
+    v /= 100;
+    p -= 2;
+    std::memcpy(p, kDigitPairs + pair, 2);
+  }
+  if (v >= 10) {
+    p -= 2;
+    std::memcpy(p, kDigitPairs + static_cast<std::size_t>(v) * 2, 2);
+  } else {
+    *--p = static_cast<char>('0' + v);
+  }
+  const auto n = static_cast<std::size_t>(tmp + sizeof(tmp) - p);
+  std::memcpy(out, p, n);
+  return out + n;
+}
+
+// rescale turns a value at `scale` into one at `precision`.
+inline std::uint64_t rescale(std::int64_t v, int scale, int precision) noexcept {
+  const auto u = static_cast<std::uint64_t>(v < 0 ? -v : v);
+  if (scale == precision) return u;
+  if (scale > precision) return u / static_cast<std::uint64_t>(pow10(scale - precision));
+  return u * static_cast<std::uint64_t>(pow10(precision - scale));
+}
+
+template <typename SideT>
+char* append_side(char* out, const SideT& side, int ps, int pp, int qs, int qp) noexcept {
+  const std::size_t n = side.size() < kKrakenChecksumLevels ? side.size() : kKrakenChecksumLevels;
+  for (std::size_t i = 0; i < n; ++i) {
+    const Level& l = side.at(i);
+    out = append_digits(out, rescale(l.price, ps, pp));
+    out = append_digits(out, rescale(l.qty, qs, qp));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
+                                  char* out) noexcept {
+  const int ps = book.price_scale();
+  const int qs = book.qty_scale();
+  char* p = append_side(out, book.asks(), ps, price_precision, qs, qty_precision);
+  p = append_side(p, book.bids(), ps, price_precision, qs, qty_precision);
+  return static_cast<std::size_t>(p - out);
+}
+
+std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept {
+  char buf[kKrakenChecksumInputMax];
+  const std::size_t n = kraken_checksum_input(book, price_precision, qty_precision, buf);
+  const uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n));
+  return static_cast<std::uint32_t>(crc);
+}
+
+}  // namespace obr::book

@@ -1,0 +1,66 @@
+// book/kraken_checksum.h — Kraken's order-book CRC32 (v1 and v2 share the algorithm).
+//
+// The checksum covers the top 10 asks (low to high) then the top 10 bids (high to low);
+// each price and quantity is its decimal digits at the instrument's precision with the
+// point and leading zeros removed, which is exactly the integer's own decimal text when
+// the book's scale equals that precision. CRC-32 (zlib), compared unsigned. Fewer than 10
+// levels: the levels that exist. Source: PROTOCOLS.md 1.5 (KDOC-v2cs), VERIFIED there.
+//
+//   uint32_t crc = obr::book::kraken_checksum(book);   // book scales = precision
+//   obr::book::KrakenChecksumCache cache;
+//   if (cache.get(book) != wire_checksum) { /* resync this book */ }
+//
+// Thread-safety: pure functions; a KrakenChecksumCache belongs to its book's thread.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "book/order_book.h"
+
+namespace obr::book {
+
+// Levels per side the checksum covers, whatever the subscribed depth.
+inline constexpr std::size_t kKrakenChecksumLevels = 10;
+// Upper bound of the CRC input length: 20 levels x 2 numbers x 19 digits.
+inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 20;
+
+// kraken_checksum_input writes the string Kraken hashes into `out` (which must hold
+// kKrakenChecksumInputMax bytes) and returns its length. `price_precision` and
+// `qty_precision` are the instrument's decimals; the book's values are rescaled to them
+// when its scales differ (dividing drops digits the wire could not have carried).
+std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
+                                  char* out) noexcept;
+
+// kraken_checksum computes the CRC32. Cost: about 40 integer formats and one zlib crc32
+// over at most 800 bytes, no allocation (bench/book: BM_KrakenChecksum).
+std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept;
+
+// kraken_checksum with the book's own scales as the instrument precision.
+inline std::uint32_t kraken_checksum(const OrderBook& book) noexcept {
+  return kraken_checksum(book, book.price_scale(), book.qty_scale());
+}
+
+// KrakenChecksumCache recomputes only when the book's top 10 may have changed
+// (OrderBook::top_version); otherwise the previous value is returned in a few cycles.
+class KrakenChecksumCache {
+ public:
+  std::uint32_t get(const OrderBook& book) noexcept {
+    if (!valid_ || version_ != book.top_version() || book_ != &book) {
+      value_ = kraken_checksum(book);
+      version_ = book.top_version();
+      book_ = &book;
+      valid_ = true;
+    }
+    return value_;
+  }
+  void invalidate() noexcept { valid_ = false; }
+
+ private:
+  const OrderBook* book_ = nullptr;
+  std::uint64_t version_ = 0;
+  std::uint32_t value_ = 0;
+  bool valid_ = false;
+};
+
+}  // namespace obr::book

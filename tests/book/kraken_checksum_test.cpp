@@ -1,0 +1,113 @@
+#include "book/kraken_checksum.h"
+
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "book/decimal.h"
+#include "tests/book/test_data.h"
+
+namespace obr::book {
+namespace {
+
+// Reads one side's {"price": X, "qty": Y} entries from the worked-example JSON by their
+// exact lexemes (no JSON library: the book tests stay independent of the decoders).
+std::vector<Level> read_side(const std::string& json, const std::string& side, int ps, int qs) {
+  const std::size_t start = json.find("\"" + side + "\"");
+  const std::size_t end = json.find(']', start);
+  const std::string body = json.substr(start, end - start);
+  static const std::regex entry(R"re("price":\s*([0-9.eE+-]+),\s*"qty":\s*([0-9.eE+-]+))re");
+  std::vector<Level> out;
+  for (std::sregex_iterator it(body.begin(), body.end(), entry), e; it != e; ++it) {
+    const DecimalResult p = parse_decimal((*it)[1].str(), ps);
+    const DecimalResult q = parse_decimal((*it)[2].str(), qs);
+    EXPECT_TRUE(p.ok() && q.ok());
+    out.push_back(Level{p.value, q.value});
+  }
+  return out;
+}
+
+TEST(KrakenChecksum, OfficialWorkedExampleIs3310070434) {
+  const std::string json =
+      obr::testing::read_file(obr::testing::data_path("kraken-v2/v2_btcusd_worked_example_snapshot_3310070434.json"));
+  OrderBook book(BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 10});
+  const std::vector<Level> bids = read_side(json, "bids", 1, 8);
+  const std::vector<Level> asks = read_side(json, "asks", 1, 8);
+  ASSERT_EQ(bids.size(), 10u);
+  ASSERT_EQ(asks.size(), 10u);
+  book.replace(bids, asks);
+
+  char buf[kKrakenChecksumInputMax];
+  const std::size_t n = kraken_checksum_input(book, 1, 8, buf);
+  std::string expected_input =
+      obr::testing::read_file(obr::testing::data_path("kraken-v2/v2_btcusd_checksum_input_3310070434.txt"));
+  while (!expected_input.empty() && (expected_input.back() == '\n' || expected_input.back() == '\r')) {
+    expected_input.pop_back();
+  }
+  EXPECT_EQ(n, 281u);
+  EXPECT_EQ(std::string(buf, n), expected_input);
+  EXPECT_EQ(kraken_checksum(book), 3310070434u);
+}
+
+TEST(KrakenChecksum, FewerThanTenLevelsUseWhatExists) {
+  OrderBook book(BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 10});
+  book.apply(Side::kAsk, 452852, 100000);  // 45285.2 / 0.00100000
+  char buf[kKrakenChecksumInputMax];
+  EXPECT_EQ(std::string(buf, kraken_checksum_input(book, 1, 8, buf)), "452852100000");
+  EXPECT_EQ(kraken_checksum(book), 2099347975u);  // zlib.crc32(b"452852100000")
+  book.apply(Side::kBid, 452835, 10000000);  // 45283.5 / 0.10000000
+  EXPECT_EQ(std::string(buf, kraken_checksum_input(book, 1, 8, buf)), "45285210000045283510000000");
+  EXPECT_EQ(kraken_checksum(book), 2383917627u);  // zlib.crc32(b"45285210000045283510000000")
+  OrderBook empty(BookConfig{.price_scale = 1, .qty_scale = 8});
+  EXPECT_EQ(kraken_checksum(empty), 0u);  // crc32 of the empty string
+}
+
+TEST(KrakenChecksum, V1DocExampleFormatting) {
+  // KDOC-v1cs: price "0.05000" with volume "0.00000304" formats as "5000304".
+  OrderBook book(BookConfig{.price_scale = 5, .qty_scale = 8});
+  book.apply(Side::kAsk, 5000, 304);
+  char buf[kKrakenChecksumInputMax];
+  EXPECT_EQ(std::string(buf, kraken_checksum_input(book, 5, 8, buf)), "5000304");
+  EXPECT_EQ(kraken_checksum(book), 3935865742u);
+}
+
+TEST(KrakenChecksum, RescalesWhenTheBookIsFinerThanTheInstrument) {
+  OrderBook fine(BookConfig{.price_scale = 8, .qty_scale = 10});
+  fine.apply(Side::kAsk, 4528520000000, 10000000);  // 45285.2 / 0.00100000
+  EXPECT_EQ(kraken_checksum(fine, 1, 8), 2099347975u);
+  OrderBook coarse(BookConfig{.price_scale = 0, .qty_scale = 5});
+  coarse.apply(Side::kAsk, 45285, 100);
+  char buf[kKrakenChecksumInputMax];
+  EXPECT_EQ(std::string(buf, kraken_checksum_input(coarse, 1, 8, buf)), "452850100000");
+}
+
+TEST(KrakenChecksum, OnlyTopTenCount) {
+  OrderBook book(BookConfig{.price_scale = 1, .qty_scale = 8});
+  for (std::int64_t i = 0; i < 10; ++i) {
+    book.apply(Side::kAsk, 1000 + i, 1);
+    book.apply(Side::kBid, 999 - i, 1);
+  }
+  const std::uint32_t top = kraken_checksum(book);
+  book.apply(Side::kAsk, 1010, 5);
+  book.apply(Side::kBid, 989, 5);
+  EXPECT_EQ(kraken_checksum(book), top);
+  book.apply(Side::kAsk, 1009, 2);
+  EXPECT_NE(kraken_checksum(book), top);
+}
+
+TEST(KrakenChecksumCache, RecomputesOnlyWhenTheTopChanged) {
+  OrderBook book(BookConfig{.price_scale = 1, .qty_scale = 8});
+  KrakenChecksumCache cache;
+  book.apply(Side::kAsk, 452852, 100000);
+  EXPECT_EQ(cache.get(book), 2099347975u);
+  book.apply(Side::kBid, 452835, 10000000);
+  EXPECT_EQ(cache.get(book), 2383917627u);
+  EXPECT_EQ(cache.get(book), 2383917627u);
+  book.apply(Side::kBid, 452835, 0);
+  EXPECT_EQ(cache.get(book), 2099347975u);
+}
+
+}  // namespace
+}  // namespace obr::book

@@ -1,0 +1,89 @@
+#include "book/sequence_tracker.h"
+
+#include <gtest/gtest.h>
+
+namespace obr::book {
+namespace {
+
+TEST(SequenceTracker, NoSnapshotMeansGap) {
+  SequenceTracker t;
+  EXPECT_EQ(t.check_range(1, 1), SeqCheck::kGap);
+  EXPECT_EQ(t.check_linked(-1, 1), SeqCheck::kGap);
+}
+
+// KuCoin's documented example (PROTOCOLS.md 2.4): snapshot 16, buffered messages at or
+// below 16 are discarded, then 17.. apply strictly.
+TEST(SequenceTracker, KucoinCalibration) {
+  SequenceTracker t;
+  t.reset(16);
+  EXPECT_EQ(t.check_range(15, 15), SeqCheck::kStale);
+  EXPECT_EQ(t.check_range(16, 16), SeqCheck::kStale);
+  EXPECT_EQ(t.check_range(14, 18), SeqCheck::kInOrder);  // straddles S+1: bridges
+  EXPECT_EQ(t.last(), 18);
+  EXPECT_TRUE(t.bridged());
+  EXPECT_EQ(t.check_range(19, 19), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_range(19, 19), SeqCheck::kStale);    // duplicate
+  EXPECT_EQ(t.check_range(21, 22), SeqCheck::kGap);      // 20 missing
+  EXPECT_EQ(t.last(), 19);                               // a gap does not advance
+}
+
+TEST(SequenceTracker, FirstDeltaAfterSnapshotMustReachSPlusOne) {
+  SequenceTracker t;
+  t.reset(100);
+  EXPECT_EQ(t.check_range(102, 103), SeqCheck::kGap);
+  t.reset(100);
+  EXPECT_EQ(t.check_range(101, 101), SeqCheck::kInOrder);
+}
+
+TEST(SequenceTracker, OverlapAfterBridgeIsAGap) {
+  SequenceTracker t;
+  t.reset(10);
+  EXPECT_EQ(t.check_range(11, 12), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_range(12, 13), SeqCheck::kGap);
+}
+
+// Binance spot (PROTOCOLS.md 3): lastUpdateId 160; first kept event brackets 161.
+TEST(SequenceTracker, BinanceUu) {
+  SequenceTracker t;
+  t.reset(160);
+  EXPECT_EQ(t.check_range(150, 160), SeqCheck::kStale);
+  EXPECT_EQ(t.check_range(157, 165), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_range(166, 170), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_range(172, 175), SeqCheck::kGap);
+}
+
+// Bybit v5 (PROTOCOLS.md 4): u contiguous.
+TEST(SequenceTracker, BybitSingleIds) {
+  SequenceTracker t;
+  t.reset(18521288);
+  EXPECT_EQ(t.check_single(18521289), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_single(18521289), SeqCheck::kStale);
+  EXPECT_EQ(t.check_single(18521291), SeqCheck::kGap);
+}
+
+// OKX (PROTOCOLS.md 5), the doc's example: snapshot (-1,10), (10,15), keep-alive (15,15),
+// reset (15,3), (3,5).
+TEST(SequenceTracker, OkxLinkedIdsIncludingKeepAliveAndReset) {
+  SequenceTracker t;
+  t.reset(10);
+  EXPECT_EQ(t.check_linked(10, 15), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_linked(15, 15), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_linked(15, 3), SeqCheck::kInOrder);
+  EXPECT_EQ(t.last(), 3);
+  EXPECT_EQ(t.check_linked(3, 5), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_linked(3, 5), SeqCheck::kStale);   // replayed message
+  EXPECT_EQ(t.check_linked(7, 9), SeqCheck::kGap);     // 5 -> 7 missing
+  EXPECT_EQ(t.last(), 5);
+}
+
+TEST(SequenceTracker, ClearForgets) {
+  SequenceTracker t;
+  t.reset(5);
+  t.clear();
+  EXPECT_FALSE(t.has_snapshot());
+  EXPECT_EQ(t.check_range(6, 6), SeqCheck::kGap);
+  EXPECT_EQ(to_string(SeqCheck::kGap), "gap");
+}
+
+}  // namespace
+}  // namespace obr::book

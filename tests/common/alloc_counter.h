@@ -1,0 +1,27 @@
+// tests/common/alloc_counter.h — counts heap allocations made by this process.
+//
+// Linking alloc_counter.cpp replaces the global operator new/delete with counting
+// versions. Use AllocationScope to assert a block of code allocates nothing:
+//
+//   obr::testing::AllocationScope scope;
+//   hot_path();
+//   EXPECT_EQ(scope.allocations(), 0u);
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace obr::testing {
+
+std::uint64_t allocation_count() noexcept;
+
+class AllocationScope {
+ public:
+  AllocationScope() noexcept : start_(allocation_count()) {}
+  std::uint64_t allocations() const noexcept { return allocation_count() - start_; }
+
+ private:
+  std::uint64_t start_;
+};
+
+}  // namespace obr::testing

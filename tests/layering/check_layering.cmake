@@ -1,0 +1,38 @@
+# check_layering.cmake — fails when a folder includes what DESIGN.md forbids.
+#   cmake -DROOT=<tree> -P check_layering.cmake
+# Dependency direction: book <- connectors <- engine <- tools.
+if(NOT ROOT)
+  message(FATAL_ERROR "usage: cmake -DROOT=<source tree> -P check_layering.cmake")
+endif()
+
+# folder;forbidden include regex
+set(rules
+  "book|^[ \t]*#[ \t]*include[ \t]*[<\"](boost/|simdjson|connectors/|engine/|tools/)"
+  "connectors|^[ \t]*#[ \t]*include[ \t]*[<\"](engine/|tools/)"
+  "engine|^[ \t]*#[ \t]*include[ \t]*[<\"](tools/)")
+
+set(violations 0)
+foreach(rule IN LISTS rules)
+  string(REPLACE "|" ";" parts "${rule}")
+  list(GET parts 0 folder)
+  string(FIND "${rule}" "|" bar)
+  math(EXPR bar "${bar} + 1")
+  string(SUBSTRING "${rule}" ${bar} -1 pattern)
+  file(GLOB_RECURSE files "${ROOT}/${folder}/*.h" "${ROOT}/${folder}/*.cpp")
+  foreach(f IN LISTS files)
+    file(STRINGS "${f}" lines)
+    set(n 0)
+    foreach(line IN LISTS lines)
+      math(EXPR n "${n} + 1")
+      if(line MATCHES "${pattern}")
+        file(RELATIVE_PATH rel "${ROOT}" "${f}")
+        message(SEND_ERROR "layering: ${rel}:${n}: '${line}' is not allowed in ${folder}/ (DESIGN.md)")
+        math(EXPR violations "${violations} + 1")
+      endif()
+    endforeach()
+  endforeach()
+endforeach()
+if(violations GREATER 0)
+  message(FATAL_ERROR "layering: ${violations} forbidden include(s)")
+endif()
+message(STATUS "layering: ok")

@@ -1,0 +1,10 @@
+// tools/commands.h — the obr CLI's subcommands; each returns the process exit status.
+#pragma once
+
+namespace obr::tools {
+
+// `obr example [FILE]`: builds a book from Kraken's worked-example snapshot and prints it
+// with its checksum, verified against the snapshot's own.
+int run_example(int argc, char** argv);
+
+}  // namespace obr::tools

@@ -1,0 +1,37 @@
+// obr — command-line entry point.
+#include <cstdio>
+#include <cstring>
+#include <string_view>
+
+#include "tools/commands.h"
+
+namespace {
+
+void usage(std::FILE* out) {
+  std::fputs(
+      "usage: obr <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
+      "\n"
+      "Run 'obr <command> --help' for a command's options.\n",
+      out);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const std::string_view cmd = argv[1];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    usage(stdout);
+    return 0;
+  }
+  if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);
+  std::fprintf(stderr, "obr: unknown command '%s'\n", argv[1]);
+  usage(stderr);
+  return 2;
+}
