@@ -17,11 +17,20 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
+#include <memory>
 #include <span>
-#include <vector>
 
 #include "book/level.h"
+
+// GCC turns element-shift loops into memmove calls; for the few levels moved near the top
+// of book the call costs more than the copy.
+#if defined(__GNUC__) && !defined(__clang__)
+#define OBR_NO_LOOP_TO_MEMMOVE __attribute__((optimize("no-tree-loop-distribute-patterns")))
+#else
+#define OBR_NO_LOOP_TO_MEMMOVE
+#endif
 
 namespace obr::book {
 
@@ -36,6 +45,11 @@ class BookSide {
   static constexpr std::size_t kLinearScanLevels = 32;
 
   BookSide() = default;
+  BookSide(const BookSide& other) { copy_from(other); }
+  BookSide& operator=(const BookSide& other) {
+    if (this != &other) copy_from(other);
+    return *this;
+  }
 
   // better(a, b) is true when price a would sit closer to the top of book than b.
   static constexpr bool better(std::int64_t a, std::int64_t b) noexcept {
@@ -48,39 +62,40 @@ class BookSide {
 
   // reserve makes room for `levels` levels; after it, set() allocates nothing until the
   // side grows beyond that. PERFORMANCE: the only allocating call besides growth.
-  void reserve(std::size_t levels) { levels_.reserve(levels); }
+  void reserve(std::size_t levels) {
+    if (levels > capacity_) grow(levels);
+  }
 
-  std::size_t size() const noexcept { return levels_.size(); }
-  bool empty() const noexcept { return levels_.empty(); }
-  std::size_t capacity() const noexcept { return levels_.capacity(); }
-  void clear() noexcept { levels_.clear(); }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  std::size_t capacity() const noexcept { return capacity_; }
+  void clear() noexcept { size_ = 0; }
 
   // best returns the top level. Precondition: !empty().
-  const Level& best() const noexcept { return levels_.back(); }
+  const Level& best() const noexcept { return data_[size_ - 1]; }
 
   // at returns the level `depth_index` places below the top (0 = best).
   // Precondition: depth_index < size().
-  const Level& at(std::size_t depth_index) const noexcept {
-    return levels_[levels_.size() - 1 - depth_index];
-  }
+  const Level& at(std::size_t depth_index) const noexcept { return data_[size_ - 1 - depth_index]; }
 
   // best_first iterates from the top of book downwards.
   auto best_first() const noexcept {
+    using It = std::reverse_iterator<const Level*>;
     struct Range {
-      typename std::vector<Level>::const_reverse_iterator b, e;
-      auto begin() const noexcept { return b; }
-      auto end() const noexcept { return e; }
+      It b, e;
+      It begin() const noexcept { return b; }
+      It end() const noexcept { return e; }
     };
-    return Range{levels_.rbegin(), levels_.rend()};
+    return Range{It(data_.get() + size_), It(data_.get())};
   }
 
   // worst_to_best is the storage order: the top of book is the last element.
-  std::span<const Level> worst_to_best() const noexcept { return levels_; }
+  std::span<const Level> worst_to_best() const noexcept { return {data_.get(), size_}; }
 
   // find returns the quantity at `price`, or 0 if the level is absent. O(log n) worst case.
   std::int64_t find(std::int64_t price) const noexcept {
     const std::size_t i = position(price);
-    return (i < levels_.size() && levels_[i].price == price) ? levels_[i].qty : 0;
+    return (i < size_ && data_[i].price == price) ? data_[i].qty : 0;
   }
 
   // set applies one L2 update: qty > 0 inserts or modifies the level at `price`; qty 0
@@ -88,19 +103,28 @@ class BookSide {
   // only if the side grows past its reserved capacity. Cost: the search plus a move of
   // the levels above an inserted or deleted one (few, for top-heavy flow).
   ApplyResult set(std::int64_t price, std::int64_t qty) noexcept {
-    const std::size_t n = levels_.size();
+    const std::size_t n = size_;
     const std::size_t i = position(price);
-    const auto depth_index = static_cast<std::uint32_t>(n - i - (i < n && levels_[i].price == price ? 1 : 0));
-    if (i < n && levels_[i].price == price) {
+    Level* d = data_.get();
+    if (i < n && d[i].price == price) {
+      const auto depth_index = static_cast<std::uint32_t>(n - 1 - i);
       if (qty == 0) {
-        levels_.erase(levels_.begin() + static_cast<std::ptrdiff_t>(i));
+        shift_down(d + i, n - 1 - i);  // close the hole: the levels above move down one
+        size_ = n - 1;
         return {LevelChange::kDeleted, depth_index};
       }
-      levels_[i].qty = qty;
+      d[i].qty = qty;
       return {LevelChange::kModified, depth_index};
     }
+    const auto depth_index = static_cast<std::uint32_t>(n - i);
     if (qty == 0) return {LevelChange::kNone, depth_index};
-    levels_.insert(levels_.begin() + static_cast<std::ptrdiff_t>(i), Level{price, qty});
+    if (n == capacity_) [[unlikely]] {
+      grow(capacity_ == 0 ? 16 : 2 * capacity_);
+      d = data_.get();
+    }
+    shift_up(d + i, n - i);  // open a hole: the levels above move up one
+    d[i] = Level{price, qty};
+    size_ = n + 1;
     return {LevelChange::kInserted, depth_index};
   }
 
@@ -110,9 +134,10 @@ class BookSide {
   // truncate keeps the best `depth` levels and drops the rest (the worst, at the front).
   // Returns how many were dropped.
   std::size_t truncate(std::size_t depth) noexcept {
-    if (levels_.size() <= depth) return 0;
-    const std::size_t drop = levels_.size() - depth;
-    levels_.erase(levels_.begin(), levels_.begin() + static_cast<std::ptrdiff_t>(drop));
+    if (size_ <= depth) return 0;
+    const std::size_t drop = size_ - depth;
+    std::memmove(data_.get(), data_.get() + drop, depth * sizeof(Level));
+    size_ = depth;
     return drop;
   }
 
@@ -120,14 +145,19 @@ class BookSide {
   // as venues send snapshots). Zero quantities are dropped; when a price repeats, the
   // later entry wins. Cost: O(n) for input already sorted either way, else O(n log n).
   void assign(std::span<const Level> levels) {
-    levels_.assign(levels.begin(), levels.end());
+    reserve(levels.size());
+    if (!levels.empty()) std::memcpy(data_.get(), levels.data(), levels.size() * sizeof(Level));
+    size_ = levels.size();
     normalize();
   }
 
   // Incremental snapshot building for decoders that parse straight into the side:
   // snapshot_begin(), snapshot_add() per level, snapshot_end() to sort and clean up.
-  void snapshot_begin() noexcept { levels_.clear(); }
-  void snapshot_add(Level l) { levels_.push_back(l); }
+  void snapshot_begin() noexcept { size_ = 0; }
+  void snapshot_add(Level l) {
+    if (size_ == capacity_) [[unlikely]] grow(capacity_ == 0 ? 16 : 2 * capacity_);
+    data_[size_++] = l;
+  }
   void snapshot_end() { normalize(); }
 
  private:
@@ -136,69 +166,85 @@ class BookSide {
 
   // position returns the index of `price` if present, else where it would be inserted.
   std::size_t position(std::int64_t price) const noexcept {
-    const std::size_t n = levels_.size();
+    const std::size_t n = size_;
+    const Level* d = data_.get();
     if constexpr (P == SearchPolicy::kBinary) {
       return lower(0, n, price);
     } else {
-      const std::size_t limit = (P == SearchPolicy::kLinear || n <= kLinearScanLevels) ? n : kLinearScanLevels;
-      const Level* data = levels_.data();
+      const std::size_t stop = (P == SearchPolicy::kLinear || n <= kLinearScanLevels) ? 0 : n - kLinearScanLevels;
       std::size_t k = n;
-      for (std::size_t scanned = 0; scanned < limit; ++scanned) {
-        const std::int64_t p = data[k - 1].price;
-        if (!worse(price, p)) return p == price ? k - 1 : k;
-        --k;
-      }
-      return k == 0 ? 0 : lower(0, k, price);
+      // Four levels per step: one well-predicted branch per four compares.
+      while (k >= stop + 4 && better(d[k - 4].price, price)) k -= 4;
+      while (k > stop && better(d[k - 1].price, price)) --k;
+      if (k == stop && stop != 0) return lower(0, stop, price);
+      return k == 0 || d[k - 1].price != price ? k : k - 1;
     }
   }
 
   // lower: first index in [lo, hi) whose price is not worse than `price`.
   std::size_t lower(std::size_t lo, std::size_t hi, std::int64_t price) const noexcept {
-    const auto it = std::lower_bound(levels_.begin() + static_cast<std::ptrdiff_t>(lo),
-                                     levels_.begin() + static_cast<std::ptrdiff_t>(hi), price,
-                                     [](const Level& l, std::int64_t p) { return worse(l.price, p); });
-    return static_cast<std::size_t>(it - levels_.begin());
+    const Level* d = data_.get();
+    const Level* it = std::lower_bound(d + lo, d + hi, price,
+                                       [](const Level& l, std::int64_t p) { return worse(l.price, p); });
+    return static_cast<std::size_t>(it - d);
+  }
+
+  // Short moves (the usual case near the top) are an inline loop; long ones memmove.
+  static constexpr std::size_t kInlineShift = 16;
+  OBR_NO_LOOP_TO_MEMMOVE static void shift_up(Level* from, std::size_t count) noexcept {
+    if (count > kInlineShift) {
+      std::memmove(from + 1, from, count * sizeof(Level));
+      return;
+    }
+    for (std::size_t j = count; j > 0; --j) from[j] = from[j - 1];
+  }
+  OBR_NO_LOOP_TO_MEMMOVE static void shift_down(Level* to, std::size_t count) noexcept {
+    if (count > kInlineShift) {
+      std::memmove(to, to + 1, count * sizeof(Level));
+      return;
+    }
+    for (std::size_t j = 0; j < count; ++j) to[j] = to[j + 1];
+  }
+
+  void grow(std::size_t capacity) {
+    auto bigger = std::make_unique_for_overwrite<Level[]>(capacity);
+    if (size_ != 0) std::memcpy(bigger.get(), data_.get(), size_ * sizeof(Level));
+    data_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
+  void copy_from(const BookSide& other) {
+    size_ = 0;
+    reserve(other.size_);
+    if (other.size_ != 0) std::memcpy(data_.get(), other.data_.get(), other.size_ * sizeof(Level));
+    size_ = other.size_;
   }
 
   void normalize() {
-    auto storage_order = [](const Level& a, const Level& b) { return worse(a.price, b.price); };
-    auto best_first_order = [](const Level& a, const Level& b) { return better(a.price, b.price); };
-    if (std::is_sorted(levels_.begin(), levels_.end(), best_first_order)) {
-      std::reverse(levels_.begin(), levels_.end());
-    } else if (!std::is_sorted(levels_.begin(), levels_.end(), storage_order)) {
-      // Reverse first so that, after a stable sort, the entry that came last in the
-      // input comes first among equal prices and wins the dedup below.
-      std::reverse(levels_.begin(), levels_.end());
-      std::stable_sort(levels_.begin(), levels_.end(), storage_order);
+    Level* b = data_.get();
+    Level* e = b + size_;
+    auto storage_order = [](const Level& x, const Level& y) { return worse(x.price, y.price); };
+    auto best_first_order = [](const Level& x, const Level& y) { return better(x.price, y.price); };
+    if (std::is_sorted(b, e, best_first_order)) {
+      std::reverse(b, e);  // venues send snapshots best first
+    } else if (!std::is_sorted(b, e, storage_order)) {
+      // Reverse first so that, after a stable sort, the entry that came last in the input
+      // comes first among equal prices.
+      std::reverse(b, e);
+      std::stable_sort(b, e, storage_order);
     } else {
-      // Already in storage order: for equal prices keep the last, i.e. reverse runs.
-      // Handled by the dedup below choosing the later element of each run.
-      std::size_t w = 0;
-      for (std::size_t r = 0; r < levels_.size(); ++r) {
-        if (w > 0 && levels_[w - 1].price == levels_[r].price) {
-          levels_[w - 1] = levels_[r];
-        } else {
-          levels_[w++] = levels_[r];
-        }
-      }
-      levels_.resize(w);
-      drop_zeros();
-      return;
+      std::reverse(b, e);  // storage order: make the input's later duplicate come first
+      std::stable_sort(b, e, storage_order);
     }
-    // After the reverse (or reverse + stable sort), the input's later entry of a repeated
-    // price is first in its run: keep the first of each run.
-    levels_.erase(std::unique(levels_.begin(), levels_.end(),
-                              [](const Level& a, const Level& b) { return a.price == b.price; }),
-                  levels_.end());
-    drop_zeros();
+    // The later input entry of a repeated price is now first in its run: keep it.
+    e = std::unique(b, e, [](const Level& x, const Level& y) { return x.price == y.price; });
+    e = std::remove_if(b, e, [](const Level& l) { return l.qty == 0; });
+    size_ = static_cast<std::size_t>(e - b);
   }
 
-  void drop_zeros() {
-    levels_.erase(std::remove_if(levels_.begin(), levels_.end(), [](const Level& l) { return l.qty == 0; }),
-                  levels_.end());
-  }
-
-  std::vector<Level> levels_;  // sorted worst -> best; levels_.back() is the top of book
+  std::unique_ptr<Level[]> data_;  // sorted worst -> best; data_[size_ - 1] is the top of book
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 using BidSide = BookSide<Side::kBid>;

@@ -14,26 +14,35 @@ constexpr char kDigitPairs[] =
     "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
     "8081828384858687888990919293949596979899";
 
+// digit_count returns the number of decimal digits of v (v > 0).
+inline std::size_t digit_count(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 10000) {
+    v /= 10000;
+    n += 4;
+  }
+  return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 // append_digits writes v's decimal digits (no leading zeros; nothing for 0, as Kraken's
-// "strip leading zeros" turns "0.0" into the empty string).
+// "strip leading zeros" turns "0.0" into the empty string), straight into place.
 inline char* append_digits(char* out, std::uint64_t v) noexcept {
   if (v == 0) return out;
-  char tmp[20];
-  char* p = tmp + sizeof(tmp);
+  const std::size_t n = digit_count(v);
+  char* p = out + n;
   while (v >= 100) {
     const std::size_t pair = static_cast<std::size_t>(v % 100) * 2;
     v /= 100;
     p -= 2;
-    std::memcpy(p, kDigitPairs + pair, 2);
+    p[0] = kDigitPairs[pair];
+    p[1] = kDigitPairs[pair + 1];
   }
   if (v >= 10) {
-    p -= 2;
-    std::memcpy(p, kDigitPairs + static_cast<std::size_t>(v) * 2, 2);
+    p[-2] = kDigitPairs[v * 2];
+    p[-1] = kDigitPairs[v * 2 + 1];
   } else {
-    *--p = static_cast<char>('0' + v);
+    p[-1] = static_cast<char>('0' + v);
   }
-  const auto n = static_cast<std::size_t>(tmp + sizeof(tmp) - p);
-  std::memcpy(out, p, n);
   return out + n;
 }
 

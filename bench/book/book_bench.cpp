@@ -1,12 +1,17 @@
 // bench/book/book_bench.cpp — the book's update path against std::map and
 // absl::btree_map sides, measured in the same binary.
 //
-// Workload: a realistic top-heavy stream generated once per depth (seeded): 70% of
-// updates hit the top 10 levels, 20% levels 10..99, 10% anywhere; 60% modify, 20% delete,
-// 20% insert into a gap, so the side stays near its starting depth. Each benchmark
-// iteration applies one update, so "time" is ns/update; items_per_second is updates/s.
+// Workload "real": a stream generated once per depth (seeded) whose shape is measured
+// from real data — the 4,272 level updates of the Kraken v1 book-1000 recording
+// (tests/data/kraken-v1/KRAKEN.ws.50.0, 10 pairs): the depth index of each update was
+// 18.8% at 0, 59.5% at 1-9, 18.0% at 10-24, 3.4% at 25-99, 0.3% at 100-499, none deeper;
+// 37% inserts, 38% deletes, 25% modifies. Workload "deep" is a harsher stress mix for
+// context: 70% top 10, 20% levels 10-99, 10% anywhere, 60% modifies.
+// Each benchmark iteration applies one update, so "time" is ns/update and
+// items_per_second is updates/s.
 #include <absl/container/btree_map.h>
 #include <benchmark/benchmark.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <functional>
@@ -27,6 +32,8 @@ using obr::book::Side;
 constexpr std::int64_t kMid = 63'000'000;
 constexpr std::size_t kStreamLength = 1 << 16;
 
+enum class Mix { kReal, kDeep };
+
 // Initial bid side: `depth` levels two ticks apart below the mid, best first.
 std::vector<Level> initial_levels(std::size_t depth) {
   std::vector<Level> levels;
@@ -36,52 +43,76 @@ std::vector<Level> initial_levels(std::size_t depth) {
   return levels;
 }
 
+std::size_t pick_index(std::mt19937_64& rng, Mix mix, std::size_t n) {
+  const std::uint64_t r = rng() % 1000;
+  std::size_t lo = 0, hi = n;
+  if (mix == Mix::kReal) {
+    if (r < 188) {
+      hi = 1;
+    } else if (r < 783) {
+      lo = 1, hi = 10;
+    } else if (r < 963) {
+      lo = 10, hi = 25;
+    } else if (r < 997) {
+      lo = 25, hi = 100;
+    } else {
+      lo = 100, hi = 500;
+    }
+  } else {
+    if (r < 700) {
+      hi = 10;
+    } else if (r < 900) {
+      lo = 10, hi = 100;
+    }
+  }
+  hi = std::min(hi, n);
+  lo = std::min(lo, hi - 1);
+  return lo + static_cast<std::size_t>(rng() % (hi - lo));
+}
+
 // The update stream, generated against a reference so that deletes and modifies hit
-// existing levels and inserts land in gaps.
-const std::vector<Level>& update_stream(std::size_t depth) {
-  static std::map<std::size_t, std::vector<Level>> cache;
-  auto it = cache.find(depth);
+// existing levels, inserts land in free prices, and the side stays within 10% of `depth`.
+const std::vector<Level>& update_stream(std::size_t depth, Mix mix) {
+  static std::map<std::pair<std::size_t, Mix>, std::vector<Level>> cache;
+  auto it = cache.find({depth, mix});
   if (it != cache.end()) return it->second;
-  std::mt19937_64 rng(depth * 7919 + 1);
+  std::mt19937_64 rng(depth * 7919 + static_cast<std::size_t>(mix));
   std::vector<std::int64_t> prices;  // best first (descending)
   for (const Level& l : initial_levels(depth)) prices.push_back(l.price);
   std::vector<Level> ops;
   ops.reserve(kStreamLength);
-  auto pick_index = [&](std::size_t n) -> std::size_t {
-    const std::uint64_t r = rng() % 100;
-    std::size_t hi;
-    if (r < 70) {
-      hi = 10;
-    } else if (r < 90) {
-      hi = 100;
-    } else {
-      hi = n;
-    }
-    hi = std::min(hi, n);
-    return static_cast<std::size_t>(rng() % hi);
-  };
+  const std::size_t low = depth - depth / 10, high = depth + depth / 10 + 1;
   while (ops.size() < kStreamLength) {
     const std::size_t n = prices.size();
-    const std::size_t i = pick_index(n);
-    const std::uint64_t action = rng() % 10;
-    const bool may_delete = n > depth / 2 + 1;
-    if (action < 2 && may_delete) {
+    const std::size_t i = pick_index(rng, mix, n);
+    const std::uint64_t r = rng() % 100;
+    const auto qty = 1 + static_cast<std::int64_t>(rng() % 100000);
+    bool insert = mix == Mix::kReal ? r < 37 : r < 20;
+    bool erase = mix == Mix::kReal ? (r >= 37 && r < 75) : (r >= 20 && r < 40);
+    if (erase && n <= low) std::swap(insert, erase);
+    if (insert && n >= high) std::swap(insert, erase);
+    if (erase) {
       ops.push_back(Level{prices[i], 0});
       prices.erase(prices.begin() + static_cast<std::ptrdiff_t>(i));
-    } else if (action < 4 || (action < 2 && !may_delete)) {
-      // Insert just better than level i if that price is free, else modify.
-      const std::int64_t p = prices[i] + 1;
-      if (i == 0 || prices[i - 1] != p) {
-        ops.push_back(Level{p, 1 + static_cast<std::int64_t>(rng() % 100000)});
-        prices.insert(prices.begin() + static_cast<std::ptrdiff_t>(i), p);
-      } else {
-        ops.push_back(Level{prices[i], 1 + static_cast<std::int64_t>(rng() % 100000)});
-      }
-    } else {
-      ops.push_back(Level{prices[i], 1 + static_cast<std::int64_t>(rng() % 100000)});
+      continue;
     }
+    if (insert) {
+      // Just better than level i, or just worse, whichever price is free.
+      const std::int64_t up = prices[i] + 1, down = prices[i] - 1;
+      if (i == 0 || prices[i - 1] != up) {
+        ops.push_back(Level{up, qty});
+        prices.insert(prices.begin() + static_cast<std::ptrdiff_t>(i), up);
+        continue;
+      }
+      if (i + 1 == n || prices[i + 1] != down) {
+        ops.push_back(Level{down, qty});
+        prices.insert(prices.begin() + static_cast<std::ptrdiff_t>(i) + 1, down);
+        continue;
+      }
+    }
+    ops.push_back(Level{prices[i], qty});
   }
-  return cache.emplace(depth, std::move(ops)).first->second;
+  return cache.emplace(std::pair{depth, mix}, std::move(ops)).first->second;
 }
 
 // One adapter per competitor: load(levels) and set(price, qty).
@@ -128,11 +159,11 @@ struct AbslBtree {
   std::size_t size() const { return m.size(); }
 };
 
-template <typename Impl>
+template <typename Impl, Mix M>
 void BM_LevelUpdate(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
   const std::vector<Level> initial = initial_levels(depth);
-  const std::vector<Level>& ops = update_stream(depth);
+  const std::vector<Level>& ops = update_stream(depth, M);
   Impl impl;
   impl.load(initial);
   std::size_t k = 0;
@@ -151,11 +182,16 @@ void BM_LevelUpdate(benchmark::State& state) {
 }
 
 #define OBR_DEPTHS Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
-BENCHMARK(BM_LevelUpdate<Flat<SearchPolicy::kHybrid>>)->Name("LevelUpdate/flat_hybrid")->OBR_DEPTHS;
-BENCHMARK(BM_LevelUpdate<Flat<SearchPolicy::kBinary>>)->Name("LevelUpdate/flat_binary")->OBR_DEPTHS;
-BENCHMARK(BM_LevelUpdate<Flat<SearchPolicy::kLinear>>)->Name("LevelUpdate/flat_linear")->OBR_DEPTHS;
-BENCHMARK(BM_LevelUpdate<StdMap>)->Name("LevelUpdate/std_map")->OBR_DEPTHS;
-BENCHMARK(BM_LevelUpdate<AbslBtree>)->Name("LevelUpdate/absl_btree")->OBR_DEPTHS;
+#define OBR_LEVEL_BENCH(impl, mix, name) \
+  BENCHMARK(BM_LevelUpdate<impl, mix>)->Name(name)->OBR_DEPTHS
+OBR_LEVEL_BENCH(Flat<SearchPolicy::kHybrid>, Mix::kReal, "LevelUpdate/real/flat_hybrid");
+OBR_LEVEL_BENCH(Flat<SearchPolicy::kBinary>, Mix::kReal, "LevelUpdate/real/flat_binary");
+OBR_LEVEL_BENCH(Flat<SearchPolicy::kLinear>, Mix::kReal, "LevelUpdate/real/flat_linear");
+OBR_LEVEL_BENCH(StdMap, Mix::kReal, "LevelUpdate/real/std_map");
+OBR_LEVEL_BENCH(AbslBtree, Mix::kReal, "LevelUpdate/real/absl_btree");
+OBR_LEVEL_BENCH(Flat<SearchPolicy::kHybrid>, Mix::kDeep, "LevelUpdate/deep/flat_hybrid");
+OBR_LEVEL_BENCH(StdMap, Mix::kDeep, "LevelUpdate/deep/std_map");
+OBR_LEVEL_BENCH(AbslBtree, Mix::kDeep, "LevelUpdate/deep/absl_btree");
 
 // A BTC/USD-like book at Kraken precision (price 1 decimal, qty 8), 25 levels a side.
 obr::book::OrderBook& checksum_book() {
@@ -180,6 +216,24 @@ void BM_KrakenChecksum(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_KrakenChecksum);
+
+// Baseline: zlib's crc32 alone over the same input (what the checksum would cost if
+// formatting were free).
+void BM_ZlibCrc32OfChecksumInput(benchmark::State& state) {
+  char buf[obr::book::kKrakenChecksumInputMax];
+  const std::size_t n = obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(crc32(0L, reinterpret_cast<const Bytef*>(buf), static_cast<uInt>(n)));
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_ZlibCrc32OfChecksumInput);
+
+void BM_KrakenChecksumInputOnly(benchmark::State& state) {
+  char buf[obr::book::kKrakenChecksumInputMax];
+  for (auto _ : state) benchmark::DoNotOptimize(obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf));
+}
+BENCHMARK(BM_KrakenChecksumInputOnly);
 
 void BM_KrakenChecksumCachedHit(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();

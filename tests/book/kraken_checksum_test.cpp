@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -12,17 +11,28 @@
 namespace obr::book {
 namespace {
 
+// lexeme_after returns the number text following `key` at or after `from`.
+std::string lexeme_after(const std::string& json, const std::string& key, std::size_t& from) {
+  std::size_t i = json.find(key, from) + key.size();
+  while (json[i] == ' ' || json[i] == ':') ++i;
+  std::size_t j = i;
+  while (j < json.size() && json[j] != ',' && json[j] != '}' && json[j] != ' ') ++j;
+  from = j;
+  return json.substr(i, j - i);
+}
+
 // Reads one side's {"price": X, "qty": Y} entries from the worked-example JSON by their
 // exact lexemes (no JSON library: the book tests stay independent of the decoders).
 std::vector<Level> read_side(const std::string& json, const std::string& side, int ps, int qs) {
-  const std::size_t start = json.find("\"" + side + "\"");
-  const std::size_t end = json.find(']', start);
-  const std::string body = json.substr(start, end - start);
-  static const std::regex entry(R"re("price":\s*([0-9.eE+-]+),\s*"qty":\s*([0-9.eE+-]+))re");
+  std::size_t pos = json.find("\"" + side + "\"");
+  const std::size_t end = json.find(']', pos);
   std::vector<Level> out;
-  for (std::sregex_iterator it(body.begin(), body.end(), entry), e; it != e; ++it) {
-    const DecimalResult p = parse_decimal((*it)[1].str(), ps);
-    const DecimalResult q = parse_decimal((*it)[2].str(), qs);
+  while (true) {
+    const std::size_t next = json.find("\"price\"", pos);
+    if (next == std::string::npos || next > end) break;
+    pos = next;
+    const DecimalResult p = parse_decimal(lexeme_after(json, "\"price\"", pos), ps);
+    const DecimalResult q = parse_decimal(lexeme_after(json, "\"qty\"", pos), qs);
     EXPECT_TRUE(p.ok() && q.ok());
     out.push_back(Level{p.value, q.value});
   }
