@@ -1,0 +1,447 @@
+#include "connectors/kraken/v2_session.h"
+
+#include <absl/container/flat_hash_map.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "book/decimal.h"
+
+namespace obr::connectors::kraken {
+namespace {
+
+namespace od = simdjson::ondemand;
+using book::BookState;
+
+// A level as the wire spelled it: views into the frame buffer, valid for one message.
+struct RawLevel {
+  std::string_view price;
+  std::string_view qty;
+};
+
+std::string_view trim(std::string_view s) noexcept {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// read_levels collects one side's [{"price":…,"qty":…}] as raw number tokens.
+bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>& out) noexcept {
+  out.clear();
+  od::array arr;
+  const auto err = entry.find_field_unordered(key).get_array().get(arr);
+  if (err == simdjson::NO_SUCH_FIELD) return true;  // a side with no changes may be absent
+  if (err) return false;
+  for (auto element : arr) {
+    od::object level;
+    if (element.get_object().get(level)) return false;
+    std::string_view p, q;
+    if (level.find_field_unordered("price").raw_json_token().get(p)) return false;
+    if (level.find_field_unordered("qty").raw_json_token().get(q)) return false;
+    out.push_back(RawLevel{trim(p), trim(q)});  // capacity kept across messages
+  }
+  return true;
+}
+
+// Debian's Abseil has its own string_view type; lookups go through it (no allocation).
+absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+}
+
+}  // namespace
+
+struct V2Session::Book {
+  explicit Book(std::string symbol, int depth)
+      : ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(depth)}) {
+    info.symbol = std::move(symbol);
+    info.depth = depth;
+  }
+  V2BookInfo info;
+  book::OrderBook ob;
+  book::KrakenChecksumCache crc;
+  int consecutive_failures = 0;
+  int trips = 0;
+  std::int64_t retry_at_ns = 0;
+  bool retry_pending = false;
+  bool subscribe_pending = false;
+};
+
+struct V2Session::Impl {
+  explicit Impl(const V2Config& c) : config(c) {}
+
+  V2Config config;
+  od::parser parser;
+  std::unique_ptr<char[]> buffer;
+  std::size_t buffer_capacity = 0;
+  std::vector<std::unique_ptr<Book>> books;
+  absl::flat_hash_map<std::string, BookId> by_symbol;
+  absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
+  std::vector<RawLevel> bids, asks;
+  std::string out;  // outbound frame under construction
+  std::int64_t next_req_id = 1;
+  std::size_t retries_pending = 0;
+
+  Book* find(std::string_view symbol) {
+    auto it = by_symbol.find(key(symbol));
+    return it == by_symbol.end() ? nullptr : books[it->second].get();
+  }
+  BookId id_of(const Book& b) const { return by_symbol.find(key(b.info.symbol))->second; }
+
+  Book& track(std::string_view symbol) {
+    if (Book* b = find(symbol)) return *b;
+    const auto id = static_cast<BookId>(books.size());
+    books.push_back(std::make_unique<Book>(std::string(symbol), config.depth));
+    by_symbol.emplace(std::string(symbol), id);
+    Book& b = *books.back();
+    if (auto p = precision.find(key(symbol)); p != precision.end()) {
+      b.ob.set_scales(p->second.first, p->second.second);
+      b.info.precision_from_instrument = true;
+    }
+    return b;
+  }
+
+  void set_state(Book& b, BookState to, StateReason why, SessionSink& sink) {
+    const BookState from = b.ob.state();
+    if (from == to) return;
+    b.ob.set_state(to);
+    sink.book_state_changed(id_of(b), b.info.symbol, from, to, why);
+  }
+
+  void send_subscription(std::string_view method, const std::vector<const Book*>& list, int depth, bool snapshot,
+                         SessionSink& sink) {
+    out.clear();
+    out += R"({"method":")";
+    out += method;
+    out += R"(","params":{"channel":"book","symbol":[)";
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, list[i]->info.symbol);
+    }
+    out += R"(],"depth":)";
+    out += std::to_string(depth);
+    if (snapshot) out += R"(,"snapshot":true)";
+    out += R"(},"req_id":)";
+    out += std::to_string(next_req_id++);
+    out += '}';
+    sink.send_frame(out);
+  }
+
+  // resubscribe: unsubscribe echoing the depth, then subscribe (KDOC-v2book; SDK guide).
+  void resubscribe(Book& b, SessionSink& sink) {
+    ++b.ob.counters().resyncs_requested;
+    set_state(b, BookState::kResyncing, StateReason::kResubscribing, sink);
+    const std::vector<const Book*> one{&b};
+    send_subscription("unsubscribe", one, b.info.depth, false, sink);
+    send_subscription("subscribe", one, b.info.depth, true, sink);
+    b.subscribe_pending = true;
+  }
+
+  // fail: a check failed or a message could not be applied: invalidate, then resync or
+  // open the circuit breaker.
+  void fail(Book& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
+    set_state(b, BookState::kInvalid, why, sink);
+    b.crc.invalidate();
+    if (++b.consecutive_failures >= config.breaker_failures) {
+      const int shift = std::min(b.trips, 20);
+      const std::int64_t backoff = std::min(config.breaker_backoff_ns << shift, config.breaker_backoff_max_ns);
+      ++b.trips;
+      b.consecutive_failures = 0;
+      b.retry_at_ns = now_ns + backoff;
+      if (!b.retry_pending) ++retries_pending;
+      b.retry_pending = true;
+      set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
+      return;
+    }
+    resubscribe(b, sink);
+  }
+
+  // check compares the book's CRC32 with the wire's and moves the state accordingly.
+  void check(Book& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink) {
+    if (b.crc.get(b.ob) == wire) {
+      ++b.ob.counters().checks_passed;
+      b.consecutive_failures = 0;
+      if (snapshot) set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
+      return;
+    }
+    ++b.ob.counters().checks_failed;
+    fail(b, StateReason::kChecksumMismatch, now_ns, sink);
+  }
+
+  // parse_level converts one raw level at the book's scales.
+  static bool parse_level(const book::OrderBook& ob, const RawLevel& raw, book::Level& out) noexcept {
+    const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
+    const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
+    if (!p.ok() || !q.ok()) return false;
+    out = book::Level{p.value, q.value};
+    return true;
+  }
+};
+
+V2Session::V2Session(const V2Config& config) : impl_(std::make_unique<Impl>(config)) {}
+V2Session::~V2Session() = default;
+
+std::size_t V2Session::book_count() const noexcept { return impl_->books.size(); }
+const book::OrderBook& V2Session::book(BookId id) const { return impl_->books.at(id)->ob; }
+const V2BookInfo& V2Session::info(BookId id) const { return impl_->books.at(id)->info; }
+
+void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& sink) {
+  std::vector<const Book*> list;
+  for (const std::string& s : symbols) {
+    Book& b = impl_->track(s);
+    b.subscribe_pending = true;
+    list.push_back(&b);
+  }
+  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, true, sink);
+}
+
+void V2Session::on_connected(SessionSink& sink) {
+  std::vector<const Book*> list;
+  for (auto& b : impl_->books) {
+    b->subscribe_pending = true;
+    impl_->set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
+    list.push_back(b.get());
+  }
+  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, true, sink);
+}
+
+void V2Session::on_disconnected(SessionSink& sink) {
+  for (auto& b : impl_->books) impl_->set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
+}
+
+void V2Session::on_tick(std::int64_t now_ns, SessionSink& sink) {
+  if (impl_->retries_pending == 0) return;
+  for (auto& b : impl_->books) {
+    if (b->retry_pending && now_ns >= b->retry_at_ns) {
+      b->retry_pending = false;
+      --impl_->retries_pending;
+      impl_->resubscribe(*b, sink);
+    }
+  }
+}
+
+void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSink& sink) {
+  Impl& im = *impl_;
+  if (frame.size() > im.config.max_frame_bytes) {
+    ++malformed_;
+    sink.frame_error(FrameError::kTooLarge, "frame exceeds max_frame_bytes");
+    return;
+  }
+  // One reusable padded buffer: grows only when a larger frame than ever before arrives.
+  const std::size_t need = frame.size() + simdjson::SIMDJSON_PADDING;
+  if (need > im.buffer_capacity) {
+    im.buffer_capacity = std::max(need, im.buffer_capacity * 2);
+    im.buffer = std::make_unique_for_overwrite<char[]>(im.buffer_capacity);
+  }
+  std::memcpy(im.buffer.get(), frame.data(), frame.size());
+  std::memset(im.buffer.get() + frame.size(), 0, simdjson::SIMDJSON_PADDING);
+  auto bad = [&](FrameError e, std::string_view detail) {
+    ++malformed_;
+    sink.frame_error(e, detail);
+  };
+
+  od::document doc;
+  od::object obj;
+  if (im.parser.iterate(im.buffer.get(), frame.size(), im.buffer_capacity).get(doc) || doc.get_object().get(obj)) {
+    return bad(FrameError::kNotJson, "not a JSON object");
+  }
+  std::string_view channel;
+  const auto channel_err = obj.find_field_unordered("channel").get_string().get(channel);
+  if (channel_err == simdjson::SUCCESS) {
+    if (channel == "heartbeat") {
+      ++heartbeats_;
+      return;
+    }
+    if (channel == "book") {
+      std::string_view type;
+      od::array data;
+      if (obj.find_field_unordered("type").get_string().get(type) ||
+          obj.find_field_unordered("data").get_array().get(data)) {
+        return bad(FrameError::kUnexpectedShape, "book message without type/data");
+      }
+      const bool snapshot = type == "snapshot";
+      if (!snapshot && type != "update") return bad(FrameError::kUnexpectedShape, "book message of unknown type");
+      for (auto item : data) {
+        od::object entry;
+        std::string_view symbol;
+        if (item.get_object().get(entry) || entry.find_field_unordered("symbol").get_string().get(symbol)) {
+          return bad(FrameError::kUnexpectedShape, "book entry without symbol");
+        }
+        Book* b = im.find(symbol);
+        if (b == nullptr) {
+          if (!im.config.track_any_symbol) return bad(FrameError::kUnknownSymbol, symbol);
+          b = &im.track(symbol);
+        }
+        std::uint64_t wire_checksum = 0;
+        if (!read_levels(entry, "bids", im.bids) || !read_levels(entry, "asks", im.asks) ||
+            entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
+          if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
+          return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
+        }
+        book::OrderBook& ob = b->ob;
+        if (snapshot) {
+          if (!b->info.precision_from_instrument) {
+            // Kraken prints every number at the instrument's precision, trailing zeros
+            // included, so the longest lexeme of each kind is that precision.
+            int ps = 0, qs = 0;
+            for (const auto* side : {&im.bids, &im.asks}) {
+              for (const RawLevel& l : *side) {
+                ps = std::max(ps, book::decimal_places(l.price));
+                qs = std::max(qs, book::decimal_places(l.qty));
+              }
+            }
+            ob.clear();
+            ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
+          }
+          ob.snapshot_begin();
+          bool ok = true;
+          book::Level level;
+          for (const RawLevel& l : im.bids) {
+            if (!(ok = Impl::parse_level(ob, l, level))) break;
+            ob.snapshot_add(book::Side::kBid, level);
+          }
+          for (const RawLevel& l : im.asks) {
+            if (!ok || !(ok = Impl::parse_level(ob, l, level))) break;
+            ob.snapshot_add(book::Side::kAsk, level);
+          }
+          ob.snapshot_end();
+          if (!ok) {
+            im.fail(*b, StateReason::kMalformed, recv_ns, sink);
+            return bad(FrameError::kBadNumber, "snapshot price/qty is not a decimal at the book's precision");
+          }
+          ++ob.counters().snapshots;
+          b->subscribe_pending = false;
+          im.check(*b, wire_checksum, true, recv_ns, sink);
+          sink.book_updated(im.id_of(*b), b->info.symbol, ob, true);
+          continue;
+        }
+        if (ob.state() != BookState::kLive) continue;  // after a failure: wait for a snapshot
+        const std::uint64_t top_before = ob.top_version();
+        book::Level level;
+        bool ok = true;
+        for (const RawLevel& l : im.bids) {
+          if (!(ok = Impl::parse_level(ob, l, level))) break;
+          ob.apply(book::Side::kBid, level.price, level.qty);
+        }
+        for (const RawLevel& l : im.asks) {
+          if (!ok || !(ok = Impl::parse_level(ob, l, level))) break;
+          ob.apply(book::Side::kAsk, level.price, level.qty);
+        }
+        if (!ok) {
+          im.fail(*b, StateReason::kMalformed, recv_ns, sink);
+          return bad(FrameError::kBadNumber, "update price/qty is not a decimal at the book's precision");
+        }
+        ob.truncate();
+        ++ob.counters().updates;
+        ob.counters().levels_applied += im.bids.size() + im.asks.size();
+        im.check(*b, wire_checksum, false, recv_ns, sink);
+        sink.book_updated(im.id_of(*b), b->info.symbol, ob, ob.top_version() != top_before);
+      }
+      return;
+    }
+    if (channel == "status") {
+      od::array data;
+      if (obj.find_field_unordered("data").get_array().get(data)) return bad(FrameError::kUnexpectedShape, "status");
+      for (auto item : data) {
+        std::string_view system;
+        if (item.find_field_unordered("system").get_string().get(system)) continue;
+        if (system != "online") {
+          for (auto& b : im.books) {
+            if (b->ob.state() == BookState::kLive) im.set_state(*b, BookState::kStale, StateReason::kMaintenance, sink);
+          }
+        }
+      }
+      return;
+    }
+    if (channel == "instrument") {
+      od::object data;
+      od::array pairs;
+      if (obj.find_field_unordered("data").get_object().get(data) ||
+          data.find_field_unordered("pairs").get_array().get(pairs)) {
+        return;  // instrument messages without pairs carry nothing for books
+      }
+      for (auto pair : pairs) {
+        std::string_view symbol;
+        std::int64_t pp = 0, qp = 0;
+        if (pair.find_field_unordered("symbol").get_string().get(symbol) ||
+            pair.find_field_unordered("price_precision").get_int64().get(pp) ||
+            pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
+            pp > book::kMaxScale || qp > book::kMaxScale) {
+          continue;
+        }
+        im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
+        if (Book* b = im.find(symbol)) {
+          if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) b->info.precision_from_instrument = true;
+        }
+      }
+      return;
+    }
+    return;  // other channels (trade, ticker, ...) are not ours
+  }
+  if (channel_err != simdjson::NO_SUCH_FIELD) return bad(FrameError::kUnexpectedShape, "channel is not a string");
+
+  std::string_view method;
+  if (obj.find_field_unordered("method").get_string().get(method)) {
+    std::string_view error;
+    if (obj.find_field_unordered("error").get_string().get(error) == simdjson::SUCCESS) {
+      sink.venue_error("", error);
+      return;
+    }
+    return bad(FrameError::kUnexpectedShape, "neither channel nor method");
+  }
+  if (method == "pong") return;
+  if (method != "subscribe" && method != "unsubscribe") return;
+  bool success = false;
+  if (obj.find_field_unordered("success").get_bool().get(success)) {
+    return bad(FrameError::kUnexpectedShape, "ack without success");
+  }
+  if (!success) {
+    std::string_view error;
+    if (obj.find_field_unordered("error").get_string().get(error)) error = "subscription refused";
+    sink.venue_error("", error);
+    if (method == "subscribe") {
+      // The refusal carries no symbol: every book still waiting for its ack is refused.
+      for (auto& b : im.books) {
+        if (b->subscribe_pending) {
+          b->subscribe_pending = false;
+          im.set_state(*b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
+        }
+      }
+    }
+    return;
+  }
+  od::object result;
+  std::string_view symbol;
+  if (obj.find_field_unordered("result").get_object().get(result) ||
+      result.find_field_unordered("symbol").get_string().get(symbol)) {
+    return bad(FrameError::kUnexpectedShape, "ack without result.symbol");
+  }
+  std::string symbol_copy(symbol);  // control path; the next lookups may reuse the string buffer
+  std::int64_t depth = 0;
+  const bool has_depth = result.find_field_unordered("depth").get_int64().get(depth) == simdjson::SUCCESS;
+  Book* b = im.find(symbol_copy);
+  if (b == nullptr) {
+    if (!im.config.track_any_symbol) return;
+    b = &im.track(symbol_copy);
+  }
+  if (method == "subscribe") {
+    if (has_depth && im.config.depth_from_ack && depth > 0) {
+      b->info.depth = static_cast<int>(depth);
+      b->ob.set_depth_limit(static_cast<std::size_t>(depth));
+    }
+    im.set_state(*b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
+  } else if (b->ob.state() != BookState::kResyncing) {
+    im.set_state(*b, BookState::kStale, StateReason::kUnsubscribed, sink);
+  }
+}
+
+}  // namespace obr::connectors::kraken

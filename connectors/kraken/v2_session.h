@@ -1,0 +1,88 @@
+// connectors/kraken/v2_session.h — Kraken Spot WebSocket v2 `book` channel as a sans-I/O
+// state machine (wss://ws.kraken.com/v2).
+//
+//   obr::connectors::kraken::V2Session session({.depth = 25});
+//   session.subscribe({"BTC/USD", "ETH/USD"}, sink);     // -> sink.send_frame(subscribe)
+//   session.on_frame(frame_text, recv_ns, sink);          // per received frame
+//   session.on_tick(now_ns, sink);                        // timers (circuit-breaker retry)
+//
+// Rules implemented (PROTOCOLS.md §1, sources there): price and qty are taken from the raw
+// JSON number token at the instrument's precision (instrument channel, else the
+// snapshot's own lexemes); entries are applied in array order; the book is truncated to
+// the subscribed depth after every message; the CRC32 of the top 10 is checked on every
+// snapshot and update; on a mismatch only that book is invalidated and resubscribed
+// (unsubscribe echoing the depth, then subscribe); every ack's `success` is checked;
+// `status` other than online makes books stale; `heartbeat` is liveness only.
+//
+// PERFORMANCE: on_frame copies the frame into one reusable padded buffer and parses it
+// with one reusable simdjson On Demand parser; after warm-up a book message allocates
+// nothing (tests/connectors/kraken_v2_alloc_test.cpp).
+//
+// Thread-safety: none; one session per connection, used from the connection's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/kraken_checksum.h"
+#include "book/order_book.h"
+#include "connectors/protocol/session.h"
+
+namespace obr::connectors::kraken {
+
+struct V2Config {
+  int depth = 10;                   // subscribed depth: 10, 25, 100, 500 or 1000
+  bool track_any_symbol = false;    // replay: start tracking symbols seen in acks/snapshots
+  bool depth_from_ack = true;       // take each book's depth from its subscribe ack
+  int breaker_failures = 3;         // consecutive failed checks that open the circuit
+  std::int64_t breaker_backoff_ns = 1'000'000'000;      // first halt; doubles per trip
+  std::int64_t breaker_backoff_max_ns = 60'000'000'000; // cap
+  std::size_t max_frame_bytes = 1 << 20;
+};
+
+// V2BookInfo is what the session knows of one book, for reports and tests.
+struct V2BookInfo {
+  std::string symbol;
+  int depth = 0;
+  bool precision_from_instrument = false;
+};
+
+class V2Session {
+ public:
+  explicit V2Session(const V2Config& config);
+  ~V2Session();
+  V2Session(const V2Session&) = delete;
+  V2Session& operator=(const V2Session&) = delete;
+
+  // subscribe starts tracking `symbols` and sends one subscribe request for them.
+  void subscribe(const std::vector<std::string>& symbols, SessionSink& sink);
+
+  // on_frame handles one received text frame. Never throws; bad frames are reported via
+  // sink.frame_error and counted in malformed_frames().
+  void on_frame(std::string_view frame, std::int64_t recv_ns, SessionSink& sink);
+
+  // on_tick fires due timers (resubscribe after a circuit-breaker backoff).
+  void on_tick(std::int64_t now_ns, SessionSink& sink);
+
+  // on_disconnected marks every book stale (kept, flagged); on_connected resubscribes.
+  void on_disconnected(SessionSink& sink);
+  void on_connected(SessionSink& sink);
+
+  std::size_t book_count() const noexcept;
+  const book::OrderBook& book(BookId id) const;
+  const V2BookInfo& info(BookId id) const;
+  std::uint64_t malformed_frames() const noexcept { return malformed_; }
+  std::uint64_t heartbeats() const noexcept { return heartbeats_; }
+
+ private:
+  struct Book;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::uint64_t malformed_ = 0;
+  std::uint64_t heartbeats_ = 0;
+};
+
+}  // namespace obr::connectors::kraken

@@ -1,0 +1,105 @@
+// connectors/protocol/session.h — the sans-I/O contract between a venue's protocol core
+// and whatever drives it (the live transport or the replayer).
+//
+// A session is fed events (connected, frame received, timer fired, disconnected) and
+// answers through a SessionSink: frames to send, books that changed, book state changes,
+// errors. The same session object runs live and in replay, so replay reproduces live
+// behaviour exactly.
+//
+// Thread-safety: a session and its sink are used from one thread (the connection's).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "book/book_state.h"
+#include "book/order_book.h"
+
+namespace obr::connectors {
+
+// Why a book changed state; reported beside every transition.
+enum class StateReason : std::uint8_t {
+  kSubscribed = 0,       // the venue acknowledged the subscription
+  kSnapshotValid,        // a snapshot passed its check: live
+  kChecksumMismatch,     // an update's or snapshot's checksum did not match
+  kSequenceGap,          // a sequence number was skipped
+  kMalformed,            // a frame for this book could not be applied
+  kResubscribing,        // the session asked the venue for a fresh snapshot
+  kUnsubscribed,         // the venue confirmed an unsubscribe
+  kSubscribeRefused,     // the venue refused the subscription (e.g. unsupported depth)
+  kMaintenance,          // the venue reported maintenance: the book is kept but stale
+  kDisconnected,         // the connection went away: the book is kept but stale
+  kCircuitOpen,          // too many failures in a row: halted, retried after a backoff
+};
+
+constexpr std::string_view to_string(StateReason r) noexcept {
+  switch (r) {
+    case StateReason::kSubscribed: return "subscribed";
+    case StateReason::kSnapshotValid: return "snapshot_valid";
+    case StateReason::kChecksumMismatch: return "checksum_mismatch";
+    case StateReason::kSequenceGap: return "sequence_gap";
+    case StateReason::kMalformed: return "malformed";
+    case StateReason::kResubscribing: return "resubscribing";
+    case StateReason::kUnsubscribed: return "unsubscribed";
+    case StateReason::kSubscribeRefused: return "subscribe_refused";
+    case StateReason::kMaintenance: return "maintenance";
+    case StateReason::kDisconnected: return "disconnected";
+    case StateReason::kCircuitOpen: return "circuit_open";
+  }
+  return "unknown";
+}
+
+// FrameError classifies a frame the session could not use. Counted, reported, never fatal.
+enum class FrameError : std::uint8_t {
+  kNotJson = 0,      // not parseable as JSON
+  kUnexpectedShape,  // JSON, but a required field is missing or has the wrong type
+  kBadNumber,        // a price or quantity is not a valid decimal at the book's scale
+  kUnknownSymbol,    // a book message for a symbol this session does not track
+  kTooLarge,         // over the session's maximum frame size
+};
+
+constexpr std::string_view to_string(FrameError e) noexcept {
+  switch (e) {
+    case FrameError::kNotJson: return "not JSON";
+    case FrameError::kUnexpectedShape: return "unexpected message shape";
+    case FrameError::kBadNumber: return "bad decimal number";
+    case FrameError::kUnknownSymbol: return "unknown symbol";
+    case FrameError::kTooLarge: return "frame too large";
+  }
+  return "unknown";
+}
+
+// BookId is a dense index assigned by the session when it first tracks a symbol.
+using BookId = std::uint32_t;
+
+// SessionSink receives a session's actions. Every method is called on the session's
+// thread, synchronously, in order. The views passed are valid only during the call.
+class SessionSink {
+ public:
+  virtual ~SessionSink() = default;
+  // send_frame: a text frame for the venue (subscribe, unsubscribe, ping).
+  virtual void send_frame(std::string_view frame) = 0;
+  // book_updated: `book` was changed by a message and is in state `book.state()`.
+  // `top_changed` is true when the top 10 of either side may have changed.
+  virtual void book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) = 0;
+  // book_state_changed: every transition, with its reason.
+  virtual void book_state_changed(BookId id, std::string_view symbol, book::BookState from, book::BookState to,
+                                  StateReason reason) = 0;
+  // frame_error: a frame that could not be used; `detail` says what (never per-message
+  // allocation: detail points at static text or into the frame).
+  virtual void frame_error(FrameError error, std::string_view detail) = 0;
+  // venue_error: an error the venue reported (e.g. a refused subscription).
+  virtual void venue_error(std::string_view symbol, std::string_view message) = 0;
+};
+
+// NullSink ignores everything; a base for sinks that care about a few actions.
+class NullSink : public SessionSink {
+ public:
+  void send_frame(std::string_view) override {}
+  void book_updated(BookId, std::string_view, const book::OrderBook&, bool) override {}
+  void book_state_changed(BookId, std::string_view, book::BookState, book::BookState, StateReason) override {}
+  void frame_error(FrameError, std::string_view) override {}
+  void venue_error(std::string_view, std::string_view) override {}
+};
+
+}  // namespace obr::connectors
