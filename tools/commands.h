@@ -7,4 +7,7 @@ namespace obr::tools {
 // with its checksum, verified against the snapshot's own.
 int run_example(int argc, char** argv);
 
+// `obr replay [options] FILE...`: replays recorded frames and reports every book.
+int run_replay(int argc, char** argv);
+
 }  // namespace obr::tools

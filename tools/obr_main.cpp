@@ -12,6 +12,7 @@ void usage(std::FILE* out) {
       "usage: obr <command> [options]\n"
       "\n"
       "commands:\n"
+      "  replay FILE...   replay recorded frames through the venue sessions; report every book\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
       "\n"
       "Run 'obr <command> --help' for a command's options.\n",
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
     usage(stdout);
     return 0;
   }
+  if (cmd == "replay") return obr::tools::run_replay(argc - 1, argv + 1);
   if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);
   std::fprintf(stderr, "obr: unknown command '%s'\n", argv[1]);
   usage(stderr);

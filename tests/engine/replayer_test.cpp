@@ -1,0 +1,134 @@
+#include "engine/replayer.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/book/test_data.h"
+
+namespace obr::engine {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("obr_replayer_test_" + name)).string();
+}
+
+void write_gz(const std::string& path, const std::string& content) {
+  gzFile out = gzopen(path.c_str(), "wb");
+  ASSERT_NE(out, nullptr);
+  ASSERT_EQ(gzwrite(out, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
+  gzclose(out);
+}
+
+TEST(Replayer, RealRecordingPlainAndGzipGiveTheSameResult) {
+  const std::string plain = obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson");
+  const std::string gz = temp_path("d10.ndjson.gz");
+  write_gz(gz, obr::testing::read_file(plain));
+  for (const std::string& f : {plain, gz}) {
+    absl::StatusOr<ReplaySummary> s = replay_files({f}, ReplayOptions{});
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->frames, 377u);
+    EXPECT_EQ(s->malformed, 0u);
+    ASSERT_EQ(s->books.size(), 1u);
+    const ReplayBook& b = s->books[0];
+    EXPECT_EQ(b.symbol, "BTC/USD");
+    EXPECT_EQ(b.state, book::BookState::kLive);
+    EXPECT_EQ(b.depth, 10);
+    EXPECT_EQ(b.counters.snapshots, 5u);
+    EXPECT_EQ(b.counters.updates, 296u);
+    EXPECT_EQ(b.counters.checks_passed, 301u);
+    EXPECT_EQ(b.counters.checks_failed, 0u);
+    ASSERT_EQ(b.bids.size(), 10u);
+    EXPECT_EQ(b.bids[0].price, "63004.9");
+    EXPECT_EQ(b.bids[0].qty, "0.01661321");
+    EXPECT_EQ(b.asks[0].price, "63005.0");
+    EXPECT_EQ(b.asks[0].qty, "0.74804549");
+    EXPECT_TRUE(s->all_checks_passed());
+  }
+  std::remove(gz.c_str());
+}
+
+TEST(Replayer, AllFourKrakenV2RecordingsInOneRun) {
+  std::vector<std::string> files;
+  for (const char* f : {"btcusd_d10_resubscribe", "btcusd_d25", "ethusd_d25", "xrpusd_d25"}) {
+    files.push_back(obr::testing::data_path(std::string("kraken-v2/") + f + ".ndjson"));
+  }
+  absl::StatusOr<ReplaySummary> s = replay_files(files, ReplayOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  std::uint64_t passed = 0, failed = 0;
+  for (const ReplayBook& b : s->books) {
+    passed += b.counters.checks_passed;
+    failed += b.counters.checks_failed;
+  }
+  ASSERT_EQ(s->books.size(), 4u);  // one book per file: BTC/USD twice
+  EXPECT_EQ(s->books[0].file, files[0]);
+  EXPECT_EQ(s->books[1].symbol, "BTC/USD");
+  EXPECT_EQ(s->books[1].counters.checks_passed, 2052u);
+  EXPECT_EQ(passed, 301u + 2052u + 1129u + 1147u);
+  EXPECT_EQ(failed, 0u);
+  EXPECT_EQ(s->malformed, 0u);
+}
+
+TEST(Replayer, GarbageLinesAreCountedWithFileAndLine) {
+  const std::string path = temp_path("garbage.ndjson");
+  std::string text = obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson"));
+  const std::size_t third = text.find('\n', text.find('\n', text.find('\n') + 1) + 1);
+  text.insert(third + 1, "{\"channel\":\"book\",\"type\":\"update\",\"data\":[{\"symbol\":\"BTC/USD\"}\n{oops\n");
+  std::ofstream(path) << text;
+  absl::StatusOr<ReplaySummary> s = replay_files({path}, ReplayOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->malformed, 2u);
+  ASSERT_GE(s->errors.size(), 2u);
+  EXPECT_EQ(s->errors[0].rfind(path + ":4: ", 0), 0u) << s->errors[0];
+  EXPECT_EQ(s->errors[1].rfind(path + ":5: ", 0), 0u) << s->errors[1];
+  // The truncated update named a live book: an update was lost, so that book is
+  // invalidated and resynced (never served as live again without a snapshot).
+  EXPECT_EQ(s->books[0].counters.checks_passed, 1u);  // the snapshot only
+  EXPECT_EQ(s->books[0].state, book::BookState::kResyncing);
+  EXPECT_EQ(s->books[0].counters.resyncs_requested, 1u);
+  EXPECT_EQ(s->books[0].counters.updates, 0u);
+  std::remove(path.c_str());
+}
+
+TEST(Replayer, UnreadableAndUnsupportedInputsNameTheFile) {
+  absl::StatusOr<ReplaySummary> missing = replay_files({"/nonexistent/x.ndjson"}, ReplayOptions{});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(missing.status().message().find("/nonexistent/x.ndjson"), std::string::npos);
+  const std::string path = temp_path("v1.ndjson");
+  std::ofstream(path) << "[1920,{\"b\":[[\"0.043020\",\"0.00000000\",\"1618678133.384218\"]],\"c\":\"1\"},\"book-1000\",\"SC/EUR\"]\n";
+  absl::StatusOr<ReplaySummary> v1 = replay_files({path}, ReplayOptions{});
+  EXPECT_EQ(v1.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(v1.status().message().find(path + ":1:"), std::string::npos) << v1.status();
+  std::remove(path.c_str());
+  ReplayOptions binance;
+  binance.venue = "binance";
+  EXPECT_EQ(replay_files({path}, binance).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(Replayer, JsonSummaryParsesAndCarriesTheCounts) {
+  absl::StatusOr<ReplaySummary> s =
+      replay_files({obr::testing::data_path("kraken-v2/xrpusd_d25.ndjson")}, ReplayOptions{});
+  ASSERT_TRUE(s.ok());
+  const std::string json = to_json(*s);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS) << json;
+  EXPECT_EQ(root["frames"].get_uint64().value_unsafe(), 1192u);
+  EXPECT_EQ(root["malformed"].get_uint64().value_unsafe(), 0u);
+  simdjson::dom::element b = root["books"].at(0).value_unsafe();
+  EXPECT_EQ(b["venue"].get_string().value_unsafe(), "kraken");
+  EXPECT_EQ(b["symbol"].get_string().value_unsafe(), "XRP/USD");
+  EXPECT_EQ(b["state"].get_string().value_unsafe(), "live");
+  EXPECT_EQ(b["checks_passed"].get_uint64().value_unsafe(), 1147u);
+  EXPECT_EQ(b["checks_failed"].get_uint64().value_unsafe(), 0u);
+  EXPECT_EQ(b["bids"].at(0).at(0).get_string().value_unsafe(), "1.08083");
+  EXPECT_EQ(b["asks"].at(0).at(1).get_string().value_unsafe(), "4822.20340504");
+}
+
+}  // namespace
+}  // namespace obr::engine
