@@ -119,7 +119,7 @@ class BookSide {
     const auto depth_index = static_cast<std::uint32_t>(n - i);
     if (qty == 0) return {LevelChange::kNone, depth_index};
     if (n == capacity_) [[unlikely]] {
-      grow(capacity_ == 0 ? 16 : 2 * capacity_);
+      grow_for_one_more();
       d = data_.get();
     }
     shift_up(d + i, n - i);  // open a hole: the levels above move up one
@@ -143,7 +143,7 @@ class BookSide {
 
   // assign replaces the whole side with `levels` given in any order (usually best first,
   // as venues send snapshots). Zero quantities are dropped; when a price repeats, the
-  // later entry wins. Cost: O(n) for input already sorted either way, else O(n log n).
+  // later entry wins. Cost: O(n) for input sorted best first, else O(n log n).
   void assign(std::span<const Level> levels) {
     reserve(levels.size());
     if (!levels.empty()) std::memcpy(data_.get(), levels.data(), levels.size() * sizeof(Level));
@@ -155,7 +155,7 @@ class BookSide {
   // snapshot_begin(), snapshot_add() per level, snapshot_end() to sort and clean up.
   void snapshot_begin() noexcept { size_ = 0; }
   void snapshot_add(Level l) {
-    if (size_ == capacity_) [[unlikely]] grow(capacity_ == 0 ? 16 : 2 * capacity_);
+    if (size_ == capacity_) [[unlikely]] grow_for_one_more();
     data_[size_++] = l;
   }
   void snapshot_end() { normalize(); }
@@ -213,6 +213,8 @@ class BookSide {
     capacity_ = capacity;
   }
 
+  void grow_for_one_more() { grow(capacity_ == 0 ? 16 : 2 * capacity_); }
+
   void copy_from(const BookSide& other) {
     size_ = 0;
     reserve(other.size_);
@@ -225,17 +227,11 @@ class BookSide {
     Level* e = b + size_;
     auto storage_order = [](const Level& x, const Level& y) { return worse(x.price, y.price); };
     auto best_first_order = [](const Level& x, const Level& y) { return better(x.price, y.price); };
-    if (std::is_sorted(b, e, best_first_order)) {
-      std::reverse(b, e);  // venues send snapshots best first
-    } else if (!std::is_sorted(b, e, storage_order)) {
-      // Reverse first so that, after a stable sort, the entry that came last in the input
-      // comes first among equal prices.
-      std::reverse(b, e);
-      std::stable_sort(b, e, storage_order);
-    } else {
-      std::reverse(b, e);  // storage order: make the input's later duplicate come first
-      std::stable_sort(b, e, storage_order);
-    }
+    // Reverse first so that the entry that came last in the input comes first among
+    // equal prices; input sorted best first (as venues send snapshots) is then done.
+    const bool sorted_best_first = std::is_sorted(b, e, best_first_order);
+    std::reverse(b, e);
+    if (!sorted_best_first) std::stable_sort(b, e, storage_order);
     // The later input entry of a repeated price is now first in its run: keep it.
     e = std::unique(b, e, [](const Level& x, const Level& y) { return x.price == y.price; });
     e = std::remove_if(b, e, [](const Level& l) { return l.qty == 0; });

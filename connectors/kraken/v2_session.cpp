@@ -61,11 +61,13 @@ void append_json_string(std::string& out, std::string_view s) {
 }  // namespace
 
 struct V2Session::Book {
-  explicit Book(std::string symbol, int depth)
-      : ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(depth)}) {
+  Book(BookId book_id, std::string symbol, int depth)
+      : id(book_id),
+        ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(depth)}) {
     info.symbol = std::move(symbol);
     info.depth = depth;
   }
+  BookId id;
   V2BookInfo info;
   book::OrderBook ob;
   book::KrakenChecksumCache crc;
@@ -95,12 +97,11 @@ struct V2Session::Impl {
     auto it = by_symbol.find(key(symbol));
     return it == by_symbol.end() ? nullptr : books[it->second].get();
   }
-  BookId id_of(const Book& b) const { return by_symbol.find(key(b.info.symbol))->second; }
 
   Book& track(std::string_view symbol) {
     if (Book* b = find(symbol)) return *b;
     const auto id = static_cast<BookId>(books.size());
-    books.push_back(std::make_unique<Book>(std::string(symbol), config.depth));
+    books.push_back(std::make_unique<Book>(id, std::string(symbol), config.depth));
     by_symbol.emplace(std::string(symbol), id);
     Book& b = *books.back();
     if (auto p = precision.find(key(symbol)); p != precision.end()) {
@@ -114,7 +115,7 @@ struct V2Session::Impl {
     const BookState from = b.ob.state();
     if (from == to) return;
     b.ob.set_state(to);
-    sink.book_state_changed(id_of(b), b.info.symbol, from, to, why);
+    sink.book_state_changed(b.id, b.info.symbol, from, to, why);
   }
 
   void send_subscription(std::string_view method, const std::vector<const Book*>& list, int depth, bool snapshot,
@@ -177,12 +178,23 @@ struct V2Session::Impl {
     fail(b, StateReason::kChecksumMismatch, now_ns, sink);
   }
 
-  // parse_level converts one raw level at the book's scales.
-  static bool parse_level(const book::OrderBook& ob, const RawLevel& raw, book::Level& out) noexcept {
-    const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
-    const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
-    if (!p.ok() || !q.ok()) return false;
-    out = book::Level{p.value, q.value};
+  // for_each_level converts every raw level of both sides at the book's scales, in array
+  // order, and hands it to `use(side, level)`; false at the first one that is not a valid
+  // decimal at those scales (the levels before it have been used).
+  template <typename Use>
+  bool for_each_level(const book::OrderBook& ob, Use&& use) const {
+    // One call per side with the side as a constant, so apply()'s side branch folds away.
+    return for_each_level_of(ob, book::Side::kBid, bids, use) && for_each_level_of(ob, book::Side::kAsk, asks, use);
+  }
+  template <typename Use>
+  static bool for_each_level_of(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws,
+                                Use& use) {
+    for (const RawLevel& raw : raws) {
+      const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
+      const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
+      if (!p.ok() || !q.ok()) return false;
+      use(side, book::Level{p.value, q.value});
+    }
     return true;
   }
 };
@@ -303,16 +315,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
             ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
           }
           ob.snapshot_begin();
-          bool ok = true;
-          book::Level level;
-          for (const RawLevel& l : im.bids) {
-            if (!(ok = Impl::parse_level(ob, l, level))) break;
-            ob.snapshot_add(book::Side::kBid, level);
-          }
-          for (const RawLevel& l : im.asks) {
-            if (!ok || !(ok = Impl::parse_level(ob, l, level))) break;
-            ob.snapshot_add(book::Side::kAsk, level);
-          }
+          const bool ok = im.for_each_level(ob, [&ob](book::Side side, book::Level l) { ob.snapshot_add(side, l); });
           ob.snapshot_end();
           if (!ok) {
             im.fail(*b, StateReason::kMalformed, recv_ns, sink);
@@ -321,21 +324,13 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           ++ob.counters().snapshots;
           b->subscribe_pending = false;
           im.check(*b, wire_checksum, true, recv_ns, sink);
-          sink.book_updated(im.id_of(*b), b->info.symbol, ob, true);
+          sink.book_updated(b->id, b->info.symbol, ob, true);
           continue;
         }
         if (ob.state() != BookState::kLive) continue;  // after a failure: wait for a snapshot
         const std::uint64_t top_before = ob.top_version();
-        book::Level level;
-        bool ok = true;
-        for (const RawLevel& l : im.bids) {
-          if (!(ok = Impl::parse_level(ob, l, level))) break;
-          ob.apply(book::Side::kBid, level.price, level.qty);
-        }
-        for (const RawLevel& l : im.asks) {
-          if (!ok || !(ok = Impl::parse_level(ob, l, level))) break;
-          ob.apply(book::Side::kAsk, level.price, level.qty);
-        }
+        const bool ok =
+            im.for_each_level(ob, [&ob](book::Side side, book::Level l) { ob.apply(side, l.price, l.qty); });
         if (!ok) {
           im.fail(*b, StateReason::kMalformed, recv_ns, sink);
           return bad(FrameError::kBadNumber, "update price/qty is not a decimal at the book's precision");
@@ -344,7 +339,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         ++ob.counters().updates;
         ob.counters().levels_applied += im.bids.size() + im.asks.size();
         im.check(*b, wire_checksum, false, recv_ns, sink);
-        sink.book_updated(im.id_of(*b), b->info.symbol, ob, ob.top_version() != top_before);
+        sink.book_updated(b->id, b->info.symbol, ob, ob.top_version() != top_before);
       }
       return;
     }
