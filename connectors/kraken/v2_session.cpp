@@ -8,18 +8,15 @@
 #include <utility>
 
 #include "book/decimal.h"
+#include "connectors/kraken/book_set.h"
 
 namespace obr::connectors::kraken {
 namespace {
 
 namespace od = simdjson::ondemand;
 using book::BookState;
-
-// A level as the wire spelled it: views into the frame buffer, valid for one message.
-struct RawLevel {
-  std::string_view price;
-  std::string_view qty;
-};
+using detail::KrakenBook;
+using detail::RawLevel;
 
 std::string_view trim(std::string_view s) noexcept {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
@@ -49,84 +46,44 @@ bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>&
 // Debian's Abseil has its own string_view type; lookups go through it (no allocation).
 absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
 
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  out.push_back('"');
-}
-
 }  // namespace
 
-struct V2Session::Book {
-  Book(BookId book_id, std::string symbol, int depth)
-      : id(book_id),
-        ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(depth)}) {
-    info.symbol = std::move(symbol);
-    info.depth = depth;
-  }
-  BookId id;
-  V2BookInfo info;
-  book::OrderBook ob;
-  book::KrakenChecksumCache crc;
-  int consecutive_failures = 0;
-  int trips = 0;
-  std::int64_t retry_at_ns = 0;
-  bool retry_pending = false;
-  bool subscribe_pending = false;
-};
-
-struct V2Session::Impl {
-  explicit Impl(const V2Config& c) : config(c) {}
+struct V2Session::Impl : detail::BookSet {
+  explicit Impl(const V2Config& c)
+      : BookSet(c.depth, detail::BreakerConfig{.failures = c.breaker_failures,
+                                               .backoff_ns = c.breaker_backoff_ns,
+                                               .backoff_max_ns = c.breaker_backoff_max_ns}),
+        config(c) {}
 
   V2Config config;
   od::parser parser;
   std::unique_ptr<char[]> buffer;
   std::size_t buffer_capacity = 0;
-  std::vector<std::unique_ptr<Book>> books;
-  absl::flat_hash_map<std::string, BookId> by_symbol;
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
   std::string out;  // outbound frame under construction
   std::int64_t next_req_id = 1;
-  std::size_t retries_pending = 0;
 
-  Book* find(std::string_view symbol) {
-    auto it = by_symbol.find(key(symbol));
-    return it == by_symbol.end() ? nullptr : books[it->second].get();
-  }
-
-  Book& track(std::string_view symbol) {
-    if (Book* b = find(symbol)) return *b;
-    const auto id = static_cast<BookId>(books.size());
-    books.push_back(std::make_unique<Book>(id, std::string(symbol), config.depth));
-    by_symbol.emplace(std::string(symbol), id);
-    Book& b = *books.back();
-    if (auto p = precision.find(key(symbol)); p != precision.end()) {
-      b.ob.set_scales(p->second.first, p->second.second);
-      b.info.precision_from_instrument = true;
+  // track_v2 applies the instrument channel's precision to a newly tracked book.
+  KrakenBook& track_v2(std::string_view symbol) {
+    KrakenBook& b = track(symbol);
+    if (!b.info.precision_from_instrument) {
+      if (auto p = precision.find(key(symbol)); p != precision.end()) {
+        b.info.precision_from_instrument = b.ob.set_scales(p->second.first, p->second.second);
+      }
     }
     return b;
   }
 
-  void set_state(Book& b, BookState to, StateReason why, SessionSink& sink) {
-    const BookState from = b.ob.state();
-    if (from == to) return;
-    b.ob.set_state(to);
-    sink.book_state_changed(b.id, b.info.symbol, from, to, why);
-  }
-
-  void send_subscription(std::string_view method, const std::vector<const Book*>& list, int depth, bool snapshot,
-                         SessionSink& sink) {
+  void send_subscription(std::string_view method, const std::vector<const KrakenBook*>& list, int depth,
+                         bool snapshot, SessionSink& sink) {
     out.clear();
     out += R"({"method":")";
     out += method;
     out += R"(","params":{"channel":"book","symbol":[)";
     for (std::size_t i = 0; i < list.size(); ++i) {
       if (i) out.push_back(',');
-      append_json_string(out, list[i]->info.symbol);
+      detail::append_json_string(out, list[i]->info.symbol);
     }
     out += R"(],"depth":)";
     out += std::to_string(depth);
@@ -137,79 +94,25 @@ struct V2Session::Impl {
     sink.send_frame(out);
   }
 
-  // resubscribe: unsubscribe echoing the depth, then subscribe (KDOC-v2book; SDK guide).
-  void resubscribe(Book& b, SessionSink& sink) {
-    ++b.ob.counters().resyncs_requested;
-    set_state(b, BookState::kResyncing, StateReason::kResubscribing, sink);
-    const std::vector<const Book*> one{&b};
+  // Unsubscribe echoing the depth, then subscribe (KDOC-v2book; SDK guide).
+  void send_resubscribe(const KrakenBook& b, SessionSink& sink) override {
+    const std::vector<const KrakenBook*> one{&b};
     send_subscription("unsubscribe", one, b.info.depth, false, sink);
     send_subscription("subscribe", one, b.info.depth, true, sink);
-    b.subscribe_pending = true;
-  }
-
-  // fail: a check failed or a message could not be applied: invalidate, then resync or
-  // open the circuit breaker.
-  void fail(Book& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
-    set_state(b, BookState::kInvalid, why, sink);
-    b.crc.invalidate();
-    if (++b.consecutive_failures >= config.breaker_failures) {
-      const int shift = std::min(b.trips, 20);
-      const std::int64_t backoff = std::min(config.breaker_backoff_ns << shift, config.breaker_backoff_max_ns);
-      ++b.trips;
-      b.consecutive_failures = 0;
-      b.retry_at_ns = now_ns + backoff;
-      if (!b.retry_pending) ++retries_pending;
-      b.retry_pending = true;
-      set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
-      return;
-    }
-    resubscribe(b, sink);
-  }
-
-  // check compares the book's CRC32 with the wire's and moves the state accordingly.
-  void check(Book& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink) {
-    if (b.crc.get(b.ob) == wire) {
-      ++b.ob.counters().checks_passed;
-      b.consecutive_failures = 0;
-      if (snapshot) set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
-      return;
-    }
-    ++b.ob.counters().checks_failed;
-    fail(b, StateReason::kChecksumMismatch, now_ns, sink);
-  }
-
-  // for_each_level converts every raw level of both sides at the book's scales, in array
-  // order, and hands it to `use(side, level)`; false at the first one that is not a valid
-  // decimal at those scales (the levels before it have been used).
-  template <typename Use>
-  bool for_each_level(const book::OrderBook& ob, Use&& use) const {
-    // One call per side with the side as a constant, so apply()'s side branch folds away.
-    return for_each_level_of(ob, book::Side::kBid, bids, use) && for_each_level_of(ob, book::Side::kAsk, asks, use);
-  }
-  template <typename Use>
-  static bool for_each_level_of(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws,
-                                Use& use) {
-    for (const RawLevel& raw : raws) {
-      const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
-      const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
-      if (!p.ok() || !q.ok()) return false;
-      use(side, book::Level{p.value, q.value});
-    }
-    return true;
   }
 };
 
 V2Session::V2Session(const V2Config& config) : impl_(std::make_unique<Impl>(config)) {}
 V2Session::~V2Session() = default;
 
-std::size_t V2Session::book_count() const noexcept { return impl_->books.size(); }
-const book::OrderBook& V2Session::book(BookId id) const { return impl_->books.at(id)->ob; }
-const V2BookInfo& V2Session::info(BookId id) const { return impl_->books.at(id)->info; }
+std::size_t V2Session::book_count() const noexcept { return impl_->size(); }
+const book::OrderBook& V2Session::book(BookId id) const { return impl_->at(id).ob; }
+const V2BookInfo& V2Session::info(BookId id) const { return impl_->at(id).info; }
 
 void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& sink) {
-  std::vector<const Book*> list;
+  std::vector<const KrakenBook*> list;
   for (const std::string& s : symbols) {
-    Book& b = impl_->track(s);
+    KrakenBook& b = impl_->track_v2(s);
     b.subscribe_pending = true;
     list.push_back(&b);
   }
@@ -217,8 +120,8 @@ void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& 
 }
 
 void V2Session::on_connected(SessionSink& sink) {
-  std::vector<const Book*> list;
-  for (auto& b : impl_->books) {
+  std::vector<const KrakenBook*> list;
+  for (auto& b : impl_->all()) {
     b->subscribe_pending = true;
     impl_->set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
     list.push_back(b.get());
@@ -227,19 +130,10 @@ void V2Session::on_connected(SessionSink& sink) {
 }
 
 void V2Session::on_disconnected(SessionSink& sink) {
-  for (auto& b : impl_->books) impl_->set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
+  impl_->stale_all(false, StateReason::kDisconnected, sink);
 }
 
-void V2Session::on_tick(std::int64_t now_ns, SessionSink& sink) {
-  if (impl_->retries_pending == 0) return;
-  for (auto& b : impl_->books) {
-    if (b->retry_pending && now_ns >= b->retry_at_ns) {
-      b->retry_pending = false;
-      --impl_->retries_pending;
-      impl_->resubscribe(*b, sink);
-    }
-  }
-}
+void V2Session::on_tick(std::int64_t now_ns, SessionSink& sink) { impl_->on_tick(now_ns, sink); }
 
 void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSink& sink) {
   Impl& im = *impl_;
@@ -288,10 +182,10 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         if (item.get_object().get(entry) || entry.find_field_unordered("symbol").get_string().get(symbol)) {
           return bad(FrameError::kUnexpectedShape, "book entry without symbol");
         }
-        Book* b = im.find(symbol);
+        KrakenBook* b = im.find(symbol);
         if (b == nullptr) {
           if (!im.config.track_any_symbol) return bad(FrameError::kUnknownSymbol, symbol);
-          b = &im.track(symbol);
+          b = &im.track_v2(symbol);
         }
         std::uint64_t wire_checksum = 0;
         if (!read_levels(entry, "bids", im.bids) || !read_levels(entry, "asks", im.asks) ||
@@ -301,27 +195,10 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
         book::OrderBook& ob = b->ob;
         if (snapshot) {
-          if (!b->info.precision_from_instrument) {
-            // Kraken prints every number at the instrument's precision, trailing zeros
-            // included, so the longest lexeme of each kind is that precision.
-            int ps = 0, qs = 0;
-            for (const auto* side : {&im.bids, &im.asks}) {
-              for (const RawLevel& l : *side) {
-                ps = std::max(ps, book::decimal_places(l.price));
-                qs = std::max(qs, book::decimal_places(l.qty));
-              }
-            }
-            ob.clear();
-            ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
-          }
-          ob.snapshot_begin();
-          const bool ok = im.for_each_level(ob, [&ob](book::Side side, book::Level l) { ob.snapshot_add(side, l); });
-          ob.snapshot_end();
-          if (!ok) {
+          if (!im.load_snapshot(*b, im.bids, im.asks)) {
             im.fail(*b, StateReason::kMalformed, recv_ns, sink);
             return bad(FrameError::kBadNumber, "snapshot price/qty is not a decimal at the book's precision");
           }
-          ++ob.counters().snapshots;
           b->subscribe_pending = false;
           im.check(*b, wire_checksum, true, recv_ns, sink);
           sink.book_updated(b->id, b->info.symbol, ob, true);
@@ -329,15 +206,10 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
         if (ob.state() != BookState::kLive) continue;  // after a failure: wait for a snapshot
         const std::uint64_t top_before = ob.top_version();
-        const bool ok =
-            im.for_each_level(ob, [&ob](book::Side side, book::Level l) { ob.apply(side, l.price, l.qty); });
-        if (!ok) {
+        if (!im.apply_update(*b, im.bids, im.asks)) {
           im.fail(*b, StateReason::kMalformed, recv_ns, sink);
           return bad(FrameError::kBadNumber, "update price/qty is not a decimal at the book's precision");
         }
-        ob.truncate();
-        ++ob.counters().updates;
-        ob.counters().levels_applied += im.bids.size() + im.asks.size();
         im.check(*b, wire_checksum, false, recv_ns, sink);
         sink.book_updated(b->id, b->info.symbol, ob, ob.top_version() != top_before);
       }
@@ -349,11 +221,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       for (auto item : data) {
         std::string_view system;
         if (item.find_field_unordered("system").get_string().get(system)) continue;
-        if (system != "online") {
-          for (auto& b : im.books) {
-            if (b->ob.state() == BookState::kLive) im.set_state(*b, BookState::kStale, StateReason::kMaintenance, sink);
-          }
-        }
+        if (system != "online") im.stale_all(true, StateReason::kMaintenance, sink);
       }
       return;
     }
@@ -374,7 +242,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           continue;
         }
         im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
-        if (Book* b = im.find(symbol)) {
+        if (KrakenBook* b = im.find(symbol)) {
           if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) b->info.precision_from_instrument = true;
         }
       }
@@ -405,7 +273,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     sink.venue_error("", error);
     if (method == "subscribe") {
       // The refusal carries no symbol: every book still waiting for its ack is refused.
-      for (auto& b : im.books) {
+      for (auto& b : im.all()) {
         if (b->subscribe_pending) {
           b->subscribe_pending = false;
           im.set_state(*b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
@@ -423,10 +291,10 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
   std::string symbol_copy(symbol);  // control path; the next lookups may reuse the string buffer
   std::int64_t depth = 0;
   const bool has_depth = result.find_field_unordered("depth").get_int64().get(depth) == simdjson::SUCCESS;
-  Book* b = im.find(symbol_copy);
+  KrakenBook* b = im.find(symbol_copy);
   if (b == nullptr) {
     if (!im.config.track_any_symbol) return;
-    b = &im.track(symbol_copy);
+    b = &im.track_v2(symbol_copy);
   }
   if (method == "subscribe") {
     if (has_depth && im.config.depth_from_ack && depth > 0) {

@@ -27,8 +27,8 @@
 #include <string_view>
 #include <vector>
 
-#include "book/kraken_checksum.h"
 #include "book/order_book.h"
+#include "connectors/kraken/book_info.h"
 #include "connectors/protocol/session.h"
 
 namespace obr::connectors::kraken {
@@ -43,12 +43,7 @@ struct V2Config {
   std::size_t max_frame_bytes = 1 << 20;
 };
 
-// V2BookInfo is what the session knows of one book, for reports and tests.
-struct V2BookInfo {
-  std::string symbol;
-  int depth = 0;
-  bool precision_from_instrument = false;
-};
+using V2BookInfo = BookInfo;
 
 class V2Session {
  public:
@@ -78,7 +73,6 @@ class V2Session {
   std::uint64_t heartbeats() const noexcept { return heartbeats_; }
 
  private:
-  struct Book;
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::uint64_t malformed_ = 0;

@@ -1,0 +1,143 @@
+#include "connectors/kraken/book_set.h"
+
+#include <algorithm>
+
+namespace obr::connectors::kraken::detail {
+namespace {
+
+using book::BookState;
+
+// One call per side with the side as a constant, so apply()'s side branch folds away.
+template <typename Use>
+bool for_each_level(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws, Use&& use) {
+  for (const RawLevel& raw : raws) {
+    const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
+    const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
+    if (!p.ok() || !q.ok()) return false;
+    use(side, book::Level{p.value, q.value});
+  }
+  return true;
+}
+
+}  // namespace
+
+KrakenBook& BookSet::track(std::string_view symbol) {
+  if (KrakenBook* b = find(symbol)) return *b;
+  const auto id = static_cast<BookId>(books_.size());
+  books_.push_back(std::make_unique<KrakenBook>(id, std::string(symbol), default_depth_));
+  by_symbol_.emplace(std::string(symbol), id);
+  return *books_.back();
+}
+
+void BookSet::set_state(KrakenBook& b, BookState to, StateReason why, SessionSink& sink) {
+  const BookState from = b.ob.state();
+  if (from == to) return;
+  b.ob.set_state(to);
+  sink.book_state_changed(b.id, b.info.symbol, from, to, why);
+}
+
+void BookSet::check(KrakenBook& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink) {
+  if (b.crc.get(b.ob) == wire) {
+    ++b.ob.counters().checks_passed;
+    b.consecutive_failures = 0;
+    if (snapshot) set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
+    return;
+  }
+  ++b.ob.counters().checks_failed;
+  fail(b, StateReason::kChecksumMismatch, now_ns, sink);
+}
+
+void BookSet::resubscribe(KrakenBook& b, SessionSink& sink) {
+  ++b.ob.counters().resyncs_requested;
+  set_state(b, BookState::kResyncing, StateReason::kResubscribing, sink);
+  send_resubscribe(b, sink);
+  b.subscribe_pending = true;
+}
+
+void BookSet::fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
+  set_state(b, BookState::kInvalid, why, sink);
+  b.crc.invalidate();
+  if (++b.consecutive_failures >= breaker_.failures) {
+    const int shift = std::min(b.trips, 20);
+    const std::int64_t backoff = std::min(breaker_.backoff_ns << shift, breaker_.backoff_max_ns);
+    ++b.trips;
+    b.consecutive_failures = 0;
+    b.retry_at_ns = now_ns + backoff;
+    if (!b.retry_pending) ++retries_pending_;
+    b.retry_pending = true;
+    set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
+    return;
+  }
+  resubscribe(b, sink);
+}
+
+void BookSet::on_tick(std::int64_t now_ns, SessionSink& sink) {
+  if (retries_pending_ == 0) return;
+  for (auto& b : books_) {
+    if (b->retry_pending && now_ns >= b->retry_at_ns) {
+      b->retry_pending = false;
+      --retries_pending_;
+      resubscribe(*b, sink);
+    }
+  }
+}
+
+void BookSet::stale_all(bool only_live, StateReason why, SessionSink& sink) {
+  for (auto& b : books_) {
+    if (!only_live || b->ob.state() == BookState::kLive) set_state(*b, BookState::kStale, why, sink);
+  }
+}
+
+bool BookSet::load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
+  book::OrderBook& ob = b.ob;
+  if (!b.info.precision_from_instrument) {
+    int ps = 0, qs = 0;
+    for (const auto* side : {&bids, &asks}) {
+      for (const RawLevel& l : *side) {
+        ps = std::max(ps, book::decimal_places(l.price));
+        qs = std::max(qs, book::decimal_places(l.qty));
+      }
+    }
+    ob.clear();
+    ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
+  }
+  ob.snapshot_begin();
+  auto add = [&ob](book::Side side, book::Level l) { ob.snapshot_add(side, l); };
+  const bool ok = for_each_level(ob, book::Side::kBid, bids, add) && for_each_level(ob, book::Side::kAsk, asks, add);
+  ob.snapshot_end();
+  if (ok) ++ob.counters().snapshots;
+  return ok;
+}
+
+bool BookSet::apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
+  book::OrderBook& ob = b.ob;
+  auto apply = [&ob](book::Side side, book::Level l) { ob.apply(side, l.price, l.qty); };
+  if (!for_each_level(ob, book::Side::kBid, bids, apply) || !for_each_level(ob, book::Side::kAsk, asks, apply)) {
+    return false;
+  }
+  ob.truncate();
+  ++ob.counters().updates;
+  ob.counters().levels_applied += bids.size() + asks.size();
+  return true;
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out.push_back('"');
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+}  // namespace obr::connectors::kraken::detail

@@ -1,0 +1,117 @@
+// connectors/kraken/book_set.h — what Kraken v1 and v2 sessions share: the tracked books,
+// their state transitions, the CRC32 check, and the per-book failure policy (invalidate,
+// resubscribe that symbol only, circuit breaker with exponential backoff).
+//
+// The two protocol versions differ only in how frames look; a session derives from
+// BookSet and supplies send_resubscribe() in its own wire format.
+//
+// Thread-safety: none; owned by one session.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/decimal.h"
+#include "book/kraken_checksum.h"
+#include "book/order_book.h"
+#include "connectors/kraken/book_info.h"
+#include "connectors/protocol/session.h"
+
+namespace obr::connectors::kraken::detail {
+
+// A level as the wire spelled it: views into the frame buffer, valid for one message.
+struct RawLevel {
+  std::string_view price;
+  std::string_view qty;
+};
+
+struct BreakerConfig {
+  int failures = 3;                             // consecutive failed checks that open it
+  std::int64_t backoff_ns = 1'000'000'000;      // first halt; doubles per trip
+  std::int64_t backoff_max_ns = 60'000'000'000; // cap
+};
+
+struct KrakenBook {
+  KrakenBook(BookId book_id, std::string symbol, int book_depth)
+      : id(book_id),
+        info{std::move(symbol), book_depth, false},
+        ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(book_depth),
+                            .reserve_levels = 0}) {}
+  BookId id;
+  BookInfo info;
+  book::OrderBook ob;
+  book::KrakenChecksumCache crc;
+  int consecutive_failures = 0;
+  int trips = 0;
+  std::int64_t retry_at_ns = 0;
+  bool retry_pending = false;
+  bool subscribe_pending = false;
+};
+
+class BookSet {
+ public:
+  BookSet(int default_depth, const BreakerConfig& breaker) : default_depth_(default_depth), breaker_(breaker) {}
+  virtual ~BookSet() = default;
+  BookSet(const BookSet&) = delete;
+  BookSet& operator=(const BookSet&) = delete;
+
+  std::size_t size() const noexcept { return books_.size(); }
+  KrakenBook& at(BookId id) { return *books_.at(id); }
+  const KrakenBook& at(BookId id) const { return *books_.at(id); }
+  std::vector<std::unique_ptr<KrakenBook>>& all() noexcept { return books_; }
+
+  // find: no allocation (heterogeneous lookup).
+  KrakenBook* find(std::string_view symbol) noexcept {
+    auto it = by_symbol_.find(absl::string_view(symbol.data(), symbol.size()));
+    return it == by_symbol_.end() ? nullptr : books_[it->second].get();
+  }
+  // track returns the book for `symbol`, creating it at the default depth.
+  KrakenBook& track(std::string_view symbol);
+
+  void set_state(KrakenBook& b, book::BookState to, StateReason why, SessionSink& sink);
+
+  // check compares the book's CRC32 with the wire's and counts the result; on a match a
+  // snapshot makes the book live, on a mismatch the book fails (see fail()).
+  void check(KrakenBook& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink);
+
+  // fail: a check failed or a message could not be applied: the book becomes invalid and
+  // is resubscribed, or halted by the circuit breaker when it keeps failing.
+  void fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink);
+
+  // resubscribe asks the venue for a fresh snapshot of this one book.
+  void resubscribe(KrakenBook& b, SessionSink& sink);
+
+  // on_tick retries books whose circuit-breaker backoff has elapsed.
+  void on_tick(std::int64_t now_ns, SessionSink& sink);
+
+  // stale_all marks every book stale (disconnect) or every live book stale (maintenance).
+  void stale_all(bool only_live, StateReason why, SessionSink& sink);
+
+  // load_snapshot replaces the book from raw levels; when the venue gave no precision
+  // the scales come from the longest lexemes (Kraken prints every number at the
+  // instrument's precision). False when a level is not a decimal at those scales.
+  static bool load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
+  // apply_update applies raw levels in array order (bids then asks) and truncates.
+  static bool apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
+
+ protected:
+  // send_resubscribe writes the venue's unsubscribe (echoing the depth) and subscribe.
+  virtual void send_resubscribe(const KrakenBook& b, SessionSink& sink) = 0;
+
+ private:
+  int default_depth_;
+  BreakerConfig breaker_;
+  std::vector<std::unique_ptr<KrakenBook>> books_;
+  absl::flat_hash_map<std::string, BookId> by_symbol_;
+  std::size_t retries_pending_ = 0;
+};
+
+// append_json_string writes `s` as a JSON string literal (control path only).
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace obr::connectors::kraken::detail
