@@ -1,6 +1,5 @@
 #include "engine/replayer.h"
 
-#include <zlib.h>
 
 #include <chrono>
 #include <cstdio>
@@ -9,12 +8,12 @@
 #include <sys/stat.h>
 
 #include "book/decimal.h"
+#include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
+#include "engine/capture_reader.h"
 
 namespace obr::engine {
 namespace {
-
-constexpr std::size_t kMaxLine = 4u << 20;  // longest frame accepted from a file
 
 // Counts frame errors with the file and line they came from.
 class ReplaySink : public connectors::NullSink {
@@ -42,12 +41,6 @@ class ReplaySink : public connectors::NullSink {
   const std::string* file_ = nullptr;
   std::uint64_t line_ = 0;
 };
-
-std::string_view strip(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.remove_suffix(1);
-  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-  return s;
-}
 
 std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids) {
   std::vector<ReplayLevel> out;
@@ -90,90 +83,195 @@ bool ReplaySummary::all_checks_passed() const noexcept {
   return true;
 }
 
+namespace {
+
+// One replayed connection: a venue session fed the recording's events.
+class VenueReplay {
+ public:
+  virtual ~VenueReplay() = default;
+  virtual void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) = 0;
+  virtual std::uint64_t malformed() const = 0;
+  virtual void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const = 0;
+};
+
+// Kraken v1 and v2 sessions have the same driving surface.
+template <typename Session>
+class KrakenReplay final : public VenueReplay {
+ public:
+  KrakenReplay(const connectors::kraken::SessionConfig& config, std::string venue)
+      : session_(config), venue_(std::move(venue)) {}
+  void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
+    switch (ev.kind) {
+      case CaptureEventKind::kReceived:
+        session_.on_frame(ev.payload, now_ns, sink);
+        session_.on_tick(now_ns, sink);
+        break;
+      case CaptureEventKind::kConnect:
+        if (connected_) session_.on_disconnected(sink);
+        connected_ = true;
+        session_.on_connected(sink);  // frames it would send are not part of a replay
+        break;
+      default:
+        break;  // frames we sent and REST responses carry nothing for Kraken books
+    }
+  }
+  std::uint64_t malformed() const override { return session_.malformed_frames(); }
+  void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const override {
+    for (std::size_t id = 0; id < session_.book_count(); ++id) {
+      const auto& info = session_.info(static_cast<connectors::BookId>(id));
+      if (!symbol_filter.empty() && info.symbol != symbol_filter) continue;
+      const book::OrderBook& ob = session_.book(static_cast<connectors::BookId>(id));
+      out.push_back(ReplayBook{venue_, info.symbol, ob.state(), ob.counters(), info.depth, top_levels(ob, true),
+                               top_levels(ob, false), file});
+    }
+  }
+
+ private:
+  Session session_;
+  std::string venue_;
+  bool connected_ = false;
+};
+
+// detect_venue names the venue an event belongs to, or "" when it does not say.
+std::string detect_venue(const CaptureEvent& ev) {
+  if (!ev.url.empty()) {
+    if (ev.url.find("kucoin") != std::string_view::npos) return "kucoin";
+    if (ev.url.find("kraken.com/v2") != std::string_view::npos) return "kraken";
+    if (ev.url.find("kraken.com") != std::string_view::npos) return "kraken-v1";
+  }
+  if (ev.kind != CaptureEventKind::kReceived || ev.payload.empty()) return "";
+  const std::string_view f = ev.payload;
+  if (f.front() == '[') return "kraken-v1";
+  if (f.front() != '{') return "";
+  if (f.find("\"event\"") != std::string_view::npos) return "kraken-v1";
+  if (f.find("\"channel\"") != std::string_view::npos || f.find("\"method\"") != std::string_view::npos) return "kraken";
+  if (f.find("\"type\"") != std::string_view::npos) return "kucoin";
+  return "";
+}
+
+// A recording is one connection: a capture file plus, for cryptofeed, the REST
+// responses recorded beside it (`X.http.N.M` goes with every `X.ws.N.M`).
+struct Recording {
+  std::string ws;
+  std::vector<std::string> http;
+};
+
+std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
+  const std::size_t at = path.rfind(kind);
+  return at == std::string::npos ? std::string() : path.substr(0, at);
+}
+
+}  // namespace
+
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
-  if (options.venue != "auto" && options.venue != "kraken") {
-    return absl::InvalidArgumentError("venue '" + options.venue + "' is not supported by replay yet (supported: kraken)");
+  if (options.venue != "auto" && options.venue != "kraken" && options.venue != "kraken-v1") {
+    return absl::InvalidArgumentError("venue '" + options.venue +
+                                      "' is not supported by replay (supported: kraken, kraken-v1)");
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
-  ReplaySummary summary;
-  ReplaySink sink(summary, options.max_errors_kept);
-  const connectors::kraken::V2Config kraken_config{
-      .depth = options.depth > 0 ? options.depth : 10,
-      .track_any_symbol = true,
-      .depth_from_ack = options.depth == 0,
-  };
+  std::vector<Recording> recordings;
+  std::vector<std::string> http_files;
   std::uint64_t total_bytes = 0;
   for (const std::string& f : files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0) return absl::NotFoundError(f + ": cannot open");
     total_bytes += static_cast<std::uint64_t>(st.st_size);
+    if (!cryptofeed_prefix(f, ".http.").empty()) {
+      http_files.push_back(f);
+    } else {
+      recordings.push_back(Recording{f, {}});
+    }
   }
-  auto buffer = std::make_unique<char[]>(kMaxLine + 1);
+  for (const std::string& h : http_files) {
+    bool attached = false;
+    for (Recording& r : recordings) {
+      if (cryptofeed_prefix(r.ws, ".ws.") == cryptofeed_prefix(h, ".http.")) {
+        r.http.push_back(h);
+        attached = true;
+      }
+    }
+    if (!attached) {
+      return absl::InvalidArgumentError(h + ": REST responses without their WebSocket recording (pass the matching " +
+                                        cryptofeed_prefix(h, ".http.") + ".ws.* file too)");
+    }
+  }
+
+  ReplaySummary summary;
+  ReplaySink sink(summary, options.max_errors_kept);
+  const connectors::kraken::SessionConfig kraken_config{
+      .depth = options.depth > 0 ? options.depth : 10,
+      .track_any_symbol = true,
+      .depth_from_ack = options.depth == 0,
+  };
   std::uint64_t bytes_done = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (const std::string& f : files) {
-    // Each file is one recorded connection, so it gets its own session (and books).
-    connectors::kraken::V2Session kraken(kraken_config);
-    gzFile in = gzopen(f.c_str(), "rb");
-    if (in == nullptr) return absl::NotFoundError(f + ": cannot open");
-    gzbuffer(in, 1 << 17);
-    std::uint64_t line_no = 0;
-    bool decided = options.venue != "auto";
-    bool skipping_long_line = false;
-    while (gzgets(in, buffer.get(), static_cast<int>(kMaxLine + 1)) != nullptr) {
-      std::string_view chunk(buffer.get());
-      const bool complete = !chunk.empty() && chunk.back() == '\n';
-      if (skipping_long_line) {
-        skipping_long_line = !complete;
-        continue;
+  for (const Recording& rec : recordings) {
+    // Open every file of the connection; events are merged by their recorded time.
+    std::vector<std::unique_ptr<CaptureReader>> readers;
+    for (const std::string* path : [&] {
+           std::vector<const std::string*> all{&rec.ws};
+           for (const std::string& h : rec.http) all.push_back(&h);
+           return all;
+         }()) {
+      auto reader = CaptureReader::open(*path);
+      if (!reader.ok()) return reader.status();
+      readers.push_back(std::move(*reader));
+    }
+    std::vector<CaptureEvent> heads(readers.size());
+    std::vector<bool> live(readers.size());
+    std::vector<std::uint64_t> counted(readers.size(), 0);
+    for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
+
+    std::unique_ptr<VenueReplay> venue;
+    std::string venue_name = options.venue == "auto" ? std::string() : options.venue;
+    std::uint64_t events = 0;
+    for (;;) {
+      // The earliest pending event across the connection's files (ties: the WebSocket file).
+      std::size_t pick = readers.size();
+      for (std::size_t i = 0; i < readers.size(); ++i) {
+        if (live[i] && (pick == readers.size() || heads[i].ts_ns < heads[pick].ts_ns)) pick = i;
       }
-      ++line_no;
-      bytes_done += chunk.size();
-      if (!complete && !gzeof(in)) {
-        // Longer than any frame we accept: an error, not an allocation.
+      if (pick == readers.size()) break;
+      const CaptureEvent& ev = heads[pick];
+      const std::string& file = readers[pick]->path();
+      sink.at(&file, ev.line);
+      if (ev.kind == CaptureEventKind::kBadLine) {
         ++summary.malformed;
-        sink.at(&f, line_no);
-        sink.note("line longer than " + std::to_string(kMaxLine) + " bytes skipped");
-        skipping_long_line = true;
-        continue;
-      }
-      const std::string_view frame = strip(chunk);
-      if (frame.empty()) continue;
-      if (!decided) {
-        if (frame.front() == '[') {
-          gzclose(in);
-          return absl::InvalidArgumentError(f + ":" + std::to_string(line_no) +
-                                            ": Kraken v1 (array) frames are not supported by replay yet");
+        sink.note(std::string(ev.payload));
+      } else {
+        if (venue == nullptr) {
+          if (venue_name.empty()) venue_name = detect_venue(ev);
+          if (venue_name.empty() && ev.kind == CaptureEventKind::kReceived) {
+            return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) +
+                                              ": cannot tell the venue from this frame; pass --venue");
+          }
+          if (venue_name == "kraken") {
+            venue = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_config, "kraken");
+          } else if (venue_name == "kraken-v1") {
+            venue = std::make_unique<KrakenReplay<connectors::kraken::V1Session>>(kraken_config, "kraken-v1");
+          } else if (!venue_name.empty()) {
+            return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) + ": " + venue_name +
+                                              " recordings are not supported by replay yet");
+          }
         }
-        if (frame.front() != '{') {
-          gzclose(in);
-          return absl::InvalidArgumentError(f + ":" + std::to_string(line_no) +
-                                            ": not a raw capture (expected one JSON frame per line); "
-                                            "cryptofeed and tardis formats are not supported yet");
+        if (venue != nullptr) {
+          if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
+          const std::uint64_t malformed_before = venue->malformed();
+          const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
+          venue->on_event(ev, now, sink);
+          summary.malformed += venue->malformed() - malformed_before;
         }
-        decided = true;
       }
-      ++summary.frames;
-      sink.at(&f, line_no);
-      const std::uint64_t malformed_before = kraken.malformed_frames();
-      kraken.on_frame(frame, static_cast<std::int64_t>(summary.frames), sink);
-      kraken.on_tick(static_cast<std::int64_t>(summary.frames), sink);
-      summary.malformed += kraken.malformed_frames() - malformed_before;
-      if (options.progress && (line_no & 0xFFFF) == 0) options.progress(bytes_done, total_bytes);
+      if (options.progress && (++events & 0xFFFF) == 0) {
+        options.progress(bytes_done + readers[pick]->bytes_read(), total_bytes);
+      }
+      live[pick] = readers[pick]->next(heads[pick]);
     }
-    int zerr = Z_OK;
-    const char* msg = gzerror(in, &zerr);
-    const bool failed = zerr != Z_OK && zerr != Z_STREAM_END;
-    const std::string why = failed ? std::string(msg) : std::string();
-    gzclose(in);
-    if (failed) return absl::DataLossError(f + ":" + std::to_string(line_no) + ": " + why);
-    for (std::size_t id = 0; id < kraken.book_count(); ++id) {
-      const auto& info = kraken.info(static_cast<connectors::BookId>(id));
-      if (!options.symbol.empty() && info.symbol != options.symbol) continue;
-      const book::OrderBook& ob = kraken.book(static_cast<connectors::BookId>(id));
-      summary.books.push_back(ReplayBook{"kraken", info.symbol, ob.state(), ob.counters(), info.depth,
-                                         top_levels(ob, true), top_levels(ob, false), f});
+    for (const auto& r : readers) {
+      if (!r->status().ok()) return r->status();
+      bytes_done += r->bytes_read();
     }
+    if (venue != nullptr) venue->report(options.symbol, rec.ws, summary.books);
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.progress) options.progress(total_bytes, total_bytes);

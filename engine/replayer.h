@@ -3,10 +3,13 @@
 //   obr::engine::ReplayOptions opts;              // venue auto-detected, depth from acks
 //   absl::StatusOr<obr::engine::ReplaySummary> s = obr::engine::replay_files({"a.ndjson.gz"}, opts);
 //
-// Input formats (detected per file, gzip or plain):
-//  - raw capture: one venue frame per line (the first JSON frame tells the venue).
-// Not yet supported (reported as an error naming the file): Kraken v1 frames, cryptofeed
-// raw-data files, obr's own recording format.
+// Input (engine/capture_reader.h; plain or gzip, detected per file):
+//  - raw captures, one venue frame per line;
+//  - cryptofeed raw-data files (`X.ws.N.M`; an `X.http.N.M` given beside it is merged
+//    into that connection by recorded time).
+// Each WebSocket file is one connection with its own session. The venue comes from the
+// recorded URL or the first frame (Kraken v2 objects with channel/method, Kraken v1
+// arrays or event objects) unless ReplayOptions::venue says.
 //
 // Thread-safety: replay_files is reentrant; it owns everything it uses.
 #pragma once
@@ -23,7 +26,7 @@
 namespace obr::engine {
 
 struct ReplayOptions {
-  std::string venue = "auto";  // auto | kraken (v2)
+  std::string venue = "auto";  // auto | kraken (v2) | kraken-v1
   int depth = 0;               // 0: each book's depth comes from its subscribe ack
   std::string symbol;          // empty: every symbol
   std::size_t max_errors_kept = 20;

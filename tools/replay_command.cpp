@@ -14,13 +14,16 @@ namespace obr::tools {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: obr replay [--venue kraken] [--depth N] [--symbol S] [--json] FILE...\n"
+    "usage: obr replay [--venue kraken|kraken-v1] [--depth N] [--symbol S] [--json] FILE...\n"
     "\n"
     "Replays recorded venue frames through the same protocol sessions the live engine runs\n"
     "and reports every book: state, counters, top of book, and throughput.\n"
     "\n"
-    "  FILE          a raw capture: one frame per line, plain or .gz\n"
-    "  --venue V     kraken (Kraken WebSocket v2); default: detected from the frames\n"
+    "  FILE          a recording, plain or .gz: a raw capture (one frame per line) or\n"
+    "                cryptofeed raw data (X.ws.N.M, with its X.http.N.M when it has one);\n"
+    "                each file is one connection\n"
+    "  --venue V     kraken (WebSocket v2) or kraken-v1; default: detected from the\n"
+    "                recorded URL or the first frame\n"
     "  --depth N     book depth; default: taken from each subscribe ack\n"
     "  --symbol S    report only this symbol\n"
     "  --json        print one JSON object on stdout instead of the human report\n"

@@ -19,7 +19,7 @@
 #include "book/decimal.h"
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
-#include "connectors/kraken/book_info.h"
+#include "connectors/kraken/common.h"
 #include "connectors/protocol/session.h"
 
 namespace obr::connectors::kraken::detail {

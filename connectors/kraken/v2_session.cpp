@@ -9,6 +9,7 @@
 
 #include "book/decimal.h"
 #include "connectors/kraken/book_set.h"
+#include "connectors/protocol/frame_buffer.h"
 
 namespace obr::connectors::kraken {
 namespace {
@@ -57,8 +58,7 @@ struct V2Session::Impl : detail::BookSet {
 
   V2Config config;
   od::parser parser;
-  std::unique_ptr<char[]> buffer;
-  std::size_t buffer_capacity = 0;
+  FrameBuffer frame{simdjson::SIMDJSON_PADDING};
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
   std::string out;  // outbound frame under construction
@@ -119,6 +119,11 @@ void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& 
   if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, true, sink);
 }
 
+void V2Session::ping(SessionSink& sink) {
+  impl_->out = R"({"method":"ping","req_id":)" + std::to_string(impl_->next_req_id++) + "}";
+  sink.send_frame(impl_->out);
+}
+
 void V2Session::on_connected(SessionSink& sink) {
   std::vector<const KrakenBook*> list;
   for (auto& b : impl_->all()) {
@@ -142,14 +147,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     sink.frame_error(FrameError::kTooLarge, "frame exceeds max_frame_bytes");
     return;
   }
-  // One reusable padded buffer: grows only when a larger frame than ever before arrives.
-  const std::size_t need = frame.size() + simdjson::SIMDJSON_PADDING;
-  if (need > im.buffer_capacity) {
-    im.buffer_capacity = std::max(need, im.buffer_capacity * 2);
-    im.buffer = std::make_unique_for_overwrite<char[]>(im.buffer_capacity);
-  }
-  std::memcpy(im.buffer.get(), frame.data(), frame.size());
-  std::memset(im.buffer.get() + frame.size(), 0, simdjson::SIMDJSON_PADDING);
+  im.frame.load(frame);
   auto bad = [&](FrameError e, std::string_view detail) {
     ++malformed_;
     sink.frame_error(e, detail);
@@ -157,7 +155,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
 
   od::document doc;
   od::object obj;
-  if (im.parser.iterate(im.buffer.get(), frame.size(), im.buffer_capacity).get(doc) || doc.get_object().get(obj)) {
+  if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) || doc.get_object().get(obj)) {
     return bad(FrameError::kNotJson, "not a JSON object");
   }
   std::string_view channel;

@@ -28,21 +28,12 @@
 #include <vector>
 
 #include "book/order_book.h"
-#include "connectors/kraken/book_info.h"
+#include "connectors/kraken/common.h"
 #include "connectors/protocol/session.h"
 
 namespace obr::connectors::kraken {
 
-struct V2Config {
-  int depth = 10;                   // subscribed depth: 10, 25, 100, 500 or 1000
-  bool track_any_symbol = false;    // replay: start tracking symbols seen in acks/snapshots
-  bool depth_from_ack = true;       // take each book's depth from its subscribe ack
-  int breaker_failures = 3;         // consecutive failed checks that open the circuit
-  std::int64_t breaker_backoff_ns = 1'000'000'000;      // first halt; doubles per trip
-  std::int64_t breaker_backoff_max_ns = 60'000'000'000; // cap
-  std::size_t max_frame_bytes = 1 << 20;
-};
-
+using V2Config = SessionConfig;
 using V2BookInfo = BookInfo;
 
 class V2Session {
@@ -65,6 +56,9 @@ class V2Session {
   // on_disconnected marks every book stale (kept, flagged); on_connected resubscribes.
   void on_disconnected(SessionSink& sink);
   void on_connected(SessionSink& sink);
+
+  // ping sends {"method":"ping","req_id":N}; the venue answers with a pong.
+  void ping(SessionSink& sink);
 
   std::size_t book_count() const noexcept;
   const book::OrderBook& book(BookId id) const;

@@ -3,61 +3,25 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "book/decimal.h"
 #include "tests/book/test_data.h"
 #include "tests/common/alloc_counter.h"
+#include "tests/connectors/session_test_util.h"
 
 namespace obr::connectors::kraken {
 namespace {
 
 using book::BookState;
 
-struct Transition {
-  BookState from, to;
-  StateReason why;
-};
-
-class RecordingSink : public SessionSink {
- public:
-  void send_frame(std::string_view f) override { sent.emplace_back(f); }
-  void book_updated(BookId, std::string_view, const book::OrderBook&, bool) override { ++updates; }
-  void book_state_changed(BookId, std::string_view, BookState from, BookState to, StateReason why) override {
-    transitions.push_back({from, to, why});
-  }
-  void frame_error(FrameError e, std::string_view) override { errors.push_back(e); }
-  void venue_error(std::string_view, std::string_view m) override { venue_errors.emplace_back(m); }
-
-  std::vector<std::string> sent;
-  std::vector<Transition> transitions;
-  std::vector<FrameError> errors;
-  std::vector<std::string> venue_errors;
-  int updates = 0;
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
+using obr::testing::lines_of;
+using obr::testing::RecordingSink;
+using obr::testing::top10;
+using obr::testing::Transition;
 
 V2Config replay_config() { return V2Config{.depth = 10, .track_any_symbol = true}; }
-
-std::vector<std::vector<std::string>> top10(const book::OrderBook& ob, bool bids) {
-  std::vector<std::vector<std::string>> out;
-  const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const book::Level& l = bids ? ob.bids().at(i) : ob.asks().at(i);
-    out.push_back({book::to_decimal_string(l.price, ob.price_scale()), book::to_decimal_string(l.qty, ob.qty_scale())});
-  }
-  return out;
-}
 
 // first_top10_update returns the index of the first update line, after `skip` updates,
 // whose first level is a modification inside the current top 10 (tampering with a level

@@ -1,0 +1,27 @@
+// connectors/kraken/common.h — configuration and book information shared by the Kraken
+// v1 and v2 sessions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace obr::connectors::kraken {
+
+struct SessionConfig {
+  int depth = 10;                   // subscribed depth: 10, 25, 100, 500 or 1000
+  bool track_any_symbol = false;    // replay: start tracking symbols seen in acks/snapshots
+  bool depth_from_ack = true;       // take each book's depth from its subscribe ack
+  int breaker_failures = 3;         // consecutive failed checks that open the circuit
+  std::int64_t breaker_backoff_ns = 1'000'000'000;      // first halt; doubles per trip
+  std::int64_t breaker_backoff_max_ns = 60'000'000'000; // cap
+  std::size_t max_frame_bytes = 1 << 20;
+};
+
+struct BookInfo {
+  std::string symbol;                      // the venue's pair name ("BTC/USD"; "XBT/USD" in v1)
+  int depth = 0;                           // subscribed depth (from the ack when known)
+  bool precision_from_instrument = false;  // scales from the instrument channel, not lexemes
+};
+
+}  // namespace obr::connectors::kraken
