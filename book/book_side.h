@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <cstring>
 #include <iterator>
+#include <limits>
 #include <memory>
 #include <span>
 
@@ -133,6 +134,23 @@ class BookSide {
 
   // truncate keeps the best `depth` levels and drops the rest (the worst, at the front).
   // Returns how many were dropped.
+  // can_rescale: every price and quantity times these factors still fits int64.
+  bool can_rescale(std::int64_t price_mult, std::int64_t qty_mult) const noexcept {
+    const std::int64_t max = std::numeric_limits<std::int64_t>::max();
+    for (std::size_t i = 0; i < size_; ++i) {
+      if (data_[i].price > max / price_mult || data_[i].qty > max / qty_mult) return false;
+    }
+    return true;
+  }
+  // rescale multiplies every price and quantity (a change of units; order is kept).
+  // Precondition: can_rescale(price_mult, qty_mult).
+  void rescale(std::int64_t price_mult, std::int64_t qty_mult) noexcept {
+    for (std::size_t i = 0; i < size_; ++i) {
+      data_[i].price *= price_mult;
+      data_[i].qty *= qty_mult;
+    }
+  }
+
   std::size_t truncate(std::size_t depth) noexcept {
     if (size_ <= depth) return 0;
     const std::size_t drop = size_ - depth;

@@ -1,5 +1,7 @@
 #include "book/order_book.h"
 
+#include "book/decimal.h"
+
 namespace obr::book {
 
 OrderBook::OrderBook(const BookConfig& config) : config_(config) {
@@ -16,6 +18,22 @@ bool OrderBook::set_scales(int price_scale, int qty_scale) noexcept {
   if (!bids_.empty() || !asks_.empty()) return false;
   config_.price_scale = price_scale;
   config_.qty_scale = qty_scale;
+  return true;
+}
+
+bool OrderBook::rescale(int price_scale, int qty_scale) noexcept {
+  if (price_scale < config_.price_scale || qty_scale < config_.qty_scale || price_scale > kMaxScale ||
+      qty_scale > kMaxScale) {
+    return false;
+  }
+  const std::int64_t pm = pow10(price_scale - config_.price_scale);
+  const std::int64_t qm = pow10(qty_scale - config_.qty_scale);
+  if (!bids_.can_rescale(pm, qm) || !asks_.can_rescale(pm, qm)) return false;
+  bids_.rescale(pm, qm);
+  asks_.rescale(pm, qm);
+  config_.price_scale = price_scale;
+  config_.qty_scale = qty_scale;
+  ++top_version_;
   return true;
 }
 

@@ -62,6 +62,10 @@ class OrderBook {
   // set_scales changes the units. Only valid on an empty book (before a snapshot);
   // returns false and changes nothing otherwise.
   bool set_scales(int price_scale, int qty_scale) noexcept;
+  // rescale changes the units of a non-empty book to finer ones (scales may only grow),
+  // multiplying every level. False, and nothing changed, when a scale would shrink or a
+  // value overflow. For venues whose decimals vary per message (KuCoin).
+  bool rescale(int price_scale, int qty_scale) noexcept;
   // set_depth_limit changes the truncation depth (0 = unlimited); takes effect at the next
   // truncate().
   void set_depth_limit(std::size_t depth) noexcept { config_.depth_limit = depth; }

@@ -10,6 +10,7 @@
 #include "book/decimal.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
+#include "connectors/kucoin/spot_session.h"
 #include "engine/capture_reader.h"
 
 namespace obr::engine {
@@ -42,12 +43,23 @@ class ReplaySink : public connectors::NullSink {
   std::uint64_t line_ = 0;
 };
 
-std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids) {
+// canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
+// whose wire text has no fixed precision (KuCoin).
+std::string canonical(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool trim = false) {
   std::vector<ReplayLevel> out;
   const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
   for (std::size_t i = 0; i < n; ++i) {
     const book::Level& l = bids ? ob.bids().at(i) : ob.asks().at(i);
-    out.push_back({book::to_decimal_string(l.price, ob.price_scale()), book::to_decimal_string(l.qty, ob.qty_scale())});
+    std::string p = book::to_decimal_string(l.price, ob.price_scale());
+    std::string q = book::to_decimal_string(l.qty, ob.qty_scale());
+    out.push_back(trim ? ReplayLevel{canonical(std::move(p)), canonical(std::move(q))} : ReplayLevel{p, q});
   }
   return out;
 }
@@ -132,6 +144,53 @@ class KrakenReplay final : public VenueReplay {
   bool connected_ = false;
 };
 
+class KucoinReplay final : public VenueReplay {
+ public:
+  KucoinReplay() : session_(config()) {}
+  void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
+    switch (ev.kind) {
+      case CaptureEventKind::kReceived:
+        session_.on_frame(ev.payload, now_ns, sink);
+        session_.on_tick(now_ns, sink);
+        break;
+      case CaptureEventKind::kHttpResponse:
+        session_.on_http_response(0, ev.url, 200, ev.payload, now_ns, sink);
+        break;
+      case CaptureEventKind::kConnect:
+        if (connected_) session_.on_disconnected(now_ns, sink);
+        connected_ = true;
+        session_.on_connected(now_ns, sink);
+        break;
+      default:
+        break;
+    }
+  }
+  std::uint64_t malformed() const override { return session_.malformed_frames(); }
+  void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const override {
+    for (std::size_t i = 0; i < session_.book_count(); ++i) {
+      const auto id = static_cast<connectors::BookId>(i);
+      const connectors::kucoin::SpotBookInfo info = session_.info(id);
+      if (!symbol_filter.empty() && info.symbol != symbol_filter) continue;
+      const book::OrderBook& ob = session_.book(id);
+      ReplayBook b{"kucoin", info.symbol, ob.state(), ob.counters(), 0, top_levels(ob, true, true),
+                   top_levels(ob, false, true), file};
+      b.sequence = info.sequence;
+      b.trusted_depth = static_cast<std::int64_t>(session_.trusted_depth(id));
+      out.push_back(std::move(b));
+    }
+  }
+
+ private:
+  static connectors::kucoin::SpotConfig config() {
+    connectors::kucoin::SpotConfig c;
+    c.track_any_symbol = true;
+    c.drive_connection = false;
+    return c;
+  }
+  connectors::kucoin::SpotSession session_;
+  bool connected_ = false;
+};
+
 // detect_venue names the venue an event belongs to, or "" when it does not say.
 std::string detect_venue(const CaptureEvent& ev) {
   if (!ev.url.empty()) {
@@ -164,9 +223,10 @@ std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
 }  // namespace
 
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
-  if (options.venue != "auto" && options.venue != "kraken" && options.venue != "kraken-v1") {
+  if (options.venue != "auto" && options.venue != "kraken" && options.venue != "kraken-v1" &&
+      options.venue != "kucoin") {
     return absl::InvalidArgumentError("venue '" + options.venue +
-                                      "' is not supported by replay (supported: kraken, kraken-v1)");
+                                      "' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
   std::vector<Recording> recordings;
@@ -249,6 +309,8 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
             venue = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_config, "kraken");
           } else if (venue_name == "kraken-v1") {
             venue = std::make_unique<KrakenReplay<connectors::kraken::V1Session>>(kraken_config, "kraken-v1");
+          } else if (venue_name == "kucoin") {
+            venue = std::make_unique<KucoinReplay>();
           } else if (!venue_name.empty()) {
             return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) + ": " + venue_name +
                                               " recordings are not supported by replay yet");
@@ -307,6 +369,8 @@ std::string to_json(const ReplaySummary& s) {
     out += ",\"checks_passed\":" + std::to_string(b.counters.checks_passed);
     out += ",\"checks_failed\":" + std::to_string(b.counters.checks_failed);
     out += ",\"resyncs_requested\":" + std::to_string(b.counters.resyncs_requested);
+    if (b.sequence >= 0) out += ",\"sequence\":" + std::to_string(b.sequence);
+    if (b.trusted_depth >= 0) out += ",\"trusted_depth\":" + std::to_string(b.trusted_depth);
     for (const auto& [key, side] : {std::pair{"bids", &b.bids}, std::pair{"asks", &b.asks}}) {
       out += ",\"";
       out += key;

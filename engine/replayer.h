@@ -9,7 +9,8 @@
 //    into that connection by recorded time).
 // Each WebSocket file is one connection with its own session. The venue comes from the
 // recorded URL or the first frame (Kraken v2 objects with channel/method, Kraken v1
-// arrays or event objects) unless ReplayOptions::venue says.
+// arrays or event objects, KuCoin objects with type) unless ReplayOptions::venue says.
+// KuCoin books calibrate from the recorded REST snapshots (the `.http.` file).
 //
 // Thread-safety: replay_files is reentrant; it owns everything it uses.
 #pragma once
@@ -26,7 +27,7 @@
 namespace obr::engine {
 
 struct ReplayOptions {
-  std::string venue = "auto";  // auto | kraken (v2) | kraken-v1
+  std::string venue = "auto";  // auto | kraken (v2) | kraken-v1 | kucoin
   int depth = 0;               // 0: each book's depth comes from its subscribe ack
   std::string symbol;          // empty: every symbol
   std::size_t max_errors_kept = 20;
@@ -48,6 +49,10 @@ struct ReplayBook {
   std::vector<ReplayLevel> bids;  // top 10, best first, exact decimal text
   std::vector<ReplayLevel> asks;
   std::string file;  // the recording the book came from (each file is one connection)
+  // Sequenced venues (KuCoin): the last applied sequence and the levels per side known
+  // exact (a partial REST snapshot does not vouch for levels beyond its range). -1: n/a.
+  std::int64_t sequence = -1;
+  std::int64_t trusted_depth = -1;
 };
 
 struct ReplaySummary {

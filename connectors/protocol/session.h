@@ -10,7 +10,10 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "book/book_state.h"
 #include "book/order_book.h"
@@ -30,6 +33,8 @@ enum class StateReason : std::uint8_t {
   kMaintenance,          // the venue reported maintenance: the book is kept but stale
   kDisconnected,         // the connection went away: the book is kept but stale
   kCircuitOpen,          // too many failures in a row: halted, retried after a backoff
+  kBufferOverflow,       // too many updates buffered while calibrating: calibration restarted
+  kSnapshotRetry,        // the snapshot did not line up with the buffered updates: fetched again
 };
 
 constexpr std::string_view to_string(StateReason r) noexcept {
@@ -45,6 +50,8 @@ constexpr std::string_view to_string(StateReason r) noexcept {
     case StateReason::kMaintenance: return "maintenance";
     case StateReason::kDisconnected: return "disconnected";
     case StateReason::kCircuitOpen: return "circuit_open";
+    case StateReason::kBufferOverflow: return "buffer_overflow";
+    case StateReason::kSnapshotRetry: return "snapshot_retry";
   }
   return "unknown";
 }
@@ -72,6 +79,16 @@ constexpr std::string_view to_string(FrameError e) noexcept {
 // BookId is a dense index assigned by the session when it first tracks a symbol.
 using BookId = std::uint32_t;
 
+// HttpRequest is a REST call a session needs (token, snapshot). The transport performs it
+// (with its rate limits) and hands the response back to the session with the same id.
+struct HttpRequest {
+  std::uint64_t id = 0;
+  std::string method;  // "GET" or "POST"
+  std::string url;     // absolute: https://host/path?query
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
 // SessionSink receives a session's actions. Every method is called on the session's
 // thread, synchronously, in order. The views passed are valid only during the call.
 class SessionSink {
@@ -90,6 +107,15 @@ class SessionSink {
   virtual void frame_error(FrameError error, std::string_view detail) = 0;
   // venue_error: an error the venue reported (e.g. a refused subscription).
   virtual void venue_error(std::string_view symbol, std::string_view message) = 0;
+  // Connection actions, for venues whose session drives the connection itself (KuCoin:
+  // token, endpoint, welcome, ping). Defaults do nothing, so simple sinks need not care.
+  // http_request: perform `request` and call the session's on_http_response with its id.
+  virtual void http_request(const HttpRequest& request) { (void)request; }
+  // open_connection: connect the WebSocket to `url`; then call on_connected (or
+  // on_disconnected if it fails).
+  virtual void open_connection(std::string_view url) { (void)url; }
+  // close_connection: close the WebSocket (then call on_disconnected); `reason` is for logs.
+  virtual void close_connection(std::string_view reason) { (void)reason; }
 };
 
 // NullSink ignores everything; a base for sinks that care about a few actions.

@@ -1,0 +1,123 @@
+// connectors/kucoin/spot_session.h — KuCoin spot level2 (`/market/level2:SYMBOL`) as a
+// sans-I/O state machine: the connection protocol (token, endpoint, welcome, ping, acks,
+// rotation) and per-book calibration with sequence validation. Rules and sources:
+// PROTOCOLS.md §2.
+//
+//   obr::connectors::kucoin::SpotSession session(config);
+//   session.subscribe({"BTC-USDT", "ETH-USDT"});
+//   session.start(now_ns, sink);             // -> sink.http_request(POST bullet-public)
+//   session.on_http_response(id, 200, body, now_ns, sink);  // token -> sink.open_connection(url)
+//   session.on_connected(now_ns, sink);      // wait for welcome, then subscribe
+//   session.on_frame(frame, now_ns, sink);   // every received frame
+//   session.on_tick(now_ns, sink);           // ping, timeouts, retries, rotation
+//
+// Connection: a fresh token at every (re)connect (never reused); connect to
+// `endpoint?token=…&connectId=…` of instanceServers[i], the next i after a connection that
+// failed before its welcome; no welcome within welcome_timeout -> close; ping every
+// pingInterval, no pong within pingTimeout -> close; subscribe with response:true, up to
+// 100 symbols per topic and 300 topics per connection, each ack checked (an error reply
+// halts that batch's books and reaches venue_error; no ack in time -> close); the
+// connection is rotated before KuCoin's 24-hour limit. After close_connection the
+// transport calls on_disconnected, and the session asks for a new token.
+//
+// Calibration per book (KC-docs 2.4): deltas are buffered from the subscription; the
+// first buffered delta triggers the REST snapshot (the full-depth v3 endpoint, signed,
+// when credentials are configured; else the public level2_100); deltas with
+// sequenceEnd <= S are dropped; the first applied must have sequenceStart <= S+1
+// (otherwise the snapshot is fetched again, bounded); afterwards sequenceStart == last+1
+// strictly. Per entry: sequence <= the book's -> skipped; price "0" -> only the sequence
+// advances; size 0 -> delete. A gap invalidates that book only and recalibrates it. The
+// buffer is bounded: overflow restarts calibration and is reported.
+//
+// Trusted depth: after a partial snapshot (level2_100 / level2_20) levels beyond the
+// snapshot's price range are kept but not claimed exact; trusted_depth() counts only the
+// levels inside it.
+//
+// PERFORMANCE: live deltas are parsed with one reusable On Demand parser into reused
+// buffers and applied in place; after warm-up a delta allocates nothing (test).
+//
+// Thread-safety: none; one session per connection, used from the connection's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/order_book.h"
+#include "connectors/kucoin/signing.h"
+#include "connectors/protocol/session.h"
+
+namespace obr::connectors::kucoin {
+
+struct SpotConfig {
+  std::string rest_base = "https://api.kucoin.com";
+  Credentials credentials;                   // non-empty: full-depth signed snapshots
+  bool track_any_symbol = false;             // replay: track symbols seen in deltas/snapshots
+  bool drive_connection = true;              // false in replay: no token, ping, timeouts
+  std::size_t max_buffered_deltas = 20'000;  // per book while calibrating
+  int max_snapshot_attempts = 5;             // snapshots that fail to line up, then halt
+  std::int64_t halt_backoff_ns = 5'000'000'000;  // retry after a halt
+  std::int64_t welcome_timeout_ns = 10'000'000'000;
+  std::int64_t ack_timeout_ns = 10'000'000'000;
+  std::int64_t token_retry_ns = 1'000'000'000;   // after a failed token request (doubles)
+  std::int64_t token_retry_max_ns = 60'000'000'000;
+  std::int64_t rotate_after_ns = 23LL * 3600 * 1'000'000'000;  // KuCoin drops at 24 h
+  std::size_t symbols_per_topic = 100;       // KuCoin's limit per topic
+  std::size_t topics_per_connection = 300;   // KuCoin's limit per connection
+  std::size_t max_frame_bytes = 1 << 20;
+  std::int64_t clock_ms_offset = 0;          // added to now/1e6 for KC-API-TIMESTAMP
+};
+
+// Where the connection is.
+enum class ConnState : std::uint8_t { kIdle, kFetchingToken, kConnecting, kAwaitingWelcome, kReady };
+std::string_view to_string(ConnState s) noexcept;
+
+struct SpotBookInfo {
+  std::string symbol;
+  std::int64_t sequence = 0;         // the last applied sequence (snapshot's, then each delta's end)
+  std::size_t buffered = 0;          // deltas waiting for calibration
+  std::uint64_t stale_deltas = 0;    // deltas already covered by the book (skipped)
+  std::uint64_t buffer_overflows = 0;
+  int snapshot_depth_limit = 0;      // 0: full-depth snapshot; else levels per side requested
+};
+
+class SpotSession {
+ public:
+  explicit SpotSession(const SpotConfig& config);
+  ~SpotSession();
+  SpotSession(const SpotSession&) = delete;
+  SpotSession& operator=(const SpotSession&) = delete;
+
+  // subscribe adds symbols (sent at the next welcome, or now if the connection is ready).
+  // False, and nothing added, when they would exceed 100 x 300 symbols per connection.
+  bool subscribe(const std::vector<std::string>& symbols, SessionSink* sink = nullptr);
+
+  // start asks for a token (POST /api/v1/bullet-public).
+  void start(std::int64_t now_ns, SessionSink& sink);
+
+  // on_http_response: the response to an http_request (id), or, in replay, a recorded
+  // response (id 0) recognised by its URL.
+  void on_http_response(std::uint64_t id, std::string_view url, int status, std::string_view body,
+                        std::int64_t now_ns, SessionSink& sink);
+  void on_connected(std::int64_t now_ns, SessionSink& sink);
+  void on_disconnected(std::int64_t now_ns, SessionSink& sink);
+  void on_frame(std::string_view frame, std::int64_t now_ns, SessionSink& sink);
+  void on_tick(std::int64_t now_ns, SessionSink& sink);
+
+  ConnState conn_state() const noexcept;
+  const std::string& connect_id() const noexcept;
+  std::size_t book_count() const noexcept;
+  const book::OrderBook& book(BookId id) const;
+  SpotBookInfo info(BookId id) const;
+  // trusted_depth: levels per side (the smaller side) known exact.
+  std::size_t trusted_depth(BookId id) const;
+  std::uint64_t malformed_frames() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace obr::connectors::kucoin
