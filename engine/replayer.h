@@ -38,6 +38,7 @@ struct ReplayOptions {
 struct ReplayLevel {
   std::string price;
   std::string qty;
+  bool operator==(const ReplayLevel&) const = default;
 };
 
 struct ReplayBook {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "tests/book/test_data.h"
@@ -149,6 +151,129 @@ TEST(Replayer, KrakenV1CryptofeedRecordingDetectedAndValidated) {
   ASSERT_TRUE(wrong.ok());
   EXPECT_EQ(wrong->malformed, 4321u);
   EXPECT_TRUE(wrong->books.empty());
+}
+
+struct KucoinExpected {
+  std::string state;
+  std::uint64_t snapshots, updates, passed, failed;
+  std::int64_t sequence;
+  std::vector<ReplayLevel> bids, asks;
+};
+
+// The independent Decimal reference (tests/reference/kucoin_reference.py), per symbol.
+std::map<std::string, KucoinExpected> load_kucoin_expected() {
+  simdjson::padded_string json;
+  EXPECT_EQ(simdjson::padded_string::load(obr::testing::data_path("kucoin/KUCOIN.expected.json")).get(json),
+            simdjson::SUCCESS);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  EXPECT_EQ(parser.parse(json).get(root), simdjson::SUCCESS);
+  std::map<std::string, KucoinExpected> out;
+  const simdjson::dom::array books = root["books"].get_array().value_unsafe();
+  for (simdjson::dom::element b : books) {
+    KucoinExpected& e = out[std::string(b["symbol"].get_string().value_unsafe())];
+    e.state = std::string(b["state"].get_string().value_unsafe());
+    e.snapshots = b["snapshots"].get_uint64().value_unsafe();
+    e.updates = b["updates"].get_uint64().value_unsafe();
+    e.passed = b["checks_passed"].get_uint64().value_unsafe();
+    e.failed = b["checks_failed"].get_uint64().value_unsafe();
+    e.sequence = b["sequence"].get_int64().value_unsafe();
+    for (const char* side : {"bids", "asks"}) {
+      auto& dst = std::string_view(side) == "bids" ? e.bids : e.asks;
+      const simdjson::dom::array levels = b[side].get_array().value_unsafe();
+      for (simdjson::dom::element lvl : levels) {
+        dst.push_back({std::string(lvl.at(0).get_string().value_unsafe()),
+                       std::string(lvl.at(1).get_string().value_unsafe())});
+      }
+    }
+  }
+  return out;
+}
+
+// All 9 symbols of the real KuCoin recording calibrate from the recorded REST snapshots
+// and end live with 0 gaps; every final book equals the independent reference.
+TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
+  const auto want = load_kucoin_expected();
+  ASSERT_EQ(want.size(), 9u);
+  absl::StatusOr<ReplaySummary> s = replay_files(
+      {obr::testing::data_path("kucoin/KUCOIN.ws.1.0"), obr::testing::data_path("kucoin/KUCOIN.http.0.0")},
+      ReplayOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->malformed, 0u);
+  EXPECT_TRUE(s->errors.empty());
+  ASSERT_EQ(s->books.size(), 9u);
+  std::uint64_t applied = 0;
+  for (const ReplayBook& b : s->books) {
+    SCOPED_TRACE(b.symbol);
+    ASSERT_EQ(want.count(b.symbol), 1u);
+    const KucoinExpected& e = want.at(b.symbol);
+    EXPECT_EQ(b.venue, "kucoin");
+    EXPECT_EQ(b.state, book::BookState::kLive);
+    EXPECT_EQ(e.state, "live");
+    EXPECT_EQ(b.counters.snapshots, e.snapshots);
+    EXPECT_EQ(b.counters.updates, e.updates);
+    EXPECT_EQ(b.counters.checks_passed, e.passed);
+    EXPECT_EQ(b.counters.checks_failed, 0u);
+    EXPECT_EQ(b.counters.crossed, 0u);
+    EXPECT_EQ(b.sequence, e.sequence);
+    EXPECT_GT(b.trusted_depth, 0);  // full-depth snapshots: every level is exact
+    EXPECT_EQ(b.bids, e.bids);
+    EXPECT_EQ(b.asks, e.asks);
+    applied += b.counters.updates;
+  }
+  EXPECT_EQ(applied, 3805u);  // PROTOCOLS.md 2.4: 3 805 applied messages
+}
+
+// A recording with one delta removed is caught at the gap; with no later snapshot in the
+// file that book never claims to be live again, and every other book is unaffected.
+TEST(Replayer, KucoinRemovedDeltaIsCaughtAtTheGap) {
+  std::vector<std::string> lines;
+  {
+    std::istringstream in(obr::testing::read_file(obr::testing::data_path("kucoin/KUCOIN.ws.1.0")));
+    for (std::string l; std::getline(in, l);) lines.push_back(l);
+  }
+  // Remove the 100th SNX-BTC delta (well after calibration).
+  int seen = 0;
+  std::size_t removed = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("\"symbol\":\"SNX-BTC\"") != std::string::npos && ++seen == 100) removed = i;
+  }
+  ASSERT_NE(removed, 0u);
+  lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(removed));
+  const std::string dir = temp_path("kucoin_gap");
+  std::filesystem::create_directories(dir);
+  const std::string ws = dir + "/KUCOIN.ws.1.0", http = dir + "/KUCOIN.http.0.0";
+  {
+    std::ofstream out(ws);
+    for (const std::string& l : lines) out << l << '\n';
+  }
+  std::filesystem::copy_file(obr::testing::data_path("kucoin/KUCOIN.http.0.0"), http,
+                             std::filesystem::copy_options::overwrite_existing);
+  absl::StatusOr<ReplaySummary> s = replay_files({ws, http}, ReplayOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_FALSE(s->all_checks_passed());
+  for (const ReplayBook& b : s->books) {
+    if (b.symbol == "SNX-BTC") {
+      EXPECT_EQ(b.counters.checks_failed, 1u);
+      // The 99 deltas before the removed one, less the 4 the snapshot already covered
+      // (the reference applies 600 of SNX-BTC's 604).
+      EXPECT_EQ(b.counters.checks_passed, 95u);
+      EXPECT_NE(b.state, book::BookState::kLive);
+      EXPECT_EQ(b.counters.resyncs_requested, 1u);
+    } else {
+      EXPECT_EQ(b.counters.checks_failed, 0u) << b.symbol;
+      EXPECT_EQ(b.state, book::BookState::kLive) << b.symbol;
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Replayer, HttpFileWithoutItsWebSocketFileIsAnError) {
+  absl::StatusOr<ReplaySummary> s = replay_files({obr::testing::data_path("kucoin/KUCOIN.http.0.0")}, ReplayOptions{});
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.status().message().find("KUCOIN.http.0.0: REST responses without their WebSocket recording"),
+            std::string::npos)
+      << s.status();
 }
 
 TEST(Replayer, JsonSummaryParsesAndCarriesTheCounts) {
