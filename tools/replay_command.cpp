@@ -14,7 +14,7 @@ namespace obr::tools {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: obr replay [--venue kraken|kraken-v1] [--depth N] [--symbol S] [--json] FILE...\n"
+    "usage: obr replay [--venue kraken|kraken-v1|kucoin] [--depth N] [--symbol S] [--json] FILE...\n"
     "\n"
     "Replays recorded venue frames through the same protocol sessions the live engine runs\n"
     "and reports every book: state, counters, top of book, and throughput.\n"
@@ -22,7 +22,7 @@ constexpr const char* kUsage =
     "  FILE          a recording, plain or .gz: a raw capture (one frame per line) or\n"
     "                cryptofeed raw data (X.ws.N.M, with its X.http.N.M when it has one);\n"
     "                each file is one connection\n"
-    "  --venue V     kraken (WebSocket v2) or kraken-v1; default: detected from the\n"
+    "  --venue V     kraken (WebSocket v2), kraken-v1 or kucoin; default: detected from the\n"
     "                recorded URL or the first frame\n"
     "  --depth N     book depth; default: taken from each subscribe ack\n"
     "  --symbol S    report only this symbol\n"
@@ -36,8 +36,14 @@ void print_human(const engine::ReplaySummary& s) {
               s.elapsed_s > 0 ? static_cast<double>(s.frames) / s.elapsed_s : 0.0);
   for (const engine::ReplayBook& b : s.books) {
     const auto& c = b.counters;
-    std::printf("\n%s %s  depth %d  state %s  (%s)\n", b.venue.c_str(), b.symbol.c_str(), b.depth,
-                std::string(book::to_string(b.state)).c_str(), b.file.c_str());
+    if (b.sequence >= 0) {  // sequenced venues: no subscribed depth, a trusted one
+      std::printf("\n%s %s  state %s  sequence %lld  trusted depth %lld  (%s)\n", b.venue.c_str(), b.symbol.c_str(),
+                  std::string(book::to_string(b.state)).c_str(), static_cast<long long>(b.sequence),
+                  static_cast<long long>(b.trusted_depth), b.file.c_str());
+    } else {
+      std::printf("\n%s %s  depth %d  state %s  (%s)\n", b.venue.c_str(), b.symbol.c_str(), b.depth,
+                  std::string(book::to_string(b.state)).c_str(), b.file.c_str());
+    }
     std::printf("  snapshots %llu  updates %llu  checks passed %llu  failed %llu  resyncs requested %llu\n",
                 static_cast<unsigned long long>(c.snapshots), static_cast<unsigned long long>(c.updates),
                 static_cast<unsigned long long>(c.checks_passed), static_cast<unsigned long long>(c.checks_failed),

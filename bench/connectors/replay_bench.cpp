@@ -1,0 +1,281 @@
+// bench/connectors/replay_bench.cpp — replay of the real recordings end to end through
+// the venue sessions, each against simdjson alone on the same frames.
+//
+//  - KrakenV2Replay: V2Session::on_frame for the 4 843 frames of tests/data/kraken-v2:
+//    copy into the padded buffer, parse, apply in order, truncate to depth, CRC32 check.
+//    Each pass starts with the recordings' own status/ack/snapshot frames, so every check
+//    passes on every pass.
+//  - KrakenV1Replay: V1Session over the 4 321 received frames of tests/data/kraken-v1
+//    (10 pairs at depth 1000; each pass reloads the ten 1000-level snapshots).
+//  - KucoinReplay: a fresh SpotSession per pass over tests/data/kucoin: 4 721 frames
+//    (3 853 deltas, 3 805 applied with continuity checked) and the 9 full-depth REST
+//    snapshots merged in by time, exactly as `obr replay` feeds them.
+//  - SimdjsonVisitAll/<set> (baseline): simdjson On Demand over the same frames, visiting
+//    every value (keys, strings as raw, numbers as raw tokens), so lazy parsing cannot
+//    flatter the comparison.
+// items_per_second is frames/s.
+#include <benchmark/benchmark.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "connectors/kraken/v1_session.h"
+#include "connectors/kraken/v2_session.h"
+#include "connectors/kucoin/spot_session.h"
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+struct Recording {
+  std::vector<std::string> frames;
+};
+
+const std::vector<Recording>& recordings() {
+  static const std::vector<Recording> all = [] {
+    std::vector<Recording> out;
+    for (const char* name : {"btcusd_d10_resubscribe", "btcusd_d25", "ethusd_d25", "xrpusd_d25"}) {
+      std::ifstream in(std::string(OBR_TEST_DATA) + "/kraken-v2/" + name + ".ndjson");
+      Recording r;
+      for (std::string line; std::getline(in, line);) {
+        if (!line.empty()) r.frames.push_back(line);
+      }
+      out.push_back(std::move(r));
+    }
+    return out;
+  }();
+  return all;
+}
+
+// received frames of a cryptofeed raw-data file ("TS: FRAME" lines)
+std::vector<std::string> cryptofeed_frames(const std::string& path) {
+  std::vector<std::string> out;
+  std::ifstream in(path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line[0] >= '0' && line[0] <= '9') out.push_back(line.substr(line.find(": ") + 2));
+  }
+  return out;
+}
+
+const std::vector<std::string>& v1_frames() {
+  static const std::vector<std::string> f = cryptofeed_frames(std::string(OBR_TEST_DATA) + "/kraken-v1/KRAKEN.ws.50.0");
+  return f;
+}
+
+// KuCoin: WebSocket frames and REST responses merged by recorded time (the times are
+// fixed-width decimals in this recording, so comparing them as text orders them).
+struct KucoinEvent {
+  std::string ts;
+  std::string url;  // empty for a WebSocket frame
+  std::string payload;
+};
+const std::vector<KucoinEvent>& kucoin_events() {
+  static const std::vector<KucoinEvent> all = [] {
+    std::vector<KucoinEvent> out;
+    std::ifstream ws(std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.ws.1.0");
+    for (std::string line; std::getline(ws, line);) {
+      if (line.empty() || line[0] < '0' || line[0] > '9') continue;
+      const std::size_t c = line.find(": ");
+      out.push_back({line.substr(0, c), "", line.substr(c + 2)});
+    }
+    std::ifstream http(std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.http.0.0");
+    for (std::string line; std::getline(http, line);) {
+      const std::size_t arrow = line.find(" -> ");
+      if (arrow == std::string::npos) continue;
+      const std::size_t c = line.find(": ", arrow);
+      out.push_back({line.substr(arrow + 4, c - arrow - 4), line.substr(0, arrow), line.substr(c + 2)});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const KucoinEvent& a, const KucoinEvent& b) {
+      return std::stod(a.ts) < std::stod(b.ts);
+    });
+    return out;
+  }();
+  return all;
+}
+
+std::vector<std::string> kucoin_ws_frames() {
+  std::vector<std::string> out;
+  for (const KucoinEvent& e : kucoin_events()) {
+    if (e.url.empty()) out.push_back(e.payload);
+  }
+  return out;
+}
+
+std::size_t frame_count() {
+  std::size_t n = 0;
+  for (const Recording& r : recordings()) n += r.frames.size();
+  return n;
+}
+
+void BM_KrakenV2Replay(benchmark::State& state) {
+  std::vector<std::unique_ptr<obr::connectors::kraken::V2Session>> sessions;
+  for (std::size_t i = 0; i < recordings().size(); ++i) {
+    sessions.push_back(std::make_unique<obr::connectors::kraken::V2Session>(
+        obr::connectors::kraken::V2Config{.depth = 10, .track_any_symbol = true}));
+  }
+  obr::connectors::NullSink sink;
+  for (auto _ : state) {
+    for (std::size_t i = 0; i < recordings().size(); ++i) {
+      for (const std::string& f : recordings()[i].frames) sessions[i]->on_frame(f, 0, sink);
+    }
+  }
+  std::uint64_t failed = 0, passed = 0;
+  for (const auto& s : sessions) {
+    failed += s->book(0).counters().checks_failed;
+    passed += s->book(0).counters().checks_passed;
+  }
+  if (failed != 0) state.SkipWithError("a checksum failed during the benchmark");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frame_count()));
+  state.counters["checks_per_pass"] =
+      static_cast<double>(passed) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_KrakenV2Replay)->Unit(benchmark::kMicrosecond);
+
+void BM_KrakenV1Replay(benchmark::State& state) {
+  obr::connectors::kraken::V1Session session(obr::connectors::kraken::V1Config{.depth = 10, .track_any_symbol = true});
+  obr::connectors::NullSink sink;
+  for (auto _ : state) {
+    for (const std::string& f : v1_frames()) session.on_frame(f, 0, sink);
+  }
+  std::uint64_t failed = 0, passed = 0;
+  for (obr::connectors::BookId id = 0; id < session.book_count(); ++id) {
+    failed += session.book(id).counters().checks_failed;
+    passed += session.book(id).counters().checks_passed;
+  }
+  if (failed != 0 || session.malformed_frames() != 0) state.SkipWithError("a check failed during the benchmark");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(v1_frames().size()));
+  state.counters["checks_per_pass"] = static_cast<double>(passed) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_KrakenV1Replay)->Unit(benchmark::kMicrosecond);
+
+void BM_KucoinReplay(benchmark::State& state) {
+  obr::connectors::kucoin::SpotConfig config;
+  config.track_any_symbol = true;
+  config.drive_connection = false;
+  obr::connectors::NullSink sink;
+  std::uint64_t applied = 0, failed = 0, live = 0, frames = 0;
+  for (auto _ : state) {
+    obr::connectors::kucoin::SpotSession session(config);  // calibration starts from scratch
+    for (const KucoinEvent& e : kucoin_events()) {
+      if (e.url.empty()) {
+        session.on_frame(e.payload, 0, sink);
+      } else {
+        session.on_http_response(0, e.url, 200, e.payload, 0, sink);
+      }
+    }
+    for (obr::connectors::BookId id = 0; id < session.book_count(); ++id) {
+      applied += session.book(id).counters().updates;
+      failed += session.book(id).counters().checks_failed;
+      live += session.book(id).state() == obr::book::BookState::kLive;
+    }
+  }
+  for (const KucoinEvent& e : kucoin_events()) frames += e.url.empty();
+  const auto passes = static_cast<double>(state.iterations());
+  if (failed != 0 || static_cast<double>(live) != 9 * passes) state.SkipWithError("a book did not calibrate");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames));
+  state.counters["deltas_applied_per_s"] =
+      benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_KucoinReplay)->Unit(benchmark::kMicrosecond);
+
+bool visit(od::value v, std::size_t& sum) {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  switch (t) {
+    case od::json_type::object: {
+      od::object o;
+      if (v.get_object().get(o)) return false;
+      for (auto field : o) {
+        od::raw_json_string key;
+        if (field.key().get(key)) return false;
+        od::value child;
+        if (field.value().get(child) || !visit(child, sum)) return false;
+      }
+      return true;
+    }
+    case od::json_type::array: {
+      od::array a;
+      if (v.get_array().get(a)) return false;
+      for (auto element : a) {
+        od::value child;
+        if (element.get(child) || !visit(child, sum)) return false;
+      }
+      return true;
+    }
+    case od::json_type::string: {
+      od::raw_json_string s;
+      if (v.get_raw_json_string().get(s)) return false;
+      ++sum;
+      return true;
+    }
+    case od::json_type::number: {
+      const std::string_view tok = v.raw_json_token();
+      sum += tok.size();
+      return true;
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      sum += b;
+      return true;
+    }
+    case od::json_type::null:
+      return !v.is_null().error();
+  }
+  return false;
+}
+
+const std::vector<std::string>& frame_set(std::int64_t which) {
+  static const std::vector<std::string> v2 = [] {
+    std::vector<std::string> all;
+    for (const Recording& r : recordings()) all.insert(all.end(), r.frames.begin(), r.frames.end());
+    return all;
+  }();
+  static const std::vector<std::string> kucoin = kucoin_ws_frames();
+  return which == 0 ? v2 : which == 1 ? v1_frames() : kucoin;
+}
+
+// Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames.
+void BM_SimdjsonVisitAll(benchmark::State& state) {
+  const std::vector<std::string>& frames = frame_set(state.range(0));
+  od::parser parser;
+  // The same copy into a padded buffer the session does, so only the work differs.
+  std::vector<char> buffer(1 << 16);
+  std::size_t sum = 0;
+  for (auto _ : state) {
+    for (const std::string& f : frames) {
+      if (buffer.size() < f.size() + simdjson::SIMDJSON_PADDING) buffer.resize(f.size() + simdjson::SIMDJSON_PADDING);
+      std::memcpy(buffer.data(), f.data(), f.size());
+      od::document doc;
+      od::value root;
+      if (parser.iterate(buffer.data(), f.size(), buffer.size()).get(doc) || doc.get_value().get(root) ||
+          !visit(root, sum)) {
+        state.SkipWithError("parse error");
+        return;
+      }
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
+}
+BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+
+// Which simdjson kernel this binary's On Demand code was compiled for (the library's
+// builtin_implementation() would name the shared library's, not ours).
+#define OBR_STRINGIFY2(x) #x
+#define OBR_STRINGIFY(x) OBR_STRINGIFY2(x)
+const bool kReported = [] {
+  std::fprintf(stderr, "simdjson On Demand kernel compiled in: %s\n", OBR_STRINGIFY(SIMDJSON_BUILTIN_IMPLEMENTATION));
+  return true;
+}();
+
+}  // namespace
+
+BENCHMARK_MAIN();
