@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
   if (gz == nullptr) return absl::NotFoundError(path + ": cannot open");
   gzbuffer(gz, 1 << 17);
   r->gz_ = gz;
-  r->buffer_ = std::make_unique<char[]>(kMaxLine + 1);
+  r->buffer_ = std::make_unique_for_overwrite<char[]>(kMaxLine + 1);  // 4 MiB: no need to zero
   std::string_view first;
   while (r->read_line(first)) {
     first = strip(first);
