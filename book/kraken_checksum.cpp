@@ -83,4 +83,53 @@ std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qt
   return static_cast<std::uint32_t>(crc);
 }
 
+void KrakenChecksumCache::recompute(const OrderBook& book) noexcept {
+  const Text& prev = texts_[current_];
+  Text& next = texts_[current_ ^ 1];
+  const bool reuse = valid_ && book_ == &book && price_scale_ == book.price_scale() && qty_scale_ == book.qty_scale();
+  char* out = next.bytes;
+  next.count = 0;
+  // One side: for each level, the previous text of the same level at the same place or one
+  // place away (an insert or delete above it shifts it by one), else format it.
+  auto side = [&](const auto& levels, std::size_t prev_first, std::size_t prev_n) {
+    const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Level& l = levels.at(i);
+      Entry& e = next.entries[next.count++];
+      e.price = l.price;
+      e.qty = l.qty;
+      e.offset = static_cast<std::uint16_t>(out - next.bytes);
+      const Entry* found = nullptr;
+      for (std::size_t j : {i, i + 1, i - 1}) {  // i - 1 wraps to a huge value at i == 0
+        if (j < prev_n) {
+          const Entry& p = prev.entries[prev_first + j];
+          if (p.price == l.price && p.qty == l.qty) {
+            found = &p;
+            break;
+          }
+        }
+      }
+      if (found != nullptr) {
+        std::memcpy(out, prev.bytes + found->offset, kSlack);  // fixed size: a few vector moves
+        out += found->length;
+      } else {
+        out = append_digits(out, static_cast<std::uint64_t>(l.price < 0 ? -l.price : l.price));
+        out = append_digits(out, static_cast<std::uint64_t>(l.qty < 0 ? -l.qty : l.qty));
+      }
+      e.length = static_cast<std::uint16_t>(out - next.bytes - e.offset);
+    }
+  };
+  side(book.asks(), 0, reuse ? prev.asks : 0);
+  next.asks = next.count;
+  side(book.bids(), prev.asks, reuse ? prev.count - prev.asks : 0);
+  const auto n = static_cast<std::size_t>(out - next.bytes);
+  value_ = static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(next.bytes), static_cast<uInt>(n)));
+  current_ ^= 1;
+  version_ = book.top_version();
+  book_ = &book;
+  price_scale_ = book.price_scale();
+  qty_scale_ = book.qty_scale();
+  valid_ = true;
+}
+
 }  // namespace obr::book

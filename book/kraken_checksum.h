@@ -43,24 +43,49 @@ inline std::uint32_t kraken_checksum(const OrderBook& book) noexcept {
 
 // KrakenChecksumCache recomputes only when the book's top 10 may have changed
 // (OrderBook::top_version); otherwise the previous value is returned in a few cycles.
+// When it does recompute, the digit text of every level that is still in the top 10 with
+// the same price and quantity (typically all but one, shifted by at most one place) is
+// copied from the previous computation instead of being formatted again; only the CRC
+// runs over the whole input. The result is identical to kraken_checksum(book) (tested
+// differentially in tests/book/kraken_checksum_test.cpp).
 class KrakenChecksumCache {
  public:
   std::uint32_t get(const OrderBook& book) noexcept {
-    if (!valid_ || version_ != book.top_version() || book_ != &book) {
-      value_ = kraken_checksum(book);
-      version_ = book.top_version();
-      book_ = &book;
-      valid_ = true;
+    if (!valid_ || version_ != book.top_version() || book_ != &book || price_scale_ != book.price_scale() ||
+        qty_scale_ != book.qty_scale()) {
+      recompute(book);
     }
     return value_;
   }
-  void invalidate() noexcept { valid_ = false; }
+  void invalidate() noexcept {
+    valid_ = false;
+    for (Text& t : texts_) t.count = 0;
+  }
 
  private:
+  static constexpr std::size_t kSlack = 48;  // fixed-size copies may run past the text
+  struct Entry {
+    std::int64_t price;
+    std::int64_t qty;
+    std::uint16_t offset;
+    std::uint16_t length;
+  };
+  struct Text {
+    Entry entries[2 * kKrakenChecksumLevels];
+    std::size_t count = 0;  // asks first, then bids
+    std::size_t asks = 0;
+    char bytes[kKrakenChecksumInputMax + kSlack];
+  };
+  void recompute(const OrderBook& book) noexcept;
+
   const OrderBook* book_ = nullptr;
   std::uint64_t version_ = 0;
   std::uint32_t value_ = 0;
+  int price_scale_ = -1;
+  int qty_scale_ = -1;
   bool valid_ = false;
+  Text texts_[2];  // the previous and the next computation, swapped each time
+  int current_ = 0;
 };
 
 }  // namespace obr::book

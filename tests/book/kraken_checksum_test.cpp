@@ -119,5 +119,39 @@ TEST(KrakenChecksumCache, RecomputesOnlyWhenTheTopChanged) {
   EXPECT_EQ(cache.get(book), 2099347975u);
 }
 
+// The cache reuses level text from its previous computation; it must always equal the
+// checksum computed from scratch. Random top-heavy streams of inserts, modifies and
+// deletes (shifting levels by one place and more), truncation, snapshots, rescaling and
+// invalidation, compared after every change.
+TEST(KrakenChecksumCache, ReusedTextAlwaysEqualsTheFullComputation) {
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state](std::uint64_t bound) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state % bound;
+  };
+  OrderBook book(BookConfig{.price_scale = 2, .qty_scale = 8, .depth_limit = 25});
+  KrakenChecksumCache cache;
+  std::size_t reused_steps = 0;
+  for (int step = 0; step < 200'000; ++step) {
+    const Side side = next(2) ? Side::kBid : Side::kAsk;
+    // Top-heavy: most changes near the touch (bids below 100000, asks above).
+    const auto offset = static_cast<std::int64_t>(next(4) ? next(12) : next(60));
+    const std::int64_t price = side == Side::kBid ? 100000 - offset : 100001 + offset;
+    const std::int64_t qty = next(3) == 0 ? 0 : static_cast<std::int64_t>(1 + next(next(2) ? 1000 : 2'000'000'000));
+    book.apply(side, price, qty);
+    if (next(3) == 0) book.truncate();
+    if (step % 20'011 == 0) book.replace({}, {});  // a snapshot: everything changes
+    if (step % 50'021 == 7) cache.invalidate();
+    if (step == 150000) {
+      ASSERT_TRUE(book.rescale(3, 9));  // finer units, same book
+    }
+    ASSERT_EQ(cache.get(book), kraken_checksum(book)) << "step " << step;
+    reused_steps += book.asks().size() >= 10 && book.bids().size() >= 10;
+  }
+  EXPECT_GT(reused_steps, 150'000u);  // the stream kept full top-10s most of the time
+}
+
 }  // namespace
 }  // namespace obr::book
