@@ -243,6 +243,28 @@ void BM_KrakenChecksumCachedHit(benchmark::State& state) {
 }
 BENCHMARK(BM_KrakenChecksumCachedHit);
 
+// The typical Kraken update: one level of the top 10 changes its quantity, then the
+// checksum is recomputed through the cache (the other 19 levels' text is reused).
+void BM_KrakenChecksumCacheOneLevelChanged(benchmark::State& state) {
+  obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 25});
+  const obr::book::OrderBook& model = checksum_book();
+  std::vector<Level> bids, asks;
+  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
+  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
+  book.replace(bids, asks);
+  obr::book::KrakenChecksumCache cache;
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    const auto i = static_cast<std::size_t>(k % 10);
+    const Level& l = (k & 1) ? book.bids().at(i) : book.asks().at(i);
+    book.apply((k & 1) ? obr::book::Side::kBid : obr::book::Side::kAsk, l.price, 100000000 + (k % 977));
+    benchmark::DoNotOptimize(cache.get(book));
+    ++k;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_KrakenChecksumCacheOneLevelChanged);
+
 void BM_SnapshotLoad(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
   std::vector<Level> bids = initial_levels(depth);  // best first, as venues send them
