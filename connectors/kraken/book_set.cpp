@@ -29,6 +29,26 @@ KrakenBook& BookSet::track(std::string_view symbol) {
   return *books_.back();
 }
 
+void BookSet::subscribe_books(const std::vector<std::string>& symbols, SessionSink& sink) {
+  std::vector<const KrakenBook*> list;
+  for (const std::string& s : symbols) {
+    KrakenBook& b = track_for_subscribe(s);
+    b.subscribe_pending = true;
+    list.push_back(&b);
+  }
+  if (!list.empty()) send_subscribe(list, sink);
+}
+
+void BookSet::resubscribe_all(SessionSink& sink) {
+  std::vector<const KrakenBook*> list;
+  for (auto& b : books_) {
+    b->subscribe_pending = true;
+    set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
+    list.push_back(b.get());
+  }
+  if (!list.empty()) send_subscribe(list, sink);
+}
+
 void BookSet::set_state(KrakenBook& b, BookState to, StateReason why, SessionSink& sink) {
   const BookState from = b.ob.state();
   if (from == to) return;

@@ -73,6 +73,11 @@ class BookSet {
   // track returns the book for `symbol`, creating it at the default depth.
   KrakenBook& track(std::string_view symbol);
 
+  // subscribe_books tracks `symbols` and sends one subscribe request for them.
+  void subscribe_books(const std::vector<std::string>& symbols, SessionSink& sink);
+  // resubscribe_all: after a (re)connect every book is subscribing again, in one request.
+  void resubscribe_all(SessionSink& sink);
+
   void set_state(KrakenBook& b, book::BookState to, StateReason why, SessionSink& sink);
 
   // check compares the book's CRC32 with the wire's and counts the result; on a match a
@@ -100,8 +105,12 @@ class BookSet {
   static bool apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
 
  protected:
+  // send_subscribe writes the venue's subscribe request for `list`.
+  virtual void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) = 0;
   // send_resubscribe writes the venue's unsubscribe (echoing the depth) and subscribe.
   virtual void send_resubscribe(const KrakenBook& b, SessionSink& sink) = 0;
+  // track_for_subscribe: track() plus whatever the version knows of a new symbol.
+  virtual KrakenBook& track_for_subscribe(std::string_view symbol) { return track(symbol); }
 
  private:
   int default_depth_;

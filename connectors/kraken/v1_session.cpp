@@ -8,6 +8,7 @@
 
 #include "connectors/kraken/book_set.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kraken {
 namespace {
@@ -16,18 +17,6 @@ namespace od = simdjson::ondemand;
 using book::BookState;
 using detail::KrakenBook;
 using detail::RawLevel;
-
-// unquote returns the text of a raw JSON string token ("0.05120" -> 0.05120); a bare
-// number token is returned as it is. Empty on anything else.
-std::string_view unquote(std::string_view token) noexcept {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() >= 2 && token.front() == '"' && token.back() == '"') return token.substr(1, token.size() - 2);
-  if (!token.empty() && token.front() != '"' && token.front() != '[' && token.front() != '{') return token;
-  return {};
-}
 
 // read_levels appends one side's [[price, volume, timestamp(, "r")], …] as raw text.
 bool read_levels(od::value value, std::vector<RawLevel>& out) noexcept {
@@ -91,6 +80,9 @@ struct V1Session::Impl : detail::BookSet {
     sink.send_frame(out);
   }
 
+  void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
+    send_subscription("subscribe", list, config.depth, sink);
+  }
   void send_resubscribe(const KrakenBook& b, SessionSink& sink) override {
     const std::vector<const KrakenBook*> one{&b};
     send_subscription("unsubscribe", one, b.info.depth, sink);
@@ -120,13 +112,7 @@ const book::OrderBook& V1Session::book(BookId id) const { return impl_->at(id).o
 const BookInfo& V1Session::info(BookId id) const { return impl_->at(id).info; }
 
 void V1Session::subscribe(const std::vector<std::string>& pairs, SessionSink& sink) {
-  std::vector<const KrakenBook*> list;
-  for (const std::string& p : pairs) {
-    KrakenBook& b = impl_->track(p);
-    b.subscribe_pending = true;
-    list.push_back(&b);
-  }
-  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, sink);
+  impl_->subscribe_books(pairs, sink);
 }
 
 void V1Session::ping(SessionSink& sink) {
@@ -136,13 +122,7 @@ void V1Session::ping(SessionSink& sink) {
 
 void V1Session::on_connected(SessionSink& sink) {
   impl_->channels.clear();  // channel IDs belong to a connection
-  std::vector<const KrakenBook*> list;
-  for (auto& b : impl_->all()) {
-    b->subscribe_pending = true;
-    impl_->set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
-    list.push_back(b.get());
-  }
-  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, sink);
+  impl_->resubscribe_all(sink);
 }
 
 void V1Session::on_disconnected(SessionSink& sink) { impl_->stale_all(false, StateReason::kDisconnected, sink); }

@@ -10,6 +10,7 @@
 #include "book/decimal.h"
 #include "connectors/kraken/book_set.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kraken {
 namespace {
@@ -18,13 +19,6 @@ namespace od = simdjson::ondemand;
 using book::BookState;
 using detail::KrakenBook;
 using detail::RawLevel;
-
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // read_levels collects one side's [{"price":…,"qty":…}] as raw number tokens.
 bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>& out) noexcept {
@@ -39,7 +33,7 @@ bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>&
     std::string_view p, q;
     if (level.find_field_unordered("price").raw_json_token().get(p)) return false;
     if (level.find_field_unordered("qty").raw_json_token().get(q)) return false;
-    out.push_back(RawLevel{trim(p), trim(q)});  // capacity kept across messages
+    out.push_back(RawLevel{trim_token(p), trim_token(q)});  // capacity kept across messages
   }
   return true;
 }
@@ -94,6 +88,10 @@ struct V2Session::Impl : detail::BookSet {
     sink.send_frame(out);
   }
 
+  KrakenBook& track_for_subscribe(std::string_view symbol) override { return track_v2(symbol); }
+  void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
+    send_subscription("subscribe", list, config.depth, true, sink);
+  }
   // Unsubscribe echoing the depth, then subscribe (KDOC-v2book; SDK guide).
   void send_resubscribe(const KrakenBook& b, SessionSink& sink) override {
     const std::vector<const KrakenBook*> one{&b};
@@ -110,13 +108,7 @@ const book::OrderBook& V2Session::book(BookId id) const { return impl_->at(id).o
 const V2BookInfo& V2Session::info(BookId id) const { return impl_->at(id).info; }
 
 void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& sink) {
-  std::vector<const KrakenBook*> list;
-  for (const std::string& s : symbols) {
-    KrakenBook& b = impl_->track_v2(s);
-    b.subscribe_pending = true;
-    list.push_back(&b);
-  }
-  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, true, sink);
+  impl_->subscribe_books(symbols, sink);
 }
 
 void V2Session::ping(SessionSink& sink) {
@@ -124,15 +116,7 @@ void V2Session::ping(SessionSink& sink) {
   sink.send_frame(impl_->out);
 }
 
-void V2Session::on_connected(SessionSink& sink) {
-  std::vector<const KrakenBook*> list;
-  for (auto& b : impl_->all()) {
-    b->subscribe_pending = true;
-    impl_->set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
-    list.push_back(b.get());
-  }
-  if (!list.empty()) impl_->send_subscription("subscribe", list, impl_->config.depth, true, sink);
-}
+void V2Session::on_connected(SessionSink& sink) { impl_->resubscribe_all(sink); }
 
 void V2Session::on_disconnected(SessionSink& sink) {
   impl_->stale_all(false, StateReason::kDisconnected, sink);

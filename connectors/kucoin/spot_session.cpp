@@ -9,6 +9,7 @@
 #include "book/decimal.h"
 #include "book/sequence_tracker.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kucoin {
 namespace {
@@ -37,17 +38,6 @@ bool read_seq(od::value v, std::int64_t& out) noexcept {
   if (err != simdjson::INCORRECT_TYPE) return false;
   std::string_view s;
   return v.get_string().get(s) == simdjson::SUCCESS && parse_int64(s, out);
-}
-
-// unquote: the text of a raw JSON string token; a bare number token as it is.
-std::string_view unquote(std::string_view token) noexcept {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
-    token.remove_suffix(1);
-  }
-  if (token.size() >= 2 && token.front() == '"' && token.back() == '"') return token.substr(1, token.size() - 2);
-  if (!token.empty() && token.front() != '"' && token.front() != '[' && token.front() != '{') return token;
-  return {};
 }
 
 // One change as the wire spelled it.
