@@ -4,6 +4,8 @@
 #include <openssl/hmac.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string_view>
 
 namespace obr::connectors::kucoin {
 
@@ -20,6 +22,42 @@ Credentials credentials_from_env() {
   c.key = k;
   c.secret = s;
   c.passphrase = p;
+  return c;
+}
+
+Credentials credentials_from_file(const std::string& path, std::string* error) {
+  auto fail = [&](const std::string& why) {
+    if (error != nullptr) *error = path + ": " + why;
+    return Credentials{};
+  };
+  std::ifstream in(path);
+  if (!in) return fail("cannot open");
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+    return v;
+  };
+  Credentials c;
+  std::size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    const std::string_view l = trim(line);
+    if (l.empty() || l.front() == '#') continue;
+    const std::size_t eq = l.find('=');
+    if (eq == std::string_view::npos) return fail("line " + std::to_string(line_no) + ": expected NAME=value");
+    const std::string_view name = trim(l.substr(0, eq));
+    const std::string value(trim(l.substr(eq + 1)));
+    if (name == "KUCOIN_API_KEY") {
+      c.key = value;
+    } else if (name == "KUCOIN_API_SECRET") {
+      c.secret = value;
+    } else if (name == "KUCOIN_API_PASSPHRASE") {
+      c.passphrase = value;
+    }
+  }
+  if (c.key.empty()) return fail("KUCOIN_API_KEY missing");
+  if (c.secret.empty()) return fail("KUCOIN_API_SECRET missing");
+  if (c.passphrase.empty()) return fail("KUCOIN_API_PASSPHRASE missing");
   return c;
 }
 

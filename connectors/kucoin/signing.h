@@ -31,6 +31,12 @@ struct Credentials {
 // empty Credentials when any is missing.
 Credentials credentials_from_env();
 
+// credentials_from_file reads the same three names from a file of `NAME=value` lines
+// (blank lines and lines starting with '#' ignored; whitespace around names and values
+// trimmed). Empty Credentials when the file cannot be read or a name is missing; `error`
+// then says which (never quoting a value).
+Credentials credentials_from_file(const std::string& path, std::string* error = nullptr);
+
 // hmac_sha256_base64 is base64(HMAC-SHA256(key, message)).
 std::string hmac_sha256_base64(std::string_view key, std::string_view message);
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -488,6 +491,42 @@ TEST(KucoinSigning, CredentialsAreNeverPrinted) {
   EXPECT_EQ(shown.find("Abc123456"), std::string::npos);
   EXPECT_EQ(shown.find("5c2db93503aa674c74a31734"), std::string::npos);
   EXPECT_NE(shown.find("5c2d"), std::string::npos);
+}
+
+TEST(KucoinSigning, CredentialsFromEnvironmentAndFile) {
+  ::unsetenv("KUCOIN_API_KEY");
+  EXPECT_TRUE(credentials_from_env().empty());
+  ::setenv("KUCOIN_API_KEY", "k", 1);
+  ::setenv("KUCOIN_API_SECRET", "s", 1);
+  ::setenv("KUCOIN_API_PASSPHRASE", "p", 1);
+  const Credentials env = credentials_from_env();
+  EXPECT_EQ(env.key, "k");
+  EXPECT_EQ(env.secret, "s");
+  EXPECT_EQ(env.passphrase, "p");
+  ::unsetenv("KUCOIN_API_KEY");
+  ::unsetenv("KUCOIN_API_SECRET");
+  ::unsetenv("KUCOIN_API_PASSPHRASE");
+
+  const std::string path = ::testing::TempDir() + "obr_kucoin_credentials";
+  {
+    std::ofstream(path) << "# obr KuCoin credentials\n\nKUCOIN_API_KEY = abc\r\nKUCOIN_API_SECRET=sec ret\n"
+                           "KUCOIN_API_PASSPHRASE=pass\n";
+  }
+  std::string error;
+  const Credentials file = credentials_from_file(path, &error);
+  EXPECT_EQ(file.key, "abc");
+  EXPECT_EQ(file.secret, "sec ret");
+  EXPECT_EQ(file.passphrase, "pass");
+  { std::ofstream(path) << "KUCOIN_API_KEY=abc\nKUCOIN_API_SECRET=topsecret\n"; }
+  EXPECT_TRUE(credentials_from_file(path, &error).empty());
+  EXPECT_EQ(error, path + ": KUCOIN_API_PASSPHRASE missing");
+  EXPECT_EQ(error.find("topsecret"), std::string::npos);  // errors never quote a value
+  { std::ofstream(path) << "KUCOIN_API_KEY abc\n"; }
+  EXPECT_TRUE(credentials_from_file(path, &error).empty());
+  EXPECT_EQ(error, path + ": line 1: expected NAME=value");
+  EXPECT_TRUE(credentials_from_file("/nonexistent/creds", &error).empty());
+  EXPECT_EQ(error, "/nonexistent/creds: cannot open");
+  std::remove(path.c_str());
 }
 
 }  // namespace
