@@ -15,6 +15,9 @@ std::string_view strip(std::string_view s) noexcept {
   return s;
 }
 
+constexpr std::string_view kTooLongMessage = "line longer than 4194304 bytes skipped";
+static_assert(CaptureReader::kMaxLine == 4194304, "kTooLongMessage names kMaxLine");
+
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
 // split_ts_frame splits "TS: FRAME" into its parts.
@@ -87,7 +90,11 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
   r->gz_ = gz;
   r->buffer_ = std::make_unique_for_overwrite<char[]>(kMaxLine + 1);  // 4 MiB: no need to zero
   std::string_view first;
-  while (r->read_line(first)) {
+  for (CaptureReader::Read got; (got = r->read_line(first)) != CaptureReader::Read::kEnd;) {
+    if (got == CaptureReader::Read::kTooLong) {
+      return absl::InvalidArgumentError(path + ":" + std::to_string(r->line_) + ": " + std::string(kTooLongMessage) +
+                                        " before any frame told the format");
+    }
     first = strip(first);
     if (first.empty()) continue;
     const std::string where = path + ":" + std::to_string(r->line_) + ": ";
@@ -114,34 +121,32 @@ CaptureReader::~CaptureReader() {
   if (gz_ != nullptr) gzclose(static_cast<gzFile>(gz_));
 }
 
-bool CaptureReader::read_line(std::string_view& line) {
+CaptureReader::Read CaptureReader::read_line(std::string_view& line) {
   auto* gz = static_cast<gzFile>(gz_);
-  bool skipping = false;
-  while (gzgets(gz, buffer_.get(), static_cast<int>(kMaxLine + 1)) != nullptr) {
+  if (gzgets(gz, buffer_.get(), static_cast<int>(kMaxLine + 1)) != nullptr) {
+    ++line_;
     std::string_view chunk(buffer_.get());
     bytes_read_ += chunk.size();
-    const bool complete = !chunk.empty() && chunk.back() == '\n';
-    if (skipping) {
-      skipping = !complete;
-      continue;
+    if ((!chunk.empty() && chunk.back() == '\n') || gzeof(gz)) {
+      line = chunk;
+      return Read::kLine;
     }
-    ++line_;
-    if (!complete && !gzeof(gz)) {
-      skipping = true;  // longer than any frame we accept: reported, not allocated
-      line = {};
-      pending_ = false;
-      too_long_ = true;
-      return true;
+    // Longer than any frame we accept: consume the rest of it here (reported, not
+    // allocated), so the next call starts at the next line.
+    while (gzgets(gz, buffer_.get(), static_cast<int>(kMaxLine + 1)) != nullptr) {
+      chunk = buffer_.get();
+      bytes_read_ += chunk.size();
+      if (!chunk.empty() && chunk.back() == '\n') break;
     }
-    line = chunk;
-    return true;
+    line = {};
+    return Read::kTooLong;
   }
   int zerr = Z_OK;
   const char* msg = gzerror(gz, &zerr);
   if (zerr != Z_OK && zerr != Z_STREAM_END) {
     status_ = absl::DataLossError(path_ + ":" + std::to_string(line_ + 1) + ": " + msg);
   }
-  return false;
+  return Read::kEnd;
 }
 
 bool CaptureReader::next(CaptureEvent& ev) {
@@ -151,19 +156,20 @@ bool CaptureReader::next(CaptureEvent& ev) {
       pending_ = false;
       line = pending_line_;
     } else {
-      too_long_ = false;
-      if (!read_line(line)) return false;
-    }
-    ev = CaptureEvent{};
-    ev.line = line_;
-    if (too_long_) {
-      ev.kind = CaptureEventKind::kBadLine;
-      ev.payload = "line longer than 4194304 bytes skipped";
-      too_long_ = false;
-      return true;
+      const Read r = read_line(line);
+      if (r == Read::kEnd) return false;
+      if (r == Read::kTooLong) {
+        ev = CaptureEvent{};
+        ev.line = line_;
+        ev.kind = CaptureEventKind::kBadLine;
+        ev.payload = kTooLongMessage;
+        return true;
+      }
     }
     line = strip(line);
     if (line.empty()) continue;
+    ev = CaptureEvent{};
+    ev.line = line_;
     if (format_ == CaptureFormat::kRaw) {
       ev.kind = CaptureEventKind::kReceived;
       ev.payload = line;

@@ -69,7 +69,8 @@ class CaptureReader {
 
  private:
   CaptureReader() = default;
-  bool read_line(std::string_view& line);  // false at EOF / error
+  enum class Read : std::uint8_t { kLine, kTooLong, kEnd };  // kEnd: end of file or error
+  Read read_line(std::string_view& line);
 
   std::string path_;
   void* gz_ = nullptr;  // gzFile; zlib stays out of this header
@@ -78,7 +79,6 @@ class CaptureReader {
   std::uint64_t line_ = 0;
   std::uint64_t bytes_read_ = 0;
   absl::Status status_;
-  bool too_long_ = false;  // the line just read was over kMaxLine
   bool pending_ = false;  // the line read during format detection has not been returned
   std::string_view pending_line_;
 };

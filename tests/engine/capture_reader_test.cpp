@@ -92,6 +92,32 @@ TEST(CaptureReader, RawCaptureHasNoTimes) {
   std::remove(path.c_str());
 }
 
+// A line longer than kMaxLine is reported once, with its number, and skipped whole: the
+// rest of it is not read as further lines, and the lines after it keep their numbers.
+TEST(CaptureReader, OverlongLineIsOneBadLine) {
+  const std::string longline(CaptureReader::kMaxLine + 1000, 'x');
+  for (const bool first : {false, true}) {
+    const std::string path = write_temp("long.ndjson", (first ? "" : "{\"a\":1}\n") + longline + "\n{\"b\":2}\n");
+    if (first) {
+      // Nothing before it tells the format: the file is refused, naming the line.
+      auto r = CaptureReader::open(path);
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_NE(r.status().message().find(path + ":1: line longer than"), std::string::npos) << r.status();
+    } else {
+      const std::vector<Event> ev = read_all(path);
+      ASSERT_EQ(ev.size(), 3u);
+      EXPECT_EQ(ev[0].payload, "{\"a\":1}");
+      EXPECT_EQ(ev[1].kind, CaptureEventKind::kBadLine);
+      EXPECT_EQ(ev[1].line, 2u);
+      EXPECT_EQ(ev[1].payload, "line longer than 4194304 bytes skipped");
+      EXPECT_EQ(ev[2].kind, CaptureEventKind::kReceived);
+      EXPECT_EQ(ev[2].payload, "{\"b\":2}");
+      EXPECT_EQ(ev[2].line, 3u);
+    }
+    std::remove(path.c_str());
+  }
+}
+
 TEST(CaptureReader, UnknownFormatAndMissingFileNameTheFile) {
   const std::string path = write_temp("unknown.txt", "\n\nhello\n");
   auto r = CaptureReader::open(path);
