@@ -57,10 +57,7 @@ class KrakenChecksumCache {
     }
     return value_;
   }
-  void invalidate() noexcept {
-    valid_ = false;
-    for (Text& t : texts_) t.count = 0;
-  }
+  void invalidate() noexcept { valid_ = false; }  // nothing is reused until recomputed
 
  private:
   static constexpr std::size_t kSlack = 48;  // fixed-size copies may run past the text

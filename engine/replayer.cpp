@@ -268,18 +268,15 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   for (const Recording& rec : recordings) {
     // Open every file of the connection; events are merged by their recorded time.
     std::vector<std::unique_ptr<CaptureReader>> readers;
-    for (const std::string* path : [&] {
-           std::vector<const std::string*> all{&rec.ws};
-           for (const std::string& h : rec.http) all.push_back(&h);
-           return all;
-         }()) {
-      auto reader = CaptureReader::open(*path);
+    std::vector<std::string> paths{rec.ws};
+    paths.insert(paths.end(), rec.http.begin(), rec.http.end());
+    for (const std::string& path : paths) {
+      auto reader = CaptureReader::open(path);
       if (!reader.ok()) return reader.status();
       readers.push_back(std::move(*reader));
     }
     std::vector<CaptureEvent> heads(readers.size());
     std::vector<bool> live(readers.size());
-    std::vector<std::uint64_t> counted(readers.size(), 0);
     for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
 
     std::unique_ptr<VenueReplay> venue;
@@ -311,9 +308,6 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
             venue = std::make_unique<KrakenReplay<connectors::kraken::V1Session>>(kraken_config, "kraken-v1");
           } else if (venue_name == "kucoin") {
             venue = std::make_unique<KucoinReplay>();
-          } else if (!venue_name.empty()) {
-            return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) + ": " + venue_name +
-                                              " recordings are not supported by replay yet");
           }
         }
         if (venue != nullptr) {

@@ -101,7 +101,7 @@ struct V1Session::Impl : detail::BookSet {
   }
 
   void on_book_frame(od::document& doc, std::int64_t recv_ns, SessionSink& sink, V1Session& self);
-  void on_event(od::object& obj, std::int64_t recv_ns, SessionSink& sink, V1Session& self);
+  void on_event(od::object& obj, SessionSink& sink, V1Session& self);
 };
 
 V1Session::V1Session(const V1Config& config) : impl_(std::make_unique<Impl>(config)) {}
@@ -151,7 +151,7 @@ void V1Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     sink.frame_error(FrameError::kUnexpectedShape, "neither a channel array nor an event object");
     return;
   }
-  im.on_event(obj, recv_ns, sink, *this);
+  im.on_event(obj, sink, *this);
 }
 
 void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, SessionSink& sink, V1Session& self) {
@@ -277,7 +277,7 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
   sink.book_updated(b.id, b.info.symbol, b.ob, b.ob.top_version() != top_before);
 }
 
-void V1Session::Impl::on_event(od::object& obj, std::int64_t /*recv_ns*/, SessionSink& sink, V1Session& self) {
+void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& self) {
   auto bad = [&](FrameError e, std::string_view detail) {
     ++self.malformed_;
     sink.frame_error(e, detail);

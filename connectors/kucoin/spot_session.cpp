@@ -120,7 +120,6 @@ struct SpotBook {
   std::string arena;
   std::vector<StoredChange> changes;
   std::vector<StoredDelta> deltas;
-  bool subscribed = false;       // ack received (or replay)
   bool refused = false;
   std::uint64_t snapshot_request = 0;  // id of the snapshot in flight; 0 none
   bool snapshot_wanted = false;  // a snapshot is needed once a delta is buffered
@@ -537,7 +536,7 @@ struct SpotSession::Impl {
     }
   }
 
-  void on_delta(od::object& data, std::int64_t now_ns, SessionSink& sink);
+  void on_delta(od::object& data, SessionSink& sink);
   std::int64_t last_now_ns = 0;
 };
 
@@ -633,7 +632,6 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   im.next_ping_at = -1;
   im.welcome_deadline = -1;
   for (auto& b : im.books) {
-    b->subscribed = false;
     b->clear_buffer();
     b->seq.clear();
     b->snapshot_request = 0;
@@ -651,13 +649,13 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
 void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
   im.last_now_ns = now_ns;
+  if (!im.driving()) return;  // replay: the recording decides the connection's and snapshots' fate
   for (auto& b : im.books) {
-    if (b->retry_at_ns >= 0 && now_ns >= b->retry_at_ns && im.driving()) {
+    if (b->retry_at_ns >= 0 && now_ns >= b->retry_at_ns) {
       im.set_state(*b, BookState::kResyncing, StateReason::kResubscribing, sink);
       im.request_snapshot(*b, sink);
     }
   }
-  if (!im.driving()) return;  // replay: the recording decides the connection's fate
   switch (im.conn) {
     case ConnState::kFetchingToken:
       if (im.token_retry_at >= 0 && now_ns >= im.token_retry_at) im.request_token(sink);
@@ -720,7 +718,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     if (obj.find_field_unordered("data").get_object().get(data)) {
       return im.bad(sink, FrameError::kUnexpectedShape, "l2update without data");
     }
-    return im.on_delta(data, now_ns, sink);
+    return im.on_delta(data, sink);
   }
   std::string_view id;
   const bool has_id = obj.find_field_unordered("id").get_string().get(id) == simdjson::SUCCESS;
@@ -750,7 +748,6 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     if (pending == im.acks.end()) return;  // an ack for something else (or a recording's)
     for (BookId bid : pending->books) {
       SpotBook& b = *im.books[bid];
-      b.subscribed = true;
       im.set_state(b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
     }
     im.acks.erase(pending);
@@ -775,8 +772,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
   // notice, command and other types carry nothing for books.
 }
 
-void SpotSession::Impl::on_delta(od::object& data, std::int64_t now_ns, SessionSink& sink) {
-  (void)now_ns;
+void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   std::string_view symbol;
   if (data.find_field_unordered("symbol").get_string().get(symbol)) {
     return bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
@@ -786,7 +782,6 @@ void SpotSession::Impl::on_delta(od::object& data, std::int64_t now_ns, SessionS
     if (!config.track_any_symbol) return bad(sink, FrameError::kUnknownSymbol, symbol);
     b = &track(symbol);
     b->snapshot_wanted = true;
-    b->subscribed = true;
     set_state(*b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
   }
   raw.clear();

@@ -9,6 +9,7 @@
 
 #include "tests/book/test_data.h"
 #include "tests/common/alloc_counter.h"
+#include "tests/common/expected_json.h"
 #include "tests/connectors/session_test_util.h"
 
 namespace obr::connectors::kraken {
@@ -54,14 +55,8 @@ std::map<std::string, Expected> load_expected() {
     e.updates = b["updates"].get_uint64().value_unsafe();
     e.passed = b["checks_passed"].get_uint64().value_unsafe();
     e.failed = b["checks_failed"].get_uint64().value_unsafe();
-    for (const char* side : {"bids", "asks"}) {
-      auto& dst = std::string_view(side) == "bids" ? e.bids : e.asks;
-      const simdjson::dom::array levels = b[side].get_array().value_unsafe();
-      for (simdjson::dom::element lvl : levels) {
-        dst.push_back({std::string(lvl.at(0).get_string().value_unsafe()),
-                       std::string(lvl.at(1).get_string().value_unsafe())});
-      }
-    }
+    e.bids = obr::testing::level_pairs(b, "bids");
+    e.asks = obr::testing::level_pairs(b, "asks");
   }
   return out;
 }

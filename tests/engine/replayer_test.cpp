@@ -12,6 +12,7 @@
 #include <string>
 
 #include "tests/book/test_data.h"
+#include "tests/common/expected_json.h"
 
 namespace obr::engine {
 namespace {
@@ -179,11 +180,8 @@ std::map<std::string, KucoinExpected> load_kucoin_expected() {
     e.failed = b["checks_failed"].get_uint64().value_unsafe();
     e.sequence = b["sequence"].get_int64().value_unsafe();
     for (const char* side : {"bids", "asks"}) {
-      auto& dst = std::string_view(side) == "bids" ? e.bids : e.asks;
-      const simdjson::dom::array levels = b[side].get_array().value_unsafe();
-      for (simdjson::dom::element lvl : levels) {
-        dst.push_back({std::string(lvl.at(0).get_string().value_unsafe()),
-                       std::string(lvl.at(1).get_string().value_unsafe())});
+      for (const auto& pair : obr::testing::level_pairs(b, side)) {
+        (std::string_view(side) == "bids" ? e.bids : e.asks).push_back({pair[0], pair[1]});
       }
     }
   }
