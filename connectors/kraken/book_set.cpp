@@ -108,6 +108,12 @@ void BookSet::stale_all(bool only_live, StateReason why, SessionSink& sink) {
   }
 }
 
+void BookSet::resubscribe_stale(SessionSink& sink) {
+  for (auto& b : books_) {
+    if (b->ob.state() == BookState::kStale && !b->subscribe_pending) resubscribe(*b, sink);
+  }
+}
+
 bool BookSet::load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
   book::OrderBook& ob = b.ob;
   if (!b.info.precision_from_instrument) {

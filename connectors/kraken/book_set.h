@@ -96,6 +96,9 @@ class BookSet {
 
   // stale_all marks every book stale (disconnect) or every live book stale (maintenance).
   void stale_all(bool only_live, StateReason why, SessionSink& sink);
+  // resubscribe_stale asks for a fresh snapshot of every stale book (after the venue's
+  // maintenance ends: what was received before may be behind).
+  void resubscribe_stale(SessionSink& sink);
 
   // load_snapshot replaces the book from raw levels; when the venue gave no precision
   // the scales come from the longest lexemes (Kraken prints every number at the

@@ -53,6 +53,7 @@ struct V2Session::Impl : detail::BookSet {
   V2Config config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  bool in_maintenance = false;  // a status other than online was seen; cleared by online
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
   std::string out;  // outbound frame under construction
@@ -203,7 +204,13 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       for (auto item : data) {
         std::string_view system;
         if (item.find_field_unordered("system").get_string().get(system)) continue;
-        if (system != "online") im.stale_all(true, StateReason::kMaintenance, sink);
+        if (system != "online") {
+          im.stale_all(true, StateReason::kMaintenance, sink);
+          im.in_maintenance = true;
+        } else if (im.in_maintenance) {  // back online: the stale books need fresh snapshots
+          im.in_maintenance = false;
+          im.resubscribe_stale(sink);
+        }
       }
       return;
     }

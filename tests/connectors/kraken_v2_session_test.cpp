@@ -270,6 +270,18 @@ TEST(KrakenV2Session, MaintenanceMakesLiveBooksStale) {
   session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"maintenance","api_version":"v2"}]})", 0, sink);
   EXPECT_EQ(session.book(0).state(), BookState::kStale);
   EXPECT_EQ(sink.transitions.back().why, StateReason::kMaintenance);
+  // Back online: the stale book is resubscribed (unsubscribe echoing depth 25, subscribe).
+  const std::size_t sent_before = sink.sent.size();
+  session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"online","api_version":"v2"}]})", 0, sink);
+  ASSERT_EQ(sink.sent.size(), sent_before + 2);
+  EXPECT_NE(sink.sent[sent_before].find(R"("method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25)"),
+            std::string::npos) << sink.sent[sent_before];
+  EXPECT_NE(sink.sent[sent_before + 1].find(R"("method":"subscribe")"), std::string::npos);
+  EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
+  EXPECT_EQ(sink.transitions.back().why, StateReason::kResubscribing);
+  // A second online changes nothing.
+  session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"online","api_version":"v2"}]})", 0, sink);
+  EXPECT_EQ(sink.sent.size(), sent_before + 2);
 }
 
 TEST(KrakenV2Session, InstrumentChannelSetsPrecision) {

@@ -1,0 +1,170 @@
+// tools/sim/faults.cpp — fault schedule parsing.
+#include "tools/sim/faults.h"
+
+#include <charconv>
+#include <cmath>
+
+namespace obr::sim {
+namespace {
+
+struct Name {
+  std::string_view text;
+  FaultKind kind;
+};
+constexpr Name kNames[] = {
+    {"drop", FaultKind::kDrop},
+    {"corrupt_checksum", FaultKind::kCorruptChecksum},
+    {"skip_sequence", FaultKind::kSkipSequence},
+    {"duplicate", FaultKind::kDuplicate},
+    {"reorder", FaultKind::kReorder},
+    {"stall", FaultKind::kStall},
+    {"close", FaultKind::kClose},
+    {"close_code", FaultKind::kCloseCode},
+    {"maintenance", FaultKind::kMaintenance},
+    {"malformed", FaultKind::kMalformed},
+    {"oversized", FaultKind::kOversized},
+    {"refuse_token", FaultKind::kRefuseToken},
+    {"expire_token", FaultKind::kExpireToken},
+    {"fail_endpoint", FaultKind::kFailEndpoint},
+    {"rest_429", FaultKind::kRest429},
+    {"rest_418", FaultKind::kRest418},
+    {"rest_500", FaultKind::kRest500},
+    {"stale_snapshot", FaultKind::kStaleSnapshot},
+};
+
+// parse_duration: "2s", "2.5s", "300ms" → ns.
+bool parse_duration(std::string_view text, std::int64_t& ns) {
+  double scale = 1e9;
+  if (text.ends_with("ms")) {
+    scale = 1e6;
+    text.remove_suffix(2);
+  } else if (text.ends_with("s")) {
+    text.remove_suffix(1);
+  } else {
+    return false;
+  }
+  double v = 0;
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || p != text.data() + text.size() || !(v >= 0) || v > 1e6) return false;
+  ns = static_cast<std::int64_t>(std::llround(v * scale));
+  return true;
+}
+
+bool parse_uint(std::string_view text, std::uint64_t& out) {
+  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && p == text.data() + text.size() && !text.empty();
+}
+
+}  // namespace
+
+std::string_view to_string(FaultKind kind) noexcept {
+  for (const Name& n : kNames) {
+    if (n.kind == kind) return n.text;
+  }
+  return "unknown";
+}
+
+std::optional<Fault> parse_fault(std::string_view spec, std::string& error) {
+  Fault f;
+  f.spec.assign(spec);
+  std::string_view head = spec.substr(0, spec.find(','));
+  std::string_view rest = head.size() < spec.size() ? spec.substr(head.size() + 1) : std::string_view();
+  std::string_view trigger;
+  if (const std::size_t at = head.find('@'); at != std::string_view::npos) {
+    trigger = head.substr(at + 1);
+    head = head.substr(0, at);
+  }
+  std::string_view arg;
+  if (const std::size_t eq = head.find('='); eq != std::string_view::npos) {
+    arg = head.substr(eq + 1);
+    head = head.substr(0, eq);
+  }
+  bool known = false;
+  for (const Name& n : kNames) {
+    if (n.text == head) {
+      f.kind = n.kind;
+      known = true;
+    }
+  }
+  if (!known) {
+    error = "fault '" + std::string(spec) + "': unknown kind '" + std::string(head) + "'";
+    return std::nullopt;
+  }
+  if (!arg.empty()) {
+    std::uint64_t value = 0;
+    if (f.kind == FaultKind::kStall) {
+      if (!parse_duration(arg, f.arg)) {
+        error = "fault '" + std::string(spec) + "': stall length '" + std::string(arg) + "' is not like 5s or 500ms";
+        return std::nullopt;
+      }
+    } else if ((f.kind == FaultKind::kCloseCode || f.kind == FaultKind::kSkipSequence) && parse_uint(arg, value) &&
+               value < 100000) {
+      f.arg = static_cast<std::int64_t>(value);
+    } else {
+      error = "fault '" + std::string(spec) + "': '" + std::string(arg) + "' is not a valid argument for " +
+              std::string(head);
+      return std::nullopt;
+    }
+  }
+  if (!trigger.empty()) {
+    if (trigger.starts_with("t=")) {
+      if (!parse_duration(trigger.substr(2), f.at_ns)) {
+        error = "fault '" + std::string(spec) + "': time '" + std::string(trigger.substr(2)) +
+                "' is not like 2s or 300ms";
+        return std::nullopt;
+      }
+    } else if (trigger.starts_with("msg=")) {
+      if (!parse_uint(trigger.substr(4), f.at_message)) {
+        error = "fault '" + std::string(spec) + "': message count '" + std::string(trigger.substr(4)) +
+                "' is not a whole number";
+        return std::nullopt;
+      }
+    } else {
+      error = "fault '" + std::string(spec) + "': trigger '" + std::string(trigger) + "' is not t=… or msg=…";
+      return std::nullopt;
+    }
+  }
+  while (!rest.empty()) {
+    std::string_view item = rest.substr(0, rest.find(','));
+    rest = item.size() < rest.size() ? rest.substr(item.size() + 1) : std::string_view();
+    if (item.starts_with("venue=")) {
+      f.venue.assign(item.substr(6));
+      if (f.venue != "kraken" && f.venue != "kucoin") {
+        error = "fault '" + std::string(spec) + "': venue '" + f.venue + "' is not kraken or kucoin";
+        return std::nullopt;
+      }
+    } else if (item.starts_with("symbol=")) {
+      f.symbol.assign(item.substr(7));
+    } else {
+      error = "fault '" + std::string(spec) + "': '" + std::string(item) + "' is not venue=… or symbol=…";
+      return std::nullopt;
+    }
+  }
+  const std::string_view natural = fault_venue(f);
+  if (!f.venue.empty() && !natural.empty() && natural != f.venue) {
+    error = "fault '" + std::string(spec) + "': " + std::string(head) + " exists only on " + std::string(natural);
+    return std::nullopt;
+  }
+  return f;
+}
+
+std::string_view fault_venue(const Fault& f) noexcept {
+  switch (f.kind) {
+    case FaultKind::kCorruptChecksum:
+    case FaultKind::kMaintenance:
+      return "kraken";
+    case FaultKind::kSkipSequence:
+    case FaultKind::kRefuseToken:
+    case FaultKind::kExpireToken:
+    case FaultKind::kFailEndpoint:
+    case FaultKind::kRest429:
+    case FaultKind::kRest418:
+    case FaultKind::kRest500:
+    case FaultKind::kStaleSnapshot:
+      return "kucoin";
+    default:
+      return f.venue;
+  }
+}
+
+}  // namespace obr::sim

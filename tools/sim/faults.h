@@ -1,0 +1,60 @@
+// tools/sim/faults.h — the simulator's fault schedule: what to break, when, and where.
+//
+//   std::string error;
+//   auto fault = obr::sim::parse_fault("corrupt_checksum@t=2s,symbol=BTC/USD", error);
+//
+// Syntax: KIND[=ARG][@TRIGGER][,venue=kraken|kucoin][,symbol=S]
+//   TRIGGER: t=2.5s (time since start; also ms) or msg=300 (the venue's book messages
+//   sent so far); none: at once. ARG: a close code (close_code=4000), a stall length
+//   (stall=5s; default until the client gives up), a sequence skip (skip_sequence=5).
+// A fault fires once, on the first eligible message or request at or after its trigger.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace obr::sim {
+
+enum class FaultKind : std::uint8_t {
+  kDrop,             // a book update is not sent (Kraken: next checksum fails; KuCoin: gap)
+  kCorruptChecksum,  // a Kraken update carries a wrong checksum
+  kSkipSequence,     // KuCoin sequences jump ahead by ARG (no data lost, but a gap)
+  kDuplicate,        // a book update is sent twice
+  kReorder,          // a book update is sent after the next one of the same book
+  kStall,            // the connection goes silent (TCP open, no data, no pongs)
+  kClose,            // the TCP connection is closed abruptly
+  kCloseCode,        // a WebSocket close with code ARG (default 1001)
+  kMaintenance,      // Kraken status maintenance, then online again 1 s later
+  kMalformed,        // a frame that is not JSON
+  kOversized,        // a frame larger than any client limit (8 MiB)
+  kRefuseToken,      // KuCoin bullet-public refuses (code 400100)
+  kExpireToken,      // KuCoin WebSocket rejects the token (error 401, close)
+  kFailEndpoint,     // KuCoin bullet-public lists a dead endpoint first
+  kRest429,          // a snapshot request answered 429 with Retry-After: 1
+  kRest418,          // ... 418 (IP ban) with Retry-After: 1
+  kRest500,          // ... 500
+  kStaleSnapshot,    // a snapshot older than the stream (sequence behind the buffered deltas)
+};
+
+std::string_view to_string(FaultKind kind) noexcept;
+
+struct Fault {
+  FaultKind kind = FaultKind::kDrop;
+  std::int64_t arg = 0;           // kind-specific (see the syntax above); 0 = default
+  std::int64_t at_ns = 0;         // since start
+  std::uint64_t at_message = 0;   // venue book messages sent
+  std::string venue;              // "kraken", "kucoin", or empty = the kind's natural venue
+  std::string symbol;             // empty = any
+  std::string spec;               // as written, for reports
+};
+
+// parse_fault: nullopt with `error` naming the bad part.
+std::optional<Fault> parse_fault(std::string_view spec, std::string& error);
+
+// fault_venue: the venue a fault applies to (its own, or the only one that has the kind).
+std::string_view fault_venue(const Fault& fault) noexcept;
+
+}  // namespace obr::sim

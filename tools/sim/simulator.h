@@ -1,0 +1,111 @@
+// tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2 and KuCoin spot
+// level2 on loopback, over ws:// or TLS, fed by a seeded synthetic market, with faults
+// injected on command.
+//
+//   obr::net::EventLoop loop;
+//   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
+//   obr::sim::Simulator sim(loop, config);
+//   std::string error;
+//   if (!sim.start(error)) { ... }                    // binds, writes the certificate file
+//   // connect a client to sim.kraken_url() / sim.kucoin_rest_base(), trusting sim.cert_file()
+//   loop.run();
+//
+// What it speaks (PROTOCOLS.md §1 and §2): Kraken v2 `book` (subscribe/unsubscribe acks,
+// snapshot then updates with the CRC32 of the true top 10, depth semantics: a level pushed
+// out is not deleted, a deleted level is refilled in the same message; `status`,
+// `heartbeat` at 1 Hz, `ping`/`pong`) on /v2; KuCoin `POST /api/v1/bullet-public`, its
+// WebSocket on /kucoin/ws (token check, welcome, ping/pong, subscribe ack,
+// `trade.l2update` with per-change sequences), and the snapshots
+// `/api/v1/market/orderbook/level2_100` and `/api/v3/market/orderbook/level2` (the latter
+// wants a KC-API-KEY header, as on the venue).
+//
+// The simulator owns the truth: truth(venue, symbol) is the book every correct replica
+// must hold, at every moment (it changes only on the loop's thread, between messages).
+//
+// Thread-safety: everything on the loop's thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "book/level.h"
+#include "connectors/net/event_loop.h"
+#include "tools/sim/faults.h"
+#include "tools/sim/market.h"
+
+namespace obr::sim {
+
+struct SimConfig {
+  std::string host = "127.0.0.1";   // loopback unless told otherwise
+  std::uint16_t port = 0;           // 0: any free port (see Simulator::port())
+  bool tls = true;
+  std::string cert_file;            // where the generated certificate is written (TLS)
+  std::vector<SymbolSpec> kraken_symbols;  // empty: defaults (BTC/USD, ETH/USD, XRP/USD)
+  std::vector<SymbolSpec> kucoin_symbols;  // empty: defaults (BTC-USDT, ETH-USDT, SOL-USDT)
+  std::uint64_t seed = 1;
+  double changes_per_s = 400;       // market events per second, per venue
+  std::int64_t tick_ns = 5'000'000; // market clock granularity
+  std::vector<Fault> faults;
+};
+
+// FiredFault is one injected fault, for the summary and for matching against detection.
+struct FiredFault {
+  Fault fault;
+  std::int64_t at_ns = 0;     // net::now_ns() when it took effect
+  std::string symbol;         // the book it hit (empty: a whole connection or request)
+  std::uint64_t connection = 0;  // the peer it hit (0: none / a REST request)
+};
+
+struct SimStats {
+  std::uint64_t connections = 0;
+  std::uint64_t kraken_messages = 0;   // book snapshots and updates sent
+  std::uint64_t kucoin_messages = 0;   // l2update messages sent
+  std::uint64_t snapshots_served = 0;  // KuCoin REST snapshots
+  std::uint64_t tokens_issued = 0;
+  std::uint64_t market_changes = 0;
+};
+
+class Simulator {
+ public:
+  Simulator(net::EventLoop& loop, SimConfig config);
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // start binds the listener (and writes the certificate when TLS); false with `error`.
+  bool start(std::string& error);
+  // stop closes the listener and every connection.
+  void stop();
+
+  std::uint16_t port() const;
+  std::string kraken_url() const;        // ws[s]://127.0.0.1:PORT/v2
+  std::string kucoin_rest_base() const;  // http[s]://127.0.0.1:PORT
+  const std::string& cert_file() const;
+
+  // The true book of `symbol` on `venue` ("kraken" or "kucoin"): bids and asks best first.
+  // Empty spans for an unknown book.
+  std::span<const book::Level> truth_bids(std::string_view venue, std::string_view symbol) const;
+  std::span<const book::Level> truth_asks(std::string_view venue, std::string_view symbol) const;
+  const SymbolSpec* spec(std::string_view venue, std::string_view symbol) const;
+
+  // add_fault schedules a fault at run time (the trigger time counts from start()).
+  void add_fault(const Fault& fault);
+  const std::vector<FiredFault>& fired() const;
+  const SimStats& stats() const;
+  // pause/resume the market clock (no new changes; connections keep working).
+  void pause_market(bool paused);
+
+  class Impl;  // internal
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// default_kraken_symbols / default_kucoin_symbols: the bundled market.
+std::vector<SymbolSpec> default_kraken_symbols();
+std::vector<SymbolSpec> default_kucoin_symbols();
+
+}  // namespace obr::sim
