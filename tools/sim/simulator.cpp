@@ -131,6 +131,10 @@ class Simulator::Impl {
       c.checksum = checksum_of(i);
       kraken_cache.push_back(std::move(c));
     }
+    kraken_history.resize(kraken.symbol_count());
+    kucoin_history.resize(kucoin.symbol_count());
+    for (std::size_t i = 0; i < kraken.symbol_count(); ++i) remember(kraken_history[i], kraken.bids(i), kraken.asks(i));
+    for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) remember(kucoin_history[i], kucoin.bids(i), kucoin.asks(i));
     seq_offset.assign(kucoin.symbol_count(), 0);
     old_snapshots.assign(kucoin.symbol_count(), std::string());
   }
@@ -208,6 +212,22 @@ class Simulator::Impl {
   std::uint16_t dead_port = 0;
   std::vector<LevelDelta> diff_bids, diff_asks;
   simdjson::dom::parser parser;
+  // Recent truths per book: top kTruthLevels of each side, newest at the back.
+  struct TruthTop {
+    std::vector<Level> bids, asks;
+  };
+  std::vector<std::deque<TruthTop>> kraken_history, kucoin_history;
+  static void remember(std::deque<TruthTop>& h, std::span<const Level> b, std::span<const Level> a) {
+    const std::size_t n = Simulator::kTruthLevels;
+    TruthTop t;
+    if (h.size() >= Simulator::kTruthHistory) {
+      t = std::move(h.front());
+      h.pop_front();
+    }
+    t.bids.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
+    t.asks.assign(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(std::min(n, a.size())));
+    h.push_back(std::move(t));
+  }
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
@@ -775,6 +795,7 @@ void Simulator::Impl::kraken_change(const Change& c) {
   KrakenCache& cache = kraken_cache[i];
   const std::uint32_t checksum = checksum_of(i);
   const bool top_changed = checksum != cache.checksum;
+  remember(kraken_history[i], kraken.bids(i), kraken.asks(i));
   const auto after_b = kraken.bids(i);
   const auto after_a = kraken.asks(i);
   for (auto& w : peers) {
@@ -796,6 +817,7 @@ void Simulator::Impl::kraken_change(const Change& c) {
 void Simulator::Impl::kucoin_change(const Change& c) {
   const std::size_t i = c.symbol;
   const SymbolSpec& s = kucoin.spec(i);
+  remember(kucoin_history[i], kucoin.bids(i), kucoin.asks(i));
   bool any = false;
   for (auto& w : peers) {
     auto p = w.lock();
@@ -1027,6 +1049,24 @@ const SymbolSpec* Simulator::spec(std::string_view venue, std::string_view symbo
   }
   return nullptr;
 }
+bool Simulator::matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
+                                     std::span<const book::Level> asks) const {
+  const std::deque<Impl::TruthTop>* h = nullptr;
+  if (venue == "kraken") {
+    if (auto i = impl_->kraken_index(symbol)) h = &impl_->kraken_history[*i];
+  } else if (venue == "kucoin") {
+    if (auto i = impl_->kucoin_index(symbol)) h = &impl_->kucoin_history[*i];
+  }
+  if (h == nullptr) return false;
+  for (auto it = h->rbegin(); it != h->rend(); ++it) {
+    if (std::equal(bids.begin(), bids.end(), it->bids.begin(), it->bids.end()) &&
+        std::equal(asks.begin(), asks.end(), it->asks.begin(), it->asks.end())) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void Simulator::add_fault(const Fault& fault) { impl_->pending.push_back(fault); }
 const std::vector<FiredFault>& Simulator::fired() const { return impl_->fired; }
 const SimStats& Simulator::stats() const { return impl_->stats; }

@@ -90,6 +90,14 @@ class Simulator {
   std::span<const book::Level> truth_bids(std::string_view venue, std::string_view symbol) const;
   std::span<const book::Level> truth_asks(std::string_view venue, std::string_view symbol) const;
   const SymbolSpec* spec(std::string_view venue, std::string_view symbol) const;
+  // matches_recent_truth: whether `bids`/`asks` (best first, at most kTruthLevels each)
+  // equal the truth's top kTruthLevels at one of the last kTruthHistory moments of that
+  // book. A replica lags the truth by the frames in flight, so "equal to the truth" means
+  // equal to the truth as of some recent change, never to a book that never existed.
+  static constexpr std::size_t kTruthLevels = 10;
+  static constexpr std::size_t kTruthHistory = 8192;
+  bool matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
+                            std::span<const book::Level> asks) const;
 
   // add_fault schedules a fault at run time (the trigger time counts from start()).
   void add_fault(const Fault& fault);

@@ -1,0 +1,143 @@
+// engine/engine.h — obr's live engine: connections to the venues, the protocol sessions
+// they drive, and the books, reported to a listener and published for other threads.
+//
+//   obr::engine::EngineConfig config;
+//   config.kraken.symbols = {"BTC/USD"};
+//   config.kucoin.symbols = {"BTC-USDT"};
+//   MyListener listener;                       // callbacks on the engine thread, in order
+//   obr::engine::Engine engine(config, &listener);
+//   engine.start();                            // own thread (or run() on the caller's)
+//   ... engine.top("kraken", "BTC/USD") ...    // any thread, lock-free
+//   engine.stop();
+//
+// Each venue connection drives the same sans-I/O session the replayer drives (principle
+// 2): frames, HTTP responses, connects and disconnects go in; sends, requests and book
+// events come out. Around it the engine adds what only a live connection needs:
+// reconnect with exponential backoff and full jitter (reset after a stable period),
+// endpoints tried in turn, a data watchdog (no frame for `watchdog_ns` → reconnect:
+// TCP can go silent without closing), Kraken application pings, and a token bucket on
+// KuCoin REST snapshots with 429/418 Retry-After honoured.
+//
+// Thread-safety: run() or start() once. stop() and top() from any thread. Listener
+// callbacks run on the engine thread; the books they see are valid during the call.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/book_state.h"
+#include "book/order_book.h"
+#include "connectors/kucoin/signing.h"
+#include "connectors/net/backoff.h"
+#include "connectors/net/tls.h"
+#include "connectors/protocol/session.h"
+#include "engine/top_of_book.h"
+
+namespace obr::net {
+class EventLoop;
+}
+
+namespace obr::engine {
+
+struct KrakenConfig {
+  std::vector<std::string> symbols;   // v2 names: "BTC/USD"
+  int depth = 10;                     // 10, 25, 100, 500, 1000
+  std::vector<std::string> endpoints = {"wss://ws.kraken.com/v2"};
+};
+
+struct KucoinConfig {
+  std::vector<std::string> symbols;   // "BTC-USDT"
+  std::string rest_base = "https://api.kucoin.com";
+  connectors::kucoin::Credentials credentials;  // empty: public top-100 snapshots
+};
+
+struct EngineConfig {
+  KrakenConfig kraken;
+  KucoinConfig kucoin;
+  net::TlsOptions tls;                         // peer verification on by default
+  net::BackoffConfig backoff;                  // reconnect delays
+  std::int64_t watchdog_ns = 10'000'000'000;   // no frame this long → reconnect
+  std::int64_t ping_interval_ns = 5'000'000'000;  // Kraken application ping
+  std::size_t max_message_bytes = 4u << 20;
+  double snapshot_rate_per_s = 10;             // KuCoin REST snapshots, all books
+  double snapshot_burst = 20;
+};
+
+enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
+std::string_view to_string(ConnectionState s) noexcept;
+
+// Listener: every callback on the engine thread, in order. Defaults do nothing.
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  // on_book: `book` changed (state book.state()); `recv_ns` is when its frame arrived.
+  virtual void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& book, bool top_changed,
+                       std::int64_t recv_ns) {
+    (void)venue, (void)symbol, (void)book, (void)top_changed, (void)recv_ns;
+  }
+  virtual void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from,
+                             book::BookState to, connectors::StateReason reason) {
+    (void)venue, (void)symbol, (void)from, (void)to, (void)reason;
+  }
+  virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
+    (void)venue, (void)state, (void)detail;
+  }
+  // on_error: a frame that could not be used, or an error the venue reported.
+  virtual void on_error(std::string_view venue, std::string_view what) { (void)venue, (void)what; }
+};
+
+struct EngineStats {
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t malformed = 0;
+  std::uint64_t connects = 0;       // connections opened
+  std::uint64_t disconnects = 0;    // connections lost or closed
+  std::uint64_t watchdog_fired = 0;
+  std::uint64_t http_requests = 0;
+  std::uint64_t http_throttled = 0;  // 429/418 answers
+};
+
+class Engine {
+ public:
+  // Engine uses its own event loop, or `loop` when given (tests and `obr demo` run the
+  // simulator on the same loop).
+  explicit Engine(const EngineConfig& config, Listener* listener = nullptr, net::EventLoop* loop = nullptr);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // connect starts every venue's connection (run() and start() call it; call it yourself
+  // when you drive a shared loop).
+  void connect();
+  void run();    // connect, then process until stop()
+  void start();  // run() on a new thread
+  void stop();   // close connections and end run(); joins the thread start() made
+
+  // top: the published top of book (false for an unknown book). Any thread.
+  bool top(std::string_view venue, std::string_view symbol, TopOfBook& out) const;
+  // for_each_book: every book's venue, symbol and live book. Engine thread only.
+  template <class F>
+  void for_each_book(F&& f) const;
+  EngineStats stats() const;  // engine thread (or after stop)
+  net::EventLoop& loop();
+
+  class Impl;  // internal
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  const book::OrderBook* book_at(std::size_t i, std::string_view& venue, std::string_view& symbol) const;
+  std::size_t book_count() const;
+};
+
+template <class F>
+void Engine::for_each_book(F&& f) const {
+  for (std::size_t i = 0; i < book_count(); ++i) {
+    std::string_view venue, symbol;
+    if (const book::OrderBook* b = book_at(i, venue, symbol)) f(venue, symbol, *b);
+  }
+}
+
+}  // namespace obr::engine

@@ -1,0 +1,147 @@
+// tests/integration/sim_harness.h — the live engine connected to the exchange simulator
+// over loopback TLS on one event loop, with a listener that checks every book it is shown.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "book/order_book.h"
+#include "connectors/net/event_loop.h"
+#include "engine/engine.h"
+#include "tools/sim/simulator.h"
+
+namespace obr::testing {
+
+struct Transition {
+  std::string venue, symbol;
+  book::BookState from, to;
+  connectors::StateReason reason;
+  std::int64_t at_ns;
+};
+
+// top_levels copies the best `n` levels of a side, best first.
+template <class SideT>
+std::vector<book::Level> top_levels(const SideT& side, std::size_t n) {
+  std::vector<book::Level> out;
+  for (std::size_t i = 0; i < n && i < side.size(); ++i) out.push_back(side.at(i));
+  return out;
+}
+
+class SimHarness : public engine::Listener {
+ public:
+  explicit SimHarness(std::vector<sim::Fault> faults, bool tls = true, std::uint64_t seed = 7) {
+    sim::SimConfig sc;
+    sc.tls = tls;
+    sc.seed = seed;
+    sc.cert_file = ::testing::TempDir() + "obr-sim-cert-" + std::to_string(::getpid()) + ".pem";
+    sc.faults = std::move(faults);
+    sim_ = std::make_unique<sim::Simulator>(loop_, sc);
+    std::string error;
+    started_ = sim_->start(error);
+    error_ = error;
+    if (!started_) return;
+    engine::EngineConfig ec;
+    for (const auto& s : sim::default_kraken_symbols()) ec.kraken.symbols.push_back(s.name);
+    for (const auto& s : sim::default_kucoin_symbols()) ec.kucoin.symbols.push_back(s.name);
+    ec.kraken.endpoints = {sim_->kraken_url()};
+    ec.kucoin.rest_base = sim_->kucoin_rest_base();
+    ec.tls.ca_file = sim_->cert_file();
+    ec.watchdog_ns = 2'000'000'000;
+    ec.backoff.base_ns = 100'000'000;
+    ec.backoff.cap_ns = 1'000'000'000;
+    engine_ = std::make_unique<engine::Engine>(ec, this, &loop_);
+    engine_->connect();
+  }
+  ~SimHarness() override {
+    engine_.reset();
+    sim_.reset();
+    loop_.run_for(50'000'000);
+  }
+
+  bool started() const { return started_; }
+  const std::string& error() const { return error_; }
+  sim::Simulator& sim() { return *sim_; }
+  engine::Engine& engine() { return *engine_; }
+
+  // run_until runs the loop until `done()` or `timeout_ms`; returns done().
+  bool run_until(const std::function<bool()>& done, int timeout_ms) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      loop_.run_for(20'000'000);
+    }
+    return true;
+  }
+  void run_for_ms(int ms) {
+    run_until([] { return false; }, ms);
+  }
+
+  std::size_t live_books() const {
+    std::size_t n = 0;
+    engine_->for_each_book([&](std::string_view, std::string_view, const book::OrderBook& b) {
+      if (b.state() == book::BookState::kLive) ++n;
+    });
+    return n;
+  }
+  bool all_live() const { return live_books() == 6; }
+
+  // The listener: every live book shown must equal a recent truth.
+  void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& book, bool,
+               std::int64_t) override {
+    if (book.state() != book::BookState::kLive) return;
+    ++live_callbacks;
+    const auto bids = top_levels(book.bids(), sim::Simulator::kTruthLevels);
+    const auto asks = top_levels(book.asks(), sim::Simulator::kTruthLevels);
+    if (!sim_->matches_recent_truth(venue, symbol, bids, asks)) {
+      ++wrong_live;
+      if (wrong_live < 5) std::fprintf(stderr, "WRONG live book %s %s\n", std::string(venue).c_str(), std::string(symbol).c_str());
+    }
+  }
+  void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from, book::BookState to,
+                     connectors::StateReason reason) override {
+    transitions.push_back({std::string(venue), std::string(symbol), from, to, reason, net::now_ns()});
+  }
+  void on_connection(std::string_view venue, engine::ConnectionState state, std::string_view detail) override {
+    if (state == engine::ConnectionState::kClosed) closes.push_back(std::string(venue) + ": " + std::string(detail));
+  }
+  void on_error(std::string_view venue, std::string_view what) override {
+    errors.push_back(std::string(venue) + ": " + std::string(what));
+  }
+
+  // left_live counts transitions out of live for (venue, symbol), or every book when empty.
+  std::size_t left_live(std::string_view venue = {}, std::string_view symbol = {}) const {
+    std::size_t n = 0;
+    for (const auto& t : transitions) {
+      if (t.from == book::BookState::kLive && (venue.empty() || t.venue == venue) &&
+          (symbol.empty() || t.symbol == symbol)) {
+        ++n;
+      }
+    }
+    return n;
+  }
+  bool saw_reason(connectors::StateReason r, std::string_view symbol = {}) const {
+    for (const auto& t : transitions) {
+      if (t.reason == r && (symbol.empty() || t.symbol == symbol)) return true;
+    }
+    return false;
+  }
+
+  std::uint64_t live_callbacks = 0;
+  std::uint64_t wrong_live = 0;
+  std::vector<Transition> transitions;
+  std::vector<std::string> closes;
+  std::vector<std::string> errors;
+
+ private:
+  net::EventLoop loop_;
+  std::unique_ptr<sim::Simulator> sim_;
+  std::unique_ptr<engine::Engine> engine_;
+  bool started_ = false;
+  std::string error_;
+};
+
+}  // namespace obr::testing
