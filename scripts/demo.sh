@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
 # demo.sh — set up, build, and run obr's main job on bundled data (no network needed):
-# replay the real Kraken v2, Kraken v1 and KuCoin recordings in tests/data through the
-# protocol sessions the live engine runs, and report every book with its checks.
+#  1. `obr demo`: the exchange simulator on loopback (Kraken v2 and KuCoin, a seeded
+#     synthetic market, a schedule of faults) and the live engine connected to it over TLS;
+#     a live ladder, then a summary (checks, faults injected and detected, recoveries, wrong
+#     books served);
+#  2. `obr replay` of the real Kraken v2, Kraken v1 and KuCoin recordings in tests/data.
+# Exits non-zero if either reports a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh release
+./build/release/tools/obr demo --seconds "${OBR_DEMO_SECONDS:-20}"
+echo
 d=tests/data
 exec ./build/release/tools/obr replay \
   "$d/kraken-v2/btcusd_d10_resubscribe.ndjson" "$d/kraken-v2/btcusd_d25.ndjson" \

@@ -10,4 +10,10 @@ int run_example(int argc, char** argv);
 // `obr replay [options] FILE...`: replays recorded frames and reports every book.
 int run_replay(int argc, char** argv);
 
+// `obr serve [options]`: the exchange simulator (Kraken v2 + KuCoin) on loopback.
+int run_serve(int argc, char** argv);
+
+// `obr demo [--seconds N] [--json]`: simulator + live engine over TLS with faults; summary.
+int run_demo(int argc, char** argv);
+
 }  // namespace obr::tools

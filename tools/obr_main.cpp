@@ -12,6 +12,8 @@ void usage(std::FILE* out) {
       "usage: obr <command> [options]\n"
       "\n"
       "commands:\n"
+      "  demo             the live engine against the local exchange simulator, with faults\n"
+      "  serve            run the exchange simulator (Kraken v2 + KuCoin) on loopback\n"
       "  replay FILE...   replay recorded frames through the venue sessions; report every book\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
       "\n"
@@ -32,6 +34,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "replay") return obr::tools::run_replay(argc - 1, argv + 1);
+  if (cmd == "demo") return obr::tools::run_demo(argc - 1, argv + 1);
+  if (cmd == "serve") return obr::tools::run_serve(argc - 1, argv + 1);
   if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);
   std::fprintf(stderr, "obr: unknown command '%s'\n", argv[1]);
   usage(stderr);

@@ -512,6 +512,7 @@ struct SpotSession::Impl {
         b.deltas.erase(b.deltas.begin(), b.deltas.begin() + static_cast<std::ptrdiff_t>(used));
         b.ob.clear();
         b.seq.clear();
+        sink.venue_error(b.symbol, "snapshot does not line up with the buffered deltas: fetching a newer one");
         return retry_snapshot(b, now_ns, sink);
       }
     }

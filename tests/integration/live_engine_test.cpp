@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "tests/integration/sim_harness.h"
@@ -76,6 +77,7 @@ struct FaultCase {
   StateReason reason;        // the detection (kSubscribed = none expected: the fault is harmless)
   const char* symbol;        // the book that must react ("" = a whole connection)
   bool others_stay_live;     // book-level faults must not touch other books
+  const char* error = "";    // a reported error that must appear (the detection, when not a state)
 };
 
 class LiveEngineFault : public ::testing::TestWithParam<FaultCase> {};
@@ -92,7 +94,11 @@ TEST_P(LiveEngineFault, IsDetectedConfinedAndRecovered) {
       << "fault did not fire: " << c.spec;
   const bool healthy = h.run_until(
       [&] {
-        const bool detected = c.reason == StateReason::kSubscribed || h.saw_reason(c.reason, c.symbol);
+        bool detected = c.reason == StateReason::kSubscribed || h.saw_reason(c.reason, c.symbol);
+        if (*c.error != 0) {
+          detected = std::any_of(h.errors.begin(), h.errors.end(),
+                                 [&](const std::string& e) { return e.find(c.error) != std::string::npos; });
+        }
         return detected && h.all_live();
       },
       20000);
@@ -127,15 +133,16 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"close@t=1.5s,venue=kraken", StateReason::kDisconnected, "", false},
         FaultCase{"close_code=4000@t=1.5s,venue=kucoin", StateReason::kDisconnected, "", false},
         FaultCase{"maintenance@t=1.5s", StateReason::kMaintenance, "", false},
-        FaultCase{"malformed@t=1.5s,venue=kraken", StateReason::kSubscribed, "", true},
+        FaultCase{"malformed@t=1.5s,venue=kraken", StateReason::kSubscribed, "", true, "kraken: not JSON"},
         FaultCase{"oversized@t=1.5s,venue=kucoin", StateReason::kDisconnected, "", false},
-        FaultCase{"refuse_token", StateReason::kSubscribed, "", false},
-        FaultCase{"expire_token", StateReason::kSubscribed, "", false},
+        FaultCase{"refuse_token", StateReason::kSubscribed, "", false, "bullet-public: refused"},
+        FaultCase{"expire_token", StateReason::kSubscribed, "", false, "token is expired"},
         FaultCase{"fail_endpoint", StateReason::kSubscribed, "", false},
-        FaultCase{"rest_429,symbol=BTC-USDT", StateReason::kSubscribed, "", false},
-        FaultCase{"rest_418,symbol=ETH-USDT", StateReason::kSubscribed, "", false},
-        FaultCase{"rest_500,symbol=SOL-USDT", StateReason::kSubscribed, "", false},
-        FaultCase{"stale_snapshot@t=2.5s,symbol=ETH-USDT", StateReason::kSnapshotRetry, "ETH-USDT", true}),
+        FaultCase{"rest_429,symbol=BTC-USDT", StateReason::kSubscribed, "", false, "BTC-USDT: order book snapshot: HTTP error"},
+        FaultCase{"rest_418,symbol=ETH-USDT", StateReason::kSubscribed, "", false, "ETH-USDT: order book snapshot: HTTP error"},
+        FaultCase{"rest_500,symbol=SOL-USDT", StateReason::kSubscribed, "", false, "SOL-USDT: order book snapshot: HTTP error"},
+        FaultCase{"stale_snapshot@t=2.5s,symbol=ETH-USDT", StateReason::kSubscribed, "ETH-USDT", true,
+                  "kucoin: ETH-USDT: snapshot does not line up"}),
     [](const ::testing::TestParamInfo<FaultCase>& param) {
       std::string name = param.param.spec;
       name = name.substr(0, name.find('@'));

@@ -1,0 +1,131 @@
+// tools/serve_command.cpp — `obr serve`: the exchange simulator as a standalone server on
+// loopback, for trying a client (obr's or another) against Kraken v2 and KuCoin with faults.
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "connectors/net/event_loop.h"
+#include "tools/commands.h"
+#include "tools/sim/simulator.h"
+
+namespace obr::tools {
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) { g_stop = 1; }
+
+void serve_usage(std::FILE* out) {
+  std::fputs(
+      "usage: obr serve [--host IP] [--port N] [--no-tls] [--cert FILE] [--seed S] [--rate N]\n"
+      "                 [--seconds N] [--fault SPEC]...\n"
+      "\n"
+      "A local exchange: Kraken v2 WebSocket on /v2; KuCoin POST /api/v1/bullet-public, its\n"
+      "WebSocket on /kucoin/ws, and GET /api/v1/market/orderbook/level2_100 and\n"
+      "/api/v3/market/orderbook/level2 (wants a KC-API-KEY header). A seeded synthetic market:\n"
+      "Kraken BTC/USD ETH/USD XRP/USD, KuCoin BTC-USDT ETH-USDT SOL-USDT.\n"
+      "\n"
+      "  --host IP       listen address (default 127.0.0.1; loopback unless you say otherwise)\n"
+      "  --port N        listen port (default 0: any free port, printed at start)\n"
+      "  --no-tls        plain ws:// and http://\n"
+      "  --cert FILE     where to write the generated self-signed certificate (default\n"
+      "                  obr-sim-cert.pem); clients must trust it (obr: tls.ca_file)\n"
+      "  --seed S        market seed (default 1)\n"
+      "  --rate N        market changes per second per venue (default 400)\n"
+      "  --seconds N     stop after N seconds (default: until Ctrl-C)\n"
+      "  --fault SPEC    inject a fault; repeatable. SPEC is KIND[=ARG][@TRIGGER][,venue=V][,symbol=S]\n"
+      "                  KIND: drop corrupt_checksum skip_sequence duplicate reorder stall close\n"
+      "                  close_code maintenance malformed oversized refuse_token expire_token\n"
+      "                  fail_endpoint rest_429 rest_418 rest_500 stale_snapshot\n"
+      "                  TRIGGER: t=2s | t=300ms | msg=500 (book messages sent); none = at once\n"
+      "                  e.g. --fault corrupt_checksum@t=5s,symbol=BTC/USD --fault stall=3s@t=10s,venue=kucoin\n",
+      out);
+}
+
+}  // namespace
+
+int run_serve(int argc, char** argv) {
+  sim::SimConfig config;
+  config.cert_file = "obr-sim-cert.pem";
+  double seconds = 0;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      serve_usage(stdout);
+      return 0;
+    }
+    if (a == "--no-tls") {
+      config.tls = false;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "obr serve: %s needs a value (or is unknown)\n", a.c_str());
+      serve_usage(stderr);
+      return 2;
+    }
+    const std::string v = argv[++i];
+    char* end = nullptr;
+    if (a == "--host") {
+      config.host = v;
+    } else if (a == "--port") {
+      const unsigned long p = std::strtoul(v.c_str(), &end, 10);
+      if (*end != 0 || p > 65535) {
+        std::fprintf(stderr, "obr serve: --port '%s' is not 0..65535\n", v.c_str());
+        return 2;
+      }
+      config.port = static_cast<std::uint16_t>(p);
+    } else if (a == "--cert") {
+      config.cert_file = v;
+    } else if (a == "--seed") {
+      config.seed = std::strtoull(v.c_str(), &end, 10);
+    } else if (a == "--rate") {
+      config.changes_per_s = std::strtod(v.c_str(), &end);
+      if (*end != 0 || !(config.changes_per_s > 0) || config.changes_per_s > 1e6) {
+        std::fprintf(stderr, "obr serve: --rate '%s' is not a number in (0, 1e6]\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--seconds") {
+      seconds = std::strtod(v.c_str(), &end);
+      if (*end != 0 || !(seconds > 0)) {
+        std::fprintf(stderr, "obr serve: --seconds '%s' is not a positive number\n", v.c_str());
+        return 2;
+      }
+    } else if (a == "--fault") {
+      std::string error;
+      auto f = sim::parse_fault(v, error);
+      if (!f) {
+        std::fprintf(stderr, "obr serve: %s\n", error.c_str());
+        return 2;
+      }
+      config.faults.push_back(*f);
+    } else {
+      std::fprintf(stderr, "obr serve: unknown option '%s'\n", a.c_str());
+      serve_usage(stderr);
+      return 2;
+    }
+  }
+  net::EventLoop loop;
+  sim::Simulator simulator(loop, config);
+  std::string error;
+  if (!simulator.start(error)) {
+    std::fprintf(stderr, "obr serve: %s\n", error.c_str());
+    return 2;
+  }
+  std::printf("kraken v2: %s\nkucoin:    %s (POST /api/v1/bullet-public)\n", simulator.kraken_url().c_str(),
+              simulator.kucoin_rest_base().c_str());
+  if (config.tls) std::printf("certificate: %s\n", simulator.cert_file().c_str());
+  std::fflush(stdout);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  const std::int64_t end = seconds > 0 ? net::now_ns() + static_cast<std::int64_t>(seconds * 1e9) : INT64_MAX;
+  while (g_stop == 0 && net::now_ns() < end) loop.run_for(100'000'000);
+  const auto& s = simulator.stats();
+  std::printf("served %llu connections, %llu Kraken and %llu KuCoin book messages, %llu snapshots; %zu faults fired\n",
+              static_cast<unsigned long long>(s.connections), static_cast<unsigned long long>(s.kraken_messages),
+              static_cast<unsigned long long>(s.kucoin_messages), static_cast<unsigned long long>(s.snapshots_served),
+              simulator.fired().size());
+  for (const auto& f : simulator.fired()) std::printf("  fired: %s\n", f.fault.spec.c_str());
+  return 0;
+}
+
+}  // namespace obr::tools
