@@ -1,0 +1,56 @@
+// tests/tools/sim_faults_test.cpp — the simulator's fault syntax and its errors.
+#include <gtest/gtest.h>
+
+#include "tools/sim/faults.h"
+
+namespace {
+
+using obr::sim::FaultKind;
+using obr::sim::parse_fault;
+
+TEST(FaultSpec, ParsesKindArgumentTriggerAndTarget) {
+  std::string error;
+  auto f = parse_fault("corrupt_checksum@t=2.5s,symbol=BTC/USD", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->kind, FaultKind::kCorruptChecksum);
+  EXPECT_EQ(f->at_ns, 2'500'000'000);
+  EXPECT_EQ(f->at_message, 0u);
+  EXPECT_EQ(f->symbol, "BTC/USD");
+  EXPECT_EQ(obr::sim::fault_venue(*f), "kraken");
+
+  f = parse_fault("stall=300ms@msg=500,venue=kucoin", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->kind, FaultKind::kStall);
+  EXPECT_EQ(f->arg, 300'000'000);
+  EXPECT_EQ(f->at_message, 500u);
+  EXPECT_EQ(f->venue, "kucoin");
+
+  f = parse_fault("close_code=4000", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->arg, 4000);
+  EXPECT_EQ(f->at_ns, 0);
+  EXPECT_EQ(obr::sim::fault_venue(*f), "");
+  EXPECT_EQ(obr::sim::to_string(FaultKind::kStaleSnapshot), "stale_snapshot");
+}
+
+TEST(FaultSpec, NamesWhatIsWrong) {
+  std::string error;
+  EXPECT_FALSE(parse_fault("explode@t=1s", error));
+  EXPECT_EQ(error, "fault 'explode@t=1s': unknown kind 'explode'");
+  EXPECT_FALSE(parse_fault("drop@t=soon", error));
+  EXPECT_EQ(error, "fault 'drop@t=soon': time 'soon' is not like 2s or 300ms");
+  EXPECT_FALSE(parse_fault("drop@msg=-3", error));
+  EXPECT_EQ(error, "fault 'drop@msg=-3': message count '-3' is not a whole number");
+  EXPECT_FALSE(parse_fault("drop@at=3", error));
+  EXPECT_EQ(error, "fault 'drop@at=3': trigger 'at=3' is not t=… or msg=…");
+  EXPECT_FALSE(parse_fault("drop,venue=binance", error));
+  EXPECT_EQ(error, "fault 'drop,venue=binance': venue 'binance' is not kraken or kucoin");
+  EXPECT_FALSE(parse_fault("corrupt_checksum,venue=kucoin", error));
+  EXPECT_EQ(error, "fault 'corrupt_checksum,venue=kucoin': corrupt_checksum exists only on kraken");
+  EXPECT_FALSE(parse_fault("drop=5", error));
+  EXPECT_EQ(error, "fault 'drop=5': '5' is not a valid argument for drop");
+  EXPECT_FALSE(parse_fault("drop,colour=red", error));
+  EXPECT_EQ(error, "fault 'drop,colour=red': 'colour=red' is not venue=… or symbol=…");
+}
+
+}  // namespace
