@@ -67,6 +67,11 @@ class Conn : public connectors::SessionSink, public net::WsListener {
 
  protected:
   void set_conn_state(ConnectionState s, std::string_view detail);
+  // note_open / note_frame: the bookkeeping every venue does on open and per frame.
+  void note_open(std::string_view detail);
+  void note_frame(std::size_t bytes, std::int64_t recv_ns);
+  // watchdog closes an open connection that sent nothing for watchdog_ns; true if it did.
+  bool watchdog(std::int64_t now);
   void start_ticks();
   virtual void on_tick(std::int64_t now) = 0;
   std::size_t entry(BookId id, std::string_view symbol, const book::OrderBook& book);
@@ -141,6 +146,29 @@ void Conn::shutdown() {
 
 void Conn::set_conn_state(ConnectionState s, std::string_view detail) {
   engine_.listener->on_connection(venue_, s, detail);
+}
+
+void Conn::note_open(std::string_view detail) {
+  opened_ = true;
+  ++engine_.stats.connects;
+  last_frame_ns_ = net::now_ns();
+  backoff_.connected(last_frame_ns_);
+  set_conn_state(ConnectionState::kOpen, detail);
+}
+
+void Conn::note_frame(std::size_t bytes, std::int64_t recv_ns) {
+  ++engine_.stats.frames;
+  engine_.stats.bytes += bytes;
+  last_frame_ns_ = recv_ns;
+  recv_ns_ = recv_ns;
+}
+
+bool Conn::watchdog(std::int64_t now) {
+  if (!ws_.is_open() || now - last_frame_ns_ <= engine_.config.watchdog_ns) return false;
+  ++engine_.stats.watchdog_fired;
+  last_frame_ns_ = now;
+  ws_.close("watchdog: no data frame within the limit");
+  return true;
 }
 
 void Conn::start_ticks() {
@@ -229,20 +257,13 @@ class KrakenConn final : public Conn {
   }
 
   void on_open() override {
-    opened_ = true;
-    ++engine_.stats.connects;
-    last_frame_ns_ = net::now_ns();
+    note_open(endpoint());
     last_ping_ns_ = last_frame_ns_;
-    backoff_.connected(last_frame_ns_);
-    set_conn_state(ConnectionState::kOpen, endpoint());
     session_.on_connected(*this);
   }
 
   void on_message(std::string_view message, std::int64_t recv_ns) override {
-    ++engine_.stats.frames;
-    engine_.stats.bytes += message.size();
-    last_frame_ns_ = recv_ns;
-    recv_ns_ = recv_ns;
+    note_frame(message.size(), recv_ns);
     session_.on_frame(message, recv_ns, *this);
   }
 
@@ -269,13 +290,7 @@ class KrakenConn final : public Conn {
   }
   void on_tick(std::int64_t now) override {
     session_.on_tick(now, *this);
-    if (!ws_.is_open()) return;
-    if (now - last_frame_ns_ > engine_.config.watchdog_ns) {
-      ++engine_.stats.watchdog_fired;
-      last_frame_ns_ = now;
-      ws_.close("watchdog: no data frame within the limit");
-      return;
-    }
+    if (!ws_.is_open() || watchdog(now)) return;
     if (now - last_ping_ns_ >= engine_.config.ping_interval_ns) {
       last_ping_ns_ = now;
       session_.ping(*this);
@@ -339,18 +354,11 @@ class KucoinConn final : public Conn {
   void close_connection(std::string_view reason) override { ws_.close(reason); }
 
   void on_open() override {
-    opened_ = true;
-    ++engine_.stats.connects;
-    last_frame_ns_ = net::now_ns();
-    backoff_.connected(last_frame_ns_);
-    set_conn_state(ConnectionState::kOpen, "");
+    note_open("");
     session_.on_connected(last_frame_ns_, *this);
   }
   void on_message(std::string_view message, std::int64_t recv_ns) override {
-    ++engine_.stats.frames;
-    engine_.stats.bytes += message.size();
-    last_frame_ns_ = recv_ns;
-    recv_ns_ = recv_ns;
+    note_frame(message.size(), recv_ns);
     session_.on_frame(message, recv_ns, *this);
   }
   void on_close(std::string_view reason) override {
@@ -404,11 +412,7 @@ class KucoinConn final : public Conn {
 
   void on_tick(std::int64_t now) override {
     session_.on_tick(now, *this);
-    if (ws_.is_open() && now - last_frame_ns_ > engine_.config.watchdog_ns) {
-      ++engine_.stats.watchdog_fired;
-      last_frame_ns_ = now;
-      ws_.close("watchdog: no data frame within the limit");
-    }
+    watchdog(now);
   }
 
   connectors::kucoin::SpotSession session_;

@@ -45,32 +45,28 @@ using error_code = boost::system::error_code;
 using book::Level;
 using book::Side;
 
+namespace {
+
+SymbolSpec make_spec(const char* name, int price_scale, int qty_scale, std::int64_t mid) {
+  SymbolSpec s;
+  s.name = name;
+  s.price_scale = price_scale;
+  s.qty_scale = qty_scale;
+  s.mid = mid;
+  s.tick = 1;
+  s.levels = 300;
+  return s;
+}
+
+}  // namespace
+
 std::vector<SymbolSpec> default_kraken_symbols() {
-  auto make = [](const char* name, int ps, int qs, std::int64_t mid, std::int64_t tick) {
-    SymbolSpec s;
-    s.name = name;
-    s.price_scale = ps;
-    s.qty_scale = qs;
-    s.mid = mid;
-    s.tick = tick;
-    s.levels = 300;
-    return s;
-  };
-  return {make("BTC/USD", 1, 8, 630049, 1), make("ETH/USD", 2, 8, 345012, 1), make("XRP/USD", 5, 8, 52341, 1)};
+  return {make_spec("BTC/USD", 1, 8, 630049), make_spec("ETH/USD", 2, 8, 345012), make_spec("XRP/USD", 5, 8, 52341)};
 }
 
 std::vector<SymbolSpec> default_kucoin_symbols() {
-  auto make = [](const char* name, int ps, int qs, std::int64_t mid, std::int64_t tick) {
-    SymbolSpec s;
-    s.name = name;
-    s.price_scale = ps;
-    s.qty_scale = qs;
-    s.mid = mid;
-    s.tick = tick;
-    s.levels = 300;
-    return s;
-  };
-  return {make("BTC-USDT", 1, 8, 630042, 1), make("ETH-USDT", 2, 7, 345001, 1), make("SOL-USDT", 3, 4, 145123, 1)};
+  return {make_spec("BTC-USDT", 1, 8, 630042), make_spec("ETH-USDT", 2, 7, 345001),
+          make_spec("SOL-USDT", 3, 4, 145123)};
 }
 
 namespace {
