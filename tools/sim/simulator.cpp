@@ -163,8 +163,17 @@ class Simulator::Impl {
                                 std::span<const LevelDelta> asks, int depth, std::uint32_t checksum);
   std::string kucoin_snapshot_json(std::size_t i, std::size_t limit);
   std::uint32_t checksum_of(std::size_t i);
-  std::optional<std::size_t> kraken_index(std::string_view symbol) const;
-  std::optional<std::size_t> kucoin_index(std::string_view symbol) const;
+  static std::optional<std::size_t> index_in(const SyntheticMarket& market, std::string_view symbol);
+  std::optional<std::size_t> kraken_index(std::string_view symbol) const { return index_in(kraken, symbol); }
+  std::optional<std::size_t> kucoin_index(std::string_view symbol) const { return index_in(kucoin, symbol); }
+  // find: a venue's book by name, with its market and truth history (nullopt if unknown).
+  struct TruthTop;
+  struct Found {
+    const SyntheticMarket* market;
+    std::size_t index;
+    const std::deque<TruthTop>* history;
+  };
+  std::optional<Found> find(std::string_view venue, std::string_view symbol) const;
 
   // ---- faults ----------------------------------------------------------------------
   // take_fault: the first pending fault of one of `kinds` due now for (venue, symbol).
@@ -608,18 +617,20 @@ void Simulator::Impl::on_message(const std::shared_ptr<Peer>& peer, std::string_
   if (peer->venue == Venue::kKucoin) kucoin_message(*peer, text);
 }
 
-std::optional<std::size_t> Simulator::Impl::kraken_index(std::string_view symbol) const {
-  for (std::size_t i = 0; i < kraken.symbol_count(); ++i) {
-    if (kraken.spec(i).name == symbol) return i;
+std::optional<std::size_t> Simulator::Impl::index_in(const SyntheticMarket& market, std::string_view symbol) {
+  for (std::size_t i = 0; i < market.symbol_count(); ++i) {
+    if (market.spec(i).name == symbol) return i;
   }
   return std::nullopt;
 }
 
-std::optional<std::size_t> Simulator::Impl::kucoin_index(std::string_view symbol) const {
-  for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) {
-    if (kucoin.spec(i).name == symbol) return i;
-  }
-  return std::nullopt;
+std::optional<Simulator::Impl::Found> Simulator::Impl::find(std::string_view venue, std::string_view symbol) const {
+  const bool is_kraken = venue == "kraken";
+  if (!is_kraken && venue != "kucoin") return std::nullopt;
+  const SyntheticMarket& m = is_kraken ? kraken : kucoin;
+  const auto i = index_in(m, symbol);
+  if (!i) return std::nullopt;
+  return Found{&m, *i, is_kraken ? &kraken_history[*i] : &kucoin_history[*i]};
 }
 
 void Simulator::Impl::kraken_message(Peer& peer, std::string_view text) {
@@ -1022,37 +1033,21 @@ std::string Simulator::kucoin_rest_base() const {
 const std::string& Simulator::cert_file() const { return impl_->config.cert_file; }
 
 std::span<const book::Level> Simulator::truth_bids(std::string_view venue, std::string_view symbol) const {
-  if (venue == "kraken") {
-    if (auto i = impl_->kraken_index(symbol)) return impl_->kraken.bids(*i);
-  } else if (venue == "kucoin") {
-    if (auto i = impl_->kucoin_index(symbol)) return impl_->kucoin.bids(*i);
-  }
-  return {};
+  const auto b = impl_->find(venue, symbol);
+  return b ? b->market->bids(b->index) : std::span<const book::Level>();
 }
 std::span<const book::Level> Simulator::truth_asks(std::string_view venue, std::string_view symbol) const {
-  if (venue == "kraken") {
-    if (auto i = impl_->kraken_index(symbol)) return impl_->kraken.asks(*i);
-  } else if (venue == "kucoin") {
-    if (auto i = impl_->kucoin_index(symbol)) return impl_->kucoin.asks(*i);
-  }
-  return {};
+  const auto b = impl_->find(venue, symbol);
+  return b ? b->market->asks(b->index) : std::span<const book::Level>();
 }
 const SymbolSpec* Simulator::spec(std::string_view venue, std::string_view symbol) const {
-  if (venue == "kraken") {
-    if (auto i = impl_->kraken_index(symbol)) return &impl_->kraken.spec(*i);
-  } else if (venue == "kucoin") {
-    if (auto i = impl_->kucoin_index(symbol)) return &impl_->kucoin.spec(*i);
-  }
-  return nullptr;
+  const auto b = impl_->find(venue, symbol);
+  return b ? &b->market->spec(b->index) : nullptr;
 }
 bool Simulator::matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
                                      std::span<const book::Level> asks) const {
-  const std::deque<Impl::TruthTop>* h = nullptr;
-  if (venue == "kraken") {
-    if (auto i = impl_->kraken_index(symbol)) h = &impl_->kraken_history[*i];
-  } else if (venue == "kucoin") {
-    if (auto i = impl_->kucoin_index(symbol)) h = &impl_->kucoin_history[*i];
-  }
+  const auto b = impl_->find(venue, symbol);
+  const std::deque<Impl::TruthTop>* h = b ? b->history : nullptr;
   if (h == nullptr) return false;
   for (auto it = h->rbegin(); it != h->rend(); ++it) {
     if (std::equal(bids.begin(), bids.end(), it->bids.begin(), it->bids.end()) &&
