@@ -1,7 +1,9 @@
 #include "engine/capture_reader.h"
 
+#include <absl/strings/escaping.h>
 #include <zlib.h>
 
+#include <charconv>
 #include <cstring>
 
 namespace obr::engine {
@@ -15,8 +17,9 @@ std::string_view strip(std::string_view s) noexcept {
   return s;
 }
 
-constexpr std::string_view kTooLongMessage = "line longer than 4194304 bytes skipped";
-static_assert(CaptureReader::kMaxLine == 4194304, "kTooLongMessage names kMaxLine");
+constexpr std::string_view kTooLongMessage = "line longer than 6291456 bytes skipped";
+static_assert(CaptureReader::kMaxLine == 6291456, "kTooLongMessage names kMaxLine");
+constexpr std::string_view kObrMagic = "obr-recording 1";
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -52,6 +55,93 @@ bool parse_cryptofeed(std::string_view line, CaptureEvent& ev) noexcept {
     return split_ts_frame(rest.substr(3), ev.ts_ns, ev.payload);
   }
   return false;
+}
+
+// next_word splits the first space-separated word off `s`.
+std::string_view next_word(std::string_view& s) noexcept {
+  const std::size_t sp = s.find(' ');
+  const std::string_view w = s.substr(0, sp);
+  s = sp == std::string_view::npos ? std::string_view() : s.substr(sp + 1);
+  return w;
+}
+
+template <typename T>
+bool parse_int(std::string_view s, T& out) noexcept {
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+  return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+// parse_obr reads one obr recording line (docs/recording.md): `TS VENUE KIND[64] [REST]`.
+// `decoded` holds a base64 payload once decoded. On failure `why` says what was wrong.
+bool parse_obr(std::string_view line, CaptureEvent& ev, std::string& decoded, std::string_view& why) {
+  std::string_view rest = line;
+  if (!parse_int(next_word(rest), ev.ts_ns) || ev.ts_ns < 0) {
+    why = "obr recording: the line does not start with a time in nanoseconds";
+    return false;
+  }
+  ev.venue = next_word(rest);
+  std::string_view kind = next_word(rest);
+  if (ev.venue.empty() || kind.empty()) {
+    why = "obr recording: expected 'TS VENUE KIND [PAYLOAD]'";
+    return false;
+  }
+  const bool b64 = kind.size() > 2 && kind.ends_with("64");
+  if (b64) kind.remove_suffix(2);
+  if (kind == "http" || kind == "req") {
+    const std::string_view id = next_word(rest);
+    if (!parse_int(id, ev.id)) {
+      why = "obr recording: http/req without a numeric request id";
+      return false;
+    }
+    if (kind == "req") {
+      if (b64) {
+        why = "obr recording: only recv, send and http take a base64 payload";
+        return false;
+      }
+      ev.kind = CaptureEventKind::kHttpRequest;
+      ev.payload = rest;
+      return true;
+    }
+    if (!parse_int(next_word(rest), ev.status)) {
+      why = "obr recording: http without a numeric status";
+      return false;
+    }
+    ev.kind = CaptureEventKind::kHttpResponse;
+    ev.url = next_word(rest);
+    if (ev.url == "-") ev.url = {};
+  } else if (kind == "recv") {
+    ev.kind = CaptureEventKind::kReceived;
+  } else if (kind == "send") {
+    ev.kind = CaptureEventKind::kSent;
+  } else if (b64) {
+    why = "obr recording: only recv, send and http take a base64 payload";
+    return false;
+  } else if (kind == "open") {
+    ev.kind = CaptureEventKind::kConnect;
+    ev.url = rest;
+  } else if (kind == "close") {
+    ev.kind = CaptureEventKind::kDisconnect;
+  } else if (kind == "tick") {
+    ev.kind = CaptureEventKind::kTick;
+  } else if (kind == "ping") {
+    ev.kind = CaptureEventKind::kPing;
+  } else if (kind == "start") {
+    ev.kind = CaptureEventKind::kStart;
+  } else if (kind == "config") {
+    ev.kind = CaptureEventKind::kConfig;
+  } else {
+    why = "obr recording: unknown event kind (expected config, start, open, close, recv, send, req, http, tick or ping)";
+    return false;
+  }
+  ev.payload = rest;
+  if (b64) {
+    if (!absl::Base64Unescape(absl::string_view(rest.data(), rest.size()), &decoded)) {
+      why = "obr recording: the base64 payload does not decode";
+      return false;
+    }
+    ev.payload = decoded;
+  }
+  return true;
 }
 
 }  // namespace
@@ -98,6 +188,14 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
     first = strip(first);
     if (first.empty()) continue;
     const std::string where = path + ":" + std::to_string(r->line_) + ": ";
+    if (first == kObrMagic) {
+      r->format_ = CaptureFormat::kObr;
+      return r;  // the magic line is not an event
+    }
+    if (first.starts_with("obr-recording")) {
+      return absl::InvalidArgumentError(where + "obr recording of an unsupported version ('" + std::string(first) +
+                                        "'; this build reads '" + std::string(kObrMagic) + "')");
+    }
     if (first.front() == '{' || first.front() == '[') {
       r->format_ = CaptureFormat::kRaw;
     } else {
@@ -173,6 +271,16 @@ bool CaptureReader::next(CaptureEvent& ev) {
     if (format_ == CaptureFormat::kRaw) {
       ev.kind = CaptureEventKind::kReceived;
       ev.payload = line;
+      return true;
+    }
+    if (format_ == CaptureFormat::kObr) {
+      std::string_view why;
+      if (!parse_obr(line, ev, decoded_, why)) {
+        ev = CaptureEvent{};
+        ev.line = line_;
+        ev.kind = CaptureEventKind::kBadLine;
+        ev.payload = why;
+      }
       return true;
     }
     if (!parse_cryptofeed(line, ev)) {

@@ -11,7 +11,9 @@
 //  - raw capture: one received frame per line (`{…}` or `[…]`), no times;
 //  - cryptofeed raw data: `URL <-> TS` connect, `URL <- TS: FRAME` sent, `TS: FRAME`
 //    received, and in `.http.` files `URL -> TS: BODY` a REST response (TS is Unix
-//    seconds with a fraction; kept to the nanosecond as written, never through double).
+//    seconds with a fraction; kept to the nanosecond as written, never through double);
+//  - obr recordings (docs/recording.md): the `obr-recording 1` line, then
+//    `TS VENUE KIND [ARGS] [PAYLOAD]` per event, for every venue of one engine run.
 // A line that does not fit its file's format is reported through next()'s `bad` output
 // (file:line and why), never skipped silently. Lines longer than kMaxLine are reported
 // and skipped without allocating.
@@ -29,7 +31,7 @@
 
 namespace obr::engine {
 
-enum class CaptureFormat : std::uint8_t { kRaw, kCryptofeed };
+enum class CaptureFormat : std::uint8_t { kRaw, kCryptofeed, kObr };
 
 enum class CaptureEventKind : std::uint8_t {
   kReceived,      // a frame from the venue
@@ -37,19 +39,29 @@ enum class CaptureEventKind : std::uint8_t {
   kConnect,       // a (re)connect to `url`
   kHttpResponse,  // a REST response body from `url`
   kBadLine,       // a line that is not in the file's format; `payload` says why
+  // obr recordings only:
+  kDisconnect,    // the connection closed (`payload`: the reason)
+  kHttpRequest,   // a request went out (`id`, `payload`: "METHOD URL")
+  kTick,          // the session's timer ran
+  kPing,          // the session was asked to ping
+  kStart,         // the session was started
+  kConfig,        // the session's configuration (`payload`: key=value words)
 };
 
 struct CaptureEvent {
   CaptureEventKind kind = CaptureEventKind::kReceived;
   std::int64_t ts_ns = -1;    // recorded receive/send time; -1 when the format has none
-  std::string_view url;       // cryptofeed only
+  std::string_view url;       // cryptofeed and obr
   std::string_view payload;   // the frame or body (or the reason, for kBadLine)
   std::uint64_t line = 0;     // 1-based line number in the file
+  std::string_view venue;     // obr only: which of the run's venues
+  std::uint64_t id = 0;       // obr only: the HTTP request id (kHttpRequest, kHttpResponse)
+  int status = 0;             // obr only: the HTTP status (kHttpResponse)
 };
 
 class CaptureReader {
  public:
-  static constexpr std::size_t kMaxLine = 4u << 20;  // longest line accepted
+  static constexpr std::size_t kMaxLine = 6u << 20;  // longest line (a 4 MiB frame in base64 fits)
 
   // open reads up to the first non-empty line to detect the format. NotFound when the
   // file cannot be opened, InvalidArgument (naming file:line) when no format fits.
@@ -81,6 +93,7 @@ class CaptureReader {
   absl::Status status_;
   bool pending_ = false;  // the line read during format detection has not been returned
   std::string_view pending_line_;
+  std::string decoded_;   // an obr base64 payload, decoded
 };
 
 // parse_unix_seconds converts "1618678132.3858151" to nanoseconds exactly (fraction

@@ -17,7 +17,11 @@
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/net/event_loop.h"
 #include "connectors/net/http_client.h"
+#include "connectors/net/http_server.h"
+#include "engine/observability.h"
 #include "connectors/net/websocket_client.h"
+#include "engine/recorder.h"
+#include "engine/session_configs.h"
 
 namespace obr::engine {
 
@@ -56,9 +60,13 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   virtual void init() = 0;
   virtual void start() = 0;
   virtual void shutdown();
+  const std::string& venue() const noexcept { return venue_; }
 
   // SessionSink: book events (common to every venue).
-  void send_frame(std::string_view frame) override { ws_.send(frame); }
+  void send_frame(std::string_view frame) override {
+    record(RecordKind::kSend, frame);
+    ws_.send(frame);
+  }
   void book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) override;
   void book_state_changed(BookId id, std::string_view symbol, book::BookState from, book::BookState to,
                           StateReason reason) override;
@@ -74,6 +82,9 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   bool watchdog(std::int64_t now);
   void start_ticks();
   virtual void on_tick(std::int64_t now) = 0;
+  // record writes one session input or output to the recording, if the run is recorded.
+  // Every call into the session is preceded by one, so a replay feeds the same calls.
+  void record(RecordKind kind, std::string_view payload = {}, std::int64_t ts = -1);
   std::size_t entry(BookId id, std::string_view symbol, const book::OrderBook& book);
   void publish(std::size_t index, const book::OrderBook& book);
 
@@ -86,7 +97,9 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   std::vector<std::size_t> index_of_;  // BookId → registry index (+1; 0 = unknown)
   std::int64_t last_frame_ns_ = 0;
   std::int64_t recv_ns_ = 0;
+  std::int64_t frame_ns_ = -1;  // the frame being processed (-1: an update not from a frame)
   bool opened_ = false;
+  bool ever_opened_ = false;
   bool stopping_ = false;
 };
 
@@ -101,11 +114,31 @@ class Engine::Impl {
   Listener* listener;
   std::unique_ptr<net::EventLoop> owned;
   net::EventLoop& loop;
+  std::unique_ptr<Recorder> recorder;  // before conns: outlives every connection
   std::vector<std::unique_ptr<Conn>> conns;
   std::deque<BookEntry> books;  // stable addresses (cells are read from other threads)
   EngineStats stats;
   std::thread thread;
   bool connected = false;
+  LatencyHistogram latency;
+  std::unique_ptr<net::HttpServer> http;
+  // Consolidated instruments: registry indices per configured name (fixed after construction).
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
+
+  std::vector<BookStatus> statuses() const {
+    std::vector<BookStatus> out;
+    for (const BookEntry& e : books) {
+      BookStatus b;
+      b.venue = e.venue;
+      b.symbol = e.symbol;
+      if (e.book != nullptr) {
+        b.state = e.book->state();
+        b.counters = e.book->counters();
+      }
+      out.push_back(b);
+    }
+    return out;
+  }
 
   std::size_t register_book(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
     for (std::size_t i = 0; i < books.size(); ++i) {
@@ -144,6 +177,10 @@ void Conn::shutdown() {
   ws_.close("engine stopping");
 }
 
+void Conn::record(RecordKind kind, std::string_view payload, std::int64_t ts) {
+  if (engine_.recorder) engine_.recorder->event(ts >= 0 ? ts : net::now_ns(), venue_, kind, payload);
+}
+
 void Conn::set_conn_state(ConnectionState s, std::string_view detail) {
   engine_.listener->on_connection(venue_, s, detail);
 }
@@ -151,6 +188,8 @@ void Conn::set_conn_state(ConnectionState s, std::string_view detail) {
 void Conn::note_open(std::string_view detail) {
   opened_ = true;
   ++engine_.stats.connects;
+  if (ever_opened_) ++engine_.stats.reconnects;
+  ever_opened_ = true;
   last_frame_ns_ = net::now_ns();
   backoff_.connected(last_frame_ns_);
   set_conn_state(ConnectionState::kOpen, detail);
@@ -161,6 +200,7 @@ void Conn::note_frame(std::size_t bytes, std::int64_t recv_ns) {
   engine_.stats.bytes += bytes;
   last_frame_ns_ = recv_ns;
   recv_ns_ = recv_ns;
+  frame_ns_ = recv_ns;
 }
 
 bool Conn::watchdog(std::int64_t now) {
@@ -173,7 +213,9 @@ bool Conn::watchdog(std::int64_t now) {
 
 void Conn::start_ticks() {
   tick_timer_.start_after(kTickNs, [this] {
-    on_tick(net::now_ns());
+    const std::int64_t now = net::now_ns();
+    if (engine_.recorder) engine_.recorder->flush_if_due(now);
+    on_tick(now);
     if (!stopping_) start_ticks();
   });
 }
@@ -203,6 +245,7 @@ void Conn::publish(std::size_t index, const book::OrderBook& book) {
 void Conn::book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) {
   const std::size_t i = entry(id, symbol, book);
   if (top_changed) publish(i, book);
+  if (frame_ns_ >= 0) engine_.latency.record(net::now_ns() - frame_ns_);
   engine_.listener->on_book(venue_, symbol, book, top_changed, recv_ns_);
 }
 
@@ -237,14 +280,7 @@ void Conn::venue_error(std::string_view symbol, std::string_view message) {
 class KrakenConn final : public Conn {
  public:
   explicit KrakenConn(Engine::Impl& engine)
-      : Conn(engine, "kraken"), session_(make_config(engine.config)) {}
-
-  static connectors::kraken::V2Config make_config(const EngineConfig& c) {
-    connectors::kraken::V2Config v;
-    v.depth = c.kraken.depth;
-    v.max_frame_bytes = c.max_message_bytes;
-    return v;
-  }
+      : Conn(engine, "kraken"), session_(kraken_session_config(recorded_kraken(engine.config))) {}
 
   void init() override {
     session_.subscribe(engine_.config.kraken.symbols, *this);  // sent once connected
@@ -259,16 +295,20 @@ class KrakenConn final : public Conn {
   void on_open() override {
     note_open(endpoint());
     last_ping_ns_ = last_frame_ns_;
+    record(RecordKind::kOpen, endpoint(), last_frame_ns_);
     session_.on_connected(*this);
   }
 
   void on_message(std::string_view message, std::int64_t recv_ns) override {
     note_frame(message.size(), recv_ns);
+    record(RecordKind::kRecv, message, recv_ns);
     session_.on_frame(message, recv_ns, *this);
+    frame_ns_ = -1;
   }
 
   void on_close(std::string_view reason) override {
     ++engine_.stats.disconnects;
+    record(RecordKind::kClose, reason);
     session_.on_disconnected(*this);
     set_conn_state(ConnectionState::kClosed, reason);
     if (stopping_) return;
@@ -289,10 +329,12 @@ class KrakenConn final : public Conn {
     ws_.connect(endpoint());
   }
   void on_tick(std::int64_t now) override {
+    record(RecordKind::kTick, {}, now);
     session_.on_tick(now, *this);
     if (!ws_.is_open() || watchdog(now)) return;
     if (now - last_ping_ns_ >= engine_.config.ping_interval_ns) {
       last_ping_ns_ = now;
+      record(RecordKind::kPing, {}, now);
       session_.ping(*this);
     }
   }
@@ -308,7 +350,7 @@ class KucoinConn final : public Conn {
  public:
   explicit KucoinConn(Engine::Impl& engine)
       : Conn(engine, "kucoin"),
-        session_(make_config(engine.config)),
+        session_(kucoin_session_config(recorded_kucoin(engine.config), engine.config.kucoin.credentials)),
         http_(engine.loop, [&] {
           net::HttpOptions o;
           o.tls = engine.config.tls;
@@ -317,14 +359,6 @@ class KucoinConn final : public Conn {
         http_timer_(engine.loop),
         bucket_(engine.config.snapshot_rate_per_s, engine.config.snapshot_burst) {}
 
-  static connectors::kucoin::SpotConfig make_config(const EngineConfig& c) {
-    connectors::kucoin::SpotConfig s;
-    s.rest_base = c.kucoin.rest_base;
-    s.credentials = c.kucoin.credentials;
-    s.max_frame_bytes = c.max_message_bytes;
-    return s;
-  }
-
   void init() override {
     session_.subscribe(engine_.config.kucoin.symbols, this);
     for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
@@ -332,7 +366,9 @@ class KucoinConn final : public Conn {
 
   void start() override {
     start_ticks();
-    session_.start(net::now_ns(), *this);
+    const std::int64_t now = net::now_ns();
+    record(RecordKind::kStart, {}, now);
+    session_.start(now, *this);
   }
 
   void shutdown() override {
@@ -348,6 +384,7 @@ class KucoinConn final : public Conn {
   }
   void open_connection(std::string_view url) override {
     if (stopping_) return;
+    url_.assign(url);
     set_conn_state(ConnectionState::kConnecting, url);
     ws_.connect(url);
   }
@@ -355,20 +392,25 @@ class KucoinConn final : public Conn {
 
   void on_open() override {
     note_open("");
+    record(RecordKind::kOpen, url_, last_frame_ns_);
     session_.on_connected(last_frame_ns_, *this);
   }
   void on_message(std::string_view message, std::int64_t recv_ns) override {
     note_frame(message.size(), recv_ns);
+    record(RecordKind::kRecv, message, recv_ns);
     session_.on_frame(message, recv_ns, *this);
+    frame_ns_ = -1;
   }
   void on_close(std::string_view reason) override {
     ++engine_.stats.disconnects;
     opened_ = false;
     set_conn_state(ConnectionState::kClosed, reason);
-    if (stopping_) return;
-    // The session asks for a new token at once; the transport spaces reconnects out.
-    token_not_before_ns_ = net::now_ns() + backoff_.next(net::now_ns());
-    session_.on_disconnected(net::now_ns(), *this);
+    // The session is told even when stopping (its books go stale, as Kraken's do); its
+    // token request then stays queued. Otherwise the transport spaces reconnects out.
+    const std::int64_t now = net::now_ns();
+    if (!stopping_) token_not_before_ns_ = now + backoff_.next(now);
+    record(RecordKind::kClose, reason, now);
+    session_.on_disconnected(now, *this);
   }
 
  private:
@@ -394,6 +436,7 @@ class KucoinConn final : public Conn {
       ++engine_.stats.http_requests;
       const std::uint64_t id = req.id;
       const std::string url = req.url;
+      if (engine_.recorder) engine_.recorder->request(now, venue_, id, req.method, url);
       http_.request(req, [this, id, url](const net::HttpResponse& res) { on_http(id, url, res); });
     }
   }
@@ -407,10 +450,12 @@ class KucoinConn final : public Conn {
       bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 600) * 1'000'000'000);
     }
     if (!res.error.empty()) engine_.listener->on_error(venue_, res.error);
+    if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
     session_.on_http_response(id, url, res.status, res.body, now, *this);
   }
 
   void on_tick(std::int64_t now) override {
+    record(RecordKind::kTick, {}, now);
     session_.on_tick(now, *this);
     watchdog(now);
   }
@@ -421,6 +466,7 @@ class KucoinConn final : public Conn {
   net::TokenBucket bucket_;
   std::deque<HttpRequest> queue_;
   std::int64_t token_not_before_ns_ = 0;
+  std::string url_;  // the WebSocket URL being opened
 };
 
 // ---- Engine -----------------------------------------------------------------------
@@ -432,6 +478,81 @@ Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* l
   }
   if (!config.kucoin.symbols.empty()) impl_->conns.push_back(std::make_unique<KucoinConn>(*impl_));
   for (auto& c : impl_->conns) c->init();
+  // A consolidated member that is not subscribed is registered anyway: it is never live,
+  // so it never contributes, and /health names it.
+  for (const ConsolidatedInstrument& inst : config.consolidated) {
+    std::vector<std::size_t> members;
+    for (const BookRef& ref : inst.books) {
+      std::size_t i = 0;
+      while (i < impl_->books.size() && (impl_->books[i].venue != ref.venue || impl_->books[i].symbol != ref.symbol)) ++i;
+      if (i == impl_->books.size()) i = impl_->register_book(ref.venue, ref.symbol, nullptr);
+      members.push_back(i);
+    }
+    impl_->instruments.emplace_back(inst.name, std::move(members));
+  }
+}
+
+namespace {
+// split_listen parses "ADDRESS:PORT" or "[IPV6]:PORT".
+bool split_listen(std::string_view s, std::string& address, std::uint16_t& port) {
+  const std::size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
+  std::string_view host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view digits = s.substr(colon + 1);
+  unsigned value = 0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size() || value > 65535 || host.empty()) return false;
+  address.assign(host);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+}  // namespace
+
+absl::Status Engine::start_http() {
+  Impl* im = impl_.get();
+  if (im->http) return absl::OkStatus();
+  if (im->config.http_listen.empty()) return absl::FailedPreconditionError("no http_listen address configured");
+  net::HttpServerOptions o;
+  if (!split_listen(im->config.http_listen, o.address, o.port)) {
+    return absl::InvalidArgumentError("http_listen '" + im->config.http_listen +
+                                      "' is not ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100)");
+  }
+  auto server = std::make_unique<net::HttpServer>(im->loop, o, [im](std::string_view, std::string_view target) {
+    net::HttpServerResponse res;
+    const std::string_view path = target.substr(0, target.find('?'));
+    if (path == "/health") {
+      HealthReport h = render_health(im->statuses());
+      res.status = h.status;
+      res.content_type = "application/json";
+      res.body = std::move(h.body);
+    } else if (path == "/metrics") {
+      res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      res.body = render_metrics(im->stats, im->statuses(), im->latency);
+    } else {
+      res.status = 404;
+      res.body = "not found: try /health or /metrics\n";
+    }
+    return res;
+  });
+  if (absl::Status st = server->listen(); !st.ok()) return st;
+  im->http = std::move(server);
+  return absl::OkStatus();
+}
+
+std::uint16_t Engine::http_port() const { return impl_->http ? impl_->http->port() : 0; }
+const LatencyHistogram& Engine::latency() const { return impl_->latency; }
+
+bool Engine::consolidated(std::string_view name, ConsolidatedBbo& out) const {
+  for (const auto& [n, members] : impl_->instruments) {
+    if (n != name) continue;
+    std::vector<TopOfBook> tops;
+    tops.reserve(members.size());
+    for (std::size_t i : members) tops.push_back(impl_->books[i].cell.read());
+    out = consolidate(tops);
+    return true;
+  }
+  return false;
 }
 
 Engine::~Engine() {
@@ -439,9 +560,35 @@ Engine::~Engine() {
   for (auto& c : impl_->conns) c->shutdown();
 }
 
+absl::Status Engine::record_to(const std::string& path) {
+  if (impl_->connected) return absl::FailedPreconditionError("record_to must be called before the engine connects");
+  auto rec = Recorder::open(path);
+  if (!rec.ok()) return rec.status();
+  const std::int64_t now = net::now_ns();
+  for (auto& c : impl_->conns) {
+    const bool kraken = c->venue() == "kraken";
+    (*rec)->event(now, c->venue(), RecordKind::kConfig,
+                  format_config(kraken ? recorded_kraken(impl_->config) : recorded_kucoin(impl_->config)));
+  }
+  impl_->recorder = std::move(*rec);
+  return absl::OkStatus();
+}
+
+absl::Status Engine::recording_status() const {
+  return impl_->recorder ? impl_->recorder->status() : absl::OkStatus();
+}
+
+absl::Status Engine::close_recording() {
+  if (!impl_->recorder) return absl::OkStatus();
+  return impl_->recorder->close();
+}
+
 void Engine::connect() {
   if (impl_->connected) return;
   impl_->connected = true;
+  if (!impl_->config.http_listen.empty()) {
+    if (absl::Status st = start_http(); !st.ok()) impl_->listener->on_error("engine", std::string(st.message()));
+  }
   for (auto& c : impl_->conns) c->start();
 }
 
@@ -458,6 +605,7 @@ void Engine::stop() {
   Impl* im = impl_.get();
   im->loop.post([im] {
     for (auto& c : im->conns) c->shutdown();
+    if (im->http) im->http->close();
     if (im->owned) {
       // Let the close handshakes go out, then end run().
       auto t = std::make_shared<net::Timer>(im->loop);

@@ -22,6 +22,8 @@
 // callbacks run on the engine thread; the books they see are valid during the call.
 #pragma once
 
+#include <absl/status/status.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +36,8 @@
 #include "connectors/net/backoff.h"
 #include "connectors/net/tls.h"
 #include "connectors/protocol/session.h"
+#include "engine/consolidated.h"
+#include "engine/latency_histogram.h"
 #include "engine/top_of_book.h"
 
 namespace obr::net {
@@ -64,6 +68,11 @@ struct EngineConfig {
   std::size_t max_message_bytes = 4u << 20;
   double snapshot_rate_per_s = 10;             // KuCoin REST snapshots, all books
   double snapshot_burst = 20;
+  // Instruments mapped together across venues (Engine::consolidated).
+  std::vector<ConsolidatedInstrument> consolidated;
+  // /health and /metrics on "ADDRESS:PORT" ("127.0.0.1:9100", "[::1]:9100"; port 0 picks
+  // one, see Engine::http_port). Empty: no HTTP endpoint. Loopback unless told otherwise.
+  std::string http_listen;
 };
 
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
@@ -95,6 +104,7 @@ struct EngineStats {
   std::uint64_t malformed = 0;
   std::uint64_t connects = 0;       // connections opened
   std::uint64_t disconnects = 0;    // connections lost or closed
+  std::uint64_t reconnects = 0;     // connections opened after an earlier one of the venue
   std::uint64_t watchdog_fired = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t http_throttled = 0;  // 429/418 answers
@@ -109,6 +119,15 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
+  // record_to records the run to `path` (an obr recording, docs/recording.md: every frame,
+  // HTTP response, connect, disconnect and timer tick the sessions are fed, which `obr
+  // replay` turns back into the same books and counters). Before connect(); the error
+  // names the path. recording_status() reports a later write failure; close_recording()
+  // (or the engine's destruction) finishes the file.
+  absl::Status record_to(const std::string& path);
+  absl::Status recording_status() const;
+  absl::Status close_recording();
+
   // connect starts every venue's connection (run() and start() call it; call it yourself
   // when you drive a shared loop).
   void connect();
@@ -118,6 +137,16 @@ class Engine {
 
   // top: the published top of book (false for an unknown book). Any thread.
   bool top(std::string_view venue, std::string_view symbol, TopOfBook& out) const;
+  // consolidated: the best bid and offer across the live books of a configured instrument
+  // (false for an unknown name). Any thread.
+  bool consolidated(std::string_view name, ConsolidatedBbo& out) const;
+  // start_http serves /health and /metrics on config.http_listen (connect() does it too,
+  // reporting a failure through on_error). http_port: the bound port, 0 when not serving.
+  absl::Status start_http();
+  std::uint16_t http_port() const;
+  // latency: frame read off the socket → the listener's on_book call, every update so
+  // far. Engine thread (or after stop).
+  const LatencyHistogram& latency() const;
   // for_each_book: every book's venue, symbol and live book. Engine thread only.
   template <class F>
   void for_each_book(F&& f) const;

@@ -12,6 +12,8 @@
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kucoin/spot_session.h"
 #include "engine/capture_reader.h"
+#include "engine/recorder.h"
+#include "engine/session_configs.h"
 
 namespace obr::engine {
 namespace {
@@ -98,9 +100,16 @@ bool ReplaySummary::all_checks_passed() const noexcept {
 namespace {
 
 // One replayed connection: a venue session fed the recording's events.
+//
+// Captures made by others (raw, cryptofeed) say only what arrived: the session's timers
+// run after every frame, and each connect implies the disconnect before it. An obr
+// recording (`exact`) says every call the live engine made into the session, timer ticks
+// and disconnects included, and only those calls are made.
 class VenueReplay {
  public:
   virtual ~VenueReplay() = default;
+  // begin subscribes the recording's symbols, as the engine did before connecting.
+  virtual void begin(const std::vector<std::string>& symbols, ReplaySink& sink) = 0;
   virtual void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) = 0;
   virtual std::uint64_t malformed() const = 0;
   virtual void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const = 0;
@@ -110,18 +119,29 @@ class VenueReplay {
 template <typename Session>
 class KrakenReplay final : public VenueReplay {
  public:
-  KrakenReplay(const connectors::kraken::SessionConfig& config, std::string venue)
-      : session_(config), venue_(std::move(venue)) {}
+  KrakenReplay(const connectors::kraken::SessionConfig& config, std::string venue, bool exact = false)
+      : session_(config), venue_(std::move(venue)), exact_(exact) {}
+  void begin(const std::vector<std::string>& symbols, ReplaySink& sink) override { session_.subscribe(symbols, sink); }
   void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
     switch (ev.kind) {
       case CaptureEventKind::kReceived:
         session_.on_frame(ev.payload, now_ns, sink);
-        session_.on_tick(now_ns, sink);
+        if (!exact_) session_.on_tick(now_ns, sink);
         break;
       case CaptureEventKind::kConnect:
-        if (connected_) session_.on_disconnected(sink);
+        if (connected_ && !exact_) session_.on_disconnected(sink);
         connected_ = true;
         session_.on_connected(sink);  // frames it would send are not part of a replay
+        break;
+      case CaptureEventKind::kDisconnect:
+        connected_ = false;
+        session_.on_disconnected(sink);
+        break;
+      case CaptureEventKind::kTick:
+        session_.on_tick(now_ns, sink);
+        break;
+      case CaptureEventKind::kPing:
+        session_.ping(sink);
         break;
       default:
         break;  // frames we sent and REST responses carry nothing for Kraken books
@@ -141,25 +161,39 @@ class KrakenReplay final : public VenueReplay {
  private:
   Session session_;
   std::string venue_;
+  bool exact_;
   bool connected_ = false;
 };
 
 class KucoinReplay final : public VenueReplay {
  public:
-  KucoinReplay() : session_(config()) {}
+  KucoinReplay() : session_(capture_config()), exact_(false) {}
+  explicit KucoinReplay(const connectors::kucoin::SpotConfig& exact_config) : session_(exact_config), exact_(true) {}
+  void begin(const std::vector<std::string>& symbols, ReplaySink& sink) override { session_.subscribe(symbols, &sink); }
   void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
     switch (ev.kind) {
       case CaptureEventKind::kReceived:
         session_.on_frame(ev.payload, now_ns, sink);
-        session_.on_tick(now_ns, sink);
+        if (!exact_) session_.on_tick(now_ns, sink);
         break;
       case CaptureEventKind::kHttpResponse:
-        session_.on_http_response(0, ev.url, 200, ev.payload, now_ns, sink);
+        // A capture's REST file holds only successful snapshot bodies, matched by URL.
+        session_.on_http_response(exact_ ? ev.id : 0, ev.url, exact_ ? ev.status : 200, ev.payload, now_ns, sink);
         break;
       case CaptureEventKind::kConnect:
-        if (connected_) session_.on_disconnected(now_ns, sink);
+        if (connected_ && !exact_) session_.on_disconnected(now_ns, sink);
         connected_ = true;
         session_.on_connected(now_ns, sink);
+        break;
+      case CaptureEventKind::kDisconnect:
+        connected_ = false;
+        session_.on_disconnected(now_ns, sink);
+        break;
+      case CaptureEventKind::kTick:
+        session_.on_tick(now_ns, sink);
+        break;
+      case CaptureEventKind::kStart:
+        session_.start(now_ns, sink);
         break;
       default:
         break;
@@ -181,13 +215,14 @@ class KucoinReplay final : public VenueReplay {
   }
 
  private:
-  static connectors::kucoin::SpotConfig config() {
+  static connectors::kucoin::SpotConfig capture_config() {
     connectors::kucoin::SpotConfig c;
     c.track_any_symbol = true;
     c.drive_connection = false;
     return c;
   }
   connectors::kucoin::SpotSession session_;
+  bool exact_;
   bool connected_ = false;
 };
 
@@ -218,6 +253,62 @@ struct Recording {
 std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
   const std::size_t at = path.rfind(kind);
   return at == std::string::npos ? std::string() : path.substr(0, at);
+}
+
+// replay_obr replays one obr recording (every venue of one engine run): each venue's
+// session is configured from its `config` line exactly as the engine configured it, then
+// fed the recorded calls in order.
+absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, ReplaySink& sink, ReplaySummary& summary,
+                        std::uint64_t bytes_before, std::uint64_t total_bytes) {
+  std::vector<std::pair<std::string, std::unique_ptr<VenueReplay>>> venues;
+  const auto where = [&](const CaptureEvent& ev) { return reader.path() + ":" + std::to_string(ev.line) + ": "; };
+  CaptureEvent ev;
+  std::uint64_t events = 0;
+  while (reader.next(ev)) {
+    sink.at(&reader.path(), ev.line);
+    if (ev.kind == CaptureEventKind::kBadLine) {
+      ++summary.malformed;
+      sink.note(std::string(ev.payload));
+      continue;
+    }
+    VenueReplay* venue = nullptr;
+    for (auto& [name, v] : venues) {
+      if (name == ev.venue) venue = v.get();
+    }
+    if (ev.kind == CaptureEventKind::kConfig) {
+      if (venue != nullptr) return absl::InvalidArgumentError(where(ev) + "a second config line for " + std::string(ev.venue));
+      auto config = parse_config(ev.payload);
+      if (!config.ok()) return absl::InvalidArgumentError(where(ev) + std::string(config.status().message()));
+      std::unique_ptr<VenueReplay> v;
+      if (ev.venue == "kraken") {
+        if (config->depth <= 0) return absl::InvalidArgumentError(where(ev) + "the kraken config has no depth");
+        v = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_session_config(*config), "kraken",
+                                                                          true);
+      } else if (ev.venue == "kucoin") {
+        connectors::kucoin::Credentials placeholders;
+        if (config->credentials) placeholders = {"recorded", "recorded", "recorded"};
+        v = std::make_unique<KucoinReplay>(kucoin_session_config(*config, placeholders));
+      } else {
+        return absl::InvalidArgumentError(where(ev) + "venue '" + std::string(ev.venue) +
+                                          "' is not supported by replay (supported: kraken, kucoin)");
+      }
+      v->begin(config->symbols, sink);
+      venues.emplace_back(std::string(ev.venue), std::move(v));
+      continue;
+    }
+    if (venue == nullptr) {
+      return absl::InvalidArgumentError(where(ev) + "an event for " + std::string(ev.venue) +
+                                        " before its config line");
+    }
+    if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
+    const std::uint64_t malformed_before = venue->malformed();
+    venue->on_event(ev, ev.ts_ns, sink);
+    summary.malformed += venue->malformed() - malformed_before;
+    if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
+  }
+  if (!reader.status().ok()) return reader.status();
+  for (const auto& [name, v] : venues) v->report(options.symbol, reader.path(), summary.books);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -274,6 +365,13 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       auto reader = CaptureReader::open(path);
       if (!reader.ok()) return reader.status();
       readers.push_back(std::move(*reader));
+    }
+    if (readers.front()->format() == CaptureFormat::kObr) {
+      if (readers.size() > 1) return absl::InvalidArgumentError(rec.http.front() + ": an obr recording has no companion files");
+      const absl::Status st = replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes);
+      if (!st.ok()) return st;
+      bytes_done += readers.front()->bytes_read();
+      continue;
     }
     std::vector<CaptureEvent> heads(readers.size());
     std::vector<bool> live(readers.size());

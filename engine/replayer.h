@@ -6,7 +6,11 @@
 // Input (engine/capture_reader.h; plain or gzip, detected per file):
 //  - raw captures, one venue frame per line;
 //  - cryptofeed raw-data files (`X.ws.N.M`; an `X.http.N.M` given beside it is merged
-//    into that connection by recorded time).
+//    into that connection by recorded time);
+//  - obr recordings (`obr record`, Engine::record_to; docs/recording.md): every venue of
+//    one engine run, each session configured from the recording and fed exactly the calls
+//    the live engine made (frames, HTTP responses, connects, disconnects, timer ticks),
+//    so every book's state, counters and levels come out as they were live.
 // Each WebSocket file is one connection with its own session. The venue comes from the
 // recorded URL or the first frame (Kraken v2 objects with channel/method, Kraken v1
 // arrays or event objects, KuCoin objects with type) unless ReplayOptions::venue says.

@@ -109,7 +109,7 @@ TEST(CaptureReader, OverlongLineIsOneBadLine) {
       EXPECT_EQ(ev[0].payload, "{\"a\":1}");
       EXPECT_EQ(ev[1].kind, CaptureEventKind::kBadLine);
       EXPECT_EQ(ev[1].line, 2u);
-      EXPECT_EQ(ev[1].payload, "line longer than 4194304 bytes skipped");
+      EXPECT_EQ(ev[1].payload, "line longer than 6291456 bytes skipped");
       EXPECT_EQ(ev[2].kind, CaptureEventKind::kReceived);
       EXPECT_EQ(ev[2].payload, "{\"b\":2}");
       EXPECT_EQ(ev[2].line, 3u);

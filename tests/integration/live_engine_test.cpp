@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <string>
 
+#include "book/decimal.h"
+#include "connectors/net/http_client.h"
+#include "engine/replayer.h"
 #include "tests/integration/sim_harness.h"
 #include "tools/sim/faults.h"
 
@@ -68,6 +71,160 @@ TEST(LiveEngine, PlainWebSocketWorksToo) {
   ASSERT_TRUE(h.started()) << h.error();
   ASSERT_TRUE(h.run_until([&] { return h.all_live(); }, 15000)) << "live books: " << h.live_books();
   EXPECT_EQ(h.wrong_live, 0u);
+}
+
+// levels_text renders the top 10 of a side as the replayer does (KuCoin without trailing
+// fractional zeros: its wire text has no fixed precision).
+template <class SideT>
+std::vector<obr::engine::ReplayLevel> levels_text(const SideT& side, const obr::book::OrderBook& b, bool trim) {
+  const auto canon = [&](std::string s) {
+    if (trim && s.find('.') != std::string::npos) {
+      while (s.back() == '0') s.pop_back();
+      if (s.back() == '.') s.pop_back();
+    }
+    return s;
+  };
+  std::vector<obr::engine::ReplayLevel> out;
+  for (const obr::book::Level& l : obr::testing::top_levels(side, 10)) {
+    out.push_back({canon(obr::book::to_decimal_string(l.price, b.price_scale())),
+                   canon(obr::book::to_decimal_string(l.qty, b.qty_scale()))});
+  }
+  return out;
+}
+
+// A recorded live run with faults on both venues (a checksum mismatch, a sequence gap, a
+// dropped connection, a malformed frame, a throttled snapshot) replays to the same final
+// books: state, every counter, top 10 levels; and the same frame and malformed counts.
+TEST(LiveEngine, RecordingReplaysToTheSameBooksAndCounters) {
+  const std::string path = ::testing::TempDir() + "obr-live-" + std::to_string(::getpid()) + ".obr.gz";
+  const std::vector<obr::sim::Fault> faults{
+      fault("corrupt_checksum@t=1.2s,symbol=BTC/USD"), fault("skip_sequence=3@t=1.4s,symbol=BTC-USDT"),
+      fault("close@t=1.8s,venue=kraken"), fault("malformed@t=2s,venue=kucoin"),
+      fault("rest_429@t=1.3s,venue=kucoin")};
+  struct LiveBook {
+    std::string venue, symbol;
+    BookState state;
+    obr::book::BookCounters counters;
+    std::vector<obr::engine::ReplayLevel> bids, asks;
+  };
+  std::vector<LiveBook> live;
+  obr::engine::EngineStats stats;
+  {
+    SimHarness h(faults, true, 11, path);
+    ASSERT_TRUE(h.started()) << h.error();
+    ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size() && h.all_live(); }, 30000))
+        << "fired " << h.sim().fired().size() << " live " << h.live_books();
+    h.run_for_ms(500);
+    h.engine().stop();  // the disconnects are recorded too
+    h.run_for_ms(300);
+    h.engine().for_each_book([&](std::string_view venue, std::string_view symbol, const obr::book::OrderBook& b) {
+      const bool trim = venue == "kucoin";
+      live.push_back({std::string(venue), std::string(symbol), b.state(), b.counters(), levels_text(b.bids(), b, trim),
+                      levels_text(b.asks(), b, trim)});
+    });
+    stats = h.engine().stats();
+    ASSERT_TRUE(h.engine().close_recording().ok());
+    EXPECT_EQ(h.wrong_live, 0u);
+  }
+  ASSERT_EQ(live.size(), 6u);
+  const auto summary = obr::engine::replay_files({path}, {});
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->frames, stats.frames);
+  EXPECT_EQ(summary->malformed, stats.malformed);
+  EXPECT_GE(summary->malformed, 1u);
+  ASSERT_EQ(summary->books.size(), 6u);
+  std::uint64_t failed = 0, resyncs = 0;
+  for (const LiveBook& l : live) {
+    const auto it = std::find_if(summary->books.begin(), summary->books.end(),
+                                 [&](const auto& b) { return b.venue == l.venue && b.symbol == l.symbol; });
+    ASSERT_NE(it, summary->books.end()) << l.venue << " " << l.symbol;
+    SCOPED_TRACE(l.venue + " " + l.symbol);
+    EXPECT_EQ(it->state, l.state);
+    EXPECT_EQ(it->counters.snapshots, l.counters.snapshots);
+    EXPECT_EQ(it->counters.updates, l.counters.updates);
+    EXPECT_EQ(it->counters.levels_applied, l.counters.levels_applied);
+    EXPECT_EQ(it->counters.checks_passed, l.counters.checks_passed);
+    EXPECT_EQ(it->counters.checks_failed, l.counters.checks_failed);
+    EXPECT_EQ(it->counters.resyncs_requested, l.counters.resyncs_requested);
+    EXPECT_EQ(it->counters.crossed, l.counters.crossed);
+    EXPECT_EQ(it->counters.truncated_levels, l.counters.truncated_levels);
+    EXPECT_EQ(it->bids, l.bids);
+    EXPECT_EQ(it->asks, l.asks);
+    EXPECT_EQ(it->bids.size(), 10u);
+    failed += l.counters.checks_failed;
+    resyncs += l.counters.resyncs_requested;
+  }
+  EXPECT_GE(failed, 2u);  // the checksum mismatch and the gap were live, and replayed
+  EXPECT_GE(resyncs, 2u);
+  std::remove(path.c_str());
+}
+
+// /health is 503 naming each book's state until every book is live, then 200; /metrics
+// counts what happened; the consolidated best bid and offer comes from live books only.
+TEST(LiveEngine, HealthMetricsAndConsolidatedView) {
+  obr::net::HttpResponse health, metrics, missing;
+  SimHarness h({fault("corrupt_checksum@t=2s,symbol=BTC/USD")}, true, 7, "", [](obr::engine::EngineConfig& c) {
+    c.http_listen = "127.0.0.1:0";
+    c.consolidated = {{"BTC-USD", {{"kraken", "BTC/USD"}, {"kucoin", "BTC-USDT"}}}};
+  });
+  ASSERT_TRUE(h.started()) << h.error();
+  const std::uint16_t port = h.engine().http_port();
+  ASSERT_NE(port, 0);
+  obr::net::HttpClient http(h.loop(), {});
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  const auto get = [&](const std::string& path, obr::net::HttpResponse& out) {
+    bool done = false;
+    http.request({.id = 0, .method = "GET", .url = base + path, .headers = {}, .body = ""},
+                 [&](const obr::net::HttpResponse& r) {
+                   out = r;
+                   done = true;
+                 });
+    return h.run_until([&] { return done; }, 5000);
+  };
+  // Before anything is live.
+  ASSERT_TRUE(get("/health", health));
+  EXPECT_EQ(health.status, 503);
+  EXPECT_NE(health.body.find("\"status\":\"degraded\",\"live\":0,"), std::string::npos) << health.body;
+  EXPECT_NE(health.body.find("{\"venue\":\"kraken\",\"symbol\":\"BTC/USD\",\"state\":\"subscribing\"}"),
+            std::string::npos) << health.body;
+  obr::engine::ConsolidatedBbo bbo;
+  ASSERT_TRUE(h.engine().consolidated("BTC-USD", bbo));
+  EXPECT_FALSE(bbo.bid.valid);
+  EXPECT_EQ(bbo.books_total, 2u);
+  EXPECT_FALSE(h.engine().consolidated("ETH-USD", bbo));
+
+  ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == 1 && h.all_live(); }, 20000));
+  h.run_for_ms(300);
+  ASSERT_TRUE(get("/health", health));
+  EXPECT_EQ(health.status, 200) << health.body;
+  EXPECT_EQ(health.body.substr(0, 25), "{\"status\":\"ok\",\"live\":6,\"");
+  ASSERT_TRUE(get("/metrics", metrics));
+  EXPECT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("\nobr_book_checks_failed_total{venue=\"kraken\",symbol=\"BTC/USD\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(metrics.body.find("\nobr_book_state{venue=\"kucoin\",symbol=\"SOL-USDT\",state=\"live\"} 1\n"),
+            std::string::npos);
+  // Frames keep arriving while the response travels: the figure lies between two readings.
+  const std::size_t at = metrics.body.find("\nobr_frames_total ");
+  ASSERT_NE(at, std::string::npos);
+  const std::uint64_t frames = std::stoull(metrics.body.substr(at + 18));
+  EXPECT_GT(frames, 100u);
+  EXPECT_LE(frames, h.engine().stats().frames);
+  EXPECT_GT(h.engine().latency().count(), 100u);
+  ASSERT_TRUE(get("/nope", missing));
+  EXPECT_EQ(missing.status, 404);
+
+  // Both books live: the best bid and ask are each venue's, whichever is better.
+  ASSERT_TRUE(h.engine().consolidated("BTC-USD", bbo));
+  EXPECT_EQ(bbo.books_live, 2u);
+  ASSERT_TRUE(bbo.bid.valid);
+  ASSERT_TRUE(bbo.ask.valid);
+  obr::engine::TopOfBook k, c;
+  ASSERT_TRUE(h.engine().top("kraken", "BTC/USD", k));
+  ASSERT_TRUE(h.engine().top("kucoin", "BTC-USDT", c));
+  const bool kraken_bid = obr::engine::compare_prices(k.bids[0].price, k.price_scale, c.bids[0].price, c.price_scale) >= 0;
+  EXPECT_EQ(bbo.bid.book, kraken_bid ? 0u : 1u);
+  EXPECT_EQ(bbo.bid.level, kraken_bid ? k.bids[0] : c.bids[0]);
 }
 
 // One fault, and what must follow: `reason` seen on `symbol` (empty: any book), only the

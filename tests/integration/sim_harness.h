@@ -33,7 +33,11 @@ std::vector<book::Level> top_levels(const SideT& side, std::size_t n) {
 
 class SimHarness : public engine::Listener {
  public:
-  explicit SimHarness(std::vector<sim::Fault> faults, bool tls = true, std::uint64_t seed = 7) {
+  // record_path: when set, the engine records the run there (Engine::record_to).
+  // configure: changes the engine's configuration before it is built.
+  explicit SimHarness(std::vector<sim::Fault> faults, bool tls = true, std::uint64_t seed = 7,
+                      const std::string& record_path = "",
+                      const std::function<void(engine::EngineConfig&)>& configure = {}) {
     sim::SimConfig sc;
     sc.tls = tls;
     sc.seed = seed;
@@ -53,7 +57,16 @@ class SimHarness : public engine::Listener {
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;
     ec.backoff.cap_ns = 1'000'000'000;
+    if (configure) configure(ec);
     engine_ = std::make_unique<engine::Engine>(ec, this, &loop_);
+    if (!record_path.empty()) {
+      const absl::Status st = engine_->record_to(record_path);
+      if (!st.ok()) {
+        started_ = false;
+        error_ = std::string(st.message());
+        return;
+      }
+    }
     engine_->connect();
   }
   ~SimHarness() override {
@@ -65,6 +78,7 @@ class SimHarness : public engine::Listener {
   bool started() const { return started_; }
   const std::string& error() const { return error_; }
   sim::Simulator& sim() { return *sim_; }
+  net::EventLoop& loop() { return loop_; }
   engine::Engine& engine() { return *engine_; }
 
   // run_until runs the loop until `done()` or `timeout_ms`; returns done().

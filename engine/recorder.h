@@ -1,0 +1,110 @@
+// engine/recorder.h — writes an engine run as an obr recording: every input a venue
+// session was fed (frames received, connects, disconnects, HTTP responses, timer ticks,
+// pings) and every output that left the process (frames sent, HTTP requests), each with
+// its time in Unix nanoseconds, gzip-compressed, one event per line. The format is
+// documented in docs/recording.md; `obr replay` reads it (engine/replayer.h) and feeds the
+// same events to the same sessions, so every book state and counter comes out the same.
+//
+//   auto rec = obr::engine::Recorder::open("run.obr.gz");        // StatusOr
+//   (*rec)->event(now, "kraken", RecordKind::kRecv, frame);
+//   (*rec)->http(now, "kucoin", id, 200, url, body);
+//   absl::Status s = (*rec)->close();                           // flushes; errors surface here
+//
+// Payloads are written as they are unless a line could not carry them exactly (a newline,
+// carriage return or NUL inside, or blank at either end): then the kind takes a `64`
+// suffix and the payload is base64. Request headers are never written (they carry API
+// keys and signatures).
+//
+// Cost: one gzwrite (deflate level 1) per event on the caller's thread; the stream is
+// flushed at most once a second (flush_if_due), so a crash loses at most about a second.
+//
+// Thread-safety: one thread (the engine's).
+#pragma once
+
+#include <absl/status/status.h>
+#include <absl/status/statusor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace obr::engine {
+
+// What one line of a recording says. The text names are the format's (docs/recording.md).
+enum class RecordKind : std::uint8_t {
+  kConfig,  // "config"  how the venue's session was configured (key=value words)
+  kStart,   // "start"   the session was started (KuCoin: asks for a token)
+  kOpen,    // "open"    the WebSocket opened (payload: the URL)
+  kClose,   // "close"   the WebSocket closed or failed (payload: the reason)
+  kRecv,    // "recv"    a frame received
+  kSend,    // "send"    a frame sent
+  kRequest, // "req"     an HTTP request went out: "ID METHOD URL"
+  kHttp,    // "http"    an HTTP response fed to the session: "ID STATUS URL BODY"
+  kTick,    // "tick"    the session's timer ran
+  kPing,    // "ping"    the session was asked to ping the venue
+};
+std::string_view to_string(RecordKind k) noexcept;
+
+inline constexpr std::string_view kRecordingMagic = "obr-recording 1";
+
+class Recorder {
+ public:
+  // open creates (truncates) `path`; the error names the path and the reason.
+  static absl::StatusOr<std::unique_ptr<Recorder>> open(const std::string& path);
+  ~Recorder();  // closes (errors are then only visible through ok())
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
+
+  void event(std::int64_t ts_ns, std::string_view venue, RecordKind kind, std::string_view payload = {});
+  void request(std::int64_t ts_ns, std::string_view venue, std::uint64_t id, std::string_view method,
+               std::string_view url);
+  void http(std::int64_t ts_ns, std::string_view venue, std::uint64_t id, int status, std::string_view url,
+            std::string_view body);
+  // flush_if_due pushes buffered data to the file when the last flush is over a second old.
+  void flush_if_due(std::int64_t now_ns);
+  absl::Status close();
+
+  bool ok() const noexcept { return status_.ok(); }
+  const absl::Status& status() const noexcept { return status_; }
+  std::uint64_t lines() const noexcept { return lines_; }
+  std::uint64_t bytes() const noexcept { return bytes_; }  // uncompressed
+  const std::string& path() const noexcept { return path_; }
+
+ private:
+  Recorder() = default;
+  void head(std::int64_t ts_ns, std::string_view venue, std::string_view kind, bool b64);
+  void payload(std::string_view text, bool b64);
+  void write(std::string_view s);
+  void end_line();
+
+  std::string path_;
+  void* gz_ = nullptr;  // gzFile; zlib stays out of this header
+  std::string line_;    // the line being built (reused: no allocation once grown)
+  absl::Status status_;
+  std::uint64_t lines_ = 0;
+  std::uint64_t bytes_ = 0;
+  std::int64_t last_flush_ns_ = 0;
+};
+
+// RecordedConfig: what a `config` line says about one venue's session — everything the
+// replayer needs to configure the session exactly as the engine did. Credentials are
+// never written, only whether there were any (they choose the snapshot endpoint).
+struct RecordedConfig {
+  std::vector<std::string> symbols;
+  int depth = 0;                      // Kraken
+  std::size_t max_frame_bytes = 0;
+  std::string rest_base;              // KuCoin
+  bool credentials = false;           // KuCoin
+};
+// format_config renders `c` as the words of a config line ("depth=10 max_frame_bytes=…
+// symbols=BTC/USD,ETH/USD"); parse_config reads them back (unknown keys are an error
+// naming the key).
+std::string format_config(const RecordedConfig& c);
+absl::StatusOr<RecordedConfig> parse_config(std::string_view words);
+
+// needs_base64: true when `payload` cannot be written verbatim on one line.
+bool needs_base64(std::string_view payload) noexcept;
+
+}  // namespace obr::engine

@@ -1,0 +1,229 @@
+// The obr recording format: what the recorder writes, the reader gives back exactly —
+// frames that cannot sit on a line verbatim included — and every line that does not fit
+// the format is reported with its number and why.
+#include "engine/recorder.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "engine/capture_reader.h"
+#include "engine/replayer.h"
+
+namespace obr::engine {
+namespace {
+
+std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "obr_recorder_test_" + std::to_string(::getpid()) + "_" + name;
+}
+
+struct Event {
+  CaptureEventKind kind;
+  std::int64_t ts_ns;
+  std::string venue, url, payload;
+  std::uint64_t id;
+  int status;
+  std::uint64_t line;
+};
+
+std::vector<Event> read_all(const std::string& path) {
+  auto reader = CaptureReader::open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  std::vector<Event> out;
+  if (!reader.ok()) return out;
+  EXPECT_EQ((*reader)->format(), CaptureFormat::kObr);
+  CaptureEvent ev;
+  while ((*reader)->next(ev)) {
+    out.push_back({ev.kind, ev.ts_ns, std::string(ev.venue), std::string(ev.url), std::string(ev.payload), ev.id,
+                   ev.status, ev.line});
+  }
+  EXPECT_TRUE((*reader)->status().ok()) << (*reader)->status();
+  return out;
+}
+
+// gunzip reads a whole gzip file as text.
+std::string gunzip(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  EXPECT_NE(gz, nullptr);
+  std::string out;
+  char buf[4096];
+  int n = 0;
+  while ((n = gzread(gz, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  gzclose(gz);
+  return out;
+}
+
+void write_gz(const std::string& path, const std::string& text) {
+  gzFile gz = gzopen(path.c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+  gzclose(gz);
+}
+
+TEST(Recorder, WritesTheDocumentedLinesAndReadsThemBackExactly) {
+  const std::string path = temp_path("roundtrip.obr.gz");
+  const std::string nasty("{\"a\":\"x\ny\"}\r\0 end ", 18);  // newline, CR, NUL, trailing blank
+  {
+    auto rec = Recorder::open(path);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    Recorder& r = **rec;
+    r.event(5, "kraken", RecordKind::kConfig, "depth=10 max_frame_bytes=1024 symbols=BTC/USD,ETH/USD");
+    r.event(10, "kucoin", RecordKind::kStart);
+    r.request(11, "kucoin", 1, "POST", "https://h/api/v1/bullet-public");
+    r.http(12, "kucoin", 1, 200, "https://h/api/v1/bullet-public", "{\"code\":\"200000\"}");
+    r.event(20, "kraken", RecordKind::kOpen, "wss://ws.kraken.com/v2");
+    r.event(21, "kraken", RecordKind::kSend, "{\"method\":\"subscribe\"}");
+    r.event(1700000000123456789, "kraken", RecordKind::kRecv, "{\"channel\":\"book\"}");
+    r.event(30, "kraken", RecordKind::kRecv, nasty);
+    r.http(31, "kucoin", 7, 429, "https://h/x", "");
+    r.http(32, "kucoin", 8, 0, "", "line one\nline two");
+    r.event(40, "kraken", RecordKind::kTick);
+    r.event(41, "kraken", RecordKind::kPing);
+    r.event(50, "kraken", RecordKind::kClose, "watchdog:\nno data ");
+    EXPECT_EQ(r.lines(), 14u);  // the magic line and 13 events
+    EXPECT_TRUE(r.close().ok());
+  }
+  // The text is what docs/recording.md shows.
+  const std::string text = gunzip(path);
+  EXPECT_EQ(text.substr(0, text.find('\n', text.find('\n') + 1) + 1),
+            "obr-recording 1\n5 kraken config depth=10 max_frame_bytes=1024 symbols=BTC/USD,ETH/USD\n");
+  EXPECT_NE(text.find("\n11 kucoin req 1 POST https://h/api/v1/bullet-public\n"), std::string::npos);
+  EXPECT_NE(text.find("\n1700000000123456789 kraken recv {\"channel\":\"book\"}\n"), std::string::npos);
+  EXPECT_NE(text.find("\n30 kraken recv64 eyJhIjoieAp5In0NACBlbmQg\n"), std::string::npos);
+  EXPECT_NE(text.find("\n31 kucoin http 7 429 https://h/x\n"), std::string::npos);
+  EXPECT_NE(text.find("\n50 kraken close watchdog: no data\n"), std::string::npos);
+
+  const std::vector<Event> ev = read_all(path);
+  ASSERT_EQ(ev.size(), 13u);
+  EXPECT_EQ(ev[0].kind, CaptureEventKind::kConfig);
+  EXPECT_EQ(ev[0].venue, "kraken");
+  EXPECT_EQ(ev[0].payload, "depth=10 max_frame_bytes=1024 symbols=BTC/USD,ETH/USD");
+  EXPECT_EQ(ev[0].line, 2u);
+  EXPECT_EQ(ev[1].kind, CaptureEventKind::kStart);
+  EXPECT_EQ(ev[1].ts_ns, 10);
+  EXPECT_EQ(ev[2].kind, CaptureEventKind::kHttpRequest);
+  EXPECT_EQ(ev[2].id, 1u);
+  EXPECT_EQ(ev[2].payload, "POST https://h/api/v1/bullet-public");
+  EXPECT_EQ(ev[3].kind, CaptureEventKind::kHttpResponse);
+  EXPECT_EQ(ev[3].id, 1u);
+  EXPECT_EQ(ev[3].status, 200);
+  EXPECT_EQ(ev[3].url, "https://h/api/v1/bullet-public");
+  EXPECT_EQ(ev[3].payload, "{\"code\":\"200000\"}");
+  EXPECT_EQ(ev[4].kind, CaptureEventKind::kConnect);
+  EXPECT_EQ(ev[4].url, "wss://ws.kraken.com/v2");
+  EXPECT_EQ(ev[5].kind, CaptureEventKind::kSent);
+  EXPECT_EQ(ev[6].kind, CaptureEventKind::kReceived);
+  EXPECT_EQ(ev[6].ts_ns, 1700000000123456789);
+  EXPECT_EQ(ev[6].payload, "{\"channel\":\"book\"}");
+  EXPECT_EQ(ev[7].kind, CaptureEventKind::kReceived);
+  EXPECT_EQ(ev[7].payload, nasty);  // byte for byte
+  EXPECT_EQ(ev[8].status, 429);
+  EXPECT_EQ(ev[8].payload, "");
+  EXPECT_EQ(ev[9].status, 0);
+  EXPECT_EQ(ev[9].url, "");
+  EXPECT_EQ(ev[9].payload, "line one\nline two");
+  EXPECT_EQ(ev[10].kind, CaptureEventKind::kTick);
+  EXPECT_EQ(ev[11].kind, CaptureEventKind::kPing);
+  EXPECT_EQ(ev[12].kind, CaptureEventKind::kDisconnect);
+  EXPECT_EQ(ev[12].payload, "watchdog: no data");
+  std::remove(path.c_str());
+}
+
+TEST(Recorder, EveryBadLineIsReportedWithItsNumberAndWhy) {
+  const std::string path = temp_path("bad.obr.gz");
+  write_gz(path,
+           "obr-recording 1\n"
+           "x kraken recv {}\n"
+           "5 kraken\n"
+           "6 kraken frob {}\n"
+           "7 kraken recv64 !!!\n"
+           "8 kucoin http one 200 u {}\n"
+           "9 kucoin http 1 ok u {}\n"
+           "10 kraken tick64 AAAA\n"
+           "11 kraken recv {}\n");
+  const std::vector<Event> ev = read_all(path);
+  ASSERT_EQ(ev.size(), 8u);
+  const std::vector<std::string> why = {
+      "obr recording: the line does not start with a time in nanoseconds",
+      "obr recording: expected 'TS VENUE KIND [PAYLOAD]'",
+      "obr recording: unknown event kind (expected config, start, open, close, recv, send, req, http, tick or ping)",
+      "obr recording: the base64 payload does not decode",
+      "obr recording: http/req without a numeric request id",
+      "obr recording: http without a numeric status",
+      "obr recording: only recv, send and http take a base64 payload",
+  };
+  for (std::size_t i = 0; i < why.size(); ++i) {
+    EXPECT_EQ(ev[i].kind, CaptureEventKind::kBadLine) << i;
+    EXPECT_EQ(ev[i].line, i + 2) << i;
+    EXPECT_EQ(ev[i].payload, why[i]) << i;
+  }
+  EXPECT_EQ(ev[7].kind, CaptureEventKind::kReceived);  // the good line after them still reads
+  EXPECT_EQ(ev[7].line, 9u);
+  std::remove(path.c_str());
+}
+
+TEST(Recorder, AnotherVersionIsRefusedByName) {
+  const std::string path = temp_path("v2.obr.gz");
+  write_gz(path, "obr-recording 2\n1 kraken tick\n");
+  auto reader = CaptureReader::open(path);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_EQ(reader.status().message(),
+            path + ":1: obr recording of an unsupported version ('obr-recording 2'; this build reads 'obr-recording 1')");
+  std::remove(path.c_str());
+}
+
+TEST(Recorder, OpenNamesThePathThatCannotBeCreated) {
+  auto rec = Recorder::open("/nonexistent-dir/x.obr.gz");
+  ASSERT_FALSE(rec.ok());
+  EXPECT_EQ(rec.status().message(), "/nonexistent-dir/x.obr.gz: cannot create the recording: No such file or directory");
+}
+
+TEST(RecordedConfig, FormatsAndParsesBack) {
+  RecordedConfig k;
+  k.symbols = {"BTC/USD", "ETH/USD"};
+  k.depth = 25;
+  k.max_frame_bytes = 4096;
+  EXPECT_EQ(format_config(k), "depth=25 max_frame_bytes=4096 symbols=BTC/USD,ETH/USD");
+  RecordedConfig c;
+  c.symbols = {"BTC-USDT"};
+  c.max_frame_bytes = 100;
+  c.rest_base = "https://api.kucoin.com";
+  c.credentials = true;
+  EXPECT_EQ(format_config(c), "max_frame_bytes=100 rest_base=https://api.kucoin.com credentials=1 symbols=BTC-USDT");
+  auto back = parse_config(format_config(c));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->symbols, c.symbols);
+  EXPECT_EQ(back->rest_base, c.rest_base);
+  EXPECT_TRUE(back->credentials);
+  EXPECT_EQ(back->max_frame_bytes, 100u);
+  EXPECT_EQ(parse_config("depth=x").status().message(), "config value 'depth=x' is not valid");
+  EXPECT_EQ(parse_config("colour=red").status().message(), "unknown config key 'colour'");
+  EXPECT_EQ(parse_config("depth").status().message(), "config word 'depth' is not key=value");
+  EXPECT_EQ(parse_config("credentials=yes").status().message(), "config value 'credentials=yes' is not valid");
+}
+
+// The replayer drives sessions from a hand-written recording: the Kraken worked example
+// subscribed at depth 10 goes live; an event before its venue's config is refused.
+TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
+  const std::string path = temp_path("noconfig.obr.gz");
+  write_gz(path, "obr-recording 1\n1 kraken open wss://x\n");
+  auto s = replay_files({path}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), path + ":2: an event for kraken before its config line");
+  write_gz(path, "obr-recording 1\n1 binance config symbols=BTCUSDT\n");
+  s = replay_files({path}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), path + ":2: venue 'binance' is not supported by replay (supported: kraken, kucoin)");
+  write_gz(path, "obr-recording 1\n1 kraken config depth=10 wobble=1\n");
+  s = replay_files({path}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), path + ":2: unknown config key 'wobble'");
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace obr::engine
