@@ -16,4 +16,10 @@ int run_serve(int argc, char** argv);
 // `obr demo [--seconds N] [--json]`: simulator + live engine over TLS with faults; summary.
 int run_demo(int argc, char** argv);
 
+// `obr record --config F --out FILE`: the live engine, recorded for `obr replay`.
+int run_record(int argc, char** argv);
+
+// `obr watch VENUE:SYMBOL...`: a live terminal ladder with state and latency.
+int run_watch(int argc, char** argv);
+
 }  // namespace obr::tools

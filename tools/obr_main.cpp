@@ -15,6 +15,8 @@ void usage(std::FILE* out) {
       "  demo             the live engine against the local exchange simulator, with faults\n"
       "  serve            run the exchange simulator (Kraken v2 + KuCoin) on loopback\n"
       "  replay FILE...   replay recorded frames through the venue sessions; report every book\n"
+      "  record           run the live engine from a config file and record the session\n"
+      "  watch BOOK...    a live ladder of books (kraken:BTC/USD kucoin:BTC-USDT) with state\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
       "\n"
       "Run 'obr <command> --help' for a command's options.\n",
@@ -36,6 +38,8 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return obr::tools::run_replay(argc - 1, argv + 1);
   if (cmd == "demo") return obr::tools::run_demo(argc - 1, argv + 1);
   if (cmd == "serve") return obr::tools::run_serve(argc - 1, argv + 1);
+  if (cmd == "record") return obr::tools::run_record(argc - 1, argv + 1);
+  if (cmd == "watch") return obr::tools::run_watch(argc - 1, argv + 1);
   if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);
   std::fprintf(stderr, "obr: unknown command '%s'\n", argv[1]);
   usage(stderr);

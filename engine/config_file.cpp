@@ -1,0 +1,249 @@
+#include "engine/config_file.h"
+
+#include <simdjson.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace obr::engine {
+namespace {
+
+using simdjson::dom::array;
+using simdjson::dom::element;
+using simdjson::dom::object;
+
+// Reader walks the document and remembers the first error with its key path.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  bool fail(const std::string& path, std::string_view what) {
+    if (error_.empty()) error_ = std::string(source_) + ": " + path + ": " + std::string(what);
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+  bool string(element e, const std::string& path, std::string& out) {
+    std::string_view v;
+    if (e.get_string().get(v) != simdjson::SUCCESS) return fail(path, "expected a string");
+    out.assign(v);
+    return true;
+  }
+  bool strings(element e, const std::string& path, std::vector<std::string>& out) {
+    array a;
+    if (e.get_array().get(a) != simdjson::SUCCESS) return fail(path, "expected an array of strings");
+    out.clear();
+    std::size_t i = 0;
+    for (element item : a) {
+      std::string s;
+      if (!string(item, path + "[" + std::to_string(i++) + "]", s)) return false;
+      if (s.empty()) return fail(path, "an empty string");
+      out.push_back(std::move(s));
+    }
+    return true;
+  }
+  bool integer(element e, const std::string& path, std::int64_t min, std::int64_t max, std::int64_t& out) {
+    std::int64_t v = 0;
+    if (e.get_int64().get(v) != simdjson::SUCCESS) return fail(path, "expected an integer");
+    if (v < min || v > max) {
+      return fail(path, "out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")");
+    }
+    out = v;
+    return true;
+  }
+  bool number(element e, const std::string& path, double& out) {
+    if (e.get_double().get(out) != simdjson::SUCCESS || !(out > 0)) return fail(path, "expected a positive number");
+    return true;
+  }
+  bool boolean(element e, const std::string& path, bool& out) {
+    if (e.get_bool().get(out) != simdjson::SUCCESS) return fail(path, "expected true or false");
+    return true;
+  }
+  bool obj(element e, const std::string& path, object& out) {
+    if (e.get_object().get(out) != simdjson::SUCCESS) return fail(path, "expected an object");
+    return true;
+  }
+
+ private:
+  std::string_view source_;
+  std::string error_;
+};
+
+std::string join(const std::string& parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+}
+
+constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
+
+bool kraken(Reader& r, element e, EngineConfig& c) {
+  object o;
+  if (!r.obj(e, "kraken", o)) return false;
+  for (auto [key, value] : o) {
+    const std::string path = join("kraken", key);
+    if (key == "symbols") {
+      if (!r.strings(value, path, c.kraken.symbols)) return false;
+    } else if (key == "depth") {
+      std::int64_t d = 0;
+      if (!r.integer(value, path, 1, 1000, d)) return false;
+      if (d != 10 && d != 25 && d != 100 && d != 500 && d != 1000) {
+        return r.fail(path, "Kraken offers depth 10, 25, 100, 500 or 1000");
+      }
+      c.kraken.depth = static_cast<int>(d);
+    } else if (key == "endpoints") {
+      if (!r.strings(value, path, c.kraken.endpoints)) return false;
+      if (c.kraken.endpoints.empty()) return r.fail(path, "at least one endpoint");
+    } else {
+      return r.fail(path, "unknown key (expected symbols, depth, endpoints)");
+    }
+  }
+  return true;
+}
+
+bool kucoin(Reader& r, element e, EngineConfig& c) {
+  object o;
+  if (!r.obj(e, "kucoin", o)) return false;
+  for (auto [key, value] : o) {
+    const std::string path = join("kucoin", key);
+    if (key == "symbols") {
+      if (!r.strings(value, path, c.kucoin.symbols)) return false;
+    } else if (key == "rest_base") {
+      if (!r.string(value, path, c.kucoin.rest_base)) return false;
+    } else if (key == "credentials_env") {
+      object env;
+      if (!r.obj(value, path, env)) return false;
+      std::string names[3];
+      for (auto [k, v] : env) {
+        const std::string p = join(path, k);
+        const int slot = k == "key" ? 0 : k == "secret" ? 1 : k == "passphrase" ? 2 : -1;
+        if (slot < 0) return r.fail(p, "unknown key (expected key, secret, passphrase)");
+        if (!r.string(v, p, names[slot])) return false;
+      }
+      std::string* fields[3] = {&c.kucoin.credentials.key, &c.kucoin.credentials.secret,
+                                &c.kucoin.credentials.passphrase};
+      for (int i = 0; i < 3; ++i) {
+        if (names[i].empty()) return r.fail(path, "needs key, secret and passphrase variable names");
+        const char* v = std::getenv(names[i].c_str());
+        if (v == nullptr || *v == 0) return r.fail(path, "environment variable " + names[i] + " is not set");
+        fields[i]->assign(v);
+      }
+    } else {
+      return r.fail(path, "unknown key (expected symbols, rest_base, credentials_env)");
+    }
+  }
+  return true;
+}
+
+bool consolidated(Reader& r, element e, EngineConfig& c) {
+  object o;
+  if (!r.obj(e, "consolidated", o)) return false;
+  for (auto [name, value] : o) {
+    const std::string path = join("consolidated", name);
+    std::vector<std::string> refs;
+    if (!r.strings(value, path, refs)) return false;
+    ConsolidatedInstrument inst;
+    inst.name.assign(name);
+    for (const std::string& ref : refs) {
+      const std::size_t colon = ref.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == ref.size()) {
+        return r.fail(path, "'" + ref + "' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)");
+      }
+      inst.books.push_back({ref.substr(0, colon), ref.substr(colon + 1)});
+      if (inst.books.back().venue != "kraken" && inst.books.back().venue != "kucoin") {
+        return r.fail(path, "unknown venue '" + inst.books.back().venue + "' (kraken, kucoin)");
+      }
+    }
+    c.consolidated.push_back(std::move(inst));
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::string_view source) {
+  simdjson::dom::parser parser;
+  const simdjson::padded_string padded(json);
+  element doc;
+  if (auto err = parser.parse(padded).get(doc); err != simdjson::SUCCESS) {
+    return absl::InvalidArgumentError(std::string(source) + ": not valid JSON (" + simdjson::error_message(err) + ")");
+  }
+  Reader r(source);
+  EngineConfig c;
+  c.kraken.endpoints = KrakenConfig{}.endpoints;
+  object root;
+  if (!r.obj(doc, "(top level)", root)) return absl::InvalidArgumentError(r.error());
+  for (auto [key, value] : root) {
+    const std::string path(key);
+    std::int64_t ms = 0, n = 0;
+    bool ok = true;
+    if (key == "kraken") {
+      ok = kraken(r, value, c);
+    } else if (key == "kucoin") {
+      ok = kucoin(r, value, c);
+    } else if (key == "tls") {
+      object o;
+      ok = r.obj(value, path, o);
+      for (auto [k, v] : o) {
+        if (!ok) break;
+        if (k == "verify_peer") {
+          ok = r.boolean(v, join(path, k), c.tls.verify_peer);
+        } else if (k == "ca_file") {
+          ok = r.string(v, join(path, k), c.tls.ca_file);
+        } else {
+          ok = r.fail(join(path, k), "unknown key (expected verify_peer, ca_file)");
+        }
+      }
+    } else if (key == "backoff") {
+      object o;
+      ok = r.obj(value, path, o);
+      for (auto [k, v] : o) {
+        if (!ok) break;
+        std::int64_t* field = k == "base_ms"     ? &c.backoff.base_ns
+                              : k == "cap_ms"    ? &c.backoff.cap_ns
+                              : k == "stable_ms" ? &c.backoff.stable_ns
+                                                 : nullptr;
+        if (field == nullptr) {
+          ok = r.fail(join(path, k), "unknown key (expected base_ms, cap_ms, stable_ms)");
+        } else if ((ok = r.integer(v, join(path, k), 1, kMaxMs, ms))) {
+          *field = ms * 1'000'000;
+        }
+      }
+    } else if (key == "watchdog_ms") {
+      if ((ok = r.integer(value, path, 100, kMaxMs, ms))) c.watchdog_ns = ms * 1'000'000;
+    } else if (key == "ping_interval_ms") {
+      if ((ok = r.integer(value, path, 100, kMaxMs, ms))) c.ping_interval_ns = ms * 1'000'000;
+    } else if (key == "max_message_bytes") {
+      if ((ok = r.integer(value, path, 1024, 64LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
+    } else if (key == "snapshot_rate_per_s") {
+      ok = r.number(value, path, c.snapshot_rate_per_s);
+    } else if (key == "snapshot_burst") {
+      ok = r.number(value, path, c.snapshot_burst);
+    } else if (key == "consolidated") {
+      ok = consolidated(r, value, c);
+    } else if (key == "http_listen") {
+      ok = r.string(value, path, c.http_listen);
+    } else {
+      ok = r.fail(path,
+                  "unknown key (expected kraken, kucoin, tls, backoff, watchdog_ms, ping_interval_ms, "
+                  "max_message_bytes, snapshot_rate_per_s, snapshot_burst, consolidated, http_listen)");
+    }
+    if (!ok) return absl::InvalidArgumentError(r.error());
+  }
+  if (c.kraken.symbols.empty() && c.kucoin.symbols.empty()) {
+    return absl::InvalidArgumentError(std::string(source) + ": no symbols: set kraken.symbols or kucoin.symbols");
+  }
+  if (c.backoff.base_ns > c.backoff.cap_ns) {
+    return absl::InvalidArgumentError(std::string(source) + ": backoff.base_ms is above backoff.cap_ms");
+  }
+  return c;
+}
+
+absl::StatusOr<EngineConfig> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(path + ": cannot open the config file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config_json(text.str(), path);
+}
+
+}  // namespace obr::engine

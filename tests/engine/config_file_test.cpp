@@ -1,0 +1,96 @@
+// Engine configuration files: every key lands where it should, and every mistake is
+// named with the file and the key path.
+#include "engine/config_file.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <string>
+
+namespace obr::engine {
+namespace {
+
+TEST(ConfigFile, EveryKeyIsRead) {
+  ::setenv("OBR_TEST_KC_KEY", "k", 1);
+  ::setenv("OBR_TEST_KC_SECRET", "s", 1);
+  ::setenv("OBR_TEST_KC_PASS", "p", 1);
+  const auto c = parse_config_json(R"({
+    "kraken": {"symbols": ["BTC/USD", "ETH/USD"], "depth": 25, "endpoints": ["wss://a/v2", "wss://b/v2"]},
+    "kucoin": {"symbols": ["BTC-USDT"], "rest_base": "https://127.0.0.1:9",
+               "credentials_env": {"key": "OBR_TEST_KC_KEY", "secret": "OBR_TEST_KC_SECRET", "passphrase": "OBR_TEST_KC_PASS"}},
+    "tls": {"verify_peer": true, "ca_file": "/tmp/ca.pem"},
+    "backoff": {"base_ms": 100, "cap_ms": 2000, "stable_ms": 30000},
+    "watchdog_ms": 3000, "ping_interval_ms": 1000, "max_message_bytes": 65536,
+    "snapshot_rate_per_s": 2.5, "snapshot_burst": 4,
+    "consolidated": {"BTC-USD": ["kraken:BTC/USD", "kucoin:BTC-USDT"]},
+    "http_listen": "127.0.0.1:9100"
+  })", "t.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kraken.symbols, (std::vector<std::string>{"BTC/USD", "ETH/USD"}));
+  EXPECT_EQ(c->kraken.depth, 25);
+  EXPECT_EQ(c->kraken.endpoints, (std::vector<std::string>{"wss://a/v2", "wss://b/v2"}));
+  EXPECT_EQ(c->kucoin.symbols, (std::vector<std::string>{"BTC-USDT"}));
+  EXPECT_EQ(c->kucoin.rest_base, "https://127.0.0.1:9");
+  EXPECT_EQ(c->kucoin.credentials.key, "k");
+  EXPECT_EQ(c->kucoin.credentials.secret, "s");
+  EXPECT_EQ(c->kucoin.credentials.passphrase, "p");
+  EXPECT_TRUE(c->tls.verify_peer);
+  EXPECT_EQ(c->tls.ca_file, "/tmp/ca.pem");
+  EXPECT_EQ(c->backoff.base_ns, 100'000'000);
+  EXPECT_EQ(c->backoff.cap_ns, 2'000'000'000);
+  EXPECT_EQ(c->backoff.stable_ns, 30'000'000'000);
+  EXPECT_EQ(c->watchdog_ns, 3'000'000'000);
+  EXPECT_EQ(c->ping_interval_ns, 1'000'000'000);
+  EXPECT_EQ(c->max_message_bytes, 65536u);
+  EXPECT_EQ(c->snapshot_rate_per_s, 2.5);
+  EXPECT_EQ(c->snapshot_burst, 4.0);
+  ASSERT_EQ(c->consolidated.size(), 1u);
+  EXPECT_EQ(c->consolidated[0].name, "BTC-USD");
+  ASSERT_EQ(c->consolidated[0].books.size(), 2u);
+  EXPECT_EQ(c->consolidated[0].books[1].venue, "kucoin");
+  EXPECT_EQ(c->consolidated[0].books[1].symbol, "BTC-USDT");
+  EXPECT_EQ(c->http_listen, "127.0.0.1:9100");
+}
+
+TEST(ConfigFile, DefaultsForWhatIsNotSaid) {
+  const auto c = parse_config_json(R"({"kraken": {"symbols": ["BTC/USD"]}})", "t.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kraken.depth, 10);
+  EXPECT_EQ(c->kraken.endpoints, (std::vector<std::string>{"wss://ws.kraken.com/v2"}));
+  EXPECT_TRUE(c->kucoin.symbols.empty());
+  EXPECT_TRUE(c->tls.verify_peer);
+  EXPECT_TRUE(c->http_listen.empty());
+}
+
+TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
+  ::unsetenv("OBR_TEST_UNSET_VAR");
+  const std::pair<const char*, const char*> cases[] = {
+      {"[1]", "t.json: (top level): expected an object"},
+      {"{", "t.json: not valid JSON"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "dept": 10}})", "t.json: kraken.dept: unknown key (expected symbols, depth, endpoints)"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": 20}})", "t.json: kraken.depth: Kraken offers depth 10, 25, 100, 500 or 1000"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": "10"}})", "t.json: kraken.depth: expected an integer"},
+      {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
+      {R"({"kraken": {"symbols": []}})", "t.json: no symbols: set kraken.symbols or kucoin.symbols"},
+      {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
+       "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
+      {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["binance:BTCUSDT"]}})",
+       "t.json: consolidated.B: unknown venue 'binance' (kraken, kucoin)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
+       "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})", "t.json: tls.verify: unknown key (expected verify_peer, ca_file)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "backoff": {"base_ms": 5000, "cap_ms": 100}})",
+       "t.json: backoff.base_ms is above backoff.cap_ms"},
+      {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected kraken, kucoin, tls, backoff"},
+  };
+  for (const auto& [json, error] : cases) {
+    const auto c = parse_config_json(json, "t.json");
+    ASSERT_FALSE(c.ok()) << json;
+    EXPECT_EQ(std::string(c.status().message()).substr(0, std::string(error).size()), error) << json;
+  }
+  EXPECT_EQ(load_config("/nonexistent/obr.json").status().message(), "/nonexistent/obr.json: cannot open the config file");
+}
+
+}  // namespace
+}  // namespace obr::engine
