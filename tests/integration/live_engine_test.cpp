@@ -5,7 +5,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "book/decimal.h"
 #include "connectors/net/http_client.h"
@@ -225,6 +227,51 @@ TEST(LiveEngine, HealthMetricsAndConsolidatedView) {
   const bool kraken_bid = obr::engine::compare_prices(k.bids[0].price, k.price_scale, c.bids[0].price, c.price_scale) >= 0;
   EXPECT_EQ(bbo.bid.book, kraken_bid ? 0u : 1u);
   EXPECT_EQ(bbo.bid.level, kraken_bid ? k.bids[0] : c.bids[0]);
+}
+
+// The engine on its own thread (start/stop), the simulator on another, and this thread
+// reading tops and the consolidated view while they run: what TSan checks for races.
+TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
+  obr::net::EventLoop sim_loop;
+  obr::sim::SimConfig sc;
+  sc.seed = 5;
+  sc.cert_file = ::testing::TempDir() + "obr-sim-cert-thread-" + std::to_string(::getpid()) + ".pem";
+  obr::sim::Simulator sim(sim_loop, sc);
+  std::string error;
+  ASSERT_TRUE(sim.start(error)) << error;
+  std::thread sim_thread([&] { sim_loop.run(); });
+  obr::engine::EngineConfig ec;
+  ec.kraken.symbols = {"BTC/USD"};
+  ec.kucoin.symbols = {"BTC-USDT"};
+  ec.kraken.endpoints = {sim.kraken_url()};
+  ec.kucoin.rest_base = sim.kucoin_rest_base();
+  ec.tls.ca_file = sim.cert_file();
+  ec.consolidated = {{"BTC-USD", {{"kraken", "BTC/USD"}, {"kucoin", "BTC-USDT"}}}};
+  std::uint64_t reads = 0, quotes = 0;
+  {
+    obr::engine::Engine engine(ec);
+    engine.start();
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    obr::engine::ConsolidatedBbo bbo;
+    obr::engine::TopOfBook top;
+    while (std::chrono::steady_clock::now() < end && quotes < 2000) {
+      ASSERT_TRUE(engine.top("kraken", "BTC/USD", top));
+      ASSERT_TRUE(engine.consolidated("BTC-USD", bbo));
+      ++reads;
+      if (bbo.books_live == 2 && bbo.bid.valid && bbo.ask.valid) {
+        ++quotes;
+        // A consistent snapshot: never a crossed best level within one live book.
+        if (top.state == BookState::kLive && top.bid_count > 0 && top.ask_count > 0) {
+          ASSERT_LT(top.bids[0].price, top.asks[0].price);
+        }
+      }
+      std::this_thread::yield();
+    }
+    engine.stop();
+  }
+  sim_loop.post([&] { sim_loop.stop(); });
+  sim_thread.join();
+  EXPECT_EQ(quotes, 2000u) << "reads " << reads;
 }
 
 // One fault, and what must follow: `reason` seen on `symbol` (empty: any book), only the
