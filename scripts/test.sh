@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # test.sh — set up, build and run the whole test suite: the release build, then the
-# same tests under ASan + UBSan. Prints ctest's summary for each.
+# same tests under ASan + UBSan, then the threaded engine tests under TSan. Prints
+# ctest's summary for each.
 #
-#   bash scripts/test.sh              # release + asan
+#   bash scripts/test.sh              # release + asan + tsan
 #   OBR_TEST_PRESETS=release bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-presets="${OBR_TEST_PRESETS:-release asan}"
+presets="${OBR_TEST_PRESETS:-release asan tsan}"
 status=0
 first=1
 for preset in $presets; do
