@@ -129,8 +129,10 @@ bool parse_obr(std::string_view line, CaptureEvent& ev, std::string& decoded, st
     ev.kind = CaptureEventKind::kStart;
   } else if (kind == "config") {
     ev.kind = CaptureEventKind::kConfig;
+  } else if (kind == "subscribe") {
+    ev.kind = CaptureEventKind::kSubscribe;
   } else {
-    why = "obr recording: unknown event kind (expected config, start, open, close, recv, send, req, http, tick or ping)";
+    why = "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick or ping)";
     return false;
   }
   ev.payload = rest;

@@ -46,6 +46,7 @@ enum class CaptureEventKind : std::uint8_t {
   kPing,          // the session was asked to ping
   kStart,         // the session was started
   kConfig,        // the session's configuration (`payload`: key=value words)
+  kSubscribe,     // more symbols subscribed at run time (`payload`: comma-separated)
 };
 
 struct CaptureEvent {

@@ -41,7 +41,16 @@ std::string_view to_string(ConnectionState s) noexcept {
 
 namespace {
 constexpr std::int64_t kTickNs = 100'000'000;  // session timers and the watchdog check
+
+std::string join_symbols(const std::vector<std::string>& symbols) {
+  std::string out;
+  for (const std::string& s : symbols) {
+    if (!out.empty()) out += ',';
+    out += s;
+  }
+  return out;
 }
+}  // namespace
 
 struct BookEntry {
   std::string venue;
@@ -51,6 +60,43 @@ struct BookEntry {
   std::uint64_t version = 0;
 };
 
+// BookRegistry: every book of the engine, append-only, in a fixed array, so that other
+// threads can walk it (top, consolidated) while the engine thread adds books: an entry is
+// complete before the count that makes it visible is published (release/acquire), and is
+// never moved or changed afterwards except for `book` and `version`, which only the engine
+// thread reads.
+class BookRegistry {
+ public:
+  explicit BookRegistry(std::size_t capacity) : entries_(new BookEntry[capacity]), capacity_(capacity) {}
+  std::size_t size() const noexcept { return count_.load(std::memory_order_acquire); }
+  std::size_t capacity() const noexcept { return capacity_; }
+  BookEntry& operator[](std::size_t i) noexcept { return entries_[i]; }
+  const BookEntry& operator[](std::size_t i) const noexcept { return entries_[i]; }
+  // find: the index of (venue, symbol), or size() when absent. Any thread.
+  std::size_t find(std::string_view venue, std::string_view symbol) const noexcept {
+    const std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (entries_[i].venue == venue && entries_[i].symbol == symbol) return i;
+    }
+    return n;
+  }
+  // append: engine thread only. False when full.
+  bool append(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    if (n == capacity_) return false;
+    entries_[n].venue.assign(venue);
+    entries_[n].symbol.assign(symbol);
+    entries_[n].book = b;
+    count_.store(n + 1, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  std::unique_ptr<BookEntry[]> entries_;
+  std::size_t capacity_;
+  std::atomic<std::size_t> count_{0};
+};
+
 class Conn : public connectors::SessionSink, public net::WsListener {
  public:
   Conn(Engine::Impl& engine, std::string venue);
@@ -58,6 +104,8 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   // init subscribes the session's books (nothing is sent before the connection opens) and
   // registers them, so the registry is complete before any other thread can read it.
   virtual void init() = 0;
+  // add_symbols subscribes more books (sent now if connected) and registers them.
+  virtual void add_symbols(const std::vector<std::string>& symbols) = 0;
   virtual void start() = 0;
   virtual void shutdown();
   const std::string& venue() const noexcept { return venue_; }
@@ -116,7 +164,7 @@ class Engine::Impl {
   net::EventLoop& loop;
   std::unique_ptr<Recorder> recorder;  // before conns: outlives every connection
   std::vector<std::unique_ptr<Conn>> conns;
-  std::deque<BookEntry> books;  // stable addresses (cells are read from other threads)
+  BookRegistry books{config.max_books};  // read from other threads: see BookRegistry
   EngineStats stats;
   std::thread thread;
   bool connected = false;
@@ -127,7 +175,8 @@ class Engine::Impl {
 
   std::vector<BookStatus> statuses() const {
     std::vector<BookStatus> out;
-    for (const BookEntry& e : books) {
+    for (std::size_t i = 0; i < books.size(); ++i) {
+      const BookEntry& e = books[i];
       BookStatus b;
       b.venue = e.venue;
       b.symbol = e.symbol;
@@ -140,17 +189,20 @@ class Engine::Impl {
     return out;
   }
 
+  // register_book: the registry index of (venue, symbol), added if new; npos when the
+  // registry is full (reported through on_error).
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::size_t register_book(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
-    for (std::size_t i = 0; i < books.size(); ++i) {
-      if (books[i].venue == venue && books[i].symbol == symbol) {
-        books[i].book = b;
-        return i;
-      }
+    const std::size_t i = books.find(venue, symbol);
+    if (i < books.size()) {
+      if (b != nullptr) books[i].book = b;
+      return i;
     }
-    BookEntry& e = books.emplace_back();
-    e.venue.assign(venue);
-    e.symbol.assign(symbol);
-    e.book = b;
+    if (!books.append(venue, symbol, b)) {
+      listener->on_error(venue, std::string(symbol) + ": not published: the engine's book registry is full (" +
+                                    std::to_string(books.capacity()) + " books, EngineConfig::max_books)");
+      return npos;
+    }
     return books.size() - 1;
   }
 };
@@ -222,7 +274,7 @@ void Conn::start_ticks() {
 
 std::size_t Conn::entry(BookId id, std::string_view symbol, const book::OrderBook& book) {
   if (id >= index_of_.size()) index_of_.resize(id + 1, 0);
-  if (index_of_[id] == 0) index_of_[id] = engine_.register_book(venue_, symbol, &book) + 1;
+  if (index_of_[id] == 0) index_of_[id] = engine_.register_book(venue_, symbol, &book) + 1;  // npos + 1 == 0
   return index_of_[id] - 1;
 }
 
@@ -244,7 +296,7 @@ void Conn::publish(std::size_t index, const book::OrderBook& book) {
 
 void Conn::book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) {
   const std::size_t i = entry(id, symbol, book);
-  if (top_changed) publish(i, book);
+  if (top_changed && i != Engine::Impl::npos) publish(i, book);
   if (frame_ns_ >= 0) engine_.latency.record(net::now_ns() - frame_ns_);
   engine_.listener->on_book(venue_, symbol, book, top_changed, recv_ns_);
 }
@@ -284,6 +336,11 @@ class KrakenConn final : public Conn {
 
   void init() override {
     session_.subscribe(engine_.config.kraken.symbols, *this);  // sent once connected
+    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+  }
+  void add_symbols(const std::vector<std::string>& symbols) override {
+    record(RecordKind::kSubscribe, join_symbols(symbols));
+    session_.subscribe(symbols, *this);  // sent now when open; else resubscribed on open
     for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
   }
 
@@ -361,6 +418,13 @@ class KucoinConn final : public Conn {
 
   void init() override {
     session_.subscribe(engine_.config.kucoin.symbols, this);
+    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+  }
+  void add_symbols(const std::vector<std::string>& symbols) override {
+    record(RecordKind::kSubscribe, join_symbols(symbols));
+    if (!session_.subscribe(symbols, this)) {
+      engine_.listener->on_error(venue_, "subscribe refused: over KuCoin's topics-per-connection limit");
+    }
     for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
   }
 
@@ -483,10 +547,8 @@ Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* l
   for (const ConsolidatedInstrument& inst : config.consolidated) {
     std::vector<std::size_t> members;
     for (const BookRef& ref : inst.books) {
-      std::size_t i = 0;
-      while (i < impl_->books.size() && (impl_->books[i].venue != ref.venue || impl_->books[i].symbol != ref.symbol)) ++i;
-      if (i == impl_->books.size()) i = impl_->register_book(ref.venue, ref.symbol, nullptr);
-      members.push_back(i);
+      const std::size_t i = impl_->register_book(ref.venue, ref.symbol, nullptr);
+      if (i != Impl::npos) members.push_back(i);
     }
     impl_->instruments.emplace_back(inst.name, std::move(members));
   }
@@ -560,6 +622,48 @@ Engine::~Engine() {
   for (auto& c : impl_->conns) c->shutdown();
 }
 
+absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::string>& symbols) {
+  Impl* im = impl_.get();
+  if (venue != "kraken" && venue != "kucoin") {
+    return absl::InvalidArgumentError("subscribe: unknown venue '" + std::string(venue) + "' (kraken, kucoin)");
+  }
+  std::vector<std::string> fresh;
+  for (const std::string& s : symbols) {
+    if (s.empty()) return absl::InvalidArgumentError("subscribe: an empty symbol for " + std::string(venue));
+    if (im->books.find(venue, s) == im->books.size() || im->books[im->books.find(venue, s)].book == nullptr) {
+      fresh.push_back(s);
+    }
+  }
+  if (fresh.empty()) return absl::OkStatus();
+  if (im->books.size() + fresh.size() > im->books.capacity()) {
+    return absl::ResourceExhaustedError("subscribe: " + std::to_string(fresh.size()) + " more books would pass max_books (" +
+                                        std::to_string(im->books.capacity()) + ")");
+  }
+  for (auto& c : im->conns) {
+    if (c->venue() == venue) {
+      c->add_symbols(fresh);
+      return absl::OkStatus();
+    }
+  }
+  // A venue without a connection so far: configure it with these symbols and start it.
+  std::unique_ptr<Conn> conn;
+  if (venue == "kraken") {
+    im->config.kraken.symbols = fresh;
+    conn = std::make_unique<KrakenConn>(*im);
+  } else {
+    im->config.kucoin.symbols = fresh;
+    conn = std::make_unique<KucoinConn>(*im);
+  }
+  if (im->recorder) {
+    im->recorder->event(net::now_ns(), venue, RecordKind::kConfig,
+                        format_config(venue == "kraken" ? recorded_kraken(im->config) : recorded_kucoin(im->config)));
+  }
+  conn->init();
+  if (im->connected) conn->start();
+  im->conns.push_back(std::move(conn));
+  return absl::OkStatus();
+}
+
 absl::Status Engine::record_to(const std::string& path) {
   if (impl_->connected) return absl::FailedPreconditionError("record_to must be called before the engine connects");
   auto rec = Recorder::open(path);
@@ -616,13 +720,10 @@ void Engine::stop() {
 }
 
 bool Engine::top(std::string_view venue, std::string_view symbol, TopOfBook& out) const {
-  for (const BookEntry& e : impl_->books) {  // fixed after construction: safe to walk from any thread
-    if (e.venue == venue && e.symbol == symbol) {
-      out = e.cell.read();
-      return true;
-    }
-  }
-  return false;
+  const std::size_t i = impl_->books.find(venue, symbol);  // any thread: see BookRegistry
+  if (i == impl_->books.size()) return false;
+  out = impl_->books[i].cell.read();
+  return true;
 }
 
 EngineStats Engine::stats() const { return impl_->stats; }

@@ -73,6 +73,8 @@ struct EngineConfig {
   // /health and /metrics on "ADDRESS:PORT" ("127.0.0.1:9100", "[::1]:9100"; port 0 picks
   // one, see Engine::http_port). Empty: no HTTP endpoint. Loopback unless told otherwise.
   std::string http_listen;
+  // Books the engine can hold (every venue; Engine::subscribe beyond it is refused).
+  std::size_t max_books = 1024;
 };
 
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
@@ -134,6 +136,14 @@ class Engine {
   void run();    // connect, then process until stop()
   void start();  // run() on a new thread
   void stop();   // close connections and end run(); joins the thread start() made
+
+  // subscribe adds books at run time: `venue` "kraken" or "kucoin", its symbols (already
+  // tracked ones are ignored). Subscribed at once when the venue is connected, at its next
+  // (re)connect otherwise; a venue not configured so far gets its connection now. Recorded
+  // when the run is recorded. Call it on the engine thread (a listener callback, or
+  // loop().post) or before connect(). InvalidArgument for an unknown venue or an empty
+  // symbol, ResourceExhausted beyond config.max_books.
+  absl::Status subscribe(std::string_view venue, const std::vector<std::string>& symbols);
 
   // top: the published top of book (false for an unknown book). Any thread.
   bool top(std::string_view venue, std::string_view symbol, TopOfBook& out) const;

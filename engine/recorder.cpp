@@ -21,6 +21,7 @@ std::string_view to_string(RecordKind k) noexcept {
     case RecordKind::kHttp: return "http";
     case RecordKind::kTick: return "tick";
     case RecordKind::kPing: return "ping";
+    case RecordKind::kSubscribe: return "subscribe";
   }
   return "unknown";
 }

@@ -44,6 +44,7 @@ enum class RecordKind : std::uint8_t {
   kHttp,    // "http"    an HTTP response fed to the session: "ID STATUS URL BODY"
   kTick,    // "tick"    the session's timer ran
   kPing,    // "ping"    the session was asked to ping the venue
+  kSubscribe,  // "subscribe" more symbols, at run time (payload: comma-separated)
 };
 std::string_view to_string(RecordKind k) noexcept;
 

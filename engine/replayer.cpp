@@ -300,6 +300,12 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
       return absl::InvalidArgumentError(where(ev) + "an event for " + std::string(ev.venue) +
                                         " before its config line");
     }
+    if (ev.kind == CaptureEventKind::kSubscribe) {
+      auto more = parse_config("symbols=" + std::string(ev.payload));
+      if (!more.ok() || more->symbols.empty()) return absl::InvalidArgumentError(where(ev) + "subscribe without symbols");
+      venue->begin(more->symbols, sink);
+      continue;
+    }
     if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
     const std::uint64_t malformed_before = venue->malformed();
     venue->on_event(ev, ev.ts_ns, sink);
