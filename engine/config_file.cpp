@@ -38,8 +38,19 @@ class Reader {
     for (element item : a) {
       std::string s;
       if (!string(item, path + "[" + std::to_string(i++) + "]", s)) return false;
-      if (s.empty()) return fail(path, "an empty string");
+      if (s.empty()) return fail(path + "[" + std::to_string(i - 1) + "]", "an empty string");
       out.push_back(std::move(s));
+    }
+    return true;
+  }
+  // words: each value is one word of a recording's config line (no blank, comma or control).
+  bool words(const std::vector<std::string>& values, const std::string& path) {
+    for (const std::string& v : values) {
+      for (char ch : v) {
+        if (ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20) {
+          return fail(path, "'" + v + "' has a blank, comma or control character");
+        }
+      }
     }
     return true;
   }
@@ -82,7 +93,7 @@ bool kraken(Reader& r, element e, EngineConfig& c) {
   for (auto [key, value] : o) {
     const std::string path = join("kraken", key);
     if (key == "symbols") {
-      if (!r.strings(value, path, c.kraken.symbols)) return false;
+      if (!r.strings(value, path, c.kraken.symbols) || !r.words(c.kraken.symbols, path)) return false;
     } else if (key == "depth") {
       std::int64_t d = 0;
       if (!r.integer(value, path, 1, 1000, d)) return false;
@@ -106,9 +117,9 @@ bool kucoin(Reader& r, element e, EngineConfig& c) {
   for (auto [key, value] : o) {
     const std::string path = join("kucoin", key);
     if (key == "symbols") {
-      if (!r.strings(value, path, c.kucoin.symbols)) return false;
+      if (!r.strings(value, path, c.kucoin.symbols) || !r.words(c.kucoin.symbols, path)) return false;
     } else if (key == "rest_base") {
-      if (!r.string(value, path, c.kucoin.rest_base)) return false;
+      if (!r.string(value, path, c.kucoin.rest_base) || !r.words({c.kucoin.rest_base}, path)) return false;
     } else if (key == "credentials_env") {
       object env;
       if (!r.obj(value, path, env)) return false;
@@ -182,7 +193,7 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       ok = kucoin(r, value, c);
     } else if (key == "tls") {
       object o;
-      ok = r.obj(value, path, o);
+      if (!r.obj(value, path, o)) return absl::InvalidArgumentError(r.error());  // never iterate a null object
       for (auto [k, v] : o) {
         if (!ok) break;
         if (k == "verify_peer") {
@@ -195,7 +206,7 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       }
     } else if (key == "backoff") {
       object o;
-      ok = r.obj(value, path, o);
+      if (!r.obj(value, path, o)) return absl::InvalidArgumentError(r.error());
       for (auto [k, v] : o) {
         if (!ok) break;
         std::int64_t* field = k == "base_ms"     ? &c.backoff.base_ns
@@ -213,7 +224,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
     } else if (key == "ping_interval_ms") {
       if ((ok = r.integer(value, path, 100, kMaxMs, ms))) c.ping_interval_ns = ms * 1'000'000;
     } else if (key == "max_message_bytes") {
-      if ((ok = r.integer(value, path, 1024, 64LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
+      // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
+      if ((ok = r.integer(value, path, 1024, 4LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
     } else if (key == "snapshot_rate_per_s") {
       ok = r.number(value, path, c.snapshot_rate_per_s);
     } else if (key == "snapshot_burst") {

@@ -72,13 +72,14 @@ class BookRegistry {
   std::size_t capacity() const noexcept { return capacity_; }
   BookEntry& operator[](std::size_t i) noexcept { return entries_[i]; }
   const BookEntry& operator[](std::size_t i) const noexcept { return entries_[i]; }
-  // find: the index of (venue, symbol), or size() when absent. Any thread.
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  // find: the index of (venue, symbol), or npos when absent. Any thread.
   std::size_t find(std::string_view venue, std::string_view symbol) const noexcept {
     const std::size_t n = size();
     for (std::size_t i = 0; i < n; ++i) {
       if (entries_[i].venue == venue && entries_[i].symbol == symbol) return i;
     }
-    return n;
+    return npos;
   }
   // append: engine thread only. False when full.
   bool append(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
@@ -163,6 +164,8 @@ class Engine::Impl {
   std::unique_ptr<net::EventLoop> owned;
   net::EventLoop& loop;
   std::unique_ptr<Recorder> recorder;  // before conns: outlives every connection
+  absl::Status recording_closed;       // what close_recording() returned
+  std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;
   BookRegistry books{config.max_books};  // read from other threads: see BookRegistry
   EngineStats stats;
@@ -172,6 +175,8 @@ class Engine::Impl {
   std::unique_ptr<net::HttpServer> http;
   // Consolidated instruments: registry indices per configured name (fixed after construction).
   std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
+
+  void add_symbols(std::string_view venue, const std::vector<std::string>& fresh);  // engine thread
 
   std::vector<BookStatus> statuses() const {
     std::vector<BookStatus> out;
@@ -194,7 +199,7 @@ class Engine::Impl {
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
   std::size_t register_book(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
     const std::size_t i = books.find(venue, symbol);
-    if (i < books.size()) {
+    if (i != BookRegistry::npos) {
       if (b != nullptr) books[i].book = b;
       return i;
     }
@@ -274,8 +279,12 @@ void Conn::start_ticks() {
 
 std::size_t Conn::entry(BookId id, std::string_view symbol, const book::OrderBook& book) {
   if (id >= index_of_.size()) index_of_.resize(id + 1, 0);
-  if (index_of_[id] == 0) index_of_[id] = engine_.register_book(venue_, symbol, &book) + 1;  // npos + 1 == 0
-  return index_of_[id] - 1;
+  constexpr std::size_t kFull = static_cast<std::size_t>(-1);  // not published: reported once
+  if (index_of_[id] == 0) {
+    const std::size_t r = engine_.register_book(venue_, symbol, &book);
+    index_of_[id] = r == Engine::Impl::npos ? kFull : r + 1;
+  }
+  return index_of_[id] == kFull ? Engine::Impl::npos : index_of_[id] - 1;
 }
 
 void Conn::publish(std::size_t index, const book::OrderBook& book) {
@@ -297,7 +306,10 @@ void Conn::publish(std::size_t index, const book::OrderBook& book) {
 void Conn::book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) {
   const std::size_t i = entry(id, symbol, book);
   if (top_changed && i != Engine::Impl::npos) publish(i, book);
-  if (frame_ns_ >= 0) engine_.latency.record(net::now_ns() - frame_ns_);
+  if (frame_ns_ >= 0) {  // one sample per frame: to its first callback (one clock read)
+    engine_.latency.record(net::now_ns() - frame_ns_);
+    frame_ns_ = -1;
+  }
   engine_.listener->on_book(venue_, symbol, book, top_changed, recv_ns_);
 }
 
@@ -629,20 +641,44 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   }
   std::vector<std::string> fresh;
   for (const std::string& s : symbols) {
-    if (s.empty()) return absl::InvalidArgumentError("subscribe: an empty symbol for " + std::string(venue));
-    if (im->books.find(venue, s) == im->books.size() || im->books[im->books.find(venue, s)].book == nullptr) {
-      fresh.push_back(s);
+    if (s.empty() || s.find_first_of(" ,\t\r\n") != std::string::npos) {
+      return absl::InvalidArgumentError("subscribe: symbol '" + s + "' for " + std::string(venue) +
+                                        " is empty or has a blank or comma");
     }
+    const std::size_t at = im->books.find(venue, s);
+    if (at == BookRegistry::npos) fresh.push_back(s);
   }
   if (fresh.empty()) return absl::OkStatus();
-  if (im->books.size() + fresh.size() > im->books.capacity()) {
+  // Books already asked for but not yet added (posted) count too.
+  if (im->books.size() + im->pending_books.load() + fresh.size() > im->books.capacity()) {
     return absl::ResourceExhaustedError("subscribe: " + std::to_string(fresh.size()) + " more books would pass max_books (" +
                                         std::to_string(im->books.capacity()) + ")");
   }
+  if (venue == "kraken" && im->config.kraken.endpoints.empty()) {
+    return absl::FailedPreconditionError("subscribe: no Kraken endpoints configured");
+  }
+  // Once connected, the work runs on the engine thread after the current handler: never
+  // inside a session call (a listener callback), and from any thread.
+  if (im->connected) {
+    im->pending_books += fresh.size();
+    im->loop.post([im, v = std::string(venue), fresh] {
+      im->add_symbols(v, fresh);
+      im->pending_books -= fresh.size();
+    });
+  } else {
+    im->add_symbols(venue, fresh);
+  }
+  return absl::OkStatus();
+}
+
+void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::string>& fresh) {
+  Impl* im = this;
+  auto& configured = venue == "kraken" ? im->config.kraken.symbols : im->config.kucoin.symbols;
   for (auto& c : im->conns) {
     if (c->venue() == venue) {
+      configured.insert(configured.end(), fresh.begin(), fresh.end());  // what record_to writes
       c->add_symbols(fresh);
-      return absl::OkStatus();
+      return;
     }
   }
   // A venue without a connection so far: configure it with these symbols and start it.
@@ -661,11 +697,11 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   conn->init();
   if (im->connected) conn->start();
   im->conns.push_back(std::move(conn));
-  return absl::OkStatus();
 }
 
 absl::Status Engine::record_to(const std::string& path) {
   if (impl_->connected) return absl::FailedPreconditionError("record_to must be called before the engine connects");
+  if (impl_->recorder) return absl::FailedPreconditionError("record_to: already recording to " + impl_->recorder->path());
   auto rec = Recorder::open(path);
   if (!rec.ok()) return rec.status();
   const std::int64_t now = net::now_ns();
@@ -679,12 +715,14 @@ absl::Status Engine::record_to(const std::string& path) {
 }
 
 absl::Status Engine::recording_status() const {
-  return impl_->recorder ? impl_->recorder->status() : absl::OkStatus();
+  return impl_->recorder ? impl_->recorder->status() : impl_->recording_closed;
 }
 
 absl::Status Engine::close_recording() {
-  if (!impl_->recorder) return absl::OkStatus();
-  return impl_->recorder->close();
+  if (!impl_->recorder) return impl_->recording_closed;
+  impl_->recording_closed = impl_->recorder->close();
+  impl_->recorder.reset();  // later events are not recorded (nothing half-written)
+  return impl_->recording_closed;
 }
 
 void Engine::connect() {
@@ -721,7 +759,7 @@ void Engine::stop() {
 
 bool Engine::top(std::string_view venue, std::string_view symbol, TopOfBook& out) const {
   const std::size_t i = impl_->books.find(venue, symbol);  // any thread: see BookRegistry
-  if (i == impl_->books.size()) return false;
+  if (i == BookRegistry::npos) return false;
   out = impl_->books[i].cell.read();
   return true;
 }

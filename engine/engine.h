@@ -125,7 +125,9 @@ class Engine {
   // HTTP response, connect, disconnect and timer tick the sessions are fed, which `obr
   // replay` turns back into the same books and counters). Before connect(); the error
   // names the path. recording_status() reports a later write failure; close_recording()
-  // (or the engine's destruction) finishes the file.
+  // (or the engine's destruction) finishes the file; events after it are not recorded.
+  // record_to, recording_status and close_recording: the engine thread, or before
+  // connect() / after run() returns.
   absl::Status record_to(const std::string& path);
   absl::Status recording_status() const;
   absl::Status close_recording();
@@ -140,9 +142,11 @@ class Engine {
   // subscribe adds books at run time: `venue` "kraken" or "kucoin", its symbols (already
   // tracked ones are ignored). Subscribed at once when the venue is connected, at its next
   // (re)connect otherwise; a venue not configured so far gets its connection now. Recorded
-  // when the run is recorded. Call it on the engine thread (a listener callback, or
-  // loop().post) or before connect(). InvalidArgument for an unknown venue or an empty
-  // symbol, ResourceExhausted beyond config.max_books.
+  // when the run is recorded. Any thread: once connected, the work is posted to the engine
+  // thread (it runs after the current handler, so also safely from a listener callback).
+  // InvalidArgument for an unknown venue or a symbol that is empty or has a blank or comma,
+  // ResourceExhausted beyond config.max_books, FailedPrecondition for Kraken without
+  // endpoints.
   absl::Status subscribe(std::string_view venue, const std::vector<std::string>& symbols);
 
   // top: the published top of book (false for an unknown book). Any thread.
@@ -155,7 +159,7 @@ class Engine {
   absl::Status start_http();
   std::uint16_t http_port() const;
   // latency: frame read off the socket → the listener's on_book call, every update so
-  // far. Engine thread (or after stop).
+  // far (one sample per frame: to its first callback). Engine thread (or after stop).
   const LatencyHistogram& latency() const;
   // for_each_book: every book's venue, symbol and live book. Engine thread only.
   template <class F>

@@ -1,5 +1,7 @@
 #include "engine/recorder.h"
 
+#include "engine/capture_reader.h"
+
 #include <absl/strings/escaping.h>
 #include <zlib.h>
 
@@ -139,6 +141,13 @@ void Recorder::payload(std::string_view text, bool b64) {
 void Recorder::end_line() {
   line_.push_back('\n');
   if (gz_ == nullptr || !status_.ok()) return;
+  if (line_.size() > CaptureReader::kMaxLine) {
+    // The reader could not take it back: fail the recording rather than leave a hole.
+    status_ = absl::OutOfRangeError(path_ + ": line " + std::to_string(lines_ + 1) + " would be " +
+                                    std::to_string(line_.size()) + " bytes, over the " +
+                                    std::to_string(CaptureReader::kMaxLine) + "-byte line limit; recording stopped");
+    return;
+  }
   const int n = gzwrite(static_cast<gzFile>(gz_), line_.data(), static_cast<unsigned>(line_.size()));
   if (n != static_cast<int>(line_.size())) {
     int zerr = Z_OK;
@@ -199,7 +208,10 @@ void Recorder::flush_if_due(std::int64_t now_ns) {
   if (gz_ == nullptr || now_ns - last_flush_ns_ < 1'000'000'000) return;
   last_flush_ns_ = now_ns;
   if (gzflush(static_cast<gzFile>(gz_), Z_SYNC_FLUSH) != Z_OK && status_.ok()) {
-    status_ = absl::DataLossError(path_ + ": flushing the recording failed");
+    int zerr = Z_OK;
+    const char* msg = gzerror(static_cast<gzFile>(gz_), &zerr);
+    status_ = absl::DataLossError(path_ + ": flushing the recording failed: " +
+                                  (zerr == Z_ERRNO ? std::strerror(errno) : msg));
   }
 }
 

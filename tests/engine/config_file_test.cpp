@@ -82,6 +82,11 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})", "t.json: tls.verify: unknown key (expected verify_peer, ca_file)"},
       {R"({"kucoin": {"symbols": ["X"]}, "backoff": {"base_ms": 5000, "cap_ms": 100}})",
        "t.json: backoff.base_ms is above backoff.cap_ms"},
+      {R"({"kucoin": {"symbols": ["X"]}, "tls": 5})", "t.json: tls: expected an object"},
+      {R"({"kucoin": {"symbols": ["X"]}, "backoff": []})", "t.json: backoff: expected an object"},
+      {R"({"kucoin": {"symbols": ["BTC USDT"]}})", "t.json: kucoin.symbols: 'BTC USDT' has a blank, comma or control character"},
+      {R"({"kraken": {"symbols": ["BTC/USD", ""]}})", "t.json: kraken.symbols[1]: an empty string"},
+      {R"({"kraken": {"symbols": ["A"]}, "max_message_bytes": 8388608})", "t.json: max_message_bytes: out of range (1024 to 4194304)"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected kraken, kucoin, tls, backoff"},
   };
   for (const auto& [json, error] : cases) {

@@ -176,6 +176,22 @@ TEST(Recorder, AnotherVersionIsRefusedByName) {
   std::remove(path.c_str());
 }
 
+// An event the reader could not read back stops the recording with a named error
+// instead of leaving a hole the replay would not notice.
+TEST(Recorder, AnEventOverTheLineLimitFailsTheRecordingByName) {
+  const std::string path = temp_path("huge.obr.gz");
+  auto rec = Recorder::open(path);
+  ASSERT_TRUE(rec.ok());
+  (*rec)->event(1, "kraken", RecordKind::kRecv, "{}");
+  (*rec)->event(2, "kraken", RecordKind::kRecv, std::string(CaptureReader::kMaxLine, 'x'));
+  EXPECT_FALSE((*rec)->ok());
+  EXPECT_EQ((*rec)->status().message(), path + ": line 3 would be 6291471 bytes, over the 6291456-byte line limit; "
+                                               "recording stopped");
+  (*rec)->event(3, "kraken", RecordKind::kRecv, "{}");  // nothing more is written
+  EXPECT_EQ((*rec)->lines(), 2u);
+  std::remove(path.c_str());
+}
+
 TEST(Recorder, OpenNamesThePathThatCannotBeCreated) {
   auto rec = Recorder::open("/nonexistent-dir/x.obr.gz");
   ASSERT_FALSE(rec.ok());

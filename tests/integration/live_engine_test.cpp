@@ -301,6 +301,7 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
   {
     obr::engine::Engine engine(ec);
     engine.start();
+    ASSERT_TRUE(engine.subscribe("kraken", {"ETH/USD"}).ok());  // from this thread: posted to the engine
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     obr::engine::ConsolidatedBbo bbo;
     obr::engine::TopOfBook top;
@@ -317,6 +318,8 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
       }
       std::this_thread::yield();
     }
+    obr::engine::TopOfBook eth;
+    EXPECT_TRUE(engine.top("kraken", "ETH/USD", eth));
     engine.stop();
   }
   sim_loop.post([&] { sim_loop.stop(); });
