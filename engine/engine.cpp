@@ -8,6 +8,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <deque>
 #include <thread>
@@ -170,7 +171,8 @@ class Engine::Impl {
   BookRegistry books{config.max_books};  // read from other threads: see BookRegistry
   EngineStats stats;
   std::thread thread;
-  bool connected = false;
+  bool connected = false;             // engine thread: connect() ran
+  std::atomic<bool> running{false};   // any thread: start() or connect() was called
   LatencyHistogram latency;
   std::unique_ptr<net::HttpServer> http;
   // Consolidated instruments: registry indices per configured name (fixed after construction).
@@ -659,7 +661,7 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   }
   // Once connected, the work runs on the engine thread after the current handler: never
   // inside a session call (a listener callback), and from any thread.
-  if (im->connected) {
+  if (im->running.load()) {
     im->pending_books += fresh.size();
     im->loop.post([im, v = std::string(venue), fresh] {
       im->add_symbols(v, fresh);
@@ -728,6 +730,7 @@ absl::Status Engine::close_recording() {
 void Engine::connect() {
   if (impl_->connected) return;
   impl_->connected = true;
+  impl_->running = true;
   if (!impl_->config.http_listen.empty()) {
     if (absl::Status st = start_http(); !st.ok()) impl_->listener->on_error("engine", std::string(st.message()));
   }
@@ -740,6 +743,7 @@ void Engine::run() {
 }
 
 void Engine::start() {
+  impl_->running = true;  // from here on, subscribe() posts to the engine thread
   impl_->thread = std::thread([this] { run(); });
 }
 

@@ -142,8 +142,9 @@ class Engine {
   // subscribe adds books at run time: `venue` "kraken" or "kucoin", its symbols (already
   // tracked ones are ignored). Subscribed at once when the venue is connected, at its next
   // (re)connect otherwise; a venue not configured so far gets its connection now. Recorded
-  // when the run is recorded. Any thread: once connected, the work is posted to the engine
-  // thread (it runs after the current handler, so also safely from a listener callback).
+  // when the run is recorded. Any thread once start() or connect() was called: the work is
+  // posted to the engine thread (it runs after the current handler, so also safely from a
+  // listener callback); before that, on the thread that builds the engine.
   // InvalidArgument for an unknown venue or a symbol that is empty or has a blank or comma,
   // ResourceExhausted beyond config.max_books, FailedPrecondition for Kraken without
   // endpoints.
