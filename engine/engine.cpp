@@ -179,6 +179,11 @@ class Engine::Impl {
   std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
 
   void add_symbols(std::string_view venue, const std::vector<std::string>& fresh);  // engine thread
+  // record_config writes the venue's `config` line (the symbols configured so far).
+  void record_config(std::string_view venue, std::int64_t now) {
+    recorder->event(now, venue, RecordKind::kConfig,
+                    format_config(venue == "kraken" ? recorded_kraken(config) : recorded_kucoin(config)));
+  }
 
   std::vector<BookStatus> statuses() const {
     std::vector<BookStatus> out;
@@ -341,21 +346,46 @@ void Conn::venue_error(std::string_view symbol, std::string_view message) {
   engine_.listener->on_error(venue_, what);
 }
 
+// SessionConn: what every venue connection does the same way with its session — feed it
+// the frames (recorded first) and register its books.
+template <class Session>
+class SessionConn : public Conn {
+ public:
+  template <class Config>
+  SessionConn(Engine::Impl& engine, std::string venue, const Config& config)
+      : Conn(engine, std::move(venue)), session_(config) {}
+
+  void on_message(std::string_view message, std::int64_t recv_ns) override {
+    note_frame(message.size(), recv_ns);
+    record(RecordKind::kRecv, message, recv_ns);
+    session_.on_frame(message, recv_ns, *this);
+    frame_ns_ = -1;
+  }
+
+ protected:
+  // register_books gives every book the session tracks its registry entry (idempotent).
+  void register_books() {
+    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+  }
+
+  Session session_;
+};
+
 // ---- Kraken v2 --------------------------------------------------------------------
 
-class KrakenConn final : public Conn {
+class KrakenConn final : public SessionConn<connectors::kraken::V2Session> {
  public:
   explicit KrakenConn(Engine::Impl& engine)
-      : Conn(engine, "kraken"), session_(kraken_session_config(recorded_kraken(engine.config))) {}
+      : SessionConn(engine, "kraken", kraken_session_config(recorded_kraken(engine.config))) {}
 
   void init() override {
     session_.subscribe(engine_.config.kraken.symbols, *this);  // sent once connected
-    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+    register_books();
   }
   void add_symbols(const std::vector<std::string>& symbols) override {
     record(RecordKind::kSubscribe, join_symbols(symbols));
     session_.subscribe(symbols, *this);  // sent now when open; else resubscribed on open
-    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+    register_books();
   }
 
   void start() override {
@@ -368,13 +398,6 @@ class KrakenConn final : public Conn {
     last_ping_ns_ = last_frame_ns_;
     record(RecordKind::kOpen, endpoint(), last_frame_ns_);
     session_.on_connected(*this);
-  }
-
-  void on_message(std::string_view message, std::int64_t recv_ns) override {
-    note_frame(message.size(), recv_ns);
-    record(RecordKind::kRecv, message, recv_ns);
-    session_.on_frame(message, recv_ns, *this);
-    frame_ns_ = -1;
   }
 
   void on_close(std::string_view reason) override {
@@ -410,18 +433,17 @@ class KrakenConn final : public Conn {
     }
   }
 
-  connectors::kraken::V2Session session_;
   std::size_t endpoint_index_ = 0;
   std::int64_t last_ping_ns_ = 0;
 };
 
 // ---- KuCoin spot ------------------------------------------------------------------
 
-class KucoinConn final : public Conn {
+class KucoinConn final : public SessionConn<connectors::kucoin::SpotSession> {
  public:
   explicit KucoinConn(Engine::Impl& engine)
-      : Conn(engine, "kucoin"),
-        session_(kucoin_session_config(recorded_kucoin(engine.config), engine.config.kucoin.credentials)),
+      : SessionConn(engine, "kucoin",
+                    kucoin_session_config(recorded_kucoin(engine.config), engine.config.kucoin.credentials)),
         http_(engine.loop, [&] {
           net::HttpOptions o;
           o.tls = engine.config.tls;
@@ -432,14 +454,14 @@ class KucoinConn final : public Conn {
 
   void init() override {
     session_.subscribe(engine_.config.kucoin.symbols, this);
-    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+    register_books();
   }
   void add_symbols(const std::vector<std::string>& symbols) override {
     record(RecordKind::kSubscribe, join_symbols(symbols));
     if (!session_.subscribe(symbols, this)) {
       engine_.listener->on_error(venue_, "subscribe refused: over KuCoin's topics-per-connection limit");
     }
-    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
+    register_books();
   }
 
   void start() override {
@@ -472,12 +494,6 @@ class KucoinConn final : public Conn {
     note_open("");
     record(RecordKind::kOpen, url_, last_frame_ns_);
     session_.on_connected(last_frame_ns_, *this);
-  }
-  void on_message(std::string_view message, std::int64_t recv_ns) override {
-    note_frame(message.size(), recv_ns);
-    record(RecordKind::kRecv, message, recv_ns);
-    session_.on_frame(message, recv_ns, *this);
-    frame_ns_ = -1;
   }
   void on_close(std::string_view reason) override {
     ++engine_.stats.disconnects;
@@ -538,7 +554,6 @@ class KucoinConn final : public Conn {
     watchdog(now);
   }
 
-  connectors::kucoin::SpotSession session_;
   net::HttpClient http_;
   net::Timer http_timer_;
   net::TokenBucket bucket_;
@@ -692,10 +707,7 @@ void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::st
     im->config.kucoin.symbols = fresh;
     conn = std::make_unique<KucoinConn>(*im);
   }
-  if (im->recorder) {
-    im->recorder->event(net::now_ns(), venue, RecordKind::kConfig,
-                        format_config(venue == "kraken" ? recorded_kraken(im->config) : recorded_kucoin(im->config)));
-  }
+  if (im->recorder) im->record_config(venue, net::now_ns());
   conn->init();
   if (im->connected) conn->start();
   im->conns.push_back(std::move(conn));
@@ -706,13 +718,9 @@ absl::Status Engine::record_to(const std::string& path) {
   if (impl_->recorder) return absl::FailedPreconditionError("record_to: already recording to " + impl_->recorder->path());
   auto rec = Recorder::open(path);
   if (!rec.ok()) return rec.status();
-  const std::int64_t now = net::now_ns();
-  for (auto& c : impl_->conns) {
-    const bool kraken = c->venue() == "kraken";
-    (*rec)->event(now, c->venue(), RecordKind::kConfig,
-                  format_config(kraken ? recorded_kraken(impl_->config) : recorded_kucoin(impl_->config)));
-  }
   impl_->recorder = std::move(*rec);
+  const std::int64_t now = net::now_ns();
+  for (auto& c : impl_->conns) impl_->record_config(c->venue(), now);
   return absl::OkStatus();
 }
 
