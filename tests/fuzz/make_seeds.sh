@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# make_seeds.sh — builds each fuzz target's seed corpus from the real recordings in
+# tests/data (third-party fixtures, see tests/data/README.md) plus the hand-written seeds in
+# tests/fuzz/seeds/. Session targets take one frame per line, so their seeds are the first
+# N received frames of each recording (cryptofeed timestamps stripped); KuCoin symbols are
+# renamed to the ones the KuCoin targets subscribe to.
+#
+#   bash tests/fuzz/make_seeds.sh OUT_DIR     # -> OUT_DIR/<target>/<seed files>
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+data="$here/../data"
+out="${1:?usage: make_seeds.sh OUT_DIR}"
+rm -rf "$out"
+mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,recording}
+
+received() { sed -n 's/^[0-9][0-9.]*: //p' "$1"; }   # cryptofeed: received frames only
+
+# decimal: a scale byte (8) then a number as the venues write it.
+i=0
+for text in 45283.5 0.10000000 5 0.00000048 4.8E-7 1e-08 63000.0 99999999999.99999999 0 1E+3; do
+  printf '\010%s' "$text" > "$out/decimal/lit_$i"; i=$((i + 1))
+done
+grep -o '"[0-9][0-9.eE+-]*"' "$data/kucoin/KUCOIN.http.0.0" | tr -d '"' | sort -u | sed -n "1,200p" |
+  while read -r n; do printf '\010%s' "$n" > "$out/decimal/kucoin_$n"; done
+
+# kraken_v2: the first N frames of each recording (ack, snapshot, then updates).
+for f in "$data"/kraken-v2/*.ndjson; do
+  b=$(basename "$f" .ndjson)
+  for n in 4 16 64 256; do head -n "$n" "$f" > "$out/kraken_v2/${b}_$n"; done
+done
+
+# kraken_v1: the same from the cryptofeed recording.
+received "$data/kraken-v1/KRAKEN.ws.50.0" > "$out/kraken_v1.all"
+for n in 4 16 64 256; do head -n "$n" "$out/kraken_v1.all" > "$out/kraken_v1/ws50_$n"; done
+rm "$out/kraken_v1.all"
+
+# kucoin_ws: received frames with the busiest symbols renamed to the subscribed ones.
+received "$data/kucoin/KUCOIN.ws.1.0" | sed 's/BCHSV-USDT/BTC-USDT/g; s/SNX-BTC/ETH-USDT/g' > "$out/kucoin.all"
+for n in 4 16 64 256; do head -n "$n" "$out/kucoin.all" > "$out/kucoin_ws/ws1_$n"; done
+grep -m 64 'BTC-USDT' "$out/kucoin.all" > "$out/kucoin_ws/btc_usdt_64"
+rm "$out/kucoin.all"
+
+# kucoin_rest: every recorded REST body (snapshots), plus a token response.
+i=0
+sed -n 's/^https[^ ]* -> [0-9.]*: //p' "$data/kucoin/KUCOIN.http.0.0" | sed -n "1,20p" |
+  while IFS= read -r body; do printf '%s' "$body" > "$out/kucoin_rest/http_$i"; i=$((i + 1)); done
+cp "$here"/seeds/kucoin_rest/* "$out/kucoin_rest/"
+
+# recording: the head of each format (raw, cryptofeed WebSocket and REST) and an obr recording.
+head -n 40 "$data/kraken-v2/btcusd_d10_resubscribe.ndjson" > "$out/recording/raw_kraken_v2"
+head -n 40 "$data/kraken-v1/KRAKEN.ws.50.0" > "$out/recording/cryptofeed_kraken_v1"
+head -n 40 "$data/kucoin/KUCOIN.ws.1.0" > "$out/recording/cryptofeed_kucoin"
+cp "$here"/seeds/recording/* "$out/recording/"
+echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"
