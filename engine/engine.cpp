@@ -51,6 +51,18 @@ std::string join_symbols(const std::vector<std::string>& symbols) {
   }
   return out;
 }
+
+// redact_token: a URL for logs, with the value of its `token` query parameter (KuCoin's
+// WebSocket bearer token) replaced by ***.
+std::string redact_token(std::string_view url) {
+  std::string out(url);
+  for (std::size_t p = out.find("token="); p != std::string::npos; p = out.find("token=", p + 1)) {
+    if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&')) continue;
+    const std::size_t start = p + 6, end = std::min(out.find('&', start), out.size());
+    out.replace(start, end - start, "***");
+  }
+  return out;
+}
 }  // namespace
 
 struct BookEntry {
@@ -165,6 +177,9 @@ class Engine::Impl {
   std::unique_ptr<net::EventLoop> owned;
   net::EventLoop& loop;
   std::unique_ptr<Recorder> recorder;  // before conns: outlives every connection
+  // Work posted to the loop holds a weak reference: on a loop the caller owns, the engine
+  // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   absl::Status recording_closed;       // what close_recording() returned
   std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;
@@ -485,7 +500,7 @@ class KucoinConn final : public SessionConn<connectors::kucoin::SpotSession> {
   void open_connection(std::string_view url) override {
     if (stopping_) return;
     url_.assign(url);
-    set_conn_state(ConnectionState::kConnecting, url);
+    set_conn_state(ConnectionState::kConnecting, redact_token(url));
     ws_.connect(url);
   }
   void close_connection(std::string_view reason) override { ws_.close(reason); }
@@ -678,7 +693,8 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   // inside a session call (a listener callback), and from any thread.
   if (im->running.load()) {
     im->pending_books += fresh.size();
-    im->loop.post([im, v = std::string(venue), fresh] {
+    im->loop.post([im, alive = std::weak_ptr<bool>(im->alive), v = std::string(venue), fresh] {
+      if (alive.expired()) return;
       im->add_symbols(v, fresh);
       im->pending_books -= fresh.size();
     });
@@ -757,7 +773,8 @@ void Engine::start() {
 
 void Engine::stop() {
   Impl* im = impl_.get();
-  im->loop.post([im] {
+  im->loop.post([im, alive = std::weak_ptr<bool>(im->alive)] {
+    if (alive.expired()) return;
     for (auto& c : im->conns) c->shutdown();
     if (im->http) im->http->close();
     if (im->owned) {

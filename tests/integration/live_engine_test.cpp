@@ -75,6 +75,17 @@ TEST(LiveEngine, PlainWebSocketWorksToo) {
   EXPECT_EQ(h.wrong_live, 0u);
 }
 
+// stop() posts its work to the loop; on a loop the caller owns, destroying the engine
+// before that loop runs again must leave nothing behind that touches it (this crashed).
+TEST(LiveEngine, StopThenDestroyOnTheCallersLoopIsSafe) {
+  SimHarness h({}, /*tls=*/false);
+  ASSERT_TRUE(h.started()) << h.error();
+  ASSERT_TRUE(h.run_until([&] { return h.all_live(); }, 15000)) << "live books: " << h.live_books();
+  h.engine().stop();
+  ASSERT_TRUE(h.engine().subscribe("kraken", {"DOT/USD"}).ok());  // also posted
+  // ~SimHarness destroys the engine, then runs the loop: the posted work must see it gone.
+}
+
 // levels_text renders the top 10 of a side as the replayer does (KuCoin without trailing
 // fractional zeros: its wire text has no fixed precision).
 template <class SideT>

@@ -120,6 +120,7 @@ class SimHarness : public engine::Listener {
     transitions.push_back({std::string(venue), std::string(symbol), from, to, reason, net::now_ns()});
   }
   void on_connection(std::string_view venue, engine::ConnectionState state, std::string_view detail) override {
+    connection_details.push_back(std::string(venue) + ": " + std::string(detail));
     if (state == engine::ConnectionState::kClosed) closes.push_back(std::string(venue) + ": " + std::string(detail));
   }
   void on_error(std::string_view venue, std::string_view what) override {
@@ -149,6 +150,7 @@ class SimHarness : public engine::Listener {
   std::vector<Transition> transitions;
   std::vector<std::string> closes;
   std::vector<std::string> errors;
+  std::vector<std::string> connection_details;  // every on_connection detail, "venue: detail"
 
  private:
   net::EventLoop loop_;
