@@ -268,6 +268,7 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
     sink.at(&reader.path(), ev.line);
     if (ev.kind == CaptureEventKind::kBadLine) {
       ++summary.malformed;
+      ++summary.bad_lines;
       sink.note(std::string(ev.payload));
       continue;
     }
@@ -398,6 +399,7 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       sink.at(&file, ev.line);
       if (ev.kind == CaptureEventKind::kBadLine) {
         ++summary.malformed;
+        ++summary.bad_lines;
         sink.note(std::string(ev.payload));
       } else {
         if (venue == nullptr) {
@@ -443,6 +445,7 @@ std::string to_json(const ReplaySummary& s) {
   char num[64];
   out += "{\"frames\":" + std::to_string(s.frames);
   out += ",\"malformed\":" + std::to_string(s.malformed);
+  out += ",\"bad_lines\":" + std::to_string(s.bad_lines);
   std::snprintf(num, sizeof num, "%.6f", s.elapsed_s);
   out += ",\"elapsed_s\":";
   out += num;

@@ -61,8 +61,9 @@ struct ReplayBook {
 };
 
 struct ReplaySummary {
-  std::uint64_t frames = 0;
-  std::uint64_t malformed = 0;
+  std::uint64_t frames = 0;     // frames received (recorded lines that are frames)
+  std::uint64_t malformed = 0;  // frames the sessions could not use, plus bad_lines
+  std::uint64_t bad_lines = 0;  // lines not in their file's format (not frames; counted in malformed)
   double elapsed_s = 0;
   std::vector<ReplayBook> books;
   std::vector<std::string> errors;  // the first max_errors_kept, each "file:line: what"

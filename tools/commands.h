@@ -16,6 +16,12 @@ int run_serve(int argc, char** argv);
 // `obr demo [--seconds N] [--json]`: simulator + live engine over TLS with faults; summary.
 int run_demo(int argc, char** argv);
 
+// `obr soak [options]`: the chaos soak (many symbols, random faults of every kind).
+int run_soak(int argc, char** argv);
+
+// `obr synth --out FILE`: a synthetic Kraken v2 session of any length.
+int run_synth(int argc, char** argv);
+
 // `obr record --config F --out FILE`: the live engine, recorded for `obr replay`.
 int run_record(int argc, char** argv);
 

@@ -1,11 +1,6 @@
 // tools/demo_command.cpp — `obr demo`: the simulator on loopback with a bundled market and
 // fault schedule, the live engine connected to it over TLS, a live ladder, and a summary
-// that says whether any wrong book was ever served.
-//
-// "Wrong book served": a listener callback that showed a book marked live whose top 10
-// differed from every state the simulator's true book had recently been in (the replica
-// lags the truth by the frames in flight, so it is compared with the truth's recent
-// history, exactly, level by level; see Simulator::matches_recent_truth).
+// that says whether any wrong book was ever served (tools/scenario.h judges the run).
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +15,7 @@
 #include "connectors/net/event_loop.h"
 #include "engine/engine.h"
 #include "tools/commands.h"
+#include "tools/scenario.h"
 #include "tools/sim/simulator.h"
 
 namespace obr::tools {
@@ -48,88 +44,6 @@ void demo_usage(std::FILE* out) {
       "or reordered, overwritten before any check could see it while no wrong book was shown),\n"
       "every book is live at the end and no wrong book was served; 1 otherwise; 2 for usage errors.\n",
       out);
-}
-
-struct Signal {
-  std::string venue, symbol;  // symbol empty: a connection event or an error
-  std::int64_t at_ns;
-};
-
-class DemoListener : public engine::Listener {
- public:
-  explicit DemoListener(sim::Simulator& s) : sim_(s) {}
-
-  void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& b, bool,
-               std::int64_t) override {
-    if (b.state() != BookState::kLive) return;
-    ++live_callbacks;
-    bids_.clear();
-    asks_.clear();
-    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.bids().size(); ++i) bids_.push_back(b.bids().at(i));
-    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.asks().size(); ++i) asks_.push_back(b.asks().at(i));
-    if (!sim_.matches_recent_truth(venue, symbol, bids_, asks_)) ++wrong_books;
-  }
-
-  void on_book_state(std::string_view venue, std::string_view symbol, BookState from, BookState to,
-                     connectors::StateReason reason) override {
-    const std::int64_t now = net::now_ns();
-    const std::string key = std::string(venue) + " " + std::string(symbol);
-    if (from == BookState::kLive) {
-      left_live_[key] = now;
-      signals.push_back({std::string(venue), std::string(symbol), now});
-    }
-    if (to == BookState::kLive) {
-      auto it = left_live_.find(key);
-      if (it != left_live_.end()) {
-        recovery_ms.push_back(static_cast<double>(now - it->second) / 1e6);
-        left_live_.erase(it);
-      }
-    }
-    if (!quiet) {
-      std::printf("  %-7.*s %-9.*s %s -> %s (%s)\n", static_cast<int>(venue.size()), venue.data(),
-                  static_cast<int>(symbol.size()), symbol.data(), std::string(book::to_string(from)).c_str(),
-                  std::string(book::to_string(to)).c_str(), std::string(connectors::to_string(reason)).c_str());
-    }
-  }
-
-  void on_connection(std::string_view venue, engine::ConnectionState state, std::string_view detail) override {
-    if (state == engine::ConnectionState::kClosed) {
-      ++disconnects;
-      signals.push_back({std::string(venue), "", net::now_ns()});
-    }
-    if (!quiet && state != engine::ConnectionState::kConnecting) {
-      std::printf("  %-7.*s connection %s %.*s\n", static_cast<int>(venue.size()), venue.data(),
-                  std::string(engine::to_string(state)).c_str(), static_cast<int>(std::min<std::size_t>(detail.size(), 80)),
-                  detail.data());
-    }
-  }
-
-  void on_error(std::string_view venue, std::string_view what) override {
-    signals.push_back({std::string(venue), "", net::now_ns()});
-    if (!quiet) {
-      std::printf("  %-7.*s error: %.*s\n", static_cast<int>(venue.size()), venue.data(),
-                  static_cast<int>(std::min<std::size_t>(what.size(), 100)), what.data());
-    }
-  }
-
-  bool quiet = false;
-  std::uint64_t live_callbacks = 0;
-  std::uint64_t wrong_books = 0;
-  std::uint64_t disconnects = 0;
-  std::vector<double> recovery_ms;
-  std::vector<Signal> signals;
-
- private:
-  sim::Simulator& sim_;
-  std::map<std::string, std::int64_t> left_live_;
-  std::vector<book::Level> bids_, asks_;
-};
-
-double percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t i = static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size() - 1) + 0.5);
-  return v[std::min(i, v.size() - 1)];
 }
 
 // The bundled schedule: every book-level and connection-level fault kind, spread over the
@@ -230,10 +144,11 @@ int run_demo(int argc, char** argv) {
   }
   if (fault_specs.empty() && !no_faults) fault_specs = bundled_faults(seconds);
 
-  sim::SimConfig sc;
-  sc.tls = tls;
-  sc.seed = seed;
-  sc.cert_file = "/tmp/obr-demo-cert-" + std::to_string(::getpid()) + ".pem";
+  ScenarioOptions options;
+  options.seconds = seconds;
+  options.tls = tls;
+  options.seed = seed;
+  options.print_events = !json;
   for (const std::string& spec : fault_specs) {
     std::string error;
     auto f = sim::parse_fault(spec, error);
@@ -241,117 +156,40 @@ int run_demo(int argc, char** argv) {
       std::fprintf(stderr, "obr demo: %s\n", error.c_str());
       return 2;
     }
-    sc.faults.push_back(*f);
+    options.faults.push_back(*f);
   }
-  net::EventLoop loop;
-  sim::Simulator simulator(loop, sc);
+  if (!json) {
+    options.every_second = [](engine::Engine& e, double t) { print_ladder(e, t); };
+    std::printf("obr demo: simulator on 127.0.0.1 (%s), %zu faults scheduled, %.0f s\n",
+                tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.faults.size(), seconds);
+  }
+  ScenarioResult r;
   std::string error;
-  if (!simulator.start(error)) {
+  if (!run_scenario(options, r, error)) {
     std::fprintf(stderr, "obr demo: %s\n", error.c_str());
     return 2;
   }
-  DemoListener listener(simulator);
-  listener.quiet = json;
-  engine::EngineConfig ec;
-  for (const auto& s : sim::default_kraken_symbols()) ec.kraken.symbols.push_back(s.name);
-  for (const auto& s : sim::default_kucoin_symbols()) ec.kucoin.symbols.push_back(s.name);
-  ec.kraken.endpoints = {simulator.kraken_url()};
-  ec.kucoin.rest_base = simulator.kucoin_rest_base();
-  ec.tls.ca_file = simulator.cert_file();
-  ec.watchdog_ns = 2'000'000'000;
-  ec.backoff.base_ns = 100'000'000;
-  ec.backoff.cap_ns = 2'000'000'000;
-  std::size_t books_total = 0;
-  {
-    engine::Engine eng(ec, &listener, &loop);
-    if (!json) {
-      std::printf("obr demo: simulator on %s and %s (%s), %zu faults scheduled, %.0f s\n",
-                  simulator.kraken_url().c_str(), simulator.kucoin_rest_base().c_str(),
-                  tls ? "TLS, self-signed certificate trusted via its file" : "plain", sc.faults.size(), seconds);
-    }
-    eng.connect();
-    const std::int64_t start = net::now_ns();
-    const std::int64_t end = start + static_cast<std::int64_t>(seconds * 1e9);
-    std::int64_t next_ladder = start + 1'000'000'000;
-    while (net::now_ns() < end) {
-      loop.run_for(50'000'000);
-      if (!json && net::now_ns() >= next_ladder) {
-        print_ladder(eng, static_cast<double>(net::now_ns() - start) / 1e9);
-        next_ladder += 1'000'000'000;
-      }
-    }
-    // Drain: stop the market, let the frames in flight arrive, then compare with the truth.
-    simulator.pause_market(true);
-    loop.run_for(300'000'000);
-    std::size_t live_at_end = 0, equal_at_end = 0;
-    std::uint64_t checks = 0, resyncs = 0;
-    eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
-      ++books_total;
-      checks += b.counters().checks_passed;
-      resyncs += b.counters().resyncs_requested;
-      if (b.state() != BookState::kLive) return;
-      ++live_at_end;
-      const auto tb = simulator.truth_bids(venue, symbol);
-      const auto ta = simulator.truth_asks(venue, symbol);
-      bool same = tb.size() >= 10 && ta.size() >= 10 && b.bids().size() >= 10 && b.asks().size() >= 10;
-      for (std::size_t i = 0; same && i < 10; ++i) same = b.bids().at(i) == tb[i] && b.asks().at(i) == ta[i];
-      if (same) ++equal_at_end;
-    });
-    // A fault counts as detected when the engine reacted on that venue (and book, for a
-    // book fault) within 10 s: the book left live, the connection closed, or an error.
-    // Kraken updates carry absolute quantities, so a dropped, duplicated or reordered update
-    // can be overwritten by the next one before any checksum sees it: the book is right
-    // again and nothing can (or need) be detected. Such a fault counts as absorbed, and only
-    // when no wrong book was ever shown.
-    std::size_t detected = 0, absorbed = 0;
-    for (const sim::FiredFault& f : simulator.fired()) {
-      const std::string_view venue = sim::fault_venue(f.fault);
-      bool seen = false;
-      for (const Signal& s : listener.signals) {
-        if (s.at_ns < f.at_ns || s.at_ns > f.at_ns + 10'000'000'000) continue;
-        if (!venue.empty() && s.venue != venue) continue;
-        if (!f.symbol.empty() && s.symbol != f.symbol) continue;
-        seen = true;
-        break;
-      }
-      const bool overwritable = venue == "kraken" && (f.fault.kind == sim::FaultKind::kDrop ||
-                                                      f.fault.kind == sim::FaultKind::kReorder ||
-                                                      f.fault.kind == sim::FaultKind::kDuplicate);
-      if (seen) {
-        ++detected;
-      } else if (overwritable && listener.wrong_books == 0) {
-        ++absorbed;
-      }
-    }
-    const auto st = eng.stats();
-    const std::uint64_t wrong = listener.wrong_books + (live_at_end - equal_at_end);
-    const double p50 = percentile(listener.recovery_ms, 50), p99 = percentile(listener.recovery_ms, 99);
-    // Frame read off the socket → listener callback, every update of the run (engine/latency_histogram.h).
-    const double lat50 = static_cast<double>(eng.latency().quantile(0.5)) / 1e3;
-    const double lat99 = static_cast<double>(eng.latency().quantile(0.99)) / 1e3;
-    if (json) {
-      std::printf(
-          "{\"books_total\":%zu,\"books_live_at_end\":%zu,\"checks_passed\":%" PRIu64 ",\"faults_injected\":%zu,"
-          "\"faults_detected\":%zu,\"resyncs\":%" PRIu64 ",\"wrong_books_served\":%" PRIu64
-          ",\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"seconds\":%.1f,\"frames\":%" PRIu64
-          ",\"reconnects\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
-          ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu}\n",
-          books_total, live_at_end, checks, simulator.fired().size(), detected, resyncs, wrong, p50, p99, seconds,
-          st.frames, st.disconnects, listener.live_callbacks, lat50, lat99, absorbed);
-    } else {
-      std::printf(
-          "\nsummary: %zu/%zu books live at the end, %" PRIu64 " checks passed, %zu faults injected, %zu detected, "
-          "%zu absorbed (overwritten before any check), %" PRIu64 " resyncs, %" PRIu64
-          " reconnects, recovery p50 %.1f ms p99 %.1f ms, %" PRIu64 " live books shown, wrong books served: %" PRIu64
-          "\nframe-to-callback latency: p50 %.1f us, p99 %.1f us over %" PRIu64 " book updates\n",
-          live_at_end, books_total, checks, simulator.fired().size(), detected, absorbed, resyncs, st.disconnects, p50,
-          p99, listener.live_callbacks, wrong, lat50, lat99, eng.latency().count());
-    }
-    std::remove(sc.cert_file.c_str());
-    const bool ok = wrong == 0 && live_at_end == books_total && detected + absorbed == simulator.fired().size() &&
-                    simulator.fired().size() == sc.faults.size();
-    return ok ? 0 : 1;
+  if (json) {
+    std::printf(
+        "{\"books_total\":%zu,\"books_live_at_end\":%zu,\"checks_passed\":%" PRIu64 ",\"faults_injected\":%zu,"
+        "\"faults_detected\":%zu,\"resyncs\":%" PRIu64 ",\"wrong_books_served\":%" PRIu64
+        ",\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"seconds\":%.1f,\"frames\":%" PRIu64
+        ",\"reconnects\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
+        ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu}\n",
+        r.books_total, r.books_live_at_end, r.checks_passed, r.faults_injected, r.faults_detected, r.resyncs,
+        r.wrong_books_served, r.recovery_ms_p50, r.recovery_ms_p99, seconds, r.frames, r.reconnects, r.live_callbacks,
+        r.latency_us_p50, r.latency_us_p99, r.faults_absorbed);
+  } else {
+    std::printf(
+        "\nsummary: %zu/%zu books live at the end, %" PRIu64 " checks passed, %zu faults injected, %zu detected, "
+        "%zu absorbed (overwritten before any check), %" PRIu64 " resyncs, %" PRIu64
+        " reconnects, recovery p50 %.1f ms p99 %.1f ms, %" PRIu64 " live books shown, wrong books served: %" PRIu64
+        "\nframe-to-callback latency: p50 %.1f us, p99 %.1f us over %" PRIu64 " book updates\n",
+        r.books_live_at_end, r.books_total, r.checks_passed, r.faults_injected, r.faults_detected, r.faults_absorbed,
+        r.resyncs, r.reconnects, r.recovery_ms_p50, r.recovery_ms_p99, r.live_callbacks, r.wrong_books_served,
+        r.latency_us_p50, r.latency_us_p99, r.latency_samples);
   }
+  return r.ok() && r.faults_injected == r.faults_scheduled ? 0 : 1;
 }
 
 }  // namespace obr::tools

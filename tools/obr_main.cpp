@@ -13,10 +13,13 @@ void usage(std::FILE* out) {
       "\n"
       "commands:\n"
       "  demo             the live engine against the local exchange simulator, with faults\n"
+      "  soak             the chaos soak: many symbols, random faults of every kind, judged\n"
+      "                   against the simulator's truth, with memory watched\n"
       "  serve            run the exchange simulator (Kraken v2 + KuCoin) on loopback\n"
       "  replay FILE...   replay recorded frames through the venue sessions; report every book\n"
       "  record           run the live engine from a config file and record the session\n"
       "  watch BOOK...    a live ladder of books (kraken:BTC/USD kucoin:BTC-USDT) with state\n"
+      "  synth --out F    write a synthetic Kraken v2 session of any length, checksums correct\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
       "\n"
       "Run 'obr <command> --help' for a command's options.\n",
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "replay") return obr::tools::run_replay(argc - 1, argv + 1);
   if (cmd == "demo") return obr::tools::run_demo(argc - 1, argv + 1);
+  if (cmd == "soak") return obr::tools::run_soak(argc - 1, argv + 1);
+  if (cmd == "synth") return obr::tools::run_synth(argc - 1, argv + 1);
   if (cmd == "serve") return obr::tools::run_serve(argc - 1, argv + 1);
   if (cmd == "record") return obr::tools::run_record(argc - 1, argv + 1);
   if (cmd == "watch") return obr::tools::run_watch(argc - 1, argv + 1);

@@ -8,6 +8,7 @@
 
 #include "connectors/kraken/book_set.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kraken {
@@ -57,6 +58,7 @@ struct V1Session::Impl : detail::BookSet {
   V1Config config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  JsonValidator validator;  // control messages are validated whole first
   absl::flat_hash_map<std::int64_t, std::int32_t> channels;  // channelID -> book, kNotABook, kUntracked
   std::vector<RawLevel> bids, asks;
   std::string out;
@@ -145,6 +147,12 @@ void V1Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     return;
   }
   if (type == od::json_type::array) return im.on_book_frame(doc, recv_ns, sink, *this);
+  // Events are read with fallbacks: validate them whole first (json_validator.h).
+  if (type == od::json_type::object && !im.validator.valid(im.frame)) {
+    ++malformed_;
+    sink.frame_error(FrameError::kNotJson, "event object is not valid JSON");
+    return;
+  }
   od::object obj;
   if (type != od::json_type::object || doc.get_object().get(obj)) {
     ++malformed_;

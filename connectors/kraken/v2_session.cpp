@@ -10,6 +10,7 @@
 #include "book/decimal.h"
 #include "connectors/kraken/book_set.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kraken {
@@ -53,6 +54,7 @@ struct V2Session::Impl : detail::BookSet {
   V2Config config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  JsonValidator validator;  // control messages are validated whole first
   bool in_maintenance = false;  // a status other than online was seen; cleared by online
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
@@ -145,6 +147,11 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
   }
   std::string_view channel;
   const auto channel_err = obj.find_field_unordered("channel").get_string().get(channel);
+  // Everything but book data is read with fallbacks: validate it whole first (json_validator.h).
+  if ((channel_err != simdjson::SUCCESS || (channel != "book" && channel != "heartbeat")) &&
+      !im.validator.valid(im.frame)) {
+    return bad(FrameError::kNotJson, "not valid JSON");
+  }
   if (channel_err == simdjson::SUCCESS) {
     if (channel == "heartbeat") {
       ++heartbeats_;

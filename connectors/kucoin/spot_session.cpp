@@ -9,6 +9,7 @@
 #include "book/decimal.h"
 #include "book/sequence_tracker.h"
 #include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
 
 namespace obr::connectors::kucoin {
@@ -170,6 +171,7 @@ struct SpotSession::Impl {
   SpotConfig config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  JsonValidator validator;  // control messages are validated whole first
   std::vector<std::unique_ptr<SpotBook>> books;
   absl::flat_hash_map<std::string, BookId> by_symbol;
   std::vector<RawChange> raw;  // the current message's changes
@@ -247,6 +249,7 @@ struct SpotSession::Impl {
   void on_token(std::string_view body, int status, std::int64_t now_ns, SessionSink& sink) {
     if (status != 200) return token_failed(now_ns, sink, "bullet-public: HTTP error");
     frame.load(body);
+    if (!validator.valid(frame)) return token_failed(now_ns, sink, "bullet-public: response is not valid JSON");
     od::document doc;
     od::object root, data;
     std::string_view code, tok;
@@ -433,8 +436,8 @@ struct SpotSession::Impl {
     od::document doc;
     od::object root, data;
     std::string_view code;
-    if (parser.iterate(frame.data(), frame.size(), frame.capacity()).get(doc) || doc.get_object().get(root) ||
-        root.find_field_unordered("code").get_string().get(code)) {
+    if (!validator.valid(frame) || parser.iterate(frame.data(), frame.size(), frame.capacity()).get(doc) ||
+        doc.get_object().get(root) || root.find_field_unordered("code").get_string().get(code)) {
       ++malformed;
       sink.frame_error(FrameError::kNotJson, "order book snapshot is not the documented JSON");
       return retry_snapshot(b, now_ns, sink);
@@ -516,10 +519,32 @@ struct SpotSession::Impl {
         return retry_snapshot(b, now_ns, sink);
       }
     }
+    bound_depth(b);
     b.clear_buffer();
     b.attempts = 0;
     set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
     sink.book_updated(b.id, b.symbol, b.ob, true);
+  }
+
+  // bound_depth: keeps each side within max_book_levels. A side cut here is bounded from
+  // then on: levels beyond its last kept price are unknown (trusted_depth stops there).
+  void bound_depth(SpotBook& b) noexcept {
+    const std::size_t cap = config.max_book_levels;
+    if (cap == 0 || (b.ob.bids().size() <= cap && b.ob.asks().size() <= cap)) return;
+    const bool cut_bids = b.ob.bids().size() > cap, cut_asks = b.ob.asks().size() > cap;
+    b.ob.set_depth_limit(cap);
+    b.ob.truncate();
+    b.ob.set_depth_limit(0);
+    if (cut_bids) {
+      const std::int64_t last = b.ob.bids().at(cap - 1).price;
+      b.bid_floor = b.bid_bounded ? std::max(b.bid_floor, last) : last;
+      b.bid_bounded = true;
+    }
+    if (cut_asks) {
+      const std::int64_t last = b.ob.asks().at(cap - 1).price;
+      b.ask_ceiling = b.ask_bounded ? std::min(b.ask_ceiling, last) : last;
+      b.ask_bounded = true;
+    }
   }
 
   void retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink) {
@@ -706,9 +731,13 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     return im.bad(sink, FrameError::kNotJson, "not a JSON object");
   }
   std::string_view type;
-  if (obj.find_field_unordered("type").get_string().get(type)) {
-    return im.bad(sink, FrameError::kUnexpectedShape, "message without type");
+  const auto type_err = obj.find_field_unordered("type").get_string().get(type);
+  // Everything but l2update data is read with fallbacks: validate it whole first
+  // (json_validator.h).
+  if ((type_err != simdjson::SUCCESS || type != "message") && !im.validator.valid(im.frame)) {
+    return im.bad(sink, FrameError::kNotJson, "not valid JSON");
   }
+  if (type_err != simdjson::SUCCESS) return im.bad(sink, FrameError::kUnexpectedShape, "message without type");
   if (type == "message") {
     std::string_view subject;
     if (obj.find_field_unordered("subject").get_string().get(subject)) {
@@ -725,6 +754,9 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
   const bool has_id = obj.find_field_unordered("id").get_string().get(id) == simdjson::SUCCESS;
   if (type == "welcome") {
     if (im.conn != ConnState::kAwaitingWelcome && im.driving()) return;
+    // A welcome with no endpoint known (no token response yet) happens only in a damaged
+    // recording; there is no ping interval to keep (found by fuzzing).
+    if (im.driving() && im.servers.empty()) return im.bad(sink, FrameError::kUnexpectedShape, "welcome before any token");
     im.conn = ConnState::kReady;
     im.welcome_deadline = -1;
     if (!im.driving()) return;
@@ -819,6 +851,7 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   });
   switch (o) {
     case Outcome::kApplied:
+      bound_depth(*b);
       sink.book_updated(b->id, b->symbol, b->ob, b->ob.top_version() != top_before);
       return;
     case Outcome::kStale:

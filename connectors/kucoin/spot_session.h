@@ -57,6 +57,10 @@ struct SpotConfig {
   bool track_any_symbol = false;             // replay: track symbols seen in deltas/snapshots
   bool drive_connection = true;              // false in replay: no token, ping, timeouts
   std::size_t max_buffered_deltas = 20'000;  // per book while calibrating
+  // Levels kept per side (memory bound: 16 bytes a level). Beyond it the worst levels are
+  // dropped and the side counts as bounded, like a partial snapshot: trusted_depth stops
+  // at the last kept level. 0: unlimited.
+  std::size_t max_book_levels = 100'000;
   int max_snapshot_attempts = 5;             // snapshots that fail to line up, then halt
   std::int64_t halt_backoff_ns = 5'000'000'000;  // retry after a halt
   std::int64_t welcome_timeout_ns = 10'000'000'000;

@@ -531,3 +531,39 @@ TEST(KucoinSigning, CredentialsFromEnvironmentAndFile) {
 
 }  // namespace
 }  // namespace obr::connectors::kucoin
+
+namespace obr::connectors::kucoin {
+namespace {
+
+// Memory bound: a side never holds more than max_book_levels; the worst levels go, and the
+// side is then bounded like a partial snapshot (trusted_depth stops at its last kept level).
+TEST(KucoinResourceBounds, BookSidesStayWithinMaxBookLevels) {
+  SpotConfig config;
+  config.max_book_levels = 5;
+  Connected c(config);
+  c.send(delta("BTC-USDT", 1, 1, "", ""));
+  c.answer(0, R"(["99","1"],["98","1"],["97","1"])", R"(["101","1"],["102","1"],["103","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.trusted_depth(0), 3u);
+  // Five more bids, below the book: 8 would be kept without the bound.
+  c.send(delta("BTC-USDT", 2, 6, "", R"(["96","1","2"],["95","1","3"],["94","1","4"],["93","1","5"],["92","1","6"])"));
+  ASSERT_EQ(c.ob().bids().size(), 5u);
+  EXPECT_EQ(c.ob().bids().at(0).price, 99);
+  EXPECT_EQ(c.ob().bids().at(4).price, 95);  // 94, 93, 92 dropped
+  EXPECT_EQ(c.ob().asks().size(), 3u);
+  EXPECT_EQ(c.session.trusted_depth(0), 3u);  // the asks' 3
+  // Delete the best three bids: two known levels remain, both within the kept range.
+  c.send(delta("BTC-USDT", 7, 9, "", R"(["99","0","7"],["98","0","8"],["97","0","9"])"));
+  EXPECT_EQ(c.ob().bids().size(), 2u);
+  EXPECT_EQ(c.session.trusted_depth(0), 2u);
+  // A level below the cut is applied, but not vouched for: 94 was dropped, so what lies
+  // between 95 and 90 is unknown.
+  c.send(delta("BTC-USDT", 10, 10, "", R"(["90","4","10"])"));
+  EXPECT_EQ(c.ob().bids().size(), 3u);
+  EXPECT_EQ(c.session.trusted_depth(0), 2u);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 10);
+}
+
+}  // namespace
+}  // namespace obr::connectors::kucoin

@@ -45,7 +45,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (summary.status().message().empty()) obr::fuzz::invariant_failed("replay failed without a message", path);
     return 0;
   }
-  if (summary->malformed > summary->frames) obr::fuzz::invariant_failed("more malformed frames than frames", path);
+  if (summary->bad_lines > summary->malformed || summary->malformed - summary->bad_lines > summary->frames) {
+    obr::fuzz::invariant_failed("more malformed frames than frames", path);
+  }
   if (summary->errors.size() > options.max_errors_kept) obr::fuzz::invariant_failed("kept too many errors", path);
   for (const std::string& e : summary->errors) {
     if (e.rfind(path + ":", 0) != 0) obr::fuzz::invariant_failed("error does not name file:line", e);

@@ -367,4 +367,34 @@ std::vector<LevelDelta> kraken_depth_diff(Side side, std::span<const Level> befo
 
 std::string format_fixed(std::int64_t units, int scale) { return obr::book::to_decimal_string(units, scale); }
 
+std::string kraken_v2_book_frame(const SymbolSpec& spec, bool snapshot, std::span<const LevelDelta> bids,
+                                 std::span<const LevelDelta> asks, std::uint32_t checksum, std::string_view timestamp) {
+  std::string out;
+  out.reserve(96 + 48 * (bids.size() + asks.size()));
+  out += R"({"channel":"book","type":")";
+  out += snapshot ? "snapshot" : "update";
+  out += R"(","data":[{"symbol":")";
+  out += spec.name;
+  out += "\",";
+  for (int side = 0; side < 2; ++side) {
+    out += side == 0 ? R"("bids":[)" : R"(],"asks":[)";
+    bool first = true;
+    for (const LevelDelta& d : side == 0 ? bids : asks) {
+      if (!first) out += ',';
+      first = false;
+      out += R"({"price":)";
+      out += format_fixed(d.price, spec.price_scale);
+      out += R"(,"qty":)";
+      out += format_fixed(d.qty, spec.qty_scale);
+      out += '}';
+    }
+  }
+  out += R"(],"checksum":)";
+  out += std::to_string(checksum);
+  out += R"(,"timestamp":")";
+  out += timestamp;
+  out += "\"}]}";
+  return out;
+}
+
 }  // namespace obr::sim

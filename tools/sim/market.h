@@ -29,6 +29,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "book/level.h"
@@ -192,6 +193,12 @@ std::vector<LevelDelta> kraken_depth_diff(obr::book::Side side, std::span<const 
 // subscribers reuses one vector and allocates nothing once it is warm.
 void kraken_depth_diff(obr::book::Side side, std::span<const obr::book::Level> before_top,
                        std::span<const obr::book::Level> after_top, std::size_t depth, std::vector<LevelDelta>& out);
+
+// kraken_v2_book_frame: a Kraken v2 `book` message (snapshot or update) for one symbol, as
+// the venue writes it: prices and quantities as JSON numbers with exactly the symbol's
+// decimals, then the checksum and `timestamp` (RFC 3339 text). Allocates.
+std::string kraken_v2_book_frame(const SymbolSpec& spec, bool snapshot, std::span<const LevelDelta> bids,
+                                 std::span<const LevelDelta> asks, std::uint32_t checksum, std::string_view timestamp);
 
 // format_fixed writes `units` at `scale` with exactly `scale` decimals, as Kraken v2 puts
 // numbers on the wire and KuCoin in its strings: format_fixed(630049, 1) == "63004.9",

@@ -167,11 +167,11 @@ class Simulator::Impl {
   std::optional<std::size_t> kraken_index(std::string_view symbol) const { return index_in(kraken, symbol); }
   std::optional<std::size_t> kucoin_index(std::string_view symbol) const { return index_in(kucoin, symbol); }
   // find: a venue's book by name, with its market and truth history (nullopt if unknown).
-  struct TruthTop;
+  class TruthRing;
   struct Found {
     const SyntheticMarket* market;
     std::size_t index;
-    const std::deque<TruthTop>* history;
+    const TruthRing* history;
   };
   std::optional<Found> find(std::string_view venue, std::string_view symbol) const;
 
@@ -217,22 +217,45 @@ class Simulator::Impl {
   std::uint16_t dead_port = 0;
   std::vector<LevelDelta> diff_bids, diff_asks;
   simdjson::dom::parser parser;
-  // Recent truths per book: top kTruthLevels of each side, newest at the back.
-  struct TruthTop {
-    std::vector<Level> bids, asks;
-  };
-  std::vector<std::deque<TruthTop>> kraken_history, kucoin_history;
-  static void remember(std::deque<TruthTop>& h, std::span<const Level> b, std::span<const Level> a) {
-    const std::size_t n = Simulator::kTruthLevels;
-    TruthTop t;
-    if (h.size() >= Simulator::kTruthHistory) {
-      t = std::move(h.front());
-      h.pop_front();
+  // Recent truths per book: top kTruthLevels of each side, in a ring of kTruthHistory
+  // moments allocated (and touched) up front, so the simulator's memory is flat from the
+  // start and a soak's memory figures show the engine's.
+  class TruthRing {
+   public:
+    static constexpr std::size_t kSlot = 2 * Simulator::kTruthLevels;
+    TruthRing() : levels_(Simulator::kTruthHistory * kSlot), sizes_(Simulator::kTruthHistory * 2) {}
+    void push(std::span<const Level> b, std::span<const Level> a) {
+      head_ = (head_ + 1) % Simulator::kTruthHistory;
+      count_ = std::min(count_ + 1, Simulator::kTruthHistory);
+      const std::size_t nb = std::min(Simulator::kTruthLevels, b.size());
+      const std::size_t na = std::min(Simulator::kTruthLevels, a.size());
+      std::copy_n(b.begin(), nb, levels_.begin() + static_cast<std::ptrdiff_t>(head_ * kSlot));
+      std::copy_n(a.begin(), na,
+                  levels_.begin() + static_cast<std::ptrdiff_t>(head_ * kSlot + Simulator::kTruthLevels));
+      sizes_[head_ * 2] = static_cast<std::uint8_t>(nb);
+      sizes_[head_ * 2 + 1] = static_cast<std::uint8_t>(na);
     }
-    t.bids.assign(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(std::min(n, b.size())));
-    t.asks.assign(a.begin(), a.begin() + static_cast<std::ptrdiff_t>(std::min(n, a.size())));
-    h.push_back(std::move(t));
-  }
+    // any_equal: whether some remembered moment, newest first, has exactly these tops.
+    bool any_equal(std::span<const Level> b, std::span<const Level> a) const {
+      for (std::size_t k = 0; k < count_; ++k) {
+        const std::size_t i = (head_ + Simulator::kTruthHistory - k) % Simulator::kTruthHistory;
+        const Level* base = levels_.data() + i * kSlot;
+        if (std::equal(b.begin(), b.end(), base, base + sizes_[i * 2]) &&
+            std::equal(a.begin(), a.end(), base + Simulator::kTruthLevels,
+                       base + Simulator::kTruthLevels + sizes_[i * 2 + 1])) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+   private:
+    std::vector<Level> levels_;
+    std::vector<std::uint8_t> sizes_;
+    std::size_t head_ = 0, count_ = 0;
+  };
+  std::vector<TruthRing> kraken_history, kucoin_history;
+  static void remember(TruthRing& h, std::span<const Level> b, std::span<const Level> a) { h.push(b, a); }
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
@@ -768,33 +791,7 @@ std::uint32_t Simulator::Impl::checksum_of(std::size_t i) {
 std::string Simulator::Impl::kraken_book_frame(std::size_t i, bool snapshot, std::span<const LevelDelta> bids,
                                                std::span<const LevelDelta> asks, int depth, std::uint32_t checksum) {
   (void)depth;
-  const SymbolSpec& s = kraken.spec(i);
-  std::string out;
-  out.reserve(96 + 48 * (bids.size() + asks.size()));
-  out += R"({"channel":"book","type":")";
-  out += snapshot ? "snapshot" : "update";
-  out += R"(","data":[{"symbol":")";
-  out += s.name;
-  out += "\",";
-  for (int side = 0; side < 2; ++side) {
-    out += side == 0 ? R"("bids":[)" : R"(],"asks":[)";
-    bool first = true;
-    for (const LevelDelta& d : side == 0 ? bids : asks) {
-      if (!first) out += ',';
-      first = false;
-      out += R"({"price":)";
-      out += format_fixed(d.price, s.price_scale);
-      out += R"(,"qty":)";
-      out += format_fixed(d.qty, s.qty_scale);
-      out += '}';
-    }
-  }
-  out += R"(],"checksum":)";
-  out += std::to_string(checksum);
-  out += R"(,"timestamp":")";
-  out += kraken_time(net::now_ns());
-  out += "\"}]}";
-  return out;
+  return kraken_v2_book_frame(kraken.spec(i), snapshot, bids, asks, checksum, kraken_time(net::now_ns()));
 }
 
 void Simulator::Impl::kraken_change(const Change& c) {
@@ -1047,15 +1044,7 @@ const SymbolSpec* Simulator::spec(std::string_view venue, std::string_view symbo
 bool Simulator::matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
                                      std::span<const book::Level> asks) const {
   const auto b = impl_->find(venue, symbol);
-  const std::deque<Impl::TruthTop>* h = b ? b->history : nullptr;
-  if (h == nullptr) return false;
-  for (auto it = h->rbegin(); it != h->rend(); ++it) {
-    if (std::equal(bids.begin(), bids.end(), it->bids.begin(), it->bids.end()) &&
-        std::equal(asks.begin(), asks.end(), it->asks.begin(), it->asks.end())) {
-      return true;
-    }
-  }
-  return false;
+  return b && b->history->any_equal(bids, asks);
 }
 
 void Simulator::add_fault(const Fault& fault) { impl_->pending.push_back(fault); }

@@ -1,0 +1,263 @@
+// tools/soak_command.cpp — `obr soak`: the chaos soak. The live engine against the
+// simulator for a bounded time, many symbols on both venues, and a random (seeded)
+// schedule of faults of every kind. It passes when no callback ever showed a live book
+// that differed from the truth, every book is live and equal to the truth at the end,
+// every fault that fired was detected (or harmlessly overwritten), and memory stayed flat
+// after warm-up. docs/reliability.md keeps its figures.
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "tools/commands.h"
+#include "tools/scenario.h"
+
+namespace obr::tools {
+namespace {
+
+void soak_usage(std::FILE* out) {
+  std::fputs(
+      "usage: obr soak [--seconds N] [--symbols K] [--faults-per-minute R] [--seed S] [--json]\n"
+      "                [--no-tls] [--max-rss-growth-mb M] [--list-faults]\n"
+      "\n"
+      "The chaos soak: the exchange simulator on 127.0.0.1 with K symbols on each venue (Kraken\n"
+      "v2 and KuCoin), the live engine connected over TLS, and a random schedule (from the seed)\n"
+      "of faults of every kind the simulator has, on random books and connections.\n"
+      "\n"
+      "  --seconds N              run time (default 60, at least 15)\n"
+      "  --symbols K              symbols per venue (default 12, 1 to 64)\n"
+      "  --faults-per-minute R    scheduled faults per minute (default 30)\n"
+      "  --seed S                 market and schedule seed (default 1)\n"
+      "  --json                   print only the summary, as one JSON object\n"
+      "  --no-tls                 plain ws:// and http://\n"
+      "  --max-rss-growth-mb M    resident memory may grow by at most M MiB after warm-up\n"
+      "                           (the first 20% of the run; default 32)\n"
+      "  --list-faults            list every fault that fired, when, and what became of it\n"
+      "\n"
+      "Faults wait for an eligible message or request (a token fault for the next token\n"
+      "request, a REST fault for the next snapshot), so some may not fire: they are reported.\n"
+      "Exit status: 0 when no wrong book was served, every book is live and equal to the truth\n"
+      "at the end, every fired fault was detected or absorbed, and memory stayed within the\n"
+      "bound; 1 otherwise; 2 for usage errors.\n",
+      out);
+}
+
+// SplitMix64: a small, seedable, well-mixed generator (the schedule must not depend on the
+// standard library's distributions, which differ between implementations).
+struct Rng {
+  std::uint64_t s;
+  std::uint64_t next() {
+    std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::uint64_t below(std::uint64_t n) { return next() % n; }
+  double unit() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
+};
+
+constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK", "AVAX", "ATOM",
+                                  "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX", "BCH", "XTZ"};
+
+std::vector<sim::SymbolSpec> make_symbols(std::size_t k, bool kraken, Rng& rng) {
+  std::vector<sim::SymbolSpec> out;
+  for (std::size_t i = 0; i < k; ++i) {
+    sim::SymbolSpec s;
+    char name[32];
+    if (i < std::size(kBases)) std::snprintf(name, sizeof name, "%s%s", kBases[i], kraken ? "/USD" : "-USDT");
+    else std::snprintf(name, sizeof name, "C%zu%s", i, kraken ? "/USD" : "-USDT");
+    s.name = name;
+    s.price_scale = 1 + static_cast<int>(rng.below(5));
+    s.qty_scale = 4 + static_cast<int>(rng.below(5));
+    s.mid = 10'000 + static_cast<std::int64_t>(rng.below(5'000'000));
+    s.tick = 1;
+    s.levels = 300;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Which venue each kind can hit, and whether it targets one book.
+struct KindInfo {
+  sim::FaultKind kind;
+  bool kraken, kucoin, per_book;
+};
+constexpr KindInfo kKinds[] = {
+    {sim::FaultKind::kDrop, true, true, true},
+    {sim::FaultKind::kCorruptChecksum, true, false, true},
+    {sim::FaultKind::kSkipSequence, false, true, true},
+    {sim::FaultKind::kDuplicate, true, true, true},
+    {sim::FaultKind::kReorder, true, true, true},
+    {sim::FaultKind::kStall, true, true, false},
+    {sim::FaultKind::kClose, true, true, false},
+    {sim::FaultKind::kCloseCode, true, true, false},
+    {sim::FaultKind::kMaintenance, true, false, false},
+    {sim::FaultKind::kMalformed, true, true, false},
+    {sim::FaultKind::kOversized, true, true, false},
+    {sim::FaultKind::kRefuseToken, false, true, false},
+    {sim::FaultKind::kExpireToken, false, true, false},
+    {sim::FaultKind::kFailEndpoint, false, true, false},
+    {sim::FaultKind::kRest429, false, true, false},
+    {sim::FaultKind::kRest418, false, true, false},
+    {sim::FaultKind::kRest500, false, true, false},
+    {sim::FaultKind::kStaleSnapshot, false, true, false},
+};
+
+// random_schedule: n faults, every kind in turn (so each appears), at uniform random
+// times between 2 s and the last moment that leaves time to recover, on random books.
+std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const std::vector<sim::SymbolSpec>& kraken,
+                                        const std::vector<sim::SymbolSpec>& kucoin, Rng& rng) {
+  std::vector<sim::Fault> out;
+  const double first = 2.0, last = seconds - 10.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const KindInfo& k = kKinds[i % std::size(kKinds)];
+    const bool on_kraken = k.kraken && (!k.kucoin || rng.below(2) == 0);
+    char spec[160];
+    const double t = first + (last - first) * rng.unit();
+    int len = std::snprintf(spec, sizeof spec, "%s@t=%.0fms,venue=%s", std::string(sim::to_string(k.kind)).c_str(),
+                            t * 1000, on_kraken ? "kraken" : "kucoin");
+    if (k.per_book) {
+      const auto& syms = on_kraken ? kraken : kucoin;
+      std::snprintf(spec + len, sizeof spec - static_cast<std::size_t>(len), ",symbol=%s",
+                    syms[rng.below(syms.size())].name.c_str());
+    }
+    std::string error;
+    auto f = sim::parse_fault(spec, error);
+    if (f) out.push_back(*f);
+    else std::fprintf(stderr, "obr soak: internal schedule error: %s\n", error.c_str());
+  }
+  return out;
+}
+
+bool parse_number(const char* text, double lo, double hi, double& out) {
+  char* end = nullptr;
+  out = std::strtod(text, &end);
+  return end != text && *end == 0 && out >= lo && out <= hi;
+}
+
+}  // namespace
+
+int run_soak(int argc, char** argv) {
+  double seconds = 60, symbols = 12, per_minute = 30, max_growth_mb = 32;
+  bool json = false, tls = true, list_faults = false;
+  std::uint64_t seed = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      soak_usage(stdout);
+      return 0;
+    }
+    if (a == "--json") {
+      json = true;
+      continue;
+    }
+    if (a == "--no-tls") {
+      tls = false;
+      continue;
+    }
+    if (a == "--list-faults") {
+      list_faults = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "obr soak: %s needs a value (or is unknown)\n", a.c_str());
+      soak_usage(stderr);
+      return 2;
+    }
+    const char* v = argv[++i];
+    bool ok = true;
+    if (a == "--seconds") ok = parse_number(v, 15, 86400, seconds);
+    else if (a == "--symbols") ok = parse_number(v, 1, 64, symbols);
+    else if (a == "--faults-per-minute") ok = parse_number(v, 0, 600, per_minute);
+    else if (a == "--max-rss-growth-mb") ok = parse_number(v, 0, 1e6, max_growth_mb);
+    else if (a == "--seed") {
+      double s = 0;
+      ok = parse_number(v, 0, 1e15, s);
+      seed = static_cast<std::uint64_t>(s);
+    } else {
+      std::fprintf(stderr, "obr soak: unknown option '%s'\n", a.c_str());
+      soak_usage(stderr);
+      return 2;
+    }
+    if (!ok) {
+      std::fprintf(stderr, "obr soak: %s '%s' is not a number in range (see --help)\n", a.c_str(), v);
+      return 2;
+    }
+  }
+
+  Rng rng{seed * 0x2545f4914f6cdd1dULL + 17};
+  ScenarioOptions o;
+  o.seconds = seconds;
+  o.tls = tls;
+  o.seed = seed;
+  o.kraken_symbols = make_symbols(static_cast<std::size_t>(symbols), true, rng);
+  o.kucoin_symbols = make_symbols(static_cast<std::size_t>(symbols), false, rng);
+  o.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book
+  const auto n = static_cast<std::size_t>(per_minute * seconds / 60.0 + 0.5);
+  o.faults = random_schedule(n, seconds, o.kraken_symbols, o.kucoin_symbols, rng);
+  if (!json) {
+    std::printf("obr soak: %zu + %zu symbols, %zu faults over %.0f s (seed %" PRIu64 ")\n", o.kraken_symbols.size(),
+                o.kucoin_symbols.size(), o.faults.size(), seconds, seed);
+    std::fflush(stdout);
+  }
+  ScenarioResult r;
+  std::string error;
+  if (!run_scenario(o, r, error)) {
+    std::fprintf(stderr, "obr soak: %s\n", error.c_str());
+    return 2;
+  }
+  const double growth_mb =
+      (static_cast<double>(r.rss_kb_end) - static_cast<double>(r.rss_kb_after_warmup)) / 1024.0;
+  const bool memory_ok = growth_mb <= max_growth_mb;
+  std::string kinds;
+  for (const auto& [name, t] : r.by_kind) {
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%s\"%s\":{\"injected\":%" PRIu64 ",\"detected\":%" PRIu64 ",\"absorbed\":%" PRIu64 "}",
+                  kinds.empty() ? "" : ",", name.c_str(), t.injected, t.detected, t.absorbed);
+    kinds += buf;
+  }
+  if (json) {
+    std::printf(
+        "{\"seconds\":%.0f,\"books_total\":%zu,\"books_live_at_end\":%zu,\"books_equal_to_truth_at_end\":%zu,"
+        "\"faults_scheduled\":%zu,\"faults_injected\":%zu,\"faults_detected\":%zu,\"faults_absorbed\":%zu,"
+        "\"wrong_books_served\":%" PRIu64 ",\"live_callbacks\":%" PRIu64 ",\"left_live\":%zu,\"recoveries\":%zu,"
+        "\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"recovery_ms_max\":%.1f,\"checks_passed\":%" PRIu64
+        ",\"resyncs\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"frames\":%" PRIu64
+        ",\"rss_kb_after_warmup\":%" PRIu64 ",\"rss_kb_end\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64
+        ",\"memory_ok\":%s,\"by_kind\":{%s}}\n",
+        seconds, r.books_total, r.books_live_at_end, r.books_equal_at_end, r.faults_scheduled, r.faults_injected,
+        r.faults_detected, r.faults_absorbed, r.wrong_books_served, r.live_callbacks, r.left_live, r.recoveries,
+        r.recovery_ms_p50, r.recovery_ms_p99, r.recovery_ms_max, r.checks_passed, r.resyncs, r.reconnects, r.frames,
+        r.rss_kb_after_warmup, r.rss_kb_end, r.peak_rss_kb, memory_ok ? "true" : "false", kinds.c_str());
+  } else {
+    if (list_faults) {
+      for (const std::string& line : r.fired) std::printf("  %s\n", line.c_str());
+    }
+    std::printf("\nfaults: %zu scheduled, %zu injected, %zu detected, %zu absorbed\n", r.faults_scheduled,
+                r.faults_injected, r.faults_detected, r.faults_absorbed);
+    for (const auto& [name, t] : r.by_kind) {
+      std::printf("  %-17s injected %3" PRIu64 "  detected %3" PRIu64 "  absorbed %3" PRIu64 "\n", name.c_str(),
+                  t.injected, t.detected, t.absorbed);
+    }
+    std::printf("books: %zu/%zu live at the end, %zu equal to the truth; left live %zu times, recovered %zu times\n",
+                r.books_live_at_end, r.books_total, r.books_equal_at_end, r.left_live, r.recoveries);
+    std::printf("recovery: p50 %.1f ms, p99 %.1f ms, max %.1f ms\n", r.recovery_ms_p50, r.recovery_ms_p99,
+                r.recovery_ms_max);
+    for (const std::string& line : r.slowest_recoveries) std::printf("  slowest: %s\n", line.c_str());
+    std::printf("wrong books served: %" PRIu64 " (of %" PRIu64 " live callbacks)\n", r.wrong_books_served,
+                r.live_callbacks);
+    std::printf("memory: RSS %.1f MiB after warm-up, %.1f MiB at the end (%+.1f MiB), peak %.1f MiB\n",
+                static_cast<double>(r.rss_kb_after_warmup) / 1024, static_cast<double>(r.rss_kb_end) / 1024, growth_mb,
+                static_cast<double>(r.peak_rss_kb) / 1024);
+    std::printf("RSS by tenth of the run (MiB):");
+    for (std::size_t i = 1; i <= 10; ++i) {
+      const std::size_t k = r.rss_kb_by_second.size() * i / 10;
+      if (k > 0) std::printf(" %.1f", static_cast<double>(r.rss_kb_by_second[k - 1]) / 1024);
+    }
+    std::printf("\n");
+  }
+  return r.ok() && memory_ok ? 0 : 1;
+}
+
+}  // namespace obr::tools
