@@ -5,6 +5,7 @@
 #
 #   bash scripts/setup.sh            # release preset
 #   bash scripts/setup.sh asan       # ASan + UBSan debug preset
+#   bash scripts/setup.sh fuzz       # clang libFuzzer targets (installs clang too)
 #   OBR_SKIP_INSTALL=1 bash scripts/setup.sh   # build only
 set -euo pipefail
 
@@ -16,6 +17,10 @@ packages=(
   libboost1.81-dev libsimdjson-dev libabsl-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# The fuzz preset builds with clang and links libFuzzer (in the compiler-rt package).
+if [ "$preset" = "fuzz" ]; then
+  packages+=(clang libclang-rt-14-dev)
+fi
 
 install_missing() {
   local missing=()

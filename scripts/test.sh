@@ -1,22 +1,16 @@
 #!/usr/bin/env bash
 # test.sh — set up, build and run the whole test suite: the release build, then the
-# same tests under ASan + UBSan, then the threaded engine tests under TSan. Prints
-# ctest's summary for each.
+# same tests under ASan + UBSan, then the threaded engine tests under TSan, then a short
+# libFuzzer run of every fuzz target (clang, ASan + UBSan). Prints ctest's summary for each.
 #
-#   bash scripts/test.sh              # release + asan + tsan
+#   bash scripts/test.sh              # release + asan + tsan + fuzz
 #   OBR_TEST_PRESETS=release bash scripts/test.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-presets="${OBR_TEST_PRESETS:-release asan tsan}"
+presets="${OBR_TEST_PRESETS:-release asan tsan fuzz}"
 status=0
-first=1
 for preset in $presets; do
-  if [ $first -eq 1 ]; then
-    bash scripts/setup.sh "$preset"
-    first=0
-  else
-    OBR_SKIP_INSTALL=1 bash scripts/setup.sh "$preset"
-  fi
+  bash scripts/setup.sh "$preset"   # installs only what this preset still lacks
   echo "== ctest ($preset)"
   ctest --preset "$preset" -j 2 || status=1
 done
