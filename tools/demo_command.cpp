@@ -26,6 +26,7 @@ using book::BookState;
 void demo_usage(std::FILE* out) {
   std::fputs(
       "usage: obr demo [--seconds N] [--json] [--no-tls] [--seed S] [--no-faults] [--fault SPEC]...\n"
+      "                [--faults FILE]\n"
       "\n"
       "Starts the exchange simulator on 127.0.0.1 (Kraken v2: BTC/USD ETH/USD XRP/USD; KuCoin:\n"
       "BTC-USDT ETH-USDT SOL-USDT), connects the live engine to it over TLS (trusting the\n"
@@ -39,6 +40,7 @@ void demo_usage(std::FILE* out) {
       "  --no-faults     no fault schedule\n"
       "  --fault SPEC    add a fault (see 'obr serve --help' for the syntax); replaces the\n"
       "                  bundled schedule\n"
+      "  --faults FILE   faults from a file, one SPEC per line (# comments); replaces it too\n"
       "\n"
       "Exit status: 0 when every fault was detected (or, for a Kraken update dropped, duplicated\n"
       "or reordered, overwritten before any check could see it while no wrong book was shown),\n"
@@ -136,6 +138,16 @@ int run_demo(int argc, char** argv) {
       const char* v = value("--fault");
       if (v == nullptr) return 2;
       fault_specs.emplace_back(v);
+    } else if (a == "--faults") {
+      const char* v = value("--faults");
+      if (v == nullptr) return 2;
+      std::string error;
+      const auto fs = sim::load_faults(v, error);
+      if (!fs) {
+        std::fprintf(stderr, "obr demo: %s\n", error.c_str());
+        return 2;
+      }
+      for (const auto& f : *fs) fault_specs.push_back(f.spec);
     } else {
       std::fprintf(stderr, "obr demo: unknown option '%s'\n", argv[i]);
       demo_usage(stderr);

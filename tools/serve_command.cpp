@@ -18,7 +18,7 @@ void on_signal(int) { g_stop = 1; }
 void serve_usage(std::FILE* out) {
   std::fputs(
       "usage: obr serve [--host IP] [--port N] [--no-tls] [--cert FILE] [--seed S] [--rate N]\n"
-      "                 [--seconds N] [--fault SPEC]...\n"
+      "                 [--seconds N] [--fault SPEC]... [--faults FILE]\n"
       "\n"
       "A local exchange: Kraken v2 WebSocket on /v2; KuCoin POST /api/v1/bullet-public, its\n"
       "WebSocket on /kucoin/ws, and GET /api/v1/market/orderbook/level2_100 and\n"
@@ -38,7 +38,9 @@ void serve_usage(std::FILE* out) {
       "                  close_code maintenance malformed oversized refuse_token expire_token\n"
       "                  fail_endpoint rest_429 rest_418 rest_500 stale_snapshot\n"
       "                  TRIGGER: t=2s | t=300ms | msg=500 (book messages sent); none = at once\n"
-      "                  e.g. --fault corrupt_checksum@t=5s,symbol=BTC/USD --fault stall=3s@t=10s,venue=kucoin\n",
+      "                  e.g. --fault corrupt_checksum@t=5s,symbol=BTC/USD --fault stall=3s@t=10s,venue=kucoin\n"
+      "  --faults FILE   a schedule file: one SPEC per line, # comments and blank lines skipped;\n"
+      "                  a bad line is reported as FILE:LINE\n",
       out);
 }
 
@@ -98,6 +100,14 @@ int run_serve(int argc, char** argv) {
         return 2;
       }
       config.faults.push_back(*f);
+    } else if (a == "--faults") {
+      std::string error;
+      auto fs = sim::load_faults(v, error);
+      if (!fs) {
+        std::fprintf(stderr, "obr serve: %s\n", error.c_str());
+        return 2;
+      }
+      config.faults.insert(config.faults.end(), fs->begin(), fs->end());
     } else {
       std::fprintf(stderr, "obr serve: unknown option '%s'\n", a.c_str());
       serve_usage(stderr);

@@ -1,11 +1,16 @@
 // tests/tools/sim_faults_test.cpp — the simulator's fault syntax and its errors.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+#include <string>
+
 #include "tools/sim/faults.h"
 
 namespace {
 
 using obr::sim::FaultKind;
+using obr::sim::load_faults;
 using obr::sim::parse_fault;
 
 TEST(FaultSpec, ParsesKindArgumentTriggerAndTarget) {
@@ -51,6 +56,41 @@ TEST(FaultSpec, NamesWhatIsWrong) {
   EXPECT_EQ(error, "fault 'drop=5': '5' is not a valid argument for drop");
   EXPECT_FALSE(parse_fault("drop,colour=red", error));
   EXPECT_EQ(error, "fault 'drop,colour=red': 'colour=red' is not venue=… or symbol=…");
+}
+
+TEST(FaultSchedule, LoadsAFileSkippingCommentsAndBlankLines) {
+  const std::string path = ::testing::TempDir() + "obr-faults-ok.txt";
+  {
+    std::ofstream f(path);
+    f << "# the schedule\n\n  corrupt_checksum@t=5s,symbol=BTC/USD  \r\nstall=3s@t=10s,venue=kucoin\n";
+  }
+  std::string error;
+  const auto faults = load_faults(path, error);
+  ASSERT_TRUE(faults.has_value()) << error;
+  ASSERT_EQ(faults->size(), 2u);
+  EXPECT_EQ((*faults)[0].kind, FaultKind::kCorruptChecksum);
+  EXPECT_EQ((*faults)[0].at_ns, 5'000'000'000);
+  EXPECT_EQ((*faults)[0].symbol, "BTC/USD");
+  EXPECT_EQ((*faults)[0].spec, "corrupt_checksum@t=5s,symbol=BTC/USD");
+  EXPECT_EQ((*faults)[1].kind, FaultKind::kStall);
+  EXPECT_EQ((*faults)[1].arg, 3'000'000'000);
+  EXPECT_EQ((*faults)[1].at_ns, 10'000'000'000);
+  EXPECT_EQ((*faults)[1].venue, "kucoin");
+  std::remove(path.c_str());
+}
+
+TEST(FaultSchedule, NamesTheFileAndLineOfABadSpec) {
+  const std::string path = ::testing::TempDir() + "obr-faults-bad.txt";
+  {
+    std::ofstream f(path);
+    f << "drop@t=1s\n# fine\nexplode@t=2s\n";
+  }
+  std::string error;
+  EXPECT_FALSE(load_faults(path, error).has_value());
+  EXPECT_EQ(error, path + ":3: fault 'explode@t=2s': unknown kind 'explode'");
+  std::remove(path.c_str());
+  EXPECT_FALSE(load_faults("/nonexistent/faults.txt", error).has_value());
+  EXPECT_EQ(error, "/nonexistent/faults.txt: cannot open the fault schedule");
 }
 
 }  // namespace

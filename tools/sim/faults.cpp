@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <fstream>
 
 namespace obr::sim {
 namespace {
@@ -146,6 +147,31 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error) {
     return std::nullopt;
   }
   return f;
+}
+
+std::optional<std::vector<Fault>> load_faults(const std::string& path, std::string& error) {
+  std::ifstream in(path);
+  if (!in) {
+    error = path + ": cannot open the fault schedule";
+    return std::nullopt;
+  }
+  std::vector<Fault> out;
+  std::string line;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    std::string_view spec(line);
+    spec = spec.substr(0, spec.find('#'));  // a comment runs to the end of the line
+    while (!spec.empty() && (spec.front() == ' ' || spec.front() == '\t')) spec.remove_prefix(1);
+    while (!spec.empty() && (spec.back() == ' ' || spec.back() == '\t' || spec.back() == '\r')) spec.remove_suffix(1);
+    if (spec.empty()) continue;
+    std::string why;
+    auto f = parse_fault(spec, why);
+    if (!f) {
+      error = path + ":" + std::to_string(n) + ": " + why;
+      return std::nullopt;
+    }
+    out.push_back(std::move(*f));
+  }
+  return out;
 }
 
 std::string_view fault_venue(const Fault& f) noexcept {

@@ -54,6 +54,15 @@ struct Fault {
 // parse_fault: nullopt with `error` naming the bad part.
 std::optional<Fault> parse_fault(std::string_view spec, std::string& error);
 
+// load_faults reads a fault schedule file: one spec per line as above; '#' starts a
+// comment to the end of the line; blank lines and blanks around a spec are ignored. nullopt with
+// `error` as "FILE:LINE: what" for the first bad line, or naming the file it cannot read.
+//
+//   # faults.txt
+//   corrupt_checksum@t=5s,symbol=BTC/USD
+//   stall=3s@t=10s,venue=kucoin
+std::optional<std::vector<Fault>> load_faults(const std::string& path, std::string& error);
+
 // fault_venue: the venue a fault applies to (its own, or the only one that has the kind).
 std::string_view fault_venue(const Fault& fault) noexcept;
 
