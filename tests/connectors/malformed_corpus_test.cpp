@@ -40,6 +40,27 @@ std::string repeat(const std::string& s, std::size_t n) {
   return out;
 }
 
+// feed_bad_frame: both books live and no error yet; feed the entry; then exactly one
+// counted error of the expected kind with a detail, the first book discarded only if the
+// frame named it, the second untouched. Returns the second book's checks before the frame.
+template <class Session>
+std::uint64_t feed_bad_frame(Session& session, obr::testing::RecordingSink& sink, const Case& c, std::int64_t t) {
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  EXPECT_EQ(session.book(1).state(), BookState::kLive);
+  EXPECT_TRUE(sink.errors.empty());
+  const std::uint64_t other_checks = session.book(1).counters().checks_passed;
+  session.on_frame(c.frame, t, sink);
+  EXPECT_EQ(session.malformed_frames(), 1u);
+  EXPECT_EQ(sink.errors.size(), 1u);
+  if (!sink.errors.empty()) {
+    EXPECT_EQ(sink.errors[0], c.error) << "detail: " << sink.details[0];
+    EXPECT_FALSE(sink.details[0].empty());
+  }
+  EXPECT_EQ(session.book(0).state(), c.hits_first_book ? BookState::kResyncing : BookState::kLive);
+  EXPECT_EQ(session.book(1).state(), BookState::kLive);
+  return other_checks;
+}
+
 // ---- Kraken v2: BTC/USD and ETH/USD live from the real recordings ---------------------
 
 constexpr std::size_t kMaxFrame = 1 << 16;
@@ -95,20 +116,8 @@ TEST_P(KrakenCorpus, CountedNamedAndTheOtherBookKeepsWorking) {
   session.subscribe({"BTC/USD", "ETH/USD"}, sink);
   for (std::size_t i = 0; i < 3; ++i) session.on_frame(btc[i], 0, sink);  // status, ack, snapshot
   for (std::size_t i = 1; i < 3; ++i) session.on_frame(eth[i], 0, sink);  // ack, snapshot
-  ASSERT_EQ(session.book(0).state(), BookState::kLive);
-  ASSERT_EQ(session.book(1).state(), BookState::kLive);
-  ASSERT_TRUE(sink.errors.empty());
-  const std::uint64_t eth_checks = session.book(1).counters().checks_passed;
-
-  session.on_frame(c.frame, 1, sink);
-
-  EXPECT_EQ(session.malformed_frames(), 1u);
-  ASSERT_EQ(sink.errors.size(), 1u);
-  EXPECT_EQ(sink.errors[0], c.error) << "detail: " << sink.details[0];
-  EXPECT_FALSE(sink.details[0].empty());
-  EXPECT_EQ(session.book(0).state(), c.hits_first_book ? BookState::kResyncing : BookState::kLive);
-  // The other book: untouched, and the next 20 real updates apply with passing checks.
-  EXPECT_EQ(session.book(1).state(), BookState::kLive);
+  const std::uint64_t eth_checks = feed_bad_frame(session, sink, c, 1);
+  // The other book keeps working: the next 20 real updates apply with passing checks.
   for (std::size_t i = 3; i < 23; ++i) session.on_frame(eth[i], 2, sink);
   EXPECT_EQ(session.book(1).state(), BookState::kLive);
   EXPECT_EQ(session.book(1).counters().checks_passed, eth_checks + 20);
@@ -193,19 +202,7 @@ TEST_P(KucoinCorpus, CountedNamedAndTheOtherBookKeepsWorking) {
                              R"({"code":"200000","data":{"time":1,"sequence":"1","bids":[["100.1","2"]],"asks":[["100.3","1"]]}})",
                              5, sink);
   }
-  ASSERT_EQ(session.book(0).state(), BookState::kLive);
-  ASSERT_EQ(session.book(1).state(), BookState::kLive);
-  ASSERT_TRUE(sink.errors.empty());
-  const std::uint64_t eth_checks = session.book(1).counters().checks_passed;
-
-  session.on_frame(c.frame, 6, sink);
-
-  EXPECT_EQ(session.malformed_frames(), 1u);
-  ASSERT_EQ(sink.errors.size(), 1u);
-  EXPECT_EQ(sink.errors[0], c.error) << "detail: " << sink.details[0];
-  EXPECT_FALSE(sink.details[0].empty());
-  EXPECT_EQ(session.book(0).state(), c.hits_first_book ? BookState::kResyncing : BookState::kLive);
-  EXPECT_EQ(session.book(1).state(), BookState::kLive);
+  const std::uint64_t eth_checks = feed_bad_frame(session, sink, c, 6);
   for (std::int64_t seq = 3; seq < 23; ++seq) {
     session.on_frame(kucoin_delta("ETH-USDT", seq, R"(["99.)" + std::to_string(seq) + R"(","1",")" +
                                                        std::to_string(seq) + R"("])"),

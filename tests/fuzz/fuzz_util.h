@@ -14,7 +14,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "book/order_book.h"
 #include "connectors/protocol/session.h"
@@ -76,6 +78,25 @@ void for_each_line(const std::uint8_t* data, std::size_t size, F&& f) {
     if (nl == std::string_view::npos) break;
     start = nl + 1;
   }
+}
+
+// run_kraken_session: a Kraken session (v1 or v2: the same calls) connected, subscribed
+// to `symbols`, fed one frame per input line 1 ms apart with its timer every 16 frames (so
+// breaker retries and resubscriptions are reached), then disconnected.
+template <class Session, class Config>
+void run_kraken_session(const Config& config, const std::vector<std::string>& symbols, const std::uint8_t* data,
+                        std::size_t size) {
+  Session session(config);
+  CheckingSink sink;
+  session.on_connected(sink);
+  session.subscribe(symbols, sink);
+  std::int64_t t = 0;
+  for_each_line(data, size, [&](std::string_view frame) {
+    t += 1'000'000;
+    session.on_frame(frame, t, sink);
+    if ((t / 1'000'000) % 16 == 0) session.on_tick(t, sink);
+  });
+  session.on_disconnected(sink);
 }
 
 }  // namespace obr::fuzz
