@@ -55,6 +55,7 @@ class TruthListener : public engine::Listener {
     std::string key(venue);
     key += ' ';
     key += symbol;
+    timeline_[key].emplace_back(now, to == BookState::kLive);
     if (from == BookState::kLive) {
       ++left_live;
       left_live_at_[key] = now;
@@ -96,6 +97,18 @@ class TruthListener : public engine::Listener {
     }
   }
 
+  // live_at: whether the book "venue symbol" was live at `t_ns`.
+  bool live_at(const std::string& key, std::int64_t t_ns) const {
+    const auto it = timeline_.find(key);
+    if (it == timeline_.end()) return false;
+    bool live = false;
+    for (const auto& [at, is_live] : it->second) {
+      if (at > t_ns) break;
+      live = is_live;
+    }
+    return live;
+  }
+
   std::uint64_t live_callbacks = 0;
   std::uint64_t wrong_books = 0;
   std::size_t left_live = 0;
@@ -107,6 +120,7 @@ class TruthListener : public engine::Listener {
   sim::Simulator& sim_;
   bool print_;
   std::map<std::string, std::int64_t> left_live_at_;
+  std::map<std::string, std::vector<std::pair<std::int64_t, bool>>> timeline_;  // (time, live after)
   std::vector<book::Level> bids_, asks_;
 };
 
@@ -210,7 +224,10 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
     //  - a KuCoin delta sent twice is skipped by its sequence (already applied);
     //  - a KuCoin sequence skip or stale snapshot that hits a book while it calibrates is
     //    covered by the snapshot or bridged by the buffered deltas, as the venue's
-    //    procedure intends.
+    //    procedure intends;
+    //  - any book-data fault (even a corrupted checksum) on a book that was not live at
+    //    that moment (stale after maintenance, resyncing): its updates are ignored until a
+    //    fresh snapshot.
     // Such a fault, when nothing reacted to it, counts as absorbed, and only when no
     // callback ever showed a wrong book (which is what its harm would look like).
     for (const sim::FiredFault& f : simulator.fired()) {
@@ -226,10 +243,13 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
         break;
       }
       const sim::FaultKind k = f.fault.kind;
-      const bool harmless_if_unseen = k == sim::FaultKind::kDrop || k == sim::FaultKind::kReorder ||
-                                      k == sim::FaultKind::kDuplicate ||
-                                      (venue == "kucoin" && (k == sim::FaultKind::kSkipSequence ||
-                                                             k == sim::FaultKind::kStaleSnapshot));
+      const bool book_data = k == sim::FaultKind::kDrop || k == sim::FaultKind::kReorder ||
+                             k == sim::FaultKind::kDuplicate || k == sim::FaultKind::kCorruptChecksum ||
+                             k == sim::FaultKind::kSkipSequence;
+      const bool harmless_if_unseen =
+          k == sim::FaultKind::kDrop || k == sim::FaultKind::kReorder || k == sim::FaultKind::kDuplicate ||
+          (venue == "kucoin" && (k == sim::FaultKind::kSkipSequence || k == sim::FaultKind::kStaleSnapshot)) ||
+          (book_data && !f.symbol.empty() && !listener.live_at(std::string(venue) + " " + f.symbol, f.at_ns));
       const char* outcome = "MISSED";
       if (seen) {
         ++r.faults_detected;
