@@ -52,13 +52,13 @@ std::string join_symbols(const std::vector<std::string>& symbols) {
   return out;
 }
 
-// redact_token: a URL for logs, with the value of its `token` query parameter (KuCoin's
-// WebSocket bearer token) replaced by ***.
+// redact_token: text for logs and recordings (a URL, or a reason quoting one) with the
+// value of every `token` query parameter (KuCoin's WebSocket bearer token) replaced by ***.
 std::string redact_token(std::string_view url) {
   std::string out(url);
   for (std::size_t p = out.find("token="); p != std::string::npos; p = out.find("token=", p + 1)) {
     if (p == 0 || (out[p - 1] != '?' && out[p - 1] != '&')) continue;
-    const std::size_t start = p + 6, end = std::min(out.find('&', start), out.size());
+    const std::size_t start = p + 6, end = std::min(out.find_first_of("& :\"", start), out.size());
     out.replace(start, end - start, "***");
   }
   return out;
@@ -507,10 +507,12 @@ class KucoinConn final : public SessionConn<connectors::kucoin::SpotSession> {
 
   void on_open() override {
     note_open("");
-    record(RecordKind::kOpen, url_, last_frame_ns_);
+    record(RecordKind::kOpen, redact_token(url_), last_frame_ns_);
     session_.on_connected(last_frame_ns_, *this);
   }
-  void on_close(std::string_view reason) override {
+  void on_close(std::string_view reason_with_token) override {
+    // A failed handshake's reason names the URL, token included: never shown or recorded.
+    const std::string reason = redact_token(reason_with_token);
     ++engine_.stats.disconnects;
     opened_ = false;
     set_conn_state(ConnectionState::kClosed, reason);

@@ -19,7 +19,9 @@
 // KuCoin REST snapshots with 429/418 Retry-After honoured.
 //
 // Thread-safety: run() or start() once. stop() and top() from any thread. Listener
-// callbacks run on the engine thread; the books they see are valid during the call.
+// callbacks run on the engine thread; the books they see are valid during the call. An
+// engine on a loop the caller owns must be destroyed on that loop's thread (work it
+// posted is then skipped, never run against a destroyed engine).
 #pragma once
 
 #include <absl/status/status.h>

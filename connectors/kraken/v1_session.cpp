@@ -34,6 +34,8 @@ bool read_levels(od::value value, std::vector<RawLevel>& out) noexcept {
         if (field.raw_json_token().get(token)) return false;
         fields[n] = unquote(token);
         if (fields[n].empty()) return false;
+      } else if (field.error()) {
+        return false;  // a syntax error here would otherwise end the walk silently
       }
       ++n;  // timestamp and the republish flag are not part of the book
     }

@@ -11,8 +11,7 @@
 // document that passes never yields a syntax error later, only missing fields and wrong
 // types, which are safe to continue from. Found by fuzzing (tests/fuzz/).
 //
-// Cost: one DOM parse (about 1 GB/s); control path only. The parser's buffers grow to the
-// largest text seen and are reused.
+// Cost: one DOM parse (about 1 GB/s); control path only.
 //
 // Thread-safety: one per session.
 #pragma once
@@ -25,8 +24,16 @@ namespace obr::connectors {
 
 class JsonValidator {
  public:
+  // Texts up to kKeepBytes reuse one parser (its buffers, about 14 bytes per input byte,
+  // stay allocated); larger ones (full-depth REST snapshots) use a parser freed at once,
+  // so what a session keeps is bounded by kKeepBytes, not by the largest body it saw.
+  static constexpr std::size_t kKeepBytes = 1 << 20;
   bool valid(const FrameBuffer& text) {
     simdjson::dom::element root;
+    if (text.size() > kKeepBytes) {
+      simdjson::dom::parser once;
+      return once.parse(text.data(), text.size(), false).get(root) == simdjson::SUCCESS;
+    }
     return parser_.parse(text.data(), text.size(), false).get(root) == simdjson::SUCCESS;
   }
 

@@ -80,7 +80,10 @@ std::vector<Case> kraken_cases() {
        R"({"channel":"book","type":"update","data":[{"symbol":"BTC/)" + std::string("\xc3\x28") +
            R"(","bids":[],"asks":[],"checksum":1}]})",
        FrameError::kNotJson, false},
-      {"nesting_bomb", repeat("[", 5000) + repeat("]", 5000), FrameError::kNotJson, false},
+      // Nested 5000 deep inside the book message: the walk stops at the first entry that
+      // is not an object, long before any depth limit.
+      {"nesting_bomb", R"({"channel":"book","type":"update","data":)" + repeat("[", 5000) + repeat("]", 5000) + "}",
+       FrameError::kUnexpectedShape, false},
       {"nan_quantity", kraken_update(R"({"price":27410.1,"qty":NaN})"), FrameError::kBadNumber, true},
       {"infinity_price", kraken_update(R"({"price":Infinity,"qty":1})"), FrameError::kBadNumber, true},
       {"price_as_string", kraken_update(R"({"price":"27410.1","qty":0.5})"), FrameError::kBadNumber, true},
@@ -153,7 +156,9 @@ std::vector<Case> kucoin_cases() {
       {"binary_garbage", std::string("\x00\xff\xfe\x01\x7f{[", 7), FrameError::kNotJson, false},
       {"invalid_utf8_in_topic", R"({"type":"message","topic":"/market/level2:)" + std::string("\xff\xfe") + R"("})",
        FrameError::kNotJson, false},
-      {"nesting_bomb", repeat("[", 5000) + repeat("]", 5000), FrameError::kNotJson, false},
+      {"nesting_bomb", R"({"type":"message","subject":"trade.l2update","data":)" + repeat("[", 5000) +
+                           repeat("]", 5000) + "}",
+       FrameError::kUnexpectedShape, false},
       {"nan_quantity", kucoin_delta("BTC-USDT", 3, R"(["100.1",NaN,"3"])"), FrameError::kBadNumber, true},
       {"negative_quantity", kucoin_delta("BTC-USDT", 3, R"(["100.1","-1","3"])"), FrameError::kBadNumber, true},
       {"nan_text_quantity", kucoin_delta("BTC-USDT", 3, R"(["100.1","NaN","3"])"), FrameError::kBadNumber, true},

@@ -139,6 +139,32 @@ TEST(Security, CredentialsNeverReachListenersRecordingsOrMetrics) {
   EXPECT_FALSE(any_contains(seen, "token=sim-"));
 }
 
+// An expired token: the simulator rejects it on the WebSocket, the engine fetches a new one
+// and reconnects. Neither token may show in connection details, errors or the recording's
+// open lines. (A refused HTTP upgrade, whose reason quotes the URL, is redacted by the same
+// function; no simulator fault refuses the upgrade itself, so that path is not run here.)
+TEST(Security, AnExpiredTokenAndItsReplacementAreNeverShown) {
+  std::string error;
+  auto expire = obr::sim::parse_fault("expire_token@t=0s", error);
+  ASSERT_TRUE(expire.has_value()) << error;
+  const std::string rec = ::testing::TempDir() + "obr-security-h-" + std::to_string(::getpid()) + ".obr.gz";
+  std::vector<std::string> seen;
+  {
+    SimHarness h({*expire}, true, 7, rec);
+    ASSERT_TRUE(h.started()) << h.error();
+    ASSERT_TRUE(h.run_until([&] { return h.all_live() && h.sim().fired().size() == 1; }, 20000));
+    h.engine().stop();
+    seen = h.errors;
+    seen.insert(seen.end(), h.connection_details.begin(), h.connection_details.end());
+  }
+  const std::string recording = gunzip_file(rec);
+  std::remove(rec.c_str());
+  EXPECT_TRUE(any_contains(seen, "token=***"));
+  EXPECT_FALSE(any_contains(seen, "token=sim-")) << ::testing::PrintToString(seen);
+  ASSERT_FALSE(recording.empty());
+  EXPECT_EQ(recording.find("token=sim-"), std::string::npos);  // (the bullet body's "token":"sim-…" is kept)
+}
+
 // A non-loopback IPv4 address of this machine, or "" when it has none.
 std::string non_loopback_ipv4() {
   ifaddrs* list = nullptr;
