@@ -169,6 +169,8 @@ bool parse_unix_seconds(std::string_view text, std::int64_t& ns) noexcept {
     }
   }
   for (; digits < 9; ++digits) fraction *= 10;
+  // Nanoseconds since 1970 fit an int64 until 2262-04-11 (found by fuzzing).
+  if (seconds > 9'223'372'035) return false;
   ns = seconds * 1'000'000'000 + fraction;
   return true;
 }

@@ -255,7 +255,7 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
     target = channel_for(name, pair);
     channels.emplace(new_channel, target);
     if (target == kNotABook) return;
-    if (target == kUntracked) return bad(FrameError::kUnknownSymbol, pair);
+    if (target == kUntracked) return bad(FrameError::kUnknownSymbol, pair.empty() ? std::string_view("(empty pair)") : pair);
     if (doc.rewind(); pass == 1) return bad(FrameError::kUnexpectedShape, "channel array");
   }
   KrakenBook& b = at(static_cast<BookId>(target));

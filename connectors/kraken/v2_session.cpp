@@ -22,13 +22,23 @@ using detail::KrakenBook;
 using detail::RawLevel;
 
 // read_levels collects one side's [{"price":…,"qty":…}] as raw number tokens.
-bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>& out) noexcept {
+// A side with no changes may be absent (`absent` set). Kraken sends both sides in practice,
+// and a syntax error met while looking for the key can also end in NO_SUCH_FIELD, so the
+// caller validates the frame whole before reading on (json_validator.h; found by fuzzing).
+bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>& out, bool& absent) noexcept {
   out.clear();
   od::array arr;
   const auto err = entry.find_field_unordered(key).get_array().get(arr);
-  if (err == simdjson::NO_SUCH_FIELD) return true;  // a side with no changes may be absent
+  absent = err == simdjson::NO_SUCH_FIELD;
+  if (absent) return true;
   if (err) return false;
+  // A syntax error inside the array can end the range-for below without yielding it,
+  // leaving the entry in an error state: count the elements first (a structural scan that
+  // reports such an error), then expect exactly that many (found by fuzzing).
+  std::size_t expected = 0, seen = 0;
+  if (arr.count_elements().get(expected)) return false;
   for (auto element : arr) {
+    ++seen;
     od::object level;
     if (element.get_object().get(level)) return false;
     std::string_view p, q;
@@ -36,7 +46,7 @@ bool read_levels(od::object& entry, std::string_view key, std::vector<RawLevel>&
     if (level.find_field_unordered("qty").raw_json_token().get(q)) return false;
     out.push_back(RawLevel{trim_token(p), trim_token(q)});  // capacity kept across messages
   }
-  return true;
+  return seen == expected;
 }
 
 // Debian's Abseil has its own string_view type; lookups go through it (no allocation).
@@ -174,12 +184,20 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
         KrakenBook* b = im.find(symbol);
         if (b == nullptr) {
-          if (!im.config.track_any_symbol) return bad(FrameError::kUnknownSymbol, symbol);
+          if (!im.config.track_any_symbol) {
+            return bad(FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
+          }
           b = &im.track_v2(symbol);
         }
         std::uint64_t wire_checksum = 0;
-        if (!read_levels(entry, "bids", im.bids) || !read_levels(entry, "asks", im.asks) ||
-            entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
+        bool no_bids = false, no_asks = false;
+        bool levels_ok = read_levels(entry, "bids", im.bids, no_bids);
+        if (levels_ok && no_bids && !im.validator.valid(im.frame)) return bad(FrameError::kNotJson, "not valid JSON");
+        levels_ok = levels_ok && read_levels(entry, "asks", im.asks, no_asks);
+        if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) {
+          return bad(FrameError::kNotJson, "not valid JSON");
+        }
+        if (!levels_ok || entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
           if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
           return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
         }

@@ -812,7 +812,9 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   }
   SpotBook* b = find(symbol);
   if (b == nullptr) {
-    if (!config.track_any_symbol) return bad(sink, FrameError::kUnknownSymbol, symbol);
+    if (!config.track_any_symbol) {
+      return bad(sink, FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
+    }
     b = &track(symbol);
     b->snapshot_wanted = true;
     set_state(*b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);

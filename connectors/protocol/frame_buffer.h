@@ -23,7 +23,7 @@ class FrameBuffer {
       capacity_ = std::max(need, capacity_ * 2);
       data_ = std::make_unique_for_overwrite<char[]>(capacity_);
     }
-    std::memcpy(data_.get(), frame.data(), frame.size());
+    if (!frame.empty()) std::memcpy(data_.get(), frame.data(), frame.size());  // an empty view may be null
     std::memset(data_.get() + frame.size(), 0, padding_);
     size_ = frame.size();
   }

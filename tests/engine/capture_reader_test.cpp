@@ -45,7 +45,9 @@ TEST(ParseUnixSeconds, ExactToTheNanosecondWithoutDouble) {
   EXPECT_EQ(ns, 1618678134209818199);
   ASSERT_TRUE(parse_unix_seconds("5", ns));
   EXPECT_EQ(ns, 5'000'000'000);
-  for (const char* bad : {"", ".5", "1.", "1.2.3", "12a", "-1", "123456789012"}) {
+  ASSERT_TRUE(parse_unix_seconds("9223372035.999999999", ns));  // the last second an int64 holds
+  EXPECT_EQ(ns, 9'223'372'035'999'999'999);
+  for (const char* bad : {"", ".5", "1.", "1.2.3", "12a", "-1", "123456789012", "9223372036", "16193783622.5"}) {
     EXPECT_FALSE(parse_unix_seconds(bad, ns)) << bad;
   }
 }

@@ -19,7 +19,8 @@ case "$mode" in
   fuzz)
     mkdir -p "$work/corpus" "$work/artifacts"
     # -max_len: frames beyond 64 KiB only test the size limit, which small inputs reach too.
-    exec "$bin" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    # A fixed seed keeps CI's short run repeatable (set OBR_FUZZ_SEED for other paths).
+    exec "$bin" -seed="${OBR_FUZZ_SEED:-1}" -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
       -print_final_stats=1 -artifact_prefix="$work/artifacts/" "$work/corpus" "${inputs[@]}"
     ;;
   *)
