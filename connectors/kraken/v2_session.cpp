@@ -190,15 +190,15 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           b = &im.track_v2(symbol);
         }
         std::uint64_t wire_checksum = 0;
-        bool no_bids = false, no_asks = false;
+        bool no_bids = false, no_asks = false, not_json = false;
         bool levels_ok = read_levels(entry, "bids", im.bids, no_bids);
-        if (levels_ok && no_bids && !im.validator.valid(im.frame)) return bad(FrameError::kNotJson, "not valid JSON");
+        if (levels_ok && no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
         levels_ok = levels_ok && read_levels(entry, "asks", im.asks, no_asks);
-        if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) {
-          return bad(FrameError::kNotJson, "not valid JSON");
-        }
+        if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
         if (!levels_ok || entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
+          // The frame names this book and cannot be read: an update was lost.
           if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
+          if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
           return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
         }
         book::OrderBook& ob = b->ob;
