@@ -1,22 +1,18 @@
 // tools/demo_command.cpp — `obr demo`: the simulator on loopback with a bundled market and
 // fault schedule, the live engine connected to it over TLS, a live ladder, and a summary
 // that says whether any wrong book was ever served (tools/scenario.h judges the run).
-#include <unistd.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
-#include <cstring>
-#include <map>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
 #include "book/decimal.h"
-#include "connectors/net/event_loop.h"
 #include "engine/engine.h"
 #include "tools/commands.h"
 #include "tools/scenario.h"
-#include "tools/sim/simulator.h"
+#include "tools/sim/faults.h"
 
 namespace obr::tools {
 namespace {

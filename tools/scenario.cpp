@@ -64,8 +64,7 @@ class TruthListener : public engine::Listener {
     if (to == BookState::kLive) {
       auto it = left_live_at_.find(key);
       if (it != left_live_at_.end()) {
-        recovery_ms.push_back(static_cast<double>(now - it->second) / 1e6);
-        recoveries.push_back({key, it->second, recovery_ms.back()});
+        recoveries.push_back({key, it->second, static_cast<double>(now - it->second) / 1e6});
         left_live_at_.erase(it);
       }
     }
@@ -112,7 +111,6 @@ class TruthListener : public engine::Listener {
   std::uint64_t live_callbacks = 0;
   std::uint64_t wrong_books = 0;
   std::size_t left_live = 0;
-  std::vector<double> recovery_ms;
   std::vector<Recovery> recoveries;
   std::vector<Signal> signals;
 
@@ -272,10 +270,12 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
     r.wrong_books_served = listener.wrong_books + (r.books_live_at_end - r.books_equal_at_end);
     r.live_callbacks = listener.live_callbacks;
     r.left_live = listener.left_live;
-    r.recoveries = listener.recovery_ms.size();
-    r.recovery_ms_p50 = percentile(listener.recovery_ms, 50);
-    r.recovery_ms_p99 = percentile(listener.recovery_ms, 99);
-    r.recovery_ms_max = percentile(listener.recovery_ms, 100);
+    std::vector<double> recovery_ms;
+    for (const Recovery& rec : listener.recoveries) recovery_ms.push_back(rec.ms);
+    r.recoveries = recovery_ms.size();
+    r.recovery_ms_p50 = percentile(recovery_ms, 50);
+    r.recovery_ms_p99 = percentile(recovery_ms, 99);
+    r.recovery_ms_max = percentile(recovery_ms, 100);
     auto slow = listener.recoveries;
     std::sort(slow.begin(), slow.end(), [](const Recovery& a, const Recovery& b) { return a.ms > b.ms; });
     for (std::size_t i = 0; i < slow.size() && i < 3; ++i) {

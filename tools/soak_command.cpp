@@ -43,19 +43,11 @@ void soak_usage(std::FILE* out) {
       out);
 }
 
-// SplitMix64: a small, seedable, well-mixed generator (the schedule must not depend on the
-// standard library's distributions, which differ between implementations).
-struct Rng {
-  std::uint64_t s;
-  std::uint64_t next() {
-    std::uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t below(std::uint64_t n) { return next() % n; }
-  double unit() { return static_cast<double>(next() >> 11) / 9007199254740992.0; }
-};
+// The schedule comes from the market's own generator (tools/sim/market.h), never from the
+// standard library's distributions, which differ between implementations.
+using Rng = sim::detail::SplitMix64;
+
+double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 9007199254740992.0; }
 
 constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK", "AVAX", "ATOM",
                                   "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX", "BCH", "XTZ"};
@@ -114,7 +106,7 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const std
     const KindInfo& k = kKinds[i % std::size(kKinds)];
     const bool on_kraken = k.kraken && (!k.kucoin || rng.below(2) == 0);
     char spec[160];
-    const double t = first + (last - first) * rng.unit();
+    const double t = first + (last - first) * unit(rng);
     int len = std::snprintf(spec, sizeof spec, "%s@t=%.0fms,venue=%s", std::string(sim::to_string(k.kind)).c_str(),
                             t * 1000, on_kraken ? "kraken" : "kucoin");
     if (k.per_book) {
@@ -186,7 +178,7 @@ int run_soak(int argc, char** argv) {
     }
   }
 
-  Rng rng{seed * 0x2545f4914f6cdd1dULL + 17};
+  Rng rng(seed * 0x2545f4914f6cdd1dULL + 17);
   ScenarioOptions o;
   o.seconds = seconds;
   o.tls = tls;

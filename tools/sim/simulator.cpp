@@ -129,8 +129,8 @@ class Simulator::Impl {
     }
     kraken_history.resize(kraken.symbol_count());
     kucoin_history.resize(kucoin.symbol_count());
-    for (std::size_t i = 0; i < kraken.symbol_count(); ++i) remember(kraken_history[i], kraken.bids(i), kraken.asks(i));
-    for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) remember(kucoin_history[i], kucoin.bids(i), kucoin.asks(i));
+    for (std::size_t i = 0; i < kraken.symbol_count(); ++i) kraken_history[i].push(kraken.bids(i), kraken.asks(i));
+    for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) kucoin_history[i].push(kucoin.bids(i), kucoin.asks(i));
     seq_offset.assign(kucoin.symbol_count(), 0);
     old_snapshots.assign(kucoin.symbol_count(), std::string());
   }
@@ -255,7 +255,6 @@ class Simulator::Impl {
     std::size_t head_ = 0, count_ = 0;
   };
   std::vector<TruthRing> kraken_history, kucoin_history;
-  static void remember(TruthRing& h, std::span<const Level> b, std::span<const Level> a) { h.push(b, a); }
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 };
 
@@ -799,7 +798,7 @@ void Simulator::Impl::kraken_change(const Change& c) {
   KrakenCache& cache = kraken_cache[i];
   const std::uint32_t checksum = checksum_of(i);
   const bool top_changed = checksum != cache.checksum;
-  remember(kraken_history[i], kraken.bids(i), kraken.asks(i));
+  kraken_history[i].push(kraken.bids(i), kraken.asks(i));
   const auto after_b = kraken.bids(i);
   const auto after_a = kraken.asks(i);
   for (auto& w : peers) {
@@ -821,7 +820,7 @@ void Simulator::Impl::kraken_change(const Change& c) {
 void Simulator::Impl::kucoin_change(const Change& c) {
   const std::size_t i = c.symbol;
   const SymbolSpec& s = kucoin.spec(i);
-  remember(kucoin_history[i], kucoin.bids(i), kucoin.asks(i));
+  kucoin_history[i].push(kucoin.bids(i), kucoin.asks(i));
   bool any = false;
   for (auto& w : peers) {
     auto p = w.lock();
