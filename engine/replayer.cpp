@@ -21,10 +21,19 @@ namespace {
 // Counts frame errors with the file and line they came from.
 class ReplaySink : public connectors::NullSink {
  public:
-  ReplaySink(ReplaySummary& summary, std::size_t keep) : summary_(summary), keep_(keep) {}
+  ReplaySink(ReplaySummary& summary, const ReplayOptions& options)
+      : summary_(summary), keep_(options.max_errors_kept), on_book_(options.on_book) {}
   void at(const std::string* file, std::uint64_t line) {
     file_ = file;
     line_ = line;
+  }
+  // event: the venue and time of the event about to be fed (for on_book).
+  void event(std::string_view venue, std::int64_t ts_ns) {
+    venue_ = venue;
+    ts_ns_ = ts_ns;
+  }
+  void book_updated(connectors::BookId, std::string_view symbol, const book::OrderBook& book, bool) override {
+    if (on_book_) on_book_(venue_, symbol, book, ts_ns_);
   }
   void frame_error(connectors::FrameError e, std::string_view detail) override {
     note(std::string(connectors::to_string(e)) + ": " + std::string(detail));
@@ -41,8 +50,11 @@ class ReplaySink : public connectors::NullSink {
  private:
   ReplaySummary& summary_;
   std::size_t keep_;
+  const std::function<void(std::string_view, std::string_view, const book::OrderBook&, std::int64_t)>& on_book_;
   const std::string* file_ = nullptr;
   std::uint64_t line_ = 0;
+  std::string_view venue_;
+  std::int64_t ts_ns_ = 0;
 };
 
 // canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
@@ -309,6 +321,7 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
     }
     if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
     const std::uint64_t malformed_before = venue->malformed();
+    sink.event(ev.venue, ev.ts_ns);
     venue->on_event(ev, ev.ts_ns, sink);
     summary.malformed += venue->malformed() - malformed_before;
     if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
@@ -355,7 +368,7 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   }
 
   ReplaySummary summary;
-  ReplaySink sink(summary, options.max_errors_kept);
+  ReplaySink sink(summary, options);
   const connectors::kraken::SessionConfig kraken_config{
       .depth = options.depth > 0 ? options.depth : 10,
       .track_any_symbol = true,
@@ -420,6 +433,7 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
           if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
           const std::uint64_t malformed_before = venue->malformed();
           const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
+          sink.event(venue_name, now);
           venue->on_event(ev, now, sink);
           summary.malformed += venue->malformed() - malformed_before;
         }

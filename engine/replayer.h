@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "book/order_book.h"
@@ -37,6 +38,12 @@ struct ReplayOptions {
   std::size_t max_errors_kept = 20;
   // progress(bytes_done, bytes_total) is called about every 64k lines when set.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // on_book, when set, is called after every message that changed a book, with the
+  // session's venue name ("kraken", "kraken-v1", "kucoin"), the book in its new state and
+  // the event's recorded time (ns; the frame's ordinal when the file has no times). For
+  // tools that need every step of the recorded books (the simulator's recorded market).
+  std::function<void(std::string_view venue, std::string_view symbol, const book::OrderBook& book, std::int64_t ts_ns)>
+      on_book;
 };
 
 struct ReplayLevel {

@@ -13,6 +13,7 @@
 #include "tools/commands.h"
 #include "tools/scenario.h"
 #include "tools/sim/faults.h"
+#include "tools/sim/recorded_market.h"
 
 namespace obr::tools {
 namespace {
@@ -22,7 +23,7 @@ using book::BookState;
 void demo_usage(std::FILE* out) {
   std::fputs(
       "usage: obr demo [--seconds N] [--json] [--no-tls] [--seed S] [--no-faults] [--fault SPEC]...\n"
-      "                [--faults FILE]\n"
+      "                [--faults FILE] [--market FILE]...\n"
       "\n"
       "Starts the exchange simulator on 127.0.0.1 (Kraken v2: BTC/USD ETH/USD XRP/USD; KuCoin:\n"
       "BTC-USDT ETH-USDT SOL-USDT), connects the live engine to it over TLS (trusting the\n"
@@ -37,6 +38,9 @@ void demo_usage(std::FILE* out) {
       "  --fault SPEC    add a fault (see 'obr serve --help' for the syntax); replaces the\n"
       "                  bundled schedule\n"
       "  --faults FILE   faults from a file, one SPEC per line (# comments); replaces it too\n"
+      "  --market FILE   serve a recording instead of the synthetic market (repeatable; see\n"
+      "                  'obr serve --help'); the bundled schedule names synthetic books, so\n"
+      "                  with --market there are no faults unless --fault/--faults give some\n"
       "\n"
       "Exit status: 0 when every fault was detected (or, for a Kraken update dropped, duplicated\n"
       "or reordered, overwritten before any check could see it while no wrong book was shown),\n"
@@ -99,6 +103,7 @@ int run_demo(int argc, char** argv) {
   bool json = false, tls = true, no_faults = false;
   std::uint64_t seed = 1;
   std::vector<std::string> fault_specs;
+  std::vector<std::string> market_files;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     auto value = [&](const char* name) -> const char* {
@@ -144,15 +149,28 @@ int run_demo(int argc, char** argv) {
         return 2;
       }
       for (const auto& f : *fs) fault_specs.push_back(f.spec);
+    } else if (a == "--market") {
+      const char* v = value("--market");
+      if (v == nullptr) return 2;
+      market_files.emplace_back(v);
     } else {
       std::fprintf(stderr, "obr demo: unknown option '%s'\n", argv[i]);
       demo_usage(stderr);
       return 2;
     }
   }
-  if (fault_specs.empty() && !no_faults) fault_specs = bundled_faults(seconds);
+  if (fault_specs.empty() && !no_faults && market_files.empty()) fault_specs = bundled_faults(seconds);
 
   ScenarioOptions options;
+  if (!market_files.empty()) {
+    auto loaded = sim::RecordedMarket::load(market_files);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "obr demo: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    options.kraken_market = loaded->kraken;
+    options.kucoin_market = loaded->kucoin;
+  }
   options.seconds = seconds;
   options.tls = tls;
   options.seed = seed;

@@ -166,6 +166,8 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
   sc.seed = options.seed;
   sc.kraken_symbols = options.kraken_symbols;
   sc.kucoin_symbols = options.kucoin_symbols;
+  sc.kraken_market = options.kraken_market;
+  sc.kucoin_market = options.kucoin_market;
   sc.changes_per_s = options.changes_per_s;
   sc.faults = options.faults;
   sc.cert_file = "/tmp/obr-scenario-cert-" + std::to_string(::getpid()) + ".pem";
@@ -174,12 +176,8 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
   if (!simulator.start(error)) return false;
   TruthListener listener(simulator, options.print_events);
   engine::EngineConfig ec;
-  for (const auto& s : sc.kraken_symbols.empty() ? sim::default_kraken_symbols() : sc.kraken_symbols) {
-    ec.kraken.symbols.push_back(s.name);
-  }
-  for (const auto& s : sc.kucoin_symbols.empty() ? sim::default_kucoin_symbols() : sc.kucoin_symbols) {
-    ec.kucoin.symbols.push_back(s.name);
-  }
+  ec.kraken.symbols = simulator.symbols("kraken");
+  ec.kucoin.symbols = simulator.symbols("kucoin");
   ec.kraken.endpoints = {simulator.kraken_url()};
   ec.kucoin.rest_base = simulator.kucoin_rest_base();
   ec.tls.ca_file = simulator.cert_file();

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,8 @@ struct ScenarioOptions {
   std::uint64_t seed = 1;
   std::vector<sim::SymbolSpec> kraken_symbols;  // empty: the simulator's bundled three
   std::vector<sim::SymbolSpec> kucoin_symbols;
+  std::shared_ptr<sim::Market> kraken_market;   // set: this market instead (a recording)
+  std::shared_ptr<sim::Market> kucoin_market;
   double changes_per_s = 400;                   // market events per second per venue
   std::vector<sim::Fault> faults;
   bool print_events = false;                    // state changes, connections, errors to stdout

@@ -4,9 +4,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "connectors/net/event_loop.h"
 #include "tools/commands.h"
+#include "tools/sim/recorded_market.h"
 #include "tools/sim/simulator.h"
 
 namespace obr::tools {
@@ -18,12 +21,12 @@ void on_signal(int) { g_stop = 1; }
 void serve_usage(std::FILE* out) {
   std::fputs(
       "usage: obr serve [--host IP] [--port N] [--no-tls] [--cert FILE] [--seed S] [--rate N]\n"
-      "                 [--seconds N] [--fault SPEC]... [--faults FILE]\n"
+      "                 [--seconds N] [--fault SPEC]... [--faults FILE] [--market FILE]...\n"
       "\n"
       "A local exchange: Kraken v2 WebSocket on /v2; KuCoin POST /api/v1/bullet-public, its\n"
       "WebSocket on /kucoin/ws, and GET /api/v1/market/orderbook/level2_100 and\n"
       "/api/v3/market/orderbook/level2 (wants a KC-API-KEY header). A seeded synthetic market:\n"
-      "Kraken BTC/USD ETH/USD XRP/USD, KuCoin BTC-USDT ETH-USDT SOL-USDT.\n"
+      "Kraken BTC/USD ETH/USD XRP/USD, KuCoin BTC-USDT ETH-USDT SOL-USDT; or recordings.\n"
       "\n"
       "  --host IP       listen address (default 127.0.0.1; loopback unless you say otherwise)\n"
       "  --port N        listen port (default 0: any free port, printed at start)\n"
@@ -40,7 +43,12 @@ void serve_usage(std::FILE* out) {
       "                  TRIGGER: t=2s | t=300ms | msg=500 (book messages sent); none = at once\n"
       "                  e.g. --fault corrupt_checksum@t=5s,symbol=BTC/USD --fault stall=3s@t=10s,venue=kucoin\n"
       "  --faults FILE   a schedule file: one SPEC per line, # comments and blank lines skipped;\n"
-      "                  a bad line is reported as FILE:LINE\n",
+      "                  a bad line is reported as FILE:LINE\n"
+      "  --market FILE   serve a recording instead of the synthetic market; repeatable. Any file\n"
+      "                  `obr replay` reads (raw, cryptofeed with its .http. file, obr recording).\n"
+      "                  Kraken (v1 or v2) books replace the synthetic Kraken market, KuCoin books\n"
+      "                  the KuCoin one; each validated step becomes one market change, paced by\n"
+      "                  --rate, and the recording loops (README: the exchange simulator)\n",
       out);
 }
 
@@ -50,6 +58,7 @@ int run_serve(int argc, char** argv) {
   sim::SimConfig config;
   config.cert_file = "obr-sim-cert.pem";
   double seconds = 0;
+  std::vector<std::string> market_files;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--help" || a == "-h") {
@@ -108,10 +117,24 @@ int run_serve(int argc, char** argv) {
         return 2;
       }
       config.faults.insert(config.faults.end(), fs->begin(), fs->end());
+    } else if (a == "--market") {
+      market_files.push_back(v);
     } else {
       std::fprintf(stderr, "obr serve: unknown option '%s'\n", a.c_str());
       serve_usage(stderr);
       return 2;
+    }
+  }
+  if (!market_files.empty()) {
+    auto loaded = sim::RecordedMarket::load(market_files);
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "obr serve: %s\n", std::string(loaded.status().message()).c_str());
+      return 2;
+    }
+    config.kraken_market = loaded->kraken;
+    config.kucoin_market = loaded->kucoin;
+    for (const auto& [name, m] : {std::pair{"kraken", loaded->kraken}, std::pair{"kucoin", loaded->kucoin}}) {
+      if (m) std::printf("%s: recorded market, %zu books, %zu steps per lap\n", name, m->symbol_count(), m->step_count());
     }
   }
   net::EventLoop loop;
@@ -123,6 +146,11 @@ int run_serve(int argc, char** argv) {
   }
   std::printf("kraken v2: %s\nkucoin:    %s (POST /api/v1/bullet-public)\n", simulator.kraken_url().c_str(),
               simulator.kucoin_rest_base().c_str());
+  for (const char* venue : {"kraken", "kucoin"}) {
+    std::string names;
+    for (const std::string& n : simulator.symbols(venue)) names += " " + n;
+    std::printf("%s books:%s\n", venue, names.c_str());
+  }
   if (config.tls) std::printf("certificate: %s\n", simulator.cert_file().c_str());
   std::fflush(stdout);
   std::signal(SIGINT, on_signal);

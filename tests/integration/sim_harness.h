@@ -35,22 +35,27 @@ class SimHarness : public engine::Listener {
  public:
   // record_path: when set, the engine records the run there (Engine::record_to).
   // configure: changes the engine's configuration before it is built.
+  // configure_sim: changes the simulator's (e.g. its markets) before it is built.
+  // The engine subscribes to every book the simulator serves.
   explicit SimHarness(std::vector<sim::Fault> faults, bool tls = true, std::uint64_t seed = 7,
                       const std::string& record_path = "",
-                      const std::function<void(engine::EngineConfig&)>& configure = {}) {
+                      const std::function<void(engine::EngineConfig&)>& configure = {},
+                      const std::function<void(sim::SimConfig&)>& configure_sim = {}) {
     sim::SimConfig sc;
     sc.tls = tls;
     sc.seed = seed;
     sc.cert_file = ::testing::TempDir() + "obr-sim-cert-" + std::to_string(::getpid()) + ".pem";
     sc.faults = std::move(faults);
+    if (configure_sim) configure_sim(sc);
     sim_ = std::make_unique<sim::Simulator>(loop_, sc);
     std::string error;
     started_ = sim_->start(error);
     error_ = error;
     if (!started_) return;
     engine::EngineConfig ec;
-    for (const auto& s : sim::default_kraken_symbols()) ec.kraken.symbols.push_back(s.name);
-    for (const auto& s : sim::default_kucoin_symbols()) ec.kucoin.symbols.push_back(s.name);
+    ec.kraken.symbols = sim_->symbols("kraken");
+    ec.kucoin.symbols = sim_->symbols("kucoin");
+    books_ = ec.kraken.symbols.size() + ec.kucoin.symbols.size();
     ec.kraken.endpoints = {sim_->kraken_url()};
     ec.kucoin.rest_base = sim_->kucoin_rest_base();
     ec.tls.ca_file = sim_->cert_file();
@@ -101,7 +106,8 @@ class SimHarness : public engine::Listener {
     });
     return n;
   }
-  bool all_live() const { return live_books() == 6; }
+  std::size_t books() const { return books_; }
+  bool all_live() const { return live_books() == books_; }
 
   // The listener: every live book shown must equal a recent truth.
   void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& book, bool,
@@ -158,6 +164,7 @@ class SimHarness : public engine::Listener {
   std::unique_ptr<engine::Engine> engine_;
   bool started_ = false;
   std::string error_;
+  std::size_t books_ = 0;
 };
 
 }  // namespace obr::testing

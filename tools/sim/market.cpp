@@ -91,6 +91,10 @@ std::uint64_t mix_seed(std::uint64_t seed) noexcept { return detail::SplitMix64(
 
 }  // namespace
 
+void apply_delta(std::vector<Level>& best_first, const LevelDelta& delta) {
+  set_level(best_first, delta.side, delta.price, delta.qty);
+}
+
 SyntheticMarket::SyntheticMarket(std::vector<SymbolSpec> specs, std::uint64_t seed)
     : specs_(std::move(specs)), rng_(mix_seed(seed)) {
   if (specs_.empty()) throw std::invalid_argument("SyntheticMarket: no symbols");

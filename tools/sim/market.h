@@ -98,6 +98,35 @@ class SplitMix64 {
 
 }  // namespace detail
 
+// Market is what the simulator serves: the true full-depth book of each symbol, moved one
+// Change at a time. SyntheticMarket generates one; RecordedMarket (recorded_market.h)
+// plays one back from a recording.
+class Market {
+ public:
+  virtual ~Market() = default;
+
+  virtual std::size_t symbol_count() const noexcept = 0;
+  // Precondition for every accessor taking a symbol index: i < symbol_count().
+  virtual const SymbolSpec& spec(std::size_t i) const noexcept = 0;
+  // bids/asks: the true full book of symbol i, best first. The span stays valid until the
+  // next call to next().
+  virtual std::span<const obr::book::Level> bids(std::size_t i) const noexcept = 0;
+  virtual std::span<const obr::book::Level> asks(std::size_t i) const noexcept = 0;
+  std::span<const obr::book::Level> levels(std::size_t i, obr::book::Side side) const noexcept {
+    return side == obr::book::Side::kBid ? bids(i) : asks(i);
+  }
+  // sequence is the last sequence of symbol i: 0 before its first Change, then the Change's
+  // `sequence`. A snapshot of the truth taken now corresponds to this sequence.
+  virtual std::int64_t sequence(std::size_t i) const noexcept = 0;
+  // next moves the market by one event, applies it to the truth and returns it (valid until
+  // the next call). Never empty: every Change carries at least one delta.
+  virtual const Change& next() = 0;
+};
+
+// apply_delta applies one delta to a best-first side (qty 0 deletes; deleting an absent
+// price does nothing). O(levels) for an insert or delete.
+void apply_delta(std::vector<obr::book::Level>& best_first, const LevelDelta& delta);
+
 // SyntheticMarket generates the market. See the file comment.
 //
 // The book of a symbol starts with its best bid at `mid` rounded down to a tick and its best
@@ -106,34 +135,28 @@ class SplitMix64 {
 // levels - levels/16 and levels + levels/16 levels (kept there by refilling below the worst
 // level or deleting it, inside the same Change), unless bids run out of positive prices.
 // The book is never crossed and never empties; quantities are in 1..kMaxQty.
-class SyntheticMarket {
+class SyntheticMarket final : public Market {
  public:
   // Throws std::invalid_argument when `specs` is empty or a spec breaks the preconditions
   // stated on SymbolSpec. Control path: allocates the books.
   SyntheticMarket(std::vector<SymbolSpec> specs, std::uint64_t seed);
 
-  std::size_t symbol_count() const noexcept { return specs_.size(); }
-  // Precondition for every accessor taking a symbol index: i < symbol_count().
-  const SymbolSpec& spec(std::size_t i) const noexcept { return specs_[i]; }
+  std::size_t symbol_count() const noexcept override { return specs_.size(); }
+  const SymbolSpec& spec(std::size_t i) const noexcept override { return specs_[i]; }
 
-  // bids/asks/levels: the true full book of symbol i, best first. The span stays valid until
-  // the next call to next() (a side's storage may move when it grows).
-  std::span<const obr::book::Level> bids(std::size_t i) const noexcept { return books_[i].bids; }
-  std::span<const obr::book::Level> asks(std::size_t i) const noexcept { return books_[i].asks; }
-  std::span<const obr::book::Level> levels(std::size_t i, obr::book::Side side) const noexcept {
-    return side == obr::book::Side::kBid ? bids(i) : asks(i);
-  }
+  // bids/asks: the true full book of symbol i, best first (see Market). A side's storage
+  // may move when it grows.
+  std::span<const obr::book::Level> bids(std::size_t i) const noexcept override { return books_[i].bids; }
+  std::span<const obr::book::Level> asks(std::size_t i) const noexcept override { return books_[i].asks; }
 
-  // sequence is the last sequence of symbol i: 0 before its first Change, then the Change's
-  // `sequence`. A snapshot of the truth taken now corresponds to this sequence.
-  std::int64_t sequence(std::size_t i) const noexcept { return books_[i].sequence; }
+  std::int64_t sequence(std::size_t i) const noexcept override { return books_[i].sequence; }
 
   // next generates the next event on a symbol drawn at random, applies it to the truth and
   // returns it. The reference is valid until the next call. Cost: a few random draws and
   // binary searches plus moving the levels above an inserted or deleted one (O(levels)
   // worst case); several million events per second. Allocates only while a side grows past
   // its largest size so far.
-  const Change& next();
+  const Change& next() override;
 
  private:
   struct Book {

@@ -113,8 +113,16 @@ class Simulator::Impl {
         acceptor(io),
         clock(io),
         tls(asio::ssl::context::tls_server),
-        kraken(specs_or(this->config.kraken_symbols, default_kraken_symbols()), this->config.seed),
-        kucoin(specs_or(this->config.kucoin_symbols, default_kucoin_symbols()), this->config.seed * 7919 + 1) {
+        kraken_market(this->config.kraken_market
+                          ? this->config.kraken_market
+                          : std::make_shared<SyntheticMarket>(specs_or(this->config.kraken_symbols, default_kraken_symbols()),
+                                                              this->config.seed)),
+        kucoin_market(this->config.kucoin_market
+                          ? this->config.kucoin_market
+                          : std::make_shared<SyntheticMarket>(specs_or(this->config.kucoin_symbols, default_kucoin_symbols()),
+                                                              this->config.seed * 7919 + 1)),
+        kraken(*kraken_market),
+        kucoin(*kucoin_market) {
     for (std::size_t i = 0; i < kraken.symbol_count(); ++i) {
       book::BookConfig bc;
       bc.price_scale = kraken.spec(i).price_scale;
@@ -163,13 +171,13 @@ class Simulator::Impl {
                                 std::span<const LevelDelta> asks, int depth, std::uint32_t checksum);
   std::string kucoin_snapshot_json(std::size_t i, std::size_t limit);
   std::uint32_t checksum_of(std::size_t i);
-  static std::optional<std::size_t> index_in(const SyntheticMarket& market, std::string_view symbol);
+  static std::optional<std::size_t> index_in(const Market& market, std::string_view symbol);
   std::optional<std::size_t> kraken_index(std::string_view symbol) const { return index_in(kraken, symbol); }
   std::optional<std::size_t> kucoin_index(std::string_view symbol) const { return index_in(kucoin, symbol); }
   // find: a venue's book by name, with its market and truth history (nullopt if unknown).
   class TruthRing;
   struct Found {
-    const SyntheticMarket* market;
+    const Market* market;
     std::size_t index;
     const TruthRing* history;
   };
@@ -193,8 +201,10 @@ class Simulator::Impl {
   tcp::acceptor acceptor;
   asio::steady_timer clock;
   asio::ssl::context tls;
-  SyntheticMarket kraken;
-  SyntheticMarket kucoin;
+  std::shared_ptr<Market> kraken_market;  // the config's, else a SyntheticMarket
+  std::shared_ptr<Market> kucoin_market;
+  Market& kraken;
+  Market& kucoin;
   std::vector<std::unique_ptr<book::OrderBook>> checksum_books;
   std::vector<KrakenCache> kraken_cache;
   std::vector<std::int64_t> seq_offset;        // KuCoin: skip_sequence adds to every later sequence
@@ -639,7 +649,7 @@ void Simulator::Impl::on_message(const std::shared_ptr<Peer>& peer, std::string_
   if (peer->venue == Venue::kKucoin) kucoin_message(*peer, text);
 }
 
-std::optional<std::size_t> Simulator::Impl::index_in(const SyntheticMarket& market, std::string_view symbol) {
+std::optional<std::size_t> Simulator::Impl::index_in(const Market& market, std::string_view symbol) {
   for (std::size_t i = 0; i < market.symbol_count(); ++i) {
     if (market.spec(i).name == symbol) return i;
   }
@@ -649,7 +659,7 @@ std::optional<std::size_t> Simulator::Impl::index_in(const SyntheticMarket& mark
 std::optional<Simulator::Impl::Found> Simulator::Impl::find(std::string_view venue, std::string_view symbol) const {
   const bool is_kraken = venue == "kraken";
   if (!is_kraken && venue != "kucoin") return std::nullopt;
-  const SyntheticMarket& m = is_kraken ? kraken : kucoin;
+  const Market& m = is_kraken ? kraken : kucoin;
   const auto i = index_in(m, symbol);
   if (!i) return std::nullopt;
   return Found{&m, *i, is_kraken ? &kraken_history[*i] : &kucoin_history[*i]};
@@ -1039,6 +1049,13 @@ std::span<const book::Level> Simulator::truth_asks(std::string_view venue, std::
 const SymbolSpec* Simulator::spec(std::string_view venue, std::string_view symbol) const {
   const auto b = impl_->find(venue, symbol);
   return b ? &b->market->spec(b->index) : nullptr;
+}
+std::vector<std::string> Simulator::symbols(std::string_view venue) const {
+  std::vector<std::string> out;
+  if (venue != "kraken" && venue != "kucoin") return out;
+  const Market& m = venue == "kraken" ? impl_->kraken : impl_->kucoin;
+  for (std::size_t i = 0; i < m.symbol_count(); ++i) out.push_back(m.spec(i).name);
+  return out;
 }
 bool Simulator::matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
                                      std::span<const book::Level> asks) const {

@@ -1,6 +1,6 @@
 // tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2 and KuCoin spot
-// level2 on loopback, over ws:// or TLS, fed by a seeded synthetic market, with faults
-// injected on command.
+// level2 on loopback, over ws:// or TLS, fed by a seeded synthetic market or a recording
+// (SimConfig::kraken_market / kucoin_market), with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
@@ -45,6 +45,10 @@ struct SimConfig {
   std::string cert_file;            // where the generated certificate is written (TLS)
   std::vector<SymbolSpec> kraken_symbols;  // empty: defaults (BTC/USD, ETH/USD, XRP/USD)
   std::vector<SymbolSpec> kucoin_symbols;  // empty: defaults (BTC-USDT, ETH-USDT, SOL-USDT)
+  // A venue's market, e.g. a RecordedMarket (recorded_market.h); when set it replaces that
+  // venue's synthetic market (and its *_symbols). The simulator moves it on its loop thread.
+  std::shared_ptr<Market> kraken_market;
+  std::shared_ptr<Market> kucoin_market;
   std::uint64_t seed = 1;
   double changes_per_s = 400;       // market events per second, per venue
   std::int64_t tick_ns = 5'000'000; // market clock granularity
@@ -90,6 +94,8 @@ class Simulator {
   std::span<const book::Level> truth_bids(std::string_view venue, std::string_view symbol) const;
   std::span<const book::Level> truth_asks(std::string_view venue, std::string_view symbol) const;
   const SymbolSpec* spec(std::string_view venue, std::string_view symbol) const;
+  // symbols: every book `venue` ("kraken" or "kucoin") serves, in the market's order.
+  std::vector<std::string> symbols(std::string_view venue) const;
   // matches_recent_truth: whether `bids`/`asks` (best first, at most kTruthLevels each)
   // equal the truth's top kTruthLevels at one of the last kTruthHistory moments of that
   // book. A replica lags the truth by the frames in flight, so "equal to the truth" means

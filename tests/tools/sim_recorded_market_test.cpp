@@ -1,0 +1,168 @@
+// RecordedMarket: real recordings become the simulator's market, step by step, and the
+// books it ends on are the ones the independent references computed from the same files.
+#include "tools/sim/recorded_market.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "book/decimal.h"
+#include "tests/book/test_data.h"
+#include "tests/common/expected_json.h"
+
+namespace {
+
+using obr::book::Level;
+using obr::book::Side;
+using obr::sim::LevelDelta;
+using obr::sim::RecordedMarket;
+
+const std::string kData = obr::testing::data_path("").substr(0, obr::testing::data_path("").size() - 1);
+
+// canonical drops trailing fractional zeros (KuCoin's expected books are written so).
+std::string canonical(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+std::vector<std::vector<std::string>> top_text(std::span<const Level> side, int ps, int qs, bool trim) {
+  std::vector<std::vector<std::string>> out;
+  for (std::size_t i = 0; i < side.size() && i < 10; ++i) {
+    std::string p = obr::book::to_decimal_string(side[i].price, ps);
+    std::string q = obr::book::to_decimal_string(side[i].qty, qs);
+    out.push_back(trim ? std::vector<std::string>{canonical(p), canonical(q)} : std::vector<std::string>{p, q});
+  }
+  return out;
+}
+
+// expect_books_as_expected: every book of `m` has the top 10 of the expected file's book of
+// the same symbol; returns how many books were compared.
+std::size_t expect_books_as_expected(const RecordedMarket& m, const std::vector<std::string>& expected_files,
+                                     bool trim) {
+  std::size_t compared = 0;
+  for (const std::string& f : expected_files) {
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    simdjson::dom::array books;
+    EXPECT_EQ(parser.load(f).get(doc), simdjson::SUCCESS) << f;
+    EXPECT_EQ(doc["books"].get(books), simdjson::SUCCESS) << f;
+    for (simdjson::dom::element b : books) {
+      const std::string symbol(b["symbol"].get_string().value_unsafe());
+      for (std::size_t i = 0; i < m.symbol_count(); ++i) {
+        if (m.spec(i).name != symbol) continue;
+        const auto& s = m.spec(i);
+        EXPECT_EQ(top_text(m.bids(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "bids")) << symbol;
+        EXPECT_EQ(top_text(m.asks(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "asks")) << symbol;
+        ++compared;
+      }
+    }
+  }
+  return compared;
+}
+
+TEST(DiffLevels, DeletesGoneSetsNewAndChanged) {
+  const std::vector<Level> before = {{100, 5}, {99, 7}, {97, 1}};
+  const std::vector<Level> after = {{101, 2}, {100, 5}, {97, 3}, {96, 4}};
+  std::vector<LevelDelta> out;
+  obr::sim::diff_levels(Side::kBid, before, after, out);
+  const std::vector<LevelDelta> want = {
+      {Side::kBid, 101, 2}, {Side::kBid, 99, 0}, {Side::kBid, 97, 3}, {Side::kBid, 96, 4}};
+  EXPECT_EQ(out, want);
+  out.clear();
+  obr::sim::diff_levels(Side::kAsk, std::vector<Level>{{10, 1}, {12, 2}}, std::vector<Level>{{11, 1}, {12, 2}}, out);
+  const std::vector<LevelDelta> want_asks = {{Side::kAsk, 10, 0}, {Side::kAsk, 11, 1}};
+  EXPECT_EQ(out, want_asks);
+  out.clear();
+  obr::sim::diff_levels(Side::kAsk, std::vector<Level>{{1, 1}}, std::vector<Level>{{1, 1}}, out);
+  EXPECT_TRUE(out.empty());  // unchanged: nothing
+}
+
+TEST(RecordedMarket, KrakenV2RecordingsPlayToTheReferenceBooksAndLoop) {
+  const std::string d = kData + "/kraken-v2/";
+  auto loaded = RecordedMarket::load({d + "btcusd_d25.ndjson", d + "ethusd_d25.ndjson", d + "xrpusd_d25.ndjson"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_NE(loaded->kraken, nullptr);
+  EXPECT_EQ(loaded->kucoin, nullptr);
+  RecordedMarket& m = *loaded->kraken;
+  ASSERT_EQ(m.symbol_count(), 3u);
+  EXPECT_EQ(m.spec(0).name, "BTC/USD");
+  EXPECT_EQ(m.spec(1).name, "ETH/USD");
+  EXPECT_EQ(m.spec(2).name, "XRP/USD");
+  EXPECT_EQ(m.spec(0).price_scale, 1);
+  EXPECT_EQ(m.spec(0).qty_scale, 8);
+  EXPECT_EQ(m.spec(2).price_scale, 5);
+  // Every one of the 2 051 + 1 128 + 1 146 updates after the three snapshots moved a book.
+  EXPECT_EQ(m.step_count(), 4325u);
+  // The first state is each recording's snapshot: 25 levels a side.
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(m.bids(i).size(), 25u);
+    EXPECT_EQ(m.asks(i).size(), 25u);
+  }
+  const std::vector<Level> start_bids(m.bids(0).begin(), m.bids(0).end());
+  std::vector<std::int64_t> last_seq(3, 0);
+  for (std::size_t k = 0; k < m.step_count(); ++k) {
+    const obr::sim::Change& c = m.next();
+    ASSERT_FALSE(c.deltas.empty());
+    ASSERT_EQ(c.first_sequence, last_seq[c.symbol] + 1);  // contiguous per symbol
+    ASSERT_EQ(c.sequence, c.first_sequence + static_cast<std::int64_t>(c.deltas.size()) - 1);
+    last_seq[c.symbol] = c.sequence;
+    ASSERT_EQ(m.bids(c.symbol).size(), 25u) << "step " << k;  // depth kept: deletes are refilled
+  }
+  EXPECT_EQ(m.laps(), 0u);
+  EXPECT_EQ(expect_books_as_expected(m, {d + "btcusd_d25.expected.json", d + "ethusd_d25.expected.json",
+                                         d + "xrpusd_d25.expected.json"},
+                                     false),
+            3u);
+  // Past the end: each symbol returns to its first state in one Change, then lap 2 starts.
+  for (std::size_t k = 0; k < 3; ++k) m.next();
+  EXPECT_TRUE(std::equal(start_bids.begin(), start_bids.end(), m.bids(0).begin(), m.bids(0).end()));
+  EXPECT_EQ(m.laps(), 0u);
+  m.next();
+  EXPECT_EQ(m.laps(), 1u);
+}
+
+TEST(RecordedMarket, KucoinRecordingWithItsRestSnapshotsPlaysToTheReferenceBooks) {
+  const std::string d = kData + "/kucoin/";
+  auto loaded = RecordedMarket::load({d + "KUCOIN.ws.1.0", d + "KUCOIN.http.0.0"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->kraken, nullptr);
+  ASSERT_NE(loaded->kucoin, nullptr);
+  RecordedMarket& m = *loaded->kucoin;
+  EXPECT_EQ(m.symbol_count(), 9u);
+  // 3 805 deltas applied; the recording's price-"0" entries only advance the sequence
+  // (PROTOCOLS.md 2), so 2 469 messages moved a book.
+  EXPECT_EQ(m.step_count(), 2469u);
+  for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
+  EXPECT_EQ(expect_books_as_expected(m, {d + "KUCOIN.expected.json"}, true), 9u);
+}
+
+TEST(RecordedMarket, KrakenV1RecordingServesAsKrakenBooksAtItsDepth) {
+  auto loaded = RecordedMarket::load({kData + "/kraken-v1/KRAKEN.ws.50.0"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_NE(loaded->kraken, nullptr);
+  RecordedMarket& m = *loaded->kraken;
+  EXPECT_EQ(m.symbol_count(), 10u);
+  EXPECT_EQ(m.step_count(), 4269u);  // one per checksummed update
+  for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
+  EXPECT_EQ(expect_books_as_expected(m, {kData + "/kraken-v1/KRAKEN.ws.50.0.expected.json"}, false), 10u);
+}
+
+TEST(RecordedMarket, ErrorsNameTheFileAndWhatWasWrong) {
+  auto missing = RecordedMarket::load({"/nonexistent/rec.ndjson"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/rec.ndjson"), std::string::npos) << missing.status();
+
+  const std::string quiet = ::testing::TempDir() + "obr-recorded-quiet.ndjson";
+  std::ofstream(quiet) << R"({"channel":"heartbeat"})" << "\n" << R"({"channel":"heartbeat"})" << "\n";
+  auto none = RecordedMarket::load({quiet});
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().message(),
+            quiet + ": no book went live in these recordings (2 frames, 0 malformed), so there is no market to serve");
+}
+
+}  // namespace

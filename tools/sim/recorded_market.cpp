@@ -1,0 +1,173 @@
+// tools/sim/recorded_market.cpp — RecordedMarket (see recorded_market.h).
+#include "tools/sim/recorded_market.h"
+
+#include <algorithm>
+#include <map>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+#include "book/order_book.h"
+#include "engine/replayer.h"
+
+namespace obr::sim {
+namespace {
+
+using obr::book::Level;
+using obr::book::Side;
+
+template <class SideT>
+void copy_side(const SideT& side, std::vector<Level>& out) {
+  out.clear();
+  for (std::size_t i = 0; i < side.size(); ++i) out.push_back(side.at(i));
+}
+
+// One venue's market while the recordings are read.
+struct Builder {
+  std::vector<RecordedMarket::Start> starts;
+  std::vector<RecordedMarket::Step> steps;
+  std::vector<std::vector<Level>> bids, asks;  // each book's last live state
+  std::map<std::string, std::size_t, std::less<>> index;
+};
+
+std::string joined(const std::vector<std::string>& files) {
+  std::string out;
+  for (const std::string& f : files) out += (out.empty() ? "" : ", ") + f;
+  return out;
+}
+
+}  // namespace
+
+void diff_levels(Side side, std::span<const Level> before, std::span<const Level> after,
+                 std::vector<LevelDelta>& out) {
+  const auto better = [side](std::int64_t a, std::int64_t b) { return side == Side::kBid ? a > b : a < b; };
+  std::size_t i = 0, j = 0;
+  while (i < before.size() || j < after.size()) {
+    if (j == after.size() || (i < before.size() && better(before[i].price, after[j].price))) {
+      out.push_back(LevelDelta{side, before[i].price, 0});  // gone
+      ++i;
+    } else if (i == before.size() || better(after[j].price, before[i].price)) {
+      out.push_back(LevelDelta{side, after[j].price, after[j].qty});  // new
+      ++j;
+    } else {
+      if (before[i].qty != after[j].qty) out.push_back(LevelDelta{side, after[j].price, after[j].qty});
+      ++i;
+      ++j;
+    }
+  }
+}
+
+absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<std::string>& files) {
+  Builder kraken, kucoin;
+  std::string error;
+  std::vector<Level> bids, asks;
+  std::vector<LevelDelta> deltas;
+  engine::ReplayOptions options;
+  options.on_book = [&](std::string_view venue, std::string_view symbol, const book::OrderBook& ob, std::int64_t) {
+    if (ob.state() != book::BookState::kLive || !error.empty()) return;
+    Builder& m = venue.starts_with("kraken") ? kraken : kucoin;
+    copy_side(ob.bids(), bids);
+    copy_side(ob.asks(), asks);
+    const auto it = m.index.find(symbol);
+    if (it == m.index.end()) {
+      Start s;
+      s.spec.name.assign(symbol);
+      s.spec.price_scale = ob.price_scale();
+      s.spec.qty_scale = ob.qty_scale();
+      s.spec.mid = bids.empty() ? 1 : bids.front().price;
+      s.spec.tick = 1;
+      s.spec.levels = std::max<std::size_t>({bids.size(), asks.size(), 1});
+      s.bids = bids;
+      s.asks = asks;
+      m.index.emplace(std::string(symbol), m.starts.size());
+      m.starts.push_back(std::move(s));
+      m.bids.push_back(bids);
+      m.asks.push_back(asks);
+      return;
+    }
+    const std::size_t i = it->second;
+    const SymbolSpec& spec = m.starts[i].spec;
+    if (spec.price_scale != ob.price_scale() || spec.qty_scale != ob.qty_scale()) {
+      error = std::string(venue) + " " + std::string(symbol) + ": the recording changes the book's scales (from " +
+              std::to_string(spec.price_scale) + "/" + std::to_string(spec.qty_scale) + " to " +
+              std::to_string(ob.price_scale()) + "/" + std::to_string(ob.qty_scale()) + " decimals)";
+      return;
+    }
+    deltas.clear();
+    diff_levels(Side::kBid, m.bids[i], bids, deltas);
+    diff_levels(Side::kAsk, m.asks[i], asks, deltas);
+    if (deltas.empty()) return;
+    m.steps.push_back(Step{i, deltas});
+    m.bids[i].swap(bids);
+    m.asks[i].swap(asks);
+  };
+  const auto summary = engine::replay_files(files, options);
+  if (!summary.ok()) return summary.status();
+  if (!error.empty()) return absl::InvalidArgumentError(joined(files) + ": " + error);
+  if (kraken.starts.empty() && kucoin.starts.empty()) {
+    return absl::InvalidArgumentError(joined(files) + ": no book went live in these recordings (" +
+                                      std::to_string(summary->frames) + " frames, " +
+                                      std::to_string(summary->malformed) + " malformed), so there is no market to serve");
+  }
+  Loaded out;
+  for (auto [builder, slot, name] : {std::tuple{&kraken, &out.kraken, "Kraken"}, std::tuple{&kucoin, &out.kucoin, "KuCoin"}}) {
+    if (builder->starts.empty()) continue;
+    if (builder->steps.empty()) {
+      return absl::InvalidArgumentError(joined(files) + ": the " + name +
+                                        " books never changed once live, so there is nothing to play");
+    }
+    *slot = std::make_shared<RecordedMarket>(std::move(builder->starts), std::move(builder->steps));
+  }
+  return out;
+}
+
+RecordedMarket::RecordedMarket(std::vector<Start> starts, std::vector<Step> steps)
+    : starts_(std::move(starts)), steps_(std::move(steps)) {
+  if (starts_.empty()) throw std::invalid_argument("RecordedMarket: no symbols");
+  if (steps_.empty()) throw std::invalid_argument("RecordedMarket: no steps");
+  for (const Step& s : steps_) {
+    if (s.symbol >= starts_.size()) throw std::invalid_argument("RecordedMarket: a step names no symbol");
+    if (s.deltas.empty()) throw std::invalid_argument("RecordedMarket: a step without deltas");
+  }
+  books_.resize(starts_.size());
+  for (std::size_t i = 0; i < starts_.size(); ++i) {
+    books_[i].bids = starts_[i].bids;
+    books_[i].asks = starts_[i].asks;
+  }
+}
+
+const Change& RecordedMarket::next() {
+  for (;;) {
+    if (rewinding_) {
+      while (rewind_ < books_.size()) {
+        const std::size_t i = rewind_++;
+        change_.deltas.clear();
+        diff_levels(Side::kBid, books_[i].bids, starts_[i].bids, change_.deltas);
+        diff_levels(Side::kAsk, books_[i].asks, starts_[i].asks, change_.deltas);
+        if (!change_.deltas.empty()) return emit(i);
+      }
+      rewinding_ = false;
+      pos_ = 0;
+      ++laps_;
+    }
+    if (pos_ < steps_.size()) {
+      const Step& s = steps_[pos_++];
+      change_.deltas.assign(s.deltas.begin(), s.deltas.end());
+      return emit(s.symbol);
+    }
+    rewinding_ = true;
+    rewind_ = 0;
+  }
+}
+
+const Change& RecordedMarket::emit(std::size_t symbol) {
+  Book& b = books_[symbol];
+  for (const LevelDelta& d : change_.deltas) apply_delta(d.side == Side::kBid ? b.bids : b.asks, d);
+  change_.symbol = symbol;
+  change_.first_sequence = b.sequence + 1;
+  b.sequence += static_cast<std::int64_t>(change_.deltas.size());
+  change_.sequence = b.sequence;
+  return change_;
+}
+
+}  // namespace obr::sim

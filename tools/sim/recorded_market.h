@@ -1,0 +1,107 @@
+// tools/sim/recorded_market.h — a recording played back as the exchange simulator's market.
+//
+// RecordedMarket::load replays recordings through the very sessions `obr replay` uses
+// (engine::replay_files: raw captures, cryptofeed files with their `.http.` companions,
+// obr recordings) and keeps every validated step of every book: the book as it stood when
+// it first went live, then one Change per message that moved it while live (checksum or
+// sequence verified). Served by the simulator, the recorded market is the truth its
+// clients must hold, exactly as SyntheticMarket's is.
+//
+//   auto loaded = obr::sim::RecordedMarket::load({"tests/data/kraken-v2/btcusd_d25.ndjson"});
+//   if (!loaded.ok()) { ... }                       // names the file and what was wrong
+//   obr::sim::SimConfig config;
+//   config.kraken_market = std::move(loaded->kraken);   // null when no Kraken book went live
+//
+// What is kept: a Change is the difference between two consecutive live states of a book
+// (levels gone are deletes, new or changed levels are sets), so the simulator re-derives
+// the wire messages from the truth as it does for the synthetic market: Kraken v2 updates
+// by depth diff with their checksum, KuCoin `trade.l2update` deltas with the market's own
+// contiguous sequences (1, 2, ... per symbol, one per delta; the recording's sequence
+// numbers are not reused, so a KuCoin REST snapshot and its deltas always agree). A book
+// that left live and came back (a resubscribe in the recording) moves to its new
+// snapshot in one Change. Kraken v1 recordings serve as Kraken v2 books (the same book
+// and checksum), at the recording's depth.
+//
+// Pace and end: the simulator draws Changes at its `changes_per_s`, not at the recorded
+// times. After the last step every symbol returns to its first state in one Change each,
+// and the recording plays again (laps() counts the rounds), so a server runs for as long
+// as it is asked to.
+//
+// Thread-safety: none; a RecordedMarket belongs to one thread.
+#pragma once
+
+#include <absl/status/statusor.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/sim/market.h"
+
+namespace obr::sim {
+
+class RecordedMarket final : public Market {
+ public:
+  // The venues' markets found in one set of recordings; either is null when no book of that
+  // venue went live in them.
+  struct Loaded {
+    std::shared_ptr<RecordedMarket> kraken;
+    std::shared_ptr<RecordedMarket> kucoin;
+  };
+  // load replays `files` (one call of engine::replay_files, so a cryptofeed `.ws.` file
+  // takes its `.http.` file beside it). Errors: the replayer's (unreadable file, unknown
+  // format, naming the file and line), a recording in which no book went live, or one whose
+  // books never changed once live (nothing to play). Control path: allocates every step.
+  static absl::StatusOr<Loaded> load(const std::vector<std::string>& files);
+
+  // A step of the recording: one Change's deltas on one symbol.
+  struct Step {
+    std::size_t symbol = 0;
+    std::vector<LevelDelta> deltas;
+  };
+  // One book's first live state, best first.
+  struct Start {
+    SymbolSpec spec;  // name and scales from the recording; mid = best bid, tick 1
+    std::vector<obr::book::Level> bids, asks;
+  };
+  // Precondition: `starts` and `steps` not empty, every step's symbol < starts.size() and
+  // its deltas not empty (load guarantees it). Throws std::invalid_argument otherwise.
+  RecordedMarket(std::vector<Start> starts, std::vector<Step> steps);
+
+  std::size_t symbol_count() const noexcept override { return starts_.size(); }
+  const SymbolSpec& spec(std::size_t i) const noexcept override { return starts_[i].spec; }
+  std::span<const obr::book::Level> bids(std::size_t i) const noexcept override { return books_[i].bids; }
+  std::span<const obr::book::Level> asks(std::size_t i) const noexcept override { return books_[i].asks; }
+  std::int64_t sequence(std::size_t i) const noexcept override { return books_[i].sequence; }
+  // next plays the next step (or, after the last, a symbol's return to its first state).
+  const Change& next() override;
+
+  std::size_t step_count() const noexcept { return steps_.size(); }
+  std::uint64_t laps() const noexcept { return laps_; }
+
+ private:
+  struct Book {
+    std::vector<obr::book::Level> bids, asks;
+    std::int64_t sequence = 0;
+  };
+  const Change& emit(std::size_t symbol);
+
+  std::vector<Start> starts_;
+  std::vector<Step> steps_;
+  std::vector<Book> books_;
+  std::size_t pos_ = 0;
+  std::size_t rewind_ = 0;  // during a rewind, the next symbol to return to its start
+  bool rewinding_ = false;
+  std::uint64_t laps_ = 0;
+  Change change_;
+};
+
+// diff_levels appends to `out` the deltas that turn side `before` into `after` (both best
+// first, distinct prices): a delete for every price gone, a set for every price new or
+// with another quantity. One merge pass.
+void diff_levels(obr::book::Side side, std::span<const obr::book::Level> before,
+                 std::span<const obr::book::Level> after, std::vector<LevelDelta>& out);
+
+}  // namespace obr::sim
