@@ -5,6 +5,7 @@
 // point and leading zeros removed, which is exactly the integer's own decimal text when
 // the book's scale equals that precision. CRC-32 (zlib), compared unsigned. Fewer than 10
 // levels: the levels that exist. Source: PROTOCOLS.md 1.5 (KDOC-v2cs), VERIFIED there.
+// The CRC is zlib's CRC-32 (book/crc32.h computes the same value; tests compare with zlib).
 //
 //   uint32_t crc = obr::book::kraken_checksum(book);   // book scales = precision
 //   obr::book::KrakenChecksumCache cache;
@@ -22,7 +23,9 @@ namespace obr::book {
 
 // Levels per side the checksum covers, whatever the subscribed depth.
 inline constexpr std::size_t kKrakenChecksumLevels = 10;
-// Upper bound of the CRC input length: 20 levels x 2 numbers x 19 digits.
+// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 20 digits (760 at
+// most for int64 values, whose magnitude has 19), which also covers the formatter's
+// whole-word stores (up to 7 bytes past the text).
 inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 20;
 
 // kraken_checksum_input writes the string Kraken hashes into `out` (which must hold
@@ -32,8 +35,9 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 
-// kraken_checksum computes the CRC32. Cost: about 40 integer formats and one zlib crc32
-// over at most 800 bytes, no allocation (bench/book: BM_KrakenChecksum).
+// kraken_checksum computes the CRC32. Cost: about 40 integer formats (8 digits per step,
+// no division loop) and one CRC-32 over at most 760 bytes (book/crc32.h: carry-less
+// multiply where the CPU has it, zlib's value), no allocation (bench/book: BM_KrakenChecksum).
 std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept;
 
 // kraken_checksum with the book's own scales as the instrument precision.

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "book/book_side.h"
+#include "book/crc32.h"
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
 
@@ -228,6 +229,15 @@ void BM_ZlibCrc32OfChecksumInput(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n));
 }
 BENCHMARK(BM_ZlibCrc32OfChecksumInput);
+
+// obr's CRC-32 (book/crc32.h: carry-less multiply) over the same input, same value.
+void BM_Crc32OfChecksumInput(benchmark::State& state) {
+  char buf[obr::book::kKrakenChecksumInputMax];
+  const std::size_t n = obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf);
+  for (auto _ : state) benchmark::DoNotOptimize(obr::book::crc32(0, buf, n));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(n));
+}
+BENCHMARK(BM_Crc32OfChecksumInput);
 
 void BM_KrakenChecksumInputOnly(benchmark::State& state) {
   char buf[obr::book::kKrakenChecksumInputMax];

@@ -1,6 +1,9 @@
 #include "book/kraken_checksum.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <memory>
 
 #include <string>
 #include <vector>
@@ -91,6 +94,53 @@ TEST(KrakenChecksum, RescalesWhenTheBookIsFinerThanTheInstrument) {
   coarse.apply(Side::kAsk, 45285, 100);
   char buf[kKrakenChecksumInputMax];
   EXPECT_EQ(std::string(buf, kraken_checksum_input(coarse, 1, 8, buf)), "452850100000");
+}
+
+// The formatter writes 8 digits per step in whole words: every digit count from 1 to 19
+// and every boundary between steps must give exactly the number's decimal text, and the
+// CRC must be zlib's over that text.
+TEST(KrakenChecksum, DigitTextAtEveryLengthAndWordBoundary) {
+  std::vector<std::int64_t> values = {1, 9, 10, 99, 100, 12345678, 99999999, 100000000, 100000001,
+                                      999999999999999, 9999999999999999, 10000000000000000,
+                                      10000000000000001, 1000000000000000000, 9223372036854775807};
+  std::int64_t p = 1;
+  for (int digits = 1; digits <= 19; ++digits) {
+    values.push_back(p);  // 1, 10, 100, ... 10^18
+    values.push_back(p + 7);
+    if (digits < 19) {
+      values.push_back(p * 10 - 1);  // 9, 99, ... (all nines, up to 18 digits)
+      p *= 10;
+    }
+  }
+  for (std::int64_t v : values) {
+    OrderBook book(BookConfig{.price_scale = 0, .qty_scale = 0});
+    book.apply(Side::kAsk, v, v);
+    char buf[kKrakenChecksumInputMax];
+    const std::string want = std::to_string(v) + std::to_string(v);
+    ASSERT_EQ(std::string(buf, kraken_checksum_input(book, 0, 0, buf)), want) << v;
+    EXPECT_EQ(kraken_checksum(book), static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(want.data()),
+                                                                      static_cast<uInt>(want.size()))))
+        << v;
+    KrakenChecksumCache cache;
+    EXPECT_EQ(cache.get(book), kraken_checksum(book)) << v;
+  }
+}
+
+// The longest input: 20 levels of 19-digit prices and quantities fill 760 bytes, and the
+// whole-word stores stay inside kKrakenChecksumInputMax (ASan checks the buffer).
+TEST(KrakenChecksum, LongestInputFitsTheBuffer) {
+  OrderBook book(BookConfig{.price_scale = 0, .qty_scale = 0});
+  std::string want;
+  for (std::int64_t i = 0; i < 10; ++i) {
+    book.apply(Side::kAsk, 9000000000000000000 + i, 9000000000000000000 + i);
+    book.apply(Side::kBid, 8000000000000000000 - i, 8000000000000000000 + i);
+  }
+  for (std::int64_t i = 0; i < 10; ++i) want += std::to_string(9000000000000000000 + i) + std::to_string(9000000000000000000 + i);
+  for (std::int64_t i = 0; i < 10; ++i) want += std::to_string(8000000000000000000 - i) + std::to_string(8000000000000000000 + i);
+  auto buf = std::make_unique<char[]>(kKrakenChecksumInputMax);  // heap: ASan sees any overrun
+  const std::size_t n = kraken_checksum_input(book, 0, 0, buf.get());
+  EXPECT_EQ(n, 760u);
+  EXPECT_EQ(std::string(buf.get(), n), want);
 }
 
 TEST(KrakenChecksum, OnlyTopTenCount) {
