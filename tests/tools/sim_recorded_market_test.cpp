@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "book/decimal.h"
+#include "engine/replayer.h"
 #include "tests/book/test_data.h"
 #include "tests/common/expected_json.h"
 
@@ -150,6 +151,35 @@ TEST(RecordedMarket, KrakenV1RecordingServesAsKrakenBooksAtItsDepth) {
   EXPECT_EQ(m.step_count(), 4269u);  // one per checksummed update
   for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
   EXPECT_EQ(expect_books_as_expected(m, {kData + "/kraken-v1/KRAKEN.ws.50.0.expected.json"}, false), 10u);
+}
+
+// An obr recording (one engine run, both venues) gives both markets at once, each ending on
+// the books `obr replay` reports for the same file.
+TEST(RecordedMarket, ObrRecordingGivesBothVenuesEndingOnTheReplayedBooks) {
+  const std::string file = kData + "/../fuzz/seeds/recording/obr_kraken_kucoin.rec";
+  auto loaded = RecordedMarket::load({file});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_NE(loaded->kraken, nullptr);
+  ASSERT_NE(loaded->kucoin, nullptr);
+  EXPECT_EQ(loaded->kraken->symbol_count(), 1u);
+  EXPECT_EQ(loaded->kraken->spec(0).name, "BTC/USD");
+  EXPECT_EQ(loaded->kucoin->symbol_count(), 1u);
+  EXPECT_EQ(loaded->kucoin->spec(0).name, "BTC-USDT");
+  EXPECT_EQ(loaded->kraken->step_count(), 23u);  // its 23 updates
+  EXPECT_EQ(loaded->kucoin->step_count(), 14u);  // messages that moved the live book
+  const auto summary = obr::engine::replay_files({file}, {});
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  ASSERT_EQ(summary->books.size(), 2u);
+  for (const obr::engine::ReplayBook& b : summary->books) {
+    RecordedMarket& m = b.venue == "kraken" ? *loaded->kraken : *loaded->kucoin;
+    for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
+    const bool trim = b.venue == "kucoin";
+    std::vector<std::vector<std::string>> bids, asks;
+    for (const auto& l : b.bids) bids.push_back({l.price, l.qty});
+    for (const auto& l : b.asks) asks.push_back({l.price, l.qty});
+    EXPECT_EQ(top_text(m.bids(0), m.spec(0).price_scale, m.spec(0).qty_scale, trim), bids) << b.venue;
+    EXPECT_EQ(top_text(m.asks(0), m.spec(0).price_scale, m.spec(0).qty_scale, trim), asks) << b.venue;
+  }
 }
 
 TEST(RecordedMarket, ErrorsNameTheFileAndWhatWasWrong) {

@@ -1,4 +1,5 @@
-// tools/sim/market.h — the exchange simulator's seeded, deterministic synthetic L2 market.
+// tools/sim/market.h — the exchange simulator's market: the Market interface, and the
+// seeded, deterministic synthetic L2 market (recorded_market.h plays back recordings).
 //
 // SyntheticMarket keeps the true full-depth book of several symbols and moves it one
 // event (a Change) at a time with a realistic, top-heavy mix: quantity changes, deletes and
