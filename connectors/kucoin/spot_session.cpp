@@ -1,3 +1,10 @@
+// connectors/kucoin/spot_session.cpp — KuCoin spot level2 session (see spot_session.h).
+//
+// In order: wire helpers (RawChange, decimal places, query parameters); the per-book and
+// per-server state; SpotSession::Impl, in sections — connection (token, endpoint,
+// subscriptions), calibration (REST snapshot, buffering, applying deltas by sequence,
+// depth bound, retries); then the public API (subscribe, start, HTTP responses,
+// connect/disconnect, ticks) and frame handling (on_frame, on_delta).
 #include "connectors/kucoin/spot_session.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -566,6 +573,8 @@ struct SpotSession::Impl {
   std::int64_t last_now_ns = 0;
 };
 
+// ---- public API -------------------------------------------------------------------
+
 SpotSession::SpotSession(const SpotConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 SpotSession::~SpotSession() = default;
 
@@ -718,6 +727,8 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
       break;
   }
 }
+
+// ---- frames -----------------------------------------------------------------------
 
 void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
