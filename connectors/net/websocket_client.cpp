@@ -11,6 +11,7 @@
 #include <utility>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/strand.hpp>
@@ -38,6 +39,11 @@ class WebSocketClient::Impl {
   virtual bool send(std::string_view text) = 0;
   virtual void close(std::string_view reason) = 0;
   virtual void abort() = 0;  // drop without a callback
+  // fail_soon ends the connection with `reason` from a handler of its own, never inside
+  // the caller's call: a listener must not see on_close nested in its own send() or
+  // close() (the session that sent is still in the middle of a frame). send() refuses
+  // from now on.
+  virtual void fail_soon(std::string reason) = 0;
   bool open = false;
   std::uint64_t bytes = 0;
   std::uint64_t messages = 0;
@@ -72,7 +78,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
   bool send(std::string_view text) override {
     if (!open || closing_) return false;
     if (queue_.size() >= options_.max_queued_frames) {
-      fail("send queue full (the peer stopped reading)");
+      fail_soon("send queue full (the peer stopped reading)");
       return false;
     }
     queue_.emplace_back(text);
@@ -84,7 +90,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     if (finished_) return;
     close_reason_.assign(reason);
     if (!open) {  // still connecting: cancel everything
-      fail(close_reason_);
+      fail_soon(close_reason_);
       return;
     }
     if (closing_) return;
@@ -93,6 +99,13 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](error_code) {
       self->finish(self->close_reason_);
     });
+  }
+
+  void fail_soon(std::string reason) override {
+    if (finished_ || !failure_.empty()) return;
+    failure_ = std::move(reason);
+    closing_ = true;
+    asio::post(strand_, [self = this->shared_from_this()] { self->fail(self->failure_); });
   }
 
   void abort() override {
@@ -206,12 +219,14 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     if (!queue_.empty() && !closing_) write_next();
   }
 
+  // fail ends the connection now; a failure already decided by fail_soon keeps its reason
+  // (a handler of the cancelled operations may run first).
   void fail(const std::string& reason) {
     if (finished_) return;
     resolver_.cancel();
     error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
-    finish(reason);
+    finish(failure_.empty() ? reason : failure_);
   }
 
   void finish(const std::string& reason) {
@@ -235,6 +250,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
   std::string close_reason_;
   bool closing_ = false;
   bool finished_ = false;
+  std::string failure_;  // set by fail_soon
 };
 
 }  // namespace
@@ -250,15 +266,21 @@ void WebSocketClient::connect(std::string_view url_text) {
   if (impl_) impl_->abort();
   impl_.reset();
   Url url;
+  // A connection that cannot even start still reports through on_close after connect()
+  // returns, like every other failure.
+  auto refuse = [&](std::string reason) {
+    impl_ = std::make_shared<Connection<false>>(loop_.context(), nullptr, Url{}, options_, &listener_);
+    impl_->fail_soon(std::move(reason));
+  };
   if (!parse_url(url_text, url) || (url.scheme != "ws" && url.scheme != "wss")) {
-    listener_.on_close("bad WebSocket URL '" + std::string(url_text) + "' (want ws://host[:port]/path or wss://...)");
+    refuse("bad WebSocket URL '" + std::string(url_text) + "' (want ws://host[:port]/path or wss://...)");
     return;
   }
   if (url.tls) {
     std::string error;
     auto ctx = detail::make_client_tls(options_.tls, error);
     if (!ctx) {
-      listener_.on_close(error);
+      refuse(error);
       return;
     }
     impl_ = std::make_shared<Connection<true>>(loop_.context(), std::move(ctx), std::move(url), options_, &listener_);

@@ -56,11 +56,13 @@ class WebSocketClient {
   WebSocketClient(const WebSocketClient&) = delete;
   WebSocketClient& operator=(const WebSocketClient&) = delete;
 
-  // connect starts a connection to `url` (a bad URL is reported through on_close). Any
-  // previous connection is dropped first without a callback.
+  // connect starts a connection to `url` (a bad URL is reported through on_close, from the
+  // loop once connect has returned). Any previous connection is dropped first without a
+  // callback.
   void connect(std::string_view url);
   // send queues a text frame; false when not open or the queue is full (the connection is
-  // then closed: a peer that stopped reading is a dead peer).
+  // then closed: a peer that stopped reading is a dead peer). on_close is never called from
+  // inside send() or close(): it follows from the loop, after the caller has returned.
   bool send(std::string_view text);
   // close starts a clean close (WebSocket close frame); on_close follows.
   void close(std::string_view reason);
