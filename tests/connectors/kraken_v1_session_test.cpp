@@ -267,6 +267,28 @@ TEST(KrakenV1Session, HandMadeSnapshotAndUpdate) {
   EXPECT_EQ(ob.state(), BookState::kResyncing);
 }
 
+// A levels array broken by a syntax error after its first level must not pass as that one
+// level: here the first level alone would even match the checksum (533248936, as above).
+TEST(KrakenV1Session, ALevelsArrayBrokenInsideIsMalformedEvenWhenItsStartWouldMatch) {
+  for (const std::string& broken :
+       {std::string(R"(["0.05006","0.00000100","1582905487.684111"] x ["0.05007","0.00000100","1582905487.684111"])"),
+        std::string(R"(["0.05006","0.00000100","1582905487.684111"],["0.05007",,"0.00000100","1582905487.684111"])"),
+        std::string(R"(["0.05006","0.00000100","1582905487.684111"],["0.05007","0.00000100","1582905487.684111"})")}) {
+    SCOPED_TRACE(broken);
+    V1Session session(replay_config());
+    RecordingSink sink;
+    session.on_frame(
+        R"([0,{"as":[["0.05005","0.00000500","1582905487.684110"]],"bs":[["0.05000","0.00000304","1582905487.684110"]]},"book-10","BTC/USD"])",
+        0, sink);
+    ASSERT_EQ(session.book(0).state(), BookState::kLive);
+    session.on_frame(R"([0,{"a":[)" + broken + R"(],"c":"533248936"},"book-10","BTC/USD"])", 0, sink);
+    EXPECT_EQ(session.malformed_frames(), 1u);
+    EXPECT_EQ(session.book(0).counters().checks_passed, 0u);
+    EXPECT_EQ(session.book(0).counters().updates, 0u);
+    EXPECT_NE(session.book(0).state(), BookState::kLive);
+  }
+}
+
 TEST(KrakenV1Session, MalformedFramesAreCountedAndOtherChannelsIgnored) {
   V1Session session(replay_config());
   RecordingSink sink;

@@ -451,6 +451,36 @@ TEST(KucoinCalibration, SequencesAsStringsAndMalformedDeltas) {
   EXPECT_TRUE(c.sink.saw(StateReason::kMalformed));
 }
 
+// A changes array broken by a syntax error inside it (where simdjson On Demand can end a
+// range-for early) must not pass as a shorter array: the delta is malformed, the book
+// leaves live and recalibrates (KuCoin has no checksum to catch a partial apply).
+TEST(KucoinCalibration, AChangesArrayBrokenInsideIsMalformedAndRecalibrates) {
+  for (const std::string& broken : {std::string(R"(["102","1","6"] x ["103","1","7"]],"bids":[)"),
+                                   std::string(R"(["102","1","6"],["103","1","7"}],"bids":[)"),
+                                   std::string(R"(["102","1","6"],["103",,"1","7"]],"bids":[)"),
+                                   std::string(R"(["102","1","6"],["103","1","7"]],"bids":[["99","1","8"] ["98","1","9"])")}) {
+    SCOPED_TRACE(broken);
+    Connected c;
+    c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+    c.answer(4, "", "");
+    ASSERT_EQ(c.ob().state(), BookState::kLive);
+    const std::string frame = R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update","data":{"changes":{"asks":[)" +
+                              broken + R"(]},"sequenceEnd":9,"sequenceStart":6,"symbol":"BTC-USDT"}})";
+    c.send(frame);
+    EXPECT_EQ(c.session.malformed_frames(), 1u);
+    EXPECT_EQ(c.ob().state(), BookState::kResyncing);
+    EXPECT_TRUE(c.sink.saw(StateReason::kMalformed));
+    // It recalibrates from the next delta and a fresh snapshot.
+    c.sink.requests.clear();
+    c.send(delta("BTC-USDT", 10, 10, R"(["104","2","10"])", ""), 30);
+    c.answer(9, R"(["99","3"])", R"(["101","1"])", 40);
+    EXPECT_EQ(c.ob().state(), BookState::kLive);
+    EXPECT_EQ(c.session.info(0).sequence, 10);
+    EXPECT_EQ(c.ob().asks().size(), 2u);
+    EXPECT_EQ(c.ob().bids().size(), 1u);
+  }
+}
+
 TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   Connected c;
   c.send(delta("BTC-USDT", 1, 1, "", ""));
