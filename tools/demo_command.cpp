@@ -163,17 +163,14 @@ int run_demo(int argc, char** argv) {
 
   ScenarioOptions options;
   if (!market_files.empty()) {
-    auto loaded = sim::RecordedMarket::load(market_files);
-    if (!loaded.ok()) {
+    if (auto loaded = sim::use_recordings(market_files, options.sim); !loaded.ok()) {
       std::fprintf(stderr, "obr demo: %s\n", std::string(loaded.status().message()).c_str());
       return 2;
     }
-    options.kraken_market = loaded->kraken;
-    options.kucoin_market = loaded->kucoin;
   }
   options.seconds = seconds;
-  options.tls = tls;
-  options.seed = seed;
+  options.sim.tls = tls;
+  options.sim.seed = seed;
   options.print_events = !json;
   for (const std::string& spec : fault_specs) {
     std::string error;
@@ -182,12 +179,12 @@ int run_demo(int argc, char** argv) {
       std::fprintf(stderr, "obr demo: %s\n", error.c_str());
       return 2;
     }
-    options.faults.push_back(*f);
+    options.sim.faults.push_back(*f);
   }
   if (!json) {
     options.every_second = [](engine::Engine& e, double t) { print_ladder(e, t); };
     std::printf("obr demo: simulator on 127.0.0.1 (%s), %zu faults scheduled, %.0f s\n",
-                tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.faults.size(), seconds);
+                tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.sim.faults.size(), seconds);
   }
   ScenarioResult r;
   std::string error;

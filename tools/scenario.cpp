@@ -160,16 +160,10 @@ std::uint64_t proc_status_kb(const char* field) {
 bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string& error) {
   r = ScenarioResult{};
   r.seconds = options.seconds;
-  r.faults_scheduled = options.faults.size();
-  sim::SimConfig sc;
-  sc.tls = options.tls;
-  sc.seed = options.seed;
-  sc.kraken_symbols = options.kraken_symbols;
-  sc.kucoin_symbols = options.kucoin_symbols;
-  sc.kraken_market = options.kraken_market;
-  sc.kucoin_market = options.kucoin_market;
-  sc.changes_per_s = options.changes_per_s;
-  sc.faults = options.faults;
+  r.faults_scheduled = options.sim.faults.size();
+  sim::SimConfig sc = options.sim;
+  sc.host = "127.0.0.1";
+  sc.port = 0;
   sc.cert_file = "/tmp/obr-scenario-cert-" + std::to_string(::getpid()) + ".pem";
   net::EventLoop loop;
   sim::Simulator simulator(loop, sc);

@@ -2,7 +2,7 @@
 // schedule, compared with the simulator's truth: what `obr demo` and `obr soak` run.
 //
 //   obr::tools::ScenarioOptions o;              // defaults: 3+3 bundled books, TLS, 15 s
-//   o.faults = ...;                             // sim::parse_fault specs
+//   o.sim.faults = ...;                         // sim::parse_fault specs
 //   obr::tools::ScenarioResult r;
 //   std::string error;
 //   if (!obr::tools::run_scenario(o, r, error)) { ... }   // the simulator did not start
@@ -25,6 +25,7 @@
 
 #include "tools/sim/faults.h"
 #include "tools/sim/market.h"
+#include "tools/sim/simulator.h"
 
 namespace obr::engine {
 class Engine;
@@ -34,14 +35,9 @@ namespace obr::tools {
 
 struct ScenarioOptions {
   double seconds = 15;
-  bool tls = true;
-  std::uint64_t seed = 1;
-  std::vector<sim::SymbolSpec> kraken_symbols;  // empty: the simulator's bundled three
-  std::vector<sim::SymbolSpec> kucoin_symbols;
-  std::shared_ptr<sim::Market> kraken_market;   // set: this market instead (a recording)
-  std::shared_ptr<sim::Market> kucoin_market;
-  double changes_per_s = 400;                   // market events per second per venue
-  std::vector<sim::Fault> faults;
+  // The simulator: TLS, seed, books or markets, rate, fault schedule. Its host, port and
+  // certificate file are the scenario's own (loopback, any free port, a temporary file).
+  sim::SimConfig sim;
   bool print_events = false;                    // state changes, connections, errors to stdout
   // every_second(engine, t) runs once a second (the demo's ladder).
   std::function<void(engine::Engine&, double)> every_second;

@@ -126,13 +126,11 @@ int run_serve(int argc, char** argv) {
     }
   }
   if (!market_files.empty()) {
-    auto loaded = sim::RecordedMarket::load(market_files);
+    auto loaded = sim::use_recordings(market_files, config);
     if (!loaded.ok()) {
       std::fprintf(stderr, "obr serve: %s\n", std::string(loaded.status().message()).c_str());
       return 2;
     }
-    config.kraken_market = loaded->kraken;
-    config.kucoin_market = loaded->kucoin;
     for (const auto& [name, m] : {std::pair{"kraken", loaded->kraken}, std::pair{"kucoin", loaded->kucoin}}) {
       if (m) std::printf("%s: recorded market, %zu books, %zu steps per lap\n", name, m->symbol_count(), m->step_count());
     }

@@ -181,16 +181,16 @@ int run_soak(int argc, char** argv) {
   Rng rng(seed * 0x2545f4914f6cdd1dULL + 17);
   ScenarioOptions o;
   o.seconds = seconds;
-  o.tls = tls;
-  o.seed = seed;
-  o.kraken_symbols = make_symbols(static_cast<std::size_t>(symbols), true, rng);
-  o.kucoin_symbols = make_symbols(static_cast<std::size_t>(symbols), false, rng);
-  o.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book
+  o.sim.tls = tls;
+  o.sim.seed = seed;
+  o.sim.kraken_symbols = make_symbols(static_cast<std::size_t>(symbols), true, rng);
+  o.sim.kucoin_symbols = make_symbols(static_cast<std::size_t>(symbols), false, rng);
+  o.sim.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book
   const auto n = static_cast<std::size_t>(per_minute * seconds / 60.0 + 0.5);
-  o.faults = random_schedule(n, seconds, o.kraken_symbols, o.kucoin_symbols, rng);
+  o.sim.faults = random_schedule(n, seconds, o.sim.kraken_symbols, o.sim.kucoin_symbols, rng);
   if (!json) {
-    std::printf("obr soak: %zu + %zu symbols, %zu faults over %.0f s (seed %" PRIu64 ")\n", o.kraken_symbols.size(),
-                o.kucoin_symbols.size(), o.faults.size(), seconds, seed);
+    std::printf("obr soak: %zu + %zu symbols, %zu faults over %.0f s (seed %" PRIu64 ")\n", o.sim.kraken_symbols.size(),
+                o.sim.kucoin_symbols.size(), o.sim.faults.size(), seconds, seed);
     std::fflush(stdout);
   }
   ScenarioResult r;

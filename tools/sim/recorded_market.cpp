@@ -10,6 +10,7 @@
 
 #include "book/order_book.h"
 #include "engine/replayer.h"
+#include "tools/sim/simulator.h"
 
 namespace obr::sim {
 namespace {
@@ -169,6 +170,15 @@ const Change& RecordedMarket::emit(std::size_t symbol) {
   b.sequence += static_cast<std::int64_t>(change_.deltas.size());
   change_.sequence = b.sequence;
   return change_;
+}
+
+absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::string>& files, SimConfig& config) {
+  auto loaded = RecordedMarket::load(files);
+  if (loaded.ok()) {
+    if (loaded->kraken) config.kraken_market = loaded->kraken;
+    if (loaded->kucoin) config.kucoin_market = loaded->kucoin;
+  }
+  return loaded;
 }
 
 }  // namespace obr::sim

@@ -104,4 +104,10 @@ class RecordedMarket final : public Market {
 void diff_levels(obr::book::Side side, std::span<const obr::book::Level> before,
                  std::span<const obr::book::Level> after, std::vector<LevelDelta>& out);
 
+struct SimConfig;
+// use_recordings loads `files` (RecordedMarket::load) and makes them `config`'s markets; a
+// venue with no book in them keeps its synthetic market. Returns what was loaded. What
+// `--market FILE...` does.
+absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::string>& files, SimConfig& config);
+
 }  // namespace obr::sim
