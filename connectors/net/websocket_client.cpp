@@ -95,7 +95,8 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     }
     if (closing_) return;
     closing_ = true;
-    beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(3));
+    // The close handshake is bounded by the stream's handshake_timeout (set on open); the
+    // TCP stream's own timer must not be touched while a read and a write may be pending.
     ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](error_code) {
       self->finish(self->close_reason_);
     });
@@ -171,7 +172,9 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     // The handshake is done: Beast's own timeouts take over (no idle timeout: the
     // engine's data watchdog decides when a silent connection is dead).
     beast::get_lowest_layer(ws_).expires_never();
-    ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+    auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
+    timeouts.handshake_timeout = std::chrono::seconds(3);  // from now on: the close handshake
+    ws_.set_option(timeouts);
     open = true;
     if (listener_ != nullptr) listener_->on_open();
     read();

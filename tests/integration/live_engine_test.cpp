@@ -314,6 +314,12 @@ TEST(LiveEngine, HealthMetricsAndConsolidatedView) {
   ASSERT_TRUE(h.started()) << h.error();
   const std::uint16_t port = h.engine().http_port();
   ASSERT_NE(port, 0);
+  // Before the loop has run, nothing can be live: the consolidated view has no side yet.
+  obr::engine::ConsolidatedBbo bbo;
+  ASSERT_TRUE(h.engine().consolidated("BTC-USD", bbo));
+  EXPECT_FALSE(bbo.bid.valid);
+  EXPECT_EQ(bbo.books_total, 2u);
+  EXPECT_FALSE(h.engine().consolidated("ETH-USD", bbo));
   obr::net::HttpClient http(h.loop(), {});
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
   const auto get = [&](const std::string& path, obr::net::HttpResponse& out) {
@@ -331,11 +337,6 @@ TEST(LiveEngine, HealthMetricsAndConsolidatedView) {
   EXPECT_NE(health.body.find("\"status\":\"degraded\",\"live\":0,"), std::string::npos) << health.body;
   EXPECT_NE(health.body.find("{\"venue\":\"kraken\",\"symbol\":\"BTC/USD\",\"state\":\"subscribing\"}"),
             std::string::npos) << health.body;
-  obr::engine::ConsolidatedBbo bbo;
-  ASSERT_TRUE(h.engine().consolidated("BTC-USD", bbo));
-  EXPECT_FALSE(bbo.bid.valid);
-  EXPECT_EQ(bbo.books_total, 2u);
-  EXPECT_FALSE(h.engine().consolidated("ETH-USD", bbo));
 
   ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == 1 && h.all_live(); }, 20000));
   h.run_for_ms(300);

@@ -84,6 +84,30 @@ TEST_F(WebSocketClientTest, AFullSendQueueClosesFromTheLoopNotInsideSend) {
   EXPECT_EQ(rec.closes.size(), 1u);  // exactly once
 }
 
+// Closing with a write in flight (the read loop always is): the close handshake is bounded
+// by the WebSocket stream's own timeout, never by re-arming the TCP stream's timer under two
+// pending operations (a Beast precondition; its assertion fired under TSan).
+TEST_F(WebSocketClientTest, CloseWithAReadAndAWriteInFlightClosesCleanlyOnce) {
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  ws.connect(sim_->kraken_url());
+  run_until([&] { return rec.opens == 1; }, 5000);
+  ASSERT_EQ(rec.opens, 1);
+  // Between loop turns, as from the engine's timers: the read loop is waiting, and the
+  // sends start a write.
+  rec.inside_call = true;
+  EXPECT_TRUE(ws.send(R"({"method":"ping"})"));
+  EXPECT_TRUE(ws.send(R"({"method":"ping"})"));
+  ws.close("done");
+  EXPECT_FALSE(ws.send(R"({"method":"ping"})"));
+  rec.inside_call = false;
+  run_until([&] { return !rec.closes.empty(); }, 5000);
+  EXPECT_EQ(rec.nested_closes, 0);
+  EXPECT_EQ(rec.closes, std::vector<std::string>{"done"});
+  loop_.run_for(100 * kMs);
+  EXPECT_EQ(rec.closes.size(), 1u);
+}
+
 TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
