@@ -27,7 +27,7 @@ class ReplaySink : public connectors::NullSink {
     file_ = file;
     line_ = line;
   }
-  // event: the venue and time of the event about to be fed (for on_book).
+  // event: the venue and recorded time (-1: none) of the event about to be fed (on_book).
   void event(std::string_view venue, std::int64_t ts_ns) {
     venue_ = venue;
     ts_ns_ = ts_ns;
@@ -433,7 +433,7 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
           if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
           const std::uint64_t malformed_before = venue->malformed();
           const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
-          sink.event(venue_name, now);
+          sink.event(venue_name, ev.ts_ns >= 0 ? ev.ts_ns : -1);
           venue->on_event(ev, now, sink);
           summary.malformed += venue->malformed() - malformed_before;
         }

@@ -40,8 +40,9 @@ struct ReplayOptions {
   std::function<void(std::uint64_t, std::uint64_t)> progress;
   // on_book, when set, is called after every message that changed a book, with the
   // session's venue name ("kraken", "kraken-v1", "kucoin"), the book in its new state and
-  // the event's recorded time (ns; the frame's ordinal when the file has no times). For
-  // tools that need every step of the recorded books (the simulator's recorded market).
+  // the event's recorded time (ns since the epoch; -1 when the file has no times, as in a
+  // raw capture). For tools that need every step of the recorded books (the simulator's
+  // recorded market).
   std::function<void(std::string_view venue, std::string_view symbol, const book::OrderBook& book, std::int64_t ts_ns)>
       on_book;
 };

@@ -23,7 +23,7 @@ using book::BookState;
 void demo_usage(std::FILE* out) {
   std::fputs(
       "usage: obr demo [--seconds N] [--json] [--no-tls] [--seed S] [--no-faults] [--fault SPEC]...\n"
-      "                [--faults FILE] [--market FILE]...\n"
+      "                [--faults FILE] [--market FILE]... [--speed X]\n"
       "\n"
       "Starts the exchange simulator on 127.0.0.1 (Kraken v2: BTC/USD ETH/USD XRP/USD; KuCoin:\n"
       "BTC-USDT ETH-USDT SOL-USDT), connects the live engine to it over TLS (trusting the\n"
@@ -41,6 +41,8 @@ void demo_usage(std::FILE* out) {
       "  --market FILE   serve a recording instead of the synthetic market (repeatable; see\n"
       "                  'obr serve --help'); the bundled schedule names synthetic books, so\n"
       "                  with --market there are no faults unless --fault/--faults give some\n"
+      "  --speed X       play the --market recording at X times its recorded pace (see\n"
+      "                  'obr serve --help')\n"
       "\n"
       "Exit status: 0 when every fault was detected (or, for a Kraken update dropped, duplicated\n"
       "or reordered, overwritten before any check could see it while no wrong book was shown),\n"
@@ -100,6 +102,7 @@ void print_ladder(engine::Engine& e, double t) {
 
 int run_demo(int argc, char** argv) {
   double seconds = 15;
+  double speed = 0;  // > 0: --speed
   bool json = false, tls = true, no_faults = false;
   std::uint64_t seed = 1;
   std::vector<std::string> fault_specs;
@@ -153,6 +156,15 @@ int run_demo(int argc, char** argv) {
       const char* v = value("--market");
       if (v == nullptr) return 2;
       market_files.emplace_back(v);
+    } else if (a == "--speed") {
+      const char* v = value("--speed");
+      char* end = nullptr;
+      if (v == nullptr) return 2;
+      speed = std::strtod(v, &end);
+      if (end == v || *end != 0 || !(speed > 0) || speed > 1e6) {
+        std::fprintf(stderr, "obr demo: --speed '%s' is not a number in (0, 1e6]\n", v);
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "obr demo: unknown option '%s'\n", argv[i]);
       demo_usage(stderr);
@@ -161,7 +173,12 @@ int run_demo(int argc, char** argv) {
   }
   if (fault_specs.empty() && !no_faults && market_files.empty()) fault_specs = bundled_faults(seconds);
 
+  if (speed > 0 && market_files.empty()) {
+    std::fprintf(stderr, "obr demo: --speed plays a recording at its recorded pace: give it with --market FILE\n");
+    return 2;
+  }
   ScenarioOptions options;
+  options.sim.speed = speed;
   if (!market_files.empty()) {
     if (auto loaded = sim::use_recordings(market_files, options.sim); !loaded.ok()) {
       std::fprintf(stderr, "obr demo: %s\n", std::string(loaded.status().message()).c_str());

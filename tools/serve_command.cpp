@@ -21,7 +21,7 @@ void on_signal(int) { g_stop = 1; }
 void serve_usage(std::FILE* out) {
   std::fputs(
       "usage: obr serve [--host IP] [--port N] [--no-tls] [--cert FILE] [--seed S] [--rate N]\n"
-      "                 [--seconds N] [--fault SPEC]... [--faults FILE] [--market FILE]...\n"
+      "                 [--seconds N] [--fault SPEC]... [--faults FILE] [--market FILE]... [--speed X]\n"
       "\n"
       "A local exchange: Kraken v2 WebSocket on /v2; KuCoin POST /api/v1/bullet-public, its\n"
       "WebSocket on /kucoin/ws, and GET /api/v1/market/orderbook/level2_100 and\n"
@@ -48,7 +48,10 @@ void serve_usage(std::FILE* out) {
       "                  `obr replay` reads (raw, cryptofeed with its .http. file, obr recording).\n"
       "                  Kraken (v1 or v2) books replace the synthetic Kraken market, KuCoin books\n"
       "                  the KuCoin one; each validated step becomes one market change, paced by\n"
-      "                  --rate, and the recording loops (README: the exchange simulator)\n",
+      "                  --rate, and the recording loops (README: the exchange simulator)\n"
+      "  --speed X       play the --market recording at X times its recorded pace instead of\n"
+      "                  --rate (cryptofeed files and obr recordings have times; raw captures\n"
+      "                  do not); X in (0, 1e6], e.g. 1 for real time, 10 for ten times faster\n",
       out);
 }
 
@@ -95,6 +98,12 @@ int run_serve(int argc, char** argv) {
         std::fprintf(stderr, "obr serve: --rate '%s' is not a number in (0, 1e6]\n", v.c_str());
         return 2;
       }
+    } else if (a == "--speed") {
+      config.speed = std::strtod(v.c_str(), &end);
+      if (*end != 0 || !(config.speed > 0) || config.speed > 1e6) {
+        std::fprintf(stderr, "obr serve: --speed '%s' is not a number in (0, 1e6]\n", v.c_str());
+        return 2;
+      }
     } else if (a == "--seconds") {
       seconds = std::strtod(v.c_str(), &end);
       if (*end != 0 || !(seconds > 0)) {
@@ -125,6 +134,10 @@ int run_serve(int argc, char** argv) {
       return 2;
     }
   }
+  if (config.speed > 0 && market_files.empty()) {
+    std::fprintf(stderr, "obr serve: --speed plays a recording at its recorded pace: give it with --market FILE\n");
+    return 2;
+  }
   if (!market_files.empty()) {
     auto loaded = sim::use_recordings(market_files, config);
     if (!loaded.ok()) {
@@ -132,7 +145,13 @@ int run_serve(int argc, char** argv) {
       return 2;
     }
     for (const auto& [name, m] : {std::pair{"kraken", loaded->kraken}, std::pair{"kucoin", loaded->kucoin}}) {
-      if (m) std::printf("%s: recorded market, %zu books, %zu steps per lap\n", name, m->symbol_count(), m->step_count());
+      if (!m) continue;
+      std::printf("%s: recorded market, %zu books, %zu steps per lap", name, m->symbol_count(), m->step_count());
+      if (config.speed > 0) {
+        std::printf(", %.1f s per lap at %g x its recorded pace", static_cast<double>(m->lap_ns()) / 1e9 / config.speed,
+                    config.speed);
+      }
+      std::printf("\n");
     }
   }
   net::EventLoop loop;

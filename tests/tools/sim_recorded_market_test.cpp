@@ -5,14 +5,20 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "book/decimal.h"
+#include "connectors/net/event_loop.h"
 #include "engine/replayer.h"
 #include "tests/book/test_data.h"
 #include "tests/common/expected_json.h"
+#include "tools/sim/simulator.h"
 
 namespace {
 
@@ -180,6 +186,142 @@ TEST(RecordedMarket, ObrRecordingGivesBothVenuesEndingOnTheReplayedBooks) {
     EXPECT_EQ(top_text(m.bids(0), m.spec(0).price_scale, m.spec(0).qty_scale, trim), bids) << b.venue;
     EXPECT_EQ(top_text(m.asks(0), m.spec(0).price_scale, m.spec(0).qty_scale, trim), asks) << b.venue;
   }
+}
+
+// A recording with times has a clock: each step at its recorded time after the venue's
+// first live book, the return to the start one mean step interval (at least 1 ms) after
+// the last step, and the next lap the same times again, one lap later.
+TEST(RecordedMarketClock, StepsKeepTheirTimesAndLapsFollowOneAnother) {
+  RecordedMarket::Start start;
+  start.spec.name = "PACE/USD";
+  start.bids = {Level{100, 1}};
+  start.asks = {Level{101, 1}};
+  constexpr std::int64_t kMs = 1'000'000;
+  const std::vector<RecordedMarket::Step> steps = {
+      {0, {LevelDelta{Side::kBid, 99, 1}}, 0},
+      {0, {LevelDelta{Side::kBid, 98, 1}}, 5 * kMs},
+      {0, {LevelDelta{Side::kBid, 99, 0}}, 5 * kMs},
+      {0, {LevelDelta{Side::kAsk, 102, 1}}, 20 * kMs},
+  };
+  RecordedMarket m({start}, steps);
+  ASSERT_TRUE(m.has_clock());
+  EXPECT_EQ(m.lap_ns(), 25 * kMs);  // 20 ms + the mean interval, 20 / 4 = 5 ms
+  std::vector<std::int64_t> at;
+  for (int k = 0; k < 10; ++k) {
+    at.push_back(m.next_at_ns());
+    m.next();
+  }
+  // 4 steps, the return to the start (one Change: one symbol), then lap 2.
+  EXPECT_EQ(at, (std::vector<std::int64_t>{0, 5 * kMs, 5 * kMs, 20 * kMs, 25 * kMs, 25 * kMs, 30 * kMs, 30 * kMs,
+                                           45 * kMs, 50 * kMs}));
+  EXPECT_EQ(m.laps(), 1u);
+
+  // No clock: a step without a time, or times that go back.
+  auto untimed = steps;
+  untimed[2].at_ns = -1;
+  EXPECT_FALSE(RecordedMarket({start}, untimed).has_clock());
+  EXPECT_EQ(RecordedMarket({start}, untimed).next_at_ns(), -1);
+  auto backwards = steps;
+  backwards[3].at_ns = 4 * kMs;
+  EXPECT_FALSE(RecordedMarket({start}, backwards).has_clock());
+}
+
+// cryptofeed_time_span: the earliest and latest times in a cryptofeed file: received frames
+// are "SECONDS: frame", sent ones and connections "url <- SECONDS: ..." / "url <-> SECONDS".
+std::pair<double, double> cryptofeed_time_span(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  double first = -1, last = -1;
+  while (std::getline(in, line)) {
+    const char* at = nullptr;
+    if (!line.empty() && line[0] >= '0' && line[0] <= '9') {
+      at = line.c_str();
+    } else if (const std::size_t arrow = line.find(" <-"); arrow != std::string::npos) {
+      at = line.c_str() + line.find(' ', arrow + 1) + 1;
+    }
+    if (at == nullptr) continue;
+    const double t = std::strtod(at, nullptr);
+    first = first < 0 ? t : std::min(first, t);
+    last = std::max(last, t);
+  }
+  return {first, last};
+}
+
+TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
+  const std::string d = kData + "/kucoin/";
+  auto loaded = RecordedMarket::load({d + "KUCOIN.ws.1.0", d + "KUCOIN.http.0.0"});
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  RecordedMarket& m = *loaded->kucoin;
+  ASSERT_TRUE(m.has_clock());
+  const auto [first_s, last_s] = cryptofeed_time_span(d + "KUCOIN.ws.1.0");
+  ASSERT_GT(last_s, first_s);
+  std::vector<std::int64_t> lap1;
+  for (std::size_t k = 0; k < m.step_count(); ++k) {
+    lap1.push_back(m.next_at_ns());
+    m.next();
+  }
+  EXPECT_GE(lap1.front(), 0);
+  EXPECT_TRUE(std::is_sorted(lap1.begin(), lap1.end()));
+  // Every step lies within the time the file spans.
+  EXPECT_LE(lap1.back(), static_cast<std::int64_t>((last_s - first_s) * 1e9) + 1);
+  EXPECT_EQ(m.lap_ns(), lap1.back() + std::max<std::int64_t>(1'000'000, lap1.back() / 2469));
+  // The returns to the start, then lap 2 at the same times one lap later.
+  while (m.laps() == 0) {
+    EXPECT_EQ(m.next_at_ns(), m.lap_ns());
+    m.next();
+  }
+  for (std::size_t k = 1; k < 100; ++k) {
+    ASSERT_EQ(m.next_at_ns(), lap1[k] + m.lap_ns()) << k;
+    m.next();
+  }
+
+  auto raw = RecordedMarket::load({kData + "/kraken-v2/btcusd_d25.ndjson"});
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_FALSE(raw->kraken->has_clock());
+  EXPECT_EQ(raw->kraken->next_at_ns(), -1);
+  // use_recordings refuses to pace it by its recorded times, naming the file.
+  obr::sim::SimConfig config;
+  config.speed = 1;
+  auto refused = obr::sim::use_recordings({kData + "/kraken-v2/btcusd_d25.ndjson"}, config);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().message(),
+            kData + "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no recorded times (a raw capture), so they "
+                    "cannot be played at their recorded pace; pace them by a rate of changes instead");
+  EXPECT_EQ(config.kraken_market, nullptr);
+}
+
+// The simulator plays a market with a clock at `speed` times its pace: after T of wall time
+// it has sent the steps due by about speed * T, never more than those due by then.
+TEST(RecordedMarketClock, TheSimulatorPlaysAClockedMarketAtItsPace) {
+  constexpr std::int64_t kMs = 1'000'000;
+  auto make = [](const std::string& name) {
+    RecordedMarket::Start start;
+    start.spec.name = name;
+    start.bids = {Level{100, 1}};
+    start.asks = {Level{101, 1}};
+    std::vector<RecordedMarket::Step> steps;
+    for (std::int64_t k = 0; k < 1000; ++k) steps.push_back({0, {LevelDelta{Side::kBid, 100, 2 + k % 2}}, 20 * kMs * k});
+    return std::make_shared<RecordedMarket>(std::vector<RecordedMarket::Start>{start}, std::move(steps));
+  };
+  obr::net::EventLoop loop;
+  obr::sim::SimConfig config;
+  config.tls = false;
+  config.speed = 2;  // one step every 10 ms of wall time
+  config.kraken_market = make("PACE/USD");
+  config.kucoin_market = make("PACE-USDT");
+  obr::sim::Simulator sim(loop, config);
+  std::string error;
+  const std::int64_t t0 = obr::net::now_ns();
+  ASSERT_TRUE(sim.start(error)) << error;
+  loop.run_for(500 * kMs);
+  sim.pause_market(true);
+  const std::int64_t wall = obr::net::now_ns() - t0;
+  const std::uint64_t changes = sim.stats().market_changes;
+  // Due by the market clock (2 x the time since start): steps at 0, 20, 40 ... ms of it.
+  const auto due = [&](std::int64_t wall_ns) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, 2 * wall_ns / (20 * kMs) + 1)); };
+  EXPECT_LE(changes, 2 * due(wall)) << "wall " << wall;
+  EXPECT_GE(changes, 2 * due(wall - 100 * kMs)) << "wall " << wall;
+  EXPECT_EQ(changes % 2, 0u);  // both venues keep the same clock
 }
 
 TEST(RecordedMarket, ErrorsNameTheFileAndWhatWasWrong) {

@@ -122,6 +122,10 @@ class Market {
   // next moves the market by one event, applies it to the truth and returns it (valid until
   // the next call). Never empty: every Change carries at least one delta.
   virtual const Change& next() = 0;
+  // next_at_ns is when the event next() returns happens on the market's own clock (ns since
+  // play began, never decreasing), or -1 for a market without a clock: the simulator then
+  // paces it at SimConfig::changes_per_s. A recording with times has a clock.
+  virtual std::int64_t next_at_ns() const noexcept { return -1; }
 };
 
 // apply_delta applies one delta to a best-first side (qty 0 deletes; deleting an absent

@@ -30,6 +30,7 @@ struct Builder {
   std::vector<RecordedMarket::Step> steps;
   std::vector<std::vector<Level>> bids, asks;  // each book's last live state
   std::map<std::string, std::size_t, std::less<>> index;
+  std::int64_t first_ts = -1;  // recorded time of the first live book (-1: none recorded)
 };
 
 std::string joined(const std::vector<std::string>& files) {
@@ -65,7 +66,8 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
   std::vector<Level> bids, asks;
   std::vector<LevelDelta> deltas;
   engine::ReplayOptions options;
-  options.on_book = [&](std::string_view venue, std::string_view symbol, const book::OrderBook& ob, std::int64_t) {
+  options.on_book = [&](std::string_view venue, std::string_view symbol, const book::OrderBook& ob,
+                        std::int64_t ts_ns) {
     if (ob.state() != book::BookState::kLive || !error.empty()) return;
     Builder& m = venue.starts_with("kraken") ? kraken : kucoin;
     copy_side(ob.bids(), bids);
@@ -81,6 +83,7 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
       s.spec.levels = std::max<std::size_t>({bids.size(), asks.size(), 1});
       s.bids = bids;
       s.asks = asks;
+      if (m.starts.empty()) m.first_ts = ts_ns;
       m.index.emplace(std::string(symbol), m.starts.size());
       m.starts.push_back(std::move(s));
       m.bids.push_back(bids);
@@ -99,7 +102,7 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
     diff_levels(Side::kBid, m.bids[i], bids, deltas);
     diff_levels(Side::kAsk, m.asks[i], asks, deltas);
     if (deltas.empty()) return;
-    m.steps.push_back(Step{i, deltas});
+    m.steps.push_back(Step{i, deltas, ts_ns >= 0 && m.first_ts >= 0 ? ts_ns - m.first_ts : -1});
     m.bids[i].swap(bids);
     m.asks[i].swap(asks);
   };
@@ -131,6 +134,14 @@ RecordedMarket::RecordedMarket(std::vector<Start> starts, std::vector<Step> step
     if (s.symbol >= starts_.size()) throw std::invalid_argument("RecordedMarket: a step names no symbol");
     if (s.deltas.empty()) throw std::invalid_argument("RecordedMarket: a step without deltas");
   }
+  bool timed = true;
+  for (std::size_t k = 0; k < steps_.size() && timed; ++k) {
+    timed = steps_[k].at_ns >= 0 && (k == 0 || steps_[k].at_ns >= steps_[k - 1].at_ns);
+  }
+  if (timed) {
+    const std::int64_t last = steps_.back().at_ns;
+    lap_ns_ = last + std::max<std::int64_t>(1'000'000, last / static_cast<std::int64_t>(steps_.size()));
+  }
   books_.resize(starts_.size());
   for (std::size_t i = 0; i < starts_.size(); ++i) {
     books_[i].bids = starts_[i].bids;
@@ -151,6 +162,7 @@ const Change& RecordedMarket::next() {
       rewinding_ = false;
       pos_ = 0;
       ++laps_;
+      lap_base_ += lap_ns_;
     }
     if (pos_ < steps_.size()) {
       const Step& s = steps_[pos_++];
@@ -160,6 +172,12 @@ const Change& RecordedMarket::next() {
     rewinding_ = true;
     rewind_ = 0;
   }
+}
+
+std::int64_t RecordedMarket::next_at_ns() const noexcept {
+  if (lap_ns_ == 0) return -1;
+  if (rewinding_ || pos_ == steps_.size()) return lap_base_ + lap_ns_;  // the return to the start
+  return lap_base_ + steps_[pos_].at_ns;
 }
 
 const Change& RecordedMarket::emit(std::size_t symbol) {
@@ -174,10 +192,16 @@ const Change& RecordedMarket::emit(std::size_t symbol) {
 
 absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::string>& files, SimConfig& config) {
   auto loaded = RecordedMarket::load(files);
-  if (loaded.ok()) {
-    if (loaded->kraken) config.kraken_market = loaded->kraken;
-    if (loaded->kucoin) config.kucoin_market = loaded->kucoin;
+  if (!loaded.ok()) return loaded;
+  for (const auto& [market, name] : {std::pair{loaded->kraken.get(), "Kraken"}, std::pair{loaded->kucoin.get(), "KuCoin"}}) {
+    if (config.speed > 0 && market != nullptr && !market->has_clock()) {
+      return absl::InvalidArgumentError(joined(files) + ": the " + name +
+                                        " books have no recorded times (a raw capture), so they cannot be played "
+                                        "at their recorded pace; pace them by a rate of changes instead");
+    }
   }
+  if (loaded->kraken) config.kraken_market = loaded->kraken;
+  if (loaded->kucoin) config.kucoin_market = loaded->kucoin;
   return loaded;
 }
 

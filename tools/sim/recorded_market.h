@@ -22,10 +22,15 @@
 // snapshot in one Change. Kraken v1 recordings serve as Kraken v2 books (the same book
 // and checksum), at the recording's depth.
 //
-// Pace and end: the simulator draws Changes at its `changes_per_s`, not at the recorded
-// times. After the last step every symbol returns to its first state in one Change each,
+// Pace: a recording with times (cryptofeed files, obr recordings) keeps each step's recorded
+// time, counted from the moment its venue's first book went live, and has a clock
+// (next_at_ns): with SimConfig::speed set the simulator plays it at that pace (times
+// `speed`); otherwise, and always for a raw capture (no times), at `changes_per_s`.
+//
+// End: after the last step every symbol returns to its first state in one Change each,
 // and the recording plays again (laps() counts the rounds), so a server runs for as long
-// as it is asked to.
+// as it is asked to. On the clock the return comes one mean step interval (at least 1 ms)
+// after the last step, and the next lap's steps keep their recorded spacing from there.
 //
 // Thread-safety: none; a RecordedMarket belongs to one thread.
 #pragma once
@@ -56,10 +61,12 @@ class RecordedMarket final : public Market {
   // books never changed once live (nothing to play). Control path: allocates every step.
   static absl::StatusOr<Loaded> load(const std::vector<std::string>& files);
 
-  // A step of the recording: one Change's deltas on one symbol.
+  // A step of the recording: one Change's deltas on one symbol, and when it happened (ns
+  // after the venue's first live book; -1: the recording has no times).
   struct Step {
     std::size_t symbol = 0;
     std::vector<LevelDelta> deltas;
+    std::int64_t at_ns = -1;
   };
   // One book's first live state, best first.
   struct Start {
@@ -67,7 +74,9 @@ class RecordedMarket final : public Market {
     std::vector<obr::book::Level> bids, asks;
   };
   // Precondition: `starts` and `steps` not empty, every step's symbol < starts.size() and
-  // its deltas not empty (load guarantees it). Throws std::invalid_argument otherwise.
+  // its deltas not empty (load guarantees it). Throws std::invalid_argument otherwise. The
+  // market has a clock when every step's at_ns is >= 0 and none is before the one ahead of
+  // it; otherwise it has none.
   RecordedMarket(std::vector<Start> starts, std::vector<Step> steps);
 
   std::size_t symbol_count() const noexcept override { return starts_.size(); }
@@ -77,6 +86,11 @@ class RecordedMarket final : public Market {
   std::int64_t sequence(std::size_t i) const noexcept override { return books_[i].sequence; }
   // next plays the next step (or, after the last, a symbol's return to its first state).
   const Change& next() override;
+  // next_at_ns: see "Pace" above; -1 without recorded times.
+  std::int64_t next_at_ns() const noexcept override;
+  bool has_clock() const noexcept { return lap_ns_ > 0; }
+  // lap_ns: one lap on the clock (0 without one).
+  std::int64_t lap_ns() const noexcept { return lap_ns_; }
 
   std::size_t step_count() const noexcept { return steps_.size(); }
   std::uint64_t laps() const noexcept { return laps_; }
@@ -95,6 +109,8 @@ class RecordedMarket final : public Market {
   std::size_t rewind_ = 0;  // during a rewind, the next symbol to return to its start
   bool rewinding_ = false;
   std::uint64_t laps_ = 0;
+  std::int64_t lap_ns_ = 0;   // one lap on the clock: last step + the return's delay (0: no clock)
+  std::int64_t lap_base_ = 0; // the clock at the start of the current lap
   Change change_;
 };
 
@@ -106,8 +122,9 @@ void diff_levels(obr::book::Side side, std::span<const obr::book::Level> before,
 
 struct SimConfig;
 // use_recordings loads `files` (RecordedMarket::load) and makes them `config`'s markets; a
-// venue with no book in them keeps its synthetic market. Returns what was loaded. What
-// `--market FILE...` does.
+// venue with no book in them keeps its synthetic market. Returns what was loaded. With
+// config.speed set, a recording without times is an error (it cannot keep a recorded pace).
+// What `--market FILE...` does.
 absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::string>& files, SimConfig& config);
 
 }  // namespace obr::sim

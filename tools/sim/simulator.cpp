@@ -218,6 +218,8 @@ class Simulator::Impl {
   std::int64_t start_ns = 0;
   std::int64_t last_heartbeat_ns = 0;
   double carry = 0;
+  double market_clock_ns = 0;  // the clocked markets' time: speed * the unpaused time played
+  std::int64_t last_tick_ns = 0;
   bool paused = false;
   bool running = false;
   std::uint64_t next_peer_id = 1;
@@ -444,6 +446,7 @@ bool Simulator::Impl::start(std::string& error) {
   }
   for (const Fault& f : config.faults) pending.push_back(f);
   start_ns = net::now_ns();
+  last_tick_ns = start_ns;
   last_heartbeat_ns = start_ns;
   running = true;
   accept();
@@ -489,14 +492,29 @@ void Simulator::Impl::accept() {
 
 void Simulator::Impl::on_tick() {
   const std::int64_t now = net::now_ns();
+  const std::int64_t previous_tick_ns = std::exchange(last_tick_ns, now);
   connection_faults();
   if (!paused) {
+    // A market with a clock plays at its recorded pace when config.speed says so; the
+    // others draw changes_per_s events a second.
+    const bool kraken_clocked = config.speed > 0 && kraken.next_at_ns() >= 0;
+    const bool kucoin_clocked = config.speed > 0 && kucoin.next_at_ns() >= 0;
     carry += config.changes_per_s * static_cast<double>(config.tick_ns) / 1e9;
     while (carry >= 1.0) {
       carry -= 1.0;
+      if (!kraken_clocked) kraken_change(kraken.next());
+      if (!kucoin_clocked) kucoin_change(kucoin.next());
+      stats.market_changes += static_cast<std::uint64_t>(!kraken_clocked) + static_cast<std::uint64_t>(!kucoin_clocked);
+    }
+    market_clock_ns += config.speed * static_cast<double>(now - previous_tick_ns);  // late ticks catch up
+    const auto market_now = static_cast<std::int64_t>(market_clock_ns);
+    for (std::size_t n = 0; kraken_clocked && n < SimConfig::kMaxChangesPerTick && kraken.next_at_ns() <= market_now; ++n) {
       kraken_change(kraken.next());
+      ++stats.market_changes;
+    }
+    for (std::size_t n = 0; kucoin_clocked && n < SimConfig::kMaxChangesPerTick && kucoin.next_at_ns() <= market_now; ++n) {
       kucoin_change(kucoin.next());
-      stats.market_changes += 2;
+      ++stats.market_changes;
     }
   }
   if (now - old_snapshot_ns >= 1'000'000'000) {  // keep a second-old snapshot for stale_snapshot

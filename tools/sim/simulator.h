@@ -51,6 +51,11 @@ struct SimConfig {
   std::shared_ptr<Market> kucoin_market;
   std::uint64_t seed = 1;
   double changes_per_s = 400;       // market events per second, per venue
+  // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
+  // `speed` times its recorded pace instead of at changes_per_s; at most
+  // kMaxChangesPerTick of its events go out per tick (a burst beyond waits a tick).
+  double speed = 0;
+  static constexpr std::size_t kMaxChangesPerTick = 10'000;
   std::int64_t tick_ns = 5'000'000; // market clock granularity
   std::vector<Fault> faults;
 };
