@@ -126,8 +126,42 @@ std::string_view to_string(DecimalError error) noexcept {
 
 std::int64_t pow10(int n) noexcept { return static_cast<std::int64_t>(kPow10[static_cast<std::size_t>(n)]); }
 
+namespace {
+
+// parse_plain is the fast path for what venues send: digits with at most one '.' between
+// digits, at most 19 digits, no more decimals than the scale and a value that fits. It
+// returns false for anything else, and parse_decimal then takes the general path, which
+// also names what is wrong; so both paths give the same result wherever this one answers.
+inline bool parse_plain(std::string_view s, int scale, std::int64_t& value) noexcept {
+  const std::size_t n = s.size();
+  if (n == 0 || n > 20) return false;
+  std::uint64_t v = 0;
+  std::size_t dot = n;  // index of the '.', n when there is none
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto d = static_cast<unsigned>(static_cast<unsigned char>(s[i]) - '0');
+    if (d < 10) {
+      v = v * 10 + d;
+    } else if (s[i] == '.' && dot == n && i != 0 && i + 1 != n) {
+      dot = i;
+    } else {
+      return false;  // sign, exponent, garbage: the general path decides
+    }
+  }
+  const std::size_t digits = dot == n ? n : n - 1;
+  if (digits > 19) return false;  // 19 digits always fit uint64
+  const auto decimals = static_cast<int>(dot == n ? 0 : n - 1 - dot);
+  if (decimals > scale) return false;  // trailing zeros or an error: the general path
+  if (__builtin_mul_overflow(v, kPow10[static_cast<std::size_t>(scale - decimals)], &v)) return false;
+  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+  value = static_cast<std::int64_t>(v);
+  return true;
+}
+
+}  // namespace
+
 DecimalResult parse_decimal(std::string_view text, int scale) noexcept {
   if (scale < 0 || scale > kMaxScale) return fail(DecimalError::kBadScale, 0);
+  if (std::int64_t v = 0; parse_plain(text, scale, v)) return DecimalResult{v, DecimalError::kOk, 0};
   Scanned sc;
   if (DecimalResult r = scan(text, sc); !r.ok()) return r;
   if (sc.mantissa == 0 && !sc.mantissa_overflow) return DecimalResult{};  // zero at any scale

@@ -139,5 +139,33 @@ TEST(Decimal, RandomRoundTripsAreExact) {
   }
 }
 
+// parse_decimal answers the usual wire text (digits, one '.', no exponent) on a fast path.
+// Appending "e0" changes no value but sends the text down the general path, so the two
+// must agree: whatever either accepts, the other accepts with the same value.
+TEST(ParseDecimal, FastPathAgreesWithTheGeneralPath) {
+  std::mt19937_64 rng(42);
+  const std::string alphabet = "0123456789012345678900000.";
+  std::size_t fast_ok = 0;
+  for (int i = 0; i < 300000; ++i) {
+    const int scale = static_cast<int>(rng() % (kMaxScale + 1));
+    std::string text;
+    const std::size_t len = 1 + rng() % 22;
+    for (std::size_t k = 0; k < len; ++k) text += alphabet[rng() % alphabet.size()];
+    if (rng() % 50 == 0) text[rng() % text.size()] = "+-eEx "[rng() % 6];
+    if (text.find_first_of("eE") != std::string::npos) continue;  // already the general path
+    const DecimalResult r = parse_decimal(text, scale);
+    const DecimalResult general = parse_decimal(text + "e0", scale);
+    if (r.ok()) {
+      ++fast_ok;
+      ASSERT_TRUE(general.ok()) << text << " at scale " << scale;
+      ASSERT_EQ(r.value, general.value) << text << " at scale " << scale;
+    } else {
+      ASSERT_FALSE(general.ok()) << text << " at scale " << scale << ": " << general.value;
+      ASSERT_EQ(r.error, general.error) << text << " at scale " << scale;
+    }
+  }
+  EXPECT_GT(fast_ok, 50000u);  // the comparison covered many accepted texts
+}
+
 }  // namespace
 }  // namespace obr::book
