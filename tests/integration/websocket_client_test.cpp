@@ -54,6 +54,15 @@ class WebSocketClientTest : public ::testing::Test {
   void run_until(const std::function<bool()>& done, int ms) {
     for (int i = 0; i < ms / 10 && !done(); ++i) loop_.run_for(10 * kMs);
   }
+  // expect_closed_once: on_close arrives from the loop (never nested in a client call),
+  // once, with `reason`, and no second one follows.
+  void expect_closed_once(const Recorder& rec, const std::string& reason) {
+    run_until([&] { return !rec.closes.empty(); }, 5000);
+    EXPECT_EQ(rec.nested_closes, 0);
+    EXPECT_EQ(rec.closes, std::vector<std::string>{reason});
+    loop_.run_for(100 * kMs);
+    EXPECT_EQ(rec.closes.size(), 1u);
+  }
   EventLoop loop_;
   std::unique_ptr<obr::sim::Simulator> sim_;
 };
@@ -73,15 +82,10 @@ TEST_F(WebSocketClientTest, AFullSendQueueClosesFromTheLoopNotInsideSend) {
     rec.inside_call = false;
   };
   ws.connect(sim_->kraken_url());
-  run_until([&] { return !rec.closes.empty(); }, 5000);
-  ASSERT_EQ(rec.opens, 1);
+  expect_closed_once(rec, "send queue full (the peer stopped reading)");
+  EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(sent, (std::vector<bool>{true, true, false, false}));
-  EXPECT_EQ(rec.nested_closes, 0);
-  ASSERT_EQ(rec.closes.size(), 1u);
-  EXPECT_EQ(rec.closes[0], "send queue full (the peer stopped reading)");
   EXPECT_FALSE(ws.is_open());
-  loop_.run_for(100 * kMs);
-  EXPECT_EQ(rec.closes.size(), 1u);  // exactly once
 }
 
 // Closing with a write in flight (the read loop always is): the close handshake is bounded
@@ -101,11 +105,7 @@ TEST_F(WebSocketClientTest, CloseWithAReadAndAWriteInFlightClosesCleanlyOnce) {
   ws.close("done");
   EXPECT_FALSE(ws.send(R"({"method":"ping"})"));
   rec.inside_call = false;
-  run_until([&] { return !rec.closes.empty(); }, 5000);
-  EXPECT_EQ(rec.nested_closes, 0);
-  EXPECT_EQ(rec.closes, std::vector<std::string>{"done"});
-  loop_.run_for(100 * kMs);
-  EXPECT_EQ(rec.closes.size(), 1u);
+  expect_closed_once(rec, "done");
 }
 
 TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason) {
@@ -117,12 +117,8 @@ TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason)
   EXPECT_FALSE(ws.send("{}"));
   rec.inside_call = false;
   EXPECT_TRUE(rec.closes.empty());
-  run_until([&] { return !rec.closes.empty(); }, 5000);
-  EXPECT_EQ(rec.nested_closes, 0);
+  expect_closed_once(rec, "stopping");
   EXPECT_EQ(rec.opens, 0);
-  EXPECT_EQ(rec.closes, std::vector<std::string>{"stopping"});
-  loop_.run_for(100 * kMs);
-  EXPECT_EQ(rec.closes.size(), 1u);
 }
 
 TEST_F(WebSocketClientTest, ABadUrlIsReportedAfterConnectReturns) {
@@ -132,10 +128,7 @@ TEST_F(WebSocketClientTest, ABadUrlIsReportedAfterConnectReturns) {
   ws.connect("http://127.0.0.1/v2");
   rec.inside_call = false;
   EXPECT_TRUE(rec.closes.empty());
-  run_until([&] { return !rec.closes.empty(); }, 1000);
-  EXPECT_EQ(rec.nested_closes, 0);
-  EXPECT_EQ(rec.closes,
-            std::vector<std::string>{"bad WebSocket URL 'http://127.0.0.1/v2' (want ws://host[:port]/path or wss://...)"});
+  expect_closed_once(rec, "bad WebSocket URL 'http://127.0.0.1/v2' (want ws://host[:port]/path or wss://...)");
 }
 
 TEST_F(WebSocketClientTest, DestroyingTheClientBeforeTheLoopRunsCallsNoOne) {
