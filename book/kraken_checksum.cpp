@@ -134,11 +134,47 @@ void KrakenChecksumCache::recompute(const OrderBook& book) noexcept {
       e.length = static_cast<std::uint16_t>(out - next.bytes - e.offset);
     }
   };
-  side(book.asks(), 0, reuse ? prev.asks : 0);
+  // unchanged: the side's top levels are the previous computation's, place for place.
+  auto unchanged = [&](const auto& levels, std::size_t prev_first, std::size_t prev_n) {
+    const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
+    if (!reuse || n != prev_n) return false;
+    for (std::size_t i = 0; i < n; ++i) {
+      const Level& l = levels.at(i);
+      const Entry& p = prev.entries[prev_first + i];
+      if (p.price != l.price || p.qty != l.qty) return false;
+    }
+    return true;
+  };
+  // copy_side: an unchanged side's entries and text, whole, to the current end of `next`.
+  auto copy_side = [&](std::size_t prev_first, std::size_t prev_n) {
+    const std::size_t from = prev_n == 0 ? 0 : prev.entries[prev_first].offset;
+    const std::size_t to = prev_n == 0 ? 0 : prev.entries[prev_first + prev_n - 1].offset +
+                                                 prev.entries[prev_first + prev_n - 1].length;
+    const auto shift = static_cast<std::ptrdiff_t>(out - next.bytes) - static_cast<std::ptrdiff_t>(from);
+    for (std::size_t i = 0; i < prev_n; ++i) {
+      Entry& e = next.entries[next.count++];
+      e = prev.entries[prev_first + i];
+      e.offset = static_cast<std::uint16_t>(e.offset + shift);
+    }
+    std::memcpy(out, prev.bytes + from, to - from);
+    out += to - from;
+  };
+  const bool asks_same = unchanged(book.asks(), 0, prev.asks);
+  if (asks_same) {
+    copy_side(0, prev.asks);
+  } else {
+    side(book.asks(), 0, reuse ? prev.asks : 0);
+  }
   next.asks = next.count;
-  side(book.bids(), prev.asks, reuse ? prev.count - prev.asks : 0);
+  next.asks_bytes = static_cast<std::size_t>(out - next.bytes);
+  next.asks_crc = asks_same ? prev.asks_crc : crc32(0, next.bytes, next.asks_bytes);
+  if (unchanged(book.bids(), prev.asks, prev.count - prev.asks)) {
+    copy_side(prev.asks, prev.count - prev.asks);
+  } else {
+    side(book.bids(), prev.asks, reuse ? prev.count - prev.asks : 0);
+  }
   const auto n = static_cast<std::size_t>(out - next.bytes);
-  value_ = crc32(0, next.bytes, n);
+  value_ = crc32(next.asks_crc, next.bytes + next.asks_bytes, n - next.asks_bytes);
   current_ ^= 1;
   version_ = book.top_version();
   book_ = &book;

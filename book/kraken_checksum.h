@@ -49,8 +49,9 @@ inline std::uint32_t kraken_checksum(const OrderBook& book) noexcept {
 // (OrderBook::top_version); otherwise the previous value is returned in a few cycles.
 // When it does recompute, the digit text of every level that is still in the top 10 with
 // the same price and quantity (typically all but one, shifted by at most one place) is
-// copied from the previous computation instead of being formatted again; only the CRC
-// runs over the whole input. The result is identical to kraken_checksum(book) (tested
+// copied from the previous computation instead of being formatted again. A side whose top
+// 10 did not change is copied whole, and when that is the asks (first in the input) their
+// CRC is reused too: the CRC then runs over the bids' text only. The result is identical to kraken_checksum(book) (tested
 // differentially in tests/book/kraken_checksum_test.cpp).
 class KrakenChecksumCache {
  public:
@@ -75,6 +76,8 @@ class KrakenChecksumCache {
     Entry entries[2 * kKrakenChecksumLevels];
     std::size_t count = 0;  // asks first, then bids
     std::size_t asks = 0;
+    std::size_t asks_bytes = 0;  // the asks' text is bytes[0, asks_bytes)
+    std::uint32_t asks_crc = 0;  // crc32 of the asks' text, where the bids' CRC starts
     char bytes[kKrakenChecksumInputMax + kSlack];
   };
   void recompute(const OrderBook& book) noexcept;
