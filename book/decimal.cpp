@@ -3,6 +3,11 @@
 #include <array>
 #include <limits>
 
+#if defined(__SSE4_1__) && defined(__SSSE3__)
+#include <immintrin.h>
+#define OBR_DECIMAL_SIMD 1
+#endif
+
 namespace obr::book {
 namespace {
 
@@ -183,6 +188,49 @@ DecimalResult parse_decimal(std::string_view text, int scale) noexcept {
     return fail(DecimalError::kOverflow, 0);
   }
   return DecimalResult{static_cast<std::int64_t>(v), DecimalError::kOk, 0};
+}
+
+DecimalResult parse_decimal_padded(std::string_view text, int scale) noexcept {
+#if OBR_DECIMAL_SIMD
+  const std::size_t n = text.size();
+  if (n == 0 || n > 16 || scale < 0 || scale > kMaxScale) return parse_decimal(text, scale);
+  // Which of the first n bytes are digits and which is the '.'; plain text is all digits
+  // but one '.' that is neither first nor last.
+  const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data()));
+  const __m128i d = _mm_sub_epi8(x, _mm_set1_epi8('0'));  // digits become 0..9
+  const __m128i digit = _mm_and_si128(_mm_cmpgt_epi8(d, _mm_set1_epi8(-1)), _mm_cmplt_epi8(d, _mm_set1_epi8(10)));
+  const unsigned all = (1u << n) - 1;
+  const unsigned digits_at = static_cast<unsigned>(_mm_movemask_epi8(digit)) & all;
+  const unsigned dot_at = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.')))) & all;
+  if ((digits_at | dot_at) != all || (dot_at & (dot_at - 1)) != 0) return parse_decimal(text, scale);
+  const unsigned dot = dot_at != 0 ? static_cast<unsigned>(__builtin_ctz(dot_at)) : static_cast<unsigned>(n);
+  if (dot == 0 || dot + 1 == n) return parse_decimal(text, scale);
+  const unsigned count = dot_at != 0 ? static_cast<unsigned>(n) - 1 : static_cast<unsigned>(n);  // digits
+  const auto decimals = static_cast<int>(dot_at != 0 ? n - 1 - dot : 0);
+  if (decimals > scale) return parse_decimal(text, scale);
+  // Right-align the digits in 16 bytes, skipping the '.': output byte j takes digit
+  // k = j - (16 - count), from byte k, or k + 1 past the '.'; bytes before the first digit
+  // are zero (a shuffle index with its top bit set).
+  const __m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m128i k = _mm_sub_epi8(iota, _mm_set1_epi8(static_cast<char>(16 - count)));
+  const __m128i past_dot = _mm_cmpgt_epi8(k, _mm_set1_epi8(static_cast<char>(static_cast<int>(dot) - 1)));
+  const __m128i source = _mm_or_si128(_mm_sub_epi8(k, past_dot), _mm_cmpgt_epi8(_mm_setzero_si128(), k));
+  const __m128i sixteen = _mm_shuffle_epi8(d, source);
+  // 16 digits to an integer: pairs, then fours, then eights.
+  const __m128i pairs = _mm_maddubs_epi16(sixteen, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+  const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+  const __m128i packed = _mm_packus_epi32(fours, fours);
+  const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
+  std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000u +
+                    static_cast<std::uint32_t>(_mm_extract_epi32(eights, 1));
+  if (__builtin_mul_overflow(v, kPow10[static_cast<std::size_t>(scale - decimals)], &v) ||
+      v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+    return parse_decimal(text, scale);
+  }
+  return DecimalResult{static_cast<std::int64_t>(v), DecimalError::kOk, 0};
+#else
+  return parse_decimal(text, scale);
+#endif
 }
 
 int decimal_places(std::string_view text) noexcept {

@@ -58,6 +58,13 @@ struct DecimalResult {
 // kTooManyDecimals. Cost: one pass over the text, no allocation, never throws.
 DecimalResult parse_decimal(std::string_view text, int scale) noexcept;
 
+// parse_decimal_padded is parse_decimal, the same result for every text, for text inside a
+// padded buffer (such as simdjson's input): it may read up to 16 bytes from text.data(), so
+// at least 16 - text.size() bytes after the text must be readable. Plain wire text up to
+// 16 characters is converted with SSE in a fixed number of steps (on CPUs with SSE4.1;
+// elsewhere it is parse_decimal).
+DecimalResult parse_decimal_padded(std::string_view text, int scale) noexcept;
+
 // decimal_places returns how many decimal places `text` expresses, counting trailing
 // zeros ("63000.0" -> 1, "0.10000000" -> 8, "4.8E-7" -> 8, "1e-08" -> 8, "5" -> 0),
 // or -1 when the text is not a valid unsigned decimal. Kraken's checksum is defined

@@ -8,11 +8,13 @@ namespace {
 using book::BookState;
 
 // One call per side with the side as a constant, so apply()'s side branch folds away.
+// RawLevel texts point into the session's padded frame buffer (simdjson's padding), so the
+// padded parser may read past them.
 template <typename Use>
 bool for_each_level(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws, Use&& use) {
   for (const RawLevel& raw : raws) {
-    const book::DecimalResult p = book::parse_decimal(raw.price, ob.price_scale());
-    const book::DecimalResult q = book::parse_decimal(raw.qty, ob.qty_scale());
+    const book::DecimalResult p = book::parse_decimal_padded(raw.price, ob.price_scale());
+    const book::DecimalResult q = book::parse_decimal_padded(raw.qty, ob.qty_scale());
     if (!p.ok() || !q.ok()) return false;
     use(side, book::Level{p.value, q.value});
   }

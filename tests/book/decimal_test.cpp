@@ -6,6 +6,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <tuple>
 
 namespace obr::book {
 namespace {
@@ -165,6 +166,41 @@ TEST(ParseDecimal, FastPathAgreesWithTheGeneralPath) {
     }
   }
   EXPECT_GT(fast_ok, 50000u);  // the comparison covered many accepted texts
+}
+
+// parse_decimal_padded gives parse_decimal's result for every text, whatever the bytes
+// after it (it may read them, never use them).
+TEST(ParseDecimal, PaddedVersionAgreesForAnyText) {
+  std::mt19937_64 rng(7);
+  const std::string alphabet = "0123456789012345678900000..";
+  std::size_t accepted = 0;
+  for (int i = 0; i < 300000; ++i) {
+    const int scale = static_cast<int>(rng() % (kMaxScale + 2)) - (rng() % 97 == 0 ? 3 : 0);  // some bad scales
+    std::string text;
+    const std::size_t len = rng() % 19;
+    for (std::size_t k = 0; k < len; ++k) text += alphabet[rng() % alphabet.size()];
+    if (!text.empty() && rng() % 40 == 0) text[rng() % text.size()] = "+-eEx /:"[rng() % 8];
+    std::string buffer = text;
+    for (int k = 0; k < 16; ++k) buffer += static_cast<char>(rng() % 2 ? '0' + rng() % 10 : rng() % 256);  // any padding
+    const std::string_view in(buffer.data(), text.size());
+    const DecimalResult a = parse_decimal(in, scale);
+    const DecimalResult b = parse_decimal_padded(in, scale);
+    ASSERT_EQ(b.error, a.error) << text << " at scale " << scale;
+    ASSERT_EQ(b.value, a.value) << text << " at scale " << scale;
+    ASSERT_EQ(b.error_offset, a.error_offset) << text << " at scale " << scale;
+    accepted += a.ok();
+  }
+  EXPECT_GT(accepted, 50000u);
+  // The wire texts of the examples, at 16 characters and around the edges.
+  for (const auto& [text, scale, value] : std::vector<std::tuple<std::string, int, std::int64_t>>{
+           {"45283.5", 1, 452835}, {"0.10000000", 8, 10000000}, {"5", 0, 5}, {"0.00000048", 8, 48},
+           {"1234567890123456", 0, 1234567890123456}, {"123456789012345.6", 1, 1234567890123456},
+           {"9.999999999999999", 15, 9999999999999999}, {"92233720368.54775807", 8, 9223372036854775807}}) {
+    std::string buffer = text + std::string(16, 'x');
+    const DecimalResult r = parse_decimal_padded(std::string_view(buffer.data(), text.size()), scale);
+    ASSERT_TRUE(r.ok()) << text;
+    EXPECT_EQ(r.value, value) << text;
+  }
 }
 
 }  // namespace
