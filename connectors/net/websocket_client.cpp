@@ -14,6 +14,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -62,6 +63,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
         resolver_(strand_),
         tls_(std::move(tls)),
         ws_(make_stream()),
+        close_timer_(strand_),
         url_(std::move(url)),
         options_(options),
         listener_(listener) {}
@@ -95,15 +97,22 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     }
     if (closing_) return;
     closing_ = true;
-    // The close handshake is bounded by the stream's handshake_timeout (set on open); the
-    // TCP stream's own timer must not be touched while a read and a write may be pending.
+    // The close handshake is bounded by a timer of our own: the TCP stream's timer must not
+    // be re-armed while a read and a write may be pending, and the WebSocket stream's
+    // handshake_timeout only starts once a write stuck on a peer that stopped reading lets
+    // the close frame out.
+    close_timer_.expires_after(std::chrono::seconds(3));
+    close_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
+      if (!ec) self->fail(self->close_reason_);
+    });
     ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](error_code) {
       self->finish(self->close_reason_);
     });
   }
 
   void fail_soon(std::string reason) override {
-    if (finished_ || !failure_.empty()) return;
+    if (finished_ || failing_) return;
+    failing_ = true;
     failure_ = std::move(reason);
     closing_ = true;
     asio::post(strand_, [self = this->shared_from_this()] { self->fail(self->failure_); });
@@ -114,6 +123,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     finished_ = true;
     open = false;
     resolver_.cancel();
+    close_timer_.cancel();
     error_code ec;
     beast::get_lowest_layer(ws_).socket().close(ec);
   }
@@ -167,7 +177,7 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
   }
 
   void on_handshake(error_code ec) {
-    if (finished_) return;
+    if (finished_ || failing_) return;  // failing: the caller closed while connecting
     if (ec) return fail("WebSocket handshake with " + url_.host + url_.target + ": " + ec.message());
     // The handshake is done: Beast's own timeouts take over (no idle timeout: the
     // engine's data watchdog decides when a silent connection is dead).
@@ -222,29 +232,32 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     if (!queue_.empty() && !closing_) write_next();
   }
 
-  // fail ends the connection now; a failure already decided by fail_soon keeps its reason
-  // (a handler of the cancelled operations may run first).
+  // fail ends the connection now.
   void fail(const std::string& reason) {
     if (finished_) return;
     resolver_.cancel();
     error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
-    finish(failure_.empty() ? reason : failure_);
+    finish(reason);
   }
 
+  // finish reports the end once; a failure already decided by fail_soon keeps its reason
+  // (a handler of an operation it cancels, or one already queued, may run first).
   void finish(const std::string& reason) {
     if (finished_) return;
     finished_ = true;
     open = false;
+    close_timer_.cancel();
     error_code ignored;
     beast::get_lowest_layer(ws_).socket().close(ignored);
-    if (WsListener* l = std::exchange(listener_, nullptr)) l->on_close(reason);
+    if (WsListener* l = std::exchange(listener_, nullptr)) l->on_close(failing_ ? failure_ : reason);
   }
 
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::resolver resolver_;
   std::shared_ptr<asio::ssl::context> tls_;
   websocket::stream<Lower> ws_;
+  asio::steady_timer close_timer_;
   Url url_;
   WsOptions options_;
   WsListener* listener_;
@@ -253,7 +266,8 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
   std::string close_reason_;
   bool closing_ = false;
   bool finished_ = false;
-  std::string failure_;  // set by fail_soon
+  bool failing_ = false;  // fail_soon was called: failure_ is the reason
+  std::string failure_;
 };
 
 }  // namespace

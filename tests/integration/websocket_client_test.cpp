@@ -121,6 +121,18 @@ TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason)
   EXPECT_EQ(rec.opens, 0);
 }
 
+// An empty reason is still the first one: a second close() does not replace it, and no
+// handler of the cancelled connection attempt does either.
+TEST_F(WebSocketClientTest, AnEmptyCloseReasonIsKeptAndReportedOnce) {
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  ws.connect(sim_->kraken_url());
+  ws.close("");
+  ws.close("second");
+  expect_closed_once(rec, "");
+  EXPECT_EQ(rec.opens, 0);
+}
+
 TEST_F(WebSocketClientTest, ABadUrlIsReportedAfterConnectReturns) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);

@@ -285,8 +285,9 @@ TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
   auto refused = obr::sim::use_recordings({kData + "/kraken-v2/btcusd_d25.ndjson"}, config);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().message(),
-            kData + "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no recorded times (a raw capture), so they "
-                    "cannot be played at their recorded pace; pace them by a rate of changes instead");
+            kData + "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no usable recorded times (a raw capture has "
+                    "none; times that go backwards are not usable), so they cannot be played at their recorded pace; "
+                    "pace them by a rate of changes instead");
   EXPECT_EQ(config.kraken_market, nullptr);
 }
 

@@ -196,8 +196,9 @@ absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::str
   for (const auto& [market, name] : {std::pair{loaded->kraken.get(), "Kraken"}, std::pair{loaded->kucoin.get(), "KuCoin"}}) {
     if (config.speed > 0 && market != nullptr && !market->has_clock()) {
       return absl::InvalidArgumentError(joined(files) + ": the " + name +
-                                        " books have no recorded times (a raw capture), so they cannot be played "
-                                        "at their recorded pace; pace them by a rate of changes instead");
+                                        " books have no usable recorded times (a raw capture has none; times that "
+                                        "go backwards are not usable), so they cannot be played at their recorded "
+                                        "pace; pace them by a rate of changes instead");
     }
   }
   if (loaded->kraken) config.kraken_market = loaded->kraken;

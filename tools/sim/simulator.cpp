@@ -508,14 +508,21 @@ void Simulator::Impl::on_tick() {
     }
     market_clock_ns += config.speed * static_cast<double>(now - previous_tick_ns);  // late ticks catch up
     const auto market_now = static_cast<std::int64_t>(market_clock_ns);
-    for (std::size_t n = 0; kraken_clocked && n < SimConfig::kMaxChangesPerTick && kraken.next_at_ns() <= market_now; ++n) {
-      kraken_change(kraken.next());
-      ++stats.market_changes;
-    }
-    for (std::size_t n = 0; kucoin_clocked && n < SimConfig::kMaxChangesPerTick && kucoin.next_at_ns() <= market_now; ++n) {
-      kucoin_change(kucoin.next());
-      ++stats.market_changes;
-    }
+    // play_due plays a clocked market's events due by now, at most kMaxChangesPerTick; when
+    // that cap stops it, the clock is held at its next event, so no backlog builds up (a
+    // stall or a huge speed slows the market instead) and the clock stays in range.
+    auto play_due = [&](Market& market, auto&& send) {
+      std::size_t n = 0;
+      for (; n < SimConfig::kMaxChangesPerTick && market.next_at_ns() <= market_now; ++n) {
+        send(market.next());
+        ++stats.market_changes;
+      }
+      if (n == SimConfig::kMaxChangesPerTick) {
+        market_clock_ns = std::min(market_clock_ns, static_cast<double>(market.next_at_ns()));
+      }
+    };
+    if (kraken_clocked) play_due(kraken, [&](const Change& c) { kraken_change(c); });
+    if (kucoin_clocked) play_due(kucoin, [&](const Change& c) { kucoin_change(c); });
   }
   if (now - old_snapshot_ns >= 1'000'000'000) {  // keep a second-old snapshot for stale_snapshot
     for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) old_snapshots[i] = kucoin_snapshot_json(i, 100);
