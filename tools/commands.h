@@ -1,7 +1,17 @@
 // tools/commands.h — the obr CLI's subcommands; each returns the process exit status.
 #pragma once
 
+#include <cstdlib>
+
 namespace obr::tools {
+
+// parse_number reads a whole option value as a number in [lo, hi]; false for anything
+// else (trailing text, NaN, out of range). Shared by the subcommands' option parsers.
+inline bool parse_number(const char* text, double lo, double hi, double& out) {
+  char* end = nullptr;
+  out = std::strtod(text, &end);
+  return end != text && *end == 0 && out >= lo && out <= hi;
+}
 
 // `obr example [FILE]`: builds a book from Kraken's worked-example snapshot and prints it
 // with its checksum, verified against the snapshot's own.

@@ -127,10 +127,8 @@ int run_demo(int argc, char** argv) {
       no_faults = true;
     } else if (a == "--seconds") {
       const char* v = value("--seconds");
-      char* end = nullptr;
       if (v == nullptr) return 2;
-      seconds = std::strtod(v, &end);
-      if (end == v || *end != 0 || !(seconds >= 3) || seconds > 86400) {
+      if (!parse_number(v, 3, 86400, seconds)) {
         std::fprintf(stderr, "obr demo: --seconds '%s' is not a number from 3 to 86400\n", v);
         return 2;
       }
@@ -158,10 +156,8 @@ int run_demo(int argc, char** argv) {
       market_files.emplace_back(v);
     } else if (a == "--speed") {
       const char* v = value("--speed");
-      char* end = nullptr;
       if (v == nullptr) return 2;
-      speed = std::strtod(v, &end);
-      if (end == v || *end != 0 || !(speed > 0) || speed > 1e6) {
+      if (!parse_number(v, 0, 1e6, speed) || !(speed > 0)) {
         std::fprintf(stderr, "obr demo: --speed '%s' is not a number in (0, 1e6]\n", v);
         return 2;
       }

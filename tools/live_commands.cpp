@@ -2,6 +2,7 @@
 // watch` (a live terminal ladder of chosen books with state and latency). Both run the
 // engine on this thread until --seconds pass or SIGINT/SIGTERM.
 #include <cinttypes>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -79,11 +80,7 @@ void run_engine(engine::Engine& eng, double seconds, F every_second) {
   std::signal(SIGTERM, SIG_DFL);
 }
 
-bool parse_seconds(const char* text, double& out) {
-  char* end = nullptr;
-  out = std::strtod(text, &end);
-  return end != text && *end == 0 && out >= 0;
-}
+bool parse_seconds(const char* text, double& out) { return parse_number(text, 0, HUGE_VAL, out); }
 
 void record_usage(std::FILE* out) {
   std::fputs(

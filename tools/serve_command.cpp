@@ -1,5 +1,6 @@
 // tools/serve_command.cpp — `obr serve`: the exchange simulator as a standalone server on
 // loopback, for trying a client (obr's or another) against Kraken v2 and KuCoin with faults.
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -93,20 +94,17 @@ int run_serve(int argc, char** argv) {
     } else if (a == "--seed") {
       config.seed = std::strtoull(v.c_str(), &end, 10);
     } else if (a == "--rate") {
-      config.changes_per_s = std::strtod(v.c_str(), &end);
-      if (*end != 0 || !(config.changes_per_s > 0) || config.changes_per_s > 1e6) {
+      if (!parse_number(v.c_str(), 0, 1e6, config.changes_per_s) || !(config.changes_per_s > 0)) {
         std::fprintf(stderr, "obr serve: --rate '%s' is not a number in (0, 1e6]\n", v.c_str());
         return 2;
       }
     } else if (a == "--speed") {
-      config.speed = std::strtod(v.c_str(), &end);
-      if (*end != 0 || !(config.speed > 0) || config.speed > 1e6) {
+      if (!parse_number(v.c_str(), 0, 1e6, config.speed) || !(config.speed > 0)) {
         std::fprintf(stderr, "obr serve: --speed '%s' is not a number in (0, 1e6]\n", v.c_str());
         return 2;
       }
     } else if (a == "--seconds") {
-      seconds = std::strtod(v.c_str(), &end);
-      if (*end != 0 || !(seconds > 0)) {
+      if (!parse_number(v.c_str(), 0, HUGE_VAL, seconds) || !(seconds > 0)) {
         std::fprintf(stderr, "obr serve: --seconds '%s' is not a positive number\n", v.c_str());
         return 2;
       }

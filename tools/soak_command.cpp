@@ -122,12 +122,6 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const std
   return out;
 }
 
-bool parse_number(const char* text, double lo, double hi, double& out) {
-  char* end = nullptr;
-  out = std::strtod(text, &end);
-  return end != text && *end == 0 && out >= lo && out <= hi;
-}
-
 }  // namespace
 
 int run_soak(int argc, char** argv) {
