@@ -133,6 +133,17 @@ std::int64_t pow10(int n) noexcept { return static_cast<std::int64_t>(kPow10[sta
 
 namespace {
 
+// to_units finishes both fast paths: `digits` read with `decimals` of them after the point,
+// as units of 10^-scale. False when that takes more decimals than the scale allows or
+// does not fit int64: the general path then decides (and says what is wrong).
+inline bool to_units(std::uint64_t digits, int decimals, int scale, std::int64_t& value) noexcept {
+  if (decimals > scale) return false;  // trailing zeros or an error
+  if (__builtin_mul_overflow(digits, kPow10[static_cast<std::size_t>(scale - decimals)], &digits)) return false;
+  if (digits > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
+  value = static_cast<std::int64_t>(digits);
+  return true;
+}
+
 // parse_plain is the fast path for what venues send: digits with at most one '.' between
 // digits, at most 19 digits, no more decimals than the scale and a value that fits. It
 // returns false for anything else, and parse_decimal then takes the general path, which
@@ -154,12 +165,7 @@ inline bool parse_plain(std::string_view s, int scale, std::int64_t& value) noex
   }
   const std::size_t digits = dot == n ? n : n - 1;
   if (digits > 19) return false;  // 19 digits always fit uint64
-  const auto decimals = static_cast<int>(dot == n ? 0 : n - 1 - dot);
-  if (decimals > scale) return false;  // trailing zeros or an error: the general path
-  if (__builtin_mul_overflow(v, kPow10[static_cast<std::size_t>(scale - decimals)], &v)) return false;
-  if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return false;
-  value = static_cast<std::int64_t>(v);
-  return true;
+  return to_units(v, static_cast<int>(dot == n ? 0 : n - 1 - dot), scale, value);
 }
 
 }  // namespace
@@ -207,7 +213,6 @@ DecimalResult parse_decimal_padded(std::string_view text, int scale) noexcept {
   if (dot == 0 || dot + 1 == n) return parse_decimal(text, scale);
   const unsigned count = dot_at != 0 ? static_cast<unsigned>(n) - 1 : static_cast<unsigned>(n);  // digits
   const auto decimals = static_cast<int>(dot_at != 0 ? n - 1 - dot : 0);
-  if (decimals > scale) return parse_decimal(text, scale);
   // Right-align the digits in 16 bytes, skipping the '.': output byte j takes digit
   // k = j - (16 - count), from byte k, or k + 1 past the '.'; bytes before the first digit
   // are zero (a shuffle index with its top bit set).
@@ -221,13 +226,11 @@ DecimalResult parse_decimal_padded(std::string_view text, int scale) noexcept {
   const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
   const __m128i packed = _mm_packus_epi32(fours, fours);
   const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));
-  std::uint64_t v = static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000u +
-                    static_cast<std::uint32_t>(_mm_extract_epi32(eights, 1));
-  if (__builtin_mul_overflow(v, kPow10[static_cast<std::size_t>(scale - decimals)], &v) ||
-      v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
-    return parse_decimal(text, scale);
-  }
-  return DecimalResult{static_cast<std::int64_t>(v), DecimalError::kOk, 0};
+  const std::uint64_t v =
+      static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_cvtsi128_si32(eights))) * 100000000u +
+      static_cast<std::uint32_t>(_mm_extract_epi32(eights, 1));
+  if (std::int64_t value = 0; to_units(v, decimals, scale, value)) return DecimalResult{value, DecimalError::kOk, 0};
+  return parse_decimal(text, scale);
 #else
   return parse_decimal(text, scale);
 #endif

@@ -51,8 +51,8 @@ inline std::uint32_t kraken_checksum(const OrderBook& book) noexcept {
 // the same price and quantity (typically all but one, shifted by at most one place) is
 // copied from the previous computation instead of being formatted again. A side whose top
 // 10 did not change is copied whole, and when that is the asks (first in the input) their
-// CRC is reused too: the CRC then runs over the bids' text only. The result is identical to kraken_checksum(book) (tested
-// differentially in tests/book/kraken_checksum_test.cpp).
+// CRC is reused too: the CRC then runs over the bids' text only. The result is identical
+// to kraken_checksum(book) (tested differentially in tests/book/kraken_checksum_test.cpp).
 class KrakenChecksumCache {
  public:
   std::uint32_t get(const OrderBook& book) noexcept {
