@@ -3,9 +3,10 @@
 // One acceptor serves every route. A connection starts as HTTP (after TLS when on): a
 // WebSocket upgrade on /v2 becomes a Kraken peer, on /kucoin/ws a KuCoin peer; anything
 // else is a REST call answered on the same connection. The market clock (a timer) draws
-// changes from one Market per venue (synthetic, or a recording: SimConfig::*_market) and
-// fans each one out to the subscribed peers, passing every outbound book message through
-// the fault schedule first.
+// changes from one Market per venue (synthetic, or a recording: SimConfig::*_market), at
+// changes_per_s or, for a recording with times when SimConfig::speed is set, at its
+// recorded pace (on_tick), and fans each one out to the subscribed peers, passing every
+// outbound book message through the fault schedule first.
 #include "tools/sim/simulator.h"
 
 #include <algorithm>
