@@ -1,10 +1,12 @@
 // bench/connectors/replay_bench.cpp — replay of the real recordings end to end through
 // the venue sessions, each against simdjson alone on the same frames.
 //
-//  - KrakenV2Replay: V2Session::on_frame for the 4 843 frames of tests/data/kraken-v2:
+//  - KrakenV2Replay/1: V2Session::on_frame for the 4 843 frames of tests/data/kraken-v2:
 //    copy into the padded buffer, parse, apply in order, truncate to depth, CRC32 check.
 //    Each pass starts with the recordings' own status/ack/snapshot frames, so every check
-//    passes on every pass.
+//    passes on every pass. The book frames are read by the compact scanner
+//    (connectors/kraken/v2_book_frame.h), as in production; KrakenV2Replay/0 reads every
+//    frame with simdjson instead (V2Config::compact_scanner = false), for comparison.
 //  - KrakenV1Replay: V1Session over the 4 321 received frames of tests/data/kraken-v1
 //    (10 pairs at depth 1000; each pass reloads the ten 1000-level snapshots).
 //  - KucoinReplay: a fresh SpotSession per pass over tests/data/kucoin: 4 721 frames
@@ -116,9 +118,10 @@ std::size_t frame_count() {
 
 void BM_KrakenV2Replay(benchmark::State& state) {
   std::vector<std::unique_ptr<obr::connectors::kraken::V2Session>> sessions;
+  obr::connectors::kraken::V2Config config{.depth = 10, .track_any_symbol = true};
+  config.compact_scanner = state.range(0) != 0;
   for (std::size_t i = 0; i < recordings().size(); ++i) {
-    sessions.push_back(std::make_unique<obr::connectors::kraken::V2Session>(
-        obr::connectors::kraken::V2Config{.depth = 10, .track_any_symbol = true}));
+    sessions.push_back(std::make_unique<obr::connectors::kraken::V2Session>(config));
   }
   obr::connectors::NullSink sink;
   for (auto _ : state) {
@@ -136,7 +139,7 @@ void BM_KrakenV2Replay(benchmark::State& state) {
   state.counters["checks_per_pass"] =
       static_cast<double>(passed) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_KrakenV2Replay)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_KrakenV2Replay)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 
 void BM_KrakenV1Replay(benchmark::State& state) {
   obr::connectors::kraken::V1Session session(obr::connectors::kraken::V1Config{.depth = 10, .track_any_symbol = true});

@@ -16,6 +16,10 @@ struct SessionConfig {
   std::int64_t breaker_backoff_ns = 1'000'000'000;      // first halt; doubles per trip
   std::int64_t breaker_backoff_max_ns = 60'000'000'000; // cap
   std::size_t max_frame_bytes = 1 << 20;
+  // v2: read the compact book frames Kraken sends with the strict scanner
+  // (connectors/kraken/v2_book_frame.h) and everything else with simdjson; false reads
+  // every frame with simdjson (the reference the tests compare against). Unused by v1.
+  bool compact_scanner = true;
 };
 
 struct BookInfo {

@@ -9,6 +9,7 @@
 
 #include "book/decimal.h"
 #include "connectors/kraken/book_set.h"
+#include "connectors/kraken/v2_book_frame.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
@@ -101,6 +102,42 @@ struct V2Session::Impl : detail::BookSet {
     sink.send_frame(out);
   }
 
+  // book_for: the tracked book of `symbol`, tracking it when the session takes any symbol;
+  // nullptr for an unknown symbol.
+  KrakenBook* book_for(std::string_view symbol) {
+    KrakenBook* b = find(symbol);
+    if (b == nullptr && config.track_any_symbol) b = &track_v2(symbol);
+    return b;
+  }
+
+  // on_entry applies one book entry whose levels are in `bids` and `asks`: a snapshot
+  // replaces the book, an update applies to a live book; then the checksum is checked.
+  // Returns nullptr, or what was wrong when a level is not a decimal at the book's
+  // precision (the book has then failed).
+  const char* on_entry(KrakenBook& b, bool snapshot, std::uint64_t wire_checksum, std::int64_t recv_ns,
+                       SessionSink& sink) {
+    book::OrderBook& ob = b.ob;
+    if (snapshot) {
+      if (!load_snapshot(b, bids, asks)) {
+        fail(b, StateReason::kMalformed, recv_ns, sink);
+        return "snapshot price/qty is not a decimal at the book's precision";
+      }
+      b.subscribe_pending = false;
+      check(b, wire_checksum, true, recv_ns, sink);
+      sink.book_updated(b.id, b.info.symbol, ob, true);
+      return nullptr;
+    }
+    if (ob.state() != BookState::kLive) return nullptr;  // after a failure: wait for a snapshot
+    const std::uint64_t top_before = ob.top_version();
+    if (!apply_update(b, bids, asks)) {
+      fail(b, StateReason::kMalformed, recv_ns, sink);
+      return "update price/qty is not a decimal at the book's precision";
+    }
+    check(b, wire_checksum, false, recv_ns, sink);
+    sink.book_updated(b.id, b.info.symbol, ob, ob.top_version() != top_before);
+    return nullptr;
+  }
+
   KrakenBook& track_for_subscribe(std::string_view symbol) override { return track_v2(symbol); }
   void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
     send_subscription("subscribe", list, config.depth, true, sink);
@@ -150,6 +187,28 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     sink.frame_error(e, detail);
   };
 
+  // The compact frames Kraken sends are read by the strict scanner (v2_book_frame.h);
+  // anything else, including every malformed frame, goes through simdjson below.
+  if (im.config.compact_scanner) {
+    const std::string_view text(im.frame.data(), im.frame.size());
+    detail::CompactBookFrame compact;
+    if (detail::scan_compact_book_frame(text, compact, im.bids, im.asks)) {
+      KrakenBook* b = im.book_for(compact.symbol);
+      if (b == nullptr) {
+        return bad(FrameError::kUnknownSymbol,
+                   compact.symbol.empty() ? std::string_view("(empty symbol)") : compact.symbol);
+      }
+      if (const char* error = im.on_entry(*b, compact.snapshot, compact.checksum, recv_ns, sink)) {
+        return bad(FrameError::kBadNumber, error);
+      }
+      return;
+    }
+    if (detail::is_compact_heartbeat(text)) {
+      ++heartbeats_;
+      return;
+    }
+  }
+
   od::document doc;
   od::object obj;
   if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) || doc.get_object().get(obj)) {
@@ -182,12 +241,9 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         if (item.get_object().get(entry) || entry.find_field_unordered("symbol").get_string().get(symbol)) {
           return bad(FrameError::kUnexpectedShape, "book entry without symbol");
         }
-        KrakenBook* b = im.find(symbol);
+        KrakenBook* b = im.book_for(symbol);
         if (b == nullptr) {
-          if (!im.config.track_any_symbol) {
-            return bad(FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
-          }
-          b = &im.track_v2(symbol);
+          return bad(FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
         }
         std::uint64_t wire_checksum = 0;
         bool no_bids = false, no_asks = false, not_json = false;
@@ -201,25 +257,9 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
           return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
         }
-        book::OrderBook& ob = b->ob;
-        if (snapshot) {
-          if (!im.load_snapshot(*b, im.bids, im.asks)) {
-            im.fail(*b, StateReason::kMalformed, recv_ns, sink);
-            return bad(FrameError::kBadNumber, "snapshot price/qty is not a decimal at the book's precision");
-          }
-          b->subscribe_pending = false;
-          im.check(*b, wire_checksum, true, recv_ns, sink);
-          sink.book_updated(b->id, b->info.symbol, ob, true);
-          continue;
+        if (const char* error = im.on_entry(*b, snapshot, wire_checksum, recv_ns, sink)) {
+          return bad(FrameError::kBadNumber, error);
         }
-        if (ob.state() != BookState::kLive) continue;  // after a failure: wait for a snapshot
-        const std::uint64_t top_before = ob.top_version();
-        if (!im.apply_update(*b, im.bids, im.asks)) {
-          im.fail(*b, StateReason::kMalformed, recv_ns, sink);
-          return bad(FrameError::kBadNumber, "update price/qty is not a decimal at the book's precision");
-        }
-        im.check(*b, wire_checksum, false, recv_ns, sink);
-        sink.book_updated(b->id, b->info.symbol, ob, ob.top_version() != top_before);
       }
       return;
     }

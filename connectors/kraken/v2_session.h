@@ -14,9 +14,11 @@
 // (unsubscribe echoing the depth, then subscribe); every ack's `success` is checked;
 // `status` other than online makes books stale; `heartbeat` is liveness only.
 //
-// PERFORMANCE: on_frame copies the frame into one reusable padded buffer and parses it
-// with one reusable simdjson On Demand parser; after warm-up a book message allocates
-// nothing (tests/connectors/kraken_v2_alloc_test.cpp).
+// PERFORMANCE: on_frame copies the frame into one reusable padded buffer. A book frame in
+// the compact shape Kraken sends is read by a strict scanner in one pass
+// (kraken/v2_book_frame.h); every other frame by one reusable simdjson On Demand parser.
+// After warm-up a book message allocates nothing (KrakenV2Session.SteadyStateBookMessages-
+// AllocateNothing in tests/connectors/kraken_v2_session_test.cpp).
 //
 // Thread-safety: none; one session per connection, used from the connection's thread.
 #pragma once

@@ -301,13 +301,18 @@ TEST(KrakenV2Session, InstrumentChannelSetsPrecision) {
 TEST(KrakenV2Session, SteadyStateBookMessagesAllocateNothing) {
   const std::vector<std::string> lines =
       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
-  V2Session session(replay_config());
-  NullSink sink;
-  for (const std::string& line : lines) session.on_frame(line, 0, sink);  // warm-up pass
-  obr::testing::AllocationScope scope;
-  for (const std::string& line : lines) session.on_frame(line, 0, sink);  // snapshot, then every update
-  EXPECT_EQ(scope.allocations(), 0u);
-  EXPECT_EQ(session.book(0).counters().checks_failed, 0u);
+  for (bool scanner : {true, false}) {  // compact frames by the scanner, and all by simdjson
+    V2Config config = replay_config();
+    config.compact_scanner = scanner;
+    V2Session session(config);
+    NullSink sink;
+    for (const std::string& line : lines) session.on_frame(line, 0, sink);  // warm-up pass
+    obr::testing::AllocationScope scope;
+    for (const std::string& line : lines) session.on_frame(line, 0, sink);  // snapshot, then every update
+    EXPECT_EQ(scope.allocations(), 0u) << "scanner " << scanner;
+    EXPECT_EQ(session.book(0).counters().checks_failed, 0u);
+    EXPECT_EQ(session.book(0).counters().checks_passed, 2 * 2052u) << "scanner " << scanner;
+  }
 }
 
 }  // namespace
