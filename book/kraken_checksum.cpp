@@ -98,84 +98,71 @@ std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qt
   return crc32(0, buf, n);
 }
 
-void KrakenChecksumCache::recompute(const OrderBook& book) noexcept {
-  const Text& prev = texts_[current_];
-  Text& next = texts_[current_ ^ 1];
-  const bool reuse = valid_ && book_ == &book && price_scale_ == book.price_scale() && qty_scale_ == book.qty_scale();
-  char* out = next.bytes;
-  next.count = 0;
-  // One side: for each level, the previous text of the same level at the same place or one
-  // place away (an insert or delete above it shifts it by one), else format it.
-  auto side = [&](const auto& levels, std::size_t prev_first, std::size_t prev_n) {
-    const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
-    for (std::size_t i = 0; i < n; ++i) {
-      const Level& l = levels.at(i);
-      Entry& e = next.entries[next.count++];
-      e.price = l.price;
-      e.qty = l.qty;
-      e.offset = static_cast<std::uint16_t>(out - next.bytes);
-      const Entry* found = nullptr;
-      for (std::size_t j : {i, i + 1, i - 1}) {  // i - 1 wraps to a huge value at i == 0
-        if (j < prev_n) {
-          const Entry& p = prev.entries[prev_first + j];
-          if (p.price == l.price && p.qty == l.qty) {
-            found = &p;
-            break;
-          }
-        }
+// A run of levels that the previous text had in the same order, starting at the same
+// place or one place away (an insert or delete above them shifts them by one), is copied
+// whole: its levels, offsets and text. A level found in no run is formatted. Typically one
+// level changed: a run above it, the level, a run below.
+template <typename SideT>
+bool KrakenChecksumCache::rebuild(const SideT& levels, SideText (&texts)[2], int& current, bool reuse) noexcept {
+  const SideText& prev = texts[current];
+  const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
+  const std::size_t prev_n = reuse ? prev.count : 0;
+  const Level* const best = n == 0 ? nullptr : &levels.at(0);  // level i is best[-i] (storage is worst first)
+  auto level = [best](std::size_t i) -> const Level& { return best[-static_cast<std::ptrdiff_t>(i)]; };
+  if (reuse && n == prev_n) {
+    std::size_t i = 0;
+    while (i < n && level(i) == prev.levels[i]) ++i;
+    if (i == n) return false;
+  }
+  SideText& next = texts[current ^ 1];
+  char* const bytes = next.bytes;
+  char* out = bytes;
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t j = prev_n;  // where level i was, if it was
+    for (std::size_t c : {i, i + 1, i - 1}) {  // i - 1 wraps to a huge value at i == 0
+      if (c < prev_n && level(i) == prev.levels[c]) {
+        j = c;
+        break;
       }
-      if (found != nullptr) {
-        std::memcpy(out, prev.bytes + found->offset, kSlack);  // fixed size: a few vector moves
-        out += found->length;
-      } else {
-        out = append_digits(out, magnitude(l.price));
-        out = append_digits(out, magnitude(l.qty));
-      }
-      e.length = static_cast<std::uint16_t>(out - next.bytes - e.offset);
     }
-  };
-  // unchanged: the side's top levels are the previous computation's, place for place.
-  auto unchanged = [&](const auto& levels, std::size_t prev_first, std::size_t prev_n) {
-    const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
-    if (!reuse || n != prev_n) return false;
-    for (std::size_t i = 0; i < n; ++i) {
-      const Level& l = levels.at(i);
-      const Entry& p = prev.entries[prev_first + i];
-      if (p.price != l.price || p.qty != l.qty) return false;
+    if (j == prev_n) {
+      const Level& l = level(i);
+      next.levels[i] = l;
+      next.offset[i] = static_cast<std::uint16_t>(out - bytes);
+      out = append_digits(out, magnitude(l.price));
+      out = append_digits(out, magnitude(l.qty));
+      ++i;
+      continue;
     }
-    return true;
-  };
-  // copy_side: an unchanged side's entries and text, whole, to the current end of `next`.
-  auto copy_side = [&](std::size_t prev_first, std::size_t prev_n) {
-    const std::size_t from = prev_n == 0 ? 0 : prev.entries[prev_first].offset;
-    const std::size_t to = prev_n == 0 ? 0 : prev.entries[prev_first + prev_n - 1].offset +
-                                                 prev.entries[prev_first + prev_n - 1].length;
-    const auto shift = static_cast<std::ptrdiff_t>(out - next.bytes) - static_cast<std::ptrdiff_t>(from);
-    for (std::size_t i = 0; i < prev_n; ++i) {
-      Entry& e = next.entries[next.count++];
-      e = prev.entries[prev_first + i];
-      e.offset = static_cast<std::uint16_t>(e.offset + shift);
+    const std::size_t limit = n - i < prev_n - j ? n - i : prev_n - j;
+    std::size_t run = 1;
+    while (run < limit && level(i + run) == prev.levels[j + run]) ++run;
+    const std::size_t from = prev.offset[j], to = prev.offset[j + run];
+    const auto shift = static_cast<std::uint16_t>(static_cast<std::size_t>(out - bytes) - from);  // mod 2^16
+    for (std::size_t k = 0; k < run; ++k) {
+      next.levels[i + k] = prev.levels[j + k];
+      next.offset[i + k] = static_cast<std::uint16_t>(prev.offset[j + k] + shift);
     }
     std::memcpy(out, prev.bytes + from, to - from);
     out += to - from;
-  };
-  const bool asks_same = unchanged(book.asks(), 0, prev.asks);
-  if (asks_same) {
-    copy_side(0, prev.asks);
-  } else {
-    side(book.asks(), 0, reuse ? prev.asks : 0);
+    i += run;
   }
-  next.asks = next.count;
-  next.asks_bytes = static_cast<std::size_t>(out - next.bytes);
-  next.asks_crc = asks_same ? prev.asks_crc : crc32(0, next.bytes, next.asks_bytes);
-  if (unchanged(book.bids(), prev.asks, prev.count - prev.asks)) {
-    copy_side(prev.asks, prev.count - prev.asks);
-  } else {
-    side(book.bids(), prev.asks, reuse ? prev.count - prev.asks : 0);
+  next.count = n;
+  next.offset[n] = static_cast<std::uint16_t>(out - bytes);
+  current ^= 1;
+  return true;
+}
+
+void KrakenChecksumCache::recompute(const OrderBook& book) noexcept {
+  const bool reuse = valid_ && book_ == &book && price_scale_ == book.price_scale() && qty_scale_ == book.qty_scale();
+  if (rebuild(book.asks(), asks_, asks_current_, reuse)) {  // always true without reuse
+    const SideText& a = asks_[asks_current_];
+    asks_crc_ = crc32(0, a.bytes, a.offset[a.count]);
   }
-  const auto n = static_cast<std::size_t>(out - next.bytes);
-  value_ = crc32(next.asks_crc, next.bytes + next.asks_bytes, n - next.asks_bytes);
-  current_ ^= 1;
+  rebuild(book.bids(), bids_, bids_current_, reuse);
+  const SideText& b = bids_[bids_current_];
+  value_ = crc32(asks_crc_, b.bytes, b.offset[b.count]);
   version_ = book.top_version();
   book_ = &book;
   price_scale_ = book.price_scale();

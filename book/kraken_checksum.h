@@ -47,11 +47,13 @@ inline std::uint32_t kraken_checksum(const OrderBook& book) noexcept {
 
 // KrakenChecksumCache recomputes only when the book's top 10 may have changed
 // (OrderBook::top_version); otherwise the previous value is returned in a few cycles.
-// When it does recompute, the digit text of every level that is still in the top 10 with
+// When it does recompute, the digit text of the levels that are still in the top 10 with
 // the same price and quantity (typically all but one, shifted by at most one place) is
-// copied from the previous computation instead of being formatted again. A side whose top
-// 10 did not change is copied whole, and when that is the asks (first in the input) their
-// CRC is reused too: the CRC then runs over the bids' text only. The result is identical
+// copied from the previous computation instead of being formatted again, a run of
+// consecutive levels at a time (typically two runs: above and below the changed level).
+// Each side keeps its own text, so a side whose top 10 did not change costs ten compares;
+// when that is the asks (first in the input) their CRC is reused too, and the CRC runs
+// over the bids' text only. The result is identical
 // to kraken_checksum(book) (tested differentially in tests/book/kraken_checksum_test.cpp).
 class KrakenChecksumCache {
  public:
@@ -65,21 +67,19 @@ class KrakenChecksumCache {
   void invalidate() noexcept { valid_ = false; }  // nothing is reused until recomputed
 
  private:
-  static constexpr std::size_t kSlack = 48;  // fixed-size copies may run past the text
-  struct Entry {
-    std::int64_t price;
-    std::int64_t qty;
-    std::uint16_t offset;
-    std::uint16_t length;
+  static constexpr std::size_t kSlack = 16;  // the 8-byte digit stores may run past the text
+  // SideText: one side's part of a computation: its top levels, best first, and their
+  // digit text, level i's being bytes[offset[i], offset[i + 1]).
+  struct SideText {
+    Level levels[kKrakenChecksumLevels];
+    std::uint16_t offset[kKrakenChecksumLevels + 1] = {};
+    std::size_t count = 0;
+    char bytes[kKrakenChecksumInputMax / 2 + kSlack];
   };
-  struct Text {
-    Entry entries[2 * kKrakenChecksumLevels];
-    std::size_t count = 0;  // asks first, then bids
-    std::size_t asks = 0;
-    std::size_t asks_bytes = 0;  // the asks' text is bytes[0, asks_bytes)
-    std::uint32_t asks_crc = 0;  // crc32 of the asks' text, where the bids' CRC starts
-    char bytes[kKrakenChecksumInputMax + kSlack];
-  };
+  // rebuild makes texts[current] hold `levels`' top (switching `current` to the other of
+  // the pair when they changed; false when they did not).
+  template <typename SideT>
+  static bool rebuild(const SideT& levels, SideText (&texts)[2], int& current, bool reuse) noexcept;
   void recompute(const OrderBook& book) noexcept;
 
   const OrderBook* book_ = nullptr;
@@ -88,8 +88,9 @@ class KrakenChecksumCache {
   int price_scale_ = -1;
   int qty_scale_ = -1;
   bool valid_ = false;
-  Text texts_[2];  // the previous and the next computation, swapped each time
-  int current_ = 0;
+  SideText asks_[2], bids_[2];  // each side's current text and the one rebuilt next
+  int asks_current_ = 0, bids_current_ = 0;
+  std::uint32_t asks_crc_ = 0;  // crc32 of the current asks' text, where the bids' CRC starts
 };
 
 }  // namespace obr::book

@@ -185,12 +185,16 @@ TEST(KrakenChecksumCache, ReusedTextAlwaysEqualsTheFullComputation) {
   KrakenChecksumCache cache;
   std::size_t reused_steps = 0;
   for (int step = 0; step < 200'000; ++step) {
-    const Side side = next(2) ? Side::kBid : Side::kAsk;
-    // Top-heavy: most changes near the touch (bids below 100000, asks above).
-    const auto offset = static_cast<std::int64_t>(next(4) ? next(12) : next(60));
-    const std::int64_t price = side == Side::kBid ? 100000 - offset : 100001 + offset;
-    const std::int64_t qty = next(3) == 0 ? 0 : static_cast<std::int64_t>(1 + next(next(2) ? 1000 : 2'000'000'000));
-    book.apply(side, price, qty);
+    // Usually one change per computation, as a Kraken update; one time in four up to four
+    // (a message with several levels), so levels move by more than one place.
+    for (std::uint64_t change = 0, changes = next(4) ? 1 : 1 + next(4); change < changes; ++change) {
+      const Side side = next(2) ? Side::kBid : Side::kAsk;
+      // Top-heavy: most changes near the touch (bids below 100000, asks above).
+      const auto offset = static_cast<std::int64_t>(next(4) ? next(12) : next(60));
+      const std::int64_t price = side == Side::kBid ? 100000 - offset : 100001 + offset;
+      const std::int64_t qty = next(3) == 0 ? 0 : static_cast<std::int64_t>(1 + next(next(2) ? 1000 : 2'000'000'000));
+      book.apply(side, price, qty);
+    }
     if (next(3) == 0) book.truncate();
     if (step % 20'011 == 0) book.replace({}, {});  // a snapshot: everything changes
     if (step % 50'021 == 7) cache.invalidate();
