@@ -504,5 +504,52 @@ TEST_P(KrakenDepthView, ClientFollowsTheTruthAndItsChecksum) {
 INSTANTIATE_TEST_SUITE_P(Depths, KrakenDepthView,
                          ::testing::Values(std::size_t{10}, std::size_t{25}, std::size_t{100}));
 
+// ClockedMarket: a market whose k-th event happens at k * 10 ns on its clock (symbol 0,
+// sequence k + 1).
+class ClockedMarket final : public Market {
+ public:
+  std::size_t symbol_count() const noexcept override { return 1; }
+  const SymbolSpec& spec(std::size_t) const noexcept override { return spec_; }
+  std::span<const Level> bids(std::size_t) const noexcept override { return {}; }
+  std::span<const Level> asks(std::size_t) const noexcept override { return {}; }
+  std::int64_t sequence(std::size_t) const noexcept override { return change_.sequence; }
+  const Change& next() override {
+    change_.sequence = ++played;
+    change_.first_sequence = change_.sequence;
+    change_.deltas = {LevelDelta{Side::kBid, 100, change_.sequence}};
+    return change_;
+  }
+  std::int64_t next_at_ns() const noexcept override { return played * 10; }
+  std::int64_t played = 0;
+
+ private:
+  SymbolSpec spec_;
+  Change change_;
+};
+
+TEST(PlayDue, PlaysWhatIsDueAndHoldsTheClockWhenTheCapStopsIt) {
+  ClockedMarket market;
+  std::vector<std::int64_t> sent;
+  auto send = [&](const Change& c) { sent.push_back(c.sequence); };
+  double clock = 25;  // events at 0, 10 and 20 are due
+  EXPECT_EQ(play_due(market, 25, clock, 100, send), 3u);
+  EXPECT_EQ(sent, (std::vector<std::int64_t>{1, 2, 3}));
+  EXPECT_EQ(clock, 25);  // under the cap the clock runs on
+  // Far ahead (a stall, or a huge --speed): the cap stops the market at 4 events and the
+  // clock is held at the next one (70 ns), not left 10^18 ns ahead with a backlog.
+  clock = 1e18;
+  EXPECT_EQ(play_due(market, static_cast<std::int64_t>(clock), clock, 4, send), 4u);
+  EXPECT_EQ(sent, (std::vector<std::int64_t>{1, 2, 3, 4, 5, 6, 7}));
+  EXPECT_EQ(clock, 70);
+  // The next tick continues from there (the clock advanced to 75); nothing was skipped.
+  clock = 75;
+  EXPECT_EQ(play_due(market, 75, clock, 4, send), 1u);
+  EXPECT_EQ(sent.back(), 8);
+  EXPECT_EQ(clock, 75);
+  // Nothing due: nothing played, the clock untouched.
+  EXPECT_EQ(play_due(market, 75, clock, 4, send), 0u);
+  EXPECT_EQ(market.played, 8);
+}
+
 }  // namespace
 }  // namespace obr::sim

@@ -128,6 +128,22 @@ class Market {
   virtual std::int64_t next_at_ns() const noexcept { return -1; }
 };
 
+// play_due plays the events of a clocked `market` due by `now_ns` on its clock, at most
+// `cap` of them, handing each Change to `send`, and returns how many it played. When the
+// cap stops it, `clock_ns` (the clock `now_ns` was read from) is held back to the market's
+// next event, so no backlog builds up: a stall or a huge speed slows the market instead,
+// and the clock stays in range.
+template <typename Send>
+std::size_t play_due(Market& market, std::int64_t now_ns, double& clock_ns, std::size_t cap, Send&& send) {
+  std::size_t n = 0;
+  for (; n < cap && market.next_at_ns() <= now_ns; ++n) send(market.next());
+  if (n == cap) {
+    const auto next_ns = static_cast<double>(market.next_at_ns());
+    if (next_ns < clock_ns) clock_ns = next_ns;
+  }
+  return n;
+}
+
 // apply_delta applies one delta to a best-first side (qty 0 deletes; deleting an absent
 // price does nothing). O(levels) for an insert or delete.
 void apply_delta(std::vector<obr::book::Level>& best_first, const LevelDelta& delta);

@@ -509,21 +509,13 @@ void Simulator::Impl::on_tick() {
     }
     market_clock_ns += config.speed * static_cast<double>(now - previous_tick_ns);  // late ticks catch up
     const auto market_now = static_cast<std::int64_t>(market_clock_ns);
-    // play_due plays a clocked market's events due by now, at most kMaxChangesPerTick; when
-    // that cap stops it, the clock is held at its next event, so no backlog builds up (a
-    // stall or a huge speed slows the market instead) and the clock stays in range.
-    auto play_due = [&](Market& market, auto&& send) {
-      std::size_t n = 0;
-      for (; n < SimConfig::kMaxChangesPerTick && market.next_at_ns() <= market_now; ++n) {
-        send(market.next());
-        ++stats.market_changes;
-      }
-      if (n == SimConfig::kMaxChangesPerTick) {
-        market_clock_ns = std::min(market_clock_ns, static_cast<double>(market.next_at_ns()));
-      }
-    };
-    if (kraken_clocked) play_due(kraken, [&](const Change& c) { kraken_change(c); });
-    if (kucoin_clocked) play_due(kucoin, [&](const Change& c) { kucoin_change(c); });
+    // A clocked market plays its events due by now, at most kMaxChangesPerTick a tick; the
+    // cap holds the clock back (play_due, market.h).
+    constexpr std::size_t cap = SimConfig::kMaxChangesPerTick;
+    auto to_kraken = [&](const Change& c) { kraken_change(c); };
+    auto to_kucoin = [&](const Change& c) { kucoin_change(c); };
+    if (kraken_clocked) stats.market_changes += play_due(kraken, market_now, market_clock_ns, cap, to_kraken);
+    if (kucoin_clocked) stats.market_changes += play_due(kucoin, market_now, market_clock_ns, cap, to_kucoin);
   }
   if (now - old_snapshot_ns >= 1'000'000'000) {  // keep a second-old snapshot for stale_snapshot
     for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) old_snapshots[i] = kucoin_snapshot_json(i, 100);
