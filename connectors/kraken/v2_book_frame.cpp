@@ -24,8 +24,8 @@ bool literal(const char*& p, const char* end, const char (&s)[N]) noexcept {
 }
 
 // string_body: p is just after an opening quote; returns the closing quote's position, or
-// nullptr when a byte before it is a backslash, a control character or not ASCII, or the
-// text ends first.
+// nullptr when a byte before it is a backslash, a control character or not ASCII (DEL is
+// allowed, as in JSON), or the text ends first.
 const char* string_body(const char* p, const char* end) noexcept {
 #if defined(__SSE2__)
   const __m128i quote = _mm_set1_epi8('"');

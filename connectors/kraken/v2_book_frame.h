@@ -6,8 +6,8 @@
 //    "timestamp":"2026-08-02T03:35:51.661460Z"}]}
 //
 // (one line on the wire; "snapshot" for type; the timestamp may be absent). Every byte is
-// checked against that grammar: JSON numbers by the JSON number rule, strings printable
-// ASCII without escapes, no whitespace, nothing after the last brace. A frame in any other
+// checked against that grammar: JSON numbers by the JSON number rule, strings ASCII from
+// space to DEL without escapes, no whitespace, nothing after the last brace. A frame in any other
 // shape or spelling (another key order, whitespace, escapes, several entries, non-ASCII, a
 // checksum of 20 digits) is not an error here: scan_compact_book_frame returns false and
 // the session reads it with simdjson, which decides what it is. A frame this accepts is

@@ -66,7 +66,8 @@ TEST(KrakenV2BookFrame, ReadsASnapshotWithoutTimestampAndEveryNumberForm) {
   EXPECT_EQ(texts(scan.bids), (Pairs{{"0", "-0.5"}, {"4.8E-7", "1e+08"}}));
   EXPECT_EQ(texts(scan.asks), (Pairs{{"10", "2.5e-3"}}));
   // The largest checksum it takes: 19 digits.
-  ASSERT_TRUE(scan(R"({"channel":"book","type":"update","data":[{"symbol":"X","bids":[],"asks":[],"checksum":9999999999999999999}]})"));
+  ASSERT_TRUE(scan(
+      R"({"channel":"book","type":"update","data":[{"symbol":"X","bids":[],"asks":[],"checksum":9999999999999999999}]})"));
   EXPECT_EQ(scan.frame.checksum, 9999999999999999999u);
 }
 
@@ -117,6 +118,13 @@ TEST(KrakenV2BookFrame, RefusesEveryOtherSpelling) {
            std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC)") + std::string(1, '\0') +
                R"(","bids":[],"asks":[],"checksum":1}]})",
            std::string(R"({ "channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})"),
+           // A bad byte or the closing quote beyond the first 16 bytes of a string.
+           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:5)") +
+               "\x01" + R"("}]})",
+           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123)") + "\xff" +
+               R"(","bids":[],"asks":[],"checksum":1}]})",
+           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\u0041","bids":[],"asks":[],"checksum":1}]})"),
+           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:51.661460Z)"),
        }) {
     EXPECT_FALSE(scan(frame)) << frame;
   }
@@ -143,7 +151,9 @@ class LogSink : public SessionSink {
       line.append(part).append(" ");
     }
     for (bool bids : {true, false}) {
-      for (const auto& level : obr::testing::top10(ob, bids)) line.append(level[0]).append("@").append(level[1]).append(" ");
+      for (const auto& level : obr::testing::top10(ob, bids)) {
+        line.append(level[0]).append("@").append(level[1]).append(" ");
+      }
       line.append("| ");
     }
     log.push_back(line);
@@ -213,6 +223,27 @@ TEST(KrakenV2BookFrame, TheRecordingsReadTheSameWithAndWithoutTheScanner) {
   EXPECT_EQ(others, 22u);
 }
 
+// Without track_any_symbol a compact frame for a symbol nobody subscribed is an error
+// naming the symbol, on both paths; the subscribed book is untouched.
+TEST(KrakenV2BookFrame, AnUnknownSymbolIsTheSameErrorOnBothPaths) {
+  Pair pair(V2Config{.depth = 10, .track_any_symbol = false});
+  pair.fast.subscribe({"BTC/USD"}, pair.fast_sink);
+  pair.reference.subscribe({"BTC/USD"}, pair.reference_sink);
+  const std::string frame =
+      R"({"channel":"book","type":"update","data":[{"symbol":"DOGE/USD","bids":[],"asks":[{"price":0.1,"qty":5}],"checksum":7}]})";
+  Scan scan;
+  ASSERT_TRUE(scan(frame));
+  pair.feed(frame, 1);
+  pair.feed(R"({"channel":"book","type":"update","data":[{"symbol":"","bids":[],"asks":[],"checksum":7}]})", 2);
+  EXPECT_EQ(pair.fast_sink.log, pair.reference_sink.log);
+  ASSERT_GE(pair.fast_sink.log.size(), 2u);
+  const std::string unknown = "error " + std::to_string(static_cast<int>(FrameError::kUnknownSymbol));
+  EXPECT_EQ(pair.fast_sink.log[pair.fast_sink.log.size() - 2], unknown + " DOGE/USD");
+  EXPECT_EQ(pair.fast_sink.log.back(), unknown + " (empty symbol)");
+  EXPECT_EQ(pair.fast.malformed_frames(), 2u);
+  EXPECT_EQ(pair.fast.book_count(), 1u);
+}
+
 // Mutations of real frames — a byte replaced, deleted, inserted or doubled — fed to both
 // sessions after the recording's snapshot: the same events, errors and books.
 TEST(KrakenV2BookFrame, MutatedFramesReadTheSameWithAndWithoutTheScanner) {
@@ -220,7 +251,10 @@ TEST(KrakenV2BookFrame, MutatedFramesReadTheSameWithAndWithoutTheScanner) {
   std::size_t snapshot = 0;
   while (lines[snapshot].find(R"("type":"snapshot")") == std::string::npos) ++snapshot;
   std::mt19937_64 rng(20261121);
-  const std::string alphabet = R"({}[]:,"\ 0123456789.-+eE abcdefghijklmnopqrstuvwxyz/)";
+  // JSON's punctuation and number characters, letters, and bytes strings may not hold:
+  // control characters, NUL, DEL and bytes above 0x7F.
+  std::string alphabet = R"({}[]:,"\ 0123456789.-+eE abcdefghijklmnopqrstuvwxyz/)";
+  alphabet += std::string("\x00\x01\x1f\x7f\x80\xc3\xff", 7);
   std::size_t accepted = 0, trials = 0;
   Scan scan;
   for (; trials < 6000; ++trials) {

@@ -16,7 +16,7 @@
 namespace {
 
 // LogSink checks what CheckingSink checks and writes each event, with the book's sizes and
-// best levels, to `log`.
+// top 10 levels, to `log`.
 class LogSink : public obr::fuzz::CheckingSink {
  public:
   void send_frame(std::string_view f) override { log.append("send ").append(f).append("\n"); }
@@ -33,6 +33,9 @@ class LogSink : public obr::fuzz::CheckingSink {
     log.append("state ").append(std::to_string(id)).append(" ").append(std::to_string(static_cast<int>(to)));
     log.append(" ").append(std::to_string(static_cast<int>(why))).append("\n");
   }
+  void venue_error(std::string_view symbol, std::string_view message) override {
+    log.append("venue ").append(symbol).append(" ").append(message).append("\n");
+  }
   void frame_error(obr::connectors::FrameError e, std::string_view detail) override {
     CheckingSink::frame_error(e, detail);
     log.append("error ").append(std::to_string(static_cast<int>(e))).append(" ").append(detail).append("\n");
@@ -42,8 +45,10 @@ class LogSink : public obr::fuzz::CheckingSink {
  private:
   template <class Side>
   void side(const Side& levels) {
-    log.append(std::to_string(levels.size())).append(" ");
-    if (!levels.empty()) log.append(std::to_string(levels.best().price)).append("@").append(std::to_string(levels.best().qty));
+    log.append(std::to_string(levels.size())).append(":");
+    for (std::size_t i = 0; i < levels.size() && i < 10; ++i) {
+      log.append(" ").append(std::to_string(levels.at(i).price)).append("@").append(std::to_string(levels.at(i).qty));
+    }
     log.append(" ");
   }
 };
