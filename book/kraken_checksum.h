@@ -32,6 +32,8 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 // kKrakenChecksumInputMax bytes) and returns its length. `price_precision` and
 // `qty_precision` are the instrument's decimals; the book's values are rescaled to them
 // when its scales differ (dividing drops digits the wire could not have carried).
+// Precondition when a precision is finer than the book's scale: every value times the
+// factor fits uint64 (past that it wraps, and the checksum is of different digits).
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 
