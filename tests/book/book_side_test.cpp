@@ -123,7 +123,10 @@ void run_differential(std::size_t depth, std::size_t steps, std::uint64_t seed) 
       qty = 1 + static_cast<std::int64_t>(rng() % 100000);
     }
     const bool existed = ref.count(price) != 0;
+    // The depth index: how many levels are better than the price (before the update).
+    const auto better_count = static_cast<std::uint32_t>(std::distance(ref.begin(), ref.lower_bound(price)));
     const ApplyResult r = side.set(price, qty);
+    ASSERT_EQ(r.depth_index, better_count) << "step " << step;
     if (qty == 0) {
       ref.erase(price);
       ASSERT_EQ(r.change, existed ? LevelChange::kDeleted : LevelChange::kNone);
@@ -171,6 +174,60 @@ TEST_P(Differential, AsksLinearAgreeWithStdMap) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Depths, Differential, ::testing::Values(10, 1000, 10000));
+
+// Every kind of update at every depth index of sides of 0 to 40 levels: the edges of the
+// branch-free windows (the top kWindow levels, the next kWindow, below), a side that is
+// full (it must grow) and one with room, against std::map.
+template <Side S>
+void every_place(bool with_room) {
+  constexpr std::int64_t kTop = 1'000'000;
+  const std::int64_t away = S == Side::kBid ? -1 : 1;  // direction away from the top
+  for (std::size_t n = 0; n <= 40; ++n) {
+    for (std::size_t at = 0; at <= n; ++at) {
+      for (int kind = 0; kind < 5; ++kind) {
+        BookSide<S> side;
+        if (with_room) side.reserve(64);
+        Reference<S> ref;
+        for (std::size_t i = 0; i < n; ++i) {  // levels 2 apart: a free price between any two
+          const std::int64_t price = kTop + away * 2 * static_cast<std::int64_t>(i);
+          side.set(price, 10 + static_cast<std::int64_t>(i));
+          ref[price] = 10 + static_cast<std::int64_t>(i);
+        }
+        // 0 modify, 1 delete the level at `at`; 2 insert just above it, 3 delete an absent
+        // price there, 4 insert just below it (below the worst level when at == n).
+        std::int64_t price = kTop + away * 2 * static_cast<std::int64_t>(at) - (kind == 2 || kind == 3 ? away : 0);
+        if (kind == 4) price = kTop + away * (2 * static_cast<std::int64_t>(at) + 1);
+        if (at == n && kind < 2) continue;  // no level there
+        const std::int64_t qty = (kind == 1 || kind == 3) ? 0 : 777;
+        const auto better_count = static_cast<std::uint32_t>(std::distance(ref.begin(), ref.lower_bound(price)));
+        const bool existed = ref.count(price) != 0;
+        const ApplyResult r = side.set(price, qty);
+        if (qty == 0) {
+          ref.erase(price);
+        } else {
+          ref[price] = qty;
+        }
+        const LevelChange want = qty == 0 ? (existed ? LevelChange::kDeleted : LevelChange::kNone)
+                                          : (existed ? LevelChange::kModified : LevelChange::kInserted);
+        ASSERT_EQ(r.change, want) << "n " << n << " at " << at << " kind " << kind;
+        ASSERT_EQ(r.depth_index, better_count) << "n " << n << " at " << at << " kind " << kind;
+        ASSERT_EQ(side.size(), ref.size());
+        std::size_t i = 0;
+        for (const auto& [p, q] : ref) {
+          ASSERT_EQ(side.at(i), (Level{p, q})) << "n " << n << " at " << at << " kind " << kind << " level " << i;
+          ++i;
+        }
+      }
+    }
+  }
+}
+
+TEST(BookSide, EveryUpdateAtEveryPlaceOfSmallSides) {
+  every_place<Side::kBid>(true);
+  every_place<Side::kAsk>(true);
+  every_place<Side::kBid>(false);
+  every_place<Side::kAsk>(false);
+}
 
 }  // namespace
 }  // namespace obr::book
