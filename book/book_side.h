@@ -251,8 +251,6 @@ class BookSide {
   }
 
  public:
-  // truncate keeps the best `depth` levels and drops the rest (the worst, at the front).
-  // Returns how many were dropped.
   // can_rescale: every price and quantity times these factors still fits int64.
   bool can_rescale(std::int64_t price_mult, std::int64_t qty_mult) const noexcept {
     const std::int64_t max = std::numeric_limits<std::int64_t>::max();
@@ -270,6 +268,8 @@ class BookSide {
     }
   }
 
+  // truncate keeps the best `depth` levels and drops the rest (the worst, at the front).
+  // Returns how many were dropped.
   std::size_t truncate(std::size_t depth) noexcept {
     if (size_ <= depth) return 0;
     const std::size_t drop = size_ - depth;
@@ -343,9 +343,10 @@ class BookSide {
     for (std::size_t j = 0; j < count; ++j) to[j] = to[j + 1];
   }
 
-  // Storage: kFront sentinel levels, priced so that they are better than no price (a
-  // window that reaches below the worst level counts nothing there); then capacity_
-  // levels; then kBack spare levels, which the window moves copy past the top.
+  // Storage: kFront sentinel levels, priced so that they are never better than any price
+  // (a window that reaches below the worst level counts nothing there, and a sentinel
+  // equal to the price is told apart by c == size_); then capacity_ levels; then kBack
+  // spare levels, which the window moves copy past the top (at most 2 * kWindow).
   static constexpr std::size_t kFront = kWindow;
   static constexpr std::size_t kBack = 2 * kWindow + 2;
   static constexpr std::int64_t kSentinel =

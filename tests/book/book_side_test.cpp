@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <random>
 #include <vector>
@@ -220,6 +221,45 @@ void every_place(bool with_room) {
       }
     }
   }
+}
+
+// Prices at the ends of int64, the sentinels' own prices (INT64_MIN below the bids,
+// INT64_MAX above the asks): an update there on a side of any size is an ordinary level.
+template <Side S>
+void extreme_prices() {
+  for (std::int64_t extreme : {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max()}) {
+    for (std::size_t n = 0; n <= 40; ++n) {
+      BookSide<S> side;
+      side.reserve(64);
+      Reference<S> ref;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::int64_t price = 1'000'000 + static_cast<std::int64_t>(i);
+        side.set(price, 1);
+        ref[price] = 1;
+      }
+      const auto depth = [&] { return static_cast<std::uint32_t>(std::distance(ref.begin(), ref.lower_bound(extreme))); };
+      const std::uint32_t before = depth();
+      EXPECT_EQ(side.set(extreme, 0).change, LevelChange::kNone) << n << " " << extreme;  // absent
+      const ApplyResult inserted = side.set(extreme, 5);
+      ref[extreme] = 5;
+      EXPECT_EQ(inserted.change, LevelChange::kInserted) << n << " " << extreme;
+      EXPECT_EQ(inserted.depth_index, before) << n << " " << extreme;
+      EXPECT_EQ(side.set(extreme, 6).change, LevelChange::kModified) << n << " " << extreme;
+      ref[extreme] = 6;
+      ASSERT_EQ(side.size(), ref.size());
+      std::size_t i = 0;
+      for (const auto& [p, q] : ref) EXPECT_EQ(side.at(i++), (Level{p, q})) << n << " " << extreme;
+      const ApplyResult deleted = side.set(extreme, 0);
+      EXPECT_EQ(deleted.change, LevelChange::kDeleted) << n << " " << extreme;
+      EXPECT_EQ(deleted.depth_index, before) << n << " " << extreme;
+      EXPECT_EQ(side.size(), n);
+    }
+  }
+}
+
+TEST(BookSide, PricesAtTheEndsOfInt64AreOrdinaryLevels) {
+  extreme_prices<Side::kBid>();
+  extreme_prices<Side::kAsk>();
 }
 
 TEST(BookSide, EveryUpdateAtEveryPlaceOfSmallSides) {
