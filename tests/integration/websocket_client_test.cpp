@@ -2,13 +2,22 @@
 // on_close never arrives inside the listener's own send(), close() or connect() call (a
 // session that sends in the middle of a frame must not be torn down under itself), and it
 // arrives exactly once, with the reason, from the loop. Against the simulator on loopback.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "connectors/net/event_loop.h"
@@ -151,6 +160,97 @@ TEST_F(WebSocketClientTest, DestroyingTheClientBeforeTheLoopRunsCallsNoOne) {
   }
   loop_.run_for(100 * kMs);
   EXPECT_TRUE(rec.closes.empty());
+}
+
+// DeafPeer: a WebSocket server on loopback that completes the opening handshake and then
+// never reads again, on a thread of its own (plain blocking sockets), until destroyed. A
+// client writing to it fills the socket buffers and its write never completes.
+class DeafPeer {
+ public:
+  DeafPeer() {
+    listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    socklen_t len = sizeof addr;
+    if (listener_ < 0 || ::bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::listen(listener_, 1) != 0 || ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return;
+    }
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~DeafPeer() {
+    ::shutdown(listener_, SHUT_RDWR);  // wakes accept() if no client came
+    ::close(listener_);
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void serve() {
+    const int conn = ::accept(listener_, nullptr, nullptr);
+    if (conn < 0) return;
+    std::string request;
+    char buf[1024];
+    while (request.find("\r\n\r\n") == std::string::npos) {
+      const ssize_t n = ::recv(conn, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      request.append(buf, static_cast<std::size_t>(n));
+    }
+    // Sec-WebSocket-Accept: base64(SHA-1(key + the RFC 6455 GUID)).
+    const std::string field = "Sec-WebSocket-Key: ";
+    const std::size_t at = request.find(field);
+    const std::size_t end = at == std::string::npos ? at : request.find("\r\n", at);
+    const std::string key =
+        (at == std::string::npos ? std::string() : request.substr(at + field.size(), end - at - field.size())) +
+        "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    unsigned char digest[SHA_DIGEST_LENGTH];
+    SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
+    unsigned char accept[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
+    const std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Accept: " + std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
+    [[maybe_unused]] const ssize_t sent = ::send(conn, response.data(), response.size(), MSG_NOSIGNAL);
+    std::unique_lock lock(mutex_);
+    wake_.wait(lock, [this] { return done_; });  // never reads again
+    ::close(conn);
+  }
+
+  int listener_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool done_ = false;
+};
+
+// A peer that stops reading (and so never answers a close either): the client's write
+// never completes, and Beast's close handshake waits behind it (the close frame cannot go
+// out, so Beast's own handshake timeout never starts). close() still ends the connection,
+// with its reason, from the client's own close timer (3 s; with a 30 s timer this fails).
+TEST_F(WebSocketClientTest, CloseWhileAWriteIsStuckOnAPeerThatStoppedReadingStillCloses) {
+  DeafPeer peer;
+  ASSERT_NE(peer.port(), 0);
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  ws.connect("ws://127.0.0.1:" + std::to_string(peer.port()) + "/");
+  run_until([&] { return rec.opens == 1; }, 5000);
+  ASSERT_EQ(rec.opens, 1);
+  // 64 MiB: more than loopback's socket buffers hold (a few MiB each way).
+  const std::string megabyte(1 << 20, 'x');
+  for (int i = 0; i < 64; ++i) ASSERT_TRUE(ws.send(megabyte));
+  loop_.run_for(300 * kMs);  // the first frames go out; then the write stalls
+  EXPECT_TRUE(rec.closes.empty());
+  ws.close("deaf peer");
+  expect_closed_once(rec, "deaf peer");
+  EXPECT_FALSE(ws.is_open());
 }
 
 }  // namespace
