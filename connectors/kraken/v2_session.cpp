@@ -195,8 +195,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     if (detail::scan_compact_book_frame(text, compact, im.bids, im.asks)) {
       KrakenBook* b = im.book_for(compact.symbol);
       if (b == nullptr) {
-        return bad(FrameError::kUnknownSymbol,
-                   compact.symbol.empty() ? std::string_view("(empty symbol)") : compact.symbol);
+        return bad(FrameError::kUnknownSymbol, unknown_symbol_detail(compact.symbol));
       }
       if (const char* error = im.on_entry(*b, compact.snapshot, compact.checksum, recv_ns, sink)) {
         return bad(FrameError::kBadNumber, error);
@@ -243,7 +242,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
         KrakenBook* b = im.book_for(symbol);
         if (b == nullptr) {
-          return bad(FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
+          return bad(FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
         }
         std::uint64_t wire_checksum = 0;
         bool no_bids = false, no_asks = false, not_json = false;

@@ -824,7 +824,7 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   SpotBook* b = find(symbol);
   if (b == nullptr) {
     if (!config.track_any_symbol) {
-      return bad(sink, FrameError::kUnknownSymbol, symbol.empty() ? std::string_view("(empty symbol)") : symbol);
+      return bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
     }
     b = &track(symbol);
     b->snapshot_wanted = true;

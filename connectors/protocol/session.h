@@ -76,6 +76,12 @@ constexpr std::string_view to_string(FrameError e) noexcept {
   return "unknown";
 }
 
+// unknown_symbol_detail: the frame_error detail for a kUnknownSymbol frame, which names
+// the symbol (never empty: a detail always says something).
+constexpr std::string_view unknown_symbol_detail(std::string_view symbol) noexcept {
+  return symbol.empty() ? std::string_view("(empty symbol)") : symbol;
+}
+
 // BookId is a dense index assigned by the session when it first tracks a symbol.
 using BookId = std::uint32_t;
 
