@@ -5,6 +5,12 @@
 // actions into transport calls, adding reconnects, the watchdog and timers. Book events go
 // through the registry (a dense index per venue book) to the listener and to the
 // published top of book.
+//
+// In order: helpers (symbol lists, token redaction); BookEntry and BookRegistry; the Conn
+// base class and Engine::Impl declared; then sections — Conn (recording, connection
+// state, watchdog, publishing book events), Kraken v2 (KrakenConn), KuCoin spot
+// (KucoinConn: token and snapshot requests over HTTP), Engine (HTTP endpoint, subscribe,
+// recording, run/start/stop, the read side: top, book_at, consolidated).
 #include "engine/engine.h"
 
 #include <algorithm>

@@ -7,6 +7,14 @@
 // changes_per_s or, for a recording with times when SimConfig::speed is set, at its
 // recorded pace (on_tick), and fans each one out to the subscribed peers, passing every
 // outbound book message through the fault schedule first.
+//
+// In order: time and symbol helpers; the Peer interface and Simulator::Impl declared; then
+// sections — peers (PeerOn: one WebSocket connection, plain or TLS; HttpConn: the HTTP
+// connection before an upgrade), lifecycle (start, stop, accept, on_tick, heartbeats),
+// REST (bullet-public, level2 snapshots), WebSocket peers (subscriptions and pings per
+// venue), market fan-out (Kraken checksums and depth views, KuCoin l2update and
+// snapshots), faults (the schedule applied to outbound frames and to connections), and
+// the public Simulator API.
 #include "tools/sim/simulator.h"
 
 #include <algorithm>
