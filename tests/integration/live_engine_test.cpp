@@ -112,7 +112,16 @@ TEST(LiveEngine, RecordedMarketsServedLiveAndEqualToTheTruth) {
   const RecordedMarkets m = load_recorded_markets();
   ASSERT_TRUE(m.kraken && m.kucoin);
   // At 3 000 changes/s a lap of the KuCoin recording takes under a second, Kraken's under two.
-  SimHarness h({}, /*tls=*/true, /*seed=*/7, "", {}, serve(m, 3000));
+  // Under TSan the engine cannot keep up with that: a backlog of seconds builds, a KuCoin pong
+  // waits behind it past its timeout, the connection is renewed, and a KuCoin book that
+  // recalibrates needs a delta to ask for its snapshot, which the paused market at the end
+  // never sends. 1 000 changes/s there (a lap of each recording within 10 s).
+#if defined(__SANITIZE_THREAD__)
+  constexpr double kRate = 1000;
+#else
+  constexpr double kRate = 3000;
+#endif
+  SimHarness h({}, /*tls=*/true, /*seed=*/7, "", {}, serve(m, kRate));
   ASSERT_TRUE(h.started()) << h.error();
   EXPECT_EQ(h.books(), 12u);
   ASSERT_TRUE(h.run_until([&] { return h.all_live(); }, 15000)) << "live books: " << h.live_books();
