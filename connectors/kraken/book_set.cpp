@@ -84,7 +84,7 @@ void BookSet::fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionS
     const std::int64_t backoff = std::min(breaker_.backoff_ns << shift, breaker_.backoff_max_ns);
     ++b.trips;
     b.consecutive_failures = 0;
-    b.retry_at_ns = now_ns + backoff;
+    b.retry_at_ns = deadline_after(now_ns, backoff);
     if (!b.retry_pending) ++retries_pending_;
     b.retry_pending = true;
     set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);

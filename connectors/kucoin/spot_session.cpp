@@ -249,7 +249,7 @@ struct SpotSession::Impl {
     sink.venue_error("", why);
     token_backoff_ns = token_backoff_ns == 0 ? config.token_retry_ns
                                              : std::min(token_backoff_ns * 2, config.token_retry_max_ns);
-    token_retry_at = now_ns + token_backoff_ns;
+    token_retry_at = deadline_after(now_ns, token_backoff_ns);
     conn = ConnState::kFetchingToken;
   }
 
@@ -304,7 +304,7 @@ struct SpotSession::Impl {
 
   void send_subscriptions(const std::vector<SpotBook*>& list, std::int64_t now_ns, SessionSink& sink) {
     for (std::size_t i = 0; i < list.size(); i += config.symbols_per_topic) {
-      PendingAck ack{next_id++, now_ns + config.ack_timeout_ns, {}};
+      PendingAck ack{next_id++, deadline_after(now_ns, config.ack_timeout_ns), {}};
       out = R"({"id":)" + std::to_string(ack.id) + R"(,"type":"subscribe","topic":"/market/level2:)";
       for (std::size_t k = i; k < std::min(list.size(), i + config.symbols_per_topic); ++k) {
         if (k > i) out += ',';
@@ -557,7 +557,7 @@ struct SpotSession::Impl {
   void retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink) {
     if (++b.attempts >= config.max_snapshot_attempts) {
       b.attempts = 0;
-      b.retry_at_ns = now_ns + config.halt_backoff_ns;
+      b.retry_at_ns = deadline_after(now_ns, config.halt_backoff_ns);
       set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
       return;
     }
@@ -653,7 +653,7 @@ void SpotSession::on_connected(std::int64_t now_ns, SessionSink& sink) {
   im.last_now_ns = now_ns;
   im.conn = ConnState::kAwaitingWelcome;
   im.connected_at = now_ns;
-  im.welcome_deadline = now_ns + im.config.welcome_timeout_ns;
+  im.welcome_deadline = deadline_after(now_ns, im.config.welcome_timeout_ns);
   im.closing = false;
   (void)sink;
 }
@@ -718,8 +718,8 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
         im.ping_id = std::to_string(im.next_id++);
         im.out = R"({"id":")" + im.ping_id + R"(","type":"ping"})";
         sink.send_frame(im.out);
-        im.pong_deadline = now_ns + s.ping_timeout_ns;
-        im.next_ping_at = now_ns + s.ping_interval_ns;
+        im.pong_deadline = deadline_after(now_ns, s.ping_timeout_ns);
+        im.next_ping_at = deadline_after(now_ns, s.ping_interval_ns);
       }
       break;
     }
@@ -772,7 +772,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     im.welcome_deadline = -1;
     if (!im.driving()) return;
     const Server& s = im.servers[im.server_index % im.servers.size()];
-    im.next_ping_at = now_ns + s.ping_interval_ns;
+    im.next_ping_at = deadline_after(now_ns, s.ping_interval_ns);
     std::vector<SpotBook*> list;
     for (auto& b : im.books) {
       if (!b->refused) list.push_back(b.get());

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -80,6 +81,17 @@ constexpr std::string_view to_string(FrameError e) noexcept {
 // the symbol (never empty: a detail always says something).
 constexpr std::string_view unknown_symbol_detail(std::string_view symbol) noexcept {
   return symbol.empty() ? std::string_view("(empty symbol)") : symbol;
+}
+
+// deadline_after: now_ns + delay_ns, saturating at the ends of int64. A session takes its
+// times from its driver, and a recording may hold any time up to INT64_MAX: a deadline past
+// the end of time is one that never comes, never an overflow.
+constexpr std::int64_t deadline_after(std::int64_t now_ns, std::int64_t delay_ns) noexcept {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  if (delay_ns > 0 && now_ns > kMax - delay_ns) return kMax;
+  if (delay_ns < 0 && now_ns < kMin - delay_ns) return kMin;
+  return now_ns + delay_ns;
 }
 
 // BookId is a dense index assigned by the session when it first tracks a symbol.

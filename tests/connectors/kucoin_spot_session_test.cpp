@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -177,6 +178,43 @@ TEST(KucoinConnection, NoWelcomeInTimeClosesTheConnection) {
   session.on_tick(kSec + 10 * kSec, sink);
   ASSERT_EQ(sink.closed.size(), 1u);
   EXPECT_NE(sink.closed[0].find("welcome"), std::string::npos);
+}
+
+// Times come from the driver, and a recording may hold any time up to INT64_MAX: the
+// deadlines set from such a time saturate (deadline_after) instead of overflowing (UBSan
+// stopped the recording fuzzer on `now + welcome_timeout`), and a saturated deadline is
+// one that never comes.
+TEST(KucoinConnection, TimesNearTheEndOfInt64NeverOverflowADeadline) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  EXPECT_EQ(obr::connectors::deadline_after(kMax - 5, 10 * kSec), kMax);
+  EXPECT_EQ(obr::connectors::deadline_after(kMax - 10 * kSec, 10 * kSec), kMax);
+  EXPECT_EQ(obr::connectors::deadline_after(5, 10 * kSec), 5 + 10 * kSec);
+  EXPECT_EQ(obr::connectors::deadline_after(std::numeric_limits<std::int64_t>::min() + 5, -10),
+            std::numeric_limits<std::int64_t>::min());
+  SpotConfig cfg;
+  cfg.max_snapshot_attempts = 1;
+  SpotSession session(cfg);
+  KucoinSink sink;
+  session.subscribe({"BTC-USDT"});
+  session.start(kMax - 100, sink);
+  session.on_http_response(sink.requests[0].id, sink.requests[0].url, 200, kBullet, kMax - 90, sink);
+  session.on_connected(kMax - 80, sink);  // welcome deadline: saturated
+  session.on_tick(kMax - 1, sink);
+  EXPECT_TRUE(sink.closed.empty());
+  session.on_frame(R"({"id":"obr1","type":"welcome"})", kMax - 70, sink);  // ack deadline, ping times
+  ASSERT_EQ(sink.sent.size(), 1u);
+  const std::string ack_id = sink.sent[0].substr(6, sink.sent[0].find(',') - 6);
+  session.on_frame(R"({"id":")" + ack_id + R"(","type":"ack"})", kMax - 60, sink);
+  session.on_frame(delta("BTC-USDT", 30, 30, R"(["101","1","30"])", ""), kMax - 50, sink);
+  ASSERT_FALSE(sink.requests.empty());
+  const HttpRequest r = sink.requests.back();
+  session.on_http_response(r.id, r.url, 200, snapshot(10, "", ""), kMax - 40, sink);  // halt backoff
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  const std::size_t requests = sink.requests.size();
+  session.on_tick(kMax - 1, sink);
+  EXPECT_EQ(sink.requests.size(), requests);  // the retry is past the end of time
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  EXPECT_EQ(session.conn_state(), ConnState::kReady);
 }
 
 TEST(KucoinConnection, PingEveryIntervalAndMissingPongClosesTheConnection) {
