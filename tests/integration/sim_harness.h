@@ -46,6 +46,7 @@ class SimHarness : public engine::Listener {
     sc.seed = seed;
     sc.cert_file = ::testing::TempDir() + "obr-sim-cert-" + std::to_string(::getpid()) + ".pem";
     sc.faults = std::move(faults);
+    sc.timed_faults_wait = true;  // armed by run_until once every book is live
     if (configure_sim) configure_sim(sc);
     sim_ = std::make_unique<sim::Simulator>(loop_, sc);
     std::string error;
@@ -86,12 +87,16 @@ class SimHarness : public engine::Listener {
   net::EventLoop& loop() { return loop_; }
   engine::Engine& engine() { return *engine_; }
 
-  // run_until runs the loop until `done()` or `timeout_ms`; returns done().
+  // run_until runs the loop until `done()` or `timeout_ms`; returns done(). The first time
+  // every book is live it arms the simulator's timed faults: a fault's t= counts from then
+  // (SimConfig::timed_faults_wait), so under a sanitizer, where books take longer to go
+  // live, a fault still hits a live book and must be detected.
   bool run_until(const std::function<bool()>& done, int timeout_ms) {
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     while (!done()) {
       if (std::chrono::steady_clock::now() >= end) return false;
       loop_.run_for(20'000'000);
+      if (!sim_->timed_faults_armed() && all_live()) sim_->arm_timed_faults();
     }
     return true;
   }

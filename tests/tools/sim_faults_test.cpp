@@ -1,11 +1,14 @@
-// tests/tools/sim_faults_test.cpp — the simulator's fault syntax and its errors.
+// tests/tools/sim_faults_test.cpp — the simulator's fault syntax and its errors, and when
+// a scheduled fault may fire.
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
 #include <string>
 
+#include "connectors/net/http_client.h"
 #include "tools/sim/faults.h"
+#include "tools/sim/simulator.h"
 
 namespace {
 
@@ -91,6 +94,49 @@ TEST(FaultSchedule, NamesTheFileAndLineOfABadSpec) {
   std::remove(path.c_str());
   EXPECT_FALSE(load_faults("/nonexistent/faults.txt", error).has_value());
   EXPECT_EQ(error, "/nonexistent/faults.txt: cannot open the fault schedule");
+}
+
+// Under timed_faults_wait a timed fault waits for arm_timed_faults() and its time counts
+// from then; a fault without a time fires at once. Seen through the KuCoin snapshot
+// endpoint, whose answer shows whether a REST fault fired.
+TEST(FaultSchedule, TimedFaultsWaitForArmingAndCountFromIt) {
+  constexpr std::int64_t kMs = 1'000'000;
+  std::string error;
+  auto timed = parse_fault("rest_500@t=200ms,symbol=BTC-USDT", error);
+  auto untimed = parse_fault("rest_429,symbol=ETH-USDT", error);
+  ASSERT_TRUE(timed && untimed) << error;
+  obr::net::EventLoop loop;
+  obr::sim::SimConfig config;
+  config.tls = false;
+  config.faults = {*timed, *untimed};
+  config.timed_faults_wait = true;
+  obr::sim::Simulator sim(loop, config);
+  ASSERT_TRUE(sim.start(error)) << error;
+  obr::net::HttpClient http(loop, {});
+  const auto status_of = [&](const std::string& symbol) {
+    int status = -1;
+    http.request({.id = 0, .method = "GET",
+                  .url = sim.kucoin_rest_base() + "/api/v1/market/orderbook/level2_100?symbol=" + symbol,
+                  .headers = {}, .body = ""},
+                 [&](const obr::net::HttpResponse& r) { status = r.status; });
+    for (int i = 0; i < 500 && status < 0; ++i) loop.run_for(10 * kMs);
+    return status;
+  };
+  EXPECT_EQ(status_of("ETH-USDT"), 429);  // untimed: not held back
+  loop.run_for(300 * kMs);
+  EXPECT_FALSE(sim.timed_faults_armed());
+  EXPECT_EQ(status_of("BTC-USDT"), 200);  // 300 ms after start, but not armed
+  sim.arm_timed_faults();
+  EXPECT_TRUE(sim.timed_faults_armed());
+  EXPECT_EQ(status_of("BTC-USDT"), 200);  // armed, but 200 ms have not passed since
+  loop.run_for(250 * kMs);
+  EXPECT_EQ(status_of("BTC-USDT"), 500);
+  EXPECT_EQ(status_of("BTC-USDT"), 200);  // each fault fires once
+  ASSERT_EQ(sim.fired().size(), 2u);
+  EXPECT_EQ(sim.fired()[0].fault.spec, "rest_429,symbol=ETH-USDT");
+  EXPECT_EQ(sim.fired()[1].fault.spec, "rest_500@t=200ms,symbol=BTC-USDT");
+  sim.stop();
+  loop.run_for(20 * kMs);
 }
 
 }  // namespace

@@ -225,6 +225,8 @@ class Simulator::Impl {
   std::vector<FiredFault> fired;
   SimStats stats;
   std::int64_t start_ns = 0;
+  std::int64_t fault_origin_ns = 0;  // what a fault's t= counts from (start, or arming)
+  bool timed_armed = true;           // false until arm_timed_faults() under timed_faults_wait
   std::int64_t last_heartbeat_ns = 0;
   double carry = 0;
   double market_clock_ns = 0;  // the clocked markets' time: speed * the unpaused time played
@@ -455,6 +457,8 @@ bool Simulator::Impl::start(std::string& error) {
   }
   for (const Fault& f : config.faults) pending.push_back(f);
   start_ns = net::now_ns();
+  fault_origin_ns = start_ns;
+  timed_armed = !config.timed_faults_wait;
   last_tick_ns = start_ns;
   last_heartbeat_ns = start_ns;
   running = true;
@@ -919,14 +923,14 @@ std::string Simulator::Impl::kucoin_snapshot_json(std::size_t i, std::size_t lim
 std::optional<Fault> Simulator::Impl::take_fault(Venue venue, std::string_view symbol,
                                                  std::initializer_list<FaultKind> kinds, std::uint64_t peer_id) {
   const std::string_view vname = venue == Venue::kKraken ? "kraken" : "kucoin";
-  const std::int64_t elapsed = since_ns(start_ns);
+  const std::int64_t elapsed = since_ns(fault_origin_ns);
   const std::uint64_t msgs = venue == Venue::kKraken ? stats.kraken_messages : stats.kucoin_messages;
   for (auto it = pending.begin(); it != pending.end(); ++it) {
     if (std::find(kinds.begin(), kinds.end(), it->kind) == kinds.end()) continue;
     const std::string_view fv = fault_venue(*it);
     if (!fv.empty() && fv != vname) continue;
     if (!it->symbol.empty() && !symbol.empty() && it->symbol != symbol) continue;
-    if (elapsed < it->at_ns || msgs < it->at_message) continue;
+    if ((it->at_ns > 0 && !timed_armed) || elapsed < it->at_ns || msgs < it->at_message) continue;
     Fault f = *it;
     pending.erase(it);
     FiredFault ff;
@@ -1091,6 +1095,12 @@ bool Simulator::matches_recent_truth(std::string_view venue, std::string_view sy
 }
 
 void Simulator::add_fault(const Fault& fault) { impl_->pending.push_back(fault); }
+void Simulator::arm_timed_faults() {
+  if (impl_->timed_armed) return;
+  impl_->timed_armed = true;
+  impl_->fault_origin_ns = net::now_ns();
+}
+bool Simulator::timed_faults_armed() const { return impl_->timed_armed; }
 const std::vector<FiredFault>& Simulator::fired() const { return impl_->fired; }
 const SimStats& Simulator::stats() const { return impl_->stats; }
 void Simulator::pause_market(bool paused) { impl_->paused = paused; }

@@ -58,6 +58,11 @@ struct SimConfig {
   static constexpr std::size_t kMaxChangesPerTick = 10'000;
   std::int64_t tick_ns = 5'000'000; // market clock granularity
   std::vector<Fault> faults;
+  // true: a fault with a time trigger (t=) waits for Simulator::arm_timed_faults(), and its
+  // time counts from that call instead of from start(). A test arms them once every book is
+  // live, so a slow (sanitizer) build still has each fault hit a live book. Faults without a
+  // time trigger are not held back.
+  bool timed_faults_wait = false;
 };
 
 // FiredFault is one injected fault, for the summary and for matching against detection.
@@ -110,8 +115,13 @@ class Simulator {
   bool matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,
                             std::span<const book::Level> asks) const;
 
-  // add_fault schedules a fault at run time (the trigger time counts from start()).
+  // add_fault schedules a fault at run time (the trigger time counts from start(), or from
+  // arm_timed_faults() under SimConfig::timed_faults_wait).
   void add_fault(const Fault& fault);
+  // arm_timed_faults: under SimConfig::timed_faults_wait, timed faults may fire from now on,
+  // their times counted from now. Later calls do nothing; without the option, nothing.
+  void arm_timed_faults();
+  bool timed_faults_armed() const;
   const std::vector<FiredFault>& fired() const;
   const SimStats& stats() const;
   // pause/resume the market clock (no new changes; connections keep working).
