@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 
 #include "book/decimal.h"
 #include "book/sequence_tracker.h"
@@ -29,6 +30,15 @@ using book::Side;
 constexpr std::string_view kSuccessCode = "200000";
 
 absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
+
+// scale_bound: a trusted-range bound (bid floor, ask ceiling) in units `m` times finer. A
+// bound past int64 saturates, which keeps its meaning: every price the book can hold lies
+// on the same side of it. (m > 0.)
+std::int64_t scale_bound(std::int64_t bound, std::int64_t m) noexcept {
+  std::int64_t out = 0;
+  if (!__builtin_mul_overflow(bound, m, &out)) return out;
+  return bound > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
 
 bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -386,8 +396,8 @@ struct SpotSession::Impl {
       const int ps = std::max(old_ps, book::decimal_places(price));
       const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
       if (!b.ob.rescale(ps, qs)) return false;
-      b.bid_floor *= book::pow10(ps - old_ps);  // the trusted range in the new units
-      b.ask_ceiling *= book::pow10(ps - old_ps);
+      b.bid_floor = scale_bound(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
+      b.ask_ceiling = scale_bound(b.ask_ceiling, book::pow10(ps - old_ps));
       pr = book::parse_decimal(price, b.ob.price_scale());
       qr = book::parse_decimal(size, b.ob.qty_scale());
     }

@@ -603,6 +603,33 @@ TEST(KucoinSigning, CredentialsFromEnvironmentAndFile) {
 namespace obr::connectors::kucoin {
 namespace {
 
+// A partial snapshot bounds the trusted range at its last level; when more decimals arrive
+// the bound is scaled with the book. A bound that no longer fits int64 (the snapshot's last
+// ask, deleted since, was at 10^18) saturates: every ask the book can hold is below it.
+TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
+  Connected c;
+  c.send(delta("BTC-USDT", 300, 300, "", ""));
+  std::string bids, asks;
+  auto level = [](std::string& out, const std::string& price) {
+    if (!out.empty()) out.append(",");
+    out.append("[\"").append(price).append("\",\"1\"]");
+  };
+  for (int i = 0; i < 100; ++i) level(bids, std::to_string(1000 - i));
+  for (int i = 0; i < 99; ++i) level(asks, std::to_string(2000 + i));
+  level(asks, "1000000000000000000");
+  c.answer(299, bids, asks);
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.trusted_depth(0), 100u);
+  c.send(delta("BTC-USDT", 301, 301, R"(["1000000000000000000","0","301"])", ""));
+  c.send(delta("BTC-USDT", 302, 302, R"(["2100.5","1","302"])", ""));  // one more decimal
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.ob().price_scale(), 1);
+  EXPECT_EQ(c.ob().asks().size(), 100u);
+  EXPECT_EQ(c.ob().asks().at(99).price, 21005);
+  EXPECT_EQ(c.session.trusted_depth(0), 100u);  // 100 bids down to the floor, 100 asks
+  EXPECT_EQ(c.session.malformed_frames(), 0u);
+}
+
 // Memory bound: a side never holds more than max_book_levels; the worst levels go, and the
 // side is then bounded like a partial snapshot (trusted_depth stops at its last kept level).
 TEST(KucoinResourceBounds, BookSidesStayWithinMaxBookLevels) {
