@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "connectors/kraken/common.h"
+
 namespace obr::engine {
 namespace {
 
@@ -63,8 +65,15 @@ class Reader {
     out = v;
     return true;
   }
-  bool number(element e, const std::string& path, double& out) {
-    if (e.get_double().get(out) != simdjson::SUCCESS || !(out > 0)) return fail(path, "expected a positive number");
+  bool number(element e, const std::string& path, double min, double max, double& out) {
+    double v = 0;
+    if (e.get_double().get(v) != simdjson::SUCCESS) return fail(path, "expected a number");
+    if (!(v >= min && v <= max)) {
+      std::ostringstream range;
+      range << "out of range (" << min << " to " << max << ")";
+      return fail(path, range.str());
+    }
+    out = v;
     return true;
   }
   bool boolean(element e, const std::string& path, bool& out) {
@@ -97,7 +106,7 @@ bool kraken(Reader& r, element e, EngineConfig& c) {
     } else if (key == "depth") {
       std::int64_t d = 0;
       if (!r.integer(value, path, 1, 1000, d)) return false;
-      if (d != 10 && d != 25 && d != 100 && d != 500 && d != 1000) {
+      if (!connectors::kraken::is_book_depth(d)) {
         return r.fail(path, "Kraken offers depth 10, 25, 100, 500 or 1000");
       }
       c.kraken.depth = static_cast<int>(d);
@@ -227,9 +236,9 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
       if ((ok = r.integer(value, path, 1024, 4LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
     } else if (key == "snapshot_rate_per_s") {
-      ok = r.number(value, path, c.snapshot_rate_per_s);
+      ok = r.number(value, path, 0.01, 1e6, c.snapshot_rate_per_s);  // at least one a 100 s
     } else if (key == "snapshot_burst") {
-      ok = r.number(value, path, c.snapshot_burst);
+      ok = r.number(value, path, 1, 1e6, c.snapshot_burst);  // below 1 no request could ever go
     } else if (key == "consolidated") {
       ok = consolidated(r, value, c);
     } else if (key == "http_listen") {

@@ -22,6 +22,11 @@ struct SessionConfig {
   bool compact_scanner = true;
 };
 
+// is_book_depth: a depth Kraken's book channel offers (v1 and v2 alike).
+constexpr bool is_book_depth(std::int64_t depth) noexcept {
+  return depth == 10 || depth == 25 || depth == 100 || depth == 500 || depth == 1000;
+}
+
 struct BookInfo {
   std::string symbol;                      // the venue's pair name ("BTC/USD"; "XBT/USD" in v1)
   int depth = 0;                           // subscribed depth (from the ack when known)

@@ -351,6 +351,9 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
     return;
   }
   if (pair.empty()) return bad(FrameError::kUnexpectedShape, "book subscriptionStatus without pair");
+  if (has_depth && !is_book_depth(depth)) {
+    return bad(FrameError::kUnexpectedShape, "subscriptionStatus depth is not 10, 25, 100, 500 or 1000");
+  }
   if (channel_name.empty()) channel_name = "book-";
   const std::int32_t target = channel_for(channel_name, pair);
   if (target < 0) return;
@@ -360,7 +363,7 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
     if (obj.find_field_unordered("channelID").get_int64().get(channel_id) == simdjson::SUCCESS) {
       channels[channel_id] = target;
     }
-    if (has_depth && config.depth_from_ack && depth > 0) {
+    if (has_depth && config.depth_from_ack) {
       b.info.depth = static_cast<int>(depth);
       b.ob.set_depth_limit(static_cast<std::size_t>(depth));
     }

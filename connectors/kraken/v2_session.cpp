@@ -344,13 +344,16 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
   std::string symbol_copy(symbol);  // control path; the next lookups may reuse the string buffer
   std::int64_t depth = 0;
   const bool has_depth = result.find_field_unordered("depth").get_int64().get(depth) == simdjson::SUCCESS;
+  if (has_depth && !is_book_depth(depth)) {
+    return bad(FrameError::kUnexpectedShape, "ack depth is not 10, 25, 100, 500 or 1000");
+  }
   KrakenBook* b = im.find(symbol_copy);
   if (b == nullptr) {
     if (!im.config.track_any_symbol) return;
     b = &im.track_v2(symbol_copy);
   }
   if (method == "subscribe") {
-    if (has_depth && im.config.depth_from_ack && depth > 0) {
+    if (has_depth && im.config.depth_from_ack) {
       b->info.depth = static_cast<int>(depth);
       b->ob.set_depth_limit(static_cast<std::size_t>(depth));
     }

@@ -31,6 +31,13 @@ constexpr std::string_view kSuccessCode = "200000";
 
 absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
 
+// ms_to_ns: a venue's milliseconds (pingInterval, pingTimeout) in ns, saturating: an
+// interval past int64 is one that never ends, as the venue asked. (ms > 0.)
+std::int64_t ms_to_ns(std::int64_t ms) noexcept {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  return ms > kMax / 1'000'000 ? kMax : ms * 1'000'000;
+}
+
 // scale_bound: a trusted-range bound (bid floor, ask ceiling) in units `m` times finer. A
 // bound past int64 saturates, which keeps its meaning: every price the book can hold lies
 // on the same side of it. (m > 0.)
@@ -291,10 +298,10 @@ struct SpotSession::Impl {
       Server server;
       server.endpoint = std::string(endpoint);
       if (s.find_field_unordered("pingInterval").get_int64().get(interval) == simdjson::SUCCESS && interval > 0) {
-        server.ping_interval_ns = interval * 1'000'000;
+        server.ping_interval_ns = ms_to_ns(interval);
       }
       if (s.find_field_unordered("pingTimeout").get_int64().get(timeout) == simdjson::SUCCESS && timeout > 0) {
-        server.ping_timeout_ns = timeout * 1'000'000;
+        server.ping_timeout_ns = ms_to_ns(timeout);
       }
       found.push_back(std::move(server));
     }
@@ -363,8 +370,14 @@ struct SpotSession::Impl {
     restart(b, why, sink);
   }
 
+  // The buffer's texts are addressed by 32-bit offsets: it restarts before it could pass
+  // this many bytes (a frame is far smaller: max_frame_bytes).
+  static constexpr std::size_t kMaxBufferedBytes = std::size_t{1} << 30;
+
   void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink) {
-    if (b.deltas.size() >= config.max_buffered_deltas) {
+    std::size_t incoming = 0;
+    for (const RawChange& c : raw) incoming += c.price.size() + c.size.size();
+    if (b.deltas.size() >= config.max_buffered_deltas || b.arena.size() + incoming > kMaxBufferedBytes) {
       ++b.overflows;
       ++b.ob.counters().resyncs_requested;
       b.clear_buffer();

@@ -226,6 +226,22 @@ TEST(KrakenV1Session, SubscribeAndPingFrames) {
   EXPECT_EQ(session.malformed_frames(), 0u);
 }
 
+// A subscriptionStatus whose depth Kraken does not offer is malformed (2 147 483 648 was
+// INT_MIN as the book's int depth); the pair keeps waiting for a good one.
+TEST(KrakenV1Session, AStatusWithADepthKrakenDoesNotOfferIsMalformed) {
+  V1Session session(V1Config{.depth = 25});
+  RecordingSink sink;
+  session.subscribe({"XBT/USD"}, sink);
+  session.on_frame(
+      R"({"channelID":336,"channelName":"book-25","event":"subscriptionStatus","pair":"XBT/USD","reqid":1,"status":"subscribed","subscription":{"depth":2147483648,"name":"book"}})",
+      0, sink);
+  EXPECT_EQ(session.malformed_frames(), 1u);
+  ASSERT_EQ(sink.details.size(), 1u);
+  EXPECT_EQ(sink.details[0], "subscriptionStatus depth is not 10, 25, 100, 500 or 1000");
+  EXPECT_EQ(session.book(0).state(), BookState::kSubscribing);
+  EXPECT_EQ(session.info(0).depth, 25);
+}
+
 TEST(KrakenV1Session, RefusedSubscriptionReachesTheUserAndHaltsThatPair) {
   V1Session session(V1Config{.depth = 7});
   RecordingSink sink;

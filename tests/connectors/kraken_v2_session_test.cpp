@@ -240,6 +240,29 @@ TEST(KrakenV2Session, RefusedDepthIsAnErrorTheUserSees) {
   EXPECT_EQ(sink.transitions.back().why, StateReason::kSubscribeRefused);
 }
 
+// An ack whose depth Kraken does not offer is malformed: the depth would size the book
+// (4 294 967 306 also wrapped to 10 as an int). The book keeps waiting for a good ack.
+TEST(KrakenV2Session, AnAckWithADepthKrakenDoesNotOfferIsMalformed) {
+  V2Session session(V2Config{.depth = 10});
+  RecordingSink sink;
+  session.subscribe({"BTC/USD"}, sink);
+  session.on_frame(
+      R"({"method":"subscribe","result":{"channel":"book","depth":4294967306,"snapshot":true,"symbol":"BTC/USD"},"success":true,"time_in":"2026-08-16T23:54:19.629313Z","time_out":"2026-08-16T23:54:19.629343Z"})",
+      0, sink);
+  EXPECT_EQ(session.malformed_frames(), 1u);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kUnexpectedShape);
+  EXPECT_EQ(sink.details[0], "ack depth is not 10, 25, 100, 500 or 1000");
+  EXPECT_EQ(session.book(0).state(), BookState::kSubscribing);
+  EXPECT_EQ(session.info(0).depth, 10);
+  session.on_frame(
+      R"({"method":"subscribe","result":{"channel":"book","depth":25,"snapshot":true,"symbol":"BTC/USD"},"success":true,"time_in":"2026-08-16T23:54:19.629313Z","time_out":"2026-08-16T23:54:19.629343Z"})",
+      0, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kAwaitingSnapshot);
+  EXPECT_EQ(session.info(0).depth, 25);
+  EXPECT_EQ(session.malformed_frames(), 1u);
+}
+
 TEST(KrakenV2Session, CircuitBreakerHaltsThenRetriesAfterBackoff) {
   V2Session session(V2Config{.depth = 10, .track_any_symbol = true, .breaker_failures = 2,
                              .breaker_backoff_ns = 1000});

@@ -217,6 +217,27 @@ TEST(KucoinConnection, TimesNearTheEndOfInt64NeverOverflowADeadline) {
   EXPECT_EQ(session.conn_state(), ConnState::kReady);
 }
 
+// A pingInterval or pingTimeout past int64 in ns (milliseconds times 10^6 overflowed) is
+// one that never ends: no ping is due, and no pong is awaited.
+TEST(KucoinConnection, APingIntervalPastInt64NeverComesDue) {
+  constexpr const char* kHuge =
+      R"({"code":"200000","data":{"token":"T","instanceServers":[{"endpoint":"wss://x/","encrypt":true,"protocol":"websocket","pingInterval":9223372036855,"pingTimeout":9223372036855}]}})";
+  SpotSession session(SpotConfig{});
+  KucoinSink sink;
+  session.subscribe({"BTC-USDT"});
+  session.start(0, sink);
+  session.on_http_response(sink.requests[0].id, sink.requests[0].url, 200, kHuge, 0, sink);
+  ASSERT_EQ(sink.opened.size(), 1u);
+  session.on_connected(1, sink);
+  session.on_frame(R"({"id":"obr1","type":"welcome"})", 2, sink);
+  ASSERT_EQ(session.conn_state(), ConnState::kReady);
+  const std::string ack_id = sink.sent[0].substr(6, sink.sent[0].find(',') - 6);
+  session.on_frame(R"({"id":")" + ack_id + R"(","type":"ack"})", 3, sink);
+  session.on_tick(1000 * kSec, sink);
+  EXPECT_EQ(sink.sent.size(), 1u);  // the subscription only: no ping
+  EXPECT_TRUE(sink.closed.empty());
+}
+
 TEST(KucoinConnection, PingEveryIntervalAndMissingPongClosesTheConnection) {
   Connected c;
   c.session.on_tick(2 + 18 * kSec - 1, c.sink);

@@ -87,6 +87,10 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kucoin": {"symbols": ["BTC USDT"]}})", "t.json: kucoin.symbols: 'BTC USDT' has a blank, comma or control character"},
       {R"({"kraken": {"symbols": ["BTC/USD", ""]}})", "t.json: kraken.symbols[1]: an empty string"},
       {R"({"kraken": {"symbols": ["A"]}, "max_message_bytes": 8388608})", "t.json: max_message_bytes: out of range (1024 to 4194304)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "snapshot_rate_per_s": 1e-12})",
+       "t.json: snapshot_rate_per_s: out of range (0.01 to 1e+06)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": 0.5})", "t.json: snapshot_burst: out of range (1 to 1e+06)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": "2"})", "t.json: snapshot_burst: expected a number"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected kraken, kucoin, tls, backoff"},
   };
   for (const auto& [json, error] : cases) {

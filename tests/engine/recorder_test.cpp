@@ -238,6 +238,11 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), path + ":2: unknown config key 'wobble'");
+  // A depth Kraken does not offer: it would size the books (2^31 - 1 levels a side).
+  write_gz(path, "obr-recording 1\n1 kraken config depth=2147483647 symbols=BTC/USD\n");
+  s = replay_files({path}, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.status().message(), path + ":2: the kraken config's depth 2147483647 is not 10, 25, 100, 500 or 1000");
   std::remove(path.c_str());
 }
 
