@@ -236,7 +236,7 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
       if ((ok = r.integer(value, path, 1024, 4LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
     } else if (key == "snapshot_rate_per_s") {
-      ok = r.number(value, path, 0.01, 1e6, c.snapshot_rate_per_s);  // at least one a 100 s
+      ok = r.number(value, path, 0.01, 1e6, c.snapshot_rate_per_s);  // at least one every 100 s
     } else if (key == "snapshot_burst") {
       ok = r.number(value, path, 1, 1e6, c.snapshot_burst);  // below 1 no request could ever go
     } else if (key == "consolidated") {

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 
 namespace obr::net {
 
@@ -68,7 +69,9 @@ class Backoff {
 };
 
 // TokenBucket allows `burst` requests at once and `rate_per_s` sustained. A 429/418 answer
-// blocks every request until the venue's Retry-After has passed.
+// blocks every request until the venue's Retry-After has passed. rate_per_s > 0 and
+// burst >= 1 (the config file keeps them within 0.01..1e6 and 1..1e6); a wait longer than
+// int64 nanoseconds is reported as INT64_MAX.
 class TokenBucket {
  public:
   TokenBucket(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
@@ -81,7 +84,9 @@ class TokenBucket {
       tokens_ -= 1.0;
       return 0;
     }
-    return static_cast<std::int64_t>((1.0 - tokens_) / rate_ * 1e9) + 1;
+    const double wait_ns = (1.0 - tokens_) / rate_ * 1e9;
+    // 9.2e18 is below INT64_MAX (9.22e18) and exact as a double: the cast stays in range.
+    return wait_ns < 9.2e18 ? static_cast<std::int64_t>(wait_ns) + 1 : std::numeric_limits<std::int64_t>::max();
   }
 
   // block_until: the venue said "too many requests"; nothing goes before `until_ns`.

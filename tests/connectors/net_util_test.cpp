@@ -2,6 +2,8 @@
 // bucket (connectors/net, header-only parts).
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "connectors/net/backoff.h"
 #include "connectors/net/url.h"
 
@@ -105,6 +107,17 @@ TEST(TokenBucket, BurstThenRateThenRetryAfter) {
   t.block_until(3'000'000'000);  // a 429 with Retry-After
   EXPECT_EQ(t.acquire(2'000'000'000), 1'000'000'000);
   EXPECT_EQ(t.acquire(3'000'000'000), 0);  // refilled over the block
+}
+
+// A rate so low that the wait for one token is past int64 ns (the cast overflowed, UB):
+// the wait is reported as INT64_MAX.
+TEST(TokenBucket, AWaitPastInt64IsTheLongestWait) {
+  TokenBucket t(1e-12, 1.0);
+  EXPECT_EQ(t.acquire(1), 0);
+  EXPECT_EQ(t.acquire(2), std::numeric_limits<std::int64_t>::max());
+  TokenBucket slow(0.5, 1.0);  // one a 2 s: still exact
+  EXPECT_EQ(slow.acquire(1), 0);
+  EXPECT_EQ(slow.acquire(1), 2'000'000'001);
 }
 
 }  // namespace
