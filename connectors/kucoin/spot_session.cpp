@@ -31,20 +31,14 @@ constexpr std::string_view kSuccessCode = "200000";
 
 absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
 
-// ms_to_ns: a venue's milliseconds (pingInterval, pingTimeout) in ns, saturating: an
-// interval past int64 is one that never ends, as the venue asked. (ms > 0.)
-std::int64_t ms_to_ns(std::int64_t ms) noexcept {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  return ms > kMax / 1'000'000 ? kMax : ms * 1'000'000;
-}
-
-// scale_bound: a trusted-range bound (bid floor, ask ceiling) in units `m` times finer. A
-// bound past int64 saturates, which keeps its meaning: every price the book can hold lies
-// on the same side of it. (m > 0.)
-std::int64_t scale_bound(std::int64_t bound, std::int64_t m) noexcept {
+// saturating_mul: v * m (m > 0), held at the ends of int64. Used where the product keeps
+// its meaning there: a venue's interval in ms as ns (past int64, one that never ends), and a
+// trusted-range bound in finer units (past int64, every price the book can hold lies on the
+// same side of it).
+std::int64_t saturating_mul(std::int64_t v, std::int64_t m) noexcept {
   std::int64_t out = 0;
-  if (!__builtin_mul_overflow(bound, m, &out)) return out;
-  return bound > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+  if (!__builtin_mul_overflow(v, m, &out)) return out;
+  return v > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
 }
 
 bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
@@ -298,10 +292,10 @@ struct SpotSession::Impl {
       Server server;
       server.endpoint = std::string(endpoint);
       if (s.find_field_unordered("pingInterval").get_int64().get(interval) == simdjson::SUCCESS && interval > 0) {
-        server.ping_interval_ns = ms_to_ns(interval);
+        server.ping_interval_ns = saturating_mul(interval, 1'000'000);
       }
       if (s.find_field_unordered("pingTimeout").get_int64().get(timeout) == simdjson::SUCCESS && timeout > 0) {
-        server.ping_timeout_ns = ms_to_ns(timeout);
+        server.ping_timeout_ns = saturating_mul(timeout, 1'000'000);
       }
       found.push_back(std::move(server));
     }
@@ -409,8 +403,8 @@ struct SpotSession::Impl {
       const int ps = std::max(old_ps, book::decimal_places(price));
       const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
       if (!b.ob.rescale(ps, qs)) return false;
-      b.bid_floor = scale_bound(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
-      b.ask_ceiling = scale_bound(b.ask_ceiling, book::pow10(ps - old_ps));
+      b.bid_floor = saturating_mul(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
+      b.ask_ceiling = saturating_mul(b.ask_ceiling, book::pow10(ps - old_ps));
       pr = book::parse_decimal(price, b.ob.price_scale());
       qr = book::parse_decimal(size, b.ob.qty_scale());
     }

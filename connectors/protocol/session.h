@@ -87,11 +87,9 @@ constexpr std::string_view unknown_symbol_detail(std::string_view symbol) noexce
 // times from its driver, and a recording may hold any time up to INT64_MAX: a deadline past
 // the end of time is one that never comes, never an overflow.
 constexpr std::int64_t deadline_after(std::int64_t now_ns, std::int64_t delay_ns) noexcept {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
-  if (delay_ns > 0 && now_ns > kMax - delay_ns) return kMax;
-  if (delay_ns < 0 && now_ns < kMin - delay_ns) return kMin;
-  return now_ns + delay_ns;
+  std::int64_t out = 0;
+  if (!__builtin_add_overflow(now_ns, delay_ns, &out)) return out;
+  return delay_ns > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
 }
 
 // BookId is a dense index assigned by the session when it first tracks a symbol.

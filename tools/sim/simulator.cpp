@@ -225,8 +225,9 @@ class Simulator::Impl {
   std::vector<FiredFault> fired;
   SimStats stats;
   std::int64_t start_ns = 0;
-  std::int64_t fault_origin_ns = 0;  // what a fault's t= counts from (start, or arming)
-  bool timed_armed = true;           // false until arm_timed_faults() under timed_faults_wait
+  // What a fault's t= counts from: start, or arm_timed_faults() under timed_faults_wait
+  // (-1 until then: timed faults wait).
+  std::int64_t fault_origin_ns = -1;
   std::int64_t last_heartbeat_ns = 0;
   double carry = 0;
   double market_clock_ns = 0;  // the clocked markets' time: speed * the unpaused time played
@@ -457,8 +458,7 @@ bool Simulator::Impl::start(std::string& error) {
   }
   for (const Fault& f : config.faults) pending.push_back(f);
   start_ns = net::now_ns();
-  fault_origin_ns = start_ns;
-  timed_armed = !config.timed_faults_wait;
+  fault_origin_ns = config.timed_faults_wait ? -1 : start_ns;
   last_tick_ns = start_ns;
   last_heartbeat_ns = start_ns;
   running = true;
@@ -923,6 +923,7 @@ std::string Simulator::Impl::kucoin_snapshot_json(std::size_t i, std::size_t lim
 std::optional<Fault> Simulator::Impl::take_fault(Venue venue, std::string_view symbol,
                                                  std::initializer_list<FaultKind> kinds, std::uint64_t peer_id) {
   const std::string_view vname = venue == Venue::kKraken ? "kraken" : "kucoin";
+  const bool timed_armed = fault_origin_ns >= 0;
   const std::int64_t elapsed = since_ns(fault_origin_ns);
   const std::uint64_t msgs = venue == Venue::kKraken ? stats.kraken_messages : stats.kucoin_messages;
   for (auto it = pending.begin(); it != pending.end(); ++it) {
@@ -1096,11 +1097,9 @@ bool Simulator::matches_recent_truth(std::string_view venue, std::string_view sy
 
 void Simulator::add_fault(const Fault& fault) { impl_->pending.push_back(fault); }
 void Simulator::arm_timed_faults() {
-  if (impl_->timed_armed) return;
-  impl_->timed_armed = true;
-  impl_->fault_origin_ns = net::now_ns();
+  if (impl_->fault_origin_ns < 0) impl_->fault_origin_ns = net::now_ns();
 }
-bool Simulator::timed_faults_armed() const { return impl_->timed_armed; }
+bool Simulator::timed_faults_armed() const { return impl_->fault_origin_ns >= 0; }
 const std::vector<FiredFault>& Simulator::fired() const { return impl_->fired; }
 const SimStats& Simulator::stats() const { return impl_->stats; }
 void Simulator::pause_market(bool paused) { impl_->paused = paused; }
