@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_session.cpp — KuCoin spot level2 session (see spot_session.h).
 //
-// In order: wire helpers (RawChange, decimal places, query parameters); the per-book and
-// per-server state; SpotSession::Impl, in sections — connection (token, endpoint,
+// In order: wire helpers (RawChange, decimal places, query parameters, saturating_mul);
+// the per-book and per-server state; SpotSession::Impl, in sections — connection (token, endpoint,
 // subscriptions), calibration (REST snapshot, buffering, applying deltas by sequence,
 // depth bound, retries); then the public API (subscribe, start, HTTP responses,
 // connect/disconnect, ticks) and frame handling (on_frame, on_delta).
