@@ -1,0 +1,302 @@
+// connectors/kucoin/spot_calibration.cpp — the books' side of the KuCoin session (see
+// spot_session_impl.h): the REST snapshot and the deltas buffered while it is fetched
+// (KC-docs 2.4), applying deltas by sequence, the depth bound, retries, and on_delta,
+// the live update path.
+#include "connectors/kucoin/spot_session_impl.h"
+
+namespace obr::connectors::kucoin {
+
+// ---- calibration ------------------------------------------------------------------
+
+void SpotSession::Impl::request_snapshot(SpotBook& b, SessionSink& sink) {
+  HttpRequest r;
+  r.id = b.snapshot_request = next_id++;
+  r.method = "GET";
+  b.retry_at_ns = -1;
+  b.snapshot_wanted = false;
+  if (!config.credentials.empty()) {
+    const std::string endpoint = "/api/v3/market/orderbook/level2?symbol=" + b.symbol;
+    r.url = config.rest_base + endpoint;
+    // KC-API-TIMESTAMP is wall-clock ms; the sans-I/O session uses the caller's clock.
+    r.headers = sign_headers(config.credentials, std::to_string(last_now_ns / 1'000'000 + config.clock_ms_offset),
+                             "GET", endpoint, "");
+  } else {
+    r.url = config.rest_base + "/api/v1/market/orderbook/level2_100?symbol=" + b.symbol;
+  }
+  sink.http_request(r);
+}
+
+void SpotSession::Impl::restart(SpotBook& b, StateReason why, SessionSink& sink) {
+  ++b.ob.counters().resyncs_requested;
+  b.clear_buffer();
+  b.seq.clear();
+  b.attempts = 0;
+  b.snapshot_request = 0;
+  b.snapshot_wanted = true;  // requested when the next delta is buffered
+  set_state(b, BookState::kResyncing, why, sink);
+}
+
+void SpotSession::Impl::gap(SpotBook& b, StateReason why, SessionSink& sink) {
+  ++b.ob.counters().checks_failed;
+  set_state(b, BookState::kInvalid, why, sink);
+  restart(b, why, sink);
+}
+
+void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink) {
+  std::size_t incoming = 0;
+  for (const RawChange& c : raw) incoming += c.price.size() + c.size.size();
+  if (b.deltas.size() >= config.max_buffered_deltas || b.arena.size() + incoming > kMaxBufferedBytes) {
+    ++b.overflows;
+    ++b.ob.counters().resyncs_requested;
+    b.clear_buffer();
+    b.snapshot_request = 0;  // the snapshot in flight can no longer line up
+    b.snapshot_wanted = true;
+    set_state(b, BookState::kResyncing, StateReason::kBufferOverflow, sink);
+    sink.venue_error(b.symbol, "calibration buffer overflow: restarted");
+  }
+  StoredDelta d{start, end, static_cast<std::uint32_t>(b.changes.size()), static_cast<std::uint32_t>(raw.size())};
+  for (const RawChange& c : raw) {
+    StoredChange s{c.side, static_cast<std::uint32_t>(b.arena.size()), static_cast<std::uint32_t>(c.price.size()),
+                   0, static_cast<std::uint32_t>(c.size.size()), c.seq};
+    b.arena.append(c.price);
+    s.size_off = static_cast<std::uint32_t>(b.arena.size());
+    b.arena.append(c.size);
+    b.changes.push_back(s);
+  }
+  b.deltas.push_back(d);
+  if (b.snapshot_wanted && b.snapshot_request == 0 && b.retry_at_ns < 0) request_snapshot(b, sink);
+}
+
+bool SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
+                                    std::int64_t& q) {
+  book::DecimalResult pr = book::parse_decimal(price, b.ob.price_scale());
+  book::DecimalResult qr = book::parse_decimal(size, b.ob.qty_scale());
+  if (pr.error == book::DecimalError::kTooManyDecimals || qr.error == book::DecimalError::kTooManyDecimals) {
+    const int old_ps = b.ob.price_scale();
+    const int ps = std::max(old_ps, book::decimal_places(price));
+    const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
+    if (!b.ob.rescale(ps, qs)) return false;
+    b.bid_floor = saturating_mul(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
+    b.ask_ceiling = saturating_mul(b.ask_ceiling, book::pow10(ps - old_ps));
+    pr = book::parse_decimal(price, b.ob.price_scale());
+    qr = book::parse_decimal(size, b.ob.qty_scale());
+  }
+  if (!pr.ok() || !qr.ok()) return false;
+  p = pr.value;
+  q = qr.value;
+  return true;
+}
+
+bool SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
+                                     std::int64_t seq, std::int64_t floor_seq) {
+  if (seq >= 0 && seq <= floor_seq) return true;  // already in the book
+  std::int64_t p = 0, q = 0;
+  if (!parse_level(b, price, size, p, q)) return false;
+  if (p == 0) return true;  // price "0": only the sequence advances
+  b.ob.apply(side, p, q);   // size 0 deletes
+  ++b.ob.counters().levels_applied;
+  return true;
+}
+
+void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body,
+                                    std::int64_t now_ns, SessionSink& sink) {
+  b.snapshot_request = 0;
+  auto failed = [&](std::string_view why) {
+    sink.venue_error(b.symbol, why);
+    retry_snapshot(b, now_ns, sink);
+  };
+  if (status != 200) return failed("order book snapshot: HTTP error");
+  frame.load(body);
+  od::document doc;
+  od::object root, data;
+  std::string_view code;
+  if (!validator.valid(frame) || parser.iterate(frame.data(), frame.size(), frame.capacity()).get(doc) ||
+      doc.get_object().get(root) || root.find_field_unordered("code").get_string().get(code)) {
+    ++malformed;
+    sink.frame_error(FrameError::kNotJson, "order book snapshot is not the documented JSON");
+    return retry_snapshot(b, now_ns, sink);
+  }
+  if (code != kSuccessCode) return failed("order book snapshot refused (code is not 200000)");
+  raw.clear();
+  std::int64_t sequence = 0;
+  od::value seq_value, bids_value, asks_value;
+  if (root.find_field_unordered("data").get_object().get(data) ||
+      data.find_field_unordered("sequence").get(seq_value) || !read_seq(seq_value, sequence) ||
+      data.find_field_unordered("bids").get(bids_value) || !read_changes(bids_value, Side::kBid, false, raw) ||
+      data.find_field_unordered("asks").get(asks_value) || !read_changes(asks_value, Side::kAsk, false, raw)) {
+    ++malformed;
+    sink.frame_error(FrameError::kUnexpectedShape, "order book snapshot without sequence/bids/asks");
+    return retry_snapshot(b, now_ns, sink);
+  }
+  // Scales: the finest of the snapshot and the buffered deltas.
+  int ps = max_places(raw, true), qs = max_places(raw, false);
+  for (const StoredChange& c : b.changes) {
+    ps = std::max(ps, book::decimal_places(b.text(c.price_off, c.price_len)));
+    qs = std::max(qs, book::decimal_places(b.text(c.size_off, c.size_len)));
+  }
+  b.ob.clear();
+  b.ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
+  b.ob.snapshot_begin();
+  std::size_t nbids = 0, nasks = 0;
+  for (const RawChange& c : raw) {
+    const book::DecimalResult p = book::parse_decimal(c.price, b.ob.price_scale());
+    const book::DecimalResult q = book::parse_decimal(c.size, b.ob.qty_scale());
+    if (!p.ok() || !q.ok()) {
+      b.ob.snapshot_end();
+      b.ob.clear();
+      ++malformed;
+      sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
+      return retry_snapshot(b, now_ns, sink);
+    }
+    b.ob.snapshot_add(c.side, book::Level{p.value, q.value});
+    (c.side == Side::kBid ? nbids : nasks) += 1;
+  }
+  b.ob.snapshot_end();
+  ++b.ob.counters().snapshots;
+  // Trusted range: a partial snapshot that came back full on a side says nothing beyond it.
+  b.snapshot_limit = url.find("level2_100") != std::string_view::npos  ? 100
+                     : url.find("level2_20") != std::string_view::npos ? 20
+                                                                       : 0;
+  b.bid_bounded = b.snapshot_limit > 0 && nbids >= static_cast<std::size_t>(b.snapshot_limit) && !b.ob.bids().empty();
+  b.ask_bounded = b.snapshot_limit > 0 && nasks >= static_cast<std::size_t>(b.snapshot_limit) && !b.ob.asks().empty();
+  if (b.bid_bounded) b.bid_floor = b.ob.bids().at(b.ob.bids().size() - 1).price;
+  if (b.ask_bounded) b.ask_ceiling = b.ob.asks().at(b.ob.asks().size() - 1).price;
+  b.seq.reset(sequence);
+
+  // Play the buffer back: drop what the snapshot covers, bridge, then strictly in order.
+  std::size_t used = 0;
+  for (; used < b.deltas.size(); ++used) {
+    const StoredDelta& d = b.deltas[used];
+    const Outcome o = apply_delta(b, d.start, d.end, [&](std::int64_t floor_seq) {
+      for (std::uint32_t k = d.first; k < d.first + d.count; ++k) {
+        const StoredChange& c = b.changes[k];
+        if (!apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq,
+                          floor_seq)) {
+          return false;
+        }
+      }
+      return true;
+    });
+    if (o == Outcome::kBad) {
+      ++malformed;
+      sink.frame_error(FrameError::kBadNumber, "buffered delta price/size is not a decimal");
+      gap(b, StateReason::kMalformed, sink);
+      return;
+    }
+    if (o == Outcome::kGap) {
+      // The snapshot is older than the buffer (or the buffer has a hole): keep the
+      // deltas from here and fetch a newer snapshot.
+      b.deltas.erase(b.deltas.begin(), b.deltas.begin() + static_cast<std::ptrdiff_t>(used));
+      b.ob.clear();
+      b.seq.clear();
+      sink.venue_error(b.symbol, "snapshot does not line up with the buffered deltas: fetching a newer one");
+      return retry_snapshot(b, now_ns, sink);
+    }
+  }
+  bound_depth(b);
+  b.clear_buffer();
+  b.attempts = 0;
+  set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
+  sink.book_updated(b.id, b.symbol, b.ob, true);
+}
+
+void SpotSession::Impl::bound_depth(SpotBook& b) noexcept {
+  const std::size_t cap = config.max_book_levels;
+  if (cap == 0 || (b.ob.bids().size() <= cap && b.ob.asks().size() <= cap)) return;
+  const bool cut_bids = b.ob.bids().size() > cap, cut_asks = b.ob.asks().size() > cap;
+  b.ob.set_depth_limit(cap);
+  b.ob.truncate();
+  b.ob.set_depth_limit(0);
+  if (cut_bids) {
+    const std::int64_t last = b.ob.bids().at(cap - 1).price;
+    b.bid_floor = b.bid_bounded ? std::max(b.bid_floor, last) : last;
+    b.bid_bounded = true;
+  }
+  if (cut_asks) {
+    const std::int64_t last = b.ob.asks().at(cap - 1).price;
+    b.ask_ceiling = b.ask_bounded ? std::min(b.ask_ceiling, last) : last;
+    b.ask_bounded = true;
+  }
+}
+
+void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink) {
+  if (++b.attempts >= config.max_snapshot_attempts) {
+    b.attempts = 0;
+    b.retry_at_ns = deadline_after(now_ns, config.halt_backoff_ns);
+    set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
+    return;
+  }
+  set_state(b, BookState::kResyncing, StateReason::kSnapshotRetry, sink);
+  if (driving()) {
+    request_snapshot(b, sink);
+  } else {
+    b.snapshot_wanted = true;  // replay: the recording holds whatever came next
+  }
+}
+
+// ---- deltas -----------------------------------------------------------------------
+
+void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
+  std::string_view symbol;
+  if (data.find_field_unordered("symbol").get_string().get(symbol)) {
+    return bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
+  }
+  SpotBook* b = find(symbol);
+  if (b == nullptr) {
+    if (!config.track_any_symbol) {
+      return bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+    }
+    b = &track(symbol);
+    b->snapshot_wanted = true;
+    set_state(*b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
+  }
+  raw.clear();
+  std::int64_t start = 0, end = 0;
+  od::value start_v, end_v, asks_v, bids_v;
+  od::object changes;
+  bool ok = data.find_field_unordered("sequenceStart").get(start_v) == simdjson::SUCCESS && read_seq(start_v, start) &&
+            data.find_field_unordered("sequenceEnd").get(end_v) == simdjson::SUCCESS && read_seq(end_v, end) &&
+            start <= end && data.find_field_unordered("changes").get_object().get(changes) == simdjson::SUCCESS;
+  if (ok) {
+    const auto a = changes.find_field_unordered("asks").get(asks_v);
+    ok = (a == simdjson::NO_SUCH_FIELD || (a == simdjson::SUCCESS && read_changes(asks_v, Side::kAsk, true, raw)));
+  }
+  if (ok) {
+    const auto bi = changes.find_field_unordered("bids").get(bids_v);
+    ok = (bi == simdjson::NO_SUCH_FIELD || (bi == simdjson::SUCCESS && read_changes(bids_v, Side::kBid, true, raw)));
+  }
+  if (!ok) {
+    // An update we cannot read is an update lost: a live book can no longer be trusted.
+    if (b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
+    return bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
+  }
+  if (b->refused) return;
+  if (b->ob.state() != BookState::kLive) {
+    buffer(*b, start, end, sink);  // calibrating: wait for the snapshot
+    return;
+  }
+  const std::uint64_t top_before = b->ob.top_version();
+  const Outcome o = apply_delta(*b, start, end, [&](std::int64_t floor_seq) {
+    for (const RawChange& c : raw) {
+      if (!apply_change(*b, c.side, c.price, c.size, c.seq, floor_seq)) return false;
+    }
+    return true;
+  });
+  switch (o) {
+    case Outcome::kApplied:
+      bound_depth(*b);
+      sink.book_updated(b->id, b->symbol, b->ob, b->ob.top_version() != top_before);
+      return;
+    case Outcome::kStale:
+      return;  // a duplicate: already in the book
+    case Outcome::kGap:
+      gap(*b, StateReason::kSequenceGap, sink);
+      buffer(*b, start, end, sink);  // the first delta of the new calibration
+      return;
+    case Outcome::kBad:
+      gap(*b, StateReason::kMalformed, sink);
+      return bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+  }
+}
+
+}  // namespace obr::connectors::kucoin

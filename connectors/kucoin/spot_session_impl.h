@@ -1,0 +1,305 @@
+// connectors/kucoin/spot_session_impl.h — SpotSession's internals, shared by its two
+// sources (private to connectors/kucoin: include it nowhere else).
+//
+// In order: wire helpers (RawChange, decimal places, query parameters, saturating_mul);
+// the per-book and per-server state; SpotSession::Impl. Its methods are defined in
+// spot_session.cpp (connection: token, endpoint, subscriptions; the public API; frame
+// handling) and spot_calibration.cpp (the books: REST snapshot, buffering, applying
+// deltas by sequence, depth bound, retries; on_delta).
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/decimal.h"
+#include "book/sequence_tracker.h"
+#include "connectors/kucoin/spot_session.h"
+#include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_validator.h"
+#include "connectors/protocol/json_text.h"
+
+namespace obr::connectors::kucoin {
+namespace detail {
+
+namespace od = simdjson::ondemand;
+using book::BookState;
+using book::Side;
+
+inline constexpr std::string_view kSuccessCode = "200000";
+
+inline absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
+
+// saturating_mul: v * m (m > 0), held at the ends of int64. Used where the product keeps
+// its meaning there: a venue's interval in ms as ns (past int64, one that never ends), and a
+// trusted-range bound in finer units (past int64, every price the book can hold lies on the
+// same side of it).
+inline std::int64_t saturating_mul(std::int64_t v, std::int64_t m) noexcept {
+  std::int64_t out = 0;
+  if (!__builtin_mul_overflow(v, m, &out)) return out;
+  return v > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
+inline bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+}
+
+// read_seq reads a sequence that may be a JSON integer or a string of digits.
+inline bool read_seq(od::value v, std::int64_t& out) noexcept {
+  std::int64_t n = 0;
+  const auto err = v.get_int64().get(n);
+  if (err == simdjson::SUCCESS) {
+    out = n;
+    return true;
+  }
+  if (err != simdjson::INCORRECT_TYPE) return false;
+  std::string_view s;
+  return v.get_string().get(s) == simdjson::SUCCESS && parse_int64(s, out);
+}
+
+// One change as the wire spelled it.
+struct RawChange {
+  Side side;
+  std::string_view price;
+  std::string_view size;
+  std::int64_t seq;  // -1 when the entry has no sequence (REST snapshot levels)
+};
+
+// read_changes appends [[price, size(, sequence)], …] for one side.
+inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawChange>& out) noexcept {
+  od::array arr;
+  if (v.get_array().get(arr)) return false;
+  for (auto entry_result : arr) {
+    od::array entry;
+    if (entry_result.get_array().get(entry)) return false;
+    RawChange c{side, {}, {}, -1};
+    std::size_t n = 0;
+    for (auto field_result : entry) {
+      od::value field;
+      if (field_result.get(field)) return false;
+      if (n < 2) {
+        const std::string_view text = unquote(field.raw_json_token());
+        if (text.empty()) return false;
+        (n == 0 ? c.price : c.size) = text;
+      } else if (n == 2 && with_seq) {
+        if (!read_seq(field, c.seq)) return false;
+      }
+      ++n;
+    }
+    if (n < (with_seq ? 3u : 2u)) return false;
+    out.push_back(c);
+  }
+  return true;
+}
+
+inline int max_places(const std::vector<RawChange>& changes, bool price) {
+  int p = 0;
+  for (const RawChange& c : changes) p = std::max(p, book::decimal_places(price ? c.price : c.size));
+  return p;
+}
+
+inline std::string query_param(std::string_view url, std::string_view name) {
+  const std::size_t q = url.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = url.substr(q + 1);
+  while (!rest.empty()) {
+    const std::size_t amp = rest.find('&');
+    const std::string_view kv = rest.substr(0, amp);
+    if (kv.size() > name.size() && kv.substr(0, name.size()) == name && kv[name.size()] == '=') {
+      return std::string(kv.substr(name.size() + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+// Buffered deltas keep their own copy of the text (the frame buffer is reused).
+struct StoredChange {
+  Side side;
+  std::uint32_t price_off, price_len, size_off, size_len;
+  std::int64_t seq;
+};
+struct StoredDelta {
+  std::int64_t start, end;
+  std::uint32_t first, count;
+};
+
+struct SpotBook {
+  SpotBook(BookId book_id, std::string sym)
+      : id(book_id), symbol(std::move(sym)), ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0,
+                                                                 .reserve_levels = 0}) {}
+  BookId id;
+  std::string symbol;
+  book::OrderBook ob;
+  book::SequenceTracker seq;
+  // calibration buffer
+  std::string arena;
+  std::vector<StoredChange> changes;
+  std::vector<StoredDelta> deltas;
+  bool refused = false;
+  std::uint64_t snapshot_request = 0;  // id of the snapshot in flight; 0 none
+  bool snapshot_wanted = false;  // a snapshot is needed once a delta is buffered
+  int attempts = 0;
+  std::int64_t retry_at_ns = -1;  // a scheduled snapshot request
+  std::uint64_t stale = 0;
+  std::uint64_t overflows = 0;
+  int snapshot_limit = 0;        // levels per side of the last snapshot's endpoint; 0 full
+  bool bid_bounded = false, ask_bounded = false;
+  std::int64_t bid_floor = 0, ask_ceiling = 0;
+
+  std::string_view text(std::uint32_t off, std::uint32_t len) const { return {arena.data() + off, len}; }
+  void clear_buffer() {
+    arena.clear();
+    changes.clear();
+    deltas.clear();
+  }
+};
+
+struct Server {
+  std::string endpoint;
+  std::int64_t ping_interval_ns = 18'000'000'000;
+  std::int64_t ping_timeout_ns = 10'000'000'000;
+};
+
+struct PendingAck {
+  std::uint64_t id;
+  std::int64_t deadline_ns;
+  std::vector<BookId> books;
+};
+
+}  // namespace detail
+
+// The two sources use these helpers unqualified (this header is private to them).
+using namespace detail;
+
+struct SpotSession::Impl {
+  explicit Impl(const SpotConfig& c) : config(c) {}
+
+  SpotConfig config;
+  od::parser parser;
+  FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  JsonValidator validator;  // control messages are validated whole first
+  std::vector<std::unique_ptr<SpotBook>> books;
+  absl::flat_hash_map<std::string, BookId> by_symbol;
+  std::vector<RawChange> raw;  // the current message's changes
+  std::string out;
+  std::uint64_t malformed = 0;
+
+  // connection
+  ConnState conn = ConnState::kIdle;
+  std::uint64_t next_id = 1;
+  std::uint64_t token_request = 0;
+  std::int64_t token_retry_at = -1;
+  std::int64_t token_backoff_ns = 0;
+  std::vector<Server> servers;
+  std::size_t server_index = 0;
+  std::string token;
+  std::string connect_id;
+  std::uint64_t connects = 0;
+  std::int64_t connected_at = 0;
+  std::int64_t welcome_deadline = -1;
+  std::int64_t next_ping_at = -1;
+  std::int64_t pong_deadline = -1;
+  std::string ping_id;
+  std::vector<PendingAck> acks;
+  bool closing = false;
+
+  bool driving() const { return config.drive_connection; }
+
+  SpotBook* find(std::string_view symbol) {
+    auto it = by_symbol.find(key(symbol));
+    return it == by_symbol.end() ? nullptr : books[it->second].get();
+  }
+  SpotBook& track(std::string_view symbol) {
+    if (SpotBook* b = find(symbol)) return *b;
+    const auto id = static_cast<BookId>(books.size());
+    books.push_back(std::make_unique<SpotBook>(id, std::string(symbol)));
+    by_symbol.emplace(std::string(symbol), id);
+    return *books.back();
+  }
+  void set_state(SpotBook& b, BookState to, StateReason why, SessionSink& sink) {
+    const BookState from = b.ob.state();
+    if (from == to) return;
+    b.ob.set_state(to);
+    sink.book_state_changed(b.id, b.symbol, from, to, why);
+  }
+  void bad(SessionSink& sink, FrameError e, std::string_view detail) {
+    ++malformed;
+    sink.frame_error(e, detail);
+  }
+  void close(SessionSink& sink, std::string_view why) {
+    if (closing) return;
+    closing = true;
+    sink.close_connection(why);
+  }
+
+  // ---- connection ----------------------------------------------------------------
+  void request_token(SessionSink& sink);
+  void token_failed(std::int64_t now_ns, SessionSink& sink, std::string_view why);
+  void on_token(std::string_view body, int status, std::int64_t now_ns, SessionSink& sink);
+  void send_subscriptions(const std::vector<SpotBook*>& list, std::int64_t now_ns, SessionSink& sink);
+
+  // ---- calibration ---------------------------------------------------------------
+  void request_snapshot(SpotBook& b, SessionSink& sink);
+
+  // restart: the book is no longer trusted; buffer from now and re-snapshot.
+  void restart(SpotBook& b, StateReason why, SessionSink& sink);
+  void gap(SpotBook& b, StateReason why, SessionSink& sink);
+
+  // The buffer's texts are addressed by 32-bit offsets: it restarts before it could pass
+  // this many bytes (a frame is far smaller: max_frame_bytes).
+  static constexpr std::size_t kMaxBufferedBytes = std::size_t{1} << 30;
+  void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
+
+  // parse_level parses a change at the book's scales, refining them when the venue sends
+  // more decimals than seen so far (KuCoin strings vary: "5", "242.649").
+  bool parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
+
+  // apply_change: per-entry rules (KC-docs 2.4 step 5).
+  bool apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
+                    std::int64_t floor_seq);
+
+  // apply_delta classifies one delta against the book's sequence and applies it.
+  // Returns false on a gap (the caller decides what a gap means at that point).
+  enum class Outcome { kApplied, kStale, kGap, kBad };
+  template <typename Changes>
+  Outcome apply_delta(SpotBook& b, std::int64_t start, std::int64_t end, const Changes& for_each) {
+    const std::int64_t floor_seq = b.seq.last();
+    switch (b.seq.check_range(start, end)) {
+      case book::SeqCheck::kStale:
+        ++b.stale;
+        return Outcome::kStale;
+      case book::SeqCheck::kGap:
+        return Outcome::kGap;
+      case book::SeqCheck::kInOrder:
+        break;
+    }
+    if (!for_each(floor_seq)) return Outcome::kBad;
+    ++b.ob.counters().updates;
+    ++b.ob.counters().checks_passed;
+    if (b.ob.is_crossed()) ++b.ob.counters().crossed;
+    return Outcome::kApplied;
+  }
+
+  void on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
+                   SessionSink& sink);
+
+  // bound_depth: keeps each side within max_book_levels. A side cut here is bounded from
+  // then on: levels beyond its last kept price are unknown (trusted_depth stops there).
+  void bound_depth(SpotBook& b) noexcept;
+  void retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink);
+  void on_delta(od::object& data, SessionSink& sink);
+  std::int64_t last_now_ns = 0;
+};
+
+}  // namespace obr::connectors::kucoin
