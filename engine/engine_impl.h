@@ -1,0 +1,209 @@
+// engine/engine_impl.h — the live engine's internals, shared by its two sources (private
+// to engine/: include it nowhere else).
+//
+// BookEntry and BookRegistry (the published books); the Conn base class (one venue
+// connection: the SessionSink of its session and the WsListener of its WebSocket) and
+// the factories of its venue kinds; Engine::Impl. engine_conns.cpp defines Conn,
+// KrakenConn and KucoinConn; engine.cpp the Engine.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "connectors/kraken/v2_session.h"
+#include "connectors/kucoin/spot_session.h"
+#include "connectors/net/event_loop.h"
+#include "connectors/net/http_client.h"
+#include "connectors/net/http_server.h"
+#include "engine/observability.h"
+#include "connectors/net/websocket_client.h"
+#include "engine/recorder.h"
+#include "engine/session_configs.h"
+
+namespace obr::engine {
+
+using connectors::BookId;
+using connectors::FrameError;
+using connectors::HttpRequest;
+using connectors::StateReason;
+
+inline constexpr std::int64_t kTickNs = 100'000'000;  // session timers and the watchdog check
+
+struct BookEntry {
+  std::string venue;
+  std::string symbol;
+  const book::OrderBook* book = nullptr;
+  TopOfBookCell cell;
+  std::uint64_t version = 0;
+};
+
+// BookRegistry: every book of the engine, append-only, in a fixed array, so that other
+// threads can walk it (top, consolidated) while the engine thread adds books: an entry is
+// complete before the count that makes it visible is published (release/acquire), and is
+// never moved or changed afterwards except for `book` and `version`, which only the engine
+// thread reads.
+class BookRegistry {
+ public:
+  explicit BookRegistry(std::size_t capacity) : entries_(new BookEntry[capacity]), capacity_(capacity) {}
+  std::size_t size() const noexcept { return count_.load(std::memory_order_acquire); }
+  std::size_t capacity() const noexcept { return capacity_; }
+  BookEntry& operator[](std::size_t i) noexcept { return entries_[i]; }
+  const BookEntry& operator[](std::size_t i) const noexcept { return entries_[i]; }
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  // find: the index of (venue, symbol), or npos when absent. Any thread.
+  std::size_t find(std::string_view venue, std::string_view symbol) const noexcept {
+    const std::size_t n = size();
+    for (std::size_t i = 0; i < n; ++i) {
+      if (entries_[i].venue == venue && entries_[i].symbol == symbol) return i;
+    }
+    return npos;
+  }
+  // append: engine thread only. False when full.
+  bool append(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
+    const std::size_t n = count_.load(std::memory_order_relaxed);
+    if (n == capacity_) return false;
+    entries_[n].venue.assign(venue);
+    entries_[n].symbol.assign(symbol);
+    entries_[n].book = b;
+    count_.store(n + 1, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  std::unique_ptr<BookEntry[]> entries_;
+  std::size_t capacity_;
+  std::atomic<std::size_t> count_{0};
+};
+
+class Conn : public connectors::SessionSink, public net::WsListener {
+ public:
+  Conn(Engine::Impl& engine, std::string venue);
+  ~Conn() override = default;
+  // init subscribes the session's books (nothing is sent before the connection opens) and
+  // registers them, so the registry is complete before any other thread can read it.
+  virtual void init() = 0;
+  // add_symbols subscribes more books (sent now if connected) and registers them.
+  virtual void add_symbols(const std::vector<std::string>& symbols) = 0;
+  virtual void start() = 0;
+  virtual void shutdown();
+  const std::string& venue() const noexcept { return venue_; }
+
+  // SessionSink: book events (common to every venue).
+  void send_frame(std::string_view frame) override {
+    record(RecordKind::kSend, frame);
+    ws_.send(frame);
+  }
+  void book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) override;
+  void book_state_changed(BookId id, std::string_view symbol, book::BookState from, book::BookState to,
+                          StateReason reason) override;
+  void frame_error(FrameError error, std::string_view detail) override;
+  void venue_error(std::string_view symbol, std::string_view message) override;
+
+ protected:
+  void set_conn_state(ConnectionState s, std::string_view detail);
+  // note_open / note_frame: the bookkeeping every venue does on open and per frame.
+  void note_open(std::string_view detail);
+  void note_frame(std::size_t bytes, std::int64_t recv_ns);
+  // watchdog closes an open connection that sent nothing for watchdog_ns; true if it did.
+  bool watchdog(std::int64_t now);
+  void start_ticks();
+  virtual void on_tick(std::int64_t now) = 0;
+  // record writes one session input or output to the recording, if the run is recorded.
+  // Every call into the session is preceded by one, so a replay feeds the same calls.
+  void record(RecordKind kind, std::string_view payload = {}, std::int64_t ts = -1);
+  std::size_t entry(BookId id, std::string_view symbol, const book::OrderBook& book);
+  void publish(std::size_t index, const book::OrderBook& book);
+
+  Engine::Impl& engine_;
+  std::string venue_;
+  net::WebSocketClient ws_;
+  net::Timer tick_timer_;
+  net::Timer reconnect_timer_;
+  net::Backoff backoff_;
+  std::vector<std::size_t> index_of_;  // BookId → registry index (+1; 0 = unknown)
+  std::int64_t last_frame_ns_ = 0;
+  std::int64_t recv_ns_ = 0;
+  std::int64_t frame_ns_ = -1;  // the frame being processed (-1: an update not from a frame)
+  bool opened_ = false;
+  bool ever_opened_ = false;
+  bool stopping_ = false;
+};
+
+class Engine::Impl {
+ public:
+  Impl(const EngineConfig& c, Listener* l, net::EventLoop* external)
+      : config(c), listener(l != nullptr ? l : &null_listener), owned(external ? nullptr : new net::EventLoop()),
+        loop(external ? *external : *owned) {}
+
+  EngineConfig config;
+  Listener null_listener;
+  Listener* listener;
+  std::unique_ptr<net::EventLoop> owned;
+  net::EventLoop& loop;
+  std::unique_ptr<Recorder> recorder;  // before conns: outlives every connection
+  // Work posted to the loop holds a weak reference: on a loop the caller owns, the engine
+  // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+  absl::Status recording_closed;       // what close_recording() returned
+  std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
+  std::vector<std::unique_ptr<Conn>> conns;
+  BookRegistry books{config.max_books};  // read from other threads: see BookRegistry
+  EngineStats stats;
+  std::thread thread;
+  bool connected = false;             // engine thread: connect() ran
+  std::atomic<bool> running{false};   // any thread: start() or connect() was called
+  LatencyHistogram latency;
+  std::unique_ptr<net::HttpServer> http;
+  // Consolidated instruments: registry indices per configured name (fixed after construction).
+  std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
+
+  void add_symbols(std::string_view venue, const std::vector<std::string>& fresh);  // engine thread
+  // record_config writes the venue's `config` line (the symbols configured so far).
+  void record_config(std::string_view venue, std::int64_t now) {
+    recorder->event(now, venue, RecordKind::kConfig,
+                    format_config(venue == "kraken" ? recorded_kraken(config) : recorded_kucoin(config)));
+  }
+
+  std::vector<BookStatus> statuses() const {
+    std::vector<BookStatus> out;
+    for (std::size_t i = 0; i < books.size(); ++i) {
+      const BookEntry& e = books[i];
+      BookStatus b;
+      b.venue = e.venue;
+      b.symbol = e.symbol;
+      if (e.book != nullptr) {
+        b.state = e.book->state();
+        b.counters = e.book->counters();
+      }
+      out.push_back(b);
+    }
+    return out;
+  }
+
+  // register_book: the registry index of (venue, symbol), added if new; npos when the
+  // registry is full (reported through on_error).
+  static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+  std::size_t register_book(std::string_view venue, std::string_view symbol, const book::OrderBook* b) {
+    const std::size_t i = books.find(venue, symbol);
+    if (i != BookRegistry::npos) {
+      if (b != nullptr) books[i].book = b;
+      return i;
+    }
+    if (!books.append(venue, symbol, b)) {
+      listener->on_error(venue, std::string(symbol) + ": not published: the engine's book registry is full (" +
+                                    std::to_string(books.capacity()) + " books, EngineConfig::max_books)");
+      return npos;
+    }
+    return books.size() - 1;
+  }
+};
+
+// The venue connections (engine_conns.cpp).
+std::unique_ptr<Conn> make_kraken_conn(Engine::Impl& engine);
+std::unique_ptr<Conn> make_kucoin_conn(Engine::Impl& engine);
+
+}  // namespace obr::engine
