@@ -81,7 +81,8 @@ void BookSet::fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionS
   b.crc.invalidate();
   if (++b.consecutive_failures >= breaker_.failures) {
     const int shift = std::min(b.trips, 20);
-    const std::int64_t backoff = std::min(breaker_.backoff_ns << shift, breaker_.backoff_max_ns);
+    const std::int64_t doubled = saturating_mul(breaker_.backoff_ns, std::int64_t{1} << shift);
+    const std::int64_t backoff = std::min(doubled, breaker_.backoff_max_ns);
     ++b.trips;
     b.consecutive_failures = 0;
     b.retry_at_ns = deadline_after(now_ns, backoff);

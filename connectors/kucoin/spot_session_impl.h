@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_session_impl.h — SpotSession's internals, shared by its two
 // sources (private to connectors/kucoin: include it nowhere else).
 //
-// In order: wire helpers (RawChange, decimal places, query parameters, saturating_mul);
+// In order: wire helpers (RawChange, decimal places, query parameters);
 // the per-book and per-server state; SpotSession::Impl. Its methods are defined in
 // spot_session.cpp (connection: token, endpoint, subscriptions; the public API; frame
 // handling) and spot_calibration.cpp (the books: REST snapshot, buffering, applying
@@ -37,16 +37,6 @@ using book::Side;
 inline constexpr std::string_view kSuccessCode = "200000";
 
 inline absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
-
-// saturating_mul: v * m (m > 0), held at the ends of int64. Used where the product keeps
-// its meaning there: a venue's interval in ms as ns (past int64, one that never ends), and a
-// trusted-range bound in finer units (past int64, every price the book can hold lies on the
-// same side of it).
-inline std::int64_t saturating_mul(std::int64_t v, std::int64_t m) noexcept {
-  std::int64_t out = 0;
-  if (!__builtin_mul_overflow(v, m, &out)) return out;
-  return v > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
-}
 
 inline bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);

@@ -92,6 +92,16 @@ constexpr std::int64_t deadline_after(std::int64_t now_ns, std::int64_t delay_ns
   return delay_ns > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
 }
 
+// saturating_mul: v * m (m > 0), held at the ends of int64. Used where the product keeps its
+// meaning there: an interval in coarser units as ns, a backoff doubled per trip (past
+// int64, a wait that never ends), a price bound in finer units (past int64, every price an
+// int64 holds lies on the same side of it).
+constexpr std::int64_t saturating_mul(std::int64_t v, std::int64_t m) noexcept {
+  std::int64_t out = 0;
+  if (!__builtin_mul_overflow(v, m, &out)) return out;
+  return v > 0 ? std::numeric_limits<std::int64_t>::max() : std::numeric_limits<std::int64_t>::min();
+}
+
 // BookId is a dense index assigned by the session when it first tracks a symbol.
 using BookId = std::uint32_t;
 

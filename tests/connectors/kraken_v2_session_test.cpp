@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -282,6 +283,32 @@ TEST(KrakenV2Session, CircuitBreakerHaltsThenRetriesAfterBackoff) {
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
   EXPECT_EQ(session.book(0).counters().checks_failed, 2u);
   EXPECT_EQ(session.book(0).counters().resyncs_requested, 2u);
+}
+
+// The backoff doubles per trip; past int64 it is the longest wait, not a wrapped one (a
+// backoff of 2^62 ns doubled to 2^63 used to wrap negative and retry at once).
+TEST(KrakenV2Session, ABackoffDoubledPastInt64NeverRetries) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  V2Session session(V2Config{.depth = 10, .track_any_symbol = true, .breaker_failures = 2,
+                             .breaker_backoff_ns = std::int64_t{1} << 62, .breaker_backoff_max_ns = kMax});
+  RecordingSink sink;
+  const std::string bad_snapshot =
+      R"({"channel":"book","type":"snapshot","data":[{"symbol":"X/Y","bids":[{"price":1.0,"qty":1.0}],"asks":[{"price":2.0,"qty":1.0}],"checksum":1}]})";
+  session.on_frame(bad_snapshot, 100, sink);
+  session.on_frame(bad_snapshot, 200, sink);  // first trip: 2^62 ns
+  ASSERT_EQ(session.book(0).state(), BookState::kHalted);
+  session.on_tick(200 + (std::int64_t{1} << 62), sink);
+  ASSERT_EQ(session.book(0).state(), BookState::kResyncing);
+  ASSERT_EQ(sink.sent.size(), 4u);
+  const std::int64_t t = 300 + (std::int64_t{1} << 62);
+  session.on_frame(bad_snapshot, t, sink);
+  ASSERT_EQ(sink.sent.size(), 6u);              // the first failure resubscribes
+  session.on_frame(bad_snapshot, t + 1, sink);  // second trip: 2^63 ns, past int64
+  ASSERT_EQ(session.book(0).state(), BookState::kHalted);
+  session.on_tick(t + 2, sink);
+  session.on_tick(kMax - 1, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  EXPECT_EQ(sink.sent.size(), 6u);
 }
 
 TEST(KrakenV2Session, MaintenanceMakesLiveBooksStale) {
