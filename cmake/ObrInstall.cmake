@@ -9,8 +9,9 @@ install(TARGETS ${obr_libs} EXPORT obrTargets
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 foreach(dir IN ITEMS book connectors engine)
+  # *_impl.h: a source file's private internals (engine_impl.h, spot_session_impl.h).
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/${dir}
-          FILES_MATCHING PATTERN "*.h")
+          FILES_MATCHING PATTERN "*.h" PATTERN "*_impl.h" EXCLUDE)
 endforeach()
 install(EXPORT obrTargets NAMESPACE obr:: DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/obr)
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/obrConfig.cmake.in

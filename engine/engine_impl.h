@@ -10,17 +10,22 @@
 #include <algorithm>
 #include <atomic>
 #include <charconv>
+#include <cstdint>
 #include <deque>
+#include <memory>
+#include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/net/event_loop.h"
 #include "connectors/net/http_client.h"
 #include "connectors/net/http_server.h"
-#include "engine/observability.h"
 #include "connectors/net/websocket_client.h"
+#include "engine/engine.h"
+#include "engine/observability.h"
 #include "engine/recorder.h"
 #include "engine/session_configs.h"
 

@@ -37,7 +37,7 @@ void SpotSession::Impl::request_token(SessionSink& sink) {
 void SpotSession::Impl::token_failed(std::int64_t now_ns, SessionSink& sink, std::string_view why) {
   sink.venue_error("", why);
   token_backoff_ns = token_backoff_ns == 0 ? config.token_retry_ns
-                                           : std::min(token_backoff_ns * 2, config.token_retry_max_ns);
+                                           : std::min(saturating_mul(token_backoff_ns, 2), config.token_retry_max_ns);
   token_retry_at = deadline_after(now_ns, token_backoff_ns);
   conn = ConnState::kFetchingToken;
 }

@@ -45,7 +45,7 @@ class Backoff {
   // ceiling_ns is the upper bound of the delay for attempt `n` (0-based).
   std::int64_t ceiling_ns(int n) const noexcept {
     std::int64_t c = config_.base_ns;
-    for (int i = 0; i < n && c < config_.cap_ns; ++i) c *= 2;
+    for (int i = 0; i < n && c < config_.cap_ns; ++i) c = c > config_.cap_ns / 2 ? config_.cap_ns : 2 * c;
     return std::min(c, config_.cap_ns);
   }
 

@@ -167,6 +167,27 @@ TEST(KucoinConnection, RefusedTokenIsReportedAndRetriedWithBackoff) {
   EXPECT_EQ(sink.requests.size(), 3u);
 }
 
+// The token backoff doubles per failure; past int64 it is the longest wait. 2^62 ns doubled
+// was signed overflow: the ASan+UBSan build aborts on it; in release the wrapped, negative
+// value happened to read as "no retry scheduled", the same as the longest wait.
+TEST(KucoinConnection, ATokenBackoffDoubledPastInt64NeverRetries) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  constexpr std::int64_t kFirst = std::int64_t{1} << 62;
+  SpotConfig config;
+  config.token_retry_ns = kFirst;
+  config.token_retry_max_ns = kMax;
+  SpotSession session(config);
+  KucoinSink sink;
+  session.start(0, sink);
+  session.on_http_response(sink.requests[0].id, sink.requests[0].url, 503, "", 0, sink);
+  session.on_tick(kFirst, sink);
+  ASSERT_EQ(sink.requests.size(), 2u);
+  session.on_http_response(sink.requests[1].id, sink.requests[1].url, 503, "", kFirst, sink);
+  session.on_tick(kFirst + 1, sink);
+  session.on_tick(kMax - 1, sink);
+  EXPECT_EQ(sink.requests.size(), 2u);
+}
+
 TEST(KucoinConnection, NoWelcomeInTimeClosesTheConnection) {
   SpotSession session(SpotConfig{});
   KucoinSink sink;

@@ -75,6 +75,18 @@ TEST(Backoff, FullJitterUnderAnExponentialCeilingWithACap) {
   EXPECT_EQ(b.attempts(), 200);
 }
 
+// Doubling stops at the cap: near the end of int64 it never overflows (2^62 doubled was
+// signed overflow before).
+TEST(Backoff, ACeilingNearInt64StopsAtTheCap) {
+  BackoffConfig c;
+  c.base_ns = std::int64_t{1} << 62;
+  c.cap_ns = std::numeric_limits<std::int64_t>::max();
+  Backoff b(c);
+  EXPECT_EQ(b.ceiling_ns(0), std::int64_t{1} << 62);
+  EXPECT_EQ(b.ceiling_ns(1), std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(b.ceiling_ns(40), std::numeric_limits<std::int64_t>::max());
+}
+
 TEST(Backoff, AStableConnectionResetsTheAttempts) {
   BackoffConfig c;
   c.base_ns = 100;

@@ -4,6 +4,7 @@
 // KuCoin l2update and snapshots) and faults (the schedule applied to outbound frames and
 // to connections), in that order.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <string>
