@@ -1,3 +1,10 @@
+// tests/connectors/kucoin_spot_session_test.cpp — the KuCoin spot session, sans I/O.
+//
+// Helpers first (KucoinSink records connection actions; delta() and snapshot() build
+// frames; Connected is a session past welcome and ack), then sections: connection protocol
+// (token, welcome, subscriptions, pings, backoffs, deadlines near the end of int64),
+// calibration (snapshot and buffered deltas by sequence, gaps, malformed deltas, trusted
+// depth, steady-state allocations), resource bounds, and signing.
 #include "connectors/kucoin/spot_session.h"
 
 #include <gtest/gtest.h>
@@ -579,6 +586,65 @@ TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   EXPECT_EQ(c.session.info(0).sequence, 1999);
 }
 
+// A partial snapshot bounds the trusted range at its last level; when more decimals arrive
+// the bound is scaled with the book. A bound that no longer fits int64 (the snapshot's last
+// ask, deleted since, was at 10^18) saturates: every ask the book can hold is below it.
+TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
+  Connected c;
+  c.send(delta("BTC-USDT", 300, 300, "", ""));
+  std::string bids, asks;
+  auto level = [](std::string& out, const std::string& price) {
+    if (!out.empty()) out.append(",");
+    out.append("[\"").append(price).append("\",\"1\"]");
+  };
+  for (int i = 0; i < 100; ++i) level(bids, std::to_string(1000 - i));
+  for (int i = 0; i < 99; ++i) level(asks, std::to_string(2000 + i));
+  level(asks, "1000000000000000000");
+  c.answer(299, bids, asks);
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.trusted_depth(0), 100u);
+  c.send(delta("BTC-USDT", 301, 301, R"(["1000000000000000000","0","301"])", ""));
+  c.send(delta("BTC-USDT", 302, 302, R"(["2100.5","1","302"])", ""));  // one more decimal
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.ob().price_scale(), 1);
+  EXPECT_EQ(c.ob().asks().size(), 100u);
+  EXPECT_EQ(c.ob().asks().at(99).price, 21005);
+  EXPECT_EQ(c.session.trusted_depth(0), 100u);  // 100 bids down to the floor, 100 asks
+  EXPECT_EQ(c.session.malformed_frames(), 0u);
+}
+
+// ---- resource bounds ----------------------------------------------------------------
+
+// Memory bound: a side never holds more than max_book_levels; the worst levels go, and the
+// side is then bounded like a partial snapshot (trusted_depth stops at its last kept level).
+TEST(KucoinResourceBounds, BookSidesStayWithinMaxBookLevels) {
+  SpotConfig config;
+  config.max_book_levels = 5;
+  Connected c(config);
+  c.send(delta("BTC-USDT", 1, 1, "", ""));
+  c.answer(0, R"(["99","1"],["98","1"],["97","1"])", R"(["101","1"],["102","1"],["103","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.trusted_depth(0), 3u);
+  // Five more bids, below the book: 8 would be kept without the bound.
+  c.send(delta("BTC-USDT", 2, 6, "", R"(["96","1","2"],["95","1","3"],["94","1","4"],["93","1","5"],["92","1","6"])"));
+  ASSERT_EQ(c.ob().bids().size(), 5u);
+  EXPECT_EQ(c.ob().bids().at(0).price, 99);
+  EXPECT_EQ(c.ob().bids().at(4).price, 95);  // 94, 93, 92 dropped
+  EXPECT_EQ(c.ob().asks().size(), 3u);
+  EXPECT_EQ(c.session.trusted_depth(0), 3u);  // the asks' 3
+  // Delete the best three bids: two known levels remain, both within the kept range.
+  c.send(delta("BTC-USDT", 7, 9, "", R"(["99","0","7"],["98","0","8"],["97","0","9"])"));
+  EXPECT_EQ(c.ob().bids().size(), 2u);
+  EXPECT_EQ(c.session.trusted_depth(0), 2u);
+  // A level below the cut is applied, but not vouched for: 94 was dropped, so what lies
+  // between 95 and 90 is unknown.
+  c.send(delta("BTC-USDT", 10, 10, "", R"(["90","4","10"])"));
+  EXPECT_EQ(c.ob().bids().size(), 3u);
+  EXPECT_EQ(c.session.trusted_depth(0), 2u);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 10);
+}
+
 // ---- signing ------------------------------------------------------------------------
 
 TEST(KucoinSigning, KucoinsDocumentedExample) {
@@ -637,69 +703,6 @@ TEST(KucoinSigning, CredentialsFromEnvironmentAndFile) {
   EXPECT_TRUE(credentials_from_file("/nonexistent/creds", &error).empty());
   EXPECT_EQ(error, "/nonexistent/creds: cannot open");
   std::remove(path.c_str());
-}
-
-}  // namespace
-}  // namespace obr::connectors::kucoin
-
-namespace obr::connectors::kucoin {
-namespace {
-
-// A partial snapshot bounds the trusted range at its last level; when more decimals arrive
-// the bound is scaled with the book. A bound that no longer fits int64 (the snapshot's last
-// ask, deleted since, was at 10^18) saturates: every ask the book can hold is below it.
-TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
-  Connected c;
-  c.send(delta("BTC-USDT", 300, 300, "", ""));
-  std::string bids, asks;
-  auto level = [](std::string& out, const std::string& price) {
-    if (!out.empty()) out.append(",");
-    out.append("[\"").append(price).append("\",\"1\"]");
-  };
-  for (int i = 0; i < 100; ++i) level(bids, std::to_string(1000 - i));
-  for (int i = 0; i < 99; ++i) level(asks, std::to_string(2000 + i));
-  level(asks, "1000000000000000000");
-  c.answer(299, bids, asks);
-  ASSERT_EQ(c.ob().state(), BookState::kLive);
-  EXPECT_EQ(c.session.trusted_depth(0), 100u);
-  c.send(delta("BTC-USDT", 301, 301, R"(["1000000000000000000","0","301"])", ""));
-  c.send(delta("BTC-USDT", 302, 302, R"(["2100.5","1","302"])", ""));  // one more decimal
-  ASSERT_EQ(c.ob().state(), BookState::kLive);
-  EXPECT_EQ(c.ob().price_scale(), 1);
-  EXPECT_EQ(c.ob().asks().size(), 100u);
-  EXPECT_EQ(c.ob().asks().at(99).price, 21005);
-  EXPECT_EQ(c.session.trusted_depth(0), 100u);  // 100 bids down to the floor, 100 asks
-  EXPECT_EQ(c.session.malformed_frames(), 0u);
-}
-
-// Memory bound: a side never holds more than max_book_levels; the worst levels go, and the
-// side is then bounded like a partial snapshot (trusted_depth stops at its last kept level).
-TEST(KucoinResourceBounds, BookSidesStayWithinMaxBookLevels) {
-  SpotConfig config;
-  config.max_book_levels = 5;
-  Connected c(config);
-  c.send(delta("BTC-USDT", 1, 1, "", ""));
-  c.answer(0, R"(["99","1"],["98","1"],["97","1"])", R"(["101","1"],["102","1"],["103","1"])");
-  ASSERT_EQ(c.ob().state(), BookState::kLive);
-  EXPECT_EQ(c.session.trusted_depth(0), 3u);
-  // Five more bids, below the book: 8 would be kept without the bound.
-  c.send(delta("BTC-USDT", 2, 6, "", R"(["96","1","2"],["95","1","3"],["94","1","4"],["93","1","5"],["92","1","6"])"));
-  ASSERT_EQ(c.ob().bids().size(), 5u);
-  EXPECT_EQ(c.ob().bids().at(0).price, 99);
-  EXPECT_EQ(c.ob().bids().at(4).price, 95);  // 94, 93, 92 dropped
-  EXPECT_EQ(c.ob().asks().size(), 3u);
-  EXPECT_EQ(c.session.trusted_depth(0), 3u);  // the asks' 3
-  // Delete the best three bids: two known levels remain, both within the kept range.
-  c.send(delta("BTC-USDT", 7, 9, "", R"(["99","0","7"],["98","0","8"],["97","0","9"])"));
-  EXPECT_EQ(c.ob().bids().size(), 2u);
-  EXPECT_EQ(c.session.trusted_depth(0), 2u);
-  // A level below the cut is applied, but not vouched for: 94 was dropped, so what lies
-  // between 95 and 90 is unknown.
-  c.send(delta("BTC-USDT", 10, 10, "", R"(["90","4","10"])"));
-  EXPECT_EQ(c.ob().bids().size(), 3u);
-  EXPECT_EQ(c.session.trusted_depth(0), 2u);
-  EXPECT_EQ(c.ob().state(), BookState::kLive);
-  EXPECT_EQ(c.session.info(0).sequence, 10);
 }
 
 }  // namespace
