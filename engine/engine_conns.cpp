@@ -9,6 +9,8 @@
 
 namespace obr::engine {
 namespace {
+constexpr std::int64_t kTickNs = 100'000'000;  // session timers and the watchdog check
+
 std::string join_symbols(const std::vector<std::string>& symbols) {
   std::string out;
   for (const std::string& s : symbols) {

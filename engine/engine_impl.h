@@ -36,8 +36,6 @@ using connectors::FrameError;
 using connectors::HttpRequest;
 using connectors::StateReason;
 
-inline constexpr std::int64_t kTickNs = 100'000'000;  // session timers and the watchdog check
-
 struct BookEntry {
   std::string venue;
   std::string symbol;
