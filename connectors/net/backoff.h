@@ -16,6 +16,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "connectors/protocol/session.h"
+
 namespace obr::net {
 
 struct BackoffConfig {
@@ -45,7 +47,7 @@ class Backoff {
   // ceiling_ns is the upper bound of the delay for attempt `n` (0-based).
   std::int64_t ceiling_ns(int n) const noexcept {
     std::int64_t c = config_.base_ns;
-    for (int i = 0; i < n && c < config_.cap_ns; ++i) c = c > config_.cap_ns / 2 ? config_.cap_ns : 2 * c;
+    for (int i = 0; i < n && c < config_.cap_ns; ++i) c = connectors::saturating_mul(c, 2);
     return std::min(c, config_.cap_ns);
   }
 
