@@ -4,63 +4,10 @@
 
 #include "book/crc32.h"
 #include "book/decimal.h"
+#include "book/digit_text.h"
 
 namespace obr::book {
 namespace {
-
-// digits8 turns v < 10^8 into its 8 decimal digits, most significant first, one per byte
-// of the result in memory order (little-endian: the first digit in the low byte), as
-// values 0..9, with no division: 8 digits = two 4-digit halves in 32-bit lanes, each split
-// into 2-digit halves in 16-bit lanes, each split into single digits in bytes. The
-// multiply-shift pairs divide exactly in their ranges: x * 10486 >> 20 == x / 100 for
-// x < 10^4 (4-digit lanes), x * 103 >> 10 == x / 10 for x < 100.
-inline std::uint64_t digits8(std::uint64_t v) noexcept {
-  const std::uint64_t hi4 = v / 10000;  // a multiply-shift (constant divisor)
-  const std::uint64_t lanes4 = hi4 | ((v - hi4 * 10000) << 32);
-  const std::uint64_t hi2 = ((lanes4 * 10486) >> 20) & 0x0000007F0000007FULL;
-  const std::uint64_t lanes2 = hi2 | ((lanes4 - hi2 * 100) << 16);
-  const std::uint64_t hi1 = ((lanes2 * 103) >> 10) & 0x000F000F000F000FULL;
-  return hi1 | ((lanes2 - hi1 * 10) << 8);
-}
-
-constexpr std::uint64_t kAscii0 = 0x3030303030303030ULL;
-
-inline void store8(char* out, std::uint64_t ascii) noexcept { std::memcpy(out, &ascii, 8); }
-
-// append_trimmed writes v < 10^8 without leading zeros (nothing for 0) and returns the end.
-// It stores a whole 8-byte word: up to 7 bytes past the end may be overwritten.
-inline char* append_trimmed(char* out, std::uint64_t v) noexcept {
-  const std::uint64_t d = digits8(v);
-  if (d == 0) return out;
-  const auto zeros = static_cast<unsigned>(__builtin_ctzll(d)) / 8;  // leading zero digits
-  store8(out, (d + kAscii0) >> (8 * zeros));
-  return out + 8 - zeros;
-}
-
-// append_digits writes v's decimal digits (no leading zeros; nothing for 0, as Kraken's
-// "strip leading zeros" turns "0.0" into the empty string), straight into place, in
-// whole 8-byte words: up to 7 bytes past the digits may be overwritten. (A branch-free
-// 16-digit variant measured slower: it spends twice the instructions on the common
-// numbers below 10^8, and instruction throughput, not the branch, bounds this loop.)
-inline char* append_digits(char* out, std::uint64_t v) noexcept {
-  constexpr std::uint64_t k8 = 100'000'000;
-  if (v < k8) return append_trimmed(out, v);
-  if (v < k8 * k8) {
-    out = append_trimmed(out, v / k8);
-    store8(out, digits8(v % k8) + kAscii0);
-    return out + 8;
-  }
-  out = append_trimmed(out, v / (k8 * k8));  // at most 4 digits: v < 2^64 < 1.9 * 10^19
-  const std::uint64_t rest = v % (k8 * k8);
-  store8(out, digits8(rest / k8) + kAscii0);
-  store8(out + 8, digits8(rest % k8) + kAscii0);
-  return out + 16;
-}
-
-// magnitude: |v| as unsigned (INT64_MIN included).
-inline std::uint64_t magnitude(std::int64_t v) noexcept {
-  return v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
-}
 
 // rescale turns a value at `scale` into one at `precision`.
 inline std::uint64_t rescale(std::int64_t v, int scale, int precision) noexcept {
@@ -70,10 +17,21 @@ inline std::uint64_t rescale(std::int64_t v, int scale, int precision) noexcept 
   return u * static_cast<std::uint64_t>(pow10(precision - scale));
 }
 
+// covered: how many of the side's levels the checksum covers; best_of: its best level.
 template <typename SideT>
-char* append_side(char* out, const SideT& side, int ps, int pp, int qs, int qp) noexcept {
-  const std::size_t n = side.size() < kKrakenChecksumLevels ? side.size() : kKrakenChecksumLevels;
-  for (std::size_t i = 0; i < n; ++i) {
+std::size_t covered(const SideT& side) noexcept {
+  return side.size() < kKrakenChecksumLevels ? side.size() : kKrakenChecksumLevels;
+}
+template <typename SideT>
+const Level* best_of(const SideT& side) noexcept {
+  return side.empty() ? nullptr : &side.at(0);
+}
+
+// append_rescaled writes the side's covered levels at the instrument's precision (the
+// digits of each magnitude rescaled, which may exceed INT64_MAX) and returns the end.
+template <typename SideT>
+char* append_rescaled(char* out, const SideT& side, int ps, int pp, int qs, int qp) noexcept {
+  for (std::size_t i = 0, n = covered(side); i < n; ++i) {
     const Level& l = side.at(i);
     out = append_digits(out, rescale(l.price, ps, pp));
     out = append_digits(out, rescale(l.qty, qs, qp));
@@ -87,8 +45,14 @@ std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, in
                                   char* out) noexcept {
   const int ps = book.price_scale();
   const int qs = book.qty_scale();
-  char* p = append_side(out, book.asks(), ps, price_precision, qs, qty_precision);
-  p = append_side(p, book.bids(), ps, price_precision, qs, qty_precision);
+  std::uint16_t offsets[2 * kKrakenChecksumLevels + 1];
+  const std::size_t na = covered(book.asks()), nb = covered(book.bids());
+  if (ps == price_precision && qs == qty_precision) {
+    return digit_text_levels(best_of(book.asks()), na, best_of(book.bids()), nb, out, offsets);
+  }
+  // The book is finer or coarser than the instrument (rare): scalar, one level at a time.
+  char* p = append_rescaled(out, book.asks(), ps, price_precision, qs, qty_precision);
+  p = append_rescaled(p, book.bids(), ps, price_precision, qs, qty_precision);
   return static_cast<std::size_t>(p - out);
 }
 
@@ -115,6 +79,13 @@ bool KrakenChecksumCache::rebuild(const SideT& levels, SideText (&texts)[2], int
     if (i == n) return false;
   }
   SideText& next = texts[current ^ 1];
+  if (prev_n == 0) {  // nothing to reuse: every level formatted (many at a time, book/digit_text.h)
+    for (std::size_t i = 0; i < n; ++i) next.levels[i] = level(i);
+    digit_text_levels(best, n, next.bytes, next.offset);
+    next.count = n;
+    current ^= 1;
+    return true;
+  }
   char* const bytes = next.bytes;
   char* out = bytes;
   std::size_t i = 0;

@@ -17,16 +17,17 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "book/digit_text.h"
 #include "book/order_book.h"
 
 namespace obr::book {
 
 // Levels per side the checksum covers, whatever the subscribed depth.
 inline constexpr std::size_t kKrakenChecksumLevels = 10;
-// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 20 digits (760 at
-// most for int64 values, whose magnitude has 19), which also covers the formatter's
-// whole-word stores (up to 7 bytes past the text).
-inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 20;
+// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 19 digits (760;
+// int64 magnitudes have at most 19), plus the bytes the formatters' whole-word stores may
+// write past the text (book/digit_text.h).
+inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 19 + kDigitTextSlack;
 
 // kraken_checksum_input writes the string Kraken hashes into `out` (which must hold
 // kKrakenChecksumInputMax bytes) and returns its length. `price_precision` and
@@ -37,8 +38,8 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 
-// kraken_checksum computes the CRC32. Cost: about 40 integer formats (8 digits per step,
-// no division loop) and one CRC-32 over at most 760 bytes (book/crc32.h: carry-less
+// kraken_checksum computes the CRC32. Cost: 40 integer formats (eight per step with
+// AVX-512, else 8 digits per step; no division loop) and one CRC-32 over at most 760 bytes (book/crc32.h: carry-less
 // multiply where the CPU has it, zlib's value), no allocation (bench/book: BM_KrakenChecksum).
 std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept;
 
@@ -69,14 +70,14 @@ class KrakenChecksumCache {
   void invalidate() noexcept { valid_ = false; }  // nothing is reused until recomputed
 
  private:
-  static constexpr std::size_t kSlack = 16;  // the 8-byte digit stores may run past the text
+  static constexpr std::size_t kSideTextMax = kKrakenChecksumLevels * 2 * 19;  // 19 digits a number at most
   // SideText: one side's part of a computation: its top levels, best first, and their
   // digit text, level i's being bytes[offset[i], offset[i + 1]).
   struct SideText {
     Level levels[kKrakenChecksumLevels];
     std::uint16_t offset[kKrakenChecksumLevels + 1] = {};
     std::size_t count = 0;
-    char bytes[kKrakenChecksumInputMax / 2 + kSlack];
+    char bytes[kSideTextMax + kDigitTextSlack];
   };
   // rebuild makes texts[current] hold `levels`' top (switching `current` to the other of
   // the pair when they changed; false when they did not).
