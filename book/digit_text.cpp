@@ -64,16 +64,6 @@ OBR_DIGITS_TARGET inline __m512i ascii16x4(__m512i x) noexcept {
   return _mm512_ternarylogic_epi64(q1, _mm512_shuffle_epi8(r1, bytes_up), _mm512_set1_epi8('0'), 0xFE);  // a | b | c
 }
 
-// keep_from_first: for each 16-bit part of m (one number's nonzero digits), the bits from
-// its lowest set bit up (the digits from the first nonzero one on); 0 for a zero part.
-inline std::uint64_t keep_from_first(std::uint64_t m) noexcept {
-  m |= (m << 1) & 0xFFFEFFFEFFFEFFFEull;
-  m |= (m << 2) & 0xFFFCFFFCFFFCFFFCull;
-  m |= (m << 4) & 0xFFF0FFF0FFF0FFF0ull;
-  m |= (m << 8) & 0xFF00FF00FF00FF00ull;
-  return m;
-}
-
 // The kernel's shape: each run is up to kBatches batches of four levels (two halves of
 // two levels each: one 64-byte vector of digits).
 constexpr std::size_t kBatches = 3;
@@ -124,6 +114,8 @@ OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], const
   for (std::size_t h = 0; h < 2 * kAll; ++h) {
     if (steps[h / 2] <= 2 * (h % 2)) continue;  // no level in this half
     halves[h] = ascii16x4(halves[h]);
+    // Per number (16 mask bits, m its digits other than '0'): keep from its first such
+    // digit on, -(m & -m) in 16-bit lanes; a zero number keeps nothing.
     const __mmask64 digit_not_0 = _mm512_cmpneq_epi8_mask(halves[h], _mm512_set1_epi8('0'));
     const __m128i nonzero = _mm_cvtsi64_si128(static_cast<long long>(digit_not_0));
     const __m128i lowest = _mm_and_si128(nonzero, _mm_sub_epi16(_mm_setzero_si128(), nonzero));

@@ -21,6 +21,7 @@
 
 #include "book/book_side.h"
 #include "book/crc32.h"
+#include "book/digit_text.h"
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
 
@@ -244,6 +245,26 @@ void BM_KrakenChecksumInputOnly(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf));
 }
 BENCHMARK(BM_KrakenChecksumInputOnly);
+
+// The checksum's digit text of both sides' top 10 (as kraken_checksum_input writes it):
+// digit_text_levels (AVX-512 where the CPU has it) against the scalar formatter, the
+// baseline in the same run.
+template <bool kScalar>
+void BM_ChecksumText(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  const Level* asks = &book.asks().at(0);
+  const Level* bids = &book.bids().at(0);
+  char buf[obr::book::kKrakenChecksumInputMax];
+  std::uint16_t offsets[2 * obr::book::kKrakenChecksumLevels + 1];
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(kScalar ? obr::book::digit_text_levels_scalar(asks, 10, bids, 10, buf, offsets)
+                                     : obr::book::digit_text_levels(asks, 10, bids, 10, buf, offsets));
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(kScalar ? "scalar" : (obr::book::digit_text_vectorized() ? "avx512" : "scalar (no AVX-512 here)"));
+}
+BENCHMARK(BM_ChecksumText<false>)->Name("BM_ChecksumText/dispatched");
+BENCHMARK(BM_ChecksumText<true>)->Name("BM_ChecksumText/scalar");
 
 void BM_KrakenChecksumCachedHit(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();
