@@ -97,13 +97,15 @@ inline constexpr std::size_t kMaxDigitTextLevels = 1024;
 // loads, all the splits at 10^8, all the digit arithmetic, then the stores) so that the
 // independent work overlaps: split by a 52-bit multiply, digits by multiply-shift in 32-,
 // 16- and 8-bit lanes, leading zeros squeezed out by one byte compress per two levels.
-// A call holding a negative value or one of 2^52 (about 4.5 * 10^15) or more goes the
-// scalar way.
+// Each group of 24 levels holding a negative value or one of 2^52 (about 4.5 * 10^15) or
+// more goes the scalar way.
 std::size_t digit_text_levels(const Level* best, std::size_t n, char* out, std::uint16_t* offsets) noexcept;
 
 // The same for two runs written back to back (run 0's text, then run 1's, as the Kraken
 // checksum puts the asks before the bids): offsets has n0 + n1 + 1 entries, run 1's
-// continuing run 0's. Precondition: n0 + n1 <= kMaxDigitTextLevels.
+// continuing run 0's. Runs of up to 12 levels each are formatted together (the Kraken
+// checksum's two sides in one pass); a pair holding a negative value or one of 2^52 or
+// more goes the scalar way. Precondition: n0 + n1 <= kMaxDigitTextLevels.
 std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1, char* out,
                               std::uint16_t* offsets) noexcept;
 
@@ -111,7 +113,7 @@ std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* b
 std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1,
                                      char* out, std::uint16_t* offsets) noexcept;
 
-// digit_text_vectorized reports whether digit_text_pairs uses the AVX-512 path here.
+// digit_text_vectorized reports whether digit_text_levels uses the AVX-512 path here.
 bool digit_text_vectorized() noexcept;
 
 }  // namespace obr::book

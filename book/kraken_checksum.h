@@ -24,10 +24,11 @@ namespace obr::book {
 
 // Levels per side the checksum covers, whatever the subscribed depth.
 inline constexpr std::size_t kKrakenChecksumLevels = 10;
-// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 19 digits (760;
-// int64 magnitudes have at most 19), plus the bytes the formatters' whole-word stores may
-// write past the text (book/digit_text.h).
-inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 19 + kDigitTextSlack;
+// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 20 digits (int64
+// magnitudes have at most 19, 760 bytes in all; a value rescaled to a finer precision
+// may reach 20), plus the bytes the formatters' whole-word stores may write past the text
+// (book/digit_text.h).
+inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 20 + kDigitTextSlack;
 
 // kraken_checksum_input writes the string Kraken hashes into `out` (which must hold
 // kKrakenChecksumInputMax bytes) and returns its length. `price_precision` and
@@ -38,9 +39,10 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 
-// kraken_checksum computes the CRC32. Cost: 40 integer formats (eight per step with
-// AVX-512, else 8 digits per step; no division loop) and one CRC-32 over at most 760 bytes (book/crc32.h: carry-less
-// multiply where the CPU has it, zlib's value), no allocation (bench/book: BM_KrakenChecksum).
+// kraken_checksum computes the CRC32. Cost: 40 integer formats (all 20 levels in one pass
+// with AVX-512, else 8 digits per step; no division loop, book/digit_text.h) and one CRC-32
+// over at most 800 bytes (book/crc32.h: carry-less multiply where the CPU has it, zlib's
+// value), no allocation (bench/book: BM_KrakenChecksum).
 std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept;
 
 // kraken_checksum with the book's own scales as the instrument precision.

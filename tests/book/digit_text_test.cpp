@@ -72,9 +72,11 @@ std::vector<Level> as_levels(const std::vector<std::int64_t>& values) {
 // (more than the 2^52 the path takes), checked here at its edges.
 TEST(DigitText, MultiplyShiftDivisionsAreExactInTheirRanges) {
   __extension__ typedef unsigned __int128 u128;
+  std::uint64_t wrong = 0;  // counted, not asserted per value: 10^8 values
   for (std::uint64_t x = 0; x < 100'000'000; ++x) {
-    ASSERT_EQ(static_cast<std::uint64_t>((static_cast<u128>(x) * 450359962738u) >> 52), x / 10000) << x;
+    wrong += static_cast<std::uint64_t>((static_cast<u128>(x) * 450359962738u) >> 52) != x / 10000;
   }
+  EXPECT_EQ(wrong, 0u);
   for (std::uint32_t y = 0; y < 10000; ++y) ASSERT_EQ((y * 5243u) >> 19, y / 100) << y;
   for (std::uint32_t z = 0; z < 100; ++z) ASSERT_EQ((z * 6554u) >> 16, z / 10) << z;
   const u128 c = 3022314549036573u;
@@ -85,6 +87,20 @@ TEST(DigitText, MultiplyShiftDivisionsAreExactInTheirRanges) {
       ASSERT_EQ(static_cast<std::uint64_t>((v * c) >> 78), v / 100'000'000) << v;
     }
   }
+}
+
+// Where the CPU has the features the vector path needs, it is the one taken (so the
+// differential tests below compare it with the scalar formatter, not the scalar with
+// itself).
+TEST(DigitText, VectorPathIsTakenWhereTheCpuHasIt) {
+#if defined(__x86_64__)
+  const bool has = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512ifma");
+  EXPECT_EQ(digit_text_vectorized(), has);
+  if (!has) GTEST_SKIP() << "no AVX-512 VBMI2/IFMA here: only the scalar formatter is tested";
+#else
+  EXPECT_FALSE(digit_text_vectorized());
+#endif
 }
 
 TEST(DigitText, AppendDigitsAtEveryLength) {
@@ -126,32 +142,40 @@ TEST(DigitText, EveryLevelCountAndLaneAgreesWithToString) {
   }
   lengths.push_back(-123456789);
   lengths.push_back(INT64_MIN);
+  // The values the vector path takes: 0 and 1..16 digits below 2^52 (whole calls of them
+  // reach every batch and half of both runs).
+  std::vector<std::int64_t> vector_lengths(lengths.begin(), lengths.begin() + 16);
+  vector_lengths.push_back(4'503'599'627'370'495);  // 2^52 - 1, 16 digits
   for (std::size_t n = 0; n <= 30; ++n) {
-    for (std::size_t shift = 0; shift < lengths.size(); shift += (n > 14 ? 5 : 1)) {
-      std::vector<std::int64_t> values;
-      for (std::size_t i = 0; i < 2 * n; ++i) values.push_back(lengths[(i + shift) % lengths.size()]);
-      check_levels(as_levels(values));
+    for (const auto* set : {&lengths, &vector_lengths}) {
+      for (std::size_t shift = 0; shift < set->size(); shift += (n > 14 ? 5 : 1)) {
+        std::vector<std::int64_t> values;
+        for (std::size_t i = 0; i < 2 * n; ++i) values.push_back((*set)[(i + shift) % set->size()]);
+        check_levels(as_levels(values));
+      }
     }
   }
 }
 
-// Where the split at 10^8 lands: exact multiples of 10^8 and their neighbours, values
-// around 2^52 (the vector path's limit) and 2^53, and just below 10^16.
+// Where the split at 10^8 lands: exact multiples of 10^8 and their neighbours, one call
+// per high part (so that each call below 2^52 takes the vector path), the 24 values just
+// below 2^52 (the vector path's limit), and, on the scalar path, values around 2^52,
+// 2^53 and 10^16.
 TEST(DigitText, SplitAtTenToTheEightIsExact) {
-  std::vector<std::int64_t> values;
   const std::int64_t e8 = 100'000'000;
-  const std::int64_t highs[] = {1, 2, 7, 99, 12345678, 45035996, 99999999};
+  const std::int64_t highs[] = {1, 2, 7, 99, 12345678, 45035995, 45035996, 99999999};
   const std::int64_t lows[] = {0, 1, 9, 50000000, 99999998, 99999999};
   for (std::int64_t hi : highs) {
+    std::vector<std::int64_t> values;
     for (std::int64_t lo : lows) values.push_back(hi * e8 + lo);
+    check_levels(as_levels(values));
   }
-  check_levels(as_levels(values));
-  const std::int64_t bases[] = {(std::int64_t{1} << 52) - 16, (std::int64_t{1} << 53) - 16,
-                                10'000'000'000'000'000 - 16, e8 - 16};
+  const std::int64_t bases[] = {(std::int64_t{1} << 52) - 24, (std::int64_t{1} << 52) - 12,
+                                (std::int64_t{1} << 53) - 12, 10'000'000'000'000'000 - 12, e8 - 12};
   for (std::int64_t base : bases) {
-    values.clear();
+    std::vector<std::int64_t> values;
     for (std::int64_t d = 0; d < 24; ++d) values.push_back(base + d);
-    check_levels(as_levels(values));  // around 2^52 one call mixes the vector and scalar ways
+    check_levels(as_levels(values));
   }
 }
 

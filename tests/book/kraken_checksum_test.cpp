@@ -141,8 +141,8 @@ TEST(KrakenChecksum, LongestInputFitsTheBuffer) {
   const std::size_t n = kraken_checksum_input(book, 0, 0, buf.get());
   EXPECT_EQ(n, 760u);
   EXPECT_EQ(std::string(buf.get(), n), want);
-  // The cache keeps each side's text in its own buffer (kKrakenChecksumInputMax / 2 plus
-  // slack): the longest side fits there too, formatted and then copied in runs. The cache
+  // The cache keeps each side's text in its own buffer (10 levels of 19-digit numbers plus
+  // kDigitTextSlack): the longest side fits there too, formatted and then copied in runs. The cache
   // lives on the heap so that ASan sees an overrun past the object.
   auto cache = std::make_unique<KrakenChecksumCache>();
   EXPECT_EQ(cache->get(book), ::crc32(0L, reinterpret_cast<const Bytef*>(want.data()), static_cast<uInt>(want.size())));
