@@ -21,10 +21,8 @@ std::size_t append_run_scalar(const Level* best, std::size_t n, char* out, std::
                               std::uint16_t* offsets) noexcept {
   char* p = out + pos;
   for (std::size_t i = 0; i < n; ++i) {
-    const Level& l = best[-static_cast<std::ptrdiff_t>(i)];
     offsets[i] = static_cast<std::uint16_t>(p - out);
-    p = append_digits(p, magnitude(l.price));
-    p = append_digits(p, magnitude(l.qty));
+    p = append_level_digits(p, best[-static_cast<std::ptrdiff_t>(i)]);
   }
   return static_cast<std::size_t>(p - out);
 }
@@ -170,7 +168,13 @@ std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const L
 std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1, char* out,
                               std::uint16_t* offsets) noexcept {
 #if defined(__x86_64__)
-  if (n0 <= kRunMax && n1 <= kRunMax && digit_text_vectorized()) {
+  if (digit_text_vectorized()) {
+    if (n0 > kRunMax || n1 > kRunMax) {  // formatted as one run after the other
+      const std::size_t first = digit_text_levels(best0, n0, out, offsets);
+      const std::size_t second = digit_text_levels(best1, n1, out + first, offsets + n0);
+      for (std::size_t i = n0; i <= n0 + n1; ++i) offsets[i] = static_cast<std::uint16_t>(offsets[i] + first);
+      return first + second;
+    }
     const Level* const best[2] = {best0, best1};
     const std::size_t n[2] = {n0, n1};
     const std::size_t end = levels_avx512(best, n, out, 0, offsets);
@@ -178,12 +182,6 @@ std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* b
       offsets[n0 + n1] = static_cast<std::uint16_t>(end);
       return end;
     }
-  }
-  if (n0 > kRunMax || n1 > kRunMax) {  // formatted as one run after the other
-    const std::size_t first = digit_text_levels(best0, n0, out, offsets);
-    const std::size_t second = digit_text_levels(best1, n1, out + first, offsets + n0);
-    for (std::size_t i = n0; i <= n0 + n1; ++i) offsets[i] = static_cast<std::uint16_t>(offsets[i] + first);
-    return first + second;
   }
 #endif
   return digit_text_levels_scalar(best0, n0, best1, n1, out, offsets);

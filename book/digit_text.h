@@ -83,6 +83,12 @@ inline char* append_digits(char* out, std::uint64_t v) noexcept {
   return out + 16;
 }
 
+// append_level_digits writes one level's text, |price|'s digits then |qty|'s, as
+// append_digits does (up to 7 bytes past the text may be overwritten).
+inline char* append_level_digits(char* out, const Level& l) noexcept {
+  return append_digits(append_digits(out, magnitude(l.price)), magnitude(l.qty));
+}
+
 // The most levels one digit_text_levels call formats (the offsets are 16-bit).
 inline constexpr std::size_t kMaxDigitTextLevels = 1024;
 

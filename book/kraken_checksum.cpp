@@ -101,8 +101,7 @@ bool KrakenChecksumCache::rebuild(const SideT& levels, SideText (&texts)[2], int
       const Level& l = level(i);
       next.levels[i] = l;
       next.offset[i] = static_cast<std::uint16_t>(out - bytes);
-      out = append_digits(out, magnitude(l.price));
-      out = append_digits(out, magnitude(l.qty));
+      out = append_level_digits(out, l);
       ++i;
       continue;
     }
