@@ -9,12 +9,18 @@
 namespace obr::book {
 namespace {
 
-// rescale turns a value at `scale` into one at `precision`.
-inline std::uint64_t rescale(std::int64_t v, int scale, int precision) noexcept {
+// append_rescaled_digits writes the digits of v (at `scale`) at `precision`. Finer than
+// the book: the digits of |v| followed by one '0' per extra decimal (nothing for 0), so a
+// value past 2^64 at the finer precision is still written exactly (no multiply to wrap).
+// Coarser: |v| / 10^(scale - precision), the digits the wire could have carried.
+inline char* append_rescaled_digits(char* out, std::int64_t v, int scale, int precision) noexcept {
   const std::uint64_t u = magnitude(v);
-  if (scale == precision) return u;
-  if (scale > precision) return u / static_cast<std::uint64_t>(pow10(scale - precision));
-  return u * static_cast<std::uint64_t>(pow10(precision - scale));
+  if (scale >= precision) return append_digits(out, u / static_cast<std::uint64_t>(pow10(scale - precision)));
+  out = append_digits(out, u);
+  if (u == 0) return out;
+  const auto zeros = static_cast<std::size_t>(precision - scale);
+  std::memset(out, '0', zeros);
+  return out + zeros;
 }
 
 // covered: how many of the side's levels the checksum covers; best_of: its best level.
@@ -27,14 +33,14 @@ const Level* best_of(const SideT& side) noexcept {
   return side.empty() ? nullptr : &side.at(0);
 }
 
-// append_rescaled writes the side's covered levels at the instrument's precision (the
-// digits of each magnitude rescaled, which may exceed INT64_MAX) and returns the end.
+// append_rescaled writes the side's covered levels at the instrument's precision and
+// returns the end.
 template <typename SideT>
 char* append_rescaled(char* out, const SideT& side, int ps, int pp, int qs, int qp) noexcept {
   for (std::size_t i = 0, n = covered(side); i < n; ++i) {
     const Level& l = side.at(i);
-    out = append_digits(out, rescale(l.price, ps, pp));
-    out = append_digits(out, rescale(l.qty, qs, qp));
+    out = append_rescaled_digits(out, l.price, ps, pp);
+    out = append_rescaled_digits(out, l.qty, qs, qp);
   }
   return out;
 }

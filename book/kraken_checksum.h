@@ -24,18 +24,20 @@ namespace obr::book {
 
 // Levels per side the checksum covers, whatever the subscribed depth.
 inline constexpr std::size_t kKrakenChecksumLevels = 10;
-// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 20 digits (int64
-// magnitudes have at most 19, 760 bytes in all; a value rescaled to a finer precision
-// may reach 20), plus the bytes the formatters' whole-word stores may write past the text
-// (book/digit_text.h).
-inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 20 + kDigitTextSlack;
+// Size of a buffer for the CRC input: 20 levels x 2 numbers x at most 37 digits (an
+// int64 magnitude has at most 19; written at a precision up to kMaxScale = 18 decimals
+// finer than the book's scale it gains as many zeros), plus the bytes the formatters'
+// whole-word stores may write past the text (book/digit_text.h). With the book's scales
+// equal to the instrument's precision (the usual case) the text is at most 760 bytes.
+inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels * 2 * 37 + kDigitTextSlack;
 
 // kraken_checksum_input writes the string Kraken hashes into `out` (which must hold
 // kKrakenChecksumInputMax bytes) and returns its length. `price_precision` and
 // `qty_precision` are the instrument's decimals; the book's values are rescaled to them
-// when its scales differ (dividing drops digits the wire could not have carried).
-// Precondition when a precision is finer than the book's scale: every value times the
-// factor fits uint64 (past that it wraps, and the checksum is of different digits).
+// when its scales differ: to a finer precision exactly (the digits, then a '0' per extra
+// decimal, however large the value gets), to a coarser one by dividing (dropping digits
+// the wire could not have carried). Precondition: both precisions in [0, kMaxScale]
+// (book/decimal.h), as the book's scales are.
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 

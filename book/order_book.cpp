@@ -16,6 +16,7 @@ OrderBook::OrderBook(const BookConfig& config) : config_(config) {
 
 bool OrderBook::set_scales(int price_scale, int qty_scale) noexcept {
   if (!bids_.empty() || !asks_.empty()) return false;
+  if (price_scale < 0 || qty_scale < 0 || price_scale > kMaxScale || qty_scale > kMaxScale) return false;
   config_.price_scale = price_scale;
   config_.qty_scale = qty_scale;
   return true;

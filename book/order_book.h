@@ -59,8 +59,9 @@ class OrderBook {
   int qty_scale() const noexcept { return config_.qty_scale; }
   std::size_t depth_limit() const noexcept { return config_.depth_limit; }
 
-  // set_scales changes the units. Only valid on an empty book (before a snapshot);
-  // returns false and changes nothing otherwise.
+  // set_scales changes the units. Only valid on an empty book (before a snapshot) and
+  // for scales in [0, kMaxScale] (book/decimal.h); returns false and changes nothing
+  // otherwise.
   bool set_scales(int price_scale, int qty_scale) noexcept;
   // rescale changes the units of a non-empty book to finer ones (scales may only grow),
   // multiplying every level. False, and nothing changed, when a scale would shrink or a

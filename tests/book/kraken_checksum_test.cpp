@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <limits>
 #include <memory>
 
 #include <string>
@@ -94,6 +95,34 @@ TEST(KrakenChecksum, RescalesWhenTheBookIsFinerThanTheInstrument) {
   coarse.apply(Side::kAsk, 45285, 100);
   char buf[kKrakenChecksumInputMax];
   EXPECT_EQ(std::string(buf, kraken_checksum_input(coarse, 1, 8, buf)), "452850100000");
+}
+
+// A book coarser than the instrument gains a '0' per extra decimal. The text is written,
+// not multiplied: INT64_MAX at 18 more decimals is about 9.2 * 10^36, far past 2^64
+// (a multiply would wrap and hash other digits).
+TEST(KrakenChecksum, CoarseBookAtAFinerPrecisionIsExactPast2To64) {
+  OrderBook book(BookConfig{.price_scale = 0, .qty_scale = 0});
+  book.apply(Side::kAsk, std::numeric_limits<std::int64_t>::max(), 3);
+  book.apply(Side::kBid, 1, std::numeric_limits<std::int64_t>::max());
+  char buf[kKrakenChecksumInputMax];
+  const std::string text(buf, kraken_checksum_input(book, 18, 18, buf));
+  const std::string zeros(18, '0');
+  const std::string want = "9223372036854775807" + zeros + "3" + zeros + "1" + zeros + "9223372036854775807" + zeros;
+  EXPECT_EQ(text, want);
+  EXPECT_EQ(kraken_checksum(book, 18, 18),
+            static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(want.data()), static_cast<uInt>(want.size()))));
+  // 20 levels a side of 19 digits, each gaining 18 zeros, fill the buffer's text part exactly.
+  OrderBook full(BookConfig{.price_scale = 0, .qty_scale = 0});
+  for (std::int64_t i = 0; i < 20; ++i) {
+    full.apply(Side::kAsk, 1'000'000'000'000'000'000 + i, 1'000'000'000'000'000'000 + i);
+    full.apply(Side::kBid, 9'000'000'000'000'000'000 - i, 1'000'000'000'000'000'000 + i);
+  }
+  EXPECT_EQ(kraken_checksum_input(full, 18, 18, buf), kKrakenChecksumInputMax - kDigitTextSlack);
+  // Zero is no digits at any precision (no zeros appended to nothing).
+  OrderBook small(BookConfig{.price_scale = 2, .qty_scale = 0});
+  small.apply(Side::kAsk, 0, 7);
+  small.apply(Side::kAsk, 5, 1);
+  EXPECT_EQ(std::string(buf, kraken_checksum_input(small, 4, 3, buf)), "70005001000");
 }
 
 // The formatter writes 8 digits per step in whole words: every digit count from 1 to 19

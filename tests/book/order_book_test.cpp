@@ -67,6 +67,9 @@ TEST(OrderBook, StateAndScales) {
   b.set_state(BookState::kLive);
   EXPECT_TRUE(b.is_valid());
   EXPECT_EQ(to_string(BookState::kAwaitingSnapshot), "awaiting_snapshot");
+  EXPECT_FALSE(b.set_scales(-1, 4));  // scales outside [0, kMaxScale] are refused
+  EXPECT_FALSE(b.set_scales(2, 19));
+  EXPECT_TRUE(b.set_scales(18, 0));
   EXPECT_TRUE(b.set_scales(2, 4));
   b.apply(Side::kBid, 1, 1);
   EXPECT_FALSE(b.set_scales(3, 3));
