@@ -256,6 +256,11 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
   if (c.backoff.base_ns > c.backoff.cap_ns) {
     return absl::InvalidArgumentError(std::string(source) + ": backoff.base_ms is above backoff.cap_ms");
   }
+  // The engine's own check (the keys above hold each field to the same bounds; this keeps
+  // the two from drifting apart).
+  if (absl::Status st = check_config(c); !st.ok()) {
+    return absl::InvalidArgumentError(std::string(source) + ": " + std::string(st.message()));
+  }
   return c;
 }
 

@@ -12,6 +12,10 @@
 // engine_impl.h.
 #include "engine/engine.h"
 
+#include <algorithm>
+#include <sstream>
+
+#include "connectors/kraken/common.h"
 #include "engine/engine_impl.h"
 
 namespace obr::engine {
@@ -27,8 +31,80 @@ std::string_view to_string(ConnectionState s) noexcept {
 
 // ---- Engine -----------------------------------------------------------------------
 
+namespace {
+
+template <typename T>
+absl::Status out_of_range(std::string_view field, T value, T min, T max) {
+  std::ostringstream o;
+  o << "engine config: " << field << " = " << value << " is out of range (" << min << " to " << max << ")";
+  return absl::InvalidArgumentError(o.str());
+}
+
+absl::Status check_symbols(std::string_view field, const std::vector<std::string>& symbols) {
+  for (const std::string& s : symbols) {
+    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char ch) {
+                       return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20;
+                     });
+    if (bad) {
+      return absl::InvalidArgumentError("engine config: " + std::string(field) + ": '" + s +
+                                        "' is empty or has a blank, comma or control character");
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status check_config(const EngineConfig& c) {
+  constexpr std::int64_t kMs = 1'000'000, kDay = 24LL * 3600 * 1000 * kMs;
+  const struct {
+    std::string_view field;
+    std::int64_t value, min, max;
+  } ints[] = {
+      {"backoff.base_ns", c.backoff.base_ns, kMs, kDay},
+      {"backoff.cap_ns", c.backoff.cap_ns, kMs, kDay},
+      {"backoff.stable_ns", c.backoff.stable_ns, kMs, kDay},
+      {"watchdog_ns", c.watchdog_ns, 100 * kMs, kDay},
+      {"ping_interval_ns", c.ping_interval_ns, 100 * kMs, kDay},
+      {"max_message_bytes", static_cast<std::int64_t>(std::min<std::size_t>(c.max_message_bytes, INT64_MAX)), 1024,
+       4 << 20},
+      {"max_books", static_cast<std::int64_t>(std::min<std::size_t>(c.max_books, INT64_MAX)), 1, 1'000'000'000},
+  };
+  for (const auto& r : ints) {
+    if (r.value < r.min || r.value > r.max) return out_of_range(r.field, r.value, r.min, r.max);
+  }
+  const struct {
+    std::string_view field;
+    double value, min, max;
+  } reals[] = {{"snapshot_rate_per_s", c.snapshot_rate_per_s, 0.01, 1e6}, {"snapshot_burst", c.snapshot_burst, 1, 1e6}};
+  for (const auto& r : reals) {
+    if (!(r.value >= r.min && r.value <= r.max)) return out_of_range(r.field, r.value, r.min, r.max);  // NaN too
+  }
+  if (c.backoff.base_ns > c.backoff.cap_ns) {
+    return absl::InvalidArgumentError("engine config: backoff.base_ns (" + std::to_string(c.backoff.base_ns) +
+                                      ") is above backoff.cap_ns (" + std::to_string(c.backoff.cap_ns) + ")");
+  }
+  if (!connectors::kraken::is_book_depth(c.kraken.depth)) {
+    return absl::InvalidArgumentError("engine config: kraken.depth = " + std::to_string(c.kraken.depth) +
+                                      " is not one Kraken offers (10, 25, 100, 500, 1000)");
+  }
+  if (absl::Status st = check_symbols("kraken.symbols", c.kraken.symbols); !st.ok()) return st;
+  if (absl::Status st = check_symbols("kucoin.symbols", c.kucoin.symbols); !st.ok()) return st;
+  for (const ConsolidatedInstrument& inst : c.consolidated) {
+    for (const BookRef& ref : inst.books) {
+      if (ref.venue != "kraken" && ref.venue != "kucoin") {
+        return absl::InvalidArgumentError("engine config: consolidated." + inst.name + ": unknown venue '" + ref.venue +
+                                          "' (kraken, kucoin)");
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* loop)
     : impl_(std::make_unique<Impl>(config, listener, loop)) {
+  impl_->config_status = check_config(config);
+  if (!impl_->config_status.ok()) return;  // inert: connect() reports why
   if (!config.kraken.symbols.empty() && !config.kraken.endpoints.empty()) {
     impl_->conns.push_back(make_kraken_conn(*impl_));
   }
@@ -116,6 +192,10 @@ Engine::~Engine() {
 
 absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::string>& symbols) {
   Impl* im = impl_.get();
+  if (!im->config_status.ok()) {
+    return absl::FailedPreconditionError("subscribe: the engine's config is invalid: " +
+                                         std::string(im->config_status.message()));
+  }
   if (venue != "kraken" && venue != "kucoin") {
     return absl::InvalidArgumentError("subscribe: unknown venue '" + std::string(venue) + "' (kraken, kucoin)");
   }
@@ -199,9 +279,15 @@ absl::Status Engine::close_recording() {
   return impl_->recording_closed;
 }
 
+absl::Status Engine::config_status() const { return impl_->config_status; }
+
 void Engine::connect() {
   if (impl_->connected) return;
   impl_->connected = true;
+  if (!impl_->config_status.ok()) {
+    impl_->listener->on_error("engine", std::string(impl_->config_status.message()));
+    return;
+  }
   impl_->running = true;
   if (!impl_->config.http_listen.empty()) {
     if (absl::Status st = start_http(); !st.ok()) impl_->listener->on_error("engine", std::string(st.message()));

@@ -79,6 +79,16 @@ struct EngineConfig {
   std::size_t max_books = 1024;
 };
 
+// check_config: InvalidArgument naming the first field out of its bounds, the same bounds
+// a config file is held to (engine/config_file.h; times there in ms, here in ns):
+// backoff.{base,cap,stable}_ns 1 ms..24 h with base <= cap, watchdog_ns and ping_interval_ns 100 ms..24 h,
+// max_message_bytes 1 KiB..4 MiB, snapshot_rate_per_s 0.01..10^6, snapshot_burst 1..10^6,
+// kraken.depth one Kraken offers (10, 25, 100, 500, 1000), symbols non-empty without a
+// blank, comma or control character, consolidated members on kraken or kucoin, and
+// max_books at least 1. An Engine built from a config that fails it connects nothing
+// (Engine::config_status, and connect() reports it through Listener::on_error).
+absl::Status check_config(const EngineConfig& config);
+
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
 std::string_view to_string(ConnectionState s) noexcept;
 
@@ -118,6 +128,8 @@ class Engine {
  public:
   // Engine uses its own event loop, or `loop` when given (tests and `obr demo` run the
   // simulator on the same loop).
+  // A config that fails check_config leaves the engine inert: no connection, no book;
+  // config_status() says why.
   explicit Engine(const EngineConfig& config, Listener* listener = nullptr, net::EventLoop* loop = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
@@ -133,6 +145,9 @@ class Engine {
   absl::Status record_to(const std::string& path);
   absl::Status recording_status() const;
   absl::Status close_recording();
+
+  // config_status: check_config of the config the engine was built from.
+  absl::Status config_status() const;
 
   // connect starts every venue's connection (run() and start() call it; call it yourself
   // when you drive a shared loop).

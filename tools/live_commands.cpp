@@ -262,6 +262,10 @@ int run_watch(int argc, char** argv) {
   if (!kucoin_rest.empty()) config.kucoin.rest_base = kucoin_rest;
   if (!ca_file.empty()) config.tls.ca_file = ca_file;
 
+  if (absl::Status st = engine::check_config(config); !st.ok()) {
+    std::fprintf(stderr, "obr watch: %s\n", std::string(st.message()).c_str());
+    return 2;
+  }
   PrintingListener listener(stderr);
   engine::Engine eng(config, &listener);
   const bool tty = ::isatty(STDOUT_FILENO) != 0;

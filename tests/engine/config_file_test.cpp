@@ -5,7 +5,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cmath>
+#include <functional>
 #include <string>
+#include <vector>
+
+#include "engine/engine.h"
 
 namespace obr::engine {
 namespace {
@@ -99,6 +104,90 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
     EXPECT_EQ(std::string(c.status().message()).substr(0, std::string(error).size()), error) << json;
   }
   EXPECT_EQ(load_config("/nonexistent/obr.json").status().message(), "/nonexistent/obr.json: cannot open the config file");
+}
+
+// An EngineConfig built in code is held to the same bounds as a file (check_config), and
+// an Engine built from one that fails them connects nothing and says why.
+TEST(EngineConfigCheck, EveryBoundNamesItsField) {
+  EXPECT_TRUE(check_config(EngineConfig{}).ok()) << check_config(EngineConfig{});
+  const std::pair<std::function<void(EngineConfig&)>, const char*> cases[] = {
+      {[](EngineConfig& c) { c.watchdog_ns = 0; },
+       "engine config: watchdog_ns = 0 is out of range (100000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.ping_interval_ns = 86'400'000'000'001; },
+       "engine config: ping_interval_ns = 86400000000001 is out of range (100000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.backoff.base_ns = 999'999; },
+       "engine config: backoff.base_ns = 999999 is out of range (1000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.backoff.cap_ns = -1; },
+       "engine config: backoff.cap_ns = -1 is out of range (1000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.backoff.stable_ns = 0; },
+       "engine config: backoff.stable_ns = 0 is out of range (1000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.backoff.base_ns = 3'000'000'000, c.backoff.cap_ns = 2'000'000'000; },
+       "engine config: backoff.base_ns (3000000000) is above backoff.cap_ns (2000000000)"},
+      {[](EngineConfig& c) { c.max_message_bytes = 1023; },
+       "engine config: max_message_bytes = 1023 is out of range (1024 to 4194304)"},
+      {[](EngineConfig& c) { c.max_message_bytes = ~std::size_t{0}; },
+       "engine config: max_message_bytes = 9223372036854775807 is out of range (1024 to 4194304)"},
+      {[](EngineConfig& c) { c.max_books = 0; }, "engine config: max_books = 0 is out of range (1 to 1000000000)"},
+      {[](EngineConfig& c) { c.snapshot_rate_per_s = 0; },
+       "engine config: snapshot_rate_per_s = 0 is out of range (0.01 to 1e+06)"},
+      {[](EngineConfig& c) { c.snapshot_rate_per_s = std::nan(""); },
+       "engine config: snapshot_rate_per_s = nan is out of range (0.01 to 1e+06)"},
+      {[](EngineConfig& c) { c.snapshot_burst = 0.5; }, "engine config: snapshot_burst = 0.5 is out of range (1 to 1e+06)"},
+      {[](EngineConfig& c) { c.kraken.depth = 20; },
+       "engine config: kraken.depth = 20 is not one Kraken offers (10, 25, 100, 500, 1000)"},
+      {[](EngineConfig& c) { c.kraken.symbols = {"BTC/USD", ""}; },
+       "engine config: kraken.symbols: '' is empty or has a blank, comma or control character"},
+      {[](EngineConfig& c) { c.kucoin.symbols = {"BTC,USDT"}; },
+       "engine config: kucoin.symbols: 'BTC,USDT' is empty or has a blank, comma or control character"},
+      {[](EngineConfig& c) { c.consolidated = {{"B", {{"binance", "BTCUSDT"}}}}; },
+       "engine config: consolidated.B: unknown venue 'binance' (kraken, kucoin)"},
+  };
+  for (const auto& [mutate, error] : cases) {
+    EngineConfig c;
+    mutate(c);
+    const absl::Status st = check_config(c);
+    EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument) << error;
+    EXPECT_EQ(st.message(), error);
+  }
+  // The edges themselves are in bounds.
+  EngineConfig edges;
+  edges.watchdog_ns = edges.ping_interval_ns = 100'000'000;
+  edges.backoff.base_ns = edges.backoff.cap_ns = edges.backoff.stable_ns = 1'000'000;
+  edges.max_message_bytes = 4u << 20;
+  edges.max_books = 1;
+  edges.snapshot_rate_per_s = 0.01;
+  edges.snapshot_burst = 1;
+  edges.kraken.depth = 1000;
+  EXPECT_TRUE(check_config(edges).ok()) << check_config(edges);
+}
+
+TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
+  struct Errors : Listener {
+    std::vector<std::string> seen;
+    void on_error(std::string_view venue, std::string_view what) override {
+      seen.push_back(std::string(venue) + ": " + std::string(what));
+    }
+  } errors;
+  EngineConfig c;
+  c.kraken.symbols = {"BTC/USD"};
+  c.kraken.endpoints = {"ws://127.0.0.1:9"};
+  c.watchdog_ns = 5;
+  Engine engine(c, &errors);
+  const std::string why = "engine config: watchdog_ns = 5 is out of range (100000000 to 86400000000000)";
+  EXPECT_EQ(engine.config_status().message(), why);
+  std::size_t books = 0;
+  engine.for_each_book([&](std::string_view, std::string_view, const book::OrderBook&) { ++books; });
+  EXPECT_EQ(books, 0u);
+  engine.connect();
+  ASSERT_EQ(errors.seen.size(), 1u);
+  EXPECT_EQ(errors.seen[0], "engine: " + why);
+  EXPECT_EQ(engine.stats().connects, 0u);
+  const absl::Status sub = engine.subscribe("kraken", {"ETH/USD"});
+  EXPECT_EQ(sub.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(sub.message(), "subscribe: the engine's config is invalid: " + why);
+  // A file is held to the same check: its own bounds name the key first.
+  EXPECT_EQ(parse_config_json(R"({"kraken": {"symbols": ["A"]}, "watchdog_ms": 99})", "t.json").status().message(),
+            "t.json: watchdog_ms: out of range (100 to 86400000)");
 }
 
 }  // namespace
