@@ -285,6 +285,8 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           data.find_field_unordered("pairs").get_array().get(pairs)) {
         return;  // instrument messages without pairs carry nothing for books
       }
+      std::size_t skipped = 0;  // pairs unusable for a book's precision: reported once per frame
+      std::string first_skipped;
       for (auto pair : pairs) {
         std::string_view symbol;
         std::int64_t pp = 0, qp = 0;
@@ -292,12 +294,19 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
             pair.find_field_unordered("price_precision").get_int64().get(pp) ||
             pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
             pp > book::kMaxScale || qp > book::kMaxScale) {
+          if (skipped++ == 0) first_skipped.assign(symbol.empty() ? "(no symbol)" : symbol);
           continue;
         }
         im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
         if (KrakenBook* b = im.find(symbol)) {
           if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) b->info.precision_from_instrument = true;
         }
+      }
+      if (skipped != 0) {
+        return bad(FrameError::kUnexpectedShape,
+                   "instrument: " + std::to_string(skipped) +
+                       " pair(s) without a symbol, or with a price_precision or qty_precision missing or outside 0.." +
+                       std::to_string(book::kMaxScale) + " (first: " + first_skipped + "); the other pairs were used");
       }
       return;
     }

@@ -348,6 +348,30 @@ TEST(KrakenV2Session, InstrumentChannelSetsPrecision) {
   EXPECT_EQ(session.book(0).state(), BookState::kLive);
 }
 
+// Pairs that cannot give a book its precision are reported (once per frame, counted as a
+// malformed frame), and the frame's good pairs are still used.
+TEST(KrakenV2Session, InstrumentPairsThatCannotBeUsedAreReported) {
+  V2Session session(replay_config());
+  RecordingSink sink;
+  session.on_frame(
+      R"({"channel":"instrument","type":"snapshot","data":{"assets":[],"pairs":[)"
+      R"({"symbol":"ETH/USD","price_precision":19,"qty_precision":8},)"
+      R"({"symbol":"BTC/USD","price_precision":1,"qty_precision":8},)"
+      R"({"price_precision":1,"qty_precision":8},{"symbol":"XRP/USD","price_precision":5}]}})",
+      0, sink);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kUnexpectedShape);
+  EXPECT_EQ(sink.details[0],
+            "instrument: 3 pair(s) without a symbol, or with a price_precision or qty_precision missing or outside "
+            "0..18 (first: ETH/USD); the other pairs were used");
+  EXPECT_EQ(session.malformed_frames(), 1u);
+  session.on_frame(
+      R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[{"price":45285.2,"qty":0.001}],"checksum":2099347975}]})",
+      0, sink);
+  EXPECT_EQ(session.book(0).qty_scale(), 8);
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+}
+
 TEST(KrakenV2Session, SteadyStateBookMessagesAllocateNothing) {
   const std::vector<std::string> lines =
       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
