@@ -13,8 +13,10 @@
 #include <benchmark/benchmark.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <random>
 #include <vector>
@@ -161,6 +163,64 @@ struct AbslBtree {
   std::size_t size() const { return m.size(); }
 };
 
+// Ladder: NOT obr's layout. A price-indexed bid side (one quantity slot per tick over a
+// fixed window of 2^16 ticks, an occupancy bitmap with a summary word per 64 words, the
+// best index tracked), here only to measure the layout DESIGN.md does not choose, for the
+// decision the update budget needs (bench/README.md). It leaves out what a product would
+// need: prices outside the window (re-centring or an overflow side), the cost of walking
+// the top N for the checksum, and a snapshot's clearing of the window.
+struct Ladder {
+  static constexpr std::size_t kTicks = 1 << 16, kWords = kTicks / 64;
+  std::vector<std::int64_t> qty = std::vector<std::int64_t>(kTicks);
+  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(kWords);
+  std::uint64_t summary[kWords / 64] = {};  // bit w: bits[w] != 0
+  std::int64_t base = 0;                    // price of slot 0
+  std::size_t best = 0, count = 0;          // best: the highest occupied slot (when count > 0)
+  void load(const std::vector<Level>& l) {
+    std::fill(qty.begin(), qty.end(), 0);
+    std::fill(bits.begin(), bits.end(), 0);
+    std::fill(std::begin(summary), std::end(summary), 0);
+    base = kMid - static_cast<std::int64_t>(kTicks / 2);
+    best = 0, count = 0;
+    for (const Level& x : l) set(x.price, x.qty);
+  }
+  void set(std::int64_t p, std::int64_t q) {
+    const auto i = static_cast<std::size_t>(p - base);  // the bench's prices stay in the window
+    const bool had = qty[i] != 0;
+    qty[i] = q;
+    const std::size_t w = i / 64;
+    const std::uint64_t bit = std::uint64_t{1} << (i % 64);
+    if (q != 0) {
+      count += !had;
+      bits[w] |= bit;
+      summary[w / 64] |= std::uint64_t{1} << (w % 64);
+      if (i > best || count == 1) best = i;
+      return;
+    }
+    if (!had) return;
+    --count;
+    bits[w] &= ~bit;
+    if (bits[w] == 0) summary[w / 64] &= ~(std::uint64_t{1} << (w % 64));
+    if (i == best && count != 0) best = highest_at_or_below(i);
+  }
+  std::size_t highest_at_or_below(std::size_t i) const {
+    std::size_t w = i / 64;
+    if (const std::uint64_t m = bits[w] & (~std::uint64_t{0} >> (63 - i % 64)); m != 0) {
+      return w * 64 + 63 - static_cast<std::size_t>(__builtin_clzll(m));
+    }
+    for (std::size_t s = w / 64 + 1; s-- > 0;) {  // the summary words from w's down
+      std::uint64_t m = summary[s];
+      if (s == w / 64) m &= (std::uint64_t{1} << (w % 64)) - 1;
+      if (m != 0) {
+        w = s * 64 + 63 - static_cast<std::size_t>(__builtin_clzll(m));
+        return w * 64 + 63 - static_cast<std::size_t>(__builtin_clzll(bits[w]));
+      }
+    }
+    return 0;
+  }
+  std::size_t size() const { return count; }
+};
+
 template <typename Impl, Mix M>
 void BM_LevelUpdate(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
@@ -191,6 +251,7 @@ OBR_LEVEL_BENCH(Flat<SearchPolicy::kBinary>, Mix::kReal, "LevelUpdate/real/flat_
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kLinear>, Mix::kReal, "LevelUpdate/real/flat_linear");
 OBR_LEVEL_BENCH(StdMap, Mix::kReal, "LevelUpdate/real/std_map");
 OBR_LEVEL_BENCH(AbslBtree, Mix::kReal, "LevelUpdate/real/absl_btree");
+OBR_LEVEL_BENCH(Ladder, Mix::kReal, "LevelUpdate/real/ladder_not_obr");
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kHybrid>, Mix::kDeep, "LevelUpdate/deep/flat_hybrid");
 OBR_LEVEL_BENCH(StdMap, Mix::kDeep, "LevelUpdate/deep/std_map");
 OBR_LEVEL_BENCH(AbslBtree, Mix::kDeep, "LevelUpdate/deep/absl_btree");
