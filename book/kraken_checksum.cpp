@@ -57,6 +57,11 @@ std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, in
     return digit_text_levels(best_of(book.asks()), na, best_of(book.bids()), nb, out, offsets);
   }
   // The book is finer or coarser than the instrument (rare): scalar, one level at a time.
+  // A scale or precision outside [0, kMaxScale] (a precondition) gives the empty text,
+  // never more digits than `out` holds.
+  for (const int s : {ps, qs, price_precision, qty_precision}) {
+    if (s < 0 || s > kMaxScale) return 0;
+  }
   char* p = append_rescaled(out, book.asks(), ps, price_precision, qs, qty_precision);
   p = append_rescaled(p, book.bids(), ps, price_precision, qs, qty_precision);
   return static_cast<std::size_t>(p - out);

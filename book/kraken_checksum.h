@@ -36,15 +36,16 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 // `qty_precision` are the instrument's decimals; the book's values are rescaled to them
 // when its scales differ: to a finer precision exactly (the digits, then a '0' per extra
 // decimal, however large the value gets), to a coarser one by dividing (dropping digits
-// the wire could not have carried). Precondition: both precisions in [0, kMaxScale]
-// (book/decimal.h), as the book's scales are.
+// the wire could not have carried). Precondition: both precisions, and the book's scales
+// when they differ from them, in [0, kMaxScale] (book/decimal.h); otherwise the text is
+// empty (length 0).
 std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
                                   char* out) noexcept;
 
 // kraken_checksum computes the CRC32. Cost: 40 integer formats (all 20 levels in one pass
 // with AVX-512, else 8 digits per step; no division loop, book/digit_text.h) and one CRC-32
-// over at most 800 bytes (book/crc32.h: carry-less multiply where the CPU has it, zlib's
-// value), no allocation (bench/book: BM_KrakenChecksum).
+// over at most 760 bytes at the book's own scales, 1 480 rescaled (book/crc32.h: carry-less
+// multiply where the CPU has it, zlib's value), no allocation (bench/book: BM_KrakenChecksum).
 std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qty_precision) noexcept;
 
 // kraken_checksum with the book's own scales as the instrument precision.

@@ -40,12 +40,16 @@ absl::Status out_of_range(std::string_view field, T value, T min, T max) {
   return absl::InvalidArgumentError(o.str());
 }
 
+// usable_symbol: one word of a recording's config line (no blank, comma or control).
+bool usable_symbol(std::string_view s) {
+  return !s.empty() && std::none_of(s.begin(), s.end(), [](char ch) {
+    return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20;
+  });
+}
+
 absl::Status check_symbols(std::string_view field, const std::vector<std::string>& symbols) {
   for (const std::string& s : symbols) {
-    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char ch) {
-                       return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20;
-                     });
-    if (bad) {
+    if (!usable_symbol(s)) {
       return absl::InvalidArgumentError("engine config: " + std::string(field) + ": '" + s +
                                         "' is empty or has a blank, comma or control character");
     }
@@ -57,6 +61,7 @@ absl::Status check_symbols(std::string_view field, const std::vector<std::string
 
 absl::Status check_config(const EngineConfig& c) {
   constexpr std::int64_t kMs = 1'000'000, kDay = 24LL * 3600 * 1000 * kMs;
+  constexpr std::int64_t kMaxBooks = 1 << 16;  // the registry is allocated whole (a few hundred bytes a book)
   const struct {
     std::string_view field;
     std::int64_t value, min, max;
@@ -68,7 +73,7 @@ absl::Status check_config(const EngineConfig& c) {
       {"ping_interval_ns", c.ping_interval_ns, 100 * kMs, kDay},
       {"max_message_bytes", static_cast<std::int64_t>(std::min<std::size_t>(c.max_message_bytes, INT64_MAX)), 1024,
        4 << 20},
-      {"max_books", static_cast<std::int64_t>(std::min<std::size_t>(c.max_books, INT64_MAX)), 1, 1'000'000'000},
+      {"max_books", static_cast<std::int64_t>(std::min<std::size_t>(c.max_books, INT64_MAX)), 1, kMaxBooks},
   };
   for (const auto& r : ints) {
     if (r.value < r.min || r.value > r.max) return out_of_range(r.field, r.value, r.min, r.max);
@@ -103,8 +108,7 @@ absl::Status check_config(const EngineConfig& c) {
 
 Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* loop)
     : impl_(std::make_unique<Impl>(config, listener, loop)) {
-  impl_->config_status = check_config(config);
-  if (!impl_->config_status.ok()) return;  // inert: connect() reports why
+  if (!impl_->config_status.ok()) return;  // inert (Impl checked it first): connect() reports why
   if (!config.kraken.symbols.empty() && !config.kraken.endpoints.empty()) {
     impl_->conns.push_back(make_kraken_conn(*impl_));
   }
@@ -201,9 +205,9 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   }
   std::vector<std::string> fresh;
   for (const std::string& s : symbols) {
-    if (s.empty() || s.find_first_of(" ,\t\r\n") != std::string::npos) {
+    if (!usable_symbol(s)) {
       return absl::InvalidArgumentError("subscribe: symbol '" + s + "' for " + std::string(venue) +
-                                        " is empty or has a blank or comma");
+                                        " is empty or has a blank, comma or control character");
     }
     const std::size_t at = im->books.find(venue, s);
     if (at == BookRegistry::npos) fresh.push_back(s);

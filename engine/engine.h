@@ -79,14 +79,17 @@ struct EngineConfig {
   std::size_t max_books = 1024;
 };
 
-// check_config: InvalidArgument naming the first field out of its bounds, the same bounds
-// a config file is held to (engine/config_file.h; times there in ms, here in ns):
-// backoff.{base,cap,stable}_ns 1 ms..24 h with base <= cap, watchdog_ns and ping_interval_ns 100 ms..24 h,
-// max_message_bytes 1 KiB..4 MiB, snapshot_rate_per_s 0.01..10^6, snapshot_burst 1..10^6,
-// kraken.depth one Kraken offers (10, 25, 100, 500, 1000), symbols non-empty without a
-// blank, comma or control character, consolidated members on kraken or kucoin, and
-// max_books at least 1. An Engine built from a config that fails it connects nothing
-// (Engine::config_status, and connect() reports it through Listener::on_error).
+// check_config: InvalidArgument naming the first field out of its bounds. The fields a
+// config file can set are held to the bounds the file holds them to (engine/config_file.h;
+// times there in ms, here in ns): backoff.{base,cap,stable}_ns 1 ms..24 h with base <= cap,
+// watchdog_ns and ping_interval_ns 100 ms..24 h, max_message_bytes 1 KiB..4 MiB,
+// snapshot_rate_per_s 0.01..10^6, snapshot_burst 1..10^6, kraken.depth one Kraken offers
+// (10, 25, 100, 500, 1000), symbols non-empty without a blank, comma or control character,
+// consolidated members on kraken or kucoin; and max_books 1..65 536. (The file's other
+// rules, at least one symbol and well-formed endpoints, are the file's: an engine may start
+// empty and subscribe later.) An Engine built from a config that fails it holds no book
+// and connects nothing (Engine::config_status; connect() reports it through
+// Listener::on_error).
 absl::Status check_config(const EngineConfig& config);
 
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
@@ -162,7 +165,8 @@ class Engine {
   // when the run is recorded. Any thread once start() or connect() was called: the work is
   // posted to the engine thread (it runs after the current handler, so also safely from a
   // listener callback); before that, on the thread that builds the engine.
-  // InvalidArgument for an unknown venue or a symbol that is empty or has a blank or comma,
+  // InvalidArgument for an unknown venue or a symbol that is empty or has a blank, comma or
+  // control character, FailedPrecondition when the engine's config failed check_config,
   // ResourceExhausted beyond config.max_books, FailedPrecondition for Kraken without
   // endpoints.
   absl::Status subscribe(std::string_view venue, const std::vector<std::string>& symbols);

@@ -152,10 +152,10 @@ class Engine::Impl {
   // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   absl::Status recording_closed;       // what close_recording() returned
-  absl::Status config_status;          // check_config(config): not OK leaves the engine inert
+  absl::Status config_status = check_config(config);  // not OK: the engine is inert (no book, no connection)
   std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;
-  BookRegistry books{config.max_books};  // read from other threads: see BookRegistry
+  BookRegistry books{config_status.ok() ? config.max_books : 0};  // read from other threads: see BookRegistry
   EngineStats stats;
   std::thread thread;
   bool connected = false;             // engine thread: connect() ran

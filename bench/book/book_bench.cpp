@@ -18,7 +18,9 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "book/book_side.h"
@@ -172,7 +174,7 @@ struct AbslBtree {
 struct Ladder {
   static constexpr std::size_t kTicks = 1 << 16, kWords = kTicks / 64;
   std::vector<std::int64_t> qty = std::vector<std::int64_t>(kTicks);
-  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(kWords);
+  std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(kWords + 1);  // + a word that stays 0
   std::uint64_t summary[kWords / 64] = {};  // bit w: bits[w] != 0
   std::int64_t base = 0;                    // price of slot 0
   std::size_t best = 0, count = 0;          // best: the highest occupied slot (when count > 0)
@@ -182,10 +184,14 @@ struct Ladder {
     std::fill(std::begin(summary), std::end(summary), 0);
     base = kMid - static_cast<std::int64_t>(kTicks / 2);
     best = 0, count = 0;
-    for (const Level& x : l) set(x.price, x.qty);
+    for (const Level& x : l) apply(x.price, x.qty);
   }
-  void set(std::int64_t p, std::int64_t q) {
-    const auto i = static_cast<std::size_t>(p - base);  // the bench's prices stay in the window
+  void set(std::int64_t p, std::int64_t q) { benchmark::DoNotOptimize(apply(p, q)); }
+  // apply returns the level's depth index (levels above it), as BookSide::set does: the
+  // OrderBook needs it to know whether the top 10 changed.
+  std::size_t apply(std::int64_t p, std::int64_t q) {
+    const auto i = static_cast<std::size_t>(p - base);  // in the window: self_check() proves it
+    const std::size_t depth = depth_index(i);
     const bool had = qty[i] != 0;
     qty[i] = q;
     const std::size_t w = i / 64;
@@ -195,13 +201,27 @@ struct Ladder {
       bits[w] |= bit;
       summary[w / 64] |= std::uint64_t{1} << (w % 64);
       if (i > best || count == 1) best = i;
-      return;
+      return depth;
     }
-    if (!had) return;
+    if (!had) return depth;
     --count;
     bits[w] &= ~bit;
     if (bits[w] == 0) summary[w / 64] &= ~(std::uint64_t{1} << (w % 64));
     if (i == best && count != 0) best = highest_at_or_below(i);
+    return depth;
+  }
+  // depth_index: occupied slots above slot i (none lie above best).
+  std::size_t depth_index(std::size_t i) const {
+    if (count == 0 || i >= best) return 0;
+    const std::size_t wi = i / 64;
+    const std::uint64_t above = ~((std::uint64_t{2} << (i % 64)) - 1);  // bits i%64+1 .. 63 (none for 63)
+    const std::size_t wb = best / 64;
+    // The next word without a branch (the usual top-heavy update spans one or two words;
+    // bits past the best are zero, and the array has a word past the last).
+    auto d = static_cast<std::size_t>(__builtin_popcountll(bits[wi] & above)) +
+             static_cast<std::size_t>(__builtin_popcountll(bits[wi + 1]));
+    for (std::size_t w = wi + 2; w <= wb; ++w) d += static_cast<std::size_t>(__builtin_popcountll(bits[w]));
+    return d;
   }
   std::size_t highest_at_or_below(std::size_t i) const {
     std::size_t w = i / 64;
@@ -219,6 +239,27 @@ struct Ladder {
     return 0;
   }
   std::size_t size() const { return count; }
+  // self_check replays the stream on a ladder and on obr's BookSide: every price in the
+  // window, and after every update the same depth index, size and best level.
+  static bool self_check(const std::vector<Level>& initial, const std::vector<Level>& ops, std::string& why) {
+    auto ladder = std::make_unique<Ladder>();
+    obr::book::BookSide<Side::kBid> flat;
+    ladder->load(initial);
+    flat.reserve(initial.size() * 2 + 64);
+    flat.assign(initial);
+    for (std::size_t k = 0; k < ops.size(); ++k) {
+      const std::int64_t slot = ops[k].price - ladder->base;
+      if (slot < 0 || slot >= static_cast<std::int64_t>(kTicks)) return why = "price outside the window", false;
+      const std::size_t depth = ladder->apply(ops[k].price, ops[k].qty);
+      const obr::book::ApplyResult r = flat.set(ops[k].price, ops[k].qty);
+      const bool same_best = flat.empty() || (ladder->base + static_cast<std::int64_t>(ladder->best) == flat.best().price &&
+                                              ladder->qty[ladder->best] == flat.best().qty);
+      if (depth != r.depth_index || ladder->size() != flat.size() || !same_best) {
+        return why = "differs from BookSide at update " + std::to_string(k), false;
+      }
+    }
+    return true;
+  }
 };
 
 template <typename Impl, Mix M>
@@ -226,6 +267,9 @@ void BM_LevelUpdate(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
   const std::vector<Level> initial = initial_levels(depth);
   const std::vector<Level>& ops = update_stream(depth, M);
+  if constexpr (requires(std::string w) { Impl::self_check(initial, ops, w); }) {
+    if (std::string why; !Impl::self_check(initial, ops, why)) return state.SkipWithError(why.c_str());
+  }
   Impl impl;
   impl.load(initial);
   std::size_t k = 0;

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -286,7 +287,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         return;  // instrument messages without pairs carry nothing for books
       }
       std::size_t skipped = 0;  // pairs unusable for a book's precision: reported once per frame
-      std::string first_skipped;
+      std::string_view first_skipped;  // valid while the frame is (frame_error's detail allocates nothing)
       for (auto pair : pairs) {
         std::string_view symbol;
         std::int64_t pp = 0, qp = 0;
@@ -294,7 +295,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
             pair.find_field_unordered("price_precision").get_int64().get(pp) ||
             pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
             pp > book::kMaxScale || qp > book::kMaxScale) {
-          if (skipped++ == 0) first_skipped.assign(symbol.empty() ? "(no symbol)" : symbol);
+          if (skipped++ == 0) first_skipped = symbol.empty() ? std::string_view("(no symbol)") : symbol;
           continue;
         }
         im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
@@ -303,10 +304,15 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
       }
       if (skipped != 0) {
+        char detail[192];
+        const int n = std::snprintf(detail, sizeof detail,
+                                    "instrument: %zu pair(s) without a symbol, or with a price_precision or "
+                                    "qty_precision missing or outside 0..%d (first: %.*s); the other pairs were used",
+                                    skipped, book::kMaxScale, static_cast<int>(std::min<std::size_t>(first_skipped.size(), 32)),
+                                    first_skipped.data());
+        if (n <= 0) return bad(FrameError::kUnexpectedShape, "instrument: pairs without a usable precision");
         return bad(FrameError::kUnexpectedShape,
-                   "instrument: " + std::to_string(skipped) +
-                       " pair(s) without a symbol, or with a price_precision or qty_precision missing or outside 0.." +
-                       std::to_string(book::kMaxScale) + " (first: " + first_skipped + "); the other pairs were used");
+                   std::string_view(detail, std::min(static_cast<std::size_t>(n), sizeof detail - 1)));
       }
       return;
     }

@@ -111,13 +111,20 @@ TEST(KrakenChecksum, CoarseBookAtAFinerPrecisionIsExactPast2To64) {
   EXPECT_EQ(text, want);
   EXPECT_EQ(kraken_checksum(book, 18, 18),
             static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(want.data()), static_cast<uInt>(want.size()))));
-  // 20 levels a side of 19 digits, each gaining 18 zeros, fill the buffer's text part exactly.
+  // The 10 covered levels a side, every number 19 digits gaining 18 zeros, fill the
+  // buffer's text part exactly.
   OrderBook full(BookConfig{.price_scale = 0, .qty_scale = 0});
   for (std::int64_t i = 0; i < 20; ++i) {
     full.apply(Side::kAsk, 1'000'000'000'000'000'000 + i, 1'000'000'000'000'000'000 + i);
     full.apply(Side::kBid, 9'000'000'000'000'000'000 - i, 1'000'000'000'000'000'000 + i);
   }
-  EXPECT_EQ(kraken_checksum_input(full, 18, 18, buf), kKrakenChecksumInputMax - kDigitTextSlack);
+  auto heap = std::make_unique<char[]>(kKrakenChecksumInputMax);  // heap: ASan sees any overrun
+  EXPECT_EQ(kraken_checksum_input(full, 18, 18, heap.get()), kKrakenChecksumInputMax - kDigitTextSlack);
+  // A scale or precision out of [0, kMaxScale] gives no text rather than too much.
+  EXPECT_EQ(kraken_checksum_input(full, 19, 18, buf), 0u);
+  OrderBook negative(BookConfig{.price_scale = -1, .qty_scale = 0});
+  negative.apply(Side::kAsk, 5, 1);
+  EXPECT_EQ(kraken_checksum_input(negative, 18, 0, buf), 0u);
   // Zero is no digits at any precision (no zeros appended to nothing).
   OrderBook small(BookConfig{.price_scale = 2, .qty_scale = 0});
   small.apply(Side::kAsk, 0, 7);
@@ -155,7 +162,8 @@ TEST(KrakenChecksum, DigitTextAtEveryLengthAndWordBoundary) {
   }
 }
 
-// The longest input: 20 levels of 19-digit prices and quantities fill 760 bytes, and the
+// The longest input at the book's own scales: 20 levels of 19-digit prices and quantities
+// fill 760 bytes (CoarseBookAtAFinerPrecisionIsExactPast2To64 fills the rescaled 1 480), and the
 // whole-word stores stay inside kKrakenChecksumInputMax (ASan checks the buffer).
 TEST(KrakenChecksum, LongestInputFitsTheBuffer) {
   OrderBook book(BookConfig{.price_scale = 0, .qty_scale = 0});

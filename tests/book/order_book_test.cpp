@@ -69,7 +69,10 @@ TEST(OrderBook, StateAndScales) {
   EXPECT_EQ(to_string(BookState::kAwaitingSnapshot), "awaiting_snapshot");
   EXPECT_FALSE(b.set_scales(-1, 4));  // scales outside [0, kMaxScale] are refused
   EXPECT_FALSE(b.set_scales(2, 19));
+  EXPECT_EQ(b.price_scale(), 1);  // make(): unchanged by the refusals
+  EXPECT_EQ(b.qty_scale(), 8);
   EXPECT_TRUE(b.set_scales(18, 0));
+  EXPECT_EQ(b.price_scale(), 18);
   EXPECT_TRUE(b.set_scales(2, 4));
   b.apply(Side::kBid, 1, 1);
   EXPECT_FALSE(b.set_scales(3, 3));

