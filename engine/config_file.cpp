@@ -48,11 +48,7 @@ class Reader {
   // words: each value is one word of a recording's config line (no blank, comma or control).
   bool words(const std::vector<std::string>& values, const std::string& path) {
     for (const std::string& v : values) {
-      for (char ch : v) {
-        if (ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20) {
-          return fail(path, "'" + v + "' has a blank, comma or control character");
-        }
-      }
+      if (!one_word(v)) return fail(path, "'" + v + "' has a blank, comma or control character");
     }
     return true;
   }
@@ -94,7 +90,10 @@ std::string join(const std::string& parent, std::string_view key) {
   return parent.empty() ? std::string(key) : parent + "." + std::string(key);
 }
 
-constexpr std::int64_t kMaxMs = 24LL * 3600 * 1000;
+// The engine's bounds (config_bounds), in the file's whole milliseconds.
+constexpr std::int64_t kMaxMs = config_bounds::kMaxTimeNs / config_bounds::kNsPerMs;
+constexpr std::int64_t kMinBackoffMs = config_bounds::kMinBackoffNs / config_bounds::kNsPerMs;
+constexpr std::int64_t kMinTimerMs = config_bounds::kMinTimerNs / config_bounds::kNsPerMs;
 
 bool kraken(Reader& r, element e, EngineConfig& c) {
   object o;
@@ -169,7 +168,7 @@ bool consolidated(Reader& r, element e, EngineConfig& c) {
         return r.fail(path, "'" + ref + "' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)");
       }
       inst.books.push_back({ref.substr(0, colon), ref.substr(colon + 1)});
-      if (inst.books.back().venue != "kraken" && inst.books.back().venue != "kucoin") {
+      if (!is_venue(inst.books.back().venue)) {
         return r.fail(path, "unknown venue '" + inst.books.back().venue + "' (kraken, kucoin)");
       }
     }
@@ -224,21 +223,23 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
                                                  : nullptr;
         if (field == nullptr) {
           ok = r.fail(join(path, k), "unknown key (expected base_ms, cap_ms, stable_ms)");
-        } else if ((ok = r.integer(v, join(path, k), 1, kMaxMs, ms))) {
-          *field = ms * 1'000'000;
+        } else if ((ok = r.integer(v, join(path, k), kMinBackoffMs, kMaxMs, ms))) {
+          *field = ms * config_bounds::kNsPerMs;
         }
       }
     } else if (key == "watchdog_ms") {
-      if ((ok = r.integer(value, path, 100, kMaxMs, ms))) c.watchdog_ns = ms * 1'000'000;
+      if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.watchdog_ns = ms * config_bounds::kNsPerMs;
     } else if (key == "ping_interval_ms") {
-      if ((ok = r.integer(value, path, 100, kMaxMs, ms))) c.ping_interval_ns = ms * 1'000'000;
+      if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.ping_interval_ns = ms * config_bounds::kNsPerMs;
     } else if (key == "max_message_bytes") {
-      // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
-      if ((ok = r.integer(value, path, 1024, 4LL << 20, n))) c.max_message_bytes = static_cast<std::size_t>(n);
+      if ((ok = r.integer(value, path, config_bounds::kMinMessageBytes, config_bounds::kMaxMessageBytes, n))) {
+        c.max_message_bytes = static_cast<std::size_t>(n);
+      }
     } else if (key == "snapshot_rate_per_s") {
-      ok = r.number(value, path, 0.01, 1e6, c.snapshot_rate_per_s);  // at least one every 100 s
+      ok = r.number(value, path, config_bounds::kMinSnapshotRate, config_bounds::kMaxSnapshotRate,
+                    c.snapshot_rate_per_s);
     } else if (key == "snapshot_burst") {
-      ok = r.number(value, path, 1, 1e6, c.snapshot_burst);  // below 1 no request could ever go
+      ok = r.number(value, path, config_bounds::kMinSnapshotBurst, config_bounds::kMaxSnapshotBurst, c.snapshot_burst);
     } else if (key == "consolidated") {
       ok = consolidated(r, value, c);
     } else if (key == "http_listen") {
@@ -256,8 +257,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
   if (c.backoff.base_ns > c.backoff.cap_ns) {
     return absl::InvalidArgumentError(std::string(source) + ": backoff.base_ms is above backoff.cap_ms");
   }
-  // The engine's own check (the keys above hold each field to the same bounds; this keeps
-  // the two from drifting apart).
+  // The engine's own check: the keys above use its bounds (config_bounds) and name the
+  // key; this holds the file to any rule of check_config that no key repeats.
   if (absl::Status st = check_config(c); !st.ok()) {
     return absl::InvalidArgumentError(std::string(source) + ": " + std::string(st.message()));
   }

@@ -40,12 +40,7 @@ absl::Status out_of_range(std::string_view field, T value, T min, T max) {
   return absl::InvalidArgumentError(o.str());
 }
 
-// usable_symbol: one word of a recording's config line (no blank, comma or control).
-bool usable_symbol(std::string_view s) {
-  return !s.empty() && std::none_of(s.begin(), s.end(), [](char ch) {
-    return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20;
-  });
-}
+bool usable_symbol(std::string_view s) { return !s.empty() && one_word(s); }
 
 absl::Status check_symbols(std::string_view field, const std::vector<std::string>& symbols) {
   for (const std::string& s : symbols) {
@@ -59,20 +54,26 @@ absl::Status check_symbols(std::string_view field, const std::vector<std::string
 
 }  // namespace
 
+bool is_venue(std::string_view venue) noexcept { return venue == "kraken" || venue == "kucoin"; }
+
+bool one_word(std::string_view s) noexcept {
+  return std::none_of(s.begin(), s.end(),
+                      [](char ch) { return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20; });
+}
+
 absl::Status check_config(const EngineConfig& c) {
-  constexpr std::int64_t kMs = 1'000'000, kDay = 24LL * 3600 * 1000 * kMs;
-  constexpr std::int64_t kMaxBooks = 1 << 16;  // the registry is allocated whole (a few hundred bytes a book)
+  using namespace config_bounds;
   const struct {
     std::string_view field;
     std::int64_t value, min, max;
   } ints[] = {
-      {"backoff.base_ns", c.backoff.base_ns, kMs, kDay},
-      {"backoff.cap_ns", c.backoff.cap_ns, kMs, kDay},
-      {"backoff.stable_ns", c.backoff.stable_ns, kMs, kDay},
-      {"watchdog_ns", c.watchdog_ns, 100 * kMs, kDay},
-      {"ping_interval_ns", c.ping_interval_ns, 100 * kMs, kDay},
-      {"max_message_bytes", static_cast<std::int64_t>(std::min<std::size_t>(c.max_message_bytes, INT64_MAX)), 1024,
-       4 << 20},
+      {"backoff.base_ns", c.backoff.base_ns, kMinBackoffNs, kMaxTimeNs},
+      {"backoff.cap_ns", c.backoff.cap_ns, kMinBackoffNs, kMaxTimeNs},
+      {"backoff.stable_ns", c.backoff.stable_ns, kMinBackoffNs, kMaxTimeNs},
+      {"watchdog_ns", c.watchdog_ns, kMinTimerNs, kMaxTimeNs},
+      {"ping_interval_ns", c.ping_interval_ns, kMinTimerNs, kMaxTimeNs},
+      {"max_message_bytes", static_cast<std::int64_t>(std::min<std::size_t>(c.max_message_bytes, INT64_MAX)),
+       kMinMessageBytes, kMaxMessageBytes},
       {"max_books", static_cast<std::int64_t>(std::min<std::size_t>(c.max_books, INT64_MAX)), 1, kMaxBooks},
   };
   for (const auto& r : ints) {
@@ -81,7 +82,8 @@ absl::Status check_config(const EngineConfig& c) {
   const struct {
     std::string_view field;
     double value, min, max;
-  } reals[] = {{"snapshot_rate_per_s", c.snapshot_rate_per_s, 0.01, 1e6}, {"snapshot_burst", c.snapshot_burst, 1, 1e6}};
+  } reals[] = {{"snapshot_rate_per_s", c.snapshot_rate_per_s, kMinSnapshotRate, kMaxSnapshotRate},
+               {"snapshot_burst", c.snapshot_burst, kMinSnapshotBurst, kMaxSnapshotBurst}};
   for (const auto& r : reals) {
     if (!(r.value >= r.min && r.value <= r.max)) return out_of_range(r.field, r.value, r.min, r.max);  // NaN too
   }
@@ -97,7 +99,7 @@ absl::Status check_config(const EngineConfig& c) {
   if (absl::Status st = check_symbols("kucoin.symbols", c.kucoin.symbols); !st.ok()) return st;
   for (const ConsolidatedInstrument& inst : c.consolidated) {
     for (const BookRef& ref : inst.books) {
-      if (ref.venue != "kraken" && ref.venue != "kucoin") {
+      if (!is_venue(ref.venue)) {
         return absl::InvalidArgumentError("engine config: consolidated." + inst.name + ": unknown venue '" + ref.venue +
                                           "' (kraken, kucoin)");
       }
@@ -200,7 +202,7 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
     return absl::FailedPreconditionError("subscribe: the engine's config is invalid: " +
                                          std::string(im->config_status.message()));
   }
-  if (venue != "kraken" && venue != "kucoin") {
+  if (!is_venue(venue)) {
     return absl::InvalidArgumentError("subscribe: unknown venue '" + std::string(venue) + "' (kraken, kucoin)");
   }
   std::vector<std::string> fresh;

@@ -79,17 +79,37 @@ struct EngineConfig {
   std::size_t max_books = 1024;
 };
 
-// check_config: InvalidArgument naming the first field out of its bounds. The fields a
-// config file can set are held to the bounds the file holds them to (engine/config_file.h;
-// times there in ms, here in ns): backoff.{base,cap,stable}_ns 1 ms..24 h with base <= cap,
-// watchdog_ns and ping_interval_ns 100 ms..24 h, max_message_bytes 1 KiB..4 MiB,
-// snapshot_rate_per_s 0.01..10^6, snapshot_burst 1..10^6, kraken.depth one Kraken offers
-// (10, 25, 100, 500, 1000), symbols non-empty without a blank, comma or control character,
-// consolidated members on kraken or kucoin; and max_books 1..65 536. (The file's other
-// rules, at least one symbol and well-formed endpoints, are the file's: an engine may start
-// empty and subscribe later.) An Engine built from a config that fails it holds no book
-// and connects nothing (Engine::config_status; connect() reports it through
-// Listener::on_error).
+// The bounds check_config holds an EngineConfig to. A config file's keys are held to the
+// same (engine/config_file.h, times there in whole ms).
+namespace config_bounds {
+inline constexpr std::int64_t kNsPerMs = 1'000'000;
+inline constexpr std::int64_t kMaxTimeNs = 24LL * 3600 * 1000 * kNsPerMs;  // every time: at most 24 h
+inline constexpr std::int64_t kMinBackoffNs = kNsPerMs;                     // backoff base, cap and stable
+inline constexpr std::int64_t kMinTimerNs = 100 * kNsPerMs;                 // watchdog, ping interval
+inline constexpr std::int64_t kMinMessageBytes = 1024;
+// At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
+inline constexpr std::int64_t kMaxMessageBytes = 4 << 20;
+inline constexpr double kMinSnapshotRate = 0.01;  // per s: at least one every 100 s
+inline constexpr double kMaxSnapshotRate = 1e6;
+inline constexpr double kMinSnapshotBurst = 1;  // below 1 no request could ever go
+inline constexpr double kMaxSnapshotBurst = 1e6;
+inline constexpr std::int64_t kMaxBooks = 1 << 16;  // the registry is allocated whole (a few hundred bytes a book)
+}  // namespace config_bounds
+
+// is_venue: a venue the engine connects to ("kraken" or "kucoin").
+bool is_venue(std::string_view venue) noexcept;
+// one_word: no blank, comma or control character in `s`, so that it is one word of a
+// recording's config line (symbols must also be non-empty).
+bool one_word(std::string_view s) noexcept;
+
+// check_config: InvalidArgument naming the first field out of its bounds: the times,
+// max_message_bytes, snapshot_rate_per_s, snapshot_burst and max_books within
+// config_bounds (and backoff.base_ns <= backoff.cap_ns), kraken.depth one Kraken offers
+// (10, 25, 100, 500, 1000), symbols non-empty one_word()s, consolidated members on a
+// venue (is_venue). (A file's other rules, at least one symbol and well-formed endpoints,
+// are the file's: an engine may start empty and subscribe later.) An Engine built from a
+// config that fails it holds no book and connects nothing (Engine::config_status;
+// connect() reports it through Listener::on_error).
 absl::Status check_config(const EngineConfig& config);
 
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
