@@ -106,7 +106,7 @@ bool kraken(Reader& r, element e, EngineConfig& c) {
       std::int64_t d = 0;
       if (!r.integer(value, path, 1, 1000, d)) return false;
       if (!connectors::kraken::is_book_depth(d)) {
-        return r.fail(path, "Kraken offers depth 10, 25, 100, 500 or 1000");
+        return r.fail(path, "Kraken offers depth " OBR_KRAKEN_BOOK_DEPTHS);
       }
       c.kraken.depth = static_cast<int>(d);
     } else if (key == "endpoints") {

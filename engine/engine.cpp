@@ -13,7 +13,9 @@
 #include "engine/engine.h"
 
 #include <algorithm>
-#include <sstream>
+#include <charconv>
+#include <cmath>
+#include <string>
 
 #include "connectors/kraken/common.h"
 #include "engine/engine_impl.h"
@@ -33,11 +35,21 @@ std::string_view to_string(ConnectionState s) noexcept {
 
 namespace {
 
+// text: a bound or value as the message shows it; a double in its shortest text that
+// reads back as the same value (0.123456789, not 0.123457), "nan" for NaN.
+std::string text(std::int64_t v) { return std::to_string(v); }
+std::string text(std::size_t v) { return std::to_string(v); }
+std::string text(double v) {
+  if (std::isnan(v)) return "nan";
+  char buf[32];
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
 template <typename T>
 absl::Status out_of_range(std::string_view field, T value, T min, T max) {
-  std::ostringstream o;
-  o << "engine config: " << field << " = " << value << " is out of range (" << min << " to " << max << ")";
-  return absl::InvalidArgumentError(o.str());
+  return absl::InvalidArgumentError("engine config: " + std::string(field) + " = " + text(value) +
+                                    " is out of range (" + text(min) + " to " + text(max) + ")");
 }
 
 bool usable_symbol(std::string_view s) { return !s.empty() && one_word(s); }
@@ -72,11 +84,18 @@ absl::Status check_config(const EngineConfig& c) {
       {"backoff.stable_ns", c.backoff.stable_ns, kMinBackoffNs, kMaxTimeNs},
       {"watchdog_ns", c.watchdog_ns, kMinTimerNs, kMaxTimeNs},
       {"ping_interval_ns", c.ping_interval_ns, kMinTimerNs, kMaxTimeNs},
-      {"max_message_bytes", static_cast<std::int64_t>(std::min<std::size_t>(c.max_message_bytes, INT64_MAX)),
-       kMinMessageBytes, kMaxMessageBytes},
-      {"max_books", static_cast<std::int64_t>(std::min<std::size_t>(c.max_books, INT64_MAX)), 1, kMaxBooks},
   };
   for (const auto& r : ints) {
+    if (r.value < r.min || r.value > r.max) return out_of_range(r.field, r.value, r.min, r.max);
+  }
+  const struct {
+    std::string_view field;
+    std::size_t value, min, max;
+  } sizes[] = {
+      {"max_message_bytes", c.max_message_bytes, kMinMessageBytes, kMaxMessageBytes},
+      {"max_books", c.max_books, 1, kMaxBooks},
+  };
+  for (const auto& r : sizes) {
     if (r.value < r.min || r.value > r.max) return out_of_range(r.field, r.value, r.min, r.max);
   }
   const struct {
@@ -93,7 +112,7 @@ absl::Status check_config(const EngineConfig& c) {
   }
   if (!connectors::kraken::is_book_depth(c.kraken.depth)) {
     return absl::InvalidArgumentError("engine config: kraken.depth = " + std::to_string(c.kraken.depth) +
-                                      " is not one Kraken offers (10, 25, 100, 500, 1000)");
+                                      " is not a depth Kraken offers: " OBR_KRAKEN_BOOK_DEPTHS);
   }
   if (absl::Status st = check_symbols("kraken.symbols", c.kraken.symbols); !st.ok()) return st;
   if (absl::Status st = check_symbols("kucoin.symbols", c.kucoin.symbols); !st.ok()) return st;

@@ -297,7 +297,7 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
         if (config->depth <= 0) return absl::InvalidArgumentError(where(ev) + "the kraken config has no depth");
         if (!connectors::kraken::is_book_depth(config->depth)) {
           return absl::InvalidArgumentError(where(ev) + "the kraken config's depth " + std::to_string(config->depth) +
-                                            " is not 10, 25, 100, 500 or 1000");
+                                            " is not " OBR_KRAKEN_BOOK_DEPTHS);
         }
         v = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_session_config(*config), "kraken",
                                                                           true);

@@ -23,6 +23,9 @@ struct SessionConfig {
 };
 
 // is_book_depth: a depth Kraken's book channel offers (v1 and v2 alike).
+// OBR_KRAKEN_BOOK_DEPTHS names them in messages; a string literal, so that it joins the
+// literals around it (frame errors take static text).
+#define OBR_KRAKEN_BOOK_DEPTHS "10, 25, 100, 500 or 1000"
 constexpr bool is_book_depth(std::int64_t depth) noexcept {
   return depth == 10 || depth == 25 || depth == 100 || depth == 500 || depth == 1000;
 }

@@ -352,7 +352,7 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
   }
   if (pair.empty()) return bad(FrameError::kUnexpectedShape, "book subscriptionStatus without pair");
   if (has_depth && !is_book_depth(depth)) {
-    return bad(FrameError::kUnexpectedShape, "subscriptionStatus depth is not 10, 25, 100, 500 or 1000");
+    return bad(FrameError::kUnexpectedShape, "subscriptionStatus depth is not " OBR_KRAKEN_BOOK_DEPTHS);
   }
   if (channel_name.empty()) channel_name = "book-";
   const std::int32_t target = channel_for(channel_name, pair);

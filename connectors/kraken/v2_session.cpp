@@ -360,7 +360,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
   std::int64_t depth = 0;
   const bool has_depth = result.find_field_unordered("depth").get_int64().get(depth) == simdjson::SUCCESS;
   if (has_depth && !is_book_depth(depth)) {
-    return bad(FrameError::kUnexpectedShape, "ack depth is not 10, 25, 100, 500 or 1000");
+    return bad(FrameError::kUnexpectedShape, "ack depth is not " OBR_KRAKEN_BOOK_DEPTHS);
   }
   KrakenBook* b = im.find(symbol_copy);
   if (b == nullptr) {

@@ -126,7 +126,9 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
       {[](EngineConfig& c) { c.max_message_bytes = 1023; },
        "engine config: max_message_bytes = 1023 is out of range (1024 to 4194304)"},
       {[](EngineConfig& c) { c.max_message_bytes = ~std::size_t{0}; },
-       "engine config: max_message_bytes = 9223372036854775807 is out of range (1024 to 4194304)"},
+       "engine config: max_message_bytes = 18446744073709551615 is out of range (1024 to 4194304)"},
+      {[](EngineConfig& c) { c.max_books = ~std::size_t{0}; },
+       "engine config: max_books = 18446744073709551615 is out of range (1 to 65536)"},
       {[](EngineConfig& c) { c.max_books = 0; }, "engine config: max_books = 0 is out of range (1 to 65536)"},
       {[](EngineConfig& c) { c.max_books = 65537; }, "engine config: max_books = 65537 is out of range (1 to 65536)"},
       {[](EngineConfig& c) { c.snapshot_rate_per_s = 0; },
@@ -134,8 +136,13 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
       {[](EngineConfig& c) { c.snapshot_rate_per_s = std::nan(""); },
        "engine config: snapshot_rate_per_s = nan is out of range (0.01 to 1e+06)"},
       {[](EngineConfig& c) { c.snapshot_burst = 0.5; }, "engine config: snapshot_burst = 0.5 is out of range (1 to 1e+06)"},
+      // Every digit a double needs to read back, not six.
+      {[](EngineConfig& c) { c.snapshot_rate_per_s = 0.00999999999; },
+       "engine config: snapshot_rate_per_s = 0.00999999999 is out of range (0.01 to 1e+06)"},
+      {[](EngineConfig& c) { c.snapshot_burst = 1000000.25; },
+       "engine config: snapshot_burst = 1000000.25 is out of range (1 to 1e+06)"},
       {[](EngineConfig& c) { c.kraken.depth = 20; },
-       "engine config: kraken.depth = 20 is not one Kraken offers (10, 25, 100, 500, 1000)"},
+       "engine config: kraken.depth = 20 is not a depth Kraken offers: 10, 25, 100, 500 or 1000"},
       {[](EngineConfig& c) { c.kraken.symbols = {"BTC/USD", ""}; },
        "engine config: kraken.symbols: '' is empty or has a blank, comma or control character"},
       {[](EngineConfig& c) { c.kucoin.symbols = {"BTC,USDT"}; },
@@ -195,7 +202,7 @@ TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
   huge.max_books = ~std::size_t{0};
   Engine inert(huge, &errors);
   EXPECT_EQ(inert.config_status().message(),
-            "engine config: max_books = 9223372036854775807 is out of range (1 to 65536)");
+            "engine config: max_books = 18446744073709551615 is out of range (1 to 65536)");
   // A file is held to the same check: its own bounds name the key first.
   EXPECT_EQ(parse_config_json(R"({"kraken": {"symbols": ["A"]}, "watchdog_ms": 99})", "t.json").status().message(),
             "t.json: watchdog_ms: out of range (100 to 86400000)");
