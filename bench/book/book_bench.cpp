@@ -171,91 +171,44 @@ struct AbslBtree {
 // decision the update budget needs (bench/README.md). It leaves out what a product would
 // need: prices outside the window (re-centring or an overflow side), the cost of walking
 // the top N for the checksum, and a snapshot's clearing of the window.
-//
-// What each update tells the OrderBook, two ways (Answer):
-// - kDepthIndex: the level's depth index, as BookSide::set returns it (occupied slots
-//   above it, counted by popcount from its word up to the best's);
-// - kInTop: only whether the level is among the top OrderBook::kTopDepth, which is all
-//   OrderBook::apply uses the depth index for. The ladder keeps `edge`, the slot of the
-//   kTopDepth-th best level (the worst level while fewer are held), and moves it by one
-//   bit scan when an insert or delete inside the top pushes a level out or pulls one in.
-enum class Answer { kDepthIndex, kInTop };
-
-template <Answer A>
 struct Ladder {
   static constexpr std::size_t kTicks = 1 << 16, kWords = kTicks / 64;
-  static constexpr std::size_t kTop = obr::book::OrderBook::kTopDepth;
   std::vector<std::int64_t> qty = std::vector<std::int64_t>(kTicks);
   std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(kWords + 1);  // + a word that stays 0
   std::uint64_t summary[kWords / 64] = {};  // bit w: bits[w] != 0
   std::int64_t base = 0;                    // price of slot 0
   std::size_t best = 0, count = 0;          // best: the highest occupied slot (when count > 0)
-  std::size_t edge = 0;                     // kInTop: the min(count, kTop)-th best slot (when count > 0)
   void load(const std::vector<Level>& l) {
     std::fill(qty.begin(), qty.end(), 0);
     std::fill(bits.begin(), bits.end(), 0);
     std::fill(std::begin(summary), std::end(summary), 0);
     base = kMid - static_cast<std::int64_t>(kTicks / 2);
-    best = 0, count = 0, edge = 0;
+    best = 0, count = 0;
     for (const Level& x : l) apply(x.price, x.qty);
   }
   void set(std::int64_t p, std::int64_t q) { benchmark::DoNotOptimize(apply(p, q)); }
-  // apply returns the depth index (kDepthIndex) or whether the level is in the top (kInTop).
-  // Insert, modify and delete share one path with no branch on which it is (the stream
-  // mixes them at random); only a scan that leaves the word it started in branches.
+  // apply returns the level's depth index (levels above it), as BookSide::set does: the
+  // OrderBook needs it to know whether the top 10 changed.
   std::size_t apply(std::int64_t p, std::int64_t q) {
     const auto i = static_cast<std::size_t>(p - base);  // in the window: self_check() proves it
-    const std::size_t answer = A == Answer::kDepthIndex ? depth_index(i) : (count < kTop || i >= edge);
-    const bool had = qty[i] != 0, has = q != 0;
+    const std::size_t depth = depth_index(i);
+    const bool had = qty[i] != 0;
     qty[i] = q;
     const std::size_t w = i / 64;
     const std::uint64_t bit = std::uint64_t{1} << (i % 64);
-    const std::uint64_t word = (bits[w] & ~bit) | (has ? bit : 0);
-    bits[w] = word;
-    const std::uint64_t sbit = std::uint64_t{1} << (w % 64);
-    summary[w / 64] = (summary[w / 64] & ~sbit) | (word != 0 ? sbit : 0);
-    const bool inserted = has & !had, deleted = had & !has;
-    count = count + inserted - deleted;
-    best = (inserted & (i > best || count == 1)) ? i : best;
-    if (deleted & (i == best) & (count != 0)) [[unlikely]] best = highest_at_or_below(i);
-    if constexpr (A == Answer::kInTop) {
-      // An insert above the edge, with more than kTop held, pushes the edge's level out:
-      // the edge moves to the next level up. A delete at or above the edge, with kTop or
-      // more left, pulls the next level below the edge in. With fewer held the edge is
-      // the worst level (the small-book cases, rare, branch).
-      const std::size_t we = edge / 64;
-      const std::uint64_t ew = bits[we];
-      const std::uint64_t up = ew & ~((std::uint64_t{2} << (edge % 64)) - 1);
-      const std::uint64_t down = ew & ((std::uint64_t{1} << (edge % 64)) - 1);
-      const bool push = inserted & (count > kTop) & (i > edge);
-      const bool pull = deleted & (count >= kTop) & (i >= edge);
-      if ((push & (up == 0)) | (pull & (down == 0)) | (count <= kTop)) [[unlikely]] {
-        move_edge_slowly(i, inserted, deleted);
-      } else {
-        const std::size_t above = we * 64 + static_cast<std::size_t>(__builtin_ctzll(up | (up == 0)));
-        const std::size_t below = we * 64 + 63 - static_cast<std::size_t>(__builtin_clzll(down | (down == 0)));
-        edge = push ? above : pull ? below : edge;
-      }
+    if (q != 0) {
+      count += !had;
+      bits[w] |= bit;
+      summary[w / 64] |= std::uint64_t{1} << (w % 64);
+      if (i > best || count == 1) best = i;
+      return depth;
     }
-    return answer;
-  }
-  // move_edge_slowly: the edge's move when a scan leaves the edge's word or fewer than
-  // kTop + 1 levels are held (after the bitmap and count have the update).
-  void move_edge_slowly(std::size_t i, bool inserted, bool deleted) {
-    if (count == 0) return;
-    if (inserted) {
-      if (count <= kTop) {
-        if (count == 1 || i < edge) edge = i;
-      } else if (i > edge) {
-        edge = lowest_above(edge);
-      }
-    } else if (deleted && i >= edge) {
-      if (count >= kTop) {
-        edge = highest_at_or_below(edge - 1);
-      } else if (i == edge) {
-        edge = lowest_above(edge);
-      }
-    }
+    if (!had) return depth;
+    --count;
+    bits[w] &= ~bit;
+    if (bits[w] == 0) summary[w / 64] &= ~(std::uint64_t{1} << (w % 64));
+    if (i == best && count != 0) best = highest_at_or_below(i);
+    return depth;
   }
   // depth_index: occupied slots above slot i (none lie above best).
   std::size_t depth_index(std::size_t i) const {
@@ -285,26 +238,9 @@ struct Ladder {
     }
     return 0;
   }
-  // lowest_above: the lowest occupied slot above slot i. Precondition: there is one.
-  std::size_t lowest_above(std::size_t i) const {
-    std::size_t w = i / 64;
-    if (const std::uint64_t m = bits[w] & ~((std::uint64_t{2} << (i % 64)) - 1); m != 0) {
-      return w * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
-    }
-    for (std::size_t s = w / 64; s < kWords / 64; ++s) {  // the summary words from w's up
-      std::uint64_t m = summary[s];
-      if (s == w / 64) m &= ~((std::uint64_t{2} << (w % 64)) - 1);
-      if (m != 0) {
-        w = s * 64 + static_cast<std::size_t>(__builtin_ctzll(m));
-        return w * 64 + static_cast<std::size_t>(__builtin_ctzll(bits[w]));
-      }
-    }
-    return kTicks;
-  }
   std::size_t size() const { return count; }
   // self_check replays the stream on a ladder and on obr's BookSide: every price in the
-  // window, and after every update the same answer (the depth index, or whether it is
-  // below kTop), size and best level.
+  // window, and after every update the same depth index, size and best level.
   static bool self_check(const std::vector<Level>& initial, const std::vector<Level>& ops, std::string& why) {
     auto ladder = std::make_unique<Ladder>();
     obr::book::BookSide<Side::kBid> flat;
@@ -314,12 +250,11 @@ struct Ladder {
     for (std::size_t k = 0; k < ops.size(); ++k) {
       const std::int64_t slot = ops[k].price - ladder->base;
       if (slot < 0 || slot >= static_cast<std::int64_t>(kTicks)) return why = "price outside the window", false;
-      const std::size_t answer = ladder->apply(ops[k].price, ops[k].qty);
+      const std::size_t depth = ladder->apply(ops[k].price, ops[k].qty);
       const obr::book::ApplyResult r = flat.set(ops[k].price, ops[k].qty);
-      const std::size_t expected = A == Answer::kDepthIndex ? r.depth_index : (r.depth_index < kTop);
       const bool same_best = flat.empty() || (ladder->base + static_cast<std::int64_t>(ladder->best) == flat.best().price &&
                                               ladder->qty[ladder->best] == flat.best().qty);
-      if (answer != expected || ladder->size() != flat.size() || !same_best) {
+      if (depth != r.depth_index || ladder->size() != flat.size() || !same_best) {
         return why = "differs from BookSide at update " + std::to_string(k), false;
       }
     }
@@ -360,8 +295,7 @@ OBR_LEVEL_BENCH(Flat<SearchPolicy::kBinary>, Mix::kReal, "LevelUpdate/real/flat_
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kLinear>, Mix::kReal, "LevelUpdate/real/flat_linear");
 OBR_LEVEL_BENCH(StdMap, Mix::kReal, "LevelUpdate/real/std_map");
 OBR_LEVEL_BENCH(AbslBtree, Mix::kReal, "LevelUpdate/real/absl_btree");
-OBR_LEVEL_BENCH(Ladder<Answer::kDepthIndex>, Mix::kReal, "LevelUpdate/real/ladder_not_obr");
-OBR_LEVEL_BENCH(Ladder<Answer::kInTop>, Mix::kReal, "LevelUpdate/real/ladder_top_not_obr");
+OBR_LEVEL_BENCH(Ladder, Mix::kReal, "LevelUpdate/real/ladder_not_obr");
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kHybrid>, Mix::kDeep, "LevelUpdate/deep/flat_hybrid");
 OBR_LEVEL_BENCH(StdMap, Mix::kDeep, "LevelUpdate/deep/std_map");
 OBR_LEVEL_BENCH(AbslBtree, Mix::kDeep, "LevelUpdate/deep/absl_btree");
