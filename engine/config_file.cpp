@@ -65,9 +65,7 @@ class Reader {
     double v = 0;
     if (e.get_double().get(v) != simdjson::SUCCESS) return fail(path, "expected a number");
     if (!(v >= min && v <= max)) {
-      std::ostringstream range;
-      range << "out of range (" << min << " to " << max << ")";
-      return fail(path, range.str());
+      return fail(path, "out of range (" + number_text(min) + " to " + number_text(max) + ")");
     }
     out = v;
     return true;

@@ -35,16 +35,10 @@ std::string_view to_string(ConnectionState s) noexcept {
 
 namespace {
 
-// text: a bound or value as the message shows it; a double in its shortest text that
-// reads back as the same value (0.123456789, not 0.123457), "nan" for NaN.
+// text: a bound or value as the message shows it (a double by number_text).
 std::string text(std::int64_t v) { return std::to_string(v); }
 std::string text(std::size_t v) { return std::to_string(v); }
-std::string text(double v) {
-  if (std::isnan(v)) return "nan";
-  char buf[32];
-  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
+std::string text(double v) { return number_text(v); }
 
 template <typename T>
 absl::Status out_of_range(std::string_view field, T value, T min, T max) {
@@ -65,6 +59,13 @@ absl::Status check_symbols(std::string_view field, const std::vector<std::string
 }
 
 }  // namespace
+
+std::string number_text(double v) {
+  if (std::isnan(v)) return "nan";
+  char buf[32];  // the longest shortest form of a double is 24 characters
+  const std::to_chars_result r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
 
 bool is_venue(std::string_view venue) noexcept { return venue == "kraken" || venue == "kucoin"; }
 

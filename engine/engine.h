@@ -98,6 +98,9 @@ inline constexpr std::int64_t kMaxBooks = 1 << 16;  // the registry is allocated
 
 // is_venue: a venue the engine connects to ("kraken" or "kucoin").
 bool is_venue(std::string_view venue) noexcept;
+// number_text: a double as config messages show it, the shortest text that reads back as
+// the same value (0.00999999999, 1e+06), "nan" for NaN.
+std::string number_text(double v);
 // one_word: no blank, comma or control character in `s`, so that it is one word of a
 // recording's config line (symbols must also be non-empty).
 bool one_word(std::string_view s) noexcept;

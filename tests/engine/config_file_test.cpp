@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,21 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
 
 // An EngineConfig built in code is held to the same bounds as a file (check_config), and
 // an Engine built from one that fails them connects nothing and says why.
+// The file's messages and check_config's print numbers the same way: every digit a double
+// needs to read back, and no more.
+TEST(EngineConfigCheck, NumbersPrintAsTheShortestTextThatReadsBack) {
+  EXPECT_EQ(number_text(0.01), "0.01");
+  EXPECT_EQ(number_text(1e6), "1e+06");
+  EXPECT_EQ(number_text(1), "1");
+  EXPECT_EQ(number_text(0.1), "0.1");
+  EXPECT_EQ(number_text(0.00999999999), "0.00999999999");
+  EXPECT_EQ(number_text(2.5), "2.5");
+  EXPECT_EQ(number_text(-0.125), "-0.125");
+  EXPECT_EQ(number_text(std::nan("")), "nan");
+  EXPECT_EQ(number_text(std::numeric_limits<double>::infinity()), "inf");
+  EXPECT_EQ(number_text(std::numeric_limits<double>::max()), "1.7976931348623157e+308");
+}
+
 TEST(EngineConfigCheck, EveryBoundNamesItsField) {
   EXPECT_TRUE(check_config(EngineConfig{}).ok()) << check_config(EngineConfig{});
   const std::pair<std::function<void(EngineConfig&)>, const char*> cases[] = {
