@@ -80,9 +80,9 @@ std::uint32_t kraken_checksum(const OrderBook& book, int price_precision, int qt
 template <typename SideT>
 bool KrakenChecksumCache::rebuild(const SideT& levels, SideText (&texts)[2], int& current, bool reuse) noexcept {
   const SideText& prev = texts[current];
-  const std::size_t n = levels.size() < kKrakenChecksumLevels ? levels.size() : kKrakenChecksumLevels;
+  const std::size_t n = covered(levels);
   const std::size_t prev_n = reuse ? prev.count : 0;
-  const Level* const best = n == 0 ? nullptr : &levels.at(0);  // level i is best[-i] (storage is worst first)
+  const Level* const best = best_of(levels);  // level i is best[-i] (storage is worst first)
   auto level = [best](std::size_t i) -> const Level& { return best[-static_cast<std::ptrdiff_t>(i)]; };
   if (reuse && n == prev_n) {
     std::size_t i = 0;

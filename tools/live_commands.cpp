@@ -246,7 +246,7 @@ int run_watch(int argc, char** argv) {
     const std::size_t colon = ref.find(':');
     const std::string venue = ref.substr(0, colon == std::string::npos ? 0 : colon);
     const std::string symbol = colon == std::string::npos ? "" : ref.substr(colon + 1);
-    if (symbol.empty() || (venue != "kraken" && venue != "kucoin")) {
+    if (symbol.empty() || !engine::is_venue(venue)) {
       std::fprintf(stderr, "obr watch: '%s' is not VENUE:SYMBOL with VENUE kraken or kucoin (e.g. kraken:BTC/USD)\n",
                    ref.c_str());
       return 2;
@@ -262,12 +262,12 @@ int run_watch(int argc, char** argv) {
   if (!kucoin_rest.empty()) config.kucoin.rest_base = kucoin_rest;
   if (!ca_file.empty()) config.tls.ca_file = ca_file;
 
-  if (absl::Status st = engine::check_config(config); !st.ok()) {
+  PrintingListener listener(stderr);
+  engine::Engine eng(config, &listener);
+  if (absl::Status st = eng.config_status(); !st.ok()) {  // inert: check_config refused the config
     std::fprintf(stderr, "obr watch: %s\n", std::string(st.message()).c_str());
     return 2;
   }
-  PrintingListener listener(stderr);
-  engine::Engine eng(config, &listener);
   const bool tty = ::isatty(STDOUT_FILENO) != 0;
   run_engine(eng, seconds, [&](std::int64_t elapsed_ns) {
     if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
