@@ -345,11 +345,39 @@ void BM_Crc32OfChecksumInput(benchmark::State& state) {
 }
 BENCHMARK(BM_Crc32OfChecksumInput);
 
+// The same CRC as a chain: each call continues the previous one's value, so the time is
+// its latency (what the checksum pays after its text is written), not its throughput.
+void BM_Crc32OfChecksumInputLatency(benchmark::State& state) {
+  char buf[obr::book::kKrakenChecksumInputMax];
+  const std::size_t n = obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf);
+  std::uint32_t crc = 0;
+  for (auto _ : state) {
+    crc = obr::book::crc32(crc, buf, n);
+    benchmark::DoNotOptimize(crc);
+  }
+}
+BENCHMARK(BM_Crc32OfChecksumInputLatency);
+
 void BM_KrakenChecksumInputOnly(benchmark::State& state) {
   char buf[obr::book::kKrakenChecksumInputMax];
   for (auto _ : state) benchmark::DoNotOptimize(obr::book::kraken_checksum_input(checksum_book(), 1, 8, buf));
 }
 BENCHMARK(BM_KrakenChecksumInputOnly);
+
+// The checksum's two parts with no dependency between them: the text is written to one
+// buffer while the CRC reads another holding the same text. Against BM_KrakenChecksum
+// (the CRC reads the text just written) it shows what the store-to-load dependency costs.
+void BM_KrakenChecksumTextAndCrcApart(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  char buf[obr::book::kKrakenChecksumInputMax];
+  char other[obr::book::kKrakenChecksumInputMax];
+  const std::size_t n = obr::book::kraken_checksum_input(book, 1, 8, other);
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(obr::book::kraken_checksum_input(book, 1, 8, buf));
+    benchmark::DoNotOptimize(obr::book::crc32(0, other, n));
+  }
+}
+BENCHMARK(BM_KrakenChecksumTextAndCrcApart);
 
 // The checksum's digit text of both sides' top 10 (as kraken_checksum_input writes it):
 // digit_text_levels (AVX-512 where the CPU has it) against the scalar formatter, the
