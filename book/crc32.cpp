@@ -3,7 +3,6 @@
 
 #include <zlib.h>
 
-#include <array>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -99,24 +98,6 @@ static_assert(kPolyR == 0x1db710641 && kMuR == 0x1f7011641);
 static_assert(kK384a == 0x03db1ecdc && kK384b == 0x174359406);
 static_assert(kK256a == 0x0f1da05aa && kK256b == 0x15a546366);
 
-// Fold constants for moving a 16-byte block forward by j blocks (128 j bits), j = 1 ..
-// kTreeBlocks - 1, for crc32_tree: every block of a short message folds straight to the
-// last block's place, all in parallel, instead of along one chain.
-constexpr std::size_t kTreeBlocks = 64;  // messages of up to 64 whole blocks (1 039 bytes)
-struct FoldConstants {
-  std::uint64_t earlier, later;
-};
-constexpr std::array<FoldConstants, kTreeBlocks> tree_constants() {
-  std::array<FoldConstants, kTreeBlocks> t{};
-  for (unsigned j = 1; j < kTreeBlocks; ++j) t[j] = {fold_constant(128 * j + 32), fold_constant(128 * j - 32)};
-  return t;
-}
-alignas(16) constexpr std::array<FoldConstants, kTreeBlocks> kTree = tree_constants();
-static_assert(kTree[1].earlier == kK3 && kTree[1].later == kK4);
-static_assert(kTree[2].earlier == kK256a && kTree[2].later == kK256b);
-static_assert(kTree[3].earlier == kK384a && kTree[3].later == kK384b);
-static_assert(kTree[4].earlier == kK1 && kTree[4].later == kK2);
-
 // pshufb masks for a variable byte shift: 16 bytes of loadu(kShift + 16 + r) shift a
 // register right (toward byte 0) by r bytes, loadu(kShift + r) shift it left by 16 - r
 // bytes; 0x80 bytes produce zeros. Entries in the high-bit-clear range are the indices.
@@ -161,53 +142,6 @@ OBR_CRC32_TARGET inline std::uint32_t reduce(__m128i x) noexcept {
   return static_cast<std::uint32_t>(_mm_extract_epi32(x, 1));
 }
 
-// fold_tail folds the r = len (0..15) bytes at p (the end of a message of at least 16
-// bytes) onto x0, the folded blocks before them.
-OBR_CRC32_TARGET inline __m128i fold_tail(__m128i x0, const unsigned char* p, std::size_t len) noexcept {
-  if (len == 0) return x0;
-  // The message is x0's 16 bytes then those r bytes; regroup it as A = (16 - r zero
-  // bytes, x0's first r bytes) followed by B = (x0's last 16 - r bytes, the r tail bytes),
-  // and fold A onto B. The tail bytes are the end of the 16 bytes that end the input
-  // (which holds at least 16 bytes).
-  const __m128i last = load16(p + len - 16);
-  const __m128i to_later = load16(kShift + len);         // shift left by 16 - r bytes
-  const __m128i to_earlier = load16(kShift + 16 + len);  // shift right by r bytes
-  const __m128i a = _mm_shuffle_epi8(x0, to_later);
-  // blendv takes `last` where the mask byte's high bit is set: the top r bytes.
-  const __m128i b = _mm_blendv_epi8(_mm_shuffle_epi8(x0, to_earlier), last, to_earlier);
-  return _mm_xor_si128(fold(a, constants(kK3, kK4)), b);
-}
-
-// crc32_tree: as crc32_fold, for 16 <= len < 16 * (kTreeBlocks + 1). Block i of the m
-// whole blocks is folded forward m - 1 - i blocks in one step (kTree), independently of
-// the others, and the results are xored: the latency is one fold and an xor tree, not a
-// chain of m folds, for the same number of multiplies.
-OBR_CRC32_TARGET std::uint32_t crc32_tree(std::uint32_t reg, const unsigned char* p, std::size_t len) noexcept {
-  const std::size_t m = len / 16;
-  auto k = [m](std::size_t i) {  // the constants that fold block i to block m - 1
-    return _mm_load_si128(reinterpret_cast<const __m128i*>(&kTree[m - 1 - i]));
-  };
-  // The register enters as an xor into the first 4 bytes of the message.
-  const __m128i first = _mm_xor_si128(load16(p), _mm_cvtsi32_si128(static_cast<int>(reg)));
-  if (m == 1) return reduce(fold_tail(first, p + 16, len % 16));
-  // Four accumulators (named, so that they stay in registers) keep the xors off one chain.
-  __m128i a0 = fold(first, k(0));
-  __m128i a1 = _mm_setzero_si128();
-  __m128i a2 = _mm_setzero_si128();
-  __m128i a3 = _mm_setzero_si128();
-  std::size_t i = 1;
-  for (; i + 4 < m; i += 4) {  // blocks i .. i + 3, all before the last
-    a0 = _mm_xor_si128(a0, fold(load16(p + 16 * i), k(i)));
-    a1 = _mm_xor_si128(a1, fold(load16(p + 16 * (i + 1)), k(i + 1)));
-    a2 = _mm_xor_si128(a2, fold(load16(p + 16 * (i + 2)), k(i + 2)));
-    a3 = _mm_xor_si128(a3, fold(load16(p + 16 * (i + 3)), k(i + 3)));
-  }
-  for (; i + 1 < m; ++i) a1 = _mm_xor_si128(a1, fold(load16(p + 16 * i), k(i)));
-  const __m128i x0 =
-      _mm_xor_si128(_mm_xor_si128(a0, a1), _mm_xor_si128(_mm_xor_si128(a2, a3), load16(p + 16 * (m - 1))));
-  return reduce(fold_tail(x0, p + 16 * m, len % 16));
-}
-
 // crc32_fold: CRC register (pre-inverted `reg`, result not inverted) over len >= 16 bytes.
 OBR_CRC32_TARGET std::uint32_t crc32_fold(std::uint32_t reg, const unsigned char* p, std::size_t len) noexcept {
   const __m128i k3k4 = constants(kK3, kK4);
@@ -243,7 +177,19 @@ OBR_CRC32_TARGET std::uint32_t crc32_fold(std::uint32_t reg, const unsigned char
     len -= 16;
   }
 
-  x0 = fold_tail(x0, p, len);
+  if (len > 0) {
+    // r = len (1..15) bytes remain. The message is x0's 16 bytes then those r bytes;
+    // regroup it as A = (16 - r zero bytes, x0's first r bytes) followed by
+    // B = (x0's last 16 - r bytes, the r tail bytes), and fold A onto B. The tail bytes
+    // are the end of the 16 bytes that end the input (which holds at least 16 bytes).
+    const __m128i last = load16(p + len - 16);
+    const __m128i to_later = load16(kShift + len);         // shift left by 16 - r bytes
+    const __m128i to_earlier = load16(kShift + 16 + len);  // shift right by r bytes
+    const __m128i a = _mm_shuffle_epi8(x0, to_later);
+    // blendv takes `last` where the mask byte's high bit is set: the top r bytes.
+    const __m128i b = _mm_blendv_epi8(_mm_shuffle_epi8(x0, to_earlier), last, to_earlier);
+    x0 = _mm_xor_si128(fold(a, k3k4), b);
+  }
   return reduce(x0);
 }
 
@@ -301,8 +247,7 @@ std::uint32_t crc32(std::uint32_t crc, const void* data, std::size_t len) noexce
   if (len >= 4 && crc32_accelerated()) {
     // zlib's CRC is the register started at ~crc and inverted at the end.
     const std::uint32_t reg = ~crc;
-    if (len < 16) return ~crc32_short(reg, p, len);
-    return ~(len < 16 * (kTreeBlocks + 1) ? crc32_tree(reg, p, len) : crc32_fold(reg, p, len));
+    return ~(len >= 16 ? crc32_fold(reg, p, len) : crc32_short(reg, p, len));
   }
 #endif
   return crc32_zlib(crc, p, len);
