@@ -71,8 +71,20 @@ constexpr std::size_t kTooBig = ~std::size_t{0};
 // levels_avx512 formats run 0 then run 1 (each at most kRunMax levels) at out + pos, their
 // offsets at offsets[0 .. n0 + n1). Returns the end of the text, or kTooBig (nothing
 // written) when a magnitude is 2^52 or more.
-OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], const std::size_t (&n)[2], char* out,
-                                            std::size_t pos, std::uint16_t* offsets) noexcept {
+// The runs' level counts, known at run time or (FixedCounts) at compile time, when the
+// unrolled kernel's per-batch and per-half decisions fold away.
+struct RuntimeCounts {
+  std::size_t n[2];
+  std::size_t operator[](std::size_t run) const noexcept { return n[run]; }
+};
+template <std::size_t N0, std::size_t N1>
+struct FixedCounts {
+  constexpr std::size_t operator[](std::size_t run) const noexcept { return run == 0 ? N0 : N1; }
+};
+
+template <typename Counts>
+OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], Counts n, char* out, std::size_t pos,
+                                            std::uint16_t* offsets) noexcept {
   constexpr std::size_t kAll = 2 * kBatches;  // batches of both runs
   std::size_t steps[kAll];                    // levels in each batch
   __m512i v[kAll];
@@ -176,8 +188,9 @@ std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* b
       return first + second;
     }
     const Level* const best[2] = {best0, best1};
-    const std::size_t n[2] = {n0, n1};
-    const std::size_t end = levels_avx512(best, n, out, 0, offsets);
+    // Both sides' top 10, the Kraken checksum's usual input, with its counts fixed.
+    const std::size_t end = n0 == 10 && n1 == 10 ? levels_avx512(best, FixedCounts<10, 10>{}, out, 0, offsets)
+                                                 : levels_avx512(best, RuntimeCounts{{n0, n1}}, out, 0, offsets);
     if (end != kTooBig) {
       offsets[n0 + n1] = static_cast<std::uint16_t>(end);
       return end;
@@ -198,8 +211,9 @@ std::size_t digit_text_levels(const Level* best, std::size_t n, char* out, std::
       const Level* const run0 = best - i;
       const Level* const run1 = n1 == 0 ? run0 : run0 - kRunMax;
       const Level* const runs[2] = {run0, run1};
-      const std::size_t counts[2] = {n0, n1};
-      const std::size_t end = levels_avx512(runs, counts, out, pos, offsets + i);
+      // One side's top 10 (the checksum cache rebuilding a side) with its counts fixed.
+      const std::size_t end = n0 == 10 && n1 == 0 ? levels_avx512(runs, FixedCounts<10, 0>{}, out, pos, offsets + i)
+                                                  : levels_avx512(runs, RuntimeCounts{{n0, n1}}, out, pos, offsets + i);
       pos = end != kTooBig ? end : append_run_scalar(run0, n0 + n1, out, pos, offsets + i);
     }
     offsets[n] = static_cast<std::uint16_t>(pos);

@@ -104,14 +104,17 @@ inline constexpr std::size_t kMaxDigitTextLevels = 1024;
 // independent work overlaps: split by a 52-bit multiply, digits by multiply-shift in 32-,
 // 16- and 8-bit lanes, leading zeros squeezed out by one byte compress per two levels.
 // Each group of 24 levels holding a negative value or one of 2^52 (about 4.5 * 10^15) or
-// more goes the scalar way.
+// more goes the scalar way. n == 10 (the checksum cache rebuilding one side) runs a copy of
+// the kernel compiled for that count, with no per-batch decisions left at run time.
 std::size_t digit_text_levels(const Level* best, std::size_t n, char* out, std::uint16_t* offsets) noexcept;
 
 // The same for two runs written back to back (run 0's text, then run 1's, as the Kraken
 // checksum puts the asks before the bids): offsets has n0 + n1 + 1 entries, run 1's
 // continuing run 0's. Runs of up to 12 levels each are formatted together (the Kraken
 // checksum's two sides in one pass); a pair holding a negative value or one of 2^52 or
-// more goes the scalar way. Precondition: n0 + n1 <= kMaxDigitTextLevels.
+// more goes the scalar way. n0 == n1 == 10 (both sides' top 10, the uncached checksum)
+// runs a copy of the kernel compiled for those counts (bench/README, session 10).
+// Precondition: n0 + n1 <= kMaxDigitTextLevels.
 std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1, char* out,
                               std::uint16_t* offsets) noexcept;
 

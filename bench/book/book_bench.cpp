@@ -407,6 +407,19 @@ void BM_KrakenChecksumCachedHit(benchmark::State& state) {
 }
 BENCHMARK(BM_KrakenChecksumCachedHit);
 
+// The cache with nothing to reuse, as after a snapshot: both sides' text formatted and
+// hashed (a side at a time, each side's text kept for the next update).
+void BM_KrakenChecksumCacheRebuild(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  obr::book::KrakenChecksumCache cache;
+  for (auto _ : state) {
+    cache.invalidate();
+    benchmark::DoNotOptimize(cache.get(book));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_KrakenChecksumCacheRebuild);
+
 // The typical Kraken update: one level of the top 10 changes its quantity, then the
 // checksum is recomputed through the cache (the other 19 levels' text is reused).
 void BM_KrakenChecksumCacheOneLevelChanged(benchmark::State& state) {
