@@ -68,9 +68,6 @@ constexpr std::size_t kBatches = 3;
 constexpr std::size_t kRunMax = 4 * kBatches;  // 12 levels a run, 24 a call
 constexpr std::size_t kTooBig = ~std::size_t{0};
 
-// levels_avx512 formats run 0 then run 1 (each at most kRunMax levels) at out + pos, their
-// offsets at offsets[0 .. n0 + n1). Returns the end of the text, or kTooBig (nothing
-// written) when a magnitude is 2^52 or more.
 // The runs' level counts, known at run time or (FixedCounts) at compile time, when the
 // unrolled kernel's per-batch and per-half decisions fold away.
 struct RuntimeCounts {
@@ -82,6 +79,9 @@ struct FixedCounts {
   constexpr std::size_t operator[](std::size_t run) const noexcept { return run == 0 ? N0 : N1; }
 };
 
+// levels_avx512 formats run 0 then run 1 (each at most kRunMax levels, n[0] and n[1]) at
+// out + pos, their offsets at offsets[0 .. n[0] + n[1]). Returns the end of the text, or
+// kTooBig (nothing written) when a magnitude is 2^52 or more.
 template <typename Counts>
 OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], Counts n, char* out, std::size_t pos,
                                             std::uint16_t* offsets) noexcept {

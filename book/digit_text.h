@@ -104,8 +104,9 @@ inline constexpr std::size_t kMaxDigitTextLevels = 1024;
 // independent work overlaps: split by a 52-bit multiply, digits by multiply-shift in 32-,
 // 16- and 8-bit lanes, leading zeros squeezed out by one byte compress per two levels.
 // Each group of 24 levels holding a negative value or one of 2^52 (about 4.5 * 10^15) or
-// more goes the scalar way. n == 10 (the checksum cache rebuilding one side) runs a copy of
-// the kernel compiled for that count, with no per-batch decisions left at run time.
+// more goes the scalar way. A group of exactly 10 levels (n == 10: the checksum cache
+// rebuilding one side; also the last group when n is 34, 58, ...) runs a copy of the
+// kernel compiled for that count, with no per-batch decisions left at run time.
 std::size_t digit_text_levels(const Level* best, std::size_t n, char* out, std::uint16_t* offsets) noexcept;
 
 // The same for two runs written back to back (run 0's text, then run 1's, as the Kraken

@@ -366,7 +366,8 @@ BENCHMARK(BM_KrakenChecksumInputOnly);
 
 // The checksum's two parts with no dependency between them: the text is written to one
 // buffer while the CRC reads another holding the same text. Against BM_KrakenChecksum
-// (the CRC reads the text just written) it shows what the store-to-load dependency costs.
+// (the CRC reads the text just written) it shows what the CRC's waiting on the text costs:
+// the store-to-load dependency and any ordering between the two parts.
 void BM_KrakenChecksumTextAndCrcApart(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();
   char buf[obr::book::kKrakenChecksumInputMax];
