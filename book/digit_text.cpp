@@ -146,6 +146,16 @@ OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], Count
   return pos;
 }
 
+// format_group runs levels_avx512 for runs of n0 and n1 levels: the copy compiled for the
+// Kraken checksum's counts when they are its (both sides' top 10 in one pass, or one
+// side's 10 as the cache rebuilds it), else the copy that takes them at run time.
+std::size_t format_group(const Level* const (&best)[2], std::size_t n0, std::size_t n1, char* out, std::size_t pos,
+                         std::uint16_t* offsets) noexcept {
+  if (n0 == 10 && n1 == 10) return levels_avx512(best, FixedCounts<10, 10>{}, out, pos, offsets);
+  if (n0 == 10 && n1 == 0) return levels_avx512(best, FixedCounts<10, 0>{}, out, pos, offsets);
+  return levels_avx512(best, RuntimeCounts{{n0, n1}}, out, pos, offsets);
+}
+
 #undef OBR_DIGITS_TARGET
 
 bool detect_avx512() noexcept {
@@ -188,9 +198,7 @@ std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* b
       return first + second;
     }
     const Level* const best[2] = {best0, best1};
-    // Both sides' top 10, the Kraken checksum's usual input, with its counts fixed.
-    const std::size_t end = n0 == 10 && n1 == 10 ? levels_avx512(best, FixedCounts<10, 10>{}, out, 0, offsets)
-                                                 : levels_avx512(best, RuntimeCounts{{n0, n1}}, out, 0, offsets);
+    const std::size_t end = format_group(best, n0, n1, out, 0, offsets);
     if (end != kTooBig) {
       offsets[n0 + n1] = static_cast<std::uint16_t>(end);
       return end;
@@ -211,9 +219,7 @@ std::size_t digit_text_levels(const Level* best, std::size_t n, char* out, std::
       const Level* const run0 = best - i;
       const Level* const run1 = n1 == 0 ? run0 : run0 - kRunMax;
       const Level* const runs[2] = {run0, run1};
-      // One side's top 10 (the checksum cache rebuilding a side) with its counts fixed.
-      const std::size_t end = n0 == 10 && n1 == 0 ? levels_avx512(runs, FixedCounts<10, 0>{}, out, pos, offsets + i)
-                                                  : levels_avx512(runs, RuntimeCounts{{n0, n1}}, out, pos, offsets + i);
+      const std::size_t end = format_group(runs, n0, n1, out, pos, offsets + i);
       pos = end != kTooBig ? end : append_run_scalar(run0, n0 + n1, out, pos, offsets + i);
     }
     offsets[n] = static_cast<std::uint16_t>(pos);
