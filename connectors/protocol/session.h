@@ -9,7 +9,9 @@
 // Thread-safety: a session and its sink are used from one thread (the connection's).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include "book/book_state.h"
+#include "book/decimal.h"
 #include "book/order_book.h"
 
 namespace obr::connectors {
@@ -36,6 +39,8 @@ enum class StateReason : std::uint8_t {
   kCircuitOpen,          // too many failures in a row: halted, retried after a backoff
   kBufferOverflow,       // too many updates buffered while calibrating: calibration restarted
   kSnapshotRetry,        // the snapshot did not line up with the buffered updates: fetched again
+  kOutOfRange,           // a price or quantity past what the book's int64 holds at its scale:
+                         // halted (a fresh snapshot would fail the same way), never a resync loop
 };
 
 constexpr std::string_view to_string(StateReason r) noexcept {
@@ -53,6 +58,7 @@ constexpr std::string_view to_string(StateReason r) noexcept {
     case StateReason::kCircuitOpen: return "circuit_open";
     case StateReason::kBufferOverflow: return "buffer_overflow";
     case StateReason::kSnapshotRetry: return "snapshot_retry";
+    case StateReason::kOutOfRange: return "out_of_range";
   }
   return "unknown";
 }
@@ -64,6 +70,7 @@ enum class FrameError : std::uint8_t {
   kBadNumber,        // a price or quantity is not a valid decimal at the book's scale
   kUnknownSymbol,    // a book message for a symbol this session does not track
   kTooLarge,         // over the session's maximum frame size
+  kOutOfRange,       // a price or quantity past the book's int64 range at its scale
 };
 
 constexpr std::string_view to_string(FrameError e) noexcept {
@@ -73,6 +80,7 @@ constexpr std::string_view to_string(FrameError e) noexcept {
     case FrameError::kBadNumber: return "bad decimal number";
     case FrameError::kUnknownSymbol: return "unknown symbol";
     case FrameError::kTooLarge: return "frame too large";
+    case FrameError::kOutOfRange: return "number out of range";
   }
   return "unknown";
 }
@@ -81,6 +89,26 @@ constexpr std::string_view to_string(FrameError e) noexcept {
 // the symbol (never empty: a detail always says something).
 constexpr std::string_view unknown_symbol_detail(std::string_view symbol) noexcept {
   return symbol.empty() ? std::string_view("(empty symbol)") : symbol;
+}
+
+// out_of_range_detail writes the frame_error detail for a price or quantity past what an
+// int64 holds at the book's scale, naming the value and the limit, e.g. "qty
+// 123456789012.12345678 is past the book's range (at 8 decimals at most
+// 92233720368.54775807)". The text goes into `buf` (no allocation; a longer text is
+// cut); the view returned points into it. Error path only.
+template <std::size_t N>
+std::string_view out_of_range_detail(char (&buf)[N], std::string_view what, std::string_view lexeme, int scale) noexcept {
+  static_assert(N >= 160);
+  char limit[book::kMaxDecimalChars];
+  const std::size_t limit_len =
+      (scale >= 0 && scale <= book::kMaxScale)
+          ? book::format_decimal(std::numeric_limits<std::int64_t>::max(), scale, limit)
+          : 0;
+  const int n = std::snprintf(buf, N, "%.*s %.*s is past the book's range (at %d decimals at most %.*s)",
+                              static_cast<int>(std::min<std::size_t>(what.size(), 16)), what.data(),
+                              static_cast<int>(std::min<std::size_t>(lexeme.size(), 64)), lexeme.data(), scale,
+                              static_cast<int>(limit_len), limit);
+  return std::string_view(buf, n <= 0 ? 0 : std::min(static_cast<std::size_t>(n), N - 1));
 }
 
 // deadline_after: now_ns + delay_ns, saturating at the ends of int64. A session takes its
@@ -133,6 +161,11 @@ class SessionSink {
   virtual void frame_error(FrameError error, std::string_view detail) = 0;
   // venue_error: an error the venue reported (e.g. a refused subscription).
   virtual void venue_error(std::string_view symbol, std::string_view message) = 0;
+  // venue_status: the venue's trading status as it reported it (Kraken's "online",
+  // "maintenance", "cancel_only", "post_only", "limit_only"). Only a status the venue
+  // documents as stopping the book's data makes books stale; the others are reported here
+  // and the books stay live (docs/venues/kraken.md). Default: ignored.
+  virtual void venue_status(std::string_view status) { (void)status; }
   // Connection actions, for venues whose session drives the connection itself (KuCoin:
   // token, endpoint, welcome, ping). Defaults do nothing, so simple sinks need not care.
   // http_request: perform `request` and call the session's on_http_response with its id.
