@@ -18,6 +18,7 @@
 #include <string>
 
 #include "connectors/kraken/common.h"
+#include "connectors/net/url.h"
 #include "engine/engine_impl.h"
 
 namespace obr::engine {
@@ -74,6 +75,45 @@ bool one_word(std::string_view s) noexcept {
                       [](char ch) { return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20; });
 }
 
+namespace {
+// split_listen parses "ADDRESS:PORT" or "[IPV6]:PORT".
+bool split_listen(std::string_view s, std::string& address, std::uint16_t& port) {
+  const std::size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
+  std::string_view host = s.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string_view digits = s.substr(colon + 1);
+  unsigned value = 0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size() || value > 65535 || host.empty()) return false;
+  address.assign(host);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+}  // namespace
+
+namespace {
+// check_url: the field's value is an absolute URL of one of `schemes` with a host and a
+// valid port.
+absl::Status check_url(std::string_view field, const std::string& value, std::string_view schemes,
+                       bool websocket) {
+  net::Url url;
+  if (!net::parse_url(value, url) || (websocket != (url.scheme == "ws" || url.scheme == "wss"))) {
+    return absl::InvalidArgumentError("engine config: " + std::string(field) + ": '" + value + "' is not a " +
+                                      std::string(schemes) + " URL with a host (and a port from 1 to 65535)");
+  }
+  return absl::OkStatus();
+}
+}  // namespace
+
+absl::Status check_config_and_files(const EngineConfig& c) {
+  if (absl::Status st = check_config(c); !st.ok()) return st;
+  if (absl::Status st = net::check_ca_file(c.tls.ca_file); !st.ok()) {
+    return absl::InvalidArgumentError("engine config: " + std::string(st.message()));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status check_config(const EngineConfig& c) {
   using namespace config_bounds;
   const struct {
@@ -117,6 +157,24 @@ absl::Status check_config(const EngineConfig& c) {
   }
   if (absl::Status st = check_symbols("kraken.symbols", c.kraken.symbols); !st.ok()) return st;
   if (absl::Status st = check_symbols("kucoin.symbols", c.kucoin.symbols); !st.ok()) return st;
+  for (std::size_t i = 0; i < c.kraken.endpoints.size(); ++i) {
+    const std::string field = "kraken.endpoints[" + std::to_string(i) + "]";
+    if (absl::Status st = check_url(field, c.kraken.endpoints[i], "ws:// or wss://", true); !st.ok()) return st;
+  }
+  if (!c.kraken.symbols.empty() && c.kraken.endpoints.empty()) {
+    return absl::InvalidArgumentError("engine config: kraken.endpoints is empty while kraken.symbols names books");
+  }
+  if (absl::Status st = check_url("kucoin.rest_base", c.kucoin.rest_base, "http:// or https://", false); !st.ok()) {
+    return st;
+  }
+  if (!c.http_listen.empty()) {
+    std::string address;
+    std::uint16_t port = 0;
+    if (!split_listen(c.http_listen, address, port)) {
+      return absl::InvalidArgumentError("engine config: http_listen: '" + c.http_listen +
+                                        "' is not ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100)");
+    }
+  }
   for (const ConsolidatedInstrument& inst : c.consolidated) {
     for (const BookRef& ref : inst.books) {
       if (!is_venue(ref.venue)) {
@@ -148,22 +206,6 @@ Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* l
   }
 }
 
-namespace {
-// split_listen parses "ADDRESS:PORT" or "[IPV6]:PORT".
-bool split_listen(std::string_view s, std::string& address, std::uint16_t& port) {
-  const std::size_t colon = s.rfind(':');
-  if (colon == std::string_view::npos || colon + 1 == s.size()) return false;
-  std::string_view host = s.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  const std::string_view digits = s.substr(colon + 1);
-  unsigned value = 0;
-  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (r.ec != std::errc() || r.ptr != digits.data() + digits.size() || value > 65535 || host.empty()) return false;
-  address.assign(host);
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-}  // namespace
 
 absl::Status Engine::start_http() {
   Impl* im = impl_.get();
@@ -184,7 +226,7 @@ absl::Status Engine::start_http() {
       res.body = std::move(h.body);
     } else if (path == "/metrics") {
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-      res.body = render_metrics(im->stats, im->statuses(), im->latency);
+      res.body = render_metrics(im->stats, im->statuses(), im->latency, im->venue_statuses);
     } else {
       res.status = 404;
       res.body = "not found: try /health or /metrics\n";

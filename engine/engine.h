@@ -115,6 +115,10 @@ bool one_word(std::string_view s) noexcept;
 // connect() reports it through Listener::on_error).
 absl::Status check_config(const EngineConfig& config);
 
+// check_config_and_files: check_config, then what can be checked on this machine before
+// connecting: tls.ca_file exists and holds a PEM certificate. An Engine is built on it.
+absl::Status check_config_and_files(const EngineConfig& config);
+
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
 std::string_view to_string(ConnectionState s) noexcept;
 
@@ -136,6 +140,10 @@ class Listener {
   }
   // on_error: a frame that could not be used, or an error the venue reported.
   virtual void on_error(std::string_view venue, std::string_view what) { (void)venue, (void)what; }
+  // on_venue_status: the venue's trading status as it reported it (Kraken: online,
+  // maintenance, cancel_only, post_only, limit_only). Only maintenance makes books stale;
+  // under the others the books stay live (docs/venues/kraken.md).
+  virtual void on_venue_status(std::string_view venue, std::string_view status) { (void)venue, (void)status; }
 };
 
 struct EngineStats {

@@ -155,9 +155,14 @@ void Conn::frame_error(FrameError error, std::string_view detail) {
 
 void Conn::venue_error(std::string_view symbol, std::string_view message) {
   std::string what(symbol);
-  what += ": ";
+  if (!what.empty()) what += ": ";  // a refusal without a symbol is the message alone
   what += message;
   engine_.listener->on_error(venue_, what);
+}
+
+void Conn::venue_status(std::string_view status) {
+  set_venue_status(engine_.venue_statuses, venue_, status);
+  engine_.listener->on_venue_status(venue_, status);
 }
 
 // SessionConn: what every venue connection does the same way with its session — feed it
@@ -305,7 +310,7 @@ class KucoinConn final : public SessionConn<connectors::kucoin::SpotSession> {
   void close_connection(std::string_view reason) override { ws_.close(reason); }
 
   void on_open() override {
-    note_open("");
+    note_open(redact_token(url_));  // the URL, its token hidden
     record(RecordKind::kOpen, redact_token(url_), last_frame_ns_);
     session_.on_connected(last_frame_ns_, *this);
   }

@@ -105,6 +105,7 @@ class Conn : public connectors::SessionSink, public net::WsListener {
                           StateReason reason) override;
   void frame_error(FrameError error, std::string_view detail) override;
   void venue_error(std::string_view symbol, std::string_view message) override;
+  void venue_status(std::string_view status) override;
 
  protected:
   void set_conn_state(ConnectionState s, std::string_view detail);
@@ -152,11 +153,12 @@ class Engine::Impl {
   // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   absl::Status recording_closed;       // what close_recording() returned
-  absl::Status config_status = check_config(config);  // not OK: the engine is inert (no book, no connection)
+  absl::Status config_status = check_config_and_files(config);  // not OK: the engine is inert (no book, no connection)
   std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;
   BookRegistry books{config_status.ok() ? config.max_books : 0};  // read from other threads: see BookRegistry
   EngineStats stats;
+  VenueStatuses venue_statuses;  // the last status each venue reported (/metrics)
   std::thread thread;
   bool connected = false;             // engine thread: connect() ran
   std::atomic<bool> running{false};   // any thread: start() or connect() was called

@@ -100,8 +100,18 @@ HealthReport render_health(const std::vector<BookStatus>& books) {
   return r;
 }
 
+void set_venue_status(VenueStatuses& statuses, std::string_view venue, std::string_view status) {
+  for (auto& [v, st] : statuses) {
+    if (v == venue) {
+      st = std::string(status);
+      return;
+    }
+  }
+  statuses.emplace_back(std::string(venue), std::string(status));
+}
+
 std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& books,
-                           const LatencyHistogram& latency) {
+                           const LatencyHistogram& latency, const VenueStatuses& venue_statuses) {
   std::string out;
   out.reserve(4096 + books.size() * 1024);
   scalar(out, "obr_frames_total", "counter", "WebSocket frames received.", s.frames);
@@ -149,6 +159,17 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
       out += "\"} ";
       out += st == b.state ? '1' : '0';
       out += '\n';
+    }
+  }
+  if (!venue_statuses.empty()) {
+    header(out, "obr_venue_status", "gauge",
+           "1 for the trading status each venue last reported (only maintenance makes books stale).");
+    for (const auto& [venue, status] : venue_statuses) {
+      out += "obr_venue_status{venue=\"";
+      label_value(out, venue);
+      out += "\",status=\"";
+      label_value(out, status);
+      out += "\"} 1\n";
     }
   }
   header(out, "obr_update_latency_seconds", "histogram",

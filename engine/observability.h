@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "book/book_state.h"
@@ -32,8 +33,14 @@ struct HealthReport {
   std::string body;  // {"status":"ok"|"degraded","live":N,"books":[{"venue":…,"symbol":…,"state":…}]}
 };
 
+// VenueStatuses: the last trading status each venue reported (venue, status), in the
+// order the venues first reported one.
+using VenueStatuses = std::vector<std::pair<std::string, std::string>>;
+void set_venue_status(VenueStatuses& statuses, std::string_view venue, std::string_view status);
+
 HealthReport render_health(const std::vector<BookStatus>& books);
+// render_metrics: Prometheus text. `venue_statuses` becomes obr_venue_status{venue,status} 1.
 std::string render_metrics(const EngineStats& stats, const std::vector<BookStatus>& books,
-                           const LatencyHistogram& latency);
+                           const LatencyHistogram& latency, const VenueStatuses& venue_statuses = {});
 
 }  // namespace obr::engine

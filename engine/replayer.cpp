@@ -1,6 +1,7 @@
 #include "engine/replayer.h"
 
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -107,6 +108,54 @@ bool ReplaySummary::all_checks_passed() const noexcept {
     if (b.counters.checks_failed != 0) return false;
   }
   return true;
+}
+
+std::size_t ReplaySummary::validated_books() const noexcept {
+  std::size_t n = 0;
+  for (const ReplayBook& b : books) n += b.counters.checks_passed != 0 ? 1 : 0;
+  return n;
+}
+
+ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& options) {
+  if (s.interrupted) return {130, "interrupted: the summary covers the input read so far"};
+  if (!s.input_errors.empty()) {
+    return {2, s.input_errors.front() + (s.input_errors.size() > 1 ? " (and " + std::to_string(s.input_errors.size() - 1) +
+                                                                        " more input error(s))"
+                                                                  : std::string())};
+  }
+  std::uint64_t failed = 0;
+  for (const ReplayBook& b : s.books) failed += b.counters.checks_failed;
+  if (failed != 0) {
+    return {1, std::to_string(failed) + " check(s) failed"};
+  }
+  if (s.validated_books() == 0) {
+    std::string why = "nothing was validated: ";
+    if (!options.symbol.empty() && s.books.empty() && !s.symbols_seen.empty()) {
+      why += "--symbol " + options.symbol + " never appears (books in the input: ";
+      for (std::size_t i = 0; i < s.symbols_seen.size() && i < 10; ++i) why += (i ? ", " : "") + s.symbols_seen[i];
+      if (s.symbols_seen.size() > 10) why += ", ...";
+      return {3, why + ")"};
+    }
+    if (!s.kucoin_without_rest.empty()) {
+      const std::string& ws = s.kucoin_without_rest.front();
+      const std::size_t at = ws.rfind(".ws.");
+      if (at == std::string::npos) {
+        return {3, why + "the KuCoin deltas in " + ws + " have no REST snapshot to calibrate from (replay an obr "
+                         "recording, or a cryptofeed X.ws.N.M with its X.http.N.M)"};
+      }
+      return {3, why + "KuCoin books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
+                     ".http.* beside " + ws};
+    }
+    if (s.frames == 0) return {3, why + "the input holds no frames"};
+    if (options.venue != "auto" && s.malformed != 0) {
+      return {3, why + "--venue " + options.venue + " matches nothing in the input (" + std::to_string(s.malformed) +
+                     " frame(s) could not be read as " + options.venue + ")"};
+    }
+    if (s.books.empty()) return {3, why + "no book frames in the input"};
+    return {3, why + "no book reached a check (no snapshot or update was verified)"};
+  }
+  if (s.malformed != 0) return {1, std::to_string(s.malformed) + " frame(s) or line(s) could not be used"};
+  return {0, ""};
 }
 
 namespace {
@@ -238,6 +287,24 @@ class KucoinReplay final : public VenueReplay {
   bool connected_ = false;
 };
 
+// report_books adds a replayed connection's books to the summary (only --symbol's, when
+// given) and notes every symbol seen, so that a --symbol matching nothing can be named.
+void report_books(const VenueReplay& venue, const ReplayOptions& options, const std::string& file,
+                  ReplaySummary& summary) {
+  std::vector<ReplayBook> all;
+  venue.report("", file, all);
+  for (ReplayBook& b : all) {
+    if (std::find(summary.symbols_seen.begin(), summary.symbols_seen.end(), b.symbol) == summary.symbols_seen.end()) {
+      summary.symbols_seen.push_back(b.symbol);
+    }
+    if (options.symbol.empty() || b.symbol == options.symbol) summary.books.push_back(std::move(b));
+  }
+}
+
+bool stop_requested(const ReplayOptions& options) noexcept {
+  return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
+}
+
 // detect_venue names the venue an event belongs to, or "" when it does not say.
 std::string detect_venue(const CaptureEvent& ev) {
   if (!ev.url.empty()) {
@@ -277,6 +344,10 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
   CaptureEvent ev;
   std::uint64_t events = 0;
   while (reader.next(ev)) {
+    if (stop_requested(options)) {
+      summary.interrupted = true;
+      break;
+    }
     sink.at(&reader.path(), ev.line);
     if (ev.kind == CaptureEventKind::kBadLine) {
       ++summary.malformed;
@@ -330,8 +401,8 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
     summary.malformed += venue->malformed() - malformed_before;
     if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
   }
-  if (!reader.status().ok()) return reader.status();
-  for (const auto& [name, v] : venues) v->report(options.symbol, reader.path(), summary.books);
+  if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
+  for (const auto& [name, v] : venues) report_books(*v, options, reader.path(), summary);
   return absl::OkStatus();
 }
 
@@ -344,6 +415,10 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
                                       "' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
+  if (options.depth > 0 && !connectors::kraken::is_book_depth(options.depth)) {
+    return absl::InvalidArgumentError("--depth " + std::to_string(options.depth) +
+                                      " is not a depth Kraken offers (" OBR_KRAKEN_BOOK_DEPTHS ")");
+  }
   std::vector<Recording> recordings;
   std::vector<std::string> http_files;
   std::uint64_t total_bytes = 0;
@@ -395,6 +470,7 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       const absl::Status st = replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes);
       if (!st.ok()) return st;
       bytes_done += readers.front()->bytes_read();
+      if (summary.interrupted) break;
       continue;
     }
     std::vector<CaptureEvent> heads(readers.size());
@@ -405,6 +481,10 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
     std::string venue_name = options.venue == "auto" ? std::string() : options.venue;
     std::uint64_t events = 0;
     for (;;) {
+      if (stop_requested(options)) {
+        summary.interrupted = true;
+        break;
+      }
       // The earliest pending event across the connection's files (ties: the WebSocket file).
       std::size_t pick = readers.size();
       for (std::size_t i = 0; i < readers.size(); ++i) {
@@ -448,10 +528,12 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       live[pick] = readers[pick]->next(heads[pick]);
     }
     for (const auto& r : readers) {
-      if (!r->status().ok()) return r->status();
+      if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
       bytes_done += r->bytes_read();
     }
-    if (venue != nullptr) venue->report(options.symbol, rec.ws, summary.books);
+    if (venue != nullptr) report_books(*venue, options, rec.ws, summary);
+    if (venue_name == "kucoin" && rec.http.empty()) summary.kucoin_without_rest.push_back(rec.ws);
+    if (summary.interrupted) break;
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.progress) options.progress(total_bytes, total_bytes);
@@ -511,7 +593,13 @@ std::string to_json(const ReplaySummary& s) {
     if (i) out += ',';
     json_string(out, s.errors[i]);
   }
-  out += "]}";
+  out += "],\"input_errors\":[";
+  for (std::size_t i = 0; i < s.input_errors.size(); ++i) {
+    if (i) out += ',';
+    json_string(out, s.input_errors[i]);
+  }
+  out += "],\"validated_books\":" + std::to_string(s.validated_books());
+  out += s.interrupted ? ",\"interrupted\":true}" : ",\"interrupted\":false}";
   return out;
 }
 

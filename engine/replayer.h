@@ -21,6 +21,7 @@
 
 #include <absl/status/statusor.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -45,6 +46,9 @@ struct ReplayOptions {
   // recorded market).
   std::function<void(std::string_view venue, std::string_view symbol, const book::OrderBook& book, std::int64_t ts_ns)>
       on_book;
+  // stop, when set, is polled between events: once true the replay ends there, reports the
+  // books as they stand and marks the summary interrupted (the CLI's SIGINT/SIGTERM).
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct ReplayLevel {
@@ -76,14 +80,40 @@ struct ReplaySummary {
   std::vector<ReplayBook> books;
   std::vector<std::string> errors;  // the first max_errors_kept, each "file:line: what"
   std::uint64_t venue_errors = 0;
+  // input_errors: files that could not be read to their end (a truncated gzip, a read
+  // error), each "file:line: what". The books up to the cut are still reported.
+  std::vector<std::string> input_errors;
+  bool interrupted = false;  // ReplayOptions::stop ended the replay early
+  // What `obr replay` needs to say why nothing was validated (exit status 3).
+  std::vector<std::string> symbols_seen;        // every book's symbol before --symbol filtered
+  std::vector<std::string> kucoin_without_rest;  // KuCoin captures replayed without an .http. file
 
   // all_checks_passed: no book saw a failed check.
   bool all_checks_passed() const noexcept;
+  // validated_books: books with at least one check passed (a checksum, or a delta whose
+  // sequence continuity was verified).
+  std::size_t validated_books() const noexcept;
 };
+
+// ReplayVerdict: the exit status of a replay and, for statuses other than 0, one line
+// saying why (docs: `obr replay --help`).
+//  0  every check passed and at least one book was validated;
+//  1  a check failed, or a frame or line could not be used (malformed);
+//  2  an input could not be read to its end (the summary still covers what was read);
+//  3  nothing was validated (no book frames, a --venue or --symbol matching nothing, KuCoin
+//     deltas without their REST snapshots);
+//  130 interrupted (SIGINT/SIGTERM): the summary so far.
+struct ReplayVerdict {
+  int status = 0;
+  std::string why;
+};
+ReplayVerdict replay_verdict(const ReplaySummary& summary, const ReplayOptions& options);
 
 // replay_files replays `files` in order, each through its own session (one file is one
 // recorded connection), and reports every book of every file. Errors in frames
-// are counted and listed; only unreadable files or unsupported formats fail the call
+// are counted and listed; a file that stops before its end (a truncated gzip, a read
+// error) is listed in input_errors with the books up to the cut still reported; only
+// files that cannot be opened or have no supported format fail the call
 // (absl::InvalidArgumentError / NotFoundError naming the file and line).
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options);
 

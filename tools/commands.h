@@ -1,6 +1,7 @@
 // tools/commands.h — the obr CLI's subcommands; each returns the process exit status.
 #pragma once
 
+#include <atomic>
 #include <cstdlib>
 
 namespace obr::tools {
@@ -12,6 +13,15 @@ inline bool parse_number(const char* text, double lo, double hi, double& out) {
   out = std::strtod(text, &end);
   return end != text && *end == 0 && out >= lo && out <= hi;
 }
+
+// kExitInterrupted: the exit status of a command stopped by SIGINT or SIGTERM (128 + 2,
+// as a shell reports an interrupted command); its summary so far is printed first.
+inline constexpr int kExitInterrupted = 130;
+
+// install_interrupt_handlers makes SIGINT and SIGTERM set the returned flag instead of
+// ending the process, so that a command can stop cleanly, print what it has and exit
+// kExitInterrupted. Call it once, from the command that polls the flag.
+const std::atomic<bool>& install_interrupt_handlers();
 
 // `obr example [FILE]`: builds a book from Kraken's worked-example snapshot and prints it
 // with its checksum, verified against the snapshot's own.

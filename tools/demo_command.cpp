@@ -46,7 +46,9 @@ void demo_usage(std::FILE* out) {
       "\n"
       "Exit status: 0 when every fault was detected (or, for a Kraken update dropped, duplicated\n"
       "or reordered, overwritten before any check could see it while no wrong book was shown),\n"
-      "every book is live at the end and no wrong book was served; 1 otherwise; 2 for usage errors.\n",
+      "every book is live at the end and no wrong book was served; 1 otherwise, with each reason\n"
+      "on stderr; 2 for usage errors (a --fault naming a venue or symbol that is not served, or\n"
+      "--fault with --no-faults); 130 when interrupted (SIGINT/SIGTERM), after the summary so far.\n",
       out);
 }
 
@@ -167,6 +169,10 @@ int run_demo(int argc, char** argv) {
       return 2;
     }
   }
+  if (no_faults && !fault_specs.empty()) {
+    std::fprintf(stderr, "obr demo: --no-faults and --fault/--faults contradict each other: give one\n");
+    return 2;
+  }
   if (fault_specs.empty() && !no_faults && market_files.empty()) fault_specs = bundled_faults(seconds);
 
   if (speed > 0 && market_files.empty()) {
@@ -199,6 +205,7 @@ int run_demo(int argc, char** argv) {
     std::printf("obr demo: simulator on 127.0.0.1 (%s), %zu faults scheduled, %.0f s\n",
                 tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.sim.faults.size(), seconds);
   }
+  options.stop = &install_interrupt_handlers();
   ScenarioResult r;
   std::string error;
   if (!run_scenario(options, r, error)) {
@@ -211,10 +218,11 @@ int run_demo(int argc, char** argv) {
         "\"faults_detected\":%zu,\"resyncs\":%" PRIu64 ",\"wrong_books_served\":%" PRIu64
         ",\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"seconds\":%.1f,\"frames\":%" PRIu64
         ",\"reconnects\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
-        ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu}\n",
+        ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu"
+        ",\"interrupted\":%s}\n",
         r.books_total, r.books_live_at_end, r.checks_passed, r.faults_injected, r.faults_detected, r.resyncs,
-        r.wrong_books_served, r.recovery_ms_p50, r.recovery_ms_p99, seconds, r.frames, r.reconnects, r.live_callbacks,
-        r.latency_us_p50, r.latency_us_p99, r.faults_absorbed);
+        r.wrong_books_served, r.recovery_ms_p50, r.recovery_ms_p99, r.seconds, r.frames, r.reconnects, r.live_callbacks,
+        r.latency_us_p50, r.latency_us_p99, r.faults_absorbed, r.interrupted ? "true" : "false");
   } else {
     std::printf(
         "\nsummary: %zu/%zu books live at the end, %" PRIu64 " checks passed, %zu faults injected, %zu detected, "
@@ -225,7 +233,13 @@ int run_demo(int argc, char** argv) {
         r.resyncs, r.reconnects, r.recovery_ms_p50, r.recovery_ms_p99, r.live_callbacks, r.wrong_books_served,
         r.latency_us_p50, r.latency_us_p99, r.latency_samples);
   }
-  return r.ok() && r.faults_injected == r.faults_scheduled ? 0 : 1;
+  if (r.interrupted) {
+    std::fprintf(stderr, "obr demo: interrupted after %.1f s: the summary covers the run so far\n", r.seconds);
+    return kExitInterrupted;
+  }
+  const std::vector<std::string> reasons = failure_reasons(r);
+  for (const std::string& why : reasons) std::fprintf(stderr, "obr demo: exit 1: %s\n", why.c_str());
+  return reasons.empty() ? 0 : 1;
 }
 
 }  // namespace obr::tools

@@ -9,6 +9,8 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 #include <unistd.h>
 
 #include "book/decimal.h"
@@ -51,9 +53,10 @@ class PrintingListener : public engine::Listener {
 };
 
 // run_engine runs `eng` on this thread until `seconds` (<= 0: no limit) or a signal;
-// `every_second` runs once a second on the engine thread.
-template <class F>
-void run_engine(engine::Engine& eng, double seconds, F every_second) {
+// `every_second` runs once a second on the engine thread, `before_stop` once just before
+// the engine is stopped (while its books are as they were live).
+template <class F, class G>
+void run_engine(engine::Engine& eng, double seconds, F every_second, G before_stop) {
   g_signalled = 0;
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -69,6 +72,7 @@ void run_engine(engine::Engine& eng, double seconds, F every_second) {
     }
     if (!stopping && (g_signalled || (seconds > 0 && now - start >= static_cast<std::int64_t>(seconds * 1e9)))) {
       stopping = true;
+      before_stop();
       eng.stop();  // on the engine thread: closes connections, then ends run()
       return;
     }
@@ -82,6 +86,81 @@ void run_engine(engine::Engine& eng, double seconds, F every_second) {
 
 bool parse_seconds(const char* text, double& out) { return parse_number(text, 0, HUGE_VAL, out); }
 
+// LiveOptions: what every live command takes besides its own options: endpoints by venue
+// and an extra CA file, applied over the configuration (file or defaults).
+struct LiveOptions {
+  std::vector<std::pair<std::string, std::string>> endpoints;  // (venue, URL) in order given
+  std::string ca_file;
+};
+
+// parse_live_option consumes argv[i] (and its value) when it is --endpoint or --ca-file.
+// Returns 1 when consumed, 0 when not one of them, 2 after printing a usage error.
+int parse_live_option(const char* command, int argc, char** argv, int& i, LiveOptions& out) {
+  const std::string_view a = argv[i];
+  if (a != "--endpoint" && a != "--ca-file") return 0;
+  if (i + 1 >= argc) {
+    std::fprintf(stderr, "obr %s: %s needs a value\n", command, argv[i]);
+    return 2;
+  }
+  const std::string v = argv[++i];
+  if (a == "--ca-file") {
+    out.ca_file = v;
+    return 1;
+  }
+  const std::size_t eq = v.find('=');
+  const std::string venue = v.substr(0, eq == std::string::npos ? 0 : eq);
+  if (eq == std::string::npos || eq + 1 == v.size() || !engine::is_venue(venue)) {
+    std::fprintf(stderr, "obr %s: --endpoint '%s' is not VENUE=URL with VENUE kraken or kucoin (e.g. "
+                 "kraken=wss://127.0.0.1:8443/v2, kucoin=https://127.0.0.1:8443)\n", command, v.c_str());
+    return 2;
+  }
+  out.endpoints.emplace_back(venue, v.substr(eq + 1));
+  return 1;
+}
+
+// apply_live_options: Kraken's endpoints are a list (tried in turn; the first --endpoint
+// kraken=… replaces the configured ones); KuCoin's is the REST base its tokens come from.
+void apply_live_options(const LiveOptions& o, engine::EngineConfig& config) {
+  bool kraken_replaced = false;
+  for (const auto& [venue, url] : o.endpoints) {
+    if (venue == "kraken") {
+      if (!kraken_replaced) config.kraken.endpoints.clear();
+      kraken_replaced = true;
+      config.kraken.endpoints.push_back(url);
+    } else {
+      config.kucoin.rest_base = url;
+    }
+  }
+  if (!o.ca_file.empty()) config.tls.ca_file = o.ca_file;
+}
+
+// start_listening: refuses a config the engine would not run (check_config and its files,
+// exit 2), binds /health and /metrics when asked and says where (the bound port when :0
+// was asked). Returns 0, or the exit status after printing why.
+int start_listening(const char* command, engine::Engine& eng, const engine::EngineConfig& config) {
+  if (absl::Status st = eng.config_status(); !st.ok()) {  // inert: the config was refused
+    std::fprintf(stderr, "obr %s: %s\n", command, std::string(st.message()).c_str());
+    return 2;
+  }
+  if (config.http_listen.empty()) return 0;
+  if (absl::Status st = eng.start_http(); !st.ok()) {
+    std::fprintf(stderr, "obr %s: http_listen '%s': %s\n", command, config.http_listen.c_str(),
+                 std::string(st.message()).c_str());
+    return 2;
+  }
+  const std::string host = config.http_listen.substr(0, config.http_listen.rfind(':'));
+  std::fprintf(stderr, "obr %s: /health and /metrics on http://%s:%u\n", command, host.c_str(),
+               static_cast<unsigned>(eng.http_port()));
+  return 0;
+}
+
+// A book's state as it was just before shutdown (shutdown makes every book stale).
+struct FinalBook {
+  std::string venue, symbol;
+  book::BookState state;
+  book::BookCounters counters;
+};
+
 void record_usage(std::FILE* out) {
   std::fputs(
       "usage: obr record --config FILE --out FILE [--seconds N]\n"
@@ -93,10 +172,17 @@ void record_usage(std::FILE* out) {
       "  --config FILE   engine configuration (JSON; see engine/config_file.h)\n"
       "  --out FILE      the recording to write (e.g. run.obr.gz); replaced if it exists\n"
       "  --seconds N     stop after N seconds (default: until Ctrl-C)\n"
+      "  --endpoint VENUE=URL  override a venue's endpoint (repeatable): kraken=wss://HOST:PORT/v2\n"
+      "                  (several are tried in turn), kucoin=https://HOST:PORT (its REST base)\n"
+      "  --ca-file PEM   also trust this CA (e.g. the certificate `obr serve --cert` writes)\n"
       "\n"
       "State changes, connection changes and errors go to stderr as they happen; a summary\n"
-      "goes to stdout at the end. Exit status: 0 when the recording was written completely,\n"
-      "1 when writing it failed, 2 for bad arguments or configuration.\n",
+      "goes to stdout at the end, with each book's state as it was before shutdown. A config\n"
+      "that cannot work (a bad endpoint URL, a CA file that does not load, an http_listen\n"
+      "that does not parse or bind) is refused before connecting.\n"
+      "Exit status: 0 when the recording was written completely, every check passed and at\n"
+      "least one book was validated; 1 when writing it failed or a check failed; 2 for bad\n"
+      "arguments or configuration; 3 when nothing was validated (one line says why).\n",
       out);
 }
 
@@ -105,9 +191,14 @@ void record_usage(std::FILE* out) {
 int run_record(int argc, char** argv) {
   std::string config_path, out_path;
   double seconds = 0;
+  LiveOptions live;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
+    if (const int r = parse_live_option("record", argc, argv, i, live); r != 0) {
+      if (r == 2) return 2;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       record_usage(stdout);
       return 0;
@@ -136,28 +227,48 @@ int run_record(int argc, char** argv) {
     std::fprintf(stderr, "obr record: %s\n", std::string(config.status().message()).c_str());
     return 2;
   }
+  apply_live_options(live, *config);
   PrintingListener listener(stderr);
   engine::Engine eng(*config, &listener);
+  if (const int status = start_listening("record", eng, *config); status != 0) return status;
   if (absl::Status st = eng.record_to(out_path); !st.ok()) {
     std::fprintf(stderr, "obr record: %s\n", std::string(st.message()).c_str());
     return 2;
   }
   std::fprintf(stderr, "obr record: recording to %s%s\n", out_path.c_str(),
                seconds > 0 ? "" : " until Ctrl-C");
-  run_engine(eng, seconds, [](std::int64_t) {});
+  std::vector<FinalBook> final_books;
+  run_engine(eng, seconds, [](std::int64_t) {}, [&] {
+    eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+      final_books.push_back({std::string(venue), std::string(symbol), b.state(), b.counters()});
+    });
+  });
   const absl::Status closed = eng.close_recording();
   const engine::EngineStats s = eng.stats();
   std::printf("obr record: %s: %" PRIu64 " frames, %" PRIu64 " bytes received, %" PRIu64 " malformed, %" PRIu64
-              " reconnects\n",
+              " reconnects; each book as it was before shutdown:\n",
               out_path.c_str(), s.frames, s.bytes, s.malformed, s.reconnects);
-  eng.for_each_book([](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+  std::uint64_t failed = 0;
+  std::size_t validated = 0;
+  for (const FinalBook& b : final_books) {
     std::printf("  %-7s %-10s %-17s updates %" PRIu64 " checks passed %" PRIu64 " failed %" PRIu64 "\n",
-                std::string(venue).c_str(), std::string(symbol).c_str(), std::string(book::to_string(b.state())).c_str(),
-                b.counters().updates, b.counters().checks_passed, b.counters().checks_failed);
-  });
+                b.venue.c_str(), b.symbol.c_str(), std::string(book::to_string(b.state)).c_str(), b.counters.updates,
+                b.counters.checks_passed, b.counters.checks_failed);
+    failed += b.counters.checks_failed;
+    validated += b.counters.checks_passed != 0 ? 1 : 0;
+  }
   if (!closed.ok()) {
-    std::fprintf(stderr, "obr record: %s\n", std::string(closed.message()).c_str());
+    std::fprintf(stderr, "obr record: exit 1: %s\n", std::string(closed.message()).c_str());
     return 1;
+  }
+  if (failed != 0) {
+    std::fprintf(stderr, "obr record: exit 1: %" PRIu64 " check(s) failed (the recording is complete)\n", failed);
+    return 1;
+  }
+  if (validated == 0) {
+    std::fprintf(stderr, "obr record: exit 3: nothing was validated: no book passed a check (%zu book(s), %" PRIu64
+                 " frames; see the state changes and errors above)\n", final_books.size(), s.frames);
+    return 3;
   }
   return 0;
 }
@@ -174,14 +285,23 @@ void watch_usage(std::FILE* out) {
       "\n"
       "  --levels N         levels per side (default 5, at most 10)\n"
       "  --seconds N        stop after N seconds (default: until Ctrl-C)\n"
+      "  --json             one JSON object per book per refresh, a line each (for scripts):\n"
+      "                     t_s, venue, symbol, state, checks_passed, checks_failed, resyncs,\n"
+      "                     last_update_ms (null before the first update), bids, asks\n"
+      "                     ([[price, qty], ...] best first, exact decimal strings)\n"
       "  --config FILE      start from this engine configuration (endpoints, TLS, limits)\n"
-      "  --kraken-url URL   Kraken v2 WebSocket (default wss://ws.kraken.com/v2)\n"
-      "  --kucoin-rest URL  KuCoin REST base (default https://api.kucoin.com)\n"
-      "  --ca-file PEM      also trust this CA (e.g. the certificate `obr serve` writes)\n"
+      "  --endpoint VENUE=URL  override a venue's endpoint (repeatable): kraken=wss://HOST:PORT/v2\n"
+      "                     (default wss://ws.kraken.com/v2), kucoin=https://HOST:PORT (its REST\n"
+      "                     base; default https://api.kucoin.com)\n"
+      "  --ca-file PEM      also trust this CA (e.g. the certificate `obr serve --cert` writes)\n"
       "\n"
-      "Point it at the simulator: obr serve --port 8443 & then\n"
-      "  obr watch --kraken-url wss://127.0.0.1:8443/v2 --kucoin-rest https://127.0.0.1:8443 \\\n"
-      "            --ca-file /tmp/obr-sim-cert.pem kraken:BTC/USD kucoin:BTC-USDT\n",
+      "Point it at the simulator:\n"
+      "  obr serve --port 8443 --cert /tmp/obr-sim-cert.pem &\n"
+      "  obr watch --endpoint kraken=wss://127.0.0.1:8443/v2 --endpoint kucoin=https://127.0.0.1:8443 \\\n"
+      "            --ca-file /tmp/obr-sim-cert.pem kraken:BTC/USD kucoin:BTC-USDT\n"
+      "\n"
+      "Exit status: 0 after --seconds or Ctrl-C; 2 for usage errors or a configuration that\n"
+      "cannot work (a bad endpoint URL, a CA file that does not load), refused before connecting.\n",
       out);
 }
 
@@ -189,18 +309,51 @@ std::string level_text(const book::Level& l, const book::OrderBook& b) {
   return book::to_decimal_string(l.qty, b.qty_scale()) + " @ " + book::to_decimal_string(l.price, b.price_scale());
 }
 
+
+void json_text(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out.push_back(c);
+    }
+  }
+  out.push_back('"');
+}
+
+template <class Side>
+void json_levels(std::string& out, const Side& side, const book::OrderBook& b, std::size_t levels) {
+  out.push_back('[');
+  for (std::size_t i = 0; i < levels && i < side.size(); ++i) {
+    if (i) out.push_back(',');
+    out += "[\"" + book::to_decimal_string(side.at(i).price, b.price_scale()) + "\",\"" +
+           book::to_decimal_string(side.at(i).qty, b.qty_scale()) + "\"]";
+  }
+  out.push_back(']');
+}
+
 }  // namespace
 
 int run_watch(int argc, char** argv) {
   engine::EngineConfig config;
-  bool have_config = false;
+  bool have_config = false, json = false;
   std::vector<std::string> books;
-  std::string kraken_url, kucoin_rest, ca_file;
+  LiveOptions live;
   double seconds = 0;
   long levels = 5;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
     const bool has_value = i + 1 < argc;
+    if (const int r = parse_live_option("watch", argc, argv, i, live); r != 0) {
+      if (r == 2) return 2;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
       watch_usage(stdout);
       return 0;
@@ -212,12 +365,8 @@ int run_watch(int argc, char** argv) {
       }
       config = *c;
       have_config = true;
-    } else if (a == "--kraken-url" && has_value) {
-      kraken_url = argv[++i];
-    } else if (a == "--kucoin-rest" && has_value) {
-      kucoin_rest = argv[++i];
-    } else if (a == "--ca-file" && has_value) {
-      ca_file = argv[++i];
+    } else if (a == "--json") {
+      json = true;
     } else if (a == "--seconds" && has_value) {
       if (!parse_seconds(argv[++i], seconds)) {
         std::fprintf(stderr, "obr watch: --seconds needs a number of seconds, got '%s'\n", argv[i]);
@@ -258,18 +407,47 @@ int run_watch(int argc, char** argv) {
     watch_usage(stderr);
     return 2;
   }
-  if (!kraken_url.empty()) config.kraken.endpoints = {kraken_url};
-  if (!kucoin_rest.empty()) config.kucoin.rest_base = kucoin_rest;
-  if (!ca_file.empty()) config.tls.ca_file = ca_file;
+  apply_live_options(live, config);
 
   PrintingListener listener(stderr);
   engine::Engine eng(config, &listener);
-  if (absl::Status st = eng.config_status(); !st.ok()) {  // inert: check_config refused the config
-    std::fprintf(stderr, "obr watch: %s\n", std::string(st.message()).c_str());
-    return 2;
-  }
-  const bool tty = ::isatty(STDOUT_FILENO) != 0;
+  if (const int status = start_listening("watch", eng, config); status != 0) return status;
+  const bool tty = !json && ::isatty(STDOUT_FILENO) != 0;
+  std::string line;
   run_engine(eng, seconds, [&](std::int64_t elapsed_ns) {
+    if (json) {
+      const std::int64_t now = net::now_ns();
+      eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+        engine::TopOfBook top;
+        eng.top(venue, symbol, top);
+        char head[96];
+        std::snprintf(head, sizeof head, "{\"t_s\":%.1f,\"venue\":", static_cast<double>(elapsed_ns) / 1e9);
+        line = head;
+        json_text(line, venue);
+        line += ",\"symbol\":";
+        json_text(line, symbol);
+        line += ",\"state\":\"" + std::string(book::to_string(b.state())) + "\"";
+        line += ",\"checks_passed\":" + std::to_string(b.counters().checks_passed);
+        line += ",\"checks_failed\":" + std::to_string(b.counters().checks_failed);
+        line += ",\"resyncs\":" + std::to_string(b.counters().resyncs_requested);
+        line += ",\"last_update_ms\":";
+        if (top.updated_ns > 0) {
+          char age[32];
+          std::snprintf(age, sizeof age, "%.1f", static_cast<double>(now - top.updated_ns) / 1e6);
+          line += age;
+        } else {
+          line += "null";
+        }
+        line += ",\"bids\":";
+        json_levels(line, b.bids(), b, static_cast<std::size_t>(levels));
+        line += ",\"asks\":";
+        json_levels(line, b.asks(), b, static_cast<std::size_t>(levels));
+        line += "}\n";
+        std::fputs(line.c_str(), stdout);
+      });
+      std::fflush(stdout);
+      return;
+    }
     if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
     const engine::EngineStats s = eng.stats();
     const engine::LatencyHistogram& lat = eng.latency();
@@ -281,11 +459,13 @@ int run_watch(int argc, char** argv) {
     eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
       engine::TopOfBook top;
       eng.top(venue, symbol, top);
-      std::printf("\n%s %s  %s  checks passed %" PRIu64 " failed %" PRIu64 "  resyncs %" PRIu64
-                  "  last update %.0f ms ago\n",
+      char age[48] = "never updated";
+      if (top.updated_ns > 0) {
+        std::snprintf(age, sizeof age, "last update %.0f ms ago", static_cast<double>(now - top.updated_ns) / 1e6);
+      }
+      std::printf("\n%s %s  %s  checks passed %" PRIu64 " failed %" PRIu64 "  resyncs %" PRIu64 "  %s\n",
                   std::string(venue).c_str(), std::string(symbol).c_str(), std::string(book::to_string(b.state())).c_str(),
-                  b.counters().checks_passed, b.counters().checks_failed, b.counters().resyncs_requested,
-                  top.updated_ns > 0 ? static_cast<double>(now - top.updated_ns) / 1e6 : -1.0);
+                  b.counters().checks_passed, b.counters().checks_failed, b.counters().resyncs_requested, age);
       std::printf("  %32s | %-32s\n", "bid (qty @ price)", "ask (qty @ price)");
       for (std::size_t i = 0; i < static_cast<std::size_t>(levels); ++i) {
         const std::string bid = i < b.bids().size() ? level_text(b.bids().at(i), b) : "";
@@ -294,7 +474,7 @@ int run_watch(int argc, char** argv) {
       }
     });
     std::fflush(stdout);
-  });
+  }, [] {});
   return 0;
 }
 

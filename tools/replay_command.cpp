@@ -24,16 +24,25 @@ constexpr const char* kUsage =
     "                each file is one connection\n"
     "  --venue V     kraken (WebSocket v2), kraken-v1 or kucoin; default: detected from the\n"
     "                recorded URL or the first frame\n"
-    "  --depth N     book depth; default: taken from each subscribe ack\n"
+    "  --depth N     Kraken book depth (10, 25, 100, 500 or 1000); default: taken from each\n"
+    "                subscribe ack\n"
     "  --symbol S    report only this symbol\n"
     "  --json        print one JSON object on stdout instead of the human report\n"
     "\n"
-    "exit status: 0 every check passed, 1 some check failed, 2 usage or unreadable input\n";
+    "Exit status (anything but 0 comes with a one-line reason on stderr):\n"
+    "  0    every check passed and at least one book was validated\n"
+    "  1    a check failed, or a frame or line could not be used\n"
+    "  2    usage error, or an input that cannot be read to its end (a truncated gzip or\n"
+    "       recording: the books up to the cut and the summary are still printed)\n"
+    "  3    nothing was validated: no book frames, a --venue or --symbol that matches\n"
+    "       nothing, or KuCoin deltas without their REST snapshots (the .http. file)\n"
+    "  130  interrupted (SIGINT/SIGTERM): the summary so far, marked interrupted\n";
 
 void print_human(const engine::ReplaySummary& s) {
-  std::printf("%llu frames, %llu malformed, %.3f s, %.0f frames/s\n", static_cast<unsigned long long>(s.frames),
+  std::printf("%s%llu frames, %llu malformed, %.3f s, %.0f frames/s, %zu of %zu book(s) validated\n",
+              s.interrupted ? "INTERRUPTED: " : "", static_cast<unsigned long long>(s.frames),
               static_cast<unsigned long long>(s.malformed), s.elapsed_s,
-              s.elapsed_s > 0 ? static_cast<double>(s.frames) / s.elapsed_s : 0.0);
+              s.elapsed_s > 0 ? static_cast<double>(s.frames) / s.elapsed_s : 0.0, s.validated_books(), s.books.size());
   for (const engine::ReplayBook& b : s.books) {
     const auto& c = b.counters;
     if (b.sequence >= 0) {  // sequenced venues: no subscribed depth, a trusted one
@@ -56,6 +65,7 @@ void print_human(const engine::ReplaySummary& s) {
                   ha ? b.asks[i].price.c_str() : "", ha ? b.asks[i].qty.c_str() : "");
     }
   }
+  for (const std::string& e : s.input_errors) std::fprintf(stderr, "input error: %s\n", e.c_str());
   if (!s.errors.empty()) {
     std::fprintf(stderr, "\n%zu error(s) listed (malformed %llu, venue errors %llu):\n", s.errors.size(),
                  static_cast<unsigned long long>(s.malformed), static_cast<unsigned long long>(s.venue_errors));
@@ -100,7 +110,7 @@ int run_replay(int argc, char** argv) {
       if (ec != std::errc() || end != sv.data() + sv.size() || depth <= 0) {
         std::fprintf(stderr, "obr replay: --depth must be a positive integer, got '%s'\n", v);
         return 2;
-      }
+      }  // replay_files refuses a depth the venue does not offer
       options.depth = depth;
     } else if (a.starts_with("--")) {
       std::fprintf(stderr, "obr replay: unknown option '%s'\n%s", argv[i], kUsage);
@@ -122,6 +132,7 @@ int run_replay(int argc, char** argv) {
       if (done >= total) std::fputs("\r\033[K", stderr);
     };
   }
+  options.stop = &install_interrupt_handlers();
   absl::StatusOr<engine::ReplaySummary> summary = engine::replay_files(files, options);
   if (!summary.ok()) {
     std::fprintf(stderr, "obr replay: %s\n", std::string(summary.status().message()).c_str());
@@ -132,7 +143,10 @@ int run_replay(int argc, char** argv) {
   } else {
     print_human(*summary);
   }
-  return summary->all_checks_passed() ? 0 : 1;
+  std::fflush(stdout);
+  const engine::ReplayVerdict verdict = engine::replay_verdict(*summary, options);
+  if (verdict.status != 0) std::fprintf(stderr, "obr replay: exit %d: %s\n", verdict.status, verdict.why.c_str());
+  return verdict.status;
 }
 
 }  // namespace obr::tools

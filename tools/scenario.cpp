@@ -78,9 +78,9 @@ class TruthListener : public engine::Listener {
   void on_connection(std::string_view venue, engine::ConnectionState state, std::string_view detail) override {
     if (state == engine::ConnectionState::kClosed) signals.push_back({std::string(venue), "", net::now_ns()});
     if (print_ && state != engine::ConnectionState::kConnecting) {
-      std::printf("  %-7.*s connection %s %.*s\n", static_cast<int>(venue.size()), venue.data(),
-                  std::string(engine::to_string(state)).c_str(), static_cast<int>(std::min<std::size_t>(detail.size(), 80)),
-                  detail.data());
+      std::printf("  %-7.*s connection %s%s%.*s\n", static_cast<int>(venue.size()), venue.data(),
+                  std::string(engine::to_string(state)).c_str(), detail.empty() ? "" : " ",
+                  static_cast<int>(std::min<std::size_t>(detail.size(), 80)), detail.data());
     }
   }
 
@@ -157,6 +157,34 @@ std::uint64_t proc_status_kb(const char* field) {
   return kb;
 }
 
+std::vector<std::string> failure_reasons(const ScenarioResult& r) {
+  std::vector<std::string> out;
+  if (r.wrong_books_served != 0) out.push_back(std::to_string(r.wrong_books_served) + " wrong book(s) served");
+  if (!r.not_live_at_end.empty()) {
+    std::string s = std::to_string(r.not_live_at_end.size()) + " book(s) not live at the end:";
+    for (const std::string& b : r.not_live_at_end) s += " " + b;
+    out.push_back(std::move(s));
+  }
+  if (r.books_equal_at_end < r.books_live_at_end) {
+    out.push_back(std::to_string(r.books_live_at_end - r.books_equal_at_end) +
+                  " live book(s) unequal to the truth at the end");
+  }
+  std::size_t missed = 0;
+  std::string missed_list;
+  for (const std::string& f : r.fired) {
+    if (f.size() >= 6 && f.compare(f.size() - 6, 6, "MISSED") == 0) {
+      ++missed;
+      if (missed <= 3) missed_list += (missed > 1 ? "; " : " ") + f;
+    }
+  }
+  if (missed != 0) out.push_back(std::to_string(missed) + " fault(s) missed:" + missed_list);
+  if (r.faults_injected < r.faults_scheduled) {
+    out.push_back(std::to_string(r.faults_scheduled - r.faults_injected) + " of " + std::to_string(r.faults_scheduled) +
+                  " scheduled fault(s) never fired (run too short, or nothing to apply them to)");
+  }
+  return out;
+}
+
 bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string& error) {
   r = ScenarioResult{};
   r.seconds = options.seconds;
@@ -168,6 +196,31 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
   net::EventLoop loop;
   sim::Simulator simulator(loop, sc);
   if (!simulator.start(error)) return false;
+  // A fault for a venue or symbol the simulator does not serve would never fire: refuse it.
+  for (const sim::Fault& f : sc.faults) {
+    const std::string_view venue = sim::fault_venue(f);
+    std::vector<std::string> served;
+    if (!venue.empty()) {
+      served = simulator.symbols(std::string(venue));
+      if (served.empty()) {
+        error = "fault '" + f.spec + "': venue '" + std::string(venue) + "' is not served by the simulator";
+        std::remove(sc.cert_file.c_str());
+        return false;
+      }
+    } else {
+      for (const char* v : {"kraken", "kucoin"}) {
+        for (std::string& s : simulator.symbols(v)) served.push_back(std::move(s));
+      }
+    }
+    if (!f.symbol.empty() && std::find(served.begin(), served.end(), f.symbol) == served.end()) {
+      error = "fault '" + f.spec + "': symbol '" + f.symbol + "' is not served" +
+              (venue.empty() ? std::string() : " on " + std::string(venue)) + " (served:";
+      for (const std::string& s : served) error += " " + s;
+      error += ")";
+      std::remove(sc.cert_file.c_str());
+      return false;
+    }
+  }
   TruthListener listener(simulator, options.print_events);
   engine::EngineConfig ec;
   ec.kraken.symbols = simulator.symbols("kraken");
@@ -186,6 +239,11 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
     const std::int64_t warm = start + static_cast<std::int64_t>(options.seconds * 0.2e9);
     std::int64_t next_second = start + 1'000'000'000;
     while (net::now_ns() < end) {
+      if (options.stop != nullptr && options.stop->load(std::memory_order_relaxed)) {
+        r.interrupted = true;
+        r.seconds = static_cast<double>(net::now_ns() - start) / 1e9;
+        break;
+      }
       loop.run_for(50'000'000);
       if (r.rss_kb_after_warmup == 0 && net::now_ns() >= warm) r.rss_kb_after_warmup = proc_status_kb("VmRSS");
       if (net::now_ns() >= next_second) {
@@ -202,7 +260,11 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
       ++r.books_total;
       r.checks_passed += b.counters().checks_passed;
       r.resyncs += b.counters().resyncs_requested;
-      if (b.state() != BookState::kLive) return;
+      if (b.state() != BookState::kLive) {
+        r.not_live_at_end.push_back(std::string(venue) + " " + std::string(symbol) + " (" +
+                                    std::string(book::to_string(b.state())) + ")");
+        return;
+      }
       ++r.books_live_at_end;
       if (equal_to_truth(simulator, venue, symbol, b)) ++r.books_equal_at_end;
     });
@@ -283,7 +345,11 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
     r.latency_us_p99 = static_cast<double>(eng.latency().quantile(0.99)) / 1e3;
     r.latency_samples = eng.latency().count();
   }
-  r.peak_rss_kb = proc_status_kb("VmHWM");
+  // VmHWM is the kernel's high-water mark, but the per-thread RSS counters it is kept from
+  // are folded in lazily: it can read a little below a VmRSS sampled earlier. The peak is
+  // the largest of everything seen, so it is never below the final figure.
+  r.peak_rss_kb = std::max({proc_status_kb("VmHWM"), r.rss_kb_end, r.rss_kb_after_warmup});
+  for (const std::uint64_t kb : r.rss_kb_by_second) r.peak_rss_kb = std::max(r.peak_rss_kb, kb);
   std::remove(sc.cert_file.c_str());
   return true;
 }

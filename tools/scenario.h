@@ -16,6 +16,7 @@
 // Thread-safety: one scenario per thread (it runs its own event loop).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -41,6 +42,9 @@ struct ScenarioOptions {
   bool print_events = false;                    // state changes, connections, errors to stdout
   // every_second(engine, t) runs once a second (the demo's ladder).
   std::function<void(engine::Engine&, double)> every_second;
+  // stop, when set, is polled every 50 ms: once true the run ends early (the books are
+  // still drained and judged) and the result is marked interrupted.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 // Per fault kind: how many fired and what became of them.
@@ -77,7 +81,9 @@ struct ScenarioResult {
   std::uint64_t rss_kb_end = 0;
   std::uint64_t peak_rss_kb = 0;          // VmHWM
   std::vector<std::uint64_t> rss_kb_by_second;  // VmRSS sampled once a second
-  double seconds = 0;
+  double seconds = 0;             // the run's length (shorter than asked when interrupted)
+  bool interrupted = false;       // ScenarioOptions::stop ended the run early
+  std::vector<std::string> not_live_at_end;  // "venue symbol (state)", for the exit message
 
   // ok: no wrong book, every book live and equal to the truth at the end, every fault
   // that fired detected or absorbed.
@@ -87,7 +93,13 @@ struct ScenarioResult {
   }
 };
 
+// run_scenario runs it. False, with `error`, when the simulator cannot start or a fault
+// names a venue or symbol the simulator does not serve (nothing is run then).
 bool run_scenario(const ScenarioOptions& options, ScenarioResult& result, std::string& error);
+
+// failure_reasons: why a result is not ok, one short clause each ("2 wrong books served",
+// "1 book not live at the end: kraken BTC/USD (resyncing)", "1 fault missed: t=3.0s drop...").
+std::vector<std::string> failure_reasons(const ScenarioResult& result);
 
 // percentile: nearest-rank on a copy (0 for an empty set).
 double percentile(std::vector<double> v, double p);

@@ -39,7 +39,8 @@ void soak_usage(std::FILE* out) {
       "request, a REST fault for the next snapshot), so some may not fire: they are reported.\n"
       "Exit status: 0 when no wrong book was served, every book is live and equal to the truth\n"
       "at the end, every fired fault was detected or absorbed, and memory stayed within the\n"
-      "bound; 1 otherwise; 2 for usage errors.\n",
+      "bound; 1 otherwise, with each reason on stderr; 2 for usage errors; 130 when interrupted\n"
+      "(SIGINT/SIGTERM), after the summary of the run so far.\n",
       out);
 }
 
@@ -187,6 +188,7 @@ int run_soak(int argc, char** argv) {
                 o.sim.kucoin_symbols.size(), o.sim.faults.size(), seconds, seed);
     std::fflush(stdout);
   }
+  o.stop = &install_interrupt_handlers();
   ScenarioResult r;
   std::string error;
   if (!run_scenario(o, r, error)) {
@@ -211,11 +213,12 @@ int run_soak(int argc, char** argv) {
         "\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"recovery_ms_max\":%.1f,\"checks_passed\":%" PRIu64
         ",\"resyncs\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"frames\":%" PRIu64
         ",\"rss_kb_after_warmup\":%" PRIu64 ",\"rss_kb_end\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64
-        ",\"memory_ok\":%s,\"by_kind\":{%s}}\n",
-        seconds, r.books_total, r.books_live_at_end, r.books_equal_at_end, r.faults_scheduled, r.faults_injected,
+        ",\"memory_ok\":%s,\"by_kind\":{%s},\"interrupted\":%s}\n",
+        r.seconds, r.books_total, r.books_live_at_end, r.books_equal_at_end, r.faults_scheduled, r.faults_injected,
         r.faults_detected, r.faults_absorbed, r.wrong_books_served, r.live_callbacks, r.left_live, r.recoveries,
         r.recovery_ms_p50, r.recovery_ms_p99, r.recovery_ms_max, r.checks_passed, r.resyncs, r.reconnects, r.frames,
-        r.rss_kb_after_warmup, r.rss_kb_end, r.peak_rss_kb, memory_ok ? "true" : "false", kinds.c_str());
+        r.rss_kb_after_warmup, r.rss_kb_end, r.peak_rss_kb, memory_ok ? "true" : "false", kinds.c_str(),
+        r.interrupted ? "true" : "false");
   } else {
     if (list_faults) {
       for (const std::string& line : r.fired) std::printf("  %s\n", line.c_str());
@@ -243,7 +246,19 @@ int run_soak(int argc, char** argv) {
     }
     std::printf("\n");
   }
-  return r.ok() && memory_ok ? 0 : 1;
+  if (r.interrupted) {
+    std::fprintf(stderr, "obr soak: interrupted after %.1f s: the summary covers the run so far\n", r.seconds);
+    return kExitInterrupted;
+  }
+  std::vector<std::string> reasons = failure_reasons(r);
+  if (!memory_ok) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "resident memory grew %.1f MiB after warm-up (at most %.1f allowed)", growth_mb,
+                  max_growth_mb);
+    reasons.emplace_back(buf);
+  }
+  for (const std::string& why : reasons) std::fprintf(stderr, "obr soak: exit 1: %s\n", why.c_str());
+  return reasons.empty() ? 0 : 1;
 }
 
 }  // namespace obr::tools

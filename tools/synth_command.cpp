@@ -22,7 +22,12 @@ void synth_usage(std::FILE* out) {
       "  --frames N    book updates (default 100000)\n"
       "  --symbols K   symbols, 1 to 64 (default 4)\n"
       "  --seed S      market seed (default 1)\n"
-      "  --depth D     subscribed depth: 10, 25, 100, 500 or 1000 (default 10)\n",
+      "  --depth D     subscribed depth: 10, 25, 100, 500 or 1000 (default 10)\n"
+      "\n"
+      "The file is written under FILE.partial and renamed to FILE when complete. SIGINT or\n"
+      "SIGTERM finishes it where it stands (a valid session with fewer updates) and exits 130;\n"
+      "a failed write leaves no file. Exit status: 0 written, 2 usage or write error, 130\n"
+      "interrupted.\n",
       out);
 }
 
@@ -75,13 +80,16 @@ int run_synth(int argc, char** argv) {
   }
   std::uint64_t written = 0;
   std::string error;
+  const std::atomic<bool>& interrupted = install_interrupt_handlers();
+  spec.stop = &interrupted;
   if (!sim::write_kraken_session(out, spec, written, error)) {
     std::fprintf(stderr, "obr synth: %s\n", error.c_str());
     return 2;
   }
-  std::printf("obr synth: %s: %zu symbols at depth %d, %" PRIu64 " updates (seed %" PRIu64 ")\n", out.c_str(),
-              spec.symbols, spec.depth, written, spec.seed);
-  return 0;
+  std::printf("obr synth: %s: %zu symbols at depth %d, %" PRIu64 " updates (seed %" PRIu64 ")%s\n", out.c_str(),
+              spec.symbols, spec.depth, written, spec.seed,
+              interrupted.load() ? ", INTERRUPTED: the file is complete and valid, with fewer updates than asked" : "");
+  return interrupted.load() ? kExitInterrupted : 0;
 }
 
 }  // namespace obr::tools

@@ -1,6 +1,8 @@
 #include "connectors/kraken/book_set.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <utility>
 
 namespace obr::connectors::kraken::detail {
 namespace {
@@ -11,14 +13,28 @@ using book::BookState;
 // RawLevel texts point into the session's padded frame buffer (simdjson's padding), so the
 // padded parser may read past them.
 template <typename Use>
-bool for_each_level(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws, Use&& use) {
+LevelsResult for_each_level(const book::OrderBook& ob, book::Side side, const std::vector<RawLevel>& raws, Use&& use) {
   for (const RawLevel& raw : raws) {
     const book::DecimalResult p = book::parse_decimal_padded(raw.price, ob.price_scale());
     const book::DecimalResult q = book::parse_decimal_padded(raw.qty, ob.qty_scale());
-    if (!p.ok() || !q.ok()) return false;
+    if (!p.ok()) [[unlikely]] return LevelsResult{p.error, raw.price, true, ob.price_scale()};
+    if (!q.ok()) [[unlikely]] return LevelsResult{q.error, raw.qty, false, ob.qty_scale()};
     use(side, book::Level{p.value, q.value});
   }
-  return true;
+  return LevelsResult{};
+}
+
+// lexeme_scales: the most decimals any price and any qty lexeme carries (Kraken prints
+// every number at the instrument's precision); -1 for a field no level carries.
+std::pair<int, int> lexeme_scales(const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
+  int ps = -1, qs = -1;
+  for (const auto* side : {&bids, &asks}) {
+    for (const RawLevel& l : *side) {
+      ps = std::max(ps, book::decimal_places(l.price));
+      qs = std::max(qs, book::decimal_places(l.qty));
+    }
+  }
+  return {std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale)};
 }
 
 }  // namespace
@@ -117,37 +133,81 @@ void BookSet::resubscribe_stale(SessionSink& sink) {
   }
 }
 
-bool BookSet::load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
+LevelsResult BookSet::load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids,
+                                   const std::vector<RawLevel>& asks) {
   book::OrderBook& ob = b.ob;
   if (!b.info.precision_from_instrument) {
-    int ps = 0, qs = 0;
-    for (const auto* side : {&bids, &asks}) {
-      for (const RawLevel& l : *side) {
-        ps = std::max(ps, book::decimal_places(l.price));
-        qs = std::max(qs, book::decimal_places(l.qty));
-      }
-    }
+    // The scales come from this snapshot's lexemes; an empty snapshot has none, and the
+    // book waits for the first levels that carry them (apply_update).
+    const auto [ps, qs] = lexeme_scales(bids, asks);
     ob.clear();
-    ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
+    ob.set_scales(std::max(ps, 0), std::max(qs, 0));
+    b.scales_known = ps >= 0 && qs >= 0;
+  } else {
+    b.scales_known = true;
   }
   ob.snapshot_begin();
   auto add = [&ob](book::Side side, book::Level l) { ob.snapshot_add(side, l); };
-  const bool ok = for_each_level(ob, book::Side::kBid, bids, add) && for_each_level(ob, book::Side::kAsk, asks, add);
+  LevelsResult r = for_each_level(ob, book::Side::kBid, bids, add);
+  if (r.ok()) r = for_each_level(ob, book::Side::kAsk, asks, add);
   ob.snapshot_end();
-  if (ok) ++ob.counters().snapshots;
-  return ok;
+  if (r.ok()) ++ob.counters().snapshots;
+  return r;
 }
 
-bool BookSet::apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks) {
+LevelsResult BookSet::apply_update(KrakenBook& b, const std::vector<RawLevel>& bids,
+                                   const std::vector<RawLevel>& asks) {
   book::OrderBook& ob = b.ob;
-  auto apply = [&ob](book::Side side, book::Level l) { ob.apply(side, l.price, l.qty); };
-  if (!for_each_level(ob, book::Side::kBid, bids, apply) || !for_each_level(ob, book::Side::kAsk, asks, apply)) {
-    return false;
+  if (!b.scales_known) [[unlikely]] {
+    // After an empty snapshot the book is empty: its scales are set by the first levels.
+    const auto [ps, qs] = lexeme_scales(bids, asks);
+    if (ps >= 0 && qs >= 0 && ob.bids().empty() && ob.asks().empty() && ob.set_scales(ps, qs)) {
+      b.scales_known = true;
+      b.crc.invalidate();
+    }
   }
+  auto apply = [&ob](book::Side side, book::Level l) { ob.apply(side, l.price, l.qty); };
+  LevelsResult r = for_each_level(ob, book::Side::kBid, bids, apply);
+  if (r.ok()) r = for_each_level(ob, book::Side::kAsk, asks, apply);
+  if (!r.ok()) return r;
   ob.truncate();
   ++ob.counters().updates;
   ob.counters().levels_applied += bids.size() + asks.size();
-  return true;
+  return r;
+}
+
+BookSet::Rejection BookSet::reject_levels(KrakenBook& b, const LevelsResult& r, bool snapshot, std::int64_t now_ns,
+                                          char (&buf)[192], SessionSink& sink) {
+  const std::string_view what = r.is_price ? "price" : "qty";
+  if (r.error == book::DecimalError::kOverflow) {
+    // Past int64 at the book's scale: every snapshot of this instrument would fail the
+    // same way. The book halts with the reason; a reconnect subscribes it again.
+    b.crc.invalidate();
+    if (b.retry_pending) {
+      b.retry_pending = false;
+      --retries_pending_;
+    }
+    b.subscribe_pending = false;
+    set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
+    return {FrameError::kOutOfRange, out_of_range_detail(buf, what, r.lexeme, r.scale)};
+  }
+  fail(b, StateReason::kMalformed, now_ns, sink);
+  const int n = std::snprintf(buf, sizeof buf, "%s %.*s '%.*s' is not a decimal at the book's %d decimals (%.*s)",
+                              snapshot ? "snapshot" : "update", static_cast<int>(what.size()), what.data(),
+                              static_cast<int>(std::min<std::size_t>(r.lexeme.size(), 64)), r.lexeme.data(), r.scale,
+                              static_cast<int>(book::to_string(r.error).size()), book::to_string(r.error).data());
+  return {FrameError::kBadNumber, std::string_view(buf, n <= 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof buf - 1))};
+}
+
+void BookSet::on_venue_status(std::string_view status, SessionSink& sink) {
+  sink.venue_status(status);
+  if (status == "maintenance") {
+    in_maintenance_ = true;
+    stale_all(true, StateReason::kMaintenance, sink);
+  } else if (in_maintenance_) {  // out of maintenance: the stale books need fresh snapshots
+    in_maintenance_ = false;
+    resubscribe_stale(sink);
+  }
 }
 
 void append_json_string(std::string& out, std::string_view s) {

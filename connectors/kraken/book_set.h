@@ -51,6 +51,20 @@ struct KrakenBook {
   std::int64_t retry_at_ns = 0;
   bool retry_pending = false;
   bool subscribe_pending = false;
+  // scales_known: the book's price and qty scales are the instrument's precision (from the
+  // instrument channel, or from lexemes that carried it). An empty snapshot carries none:
+  // the book is live and empty, and its scales come from the first levels that arrive.
+  bool scales_known = false;
+};
+
+// LevelsResult: what load_snapshot or apply_update found wrong, if anything. On an error
+// `lexeme` is the offending text (a view into the frame) and `is_price` says which field.
+struct LevelsResult {
+  book::DecimalError error = book::DecimalError::kOk;
+  std::string_view lexeme;
+  bool is_price = false;
+  int scale = 0;  // the scale the lexeme was read at
+  bool ok() const noexcept { return error == book::DecimalError::kOk; }
 };
 
 class BookSet {
@@ -100,12 +114,34 @@ class BookSet {
   // maintenance ends: what was received before may be behind).
   void resubscribe_stale(SessionSink& sink);
 
+  // on_venue_status handles Kraken's system status (v1 systemStatus, v2 status channel;
+  // docs/venues/kraken.md "System status"): it reaches sink.venue_status; only
+  // `maintenance` makes the live books stale. `cancel_only`, `post_only` and `limit_only`
+  // restrict order entry, not the feed: the books keep changing and their checksums stay
+  // valid, so they stay live. Leaving maintenance (any other status) resubscribes the
+  // stale books, whose data may be behind.
+  void on_venue_status(std::string_view status, SessionSink& sink);
+
+  // reject_levels handles a book message whose levels could not be read at the book's
+  // scales: a number past the int64 range halts the book (kOutOfRange: a fresh snapshot
+  // would fail the same way, so no resync loop); any other decimal error fails it
+  // (kMalformed: resubscribe). Reports the frame error (detail in `buf`) and returns it.
+  struct Rejection {
+    FrameError error;
+    std::string_view detail;
+  };
+  Rejection reject_levels(KrakenBook& b, const LevelsResult& r, bool snapshot, std::int64_t now_ns, char (&buf)[192],
+                          SessionSink& sink);
+
   // load_snapshot replaces the book from raw levels; when the venue gave no precision
   // the scales come from the longest lexemes (Kraken prints every number at the
-  // instrument's precision). False when a level is not a decimal at those scales.
-  static bool load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
-  // apply_update applies raw levels in array order (bids then asks) and truncates.
-  static bool apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
+  // instrument's precision). An empty snapshot leaves the scales unknown (scales_known).
+  static LevelsResult load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids,
+                                    const std::vector<RawLevel>& asks);
+  // apply_update applies raw levels in array order (bids then asks) and truncates. The
+  // first levels after an empty snapshot set the scales from their lexemes.
+  static LevelsResult apply_update(KrakenBook& b, const std::vector<RawLevel>& bids,
+                                   const std::vector<RawLevel>& asks);
 
  protected:
   // send_subscribe writes the venue's subscribe request for `list`.
@@ -121,6 +157,7 @@ class BookSet {
   std::vector<std::unique_ptr<KrakenBook>> books_;
   absl::flat_hash_map<std::string, BookId> by_symbol_;
   std::size_t retries_pending_ = 0;
+  bool in_maintenance_ = false;  // `maintenance` seen; cleared by any other status
 };
 
 // append_json_string writes `s` as a JSON string literal (control path only).

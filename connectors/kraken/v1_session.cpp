@@ -64,6 +64,7 @@ struct V1Session::Impl : detail::BookSet {
   absl::flat_hash_map<std::int64_t, std::int32_t> channels;  // channelID -> book, kNotABook, kUntracked
   std::vector<RawLevel> bids, asks;
   std::string out;
+  char detail_buf[192];  // a frame error's detail (error path; no allocation)
   std::int64_t next_req_id = 1;
 
   void send_subscription(std::string_view event, const std::vector<const KrakenBook*>& list, int depth,
@@ -267,9 +268,9 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
   }
   if (snapshot) {
     // v1 snapshots carry no checksum: the book is live from here and checked by every update.
-    if (!load_snapshot(b, bids, asks)) {
-      fail(b, StateReason::kMalformed, recv_ns, sink);
-      return bad(FrameError::kBadNumber, "snapshot price/volume is not a decimal");
+    if (const detail::LevelsResult r = load_snapshot(b, bids, asks); !r.ok()) [[unlikely]] {
+      const Rejection rejected = reject_levels(b, r, true, recv_ns, detail_buf, sink);
+      return bad(rejected.error, rejected.detail);
     }
     b.crc.invalidate();
     b.subscribe_pending = false;
@@ -279,9 +280,9 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
   }
   if (b.ob.state() != BookState::kLive) return;  // after a failure: wait for a snapshot
   const std::uint64_t top_before = b.ob.top_version();
-  if (!apply_update(b, bids, asks)) {
-    fail(b, StateReason::kMalformed, recv_ns, sink);
-    return bad(FrameError::kBadNumber, "update price/volume is not a decimal at the book's precision");
+  if (const detail::LevelsResult r = apply_update(b, bids, asks); !r.ok()) [[unlikely]] {
+    const Rejection rejected = reject_levels(b, r, false, recv_ns, detail_buf, sink);
+    return bad(rejected.error, rejected.detail);
   }
   check(b, checksum, false, recv_ns, sink);
   sink.book_updated(b.id, b.info.symbol, b.ob, b.ob.top_version() != top_before);
@@ -304,7 +305,7 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
   if (event == "systemStatus") {
     std::string_view status;
     if (obj.find_field_unordered("status").get_string().get(status)) return bad(FrameError::kUnexpectedShape, "systemStatus");
-    if (status != "online") stale_all(true, StateReason::kMaintenance, sink);
+    on_venue_status(status, sink);
     return;
   }
   if (event == "error") {

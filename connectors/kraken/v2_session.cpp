@@ -67,11 +67,11 @@ struct V2Session::Impl : detail::BookSet {
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
   JsonValidator validator;  // control messages are validated whole first
-  bool in_maintenance = false;  // a status other than online was seen; cleared by online
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
   std::string out;  // outbound frame under construction
   std::int64_t next_req_id = 1;
+  char detail_buf[192];  // a frame error's detail (error path; no allocation)
 
   // track_v2 applies the instrument channel's precision to a newly tracked book.
   KrakenBook& track_v2(std::string_view symbol) {
@@ -79,6 +79,7 @@ struct V2Session::Impl : detail::BookSet {
     if (!b.info.precision_from_instrument) {
       if (auto p = precision.find(key(symbol)); p != precision.end()) {
         b.info.precision_from_instrument = b.ob.set_scales(p->second.first, p->second.second);
+        b.scales_known = b.info.precision_from_instrument;
       }
     }
     return b;
@@ -113,30 +114,30 @@ struct V2Session::Impl : detail::BookSet {
 
   // on_entry applies one book entry whose levels are in `bids` and `asks`: a snapshot
   // replaces the book, an update applies to a live book; then the checksum is checked.
-  // Returns nullptr, or what was wrong when a level is not a decimal at the book's
-  // precision (the book has then failed).
-  const char* on_entry(KrakenBook& b, bool snapshot, std::uint64_t wire_checksum, std::int64_t recv_ns,
-                       SessionSink& sink) {
+  // Returns true, or false when a level could not be read at the book's scales (the book
+  // has then failed or halted: reject_levels) with the frame error in `rejected`.
+  bool on_entry(KrakenBook& b, bool snapshot, std::uint64_t wire_checksum, std::int64_t recv_ns, SessionSink& sink,
+                Rejection& rejected) {
     book::OrderBook& ob = b.ob;
     if (snapshot) {
-      if (!load_snapshot(b, bids, asks)) {
-        fail(b, StateReason::kMalformed, recv_ns, sink);
-        return "snapshot price/qty is not a decimal at the book's precision";
+      if (const detail::LevelsResult r = load_snapshot(b, bids, asks); !r.ok()) [[unlikely]] {
+        rejected = reject_levels(b, r, true, recv_ns, detail_buf, sink);
+        return false;
       }
       b.subscribe_pending = false;
       check(b, wire_checksum, true, recv_ns, sink);
       sink.book_updated(b.id, b.info.symbol, ob, true);
-      return nullptr;
+      return true;
     }
-    if (ob.state() != BookState::kLive) return nullptr;  // after a failure: wait for a snapshot
+    if (ob.state() != BookState::kLive) return true;  // after a failure: wait for a snapshot
     const std::uint64_t top_before = ob.top_version();
-    if (!apply_update(b, bids, asks)) {
-      fail(b, StateReason::kMalformed, recv_ns, sink);
-      return "update price/qty is not a decimal at the book's precision";
+    if (const detail::LevelsResult r = apply_update(b, bids, asks); !r.ok()) [[unlikely]] {
+      rejected = reject_levels(b, r, false, recv_ns, detail_buf, sink);
+      return false;
     }
     check(b, wire_checksum, false, recv_ns, sink);
     sink.book_updated(b.id, b.info.symbol, ob, ob.top_version() != top_before);
-    return nullptr;
+    return true;
   }
 
   KrakenBook& track_for_subscribe(std::string_view symbol) override { return track_v2(symbol); }
@@ -198,8 +199,8 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       if (b == nullptr) {
         return bad(FrameError::kUnknownSymbol, unknown_symbol_detail(compact.symbol));
       }
-      if (const char* error = im.on_entry(*b, compact.snapshot, compact.checksum, recv_ns, sink)) {
-        return bad(FrameError::kBadNumber, error);
+      if (Impl::Rejection r; !im.on_entry(*b, compact.snapshot, compact.checksum, recv_ns, sink, r)) {
+        return bad(r.error, r.detail);
       }
       return;
     }
@@ -257,8 +258,8 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
           if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
           return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
         }
-        if (const char* error = im.on_entry(*b, snapshot, wire_checksum, recv_ns, sink)) {
-          return bad(FrameError::kBadNumber, error);
+        if (Impl::Rejection r; !im.on_entry(*b, snapshot, wire_checksum, recv_ns, sink, r)) {
+          return bad(r.error, r.detail);
         }
       }
       return;
@@ -269,13 +270,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       for (auto item : data) {
         std::string_view system;
         if (item.find_field_unordered("system").get_string().get(system)) continue;
-        if (system != "online") {
-          im.stale_all(true, StateReason::kMaintenance, sink);
-          im.in_maintenance = true;
-        } else if (im.in_maintenance) {  // back online: the stale books need fresh snapshots
-          im.in_maintenance = false;
-          im.resubscribe_stale(sink);
-        }
+        im.on_venue_status(system, sink);
       }
       return;
     }
@@ -300,7 +295,10 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         }
         im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
         if (KrakenBook* b = im.find(symbol)) {
-          if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) b->info.precision_from_instrument = true;
+          if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) {
+            b->info.precision_from_instrument = true;
+            b->scales_known = true;
+          }
         }
       }
       if (skipped != 0) {

@@ -19,8 +19,12 @@ cat >"$work/config.json" <<JSON
  "kucoin": {"symbols": ["BTC-USDT"], "rest_base": "$rest"},
  "tls": {"ca_file": "$work/cert.pem"}}
 JSON
-"$obr" record --config "$work/config.json" --out "$work/run.obr.gz" --seconds 5 >"$work/record.out" 2>"$work/record.err"
+# record exits 1 when a check failed while recording (the injected faults make sure of it).
+rc=0
+"$obr" record --config "$work/config.json" --out "$work/run.obr.gz" --seconds 5 >"$work/record.out" 2>"$work/record.err" || rc=$?
 cat "$work/record.out"
+[ "$rc" = 1 ] || { echo "obr record exited $rc, expected 1 (a check failed)"; cat "$work/record.err"; exit 1; }
+grep -q "^obr record: exit 1: " "$work/record.err" || { echo "obr record did not say why it exits 1"; exit 1; }
 # replay exits 1 when a book saw a failed check (the injected faults make sure of that).
 "$obr" replay "$work/run.obr.gz" >"$work/replay.out" || [ $? -eq 1 ]
 status=0

@@ -343,7 +343,7 @@ TEST(KrakenV1Session, MalformedFramesAreCountedAndOtherChannelsIgnored) {
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
 }
 
-TEST(KrakenV1Session, SystemStatusOtherThanOnlineMakesLiveBooksStale) {
+TEST(KrakenV1Session, MaintenanceMakesLiveBooksStaleAndOnlineResubscribesThem) {
   V1Session session(replay_config());
   RecordingSink sink;
   const std::vector<std::string> frames = received_frames();
@@ -351,6 +351,75 @@ TEST(KrakenV1Session, SystemStatusOtherThanOnlineMakesLiveBooksStale) {
   session.on_frame(R"({"connectionID":1,"event":"systemStatus","status":"maintenance","version":"1.8.3"})", 0, sink);
   for (BookId id = 0; id < session.book_count(); ++id) EXPECT_EQ(session.book(id).state(), BookState::kStale);
   EXPECT_TRUE(sink.saw(StateReason::kMaintenance));
+  // Back online: every stale book asks for a fresh snapshot (unsubscribe + subscribe), and
+  // its next snapshot makes it live again.
+  const std::size_t sent_before = sink.sent.size();
+  session.on_frame(R"({"connectionID":1,"event":"systemStatus","status":"online","version":"1.8.3"})", 0, sink);
+  EXPECT_EQ(sink.sent.size(), sent_before + 2 * session.book_count());
+  for (BookId id = 0; id < session.book_count(); ++id) EXPECT_EQ(session.book(id).state(), BookState::kResyncing);
+  EXPECT_EQ(sink.statuses, (std::vector<std::string>{"online", "maintenance", "online"}));  // first: the recording's
+}
+
+// cancel_only, post_only and limit_only restrict order entry, not the feed: the books stay
+// live and the real recording still validates every checksum (4 269).
+TEST(KrakenV1Session, RestrictedTradingStatusesKeepBooksLive) {
+  V1Session session(replay_config());
+  RecordingSink sink;
+  const std::vector<std::string> frames = received_frames();
+  const std::vector<std::string> statuses{"cancel_only", "post_only", "limit_only"};
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    session.on_frame(frames[i], 0, sink);
+    if (i >= 30 && i % 1000 == 0 && i / 1000 <= statuses.size()) {
+      session.on_frame(R"({"connectionID":1,"event":"systemStatus","status":")" + statuses[i / 1000 - 1] +
+                           R"(","version":"1.8.3"})",
+                       0, sink);
+      for (BookId id = 0; id < session.book_count(); ++id) ASSERT_EQ(session.book(id).state(), BookState::kLive);
+    }
+  }
+  std::vector<std::string> expected_statuses{"online"};  // the recording's own, on connect
+  expected_statuses.insert(expected_statuses.end(), statuses.begin(), statuses.end());
+  EXPECT_EQ(sink.statuses, expected_statuses);
+  std::uint64_t passed = 0, failed = 0;
+  for (BookId id = 0; id < session.book_count(); ++id) {
+    EXPECT_EQ(session.book(id).state(), BookState::kLive);
+    passed += session.book(id).counters().checks_passed;
+    failed += session.book(id).counters().checks_failed;
+  }
+  EXPECT_EQ(passed, 4269u);
+  EXPECT_EQ(failed, 0u);
+}
+
+// An empty snapshot is a live, empty book whose precision the first levels set
+// ("5006100": CRC32 3407528997).
+TEST(KrakenV1Session, AnEmptySnapshotIsLiveAndTheFirstLevelsSetThePrecision) {
+  V1Session session(replay_config());
+  RecordingSink sink;
+  session.on_frame(R"([0,{"as":[],"bs":[]},"book-10","BTC/USD"])", 0, sink);
+  ASSERT_EQ(session.book_count(), 1u);
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111"]],"c":"3407528997"},"book-10","BTC/USD"])", 0,
+                   sink);
+  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  EXPECT_EQ(session.book(0).price_scale(), 5);
+  EXPECT_EQ(session.book(0).qty_scale(), 8);
+  EXPECT_EQ(session.book(0).counters().checks_passed, 1u);
+}
+
+TEST(KrakenV1Session, ANumberPastTheBooksRangeHaltsTheBookWithTheLimitNamed) {
+  V1Session session(replay_config());
+  RecordingSink sink;
+  session.on_frame(
+      R"([0,{"as":[["0.05005","123456789012.12345678","1582905487.684110"]],"bs":[["0.05000","0.00000304","1582905487.684110"]]},"book-10","BTC/USD"])",
+      0, sink);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(sink.details[0], "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  EXPECT_EQ(sink.transitions.back().why, StateReason::kOutOfRange);
+  session.on_tick(std::int64_t{1} << 62, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  EXPECT_EQ(session.book(0).counters().resyncs_requested, 0u);
 }
 
 TEST(KrakenV1Session, SteadyStateUpdatesAllocateNothing) {

@@ -334,6 +334,115 @@ TEST(KrakenV2Session, MaintenanceMakesLiveBooksStale) {
   EXPECT_EQ(sink.sent.size(), sent_before + 2);
 }
 
+// Only `maintenance` stops the book's data (docs/venues/kraken.md "System status"):
+// cancel_only, post_only and limit_only restrict order entry, and the books keep changing
+// with valid checksums, so they stay live and every update is applied and checked.
+TEST(KrakenV2Session, RestrictedTradingStatusesKeepBooksLive) {
+  V2Session plain(replay_config());
+  NullSink null_sink;
+  const std::vector<std::string> lines =
+      lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
+  for (const std::string& l : lines) plain.on_frame(l, 0, null_sink);
+
+  V2Session session(replay_config());
+  RecordingSink sink;
+  const std::vector<std::string> statuses{"cancel_only", "post_only", "limit_only", "online"};
+  std::size_t next_status = 0;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    session.on_frame(lines[i], 0, sink);
+    if (i >= 3 && i % 200 == 0 && next_status < statuses.size()) {
+      session.on_frame(R"({"channel":"status","type":"update","data":[{"system":")" + statuses[next_status++] +
+                           R"(","api_version":"v2"}]})",
+                       0, sink);
+      ASSERT_EQ(session.book(0).state(), BookState::kLive) << statuses[next_status - 1];
+    }
+  }
+  ASSERT_EQ(next_status, statuses.size());
+  std::vector<std::string> expected_statuses{"online"};  // the recording's own, on connect
+  expected_statuses.insert(expected_statuses.end(), statuses.begin(), statuses.end());
+  EXPECT_EQ(sink.statuses, expected_statuses);
+  EXPECT_FALSE(sink.saw(StateReason::kMaintenance));
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  EXPECT_EQ(session.book(0).counters().updates, plain.book(0).counters().updates);
+  EXPECT_EQ(session.book(0).counters().checks_passed, 2052u);
+  EXPECT_EQ(session.book(0).counters().checks_failed, 0u);
+  EXPECT_EQ(top10(session.book(0), true), top10(plain.book(0), true));
+}
+
+// A snapshot with no levels is a legal book: live, checked against the CRC32 of the empty
+// text (0). It carries no lexemes, so it must not fix the precision: the first levels that
+// arrive set it (here 1 and 8 decimals, "452835" "10000000": CRC32 2647523524).
+TEST(KrakenV2Session, AnEmptySnapshotIsLiveAndTheFirstLevelsSetThePrecision) {
+  for (const bool compact : {true, false}) {
+    SCOPED_TRACE(compact ? "compact scanner" : "simdjson");
+    V2Config config = replay_config();
+    config.compact_scanner = compact;
+    V2Session session(config);
+    RecordingSink sink;
+    session.on_frame(R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]})",
+                     0, sink);
+    ASSERT_EQ(session.book_count(), 1u);
+    EXPECT_EQ(session.book(0).state(), BookState::kLive);
+    EXPECT_EQ(session.book(0).counters().checks_passed, 1u);
+    session.on_frame(
+        R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45283.5,"qty":0.10000000}],"asks":[],"checksum":2647523524}]})",
+        0, sink);
+    const book::OrderBook& ob = session.book(0);
+    EXPECT_TRUE(sink.errors.empty()) << (sink.details.empty() ? "" : sink.details[0]);
+    EXPECT_EQ(ob.state(), BookState::kLive);
+    EXPECT_EQ(ob.price_scale(), 1);
+    EXPECT_EQ(ob.qty_scale(), 8);
+    EXPECT_EQ(ob.counters().checks_passed, 2u);
+    EXPECT_EQ(ob.counters().checks_failed, 0u);
+    EXPECT_EQ(top10(ob, true), (std::vector<std::vector<std::string>>{{"45283.5", "0.10000000"}}));
+  }
+}
+
+// A number past what an int64 holds at the book's scale is not "not a decimal": the error
+// names the value and the limit, and the book halts with that reason. A fresh snapshot
+// would fail the same way, so nothing is resubscribed and no timer retries it.
+TEST(KrakenV2Session, ANumberPastTheBooksRangeHaltsTheBookWithTheLimitNamed) {
+  for (const bool compact : {true, false}) {
+    SCOPED_TRACE(compact ? "compact scanner" : "simdjson");
+    V2Config config = replay_config();
+    config.compact_scanner = compact;
+    V2Session session(config);
+    RecordingSink sink;
+    session.on_frame(
+        R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":45283.5,"qty":123456789012.12345678}],"asks":[],"checksum":1}]})",
+        0, sink);
+    ASSERT_EQ(sink.errors.size(), 1u);
+    EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
+    EXPECT_EQ(sink.details[0], "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+    EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+    EXPECT_EQ(sink.transitions.back().why, StateReason::kOutOfRange);
+    EXPECT_TRUE(sink.sent.empty());
+    session.on_tick(std::int64_t{1} << 62, sink);
+    EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+    EXPECT_TRUE(sink.sent.empty());
+    EXPECT_EQ(session.book(0).counters().resyncs_requested, 0u);
+  }
+}
+
+// Any other number that cannot be read at the book's precision fails the book (malformed)
+// and resubscribes it, naming the field, the text and the precision.
+TEST(KrakenV2Session, ANumberFinerThanTheBooksPrecisionFailsTheBookAsMalformed) {
+  V2Session session(replay_config());
+  RecordingSink sink;
+  session.on_frame(
+      R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[{"price":45283.5,"qty":0.10000000}],"asks":[],"checksum":2647523524}]})",
+      0, sink);
+  ASSERT_EQ(session.book(0).state(), BookState::kLive);
+  session.on_frame(
+      R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[{"price":45283.55,"qty":0.10000000}],"asks":[],"checksum":1}]})",
+      0, sink);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kBadNumber);
+  EXPECT_EQ(sink.details[0], "update price '45283.55' is not a decimal at the book's 1 decimals (more decimals than the scale allows)");
+  EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
+  EXPECT_TRUE(sink.saw(StateReason::kMalformed));
+}
+
 TEST(KrakenV2Session, InstrumentChannelSetsPrecision) {
   V2Session session(replay_config());
   RecordingSink sink;

@@ -34,6 +34,7 @@ class RecordingSink : public connectors::SessionSink {
     venue_errors.emplace_back(m);
     venue_error_symbols.emplace_back(s);
   }
+  void venue_status(std::string_view s) override { statuses.emplace_back(s); }
   bool saw(connectors::StateReason why) const {
     return std::any_of(transitions.begin(), transitions.end(), [why](const Transition& t) { return t.why == why; });
   }
@@ -44,6 +45,7 @@ class RecordingSink : public connectors::SessionSink {
   std::vector<std::string> details;
   std::vector<std::string> venue_errors;
   std::vector<std::string> venue_error_symbols;
+  std::vector<std::string> statuses;  // venue_status, in order
   int updates = 0;
 };
 

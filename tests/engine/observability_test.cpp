@@ -150,6 +150,22 @@ TEST(Metrics, PrometheusTextWithEveryFamily) {
     EXPECT_NE(m.find(line), std::string::npos) << line;
   }
   EXPECT_EQ(m.back(), '\n');
+  EXPECT_EQ(m.find("obr_venue_status"), std::string::npos);  // no venue reported a status
+}
+
+// The last trading status each venue reported, one gauge per venue (a restricted status
+// such as cancel_only leaves the books live; /metrics shows why trading is restricted).
+TEST(Metrics, VenueStatusIsTheLastOneEachVenueReported) {
+  VenueStatuses statuses;
+  set_venue_status(statuses, "kraken", "online");
+  set_venue_status(statuses, "kraken-v1", "online");
+  set_venue_status(statuses, "kraken", "cancel_only");
+  const std::string m = render_metrics(EngineStats{}, {}, LatencyHistogram{}, statuses);
+  EXPECT_NE(m.find("# TYPE obr_venue_status gauge\nobr_venue_status{venue=\"kraken\",status=\"cancel_only\"} 1\n"
+                   "obr_venue_status{venue=\"kraken-v1\",status=\"online\"} 1\n"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("status=\"online\"} 1\nobr_venue_status{venue=\"kraken\""), std::string::npos);
 }
 
 }  // namespace

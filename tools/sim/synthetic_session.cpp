@@ -18,38 +18,62 @@ namespace {
 
 constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK"};
 
-// Writer: plain or gzip (level 1: the point is size on disk, not ratio).
+// Writer: plain or gzip (level 1: the point is size on disk, not ratio). The file is
+// written under a temporary name beside the target and renamed over it by finish(), so the
+// target is a whole file or absent; a Writer destroyed unfinished removes its temporary file.
 class Writer {
  public:
+  ~Writer() {
+    if (gzf_ != nullptr) gzclose(gzf_);
+    if (f_ != nullptr) std::fclose(f_);
+    if (!tmp_.empty()) std::remove(tmp_.c_str());
+  }
   bool open(const std::string& path, std::string& error) {
+    path_ = path;
+    tmp_ = path + ".partial";
     gz_ = path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0;
     if (gz_) {
-      gzf_ = gzopen(path.c_str(), "wb1");
+      gzf_ = gzopen(tmp_.c_str(), "wb1");
     } else {
-      f_ = std::fopen(path.c_str(), "wb");
+      f_ = std::fopen(tmp_.c_str(), "wb");
     }
     if (gz_ ? gzf_ == nullptr : f_ == nullptr) {
-      error = path + ": cannot open for writing";
+      error = tmp_ + ": cannot open for writing";
+      tmp_.clear();
       return false;
     }
     return true;
   }
   void line(const std::string& text) {
     if (gz_) {
-      gzwrite(gzf_, text.data(), static_cast<unsigned>(text.size()));
-      gzputc(gzf_, '\n');
+      ok_ = ok_ && gzwrite(gzf_, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()) &&
+            gzputc(gzf_, '\n') == '\n';
     } else {
-      std::fwrite(text.data(), 1, text.size(), f_);
-      std::fputc('\n', f_);
+      ok_ = ok_ && std::fwrite(text.data(), 1, text.size(), f_) == text.size() && std::fputc('\n', f_) == '\n';
     }
   }
-  bool close() {
-    if (gz_) return gzclose(gzf_) == Z_OK;
-    return std::fclose(f_) == 0;
+  // finish closes the file and puts it in place; false (and nothing left) on any error.
+  bool finish(std::string& error) {
+    bool ok = ok_;
+    if (gz_) {
+      ok = gzclose(gzf_) == Z_OK && ok;
+      gzf_ = nullptr;
+    } else {
+      ok = std::fclose(f_) == 0 && ok;
+      f_ = nullptr;
+    }
+    if (ok && std::rename(tmp_.c_str(), path_.c_str()) == 0) {
+      tmp_.clear();
+      return true;
+    }
+    error = path_ + ": write failed (nothing was left in its place)";
+    return false;
   }
 
  private:
+  std::string path_, tmp_;
   bool gz_ = false;
+  bool ok_ = true;
   gzFile gzf_ = nullptr;
   std::FILE* f_ = nullptr;
 };
@@ -124,6 +148,7 @@ bool write_kraken_session(const std::string& path, const SyntheticSessionSpec& s
     out.line(kraken_v2_book_frame(specs[i], true, bids, asks, checksum(i), timestamp(ms)));
   }
   while (updates_written < spec.frames) {
+    if (spec.stop != nullptr && spec.stop->load(std::memory_order_relaxed)) break;
     const Change& c = market.next();
     ++ms;
     const std::size_t i = c.symbol;
@@ -135,11 +160,7 @@ bool write_kraken_session(const std::string& path, const SyntheticSessionSpec& s
     sent_asks[i] = top(market.asks(i));
     ++updates_written;
   }
-  if (!out.close()) {
-    error = path + ": write failed";
-    return false;
-  }
-  return true;
+  return out.finish(error);
 }
 
 }  // namespace obr::sim

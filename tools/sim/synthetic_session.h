@@ -15,6 +15,7 @@
 // checksum. Timestamps are synthetic (1 ms apart from 2026-01-01T00:00:00Z).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -25,9 +26,14 @@ struct SyntheticSessionSpec {
   std::uint64_t frames = 100'000; // book updates to write (after the snapshots)
   std::uint64_t seed = 1;
   int depth = 10;                 // 10, 25, 100, 500 or 1000
+  // stop, when set, is polled between updates: once true the file is finished where it
+  // stands (a complete file, every line whole; fewer updates than asked).
+  const std::atomic<bool>* stop = nullptr;
 };
 
-// write_kraken_session: false with `error` naming the file or the bad spec.
+// write_kraken_session: false with `error` naming the file or the bad spec. The session is
+// written to a temporary file beside `path` and renamed to it only once complete, so
+// `path` is either a whole, valid session or absent (a failed write leaves nothing).
 bool write_kraken_session(const std::string& path, const SyntheticSessionSpec& spec, std::uint64_t& updates_written,
                           std::string& error);
 
