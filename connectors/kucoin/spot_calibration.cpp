@@ -163,7 +163,8 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
   if (b.ask_bounded) b.ask_ceiling = b.ob.asks().at(b.ob.asks().size() - 1).price;
   b.seq.reset(sequence);
 
-  // Play the buffer back: drop what the snapshot covers, bridge, then strictly in order.
+  // Play the buffer back by the continuity rule: drop what the snapshot covers, then apply
+  // in order.
   std::size_t used = 0;
   for (; used < b.deltas.size(); ++used) {
     const StoredDelta& d = b.deltas[used];

@@ -20,14 +20,17 @@
 // connection is rotated before KuCoin's 24-hour limit. After close_connection the
 // transport calls on_disconnected, and the session asks for a new token.
 //
-// Calibration per book (KC-docs 2.4): deltas are buffered from the subscription; the
-// first buffered delta triggers the REST snapshot (the full-depth v3 endpoint, signed,
-// when credentials are configured; else the public level2_100); deltas with
-// sequenceEnd <= S are dropped; the first applied must have sequenceStart <= S+1
-// (otherwise the snapshot is fetched again, bounded); afterwards sequenceStart == last+1
-// strictly. Per entry: sequence <= the book's -> skipped; price "0" -> only the sequence
-// advances; size 0 -> delete. A gap invalidates that book only and recalibrates it. The
-// buffer is bounded: overflow restarts calibration and is reported.
+// Calibration per book (KuCoin's procedure): deltas are buffered from the subscription;
+// the first buffered delta triggers the REST snapshot (the full-depth v3 endpoint, signed,
+// when credentials are configured; else the public level2_100). Every delta, buffered or
+// live, is then held to KuCoin's continuity rule against the book's sequence `last` (the
+// snapshot's, then each applied delta's sequenceEnd): sequenceEnd <= last -> a duplicate,
+// skipped (not a failure); sequenceStart <= last+1 and sequenceEnd > last -> in order,
+// even when it overlaps the book; sequenceStart > last+1 -> a gap. A gap in the buffer
+// fetches the snapshot again (bounded); a gap on a live book invalidates that book only
+// and recalibrates it. Per entry: sequence <= the book's -> skipped; price "0" -> only
+// the sequence advances; size 0 -> delete. The buffer is bounded: overflow restarts
+// calibration and is reported.
 //
 // Trusted depth: after a partial snapshot (level2_100 / level2_20) levels beyond the
 // snapshot's price range are kept but not claimed exact; trusted_depth() counts only the

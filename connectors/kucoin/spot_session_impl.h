@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "book/decimal.h"
-#include "book/sequence_tracker.h"
+#include "book/sequence_tracker.h"  // SeqCheck
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
@@ -113,6 +113,39 @@ inline std::string query_param(std::string_view url, std::string_view name) {
   return {};
 }
 
+// Continuity is KuCoin's rule for every delta against the book's sequence `last`, the same
+// for the first delta after the snapshot and for every later one (docs/venues/kucoin.md
+// "Continuity"): sequenceEnd <= last is stale (already in the book: skipped, not a
+// failure); sequenceStart <= last+1 with sequenceEnd > last is in order (it may overlap
+// the book: its entries at or below `last` are skipped one by one); sequenceStart >
+// last+1 is a gap. (book::SequenceTracker is stricter after its first update, as other
+// venues need; KuCoin documents an overlap as in order.)
+class Continuity {
+ public:
+  void reset(std::int64_t snapshot_seq) noexcept {
+    last_ = snapshot_seq;
+    known_ = true;
+  }
+  void clear() noexcept {
+    last_ = 0;
+    known_ = false;
+  }
+  // last is the sequence the book reflects: the snapshot's, then each applied delta's end.
+  std::int64_t last() const noexcept { return last_; }
+  // check classifies [start, end] (start <= end) and, when in order, advances to `end`.
+  book::SeqCheck check(std::int64_t start, std::int64_t end) noexcept {
+    if (!known_) return book::SeqCheck::kGap;
+    if (end <= last_) return book::SeqCheck::kStale;  // so last_ < INT64_MAX below
+    if (start > last_ + 1) return book::SeqCheck::kGap;
+    last_ = end;
+    return book::SeqCheck::kInOrder;
+  }
+
+ private:
+  std::int64_t last_ = 0;
+  bool known_ = false;
+};
+
 // Buffered deltas keep their own copy of the text (the frame buffer is reused).
 struct StoredChange {
   Side side;
@@ -131,7 +164,7 @@ struct SpotBook {
   BookId id;
   std::string symbol;
   book::OrderBook ob;
-  book::SequenceTracker seq;
+  Continuity seq;
   // calibration buffer
   std::string arena;
   std::vector<StoredChange> changes;
@@ -259,13 +292,13 @@ struct SpotSession::Impl {
   bool apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
                     std::int64_t floor_seq);
 
-  // apply_delta classifies one delta against the book's sequence and applies it.
-  // Returns false on a gap (the caller decides what a gap means at that point).
+  // apply_delta classifies one delta against the book's sequence (Continuity) and applies
+  // it; a gap is returned, the caller decides what it means at that point.
   enum class Outcome { kApplied, kStale, kGap, kBad };
   template <typename Changes>
   Outcome apply_delta(SpotBook& b, std::int64_t start, std::int64_t end, const Changes& for_each) {
     const std::int64_t floor_seq = b.seq.last();
-    switch (b.seq.check_range(start, end)) {
+    switch (b.seq.check(start, end)) {
       case book::SeqCheck::kStale:
         ++b.stale;
         return Outcome::kStale;

@@ -371,6 +371,46 @@ TEST(KucoinCalibration, DocumentedExampleStaleBufferAndStraddlingDelta) {
   EXPECT_EQ(ob.asks().size(), 3u);
 }
 
+// KuCoin's continuity rule holds for every delta, not only the first after the snapshot
+// (docs/venues/kucoin.md "Continuity"): a delta with sequenceStart <= last+1 and sequenceEnd
+// > last is in order even when it overlaps the book (its entries at or below the book's
+// sequence are skipped); sequenceEnd <= last is a duplicate, ignored and not a failure;
+// only sequenceStart > last+1 is a gap. Before, an overlapping delta on a live book was a gap.
+TEST(KucoinCalibration, LiveDeltaOverlappingTheBookIsInOrderAndADuplicateIsIgnored) {
+  Connected c;
+  c.send(delta("BTC-USDT", 11, 11, R"(["101","3","11"])", ""));
+  c.answer(10, R"(["99","1"])", R"(["101","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  ASSERT_EQ(c.session.info(0).sequence, 11);
+  const std::size_t transitions = c.sink.transitions.size();
+  const std::size_t requests = c.sink.requests.size();
+  // Overlaps the book (10..13 against 11): the entry at 11 is already in the book.
+  c.send(delta("BTC-USDT", 10, 13, R"(["101","7","11"],["102","2","12"])", R"(["98","4","13"])"));
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 13);
+  EXPECT_EQ(obr::testing::top10(c.ob(), false), (std::vector<std::vector<std::string>>{{"101", "3"}, {"102", "2"}}));
+  EXPECT_EQ(obr::testing::top10(c.ob(), true), (std::vector<std::vector<std::string>>{{"99", "1"}, {"98", "4"}}));
+  EXPECT_EQ(c.ob().counters().checks_passed, 2u);
+  // Duplicates (sequenceEnd <= 13): ignored, not failures.
+  c.send(delta("BTC-USDT", 12, 13, R"(["102","9","12"])", ""));
+  c.send(delta("BTC-USDT", 5, 8, R"(["102","9","8"])", ""));
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).stale_deltas, 2u);
+  EXPECT_EQ(obr::testing::top10(c.ob(), false), (std::vector<std::vector<std::string>>{{"101", "3"}, {"102", "2"}}));
+  c.send(delta("BTC-USDT", 14, 14, R"(["103","1","14"])", ""));
+  EXPECT_EQ(c.session.info(0).sequence, 14);
+  EXPECT_EQ(c.ob().counters().checks_passed, 3u);
+  EXPECT_EQ(c.ob().counters().checks_failed, 0u);
+  EXPECT_EQ(c.sink.transitions.size(), transitions);  // live throughout
+  EXPECT_EQ(c.sink.requests.size(), requests);        // no snapshot asked for
+  EXPECT_EQ(c.session.malformed_frames(), 0u);
+  // Only sequenceStart > last+1 is a gap.
+  c.send(delta("BTC-USDT", 16, 16, R"(["104","1","16"])", ""));
+  EXPECT_EQ(c.ob().state(), BookState::kResyncing);
+  EXPECT_TRUE(c.sink.saw(StateReason::kSequenceGap));
+  EXPECT_EQ(c.ob().counters().checks_failed, 1u);
+}
+
 TEST(KucoinCalibration, SnapshotOlderThanTheBufferIsFetchedAgain) {
   Connected c;
   c.send(delta("BTC-USDT", 30, 30, R"(["101","1","30"])", ""));
