@@ -67,35 +67,76 @@ void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end
   if (b.snapshot_wanted && b.snapshot_request == 0 && b.retry_at_ns < 0) request_snapshot(b, sink);
 }
 
-bool SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
-                                    std::int64_t& q) {
+LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size,
+                                           std::int64_t& p, std::int64_t& q) {
   book::DecimalResult pr = book::parse_decimal(price, b.ob.price_scale());
   book::DecimalResult qr = book::parse_decimal(size, b.ob.qty_scale());
   if (pr.error == book::DecimalError::kTooManyDecimals || qr.error == book::DecimalError::kTooManyDecimals) {
     const int old_ps = b.ob.price_scale();
     const int ps = std::max(old_ps, book::decimal_places(price));
     const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
-    if (!b.ob.rescale(ps, qs)) return false;
+    if (!b.ob.rescale(ps, qs)) {
+      // More decimals than any book holds is malformed; otherwise a level in the book does
+      // not fit int64 at the finer scale.
+      if (ps > book::kMaxScale || qs > book::kMaxScale) return LevelResult::kBad;
+      return rescale_out_of_range(b, ps, qs);
+    }
     b.bid_floor = saturating_mul(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
     b.ask_ceiling = saturating_mul(b.ask_ceiling, book::pow10(ps - old_ps));
     pr = book::parse_decimal(price, b.ob.price_scale());
     qr = book::parse_decimal(size, b.ob.qty_scale());
   }
-  if (!pr.ok() || !qr.ok()) return false;
+  // Not a decimal at all wins over a decimal too large: the frame is malformed.
+  constexpr auto kOverflow = book::DecimalError::kOverflow;
+  if ((!pr.ok() && pr.error != kOverflow) || (!qr.ok() && qr.error != kOverflow)) return LevelResult::kBad;
+  if (pr.error == kOverflow) return range_error("price", price, b.ob.price_scale());
+  if (qr.error == kOverflow) return range_error("size", size, b.ob.qty_scale());
   p = pr.value;
   q = qr.value;
-  return true;
+  return LevelResult::kOk;
 }
 
-bool SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
-                                     std::int64_t seq, std::int64_t floor_seq) {
-  if (seq >= 0 && seq <= floor_seq) return true;  // already in the book
+LevelResult SpotSession::Impl::rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const book::OrderBook& ob = b.ob;
+  const std::int64_t pm = book::pow10(ps - ob.price_scale()), qm = book::pow10(qs - ob.qty_scale());
+  std::int64_t price = 0, qty = 0;  // the largest of each in the book
+  if (!ob.bids().empty()) price = ob.bids().at(0).price;
+  if (!ob.asks().empty()) price = std::max(price, ob.asks().at(ob.asks().size() - 1).price);
+  for (std::size_t i = 0; i < ob.bids().size(); ++i) qty = std::max(qty, ob.bids().at(i).qty);
+  for (std::size_t i = 0; i < ob.asks().size(); ++i) qty = std::max(qty, ob.asks().at(i).qty);
+  const bool by_price = price > kMax / pm;
+  if (!by_price && qty <= kMax / qm) return LevelResult::kBad;  // rescale refuses nothing else
+  const std::size_t n = book::format_decimal(by_price ? price : qty, by_price ? ob.price_scale() : ob.qty_scale(),
+                                             range.text);
+  return range_error(by_price ? "price" : "size", std::string_view(range.text, n), by_price ? ps : qs);
+}
+
+LevelResult SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
+                                            std::int64_t seq, std::int64_t floor_seq) {
+  if (seq >= 0 && seq <= floor_seq) return LevelResult::kOk;  // already in the book
   std::int64_t p = 0, q = 0;
-  if (!parse_level(b, price, size, p, q)) return false;
-  if (p == 0) return true;  // price "0": only the sequence advances
-  b.ob.apply(side, p, q);   // size 0 deletes
+  if (const LevelResult r = parse_level(b, price, size, p, q); r != LevelResult::kOk) return r;
+  if (p == 0) return LevelResult::kOk;  // price "0": only the sequence advances
+  b.ob.apply(side, p, q);               // size 0 deletes
   ++b.ob.counters().levels_applied;
-  return true;
+  return LevelResult::kOk;
+}
+
+void SpotSession::Impl::halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink) {
+  char detail[192];
+  ++malformed;
+  sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
+  if (in_delta) ++b.ob.counters().checks_failed;
+  b.clear_buffer();  // after the detail: the lexeme may be the buffer's text
+  b.seq.clear();
+  b.attempts = 0;
+  b.snapshot_request = 0;
+  b.snapshot_wanted = false;
+  b.retry_at_ns = -1;
+  b.out_of_range = true;
+  if (b.ob.state() == BookState::kLive) set_state(b, BookState::kInvalid, StateReason::kOutOfRange, sink);
+  set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
 }
 
 void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body,
@@ -144,6 +185,17 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
     if (!p.ok() || !q.ok()) {
       b.ob.snapshot_end();
       b.ob.clear();
+      constexpr auto kOverflow = book::DecimalError::kOverflow;
+      if ((p.ok() || p.error == kOverflow) && (q.ok() || q.error == kOverflow)) {
+        // Past int64 at the book's scale: halted, not fetched again (the same number would
+        // come back).
+        if (p.error == kOverflow) {
+          range_error("price", c.price, b.ob.price_scale());
+        } else {
+          range_error("size", c.size, b.ob.qty_scale());
+        }
+        return halt_out_of_range(b, false, sink);
+      }
       ++malformed;
       sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
       return retry_snapshot(b, now_ns, sink);
@@ -171,13 +223,13 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
     const Outcome o = apply_delta(b, d.start, d.end, [&](std::int64_t floor_seq) {
       for (std::uint32_t k = d.first; k < d.first + d.count; ++k) {
         const StoredChange& c = b.changes[k];
-        if (!apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq,
-                          floor_seq)) {
-          return false;
-        }
+        const LevelResult r = apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len),
+                                           c.seq, floor_seq);
+        if (r != LevelResult::kOk) return r;
       }
-      return true;
+      return LevelResult::kOk;
     });
+    if (o == Outcome::kOutOfRange) return halt_out_of_range(b, true, sink);
     if (o == Outcome::kBad) {
       ++malformed;
       sink.frame_error(FrameError::kBadNumber, "buffered delta price/size is not a decimal");
@@ -271,7 +323,7 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
     if (b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
     return bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
   }
-  if (b->refused) return;
+  if (b->refused || b->out_of_range) return;  // halted until the venue or a new connection says otherwise
   if (b->ob.state() != BookState::kLive) {
     buffer(*b, start, end, sink);  // calibrating: wait for the snapshot
     return;
@@ -279,9 +331,10 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   const std::uint64_t top_before = b->ob.top_version();
   const Outcome o = apply_delta(*b, start, end, [&](std::int64_t floor_seq) {
     for (const RawChange& c : raw) {
-      if (!apply_change(*b, c.side, c.price, c.size, c.seq, floor_seq)) return false;
+      const LevelResult r = apply_change(*b, c.side, c.price, c.size, c.seq, floor_seq);
+      if (r != LevelResult::kOk) return r;
     }
-    return true;
+    return LevelResult::kOk;
   });
   switch (o) {
     case Outcome::kApplied:
@@ -297,6 +350,8 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
     case Outcome::kBad:
       gap(*b, StateReason::kMalformed, sink);
       return bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+    case Outcome::kOutOfRange:
+      return halt_out_of_range(*b, true, sink);
   }
 }
 

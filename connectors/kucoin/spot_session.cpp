@@ -176,6 +176,7 @@ void SpotSession::on_http_response(std::uint64_t id, std::string_view url, int s
     if (!im.config.track_any_symbol || symbol.empty()) return;
     b = &im.track(symbol);
   }
+  if (b->out_of_range) return;  // halted: no snapshot was asked for (a recording's is ignored too)
   if (id != 0 && id != b->snapshot_request) return;  // superseded (e.g. after an overflow)
   if (b->ob.state() == BookState::kLive) return;    // a late answer for a book already calibrated
   im.on_snapshot(*b, url, status, body, now_ns, sink);
@@ -205,6 +206,7 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
     b->snapshot_request = 0;
     b->snapshot_wanted = !b->refused;
     b->retry_at_ns = -1;
+    b->out_of_range = false;  // a new connection calibrates a book halted out of range once more
     im.set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
   }
   if (im.driving()) {

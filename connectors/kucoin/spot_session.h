@@ -32,6 +32,14 @@
 // the sequence advances; size 0 -> delete. The buffer is bounded: overflow restarts
 // calibration and is reported.
 //
+// Numbers past the book's range: a price or size that does not fit int64 at the book's
+// scale (in the snapshot, a buffered or a live delta; or a level already in the book that
+// a finer scale would push past int64) is reported as FrameError::kOutOfRange, naming the
+// value and the limit, and halts that book (StateReason::kOutOfRange) without fetching
+// again: a fresh snapshot would hold the same number. Its deltas and any recorded snapshot
+// are ignored until the connection is replaced; the next connection calibrates it once
+// more. Any other bad number is malformed (see below).
+//
 // Trusted depth: after a partial snapshot (level2_100 / level2_20) levels beyond the
 // snapshot's price range are kept but not claimed exact; trusted_depth() counts only the
 // levels inside it.

@@ -146,6 +146,21 @@ class Continuity {
   bool known_ = false;
 };
 
+// What reading one change's price and size came to.
+enum class LevelResult : std::uint8_t {
+  kOk = 0,
+  kBad,         // not a decimal (or more decimals than any book holds): malformed
+  kOutOfRange,  // a decimal past int64 at the book's scale: the book halts (Impl::range)
+};
+
+// The value behind the last LevelResult::kOutOfRange, for the frame_error detail.
+struct RangeError {
+  std::string_view what;    // "price" or "size"
+  std::string_view lexeme;  // as the venue wrote it, or a book level formatted into `text`
+  int scale = 0;            // the scale it does not fit at
+  char text[book::kMaxDecimalChars] = {};
+};
+
 // Buffered deltas keep their own copy of the text (the frame buffer is reused).
 struct StoredChange {
   Side side;
@@ -170,6 +185,10 @@ struct SpotBook {
   std::vector<StoredChange> changes;
   std::vector<StoredDelta> deltas;
   bool refused = false;
+  // A price or size past the book's range halted it (StateReason::kOutOfRange): its deltas
+  // and recorded snapshots are ignored and no snapshot is requested until the connection
+  // is replaced (on_disconnected clears it; the next connection calibrates it once more).
+  bool out_of_range = false;
   std::uint64_t snapshot_request = 0;  // id of the snapshot in flight; 0 none
   bool snapshot_wanted = false;  // a snapshot is needed once a delta is buffered
   int attempts = 0;
@@ -215,6 +234,7 @@ struct SpotSession::Impl {
   std::vector<std::unique_ptr<SpotBook>> books;
   absl::flat_hash_map<std::string, BookId> by_symbol;
   std::vector<RawChange> raw;  // the current message's changes
+  RangeError range;            // set with every LevelResult::kOutOfRange
   std::string out;
   std::uint64_t malformed = 0;
 
@@ -285,16 +305,30 @@ struct SpotSession::Impl {
   void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
 
   // parse_level parses a change at the book's scales, refining them when the venue sends
-  // more decimals than seen so far (KuCoin strings vary: "5", "242.649").
-  bool parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
+  // more decimals than seen so far (KuCoin strings vary: "5", "242.649"). kOutOfRange, with
+  // `range` set, when the value does not fit int64 at the scale, or when a level already
+  // in the book would not at the finer scale the value needs.
+  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
+                          std::int64_t& q);
+  // range_error sets `range` for a wire value past int64 at `scale`.
+  LevelResult range_error(std::string_view what, std::string_view lexeme, int scale) noexcept {
+    range.what = what;
+    range.lexeme = lexeme;
+    range.scale = scale;
+    return LevelResult::kOutOfRange;
+  }
+  // rescale_out_of_range sets `range` to the book level that a rescale to (ps, qs) would
+  // push past int64 (the book's largest price or size). Error path only.
+  LevelResult rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept;
 
-  // apply_change: per-entry rules (KC-docs 2.4 step 5).
-  bool apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
-                    std::int64_t floor_seq);
+  // apply_change: per-entry rules (KuCoin's calibration step 5).
+  LevelResult apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
+                           std::int64_t floor_seq);
 
   // apply_delta classifies one delta against the book's sequence (Continuity) and applies
-  // it; a gap is returned, the caller decides what it means at that point.
-  enum class Outcome { kApplied, kStale, kGap, kBad };
+  // it; `for_each(floor_seq)` applies its changes and returns the first failure, if any.
+  // A gap is returned: the caller decides what it means at that point.
+  enum class Outcome { kApplied, kStale, kGap, kBad, kOutOfRange };
   template <typename Changes>
   Outcome apply_delta(SpotBook& b, std::int64_t start, std::int64_t end, const Changes& for_each) {
     const std::int64_t floor_seq = b.seq.last();
@@ -307,12 +341,26 @@ struct SpotSession::Impl {
       case book::SeqCheck::kInOrder:
         break;
     }
-    if (!for_each(floor_seq)) return Outcome::kBad;
+    switch (for_each(floor_seq)) {
+      case LevelResult::kOk:
+        break;
+      case LevelResult::kBad:
+        return Outcome::kBad;
+      case LevelResult::kOutOfRange:
+        return Outcome::kOutOfRange;
+    }
     ++b.ob.counters().updates;
     ++b.ob.counters().checks_passed;
     if (b.ob.is_crossed()) ++b.ob.counters().crossed;
     return Outcome::kApplied;
   }
+
+  // halt_out_of_range reports `range` (FrameError::kOutOfRange, naming the value and the
+  // limit) and halts the book with StateReason::kOutOfRange: a fresh snapshot would hold
+  // the same number, so the book is not recalibrated on this connection
+  // (SpotBook::out_of_range). `in_delta`: a delta could not be applied, counted as a failed
+  // check like a malformed delta; a snapshot counts none.
+  void halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink);
 
   void on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
                    SessionSink& sink);

@@ -653,6 +653,138 @@ TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
   EXPECT_EQ(c.session.malformed_frames(), 0u);
 }
 
+// ---- numbers past the book's range --------------------------------------------------
+
+// A price or size that does not fit int64 at the book's scale is out of range
+// (docs/venues/kucoin.md "Numbers past the book's range"): reported as such, naming the
+// value and the limit, and the book halts. A fresh snapshot would hold the same number, so
+// none is fetched on this connection; a new connection calibrates the book once more.
+constexpr const char* kSizeTooBig = "size 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+constexpr const char* kPriceTooBig = "price 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+
+TEST(KucoinOutOfRange, ASnapshotSizePastTheRangeHaltsTheBookUntilANewConnection) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+  ASSERT_EQ(c.sink.requests.size(), 1u);
+  c.answer(4, R"(["99","123456789012.12345678"])", R"(["101","2"])");
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kSizeTooBig);
+  EXPECT_EQ(c.session.malformed_frames(), 1u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  ASSERT_FALSE(c.sink.transitions.empty());
+  EXPECT_EQ(c.sink.transitions.back().why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.ob().counters().checks_failed, 0u);
+  // No snapshot loop: later deltas are ignored and nothing is fetched, even past the
+  // circuit breaker's backoff.
+  c.send(delta("BTC-USDT", 6, 6, R"(["101","1","6"])", ""), 30);
+  c.send(delta("BTC-USDT", 7, 7, R"(["101","1","7"])", ""), 40);
+  c.session.on_tick(60 * kSec, c.sink);
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  EXPECT_EQ(c.session.info(0).buffered, 0u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_FALSE(c.sink.saw(StateReason::kSnapshotRetry));
+  EXPECT_FALSE(c.sink.saw(StateReason::kCircuitOpen));
+  // A new connection tries the book once more.
+  c.session.on_disconnected(61 * kSec, c.sink);
+  EXPECT_EQ(c.ob().state(), BookState::kStale);
+  ASSERT_EQ(c.sink.requests.size(), 2u);  // the token
+  c.session.on_http_response(c.sink.requests.back().id, c.sink.requests.back().url, 200, kBullet, 62 * kSec, c.sink);
+  c.session.on_connected(63 * kSec, c.sink);
+  c.session.on_frame(R"({"id":"obr2","type":"welcome"})", 64 * kSec, c.sink);
+  const std::string sub = c.sink.sent.back();
+  c.session.on_frame(R"({"id":")" + sub.substr(6, sub.find(',') - 6) + R"(","type":"ack"})", 65 * kSec, c.sink);
+  EXPECT_EQ(c.ob().state(), BookState::kAwaitingSnapshot);
+  c.send(delta("BTC-USDT", 9, 9, R"(["101","1","9"])", ""), 66 * kSec);
+  ASSERT_EQ(c.sink.requests.size(), 3u);  // the snapshot
+  c.answer(8, R"(["99","1.5"])", R"(["101","2"])", 67 * kSec);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 9);
+}
+
+TEST(KucoinOutOfRange, ALiveDeltaPricePastTheRangeHaltsTheBook) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101.5","1","5"])", ""));
+  c.answer(4, R"(["99.12345678","1"])", "");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  ASSERT_EQ(c.ob().price_scale(), 8);
+  const std::size_t before = c.sink.transitions.size();
+  const std::size_t requests = c.sink.requests.size();
+  c.send(delta("BTC-USDT", 6, 6, R"(["123456789012.12345678","1","6"])", ""));
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kPriceTooBig);
+  ASSERT_EQ(c.sink.transitions.size(), before + 2);
+  EXPECT_EQ(c.sink.transitions[before].to, BookState::kInvalid);
+  EXPECT_EQ(c.sink.transitions[before].why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.sink.transitions[before + 1].to, BookState::kHalted);
+  EXPECT_EQ(c.sink.transitions[before + 1].why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.ob().counters().checks_failed, 1u);
+  c.send(delta("BTC-USDT", 7, 7, R"(["101","1","7"])", ""), 30);
+  c.session.on_tick(60 * kSec, c.sink);
+  EXPECT_EQ(c.sink.requests.size(), requests);
+  EXPECT_EQ(c.session.info(0).buffered, 0u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_EQ(c.sink.transitions.size(), before + 2);
+}
+
+// More decimals than the book has seen rescale it; when a level already in the book would
+// not fit int64 at the finer scale, that level is what is out of range.
+TEST(KucoinOutOfRange, ALevelThatAFinerScalePushesPastTheRangeHaltsTheBook) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, "", ""));
+  c.answer(4, R"(["99","1"])", R"(["100000000000","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(delta("BTC-USDT", 6, 6, "", R"(["99.12345678","1","6"])"));
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0],
+            "price 100000000000 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_TRUE(c.sink.saw(StateReason::kOutOfRange));
+}
+
+TEST(KucoinOutOfRange, ABufferedDeltaSizePastTheRangeHaltsTheBookAtPlayback) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, "", R"(["99","123456789012.12345678","5"])"));
+  c.answer(4, R"(["99","1"])", R"(["101","1"])");
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kSizeTooBig);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_TRUE(c.sink.saw(StateReason::kOutOfRange));
+  EXPECT_FALSE(c.sink.saw(StateReason::kMalformed));
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  c.send(delta("BTC-USDT", 6, 6, R"(["101","1","6"])", ""), 30);
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+}
+
+// In replay the recording decides, as live: a halted book ignores the snapshots recorded
+// after it (the live session asked for none) until the recorded connection ends.
+TEST(KucoinOutOfRange, InReplayAHaltedBookIgnoresLaterSnapshotsUntilTheConnectionEnds) {
+  SpotConfig cfg;
+  cfg.track_any_symbol = true;
+  cfg.drive_connection = false;
+  SpotSession session(cfg);
+  KucoinSink sink;
+  const std::string url = "https://api.kucoin.com/api/v3/market/orderbook/level2?symbol=A-B";
+  session.on_http_response(0, url, 200, snapshot(10, R"(["123456789012.12345678","1"])", R"(["2","1"])"), 0,
+                           sink);
+  ASSERT_EQ(session.book_count(), 1u);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(sink.details[0], kPriceTooBig);
+  session.on_http_response(0, url, 200, snapshot(12, R"(["1.0","1"])", R"(["2.0","1"])"), 1, sink);
+  session.on_frame(delta("A-B", 13, 13, R"(["2.5","1","13"])", ""), 2, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  session.on_disconnected(3, sink);
+  session.on_http_response(0, url, 200, snapshot(20, R"(["1.0","1"])", R"(["2.0","1"])"), 4, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  EXPECT_EQ(session.info(0).sequence, 20);
+}
+
 // ---- resource bounds ----------------------------------------------------------------
 
 // Memory bound: a side never holds more than max_book_levels; the worst levels go, and the
