@@ -289,15 +289,18 @@ void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, Session
 
 // ---- deltas -----------------------------------------------------------------------
 
-void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
+void SpotSession::Impl::lost_update(SpotBook* b, SessionSink& sink) {
+  if (b != nullptr && b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
+}
+
+bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   std::string_view symbol;
-  if (data.find_field_unordered("symbol").get_string().get(symbol)) {
-    return bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
-  }
+  if (data.find_field_unordered("symbol").get_string().get(symbol)) return false;
   SpotBook* b = find(symbol);
   if (b == nullptr) {
     if (!config.track_any_symbol) {
-      return bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+      bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+      return true;
     }
     b = &track(symbol);
     b->snapshot_wanted = true;
@@ -320,13 +323,14 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   }
   if (!ok) {
     // An update we cannot read is an update lost: a live book can no longer be trusted.
-    if (b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
-    return bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
+    lost_update(b, sink);
+    bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
+    return true;
   }
-  if (b->refused || b->out_of_range) return;  // halted until the venue or a new connection says otherwise
+  if (b->refused || b->out_of_range) return true;  // halted until the venue or a new connection says otherwise
   if (b->ob.state() != BookState::kLive) {
     buffer(*b, start, end, sink);  // calibrating: wait for the snapshot
-    return;
+    return true;
   }
   const std::uint64_t top_before = b->ob.top_version();
   const Outcome o = apply_delta(*b, start, end, [&](std::int64_t floor_seq) {
@@ -340,19 +344,22 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
     case Outcome::kApplied:
       bound_depth(*b);
       sink.book_updated(b->id, b->symbol, b->ob, b->ob.top_version() != top_before);
-      return;
+      break;
     case Outcome::kStale:
-      return;  // a duplicate: already in the book
+      break;  // a duplicate: already in the book
     case Outcome::kGap:
       gap(*b, StateReason::kSequenceGap, sink);
       buffer(*b, start, end, sink);  // the first delta of the new calibration
-      return;
-    case Outcome::kBad:
-      gap(*b, StateReason::kMalformed, sink);
-      return bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+      break;
+    case Outcome::kBad:  // possibly applied in part: lost
+      lost_update(b, sink);
+      bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+      break;
     case Outcome::kOutOfRange:
-      return halt_out_of_range(*b, true, sink);
+      halt_out_of_range(*b, true, sink);
+      break;
   }
+  return true;
 }
 
 }  // namespace obr::connectors::kucoin

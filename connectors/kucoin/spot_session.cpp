@@ -290,11 +290,18 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
       return im.bad(sink, FrameError::kUnexpectedShape, "message without subject");
     }
     if (subject != "trade.l2update") return;  // other channels are not ours
+    // An l2update whose data or symbol cannot be read names its book by its topic: that
+    // book has lost an update (Impl::lost_update).
     od::object data;
     if (obj.find_field_unordered("data").get_object().get(data)) {
+      im.lost_update(im.find(topic_symbol(obj)), sink);
       return im.bad(sink, FrameError::kUnexpectedShape, "l2update without data");
     }
-    return im.on_delta(data, sink);
+    if (!im.on_delta(data, sink)) {
+      im.lost_update(im.find(topic_symbol(obj)), sink);
+      return im.bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
+    }
+    return;
   }
   std::string_view id;
   const bool has_id = obj.find_field_unordered("id").get_string().get(id) == simdjson::SUCCESS;

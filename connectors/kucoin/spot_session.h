@@ -38,7 +38,15 @@
 // value and the limit, and halts that book (StateReason::kOutOfRange) without fetching
 // again: a fresh snapshot would hold the same number. Its deltas and any recorded snapshot
 // are ignored until the connection is replaced; the next connection calibrates it once
-// more. Any other bad number is malformed (see below).
+// more. Any other bad number is malformed (below).
+//
+// Malformed frames: an l2update naming a book (by data.symbol, or by its topic when the
+// data or the symbol cannot be read) that cannot be read or applied (a missing or
+// mistyped field, changes that are not [price, size, sequence] arrays, sequenceStart >
+// sequenceEnd, a price or size that is not a decimal) is counted and reported
+// (frame_error), and a live book leaves live: invalid, then resyncing, both with
+// StateReason::kMalformed, and it recalibrates. A calibrating book keeps calibrating (the
+// continuity rule finds the lost delta unless the snapshot covers it).
 //
 // Trusted depth: after a partial snapshot (level2_100 / level2_20) levels beyond the
 // snapshot's price range are kept but not claimed exact; trusted_depth() counts only the

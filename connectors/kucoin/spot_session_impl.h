@@ -91,6 +91,16 @@ inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawC
   return true;
 }
 
+// topic_symbol: the symbol a level2 push names in its topic ("/market/level2:BTC-USDT"),
+// or "" when it names none. Read only for a frame that could not be read otherwise.
+inline std::string_view topic_symbol(od::object& obj) noexcept {
+  constexpr std::string_view kPrefix = "/market/level2:";
+  std::string_view topic;
+  if (obj.find_field_unordered("topic").get_string().get(topic) != simdjson::SUCCESS) return {};
+  if (topic.substr(0, kPrefix.size()) != kPrefix) return {};
+  return topic.substr(kPrefix.size());
+}
+
 inline int max_places(const std::vector<RawChange>& changes, bool price) {
   int p = 0;
   for (const RawChange& c : changes) p = std::max(p, book::decimal_places(price ? c.price : c.size));
@@ -369,7 +379,14 @@ struct SpotSession::Impl {
   // then on: levels beyond its last kept price are unknown (trusted_depth stops there).
   void bound_depth(SpotBook& b) noexcept;
   void retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink);
-  void on_delta(od::object& data, SessionSink& sink);
+  // lost_update: an l2update for book `b` (nullptr: none) that could not be read or
+  // applied. A live book has lost an update: it leaves live (kMalformed) and recalibrates.
+  // A calibrating book keeps calibrating: the continuity check finds the hole unless the
+  // snapshot covers it.
+  void lost_update(SpotBook* b, SessionSink& sink);
+  // on_delta handles an l2update's data; false, and nothing reported, when the data names
+  // no symbol (the caller looks for the book in the frame's topic).
+  bool on_delta(od::object& data, SessionSink& sink);
   std::int64_t last_now_ns = 0;
 };
 

@@ -608,6 +608,73 @@ TEST(KucoinCalibration, AChangesArrayBrokenInsideIsMalformedAndRecalibrates) {
   }
 }
 
+// One rule for a frame naming a book that cannot be applied, whatever is wrong with it:
+// the live book leaves live as malformed (live -> invalid -> resyncing, both kMalformed),
+// the frame is counted once, and the book recalibrates from the next delta. An l2update
+// whose data or symbol cannot be read names its book by its topic.
+TEST(KucoinCalibration, AMalformedLiveDeltaLeavesLiveAsMalformedAndRecalibrates) {
+  const std::string head = R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update",)";
+  const struct {
+    const char* name;
+    std::string frame;
+    FrameError error;
+  } cases[] = {
+      {"bad_decimal", delta("BTC-USDT", 6, 6, R"(["1.2.3","1","6"])", ""), FrameError::kBadNumber},
+      {"size_not_a_decimal", delta("BTC-USDT", 6, 6, "", R"(["99","x","6"])"), FrameError::kBadNumber},
+      {"more_decimals_than_a_book_holds", delta("BTC-USDT", 6, 6, R"(["1.1234567890123456789","1","6"])", ""),
+       FrameError::kBadNumber},
+      {"changes_not_arrays",
+       head + R"("data":{"changes":{"asks":"x"},"sequenceEnd":6,"sequenceStart":6,"symbol":"BTC-USDT"}})",
+       FrameError::kUnexpectedShape},
+      {"change_too_short", delta("BTC-USDT", 6, 6, R"(["101","1"])", ""), FrameError::kUnexpectedShape},
+      {"no_changes", head + R"("data":{"sequenceEnd":6,"sequenceStart":6,"symbol":"BTC-USDT"}})",
+       FrameError::kUnexpectedShape},
+      {"start_after_end", delta("BTC-USDT", 7, 6, R"(["101","1","6"])", ""), FrameError::kUnexpectedShape},
+      {"data_not_an_object", head + R"("data":"x"})", FrameError::kUnexpectedShape},
+      {"no_data", head + R"("x":1})", FrameError::kUnexpectedShape},
+      {"data_without_symbol",
+       head + R"("data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})",
+       FrameError::kUnexpectedShape},
+  };
+  for (const auto& k : cases) [&] {  // a lambda: an ASSERT ends one case, not the test
+    SCOPED_TRACE(k.name);
+    Connected c;
+    c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+    c.answer(4, R"(["99","1"])", "");
+    ASSERT_EQ(c.ob().state(), BookState::kLive);
+    const std::size_t before = c.sink.transitions.size();
+    c.send(k.frame);
+    EXPECT_EQ(c.session.malformed_frames(), 1u);
+    ASSERT_EQ(c.sink.errors.size(), 1u);
+    EXPECT_EQ(c.sink.errors[0], k.error) << c.sink.details[0];
+    ASSERT_EQ(c.sink.transitions.size(), before + 2);
+    EXPECT_EQ(c.sink.transitions[before].from, BookState::kLive);
+    EXPECT_EQ(c.sink.transitions[before].to, BookState::kInvalid);
+    EXPECT_EQ(c.sink.transitions[before].why, StateReason::kMalformed);
+    EXPECT_EQ(c.sink.transitions[before + 1].to, BookState::kResyncing);
+    EXPECT_EQ(c.sink.transitions[before + 1].why, StateReason::kMalformed);
+    EXPECT_EQ(c.ob().counters().checks_failed, 1u);
+    c.sink.requests.clear();
+    c.send(delta("BTC-USDT", 10, 10, R"(["104","2","10"])", ""), 30);
+    ASSERT_EQ(c.sink.requests.size(), 1u);
+    c.answer(9, R"(["99","3"])", R"(["101","1"])", 40);
+    EXPECT_EQ(c.ob().state(), BookState::kLive);
+    EXPECT_EQ(c.session.info(0).sequence, 10);
+  }();
+}
+
+// A frame that names no book (no symbol, no topic) leaves every book as it is.
+TEST(KucoinCalibration, AnL2UpdateNamingNoBookLeavesTheBooksLive) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+  c.answer(4, R"(["99","1"])", "");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(R"({"type":"message","subject":"trade.l2update","data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})");
+  c.send(R"({"type":"message","topic":"/market/level2:ETH-USDT","subject":"trade.l2update","data":"x"})");
+  EXPECT_EQ(c.session.malformed_frames(), 2u);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+}
+
 TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   Connected c;
   c.send(delta("BTC-USDT", 1, 1, "", ""));
