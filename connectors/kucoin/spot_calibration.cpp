@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_calibration.cpp — the books' side of the KuCoin session (see
 // spot_session_impl.h): the REST snapshot and the deltas buffered while it is fetched
-// (KC-docs 2.4), applying deltas by sequence, the depth bound, retries, and on_delta,
-// the live update path.
+// (docs/venues/kucoin.md "Calibration procedure"), applying deltas by sequence, the depth
+// bound, retries, numbers past the book's range, and on_delta, the live update path.
 #include "connectors/kucoin/spot_session_impl.h"
 
 namespace obr::connectors::kucoin {
@@ -67,8 +67,8 @@ void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end
   if (b.snapshot_wanted && b.snapshot_request == 0 && b.retry_at_ns < 0) request_snapshot(b, sink);
 }
 
-LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size,
-                                           std::int64_t& p, std::int64_t& q) {
+LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
+                                           std::int64_t& q) {
   book::DecimalResult pr = book::parse_decimal(price, b.ob.price_scale());
   book::DecimalResult qr = book::parse_decimal(size, b.ob.qty_scale());
   if (pr.error == book::DecimalError::kTooManyDecimals || qr.error == book::DecimalError::kTooManyDecimals) {
@@ -107,8 +107,8 @@ LevelResult SpotSession::Impl::rescale_out_of_range(const SpotBook& b, int ps, i
   for (std::size_t i = 0; i < ob.asks().size(); ++i) qty = std::max(qty, ob.asks().at(i).qty);
   const bool by_price = price > kMax / pm;
   if (!by_price && qty <= kMax / qm) return LevelResult::kBad;  // rescale refuses nothing else
-  const std::size_t n = book::format_decimal(by_price ? price : qty, by_price ? ob.price_scale() : ob.qty_scale(),
-                                             range.text);
+  const std::size_t n =
+      book::format_decimal(by_price ? price : qty, by_price ? ob.price_scale() : ob.qty_scale(), range.text);
   return range_error(by_price ? "price" : "size", std::string_view(range.text, n), by_price ? ps : qs);
 }
 
@@ -223,8 +223,8 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
     const Outcome o = apply_delta(b, d.start, d.end, [&](std::int64_t floor_seq) {
       for (std::uint32_t k = d.first; k < d.first + d.count; ++k) {
         const StoredChange& c = b.changes[k];
-        const LevelResult r = apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len),
-                                           c.seq, floor_seq);
+        const LevelResult r =
+            apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq, floor_seq);
         if (r != LevelResult::kOk) return r;
       }
       return LevelResult::kOk;

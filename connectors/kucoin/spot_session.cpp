@@ -176,7 +176,8 @@ void SpotSession::on_http_response(std::uint64_t id, std::string_view url, int s
     if (!im.config.track_any_symbol || symbol.empty()) return;
     b = &im.track(symbol);
   }
-  if (b->out_of_range) return;  // halted: no snapshot was asked for (a recording's is ignored too)
+  // Halted out of range: no snapshot was asked for (and a recording's is ignored too).
+  if (b->out_of_range) return;
   if (id != 0 && id != b->snapshot_request) return;  // superseded (e.g. after an overflow)
   if (b->ob.state() == BookState::kLive) return;    // a late answer for a book already calibrated
   im.on_snapshot(*b, url, status, body, now_ns, sink);

@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_session.h — KuCoin spot level2 (`/market/level2:SYMBOL`) as a
 // sans-I/O state machine: the connection protocol (token, endpoint, welcome, ping, acks,
-// rotation) and per-book calibration with sequence validation. Rules and sources:
-// PROTOCOLS.md §2.
+// rotation) and per-book calibration with sequence validation. Every rule, with its source
+// in KuCoin's documentation: docs/venues/kucoin.md.
 //
 //   obr::connectors::kucoin::SpotSession session(config);
 //   session.subscribe({"BTC-USDT", "ETH-USDT"});

@@ -318,8 +318,7 @@ struct SpotSession::Impl {
   // more decimals than seen so far (KuCoin strings vary: "5", "242.649"). kOutOfRange, with
   // `range` set, when the value does not fit int64 at the scale, or when a level already
   // in the book would not at the finer scale the value needs.
-  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
-                          std::int64_t& q);
+  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
   // range_error sets `range` for a wire value past int64 at `scale`.
   LevelResult range_error(std::string_view what, std::string_view lexeme, int scale) noexcept {
     range.what = what;
@@ -331,7 +330,7 @@ struct SpotSession::Impl {
   // push past int64 (the book's largest price or size). Error path only.
   LevelResult rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept;
 
-  // apply_change: per-entry rules (KuCoin's calibration step 5).
+  // apply_change: per-entry rules (docs/venues/kucoin.md "Entries").
   LevelResult apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
                            std::int64_t floor_seq);
 

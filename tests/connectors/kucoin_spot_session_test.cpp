@@ -347,7 +347,7 @@ TEST(KucoinCalibration, FirstBufferedDeltaRequestsThePublicSnapshot) {
   EXPECT_EQ(c.session.info(0).buffered, 2u);
 }
 
-// KuCoin's documented example (PROTOCOLS.md 2.4): snapshot 16; entries at 16 and 15 are
+// KuCoin's documented example (docs/venues/kucoin.md "Continuity"): snapshot 16; entries at 16 and 15 are
 // ignored, 19 removes 3988.61, 18 updates 3988.50 to 44.
 TEST(KucoinCalibration, DocumentedExampleStaleBufferAndStraddlingDelta) {
   Connected c;
@@ -535,7 +535,7 @@ TEST(KucoinCalibration, PartialSnapshotLimitsTrustedDepth) {
   EXPECT_EQ(c.session.trusted_depth(0), 42u);
   c.send(delta("BTC-USDT", 304, 304, R"(["2000","0","304"])", ""));
   EXPECT_EQ(c.session.trusted_depth(0), 41u);
-  // An entry whose own sequence is not newer than the book's is skipped (KC-docs step 5).
+  // An entry whose own sequence is not newer than the book's is skipped (docs/venues/kucoin.md "Entries").
   c.send(delta("BTC-USDT", 305, 305, R"(["2001","0","1"])", ""));
   EXPECT_EQ(c.session.trusted_depth(0), 41u);
   EXPECT_EQ(c.session.info(0).sequence, 305);
@@ -632,21 +632,21 @@ TEST(KucoinCalibration, AMalformedLiveDeltaLeavesLiveAsMalformedAndRecalibrates)
       {"start_after_end", delta("BTC-USDT", 7, 6, R"(["101","1","6"])", ""), FrameError::kUnexpectedShape},
       {"data_not_an_object", head + R"("data":"x"})", FrameError::kUnexpectedShape},
       {"no_data", head + R"("x":1})", FrameError::kUnexpectedShape},
-      {"data_without_symbol",
-       head + R"("data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})",
+      {"data_without_symbol", head + R"("data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})",
        FrameError::kUnexpectedShape},
   };
-  for (const auto& k : cases) [&] {  // a lambda: an ASSERT ends one case, not the test
-    SCOPED_TRACE(k.name);
+  // A lambda per case: an ASSERT ends that case, not the test.
+  auto check = [](const std::string& name, const std::string& frame, FrameError error) {
+    SCOPED_TRACE(name);
     Connected c;
     c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
     c.answer(4, R"(["99","1"])", "");
     ASSERT_EQ(c.ob().state(), BookState::kLive);
     const std::size_t before = c.sink.transitions.size();
-    c.send(k.frame);
+    c.send(frame);
     EXPECT_EQ(c.session.malformed_frames(), 1u);
     ASSERT_EQ(c.sink.errors.size(), 1u);
-    EXPECT_EQ(c.sink.errors[0], k.error) << c.sink.details[0];
+    EXPECT_EQ(c.sink.errors[0], error) << c.sink.details[0];
     ASSERT_EQ(c.sink.transitions.size(), before + 2);
     EXPECT_EQ(c.sink.transitions[before].from, BookState::kLive);
     EXPECT_EQ(c.sink.transitions[before].to, BookState::kInvalid);
@@ -660,7 +660,8 @@ TEST(KucoinCalibration, AMalformedLiveDeltaLeavesLiveAsMalformedAndRecalibrates)
     c.answer(9, R"(["99","3"])", R"(["101","1"])", 40);
     EXPECT_EQ(c.ob().state(), BookState::kLive);
     EXPECT_EQ(c.session.info(0).sequence, 10);
-  }();
+  };
+  for (const auto& k : cases) check(k.name, k.frame, k.error);
 }
 
 // A frame that names no book (no symbol, no topic) leaves every book as it is.
@@ -669,7 +670,8 @@ TEST(KucoinCalibration, AnL2UpdateNamingNoBookLeavesTheBooksLive) {
   c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
   c.answer(4, R"(["99","1"])", "");
   ASSERT_EQ(c.ob().state(), BookState::kLive);
-  c.send(R"({"type":"message","subject":"trade.l2update","data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})");
+  c.send(
+      R"({"type":"message","subject":"trade.l2update","data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})");
   c.send(R"({"type":"message","topic":"/market/level2:ETH-USDT","subject":"trade.l2update","data":"x"})");
   EXPECT_EQ(c.session.malformed_frames(), 2u);
   EXPECT_EQ(c.ob().state(), BookState::kLive);
@@ -726,8 +728,10 @@ TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
 // (docs/venues/kucoin.md "Numbers past the book's range"): reported as such, naming the
 // value and the limit, and the book halts. A fresh snapshot would hold the same number, so
 // none is fetched on this connection; a new connection calibrates the book once more.
-constexpr const char* kSizeTooBig = "size 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
-constexpr const char* kPriceTooBig = "price 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+constexpr const char* kSizeTooBig =
+    "size 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+constexpr const char* kPriceTooBig =
+    "price 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
 
 TEST(KucoinOutOfRange, ASnapshotSizePastTheRangeHaltsTheBookUntilANewConnection) {
   Connected c;
@@ -836,8 +840,7 @@ TEST(KucoinOutOfRange, InReplayAHaltedBookIgnoresLaterSnapshotsUntilTheConnectio
   SpotSession session(cfg);
   KucoinSink sink;
   const std::string url = "https://api.kucoin.com/api/v3/market/orderbook/level2?symbol=A-B";
-  session.on_http_response(0, url, 200, snapshot(10, R"(["123456789012.12345678","1"])", R"(["2","1"])"), 0,
-                           sink);
+  session.on_http_response(0, url, 200, snapshot(10, R"(["123456789012.12345678","1"])", R"(["2","1"])"), 0, sink);
   ASSERT_EQ(session.book_count(), 1u);
   EXPECT_EQ(session.book(0).state(), BookState::kHalted);
   ASSERT_EQ(sink.errors.size(), 1u);
