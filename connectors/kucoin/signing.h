@@ -3,8 +3,9 @@
 //   KC-API-SIGN       = base64(HMAC-SHA256(secret, timestamp + METHOD + endpoint + body))
 //   KC-API-PASSPHRASE = base64(HMAC-SHA256(secret, passphrase))      (key version 2)
 // where endpoint is the path with its query string ("/api/v3/market/orderbook/level2?
-// symbol=BTC-USDT") and body is "" for GET (PROTOCOLS.md 2.3; KuCoin's documented example
-// is tests/connectors/kucoin_signing_test.cpp).
+// symbol=BTC-USDT") and body is "" for GET (docs/venues/kucoin.md "Snapshot endpoint";
+// KuCoin's documented example is the KucoinSigning tests in
+// tests/connectors/kucoin_spot_session_test.cpp).
 //
 // Credentials come only from the environment or a config file; Credentials never prints
 // its secret (to_string shows the key only) and nothing here logs.

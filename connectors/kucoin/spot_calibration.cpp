@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_calibration.cpp — the books' side of the KuCoin session (see
 // spot_session_impl.h): the REST snapshot and the deltas buffered while it is fetched
-// (KC-docs 2.4), applying deltas by sequence, the depth bound, retries, and on_delta,
-// the live update path.
+// (docs/venues/kucoin.md "Calibration procedure"), applying deltas by sequence, the depth
+// bound, retries, numbers past the book's range, and on_delta, the live update path.
 #include "connectors/kucoin/spot_session_impl.h"
 
 namespace obr::connectors::kucoin {
@@ -67,35 +67,76 @@ void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end
   if (b.snapshot_wanted && b.snapshot_request == 0 && b.retry_at_ns < 0) request_snapshot(b, sink);
 }
 
-bool SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
-                                    std::int64_t& q) {
+LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
+                                           std::int64_t& q) {
   book::DecimalResult pr = book::parse_decimal(price, b.ob.price_scale());
   book::DecimalResult qr = book::parse_decimal(size, b.ob.qty_scale());
   if (pr.error == book::DecimalError::kTooManyDecimals || qr.error == book::DecimalError::kTooManyDecimals) {
     const int old_ps = b.ob.price_scale();
     const int ps = std::max(old_ps, book::decimal_places(price));
     const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
-    if (!b.ob.rescale(ps, qs)) return false;
+    if (!b.ob.rescale(ps, qs)) {
+      // More decimals than any book holds is malformed; otherwise a level in the book does
+      // not fit int64 at the finer scale.
+      if (ps > book::kMaxScale || qs > book::kMaxScale) return LevelResult::kBad;
+      return rescale_out_of_range(b, ps, qs);
+    }
     b.bid_floor = saturating_mul(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
     b.ask_ceiling = saturating_mul(b.ask_ceiling, book::pow10(ps - old_ps));
     pr = book::parse_decimal(price, b.ob.price_scale());
     qr = book::parse_decimal(size, b.ob.qty_scale());
   }
-  if (!pr.ok() || !qr.ok()) return false;
+  // Not a decimal at all wins over a decimal too large: the frame is malformed.
+  constexpr auto kOverflow = book::DecimalError::kOverflow;
+  if ((!pr.ok() && pr.error != kOverflow) || (!qr.ok() && qr.error != kOverflow)) return LevelResult::kBad;
+  if (pr.error == kOverflow) return range_error("price", price, b.ob.price_scale());
+  if (qr.error == kOverflow) return range_error("size", size, b.ob.qty_scale());
   p = pr.value;
   q = qr.value;
-  return true;
+  return LevelResult::kOk;
 }
 
-bool SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
-                                     std::int64_t seq, std::int64_t floor_seq) {
-  if (seq >= 0 && seq <= floor_seq) return true;  // already in the book
+LevelResult SpotSession::Impl::rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const book::OrderBook& ob = b.ob;
+  const std::int64_t pm = book::pow10(ps - ob.price_scale()), qm = book::pow10(qs - ob.qty_scale());
+  std::int64_t price = 0, qty = 0;  // the largest of each in the book
+  if (!ob.bids().empty()) price = ob.bids().at(0).price;
+  if (!ob.asks().empty()) price = std::max(price, ob.asks().at(ob.asks().size() - 1).price);
+  for (std::size_t i = 0; i < ob.bids().size(); ++i) qty = std::max(qty, ob.bids().at(i).qty);
+  for (std::size_t i = 0; i < ob.asks().size(); ++i) qty = std::max(qty, ob.asks().at(i).qty);
+  const bool by_price = price > kMax / pm;
+  if (!by_price && qty <= kMax / qm) return LevelResult::kBad;  // rescale refuses nothing else
+  const std::size_t n =
+      book::format_decimal(by_price ? price : qty, by_price ? ob.price_scale() : ob.qty_scale(), range.text);
+  return range_error(by_price ? "price" : "size", std::string_view(range.text, n), by_price ? ps : qs);
+}
+
+LevelResult SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
+                                            std::int64_t seq, std::int64_t floor_seq) {
+  if (seq >= 0 && seq <= floor_seq) return LevelResult::kOk;  // already in the book
   std::int64_t p = 0, q = 0;
-  if (!parse_level(b, price, size, p, q)) return false;
-  if (p == 0) return true;  // price "0": only the sequence advances
-  b.ob.apply(side, p, q);   // size 0 deletes
+  if (const LevelResult r = parse_level(b, price, size, p, q); r != LevelResult::kOk) return r;
+  if (p == 0) return LevelResult::kOk;  // price "0": only the sequence advances
+  b.ob.apply(side, p, q);               // size 0 deletes
   ++b.ob.counters().levels_applied;
-  return true;
+  return LevelResult::kOk;
+}
+
+void SpotSession::Impl::halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink) {
+  char detail[192];
+  ++malformed;
+  sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
+  if (in_delta) ++b.ob.counters().checks_failed;
+  b.clear_buffer();  // after the detail: the lexeme may be the buffer's text
+  b.seq.clear();
+  b.attempts = 0;
+  b.snapshot_request = 0;
+  b.snapshot_wanted = false;
+  b.retry_at_ns = -1;
+  b.out_of_range = true;
+  if (b.ob.state() == BookState::kLive) set_state(b, BookState::kInvalid, StateReason::kOutOfRange, sink);
+  set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
 }
 
 void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body,
@@ -144,6 +185,17 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
     if (!p.ok() || !q.ok()) {
       b.ob.snapshot_end();
       b.ob.clear();
+      constexpr auto kOverflow = book::DecimalError::kOverflow;
+      if ((p.ok() || p.error == kOverflow) && (q.ok() || q.error == kOverflow)) {
+        // Past int64 at the book's scale: halted, not fetched again (the same number would
+        // come back).
+        if (p.error == kOverflow) {
+          range_error("price", c.price, b.ob.price_scale());
+        } else {
+          range_error("size", c.size, b.ob.qty_scale());
+        }
+        return halt_out_of_range(b, false, sink);
+      }
       ++malformed;
       sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
       return retry_snapshot(b, now_ns, sink);
@@ -163,20 +215,21 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
   if (b.ask_bounded) b.ask_ceiling = b.ob.asks().at(b.ob.asks().size() - 1).price;
   b.seq.reset(sequence);
 
-  // Play the buffer back: drop what the snapshot covers, bridge, then strictly in order.
+  // Play the buffer back by the continuity rule: drop what the snapshot covers, then apply
+  // in order.
   std::size_t used = 0;
   for (; used < b.deltas.size(); ++used) {
     const StoredDelta& d = b.deltas[used];
     const Outcome o = apply_delta(b, d.start, d.end, [&](std::int64_t floor_seq) {
       for (std::uint32_t k = d.first; k < d.first + d.count; ++k) {
         const StoredChange& c = b.changes[k];
-        if (!apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq,
-                          floor_seq)) {
-          return false;
-        }
+        const LevelResult r =
+            apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq, floor_seq);
+        if (r != LevelResult::kOk) return r;
       }
-      return true;
+      return LevelResult::kOk;
     });
+    if (o == Outcome::kOutOfRange) return halt_out_of_range(b, true, sink);
     if (o == Outcome::kBad) {
       ++malformed;
       sink.frame_error(FrameError::kBadNumber, "buffered delta price/size is not a decimal");
@@ -236,15 +289,18 @@ void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, Session
 
 // ---- deltas -----------------------------------------------------------------------
 
-void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
+void SpotSession::Impl::lost_update(SpotBook* b, SessionSink& sink) {
+  if (b != nullptr && b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
+}
+
+bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   std::string_view symbol;
-  if (data.find_field_unordered("symbol").get_string().get(symbol)) {
-    return bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
-  }
+  if (data.find_field_unordered("symbol").get_string().get(symbol)) return false;
   SpotBook* b = find(symbol);
   if (b == nullptr) {
     if (!config.track_any_symbol) {
-      return bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+      bad(sink, FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+      return true;
     }
     b = &track(symbol);
     b->snapshot_wanted = true;
@@ -267,36 +323,43 @@ void SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   }
   if (!ok) {
     // An update we cannot read is an update lost: a live book can no longer be trusted.
-    if (b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, sink);
-    return bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
+    lost_update(b, sink);
+    bad(sink, FrameError::kUnexpectedShape, "l2update without sequenceStart/sequenceEnd/changes");
+    return true;
   }
-  if (b->refused) return;
+  if (b->refused || b->out_of_range) return true;  // halted until the venue or a new connection says otherwise
   if (b->ob.state() != BookState::kLive) {
     buffer(*b, start, end, sink);  // calibrating: wait for the snapshot
-    return;
+    return true;
   }
   const std::uint64_t top_before = b->ob.top_version();
   const Outcome o = apply_delta(*b, start, end, [&](std::int64_t floor_seq) {
     for (const RawChange& c : raw) {
-      if (!apply_change(*b, c.side, c.price, c.size, c.seq, floor_seq)) return false;
+      const LevelResult r = apply_change(*b, c.side, c.price, c.size, c.seq, floor_seq);
+      if (r != LevelResult::kOk) return r;
     }
-    return true;
+    return LevelResult::kOk;
   });
   switch (o) {
     case Outcome::kApplied:
       bound_depth(*b);
       sink.book_updated(b->id, b->symbol, b->ob, b->ob.top_version() != top_before);
-      return;
+      break;
     case Outcome::kStale:
-      return;  // a duplicate: already in the book
+      break;  // a duplicate: already in the book
     case Outcome::kGap:
       gap(*b, StateReason::kSequenceGap, sink);
       buffer(*b, start, end, sink);  // the first delta of the new calibration
-      return;
-    case Outcome::kBad:
-      gap(*b, StateReason::kMalformed, sink);
-      return bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+      break;
+    case Outcome::kBad:  // possibly applied in part: lost
+      lost_update(b, sink);
+      bad(sink, FrameError::kBadNumber, "l2update price/size is not a decimal");
+      break;
+    case Outcome::kOutOfRange:
+      halt_out_of_range(*b, true, sink);
+      break;
   }
+  return true;
 }
 
 }  // namespace obr::connectors::kucoin

@@ -176,6 +176,8 @@ void SpotSession::on_http_response(std::uint64_t id, std::string_view url, int s
     if (!im.config.track_any_symbol || symbol.empty()) return;
     b = &im.track(symbol);
   }
+  // Halted out of range: no snapshot was asked for (and a recording's is ignored too).
+  if (b->out_of_range) return;
   if (id != 0 && id != b->snapshot_request) return;  // superseded (e.g. after an overflow)
   if (b->ob.state() == BookState::kLive) return;    // a late answer for a book already calibrated
   im.on_snapshot(*b, url, status, body, now_ns, sink);
@@ -205,6 +207,7 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
     b->snapshot_request = 0;
     b->snapshot_wanted = !b->refused;
     b->retry_at_ns = -1;
+    b->out_of_range = false;  // a new connection calibrates a book halted out of range once more
     im.set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
   }
   if (im.driving()) {
@@ -288,11 +291,18 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
       return im.bad(sink, FrameError::kUnexpectedShape, "message without subject");
     }
     if (subject != "trade.l2update") return;  // other channels are not ours
+    // An l2update whose data or symbol cannot be read names its book by its topic: that
+    // book has lost an update (Impl::lost_update).
     od::object data;
     if (obj.find_field_unordered("data").get_object().get(data)) {
+      im.lost_update(im.find(topic_symbol(obj)), sink);
       return im.bad(sink, FrameError::kUnexpectedShape, "l2update without data");
     }
-    return im.on_delta(data, sink);
+    if (!im.on_delta(data, sink)) {
+      im.lost_update(im.find(topic_symbol(obj)), sink);
+      return im.bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
+    }
+    return;
   }
   std::string_view id;
   const bool has_id = obj.find_field_unordered("id").get_string().get(id) == simdjson::SUCCESS;

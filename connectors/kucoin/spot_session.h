@@ -1,7 +1,7 @@
 // connectors/kucoin/spot_session.h — KuCoin spot level2 (`/market/level2:SYMBOL`) as a
 // sans-I/O state machine: the connection protocol (token, endpoint, welcome, ping, acks,
-// rotation) and per-book calibration with sequence validation. Rules and sources:
-// PROTOCOLS.md §2.
+// rotation) and per-book calibration with sequence validation. Every rule, with its source
+// in KuCoin's documentation: docs/venues/kucoin.md.
 //
 //   obr::connectors::kucoin::SpotSession session(config);
 //   session.subscribe({"BTC-USDT", "ETH-USDT"});
@@ -20,14 +20,33 @@
 // connection is rotated before KuCoin's 24-hour limit. After close_connection the
 // transport calls on_disconnected, and the session asks for a new token.
 //
-// Calibration per book (KC-docs 2.4): deltas are buffered from the subscription; the
-// first buffered delta triggers the REST snapshot (the full-depth v3 endpoint, signed,
-// when credentials are configured; else the public level2_100); deltas with
-// sequenceEnd <= S are dropped; the first applied must have sequenceStart <= S+1
-// (otherwise the snapshot is fetched again, bounded); afterwards sequenceStart == last+1
-// strictly. Per entry: sequence <= the book's -> skipped; price "0" -> only the sequence
-// advances; size 0 -> delete. A gap invalidates that book only and recalibrates it. The
-// buffer is bounded: overflow restarts calibration and is reported.
+// Calibration per book (KuCoin's procedure): deltas are buffered from the subscription;
+// the first buffered delta triggers the REST snapshot (the full-depth v3 endpoint, signed,
+// when credentials are configured; else the public level2_100). Every delta, buffered or
+// live, is then held to KuCoin's continuity rule against the book's sequence `last` (the
+// snapshot's, then each applied delta's sequenceEnd): sequenceEnd <= last -> a duplicate,
+// skipped (not a failure); sequenceStart <= last+1 and sequenceEnd > last -> in order,
+// even when it overlaps the book; sequenceStart > last+1 -> a gap. A gap in the buffer
+// fetches the snapshot again (bounded); a gap on a live book invalidates that book only
+// and recalibrates it. Per entry: sequence <= the book's -> skipped; price "0" -> only
+// the sequence advances; size 0 -> delete. The buffer is bounded: overflow restarts
+// calibration and is reported.
+//
+// Numbers past the book's range: a price or size that does not fit int64 at the book's
+// scale (in the snapshot, a buffered or a live delta; or a level already in the book that
+// a finer scale would push past int64) is reported as FrameError::kOutOfRange, naming the
+// value and the limit, and halts that book (StateReason::kOutOfRange) without fetching
+// again: a fresh snapshot would hold the same number. Its deltas and any recorded snapshot
+// are ignored until the connection is replaced; the next connection calibrates it once
+// more. Any other bad number is malformed (below).
+//
+// Malformed frames: an l2update naming a book (by data.symbol, or by its topic when the
+// data or the symbol cannot be read) that cannot be read or applied (a missing or
+// mistyped field, changes that are not [price, size, sequence] arrays, sequenceStart >
+// sequenceEnd, a price or size that is not a decimal) is counted and reported
+// (frame_error), and a live book leaves live: invalid, then resyncing, both with
+// StateReason::kMalformed, and it recalibrates. A calibrating book keeps calibrating (the
+// continuity rule finds the lost delta unless the snapshot covers it).
 //
 // Trusted depth: after a partial snapshot (level2_100 / level2_20) levels beyond the
 // snapshot's price range are kept but not claimed exact; trusted_depth() counts only the

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "book/decimal.h"
-#include "book/sequence_tracker.h"
+#include "book/sequence_tracker.h"  // SeqCheck
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
@@ -91,6 +91,16 @@ inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawC
   return true;
 }
 
+// topic_symbol: the symbol a level2 push names in its topic ("/market/level2:BTC-USDT"),
+// or "" when it names none. Read only for a frame that could not be read otherwise.
+inline std::string_view topic_symbol(od::object& obj) noexcept {
+  constexpr std::string_view kPrefix = "/market/level2:";
+  std::string_view topic;
+  if (obj.find_field_unordered("topic").get_string().get(topic) != simdjson::SUCCESS) return {};
+  if (topic.substr(0, kPrefix.size()) != kPrefix) return {};
+  return topic.substr(kPrefix.size());
+}
+
 inline int max_places(const std::vector<RawChange>& changes, bool price) {
   int p = 0;
   for (const RawChange& c : changes) p = std::max(p, book::decimal_places(price ? c.price : c.size));
@@ -113,6 +123,54 @@ inline std::string query_param(std::string_view url, std::string_view name) {
   return {};
 }
 
+// Continuity is KuCoin's rule for every delta against the book's sequence `last`, the same
+// for the first delta after the snapshot and for every later one (docs/venues/kucoin.md
+// "Continuity"): sequenceEnd <= last is stale (already in the book: skipped, not a
+// failure); sequenceStart <= last+1 with sequenceEnd > last is in order (it may overlap
+// the book: its entries at or below `last` are skipped one by one); sequenceStart >
+// last+1 is a gap. (book::SequenceTracker is stricter after its first update, as other
+// venues need; KuCoin documents an overlap as in order.)
+class Continuity {
+ public:
+  void reset(std::int64_t snapshot_seq) noexcept {
+    last_ = snapshot_seq;
+    known_ = true;
+  }
+  void clear() noexcept {
+    last_ = 0;
+    known_ = false;
+  }
+  // last is the sequence the book reflects: the snapshot's, then each applied delta's end.
+  std::int64_t last() const noexcept { return last_; }
+  // check classifies [start, end] (start <= end) and, when in order, advances to `end`.
+  book::SeqCheck check(std::int64_t start, std::int64_t end) noexcept {
+    if (!known_) return book::SeqCheck::kGap;
+    if (end <= last_) return book::SeqCheck::kStale;  // so last_ < INT64_MAX below
+    if (start > last_ + 1) return book::SeqCheck::kGap;
+    last_ = end;
+    return book::SeqCheck::kInOrder;
+  }
+
+ private:
+  std::int64_t last_ = 0;
+  bool known_ = false;
+};
+
+// What reading one change's price and size came to.
+enum class LevelResult : std::uint8_t {
+  kOk = 0,
+  kBad,         // not a decimal (or more decimals than any book holds): malformed
+  kOutOfRange,  // a decimal past int64 at the book's scale: the book halts (Impl::range)
+};
+
+// The value behind the last LevelResult::kOutOfRange, for the frame_error detail.
+struct RangeError {
+  std::string_view what;    // "price" or "size"
+  std::string_view lexeme;  // as the venue wrote it, or a book level formatted into `text`
+  int scale = 0;            // the scale it does not fit at
+  char text[book::kMaxDecimalChars] = {};
+};
+
 // Buffered deltas keep their own copy of the text (the frame buffer is reused).
 struct StoredChange {
   Side side;
@@ -131,12 +189,16 @@ struct SpotBook {
   BookId id;
   std::string symbol;
   book::OrderBook ob;
-  book::SequenceTracker seq;
+  Continuity seq;
   // calibration buffer
   std::string arena;
   std::vector<StoredChange> changes;
   std::vector<StoredDelta> deltas;
   bool refused = false;
+  // A price or size past the book's range halted it (StateReason::kOutOfRange): its deltas
+  // and recorded snapshots are ignored and no snapshot is requested until the connection
+  // is replaced (on_disconnected clears it; the next connection calibrates it once more).
+  bool out_of_range = false;
   std::uint64_t snapshot_request = 0;  // id of the snapshot in flight; 0 none
   bool snapshot_wanted = false;  // a snapshot is needed once a delta is buffered
   int attempts = 0;
@@ -182,6 +244,7 @@ struct SpotSession::Impl {
   std::vector<std::unique_ptr<SpotBook>> books;
   absl::flat_hash_map<std::string, BookId> by_symbol;
   std::vector<RawChange> raw;  // the current message's changes
+  RangeError range;            // set with every LevelResult::kOutOfRange
   std::string out;
   std::uint64_t malformed = 0;
 
@@ -252,20 +315,33 @@ struct SpotSession::Impl {
   void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
 
   // parse_level parses a change at the book's scales, refining them when the venue sends
-  // more decimals than seen so far (KuCoin strings vary: "5", "242.649").
-  bool parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
+  // more decimals than seen so far (KuCoin strings vary: "5", "242.649"). kOutOfRange, with
+  // `range` set, when the value does not fit int64 at the scale, or when a level already
+  // in the book would not at the finer scale the value needs.
+  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
+  // range_error sets `range` for a wire value past int64 at `scale`.
+  LevelResult range_error(std::string_view what, std::string_view lexeme, int scale) noexcept {
+    range.what = what;
+    range.lexeme = lexeme;
+    range.scale = scale;
+    return LevelResult::kOutOfRange;
+  }
+  // rescale_out_of_range sets `range` to the book level that a rescale to (ps, qs) would
+  // push past int64 (the book's largest price or size). Error path only.
+  LevelResult rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept;
 
-  // apply_change: per-entry rules (KC-docs 2.4 step 5).
-  bool apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
-                    std::int64_t floor_seq);
+  // apply_change: per-entry rules (docs/venues/kucoin.md "Entries").
+  LevelResult apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
+                           std::int64_t floor_seq);
 
-  // apply_delta classifies one delta against the book's sequence and applies it.
-  // Returns false on a gap (the caller decides what a gap means at that point).
-  enum class Outcome { kApplied, kStale, kGap, kBad };
+  // apply_delta classifies one delta against the book's sequence (Continuity) and applies
+  // it; `for_each(floor_seq)` applies its changes and returns the first failure, if any.
+  // A gap is returned: the caller decides what it means at that point.
+  enum class Outcome { kApplied, kStale, kGap, kBad, kOutOfRange };
   template <typename Changes>
   Outcome apply_delta(SpotBook& b, std::int64_t start, std::int64_t end, const Changes& for_each) {
     const std::int64_t floor_seq = b.seq.last();
-    switch (b.seq.check_range(start, end)) {
+    switch (b.seq.check(start, end)) {
       case book::SeqCheck::kStale:
         ++b.stale;
         return Outcome::kStale;
@@ -274,12 +350,26 @@ struct SpotSession::Impl {
       case book::SeqCheck::kInOrder:
         break;
     }
-    if (!for_each(floor_seq)) return Outcome::kBad;
+    switch (for_each(floor_seq)) {
+      case LevelResult::kOk:
+        break;
+      case LevelResult::kBad:
+        return Outcome::kBad;
+      case LevelResult::kOutOfRange:
+        return Outcome::kOutOfRange;
+    }
     ++b.ob.counters().updates;
     ++b.ob.counters().checks_passed;
     if (b.ob.is_crossed()) ++b.ob.counters().crossed;
     return Outcome::kApplied;
   }
+
+  // halt_out_of_range reports `range` (FrameError::kOutOfRange, naming the value and the
+  // limit) and halts the book with StateReason::kOutOfRange: a fresh snapshot would hold
+  // the same number, so the book is not recalibrated on this connection
+  // (SpotBook::out_of_range). `in_delta`: a delta could not be applied, counted as a failed
+  // check like a malformed delta; a snapshot counts none.
+  void halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink);
 
   void on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
                    SessionSink& sink);
@@ -288,7 +378,14 @@ struct SpotSession::Impl {
   // then on: levels beyond its last kept price are unknown (trusted_depth stops there).
   void bound_depth(SpotBook& b) noexcept;
   void retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink);
-  void on_delta(od::object& data, SessionSink& sink);
+  // lost_update: an l2update for book `b` (nullptr: none) that could not be read or
+  // applied. A live book has lost an update: it leaves live (kMalformed) and recalibrates.
+  // A calibrating book keeps calibrating: the continuity check finds the hole unless the
+  // snapshot covers it.
+  void lost_update(SpotBook* b, SessionSink& sink);
+  // on_delta handles an l2update's data; false, and nothing reported, when the data names
+  // no symbol (the caller looks for the book in the frame's topic).
+  bool on_delta(od::object& data, SessionSink& sink);
   std::int64_t last_now_ns = 0;
 };
 

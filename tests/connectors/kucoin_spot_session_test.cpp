@@ -347,7 +347,7 @@ TEST(KucoinCalibration, FirstBufferedDeltaRequestsThePublicSnapshot) {
   EXPECT_EQ(c.session.info(0).buffered, 2u);
 }
 
-// KuCoin's documented example (PROTOCOLS.md 2.4): snapshot 16; entries at 16 and 15 are
+// KuCoin's documented example (docs/venues/kucoin.md "Continuity"): snapshot 16; entries at 16 and 15 are
 // ignored, 19 removes 3988.61, 18 updates 3988.50 to 44.
 TEST(KucoinCalibration, DocumentedExampleStaleBufferAndStraddlingDelta) {
   Connected c;
@@ -369,6 +369,46 @@ TEST(KucoinCalibration, DocumentedExampleStaleBufferAndStraddlingDelta) {
   c.send(delta("BTC-USDT", 20, 20, R"(["3988.70","1","20"])", ""));
   EXPECT_EQ(c.session.info(0).sequence, 20);
   EXPECT_EQ(ob.asks().size(), 3u);
+}
+
+// KuCoin's continuity rule holds for every delta, not only the first after the snapshot
+// (docs/venues/kucoin.md "Continuity"): a delta with sequenceStart <= last+1 and sequenceEnd
+// > last is in order even when it overlaps the book (its entries at or below the book's
+// sequence are skipped); sequenceEnd <= last is a duplicate, ignored and not a failure;
+// only sequenceStart > last+1 is a gap. Before, an overlapping delta on a live book was a gap.
+TEST(KucoinCalibration, LiveDeltaOverlappingTheBookIsInOrderAndADuplicateIsIgnored) {
+  Connected c;
+  c.send(delta("BTC-USDT", 11, 11, R"(["101","3","11"])", ""));
+  c.answer(10, R"(["99","1"])", R"(["101","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  ASSERT_EQ(c.session.info(0).sequence, 11);
+  const std::size_t transitions = c.sink.transitions.size();
+  const std::size_t requests = c.sink.requests.size();
+  // Overlaps the book (10..13 against 11): the entry at 11 is already in the book.
+  c.send(delta("BTC-USDT", 10, 13, R"(["101","7","11"],["102","2","12"])", R"(["98","4","13"])"));
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 13);
+  EXPECT_EQ(obr::testing::top10(c.ob(), false), (std::vector<std::vector<std::string>>{{"101", "3"}, {"102", "2"}}));
+  EXPECT_EQ(obr::testing::top10(c.ob(), true), (std::vector<std::vector<std::string>>{{"99", "1"}, {"98", "4"}}));
+  EXPECT_EQ(c.ob().counters().checks_passed, 2u);
+  // Duplicates (sequenceEnd <= 13): ignored, not failures.
+  c.send(delta("BTC-USDT", 12, 13, R"(["102","9","12"])", ""));
+  c.send(delta("BTC-USDT", 5, 8, R"(["102","9","8"])", ""));
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).stale_deltas, 2u);
+  EXPECT_EQ(obr::testing::top10(c.ob(), false), (std::vector<std::vector<std::string>>{{"101", "3"}, {"102", "2"}}));
+  c.send(delta("BTC-USDT", 14, 14, R"(["103","1","14"])", ""));
+  EXPECT_EQ(c.session.info(0).sequence, 14);
+  EXPECT_EQ(c.ob().counters().checks_passed, 3u);
+  EXPECT_EQ(c.ob().counters().checks_failed, 0u);
+  EXPECT_EQ(c.sink.transitions.size(), transitions);  // live throughout
+  EXPECT_EQ(c.sink.requests.size(), requests);        // no snapshot asked for
+  EXPECT_EQ(c.session.malformed_frames(), 0u);
+  // Only sequenceStart > last+1 is a gap.
+  c.send(delta("BTC-USDT", 16, 16, R"(["104","1","16"])", ""));
+  EXPECT_EQ(c.ob().state(), BookState::kResyncing);
+  EXPECT_TRUE(c.sink.saw(StateReason::kSequenceGap));
+  EXPECT_EQ(c.ob().counters().checks_failed, 1u);
 }
 
 TEST(KucoinCalibration, SnapshotOlderThanTheBufferIsFetchedAgain) {
@@ -495,7 +535,7 @@ TEST(KucoinCalibration, PartialSnapshotLimitsTrustedDepth) {
   EXPECT_EQ(c.session.trusted_depth(0), 42u);
   c.send(delta("BTC-USDT", 304, 304, R"(["2000","0","304"])", ""));
   EXPECT_EQ(c.session.trusted_depth(0), 41u);
-  // An entry whose own sequence is not newer than the book's is skipped (KC-docs step 5).
+  // An entry whose own sequence is not newer than the book's is skipped (docs/venues/kucoin.md "Entries").
   c.send(delta("BTC-USDT", 305, 305, R"(["2001","0","1"])", ""));
   EXPECT_EQ(c.session.trusted_depth(0), 41u);
   EXPECT_EQ(c.session.info(0).sequence, 305);
@@ -568,6 +608,75 @@ TEST(KucoinCalibration, AChangesArrayBrokenInsideIsMalformedAndRecalibrates) {
   }
 }
 
+// One rule for a frame naming a book that cannot be applied, whatever is wrong with it:
+// the live book leaves live as malformed (live -> invalid -> resyncing, both kMalformed),
+// the frame is counted once, and the book recalibrates from the next delta. An l2update
+// whose data or symbol cannot be read names its book by its topic.
+TEST(KucoinCalibration, AMalformedLiveDeltaLeavesLiveAsMalformedAndRecalibrates) {
+  const std::string head = R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update",)";
+  const struct {
+    const char* name;
+    std::string frame;
+    FrameError error;
+  } cases[] = {
+      {"bad_decimal", delta("BTC-USDT", 6, 6, R"(["1.2.3","1","6"])", ""), FrameError::kBadNumber},
+      {"size_not_a_decimal", delta("BTC-USDT", 6, 6, "", R"(["99","x","6"])"), FrameError::kBadNumber},
+      {"more_decimals_than_a_book_holds", delta("BTC-USDT", 6, 6, R"(["1.1234567890123456789","1","6"])", ""),
+       FrameError::kBadNumber},
+      {"changes_not_arrays",
+       head + R"("data":{"changes":{"asks":"x"},"sequenceEnd":6,"sequenceStart":6,"symbol":"BTC-USDT"}})",
+       FrameError::kUnexpectedShape},
+      {"change_too_short", delta("BTC-USDT", 6, 6, R"(["101","1"])", ""), FrameError::kUnexpectedShape},
+      {"no_changes", head + R"("data":{"sequenceEnd":6,"sequenceStart":6,"symbol":"BTC-USDT"}})",
+       FrameError::kUnexpectedShape},
+      {"start_after_end", delta("BTC-USDT", 7, 6, R"(["101","1","6"])", ""), FrameError::kUnexpectedShape},
+      {"data_not_an_object", head + R"("data":"x"})", FrameError::kUnexpectedShape},
+      {"no_data", head + R"("x":1})", FrameError::kUnexpectedShape},
+      {"data_without_symbol", head + R"("data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})",
+       FrameError::kUnexpectedShape},
+  };
+  // A lambda per case: an ASSERT ends that case, not the test.
+  auto check = [](const std::string& name, const std::string& frame, FrameError error) {
+    SCOPED_TRACE(name);
+    Connected c;
+    c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+    c.answer(4, R"(["99","1"])", "");
+    ASSERT_EQ(c.ob().state(), BookState::kLive);
+    const std::size_t before = c.sink.transitions.size();
+    c.send(frame);
+    EXPECT_EQ(c.session.malformed_frames(), 1u);
+    ASSERT_EQ(c.sink.errors.size(), 1u);
+    EXPECT_EQ(c.sink.errors[0], error) << c.sink.details[0];
+    ASSERT_EQ(c.sink.transitions.size(), before + 2);
+    EXPECT_EQ(c.sink.transitions[before].from, BookState::kLive);
+    EXPECT_EQ(c.sink.transitions[before].to, BookState::kInvalid);
+    EXPECT_EQ(c.sink.transitions[before].why, StateReason::kMalformed);
+    EXPECT_EQ(c.sink.transitions[before + 1].to, BookState::kResyncing);
+    EXPECT_EQ(c.sink.transitions[before + 1].why, StateReason::kMalformed);
+    EXPECT_EQ(c.ob().counters().checks_failed, 1u);
+    c.sink.requests.clear();
+    c.send(delta("BTC-USDT", 10, 10, R"(["104","2","10"])", ""), 30);
+    ASSERT_EQ(c.sink.requests.size(), 1u);
+    c.answer(9, R"(["99","3"])", R"(["101","1"])", 40);
+    EXPECT_EQ(c.ob().state(), BookState::kLive);
+    EXPECT_EQ(c.session.info(0).sequence, 10);
+  };
+  for (const auto& k : cases) check(k.name, k.frame, k.error);
+}
+
+// A frame that names no book (no symbol, no topic) leaves every book as it is.
+TEST(KucoinCalibration, AnL2UpdateNamingNoBookLeavesTheBooksLive) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+  c.answer(4, R"(["99","1"])", "");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(
+      R"({"type":"message","subject":"trade.l2update","data":{"changes":{"asks":[],"bids":[]},"sequenceEnd":6,"sequenceStart":6}})");
+  c.send(R"({"type":"message","topic":"/market/level2:ETH-USDT","subject":"trade.l2update","data":"x"})");
+  EXPECT_EQ(c.session.malformed_frames(), 2u);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+}
+
 TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   Connected c;
   c.send(delta("BTC-USDT", 1, 1, "", ""));
@@ -611,6 +720,139 @@ TEST(KucoinCalibration, ATrustedBoundPastInt64AfterARescaleSaturates) {
   EXPECT_EQ(c.ob().asks().at(99).price, 21005);
   EXPECT_EQ(c.session.trusted_depth(0), 100u);  // 100 bids down to the floor, 100 asks
   EXPECT_EQ(c.session.malformed_frames(), 0u);
+}
+
+// ---- numbers past the book's range --------------------------------------------------
+
+// A price or size that does not fit int64 at the book's scale is out of range
+// (docs/venues/kucoin.md "Numbers past the book's range"): reported as such, naming the
+// value and the limit, and the book halts. A fresh snapshot would hold the same number, so
+// none is fetched on this connection; a new connection calibrates the book once more.
+constexpr const char* kSizeTooBig =
+    "size 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+constexpr const char* kPriceTooBig =
+    "price 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)";
+
+TEST(KucoinOutOfRange, ASnapshotSizePastTheRangeHaltsTheBookUntilANewConnection) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
+  ASSERT_EQ(c.sink.requests.size(), 1u);
+  c.answer(4, R"(["99","123456789012.12345678"])", R"(["101","2"])");
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kSizeTooBig);
+  EXPECT_EQ(c.session.malformed_frames(), 1u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  ASSERT_FALSE(c.sink.transitions.empty());
+  EXPECT_EQ(c.sink.transitions.back().why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.ob().counters().checks_failed, 0u);
+  // No snapshot loop: later deltas are ignored and nothing is fetched, even past the
+  // circuit breaker's backoff.
+  c.send(delta("BTC-USDT", 6, 6, R"(["101","1","6"])", ""), 30);
+  c.send(delta("BTC-USDT", 7, 7, R"(["101","1","7"])", ""), 40);
+  c.session.on_tick(60 * kSec, c.sink);
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  EXPECT_EQ(c.session.info(0).buffered, 0u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_FALSE(c.sink.saw(StateReason::kSnapshotRetry));
+  EXPECT_FALSE(c.sink.saw(StateReason::kCircuitOpen));
+  // A new connection tries the book once more.
+  c.session.on_disconnected(61 * kSec, c.sink);
+  EXPECT_EQ(c.ob().state(), BookState::kStale);
+  ASSERT_EQ(c.sink.requests.size(), 2u);  // the token
+  c.session.on_http_response(c.sink.requests.back().id, c.sink.requests.back().url, 200, kBullet, 62 * kSec, c.sink);
+  c.session.on_connected(63 * kSec, c.sink);
+  c.session.on_frame(R"({"id":"obr2","type":"welcome"})", 64 * kSec, c.sink);
+  const std::string sub = c.sink.sent.back();
+  c.session.on_frame(R"({"id":")" + sub.substr(6, sub.find(',') - 6) + R"(","type":"ack"})", 65 * kSec, c.sink);
+  EXPECT_EQ(c.ob().state(), BookState::kAwaitingSnapshot);
+  c.send(delta("BTC-USDT", 9, 9, R"(["101","1","9"])", ""), 66 * kSec);
+  ASSERT_EQ(c.sink.requests.size(), 3u);  // the snapshot
+  c.answer(8, R"(["99","1.5"])", R"(["101","2"])", 67 * kSec);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+  EXPECT_EQ(c.session.info(0).sequence, 9);
+}
+
+TEST(KucoinOutOfRange, ALiveDeltaPricePastTheRangeHaltsTheBook) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, R"(["101.5","1","5"])", ""));
+  c.answer(4, R"(["99.12345678","1"])", "");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  ASSERT_EQ(c.ob().price_scale(), 8);
+  const std::size_t before = c.sink.transitions.size();
+  const std::size_t requests = c.sink.requests.size();
+  c.send(delta("BTC-USDT", 6, 6, R"(["123456789012.12345678","1","6"])", ""));
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kPriceTooBig);
+  ASSERT_EQ(c.sink.transitions.size(), before + 2);
+  EXPECT_EQ(c.sink.transitions[before].to, BookState::kInvalid);
+  EXPECT_EQ(c.sink.transitions[before].why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.sink.transitions[before + 1].to, BookState::kHalted);
+  EXPECT_EQ(c.sink.transitions[before + 1].why, StateReason::kOutOfRange);
+  EXPECT_EQ(c.ob().counters().checks_failed, 1u);
+  c.send(delta("BTC-USDT", 7, 7, R"(["101","1","7"])", ""), 30);
+  c.session.on_tick(60 * kSec, c.sink);
+  EXPECT_EQ(c.sink.requests.size(), requests);
+  EXPECT_EQ(c.session.info(0).buffered, 0u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_EQ(c.sink.transitions.size(), before + 2);
+}
+
+// More decimals than the book has seen rescale it; when a level already in the book would
+// not fit int64 at the finer scale, that level is what is out of range.
+TEST(KucoinOutOfRange, ALevelThatAFinerScalePushesPastTheRangeHaltsTheBook) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, "", ""));
+  c.answer(4, R"(["99","1"])", R"(["100000000000","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(delta("BTC-USDT", 6, 6, "", R"(["99.12345678","1","6"])"));
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0],
+            "price 100000000000 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_TRUE(c.sink.saw(StateReason::kOutOfRange));
+}
+
+TEST(KucoinOutOfRange, ABufferedDeltaSizePastTheRangeHaltsTheBookAtPlayback) {
+  Connected c;
+  c.send(delta("BTC-USDT", 5, 5, "", R"(["99","123456789012.12345678","5"])"));
+  c.answer(4, R"(["99","1"])", R"(["101","1"])");
+  ASSERT_EQ(c.sink.errors.size(), 1u);
+  EXPECT_EQ(c.sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(c.sink.details[0], kSizeTooBig);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_TRUE(c.sink.saw(StateReason::kOutOfRange));
+  EXPECT_FALSE(c.sink.saw(StateReason::kMalformed));
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  c.send(delta("BTC-USDT", 6, 6, R"(["101","1","6"])", ""), 30);
+  EXPECT_EQ(c.sink.requests.size(), 1u);
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+}
+
+// In replay the recording decides, as live: a halted book ignores the snapshots recorded
+// after it (the live session asked for none) until the recorded connection ends.
+TEST(KucoinOutOfRange, InReplayAHaltedBookIgnoresLaterSnapshotsUntilTheConnectionEnds) {
+  SpotConfig cfg;
+  cfg.track_any_symbol = true;
+  cfg.drive_connection = false;
+  SpotSession session(cfg);
+  KucoinSink sink;
+  const std::string url = "https://api.kucoin.com/api/v3/market/orderbook/level2?symbol=A-B";
+  session.on_http_response(0, url, 200, snapshot(10, R"(["123456789012.12345678","1"])", R"(["2","1"])"), 0, sink);
+  ASSERT_EQ(session.book_count(), 1u);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  ASSERT_EQ(sink.errors.size(), 1u);
+  EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
+  EXPECT_EQ(sink.details[0], kPriceTooBig);
+  session.on_http_response(0, url, 200, snapshot(12, R"(["1.0","1"])", R"(["2.0","1"])"), 1, sink);
+  session.on_frame(delta("A-B", 13, 13, R"(["2.5","1","13"])", ""), 2, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kHalted);
+  session.on_disconnected(3, sink);
+  session.on_http_response(0, url, 200, snapshot(20, R"(["1.0","1"])", R"(["2.0","1"])"), 4, sink);
+  EXPECT_EQ(session.book(0).state(), BookState::kLive);
+  EXPECT_EQ(session.info(0).sequence, 20);
 }
 
 // ---- resource bounds ----------------------------------------------------------------
