@@ -5,7 +5,7 @@
 //   auto reader = obr::engine::CaptureReader::open("KRAKEN.ws.50.0");   // StatusOr
 //   obr::engine::CaptureEvent ev;
 //   while ((*reader)->next(ev)) { ... ev.kind, ev.ts_ns, ev.payload ... }
-//   if (!(*reader)->status().ok()) { ... }                               // I/O error
+//   if (!(*reader)->status().ok()) { ... }                    // read error, stream cut short
 //
 // Formats, detected from the first non-empty line:
 //  - raw capture: one received frame per line (`{…}` or `[…]`), no times;
@@ -14,9 +14,41 @@
 //    seconds with a fraction; kept to the nanosecond as written, never through double);
 //  - obr recordings (docs/recording.md): the `obr-recording 1` line, then
 //    `TS VENUE KIND [ARGS] [PAYLOAD]` per event, for every venue of one engine run.
-// A line that does not fit its file's format is reported through next()'s `bad` output
-// (file:line and why), never skipped silently. Lines longer than kMaxLine are reported
-// and skipped without allocating.
+//
+// Bad lines. A line that does not fit its file's format is a kBadLine event: its own
+// 1-based line number in `line` and why in `payload` (the replayer lists them as
+// file:line: why), never skipped silently, and every later line keeps its number:
+//  - a byte the format cannot hold: "NUL byte at column 4", "control byte 0x01 at
+//    column 7" (the first such byte; columns count bytes from 1). JSON text (raw
+//    captures, cryptofeed frames and bodies) holds no byte below 0x20 but tab and CR. An
+//    obr recording writes a payload verbatim unless it holds a newline, CR or NUL, so
+//    there only NUL and a CR inside the line are refused; other control bytes are a
+//    frame's own. CRs that end a line are its line ending, in every format;
+//  - a line longer than kMaxLine bytes with its newline: reported ("line longer than
+//    6291456 bytes skipped") and skipped without allocating;
+//  - any other misfit (not `TS: FRAME`, an unknown obr kind, bad base64, ...).
+// When the first non-empty line holds such a byte and tells no format, open() fails
+// naming the byte the same way (InvalidArgument, file:line).
+//
+// End of data. A plain file may end without a newline: its last line is read (a plain
+// file cut mid-line cannot be told from one written that way). A gzip stream must reach
+// its end (each member's trailer, CRC-32 and length checked); one that breaks off — a
+// copy cut short, a recorder killed between flushes — gives every complete line, never
+// the cut one, then next() returns false and status() is DataLoss "FILE:L: gzip stream
+// ends early (file truncated or cut short): nothing after line N could be read", where N
+// is the last complete line and L = N + 1 the first not delivered. Any other read error
+// (I/O, corrupt data, CRC mismatch) is DataLoss "FILE:L: read error: WHY; nothing after
+// line N could be read". Gzip members joined with cat read as one file; bytes after a
+// complete member that do not start another are ignored, as gzip -d does.
+//
+// Cost: one buffer of kMaxLine + 256 KiB, allocated by open() and touched only as far
+// as the longest line needs (gzip adds 128 KiB of input and inflate's state); nothing is
+// allocated per line. The file is read (and inflated, by zlib, straight into the buffer)
+// 256 KiB at a time; per chunk, one memchr pass for the newlines and one vectorized pass
+// for the bytes the format refuses. A line is looked at byte by byte only when that pass
+// found such a byte in it. Measured against the gzgets reader this replaced, reading
+// alone: the same speed within noise (plain files about 2 GB/s from the page cache, gzip
+// bound by inflate).
 //
 // Thread-safety: one reader per thread.
 #pragma once
@@ -24,6 +56,7 @@
 #include <absl/status/status.h>
 #include <absl/status/statusor.h>
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,14 +98,17 @@ class CaptureReader {
   static constexpr std::size_t kMaxLine = 6u << 20;  // longest line (a 4 MiB frame in base64 fits)
 
   // open reads up to the first non-empty line to detect the format. NotFound when the
-  // file cannot be opened, InvalidArgument (naming file:line) when no format fits.
+  // file cannot be opened, InvalidArgument (naming file:line) when no format fits (or
+  // that line is overlong, or holds a byte no format allows, said by name), DataLoss as
+  // for status() when the data fails before that line.
   static absl::StatusOr<std::unique_ptr<CaptureReader>> open(const std::string& path);
   ~CaptureReader();
   CaptureReader(const CaptureReader&) = delete;
   CaptureReader& operator=(const CaptureReader&) = delete;
 
   // next fills `ev` (views valid until the next call) and returns true, or returns false
-  // at the end of the file or on a read error (then status() says which).
+  // at the end of the data. status() is then OK, or DataLoss naming file:line: a read
+  // error, or a gzip stream that ends early (see the top of this file).
   bool next(CaptureEvent& ev);
   absl::Status status() const { return status_; }
 
@@ -82,19 +118,39 @@ class CaptureReader {
 
  private:
   CaptureReader() = default;
-  enum class Read : std::uint8_t { kLine, kTooLong, kEnd };  // kEnd: end of file or error
-  Read read_line(std::string_view& line);
+  enum class Read : std::uint8_t { kLine, kTooLong, kEnd };  // kEnd: end of file, or status_ says why
+  // read_line gives the next line without its newline; `bad` points at its first byte the
+  // format does not allow, or is null.
+  Read read_line(std::string_view& line, const char*& bad);
+  Read skip_long_line();
+  void refill();
+  void consume(std::size_t to) noexcept;
+  void stop(std::uint64_t at_line);
+  void set_format(CaptureFormat format) noexcept;
+  const char* find_flagged(const char* p, const char* e) const noexcept;
+  const char* first_bad(const char* p, const char* e) const noexcept;
+  std::string_view describe_bad(std::string_view line, const char* bad) noexcept;
+
+  struct Source;  // the file, and inflate's state when it is gzip (zlib stays out of this header)
+  enum class End : std::uint8_t { kNo, kClean, kCut, kError };
 
   std::string path_;
-  void* gz_ = nullptr;  // gzFile; zlib stays out of this header
+  std::unique_ptr<Source> src_;
+  // buffer_[begin_, end_) is read and not yet consumed; no '\n' in [begin_, scanned_); no
+  // byte the format flags in [begin_, flagged_) (flagged_ == end_: none).
   std::unique_ptr<char[]> buffer_;
+  std::size_t begin_ = 0, end_ = 0, scanned_ = 0, flagged_ = 0;
+  bool at_end_ = false;  // the source has nothing more; src_->end says how it ended
+  bool format_known_ = false;
   CaptureFormat format_ = CaptureFormat::kRaw;
   std::uint64_t line_ = 0;
   std::uint64_t bytes_read_ = 0;
   absl::Status status_;
   bool pending_ = false;  // the line read during format detection has not been returned
   std::string_view pending_line_;
+  const char* pending_bad_ = nullptr;
   std::string decoded_;   // an obr base64 payload, decoded
+  std::array<char, 64> why_{};  // a kBadLine payload naming a byte
 };
 
 // parse_unix_seconds converts "1618678132.3858151" to nanoseconds exactly (fraction

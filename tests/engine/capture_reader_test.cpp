@@ -1,11 +1,16 @@
 #include "engine/capture_reader.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+#include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "tests/book/test_data.h"
@@ -13,9 +18,23 @@
 namespace obr::engine {
 namespace {
 
+std::string temp_name(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("obr_capture_test_" + std::to_string(::getpid()) + "_" + name))
+      .string();
+}
+
 std::string write_temp(const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::temp_directory_path() / ("obr_capture_test_" + name)).string();
-  std::ofstream(path) << text;
+  const std::string path = temp_name(name);
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+std::string write_temp_gz(const std::string& name, const std::string& text) {
+  const std::string path = temp_name(name);
+  gzFile gz = gzopen(path.c_str(), "wb");
+  EXPECT_NE(gz, nullptr);
+  EXPECT_EQ(gzwrite(gz, text.data(), static_cast<unsigned>(text.size())), static_cast<int>(text.size()));
+  gzclose(gz);
   return path;
 }
 
@@ -35,6 +54,37 @@ std::vector<Event> read_all(const std::string& path) {
   while ((*reader)->next(ev)) out.push_back({ev.kind, ev.ts_ns, std::string(ev.url), std::string(ev.payload), ev.line});
   EXPECT_TRUE((*reader)->status().ok());
   return out;
+}
+
+// read_events reads every event of `path` and the reader's final status.
+std::vector<Event> read_events(const std::string& path, absl::Status& status) {
+  std::vector<Event> out;
+  auto reader = CaptureReader::open(path);
+  if (!reader.ok()) {
+    status = reader.status();
+    return out;
+  }
+  CaptureEvent ev;
+  while ((*reader)->next(ev)) out.push_back({ev.kind, ev.ts_ns, std::string(ev.url), std::string(ev.payload), ev.line});
+  status = (*reader)->status();
+  return out;
+}
+
+using namespace std::string_literals;
+
+struct Expected {
+  std::uint64_t line;
+  CaptureEventKind kind;
+  std::string payload;
+};
+
+void expect_events(const std::vector<Event>& ev, const std::vector<Expected>& want, const std::string& what) {
+  ASSERT_EQ(ev.size(), want.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(ev[i].line, want[i].line) << what << " event " << i;
+    EXPECT_EQ(ev[i].kind, want[i].kind) << what << " event " << i;
+    EXPECT_EQ(ev[i].payload, want[i].payload) << what << " event " << i;
+  }
 }
 
 TEST(ParseUnixSeconds, ExactToTheNanosecondWithoutDouble) {
@@ -120,6 +170,41 @@ TEST(CaptureReader, OverlongLineIsOneBadLine) {
   }
 }
 
+// The limit counts the newline, as the recorder does: a line of kMaxLine bytes with its
+// newline is read, one byte more is too long; for a last line without a newline too.
+TEST(CaptureReader, TheLineLimitCountsTheNewline) {
+  const std::string fits = "[\"" + std::string(CaptureReader::kMaxLine - 5, 'x') + "\"]";  // kMaxLine - 1
+  const std::string over = "[\"" + std::string(CaptureReader::kMaxLine - 4, 'y') + "\"]";  // kMaxLine
+  ASSERT_EQ(fits.size() + 1, CaptureReader::kMaxLine);
+  for (const bool newline : {true, false}) {
+    const std::string end = newline ? "\n" : "";
+    const std::string path = write_temp("limit.ndjson", "[1]\n" + fits + "\n" + over + "\n" + fits + end);
+    absl::Status status;
+    const std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    ASSERT_EQ(ev.size(), 4u);
+    EXPECT_EQ(ev[1].line, 2u);
+    EXPECT_EQ(ev[1].kind, CaptureEventKind::kReceived);
+    EXPECT_EQ(ev[1].payload.size(), fits.size());
+    EXPECT_EQ(ev[2].line, 3u);
+    EXPECT_EQ(ev[2].kind, CaptureEventKind::kBadLine);
+    EXPECT_EQ(ev[2].payload, "line longer than 6291456 bytes skipped");
+    EXPECT_EQ(ev[3].line, 4u);
+    EXPECT_EQ(ev[3].kind, CaptureEventKind::kReceived);
+    EXPECT_EQ(ev[3].payload.size(), fits.size());
+    std::remove(path.c_str());
+  }
+  // An overlong last line without a newline is still one bad line.
+  const std::string path = write_temp("limit2.ndjson", "[1]\n" + over);
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  EXPECT_TRUE(status.ok()) << status;
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1].line, 2u);
+  EXPECT_EQ(ev[1].kind, CaptureEventKind::kBadLine);
+  std::remove(path.c_str());
+}
+
 TEST(CaptureReader, UnknownFormatAndMissingFileNameTheFile) {
   const std::string path = write_temp("unknown.txt", "\n\nhello\n");
   auto r = CaptureReader::open(path);
@@ -127,6 +212,407 @@ TEST(CaptureReader, UnknownFormatAndMissingFileNameTheFile) {
   EXPECT_NE(r.status().message().find(path + ":3: unknown recording format"), std::string::npos) << r.status();
   std::remove(path.c_str());
   EXPECT_EQ(CaptureReader::open("/nonexistent/file").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A NUL, or a control byte that JSON text does not allow (below 0x20, other than tab
+// and CR), makes its line one kBadLine naming the byte and its column. The line is not
+// mistaken for an overlong one, does not swallow the next line, and every later line
+// keeps its number and reads normally; plain and gzip alike.
+TEST(CaptureReader, NulAndControlBytesInJsonLinesAreBadLinesAtTheirOwnNumbers) {
+  const std::string text =
+      "{\"a\":1}\n"           // 1
+      "{\"b\":2}\n"           // 2
+      "{\"c\":3}\n"           // 3
+      "{\"d\":4}\n"           // 4
+      "{\"e\":5}\n"           // 5
+      "abc\0def\n"s           // 6: NUL at column 4
+      "{\"f\":6}\n"           // 7
+      "{\"g\":\"x\x01y\"}\n"  // 8: 0x01 at column 8
+      "{\"h\":\"\tok\"}\r\n"  // 9: a tab inside, CR before the newline: fine
+      "\0\n"s                 // 10: NUL at column 1
+      "{\"i\":\"a\rb\"}\n"    // 11: a CR inside: fine
+      "{\"j\":9}\0\n"s        // 12: NUL at column 8, just before the newline
+      "{\"k\":\x1b}\n"        // 13: ESC at column 6
+      "\n"                    // 14: empty
+      "{\"l\":12}\n";         // 15
+  const std::vector<Expected> want = {
+      {1, CaptureEventKind::kReceived, "{\"a\":1}"},
+      {2, CaptureEventKind::kReceived, "{\"b\":2}"},
+      {3, CaptureEventKind::kReceived, "{\"c\":3}"},
+      {4, CaptureEventKind::kReceived, "{\"d\":4}"},
+      {5, CaptureEventKind::kReceived, "{\"e\":5}"},
+      {6, CaptureEventKind::kBadLine, "NUL byte at column 4"},
+      {7, CaptureEventKind::kReceived, "{\"f\":6}"},
+      {8, CaptureEventKind::kBadLine, "control byte 0x01 at column 8"},
+      {9, CaptureEventKind::kReceived, "{\"h\":\"\tok\"}"},
+      {10, CaptureEventKind::kBadLine, "NUL byte at column 1"},
+      {11, CaptureEventKind::kReceived, "{\"i\":\"a\rb\"}"},
+      {12, CaptureEventKind::kBadLine, "NUL byte at column 8"},
+      {13, CaptureEventKind::kBadLine, "control byte 0x1b at column 6"},
+      {15, CaptureEventKind::kReceived, "{\"l\":12}"},
+  };
+  for (const bool gz : {false, true}) {
+    const std::string path = gz ? write_temp_gz("nul.ndjson.gz", text) : write_temp("nul.ndjson", text);
+    absl::Status status;
+    const std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    expect_events(ev, want, gz ? "gzip" : "plain");
+    std::remove(path.c_str());
+  }
+}
+
+// Cryptofeed lines carry JSON frames and bodies: the same bytes are refused. An obr
+// recording writes recv/send/http payloads verbatim unless they hold a newline, CR or
+// NUL (docs/recording.md), so there only NUL and a CR before the line's end are refused:
+// other control bytes are a frame's own bytes and reach the session unchanged.
+TEST(CaptureReader, CryptofeedAndObrRefuseTheBytesTheirFormatCannotHold) {
+  const std::string cryptofeed =
+      "wss://ws.kraken.com <-> 1618678132.3858151\n"        // 1
+      "1618678132.8258188: {\"event\":\"x\x02\"}\n"         // 2: 0x02 at column 32
+      "wss://ws.kraken.com <- 1618678132.9: {\"a\":\0}\n"s  // 3: NUL at column 43
+      "1618678133.0: [1]\r\n";                              // 4
+  const std::vector<Expected> cryptofeed_want = {
+      {1, CaptureEventKind::kConnect, ""},
+      {2, CaptureEventKind::kBadLine, "control byte 0x02 at column 32"},
+      {3, CaptureEventKind::kBadLine, "NUL byte at column 43"},
+      {4, CaptureEventKind::kReceived, "[1]"},
+  };
+  const std::string obr =
+      "obr-recording 1\n"                       // 1
+      "1 kraken config depth=10 symbols=A/B\n"  // 2
+      "2 kraken recv {\"a\":\"\x01\"}\n"        // 3: a frame's own byte
+      "3 kraken recv {\"a\":\0}\n"s             // 4: NUL at column 20
+      "4 kraken recv {\"a\":1}\r{\"b\":2}\n"    // 5: CR at column 22
+      "5 kraken tick\r\n"                       // 6: CR line end
+      "6 kraken tick\n";                        // 7
+  const std::vector<Expected> obr_want = {
+      {2, CaptureEventKind::kConfig, "depth=10 symbols=A/B"},
+      {3, CaptureEventKind::kReceived, "{\"a\":\"\x01\"}"},
+      {4, CaptureEventKind::kBadLine, "NUL byte at column 20"},
+      {5, CaptureEventKind::kBadLine, "control byte 0x0d at column 22"},
+      {6, CaptureEventKind::kTick, ""},
+      {7, CaptureEventKind::kTick, ""},
+  };
+  for (const bool gz : {false, true}) {
+    for (const auto& [name, text, want] :
+         {std::tuple{"cf.ws.1.0", &cryptofeed, &cryptofeed_want}, std::tuple{"rec.obr", &obr, &obr_want}}) {
+      const std::string path = gz ? write_temp_gz(std::string(name) + ".gz", *text) : write_temp(name, *text);
+      absl::Status status;
+      const std::vector<Event> ev = read_events(path, status);
+      EXPECT_TRUE(status.ok()) << status;
+      expect_events(ev, *want, std::string(name) + (gz ? " gzip" : " plain"));
+      std::remove(path.c_str());
+    }
+  }
+}
+
+// The bad-byte message the reader gives for `byte` at 1-based `column`.
+std::string bad_byte(unsigned char byte, std::size_t column) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02x", byte);
+  return (byte == 0 ? "NUL byte" : "control byte " + std::string(hex)) + " at column " + std::to_string(column);
+}
+
+// Bad bytes anywhere in a file of many reads (the reader takes 256 KiB at a time, and
+// lines straddle two reads): each is reported on its own line with its column, and
+// every other line is delivered whole with its number; plain and gzip.
+TEST(CaptureReader, BadBytesAcrossManyReadsKeepEveryLineNumber) {
+  std::mt19937_64 rng(11);
+  std::string text;
+  std::vector<Expected> want;
+  for (std::uint64_t line = 1; line <= 60000; ++line) {
+    std::string l = "{\"seq\":" + std::to_string(line) + ",\"p\":\"" + std::to_string(rng()) + "\"}";
+    if (rng() % 40 == 0) {
+      const std::size_t at = rng() % l.size();
+      auto byte = static_cast<unsigned char>(rng() % 0x20);
+      if (byte == '\t' || byte == '\n' || byte == '\r') byte = 0;
+      l[at] = static_cast<char>(byte);
+      want.push_back({line, CaptureEventKind::kBadLine, bad_byte(byte, at + 1)});
+    } else {
+      want.push_back({line, CaptureEventKind::kReceived, l});
+    }
+    text += l + "\n";
+  }
+  ASSERT_GT(text.size(), 8u << 18);
+  for (const bool gz : {false, true}) {
+    const std::string path = gz ? write_temp_gz("many.ndjson.gz", text) : write_temp("many.ndjson", text);
+    absl::Status status;
+    const std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    expect_events(ev, want, gz ? "gzip" : "plain");
+    std::remove(path.c_str());
+  }
+}
+
+// Before any line has told the format, a line with a NUL is still read as one line: it
+// either tells the format (and is then reported like any other) or the file is refused
+// naming the byte, not as an overlong line.
+TEST(CaptureReader, BadBytesBeforeTheFormatIsKnown) {
+  {
+    const std::string path = write_temp("nul1.txt", "abc\0def\n{\"a\":1}\n"s);
+    auto r = CaptureReader::open(path);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(r.status().message().find(path + ":1: NUL byte at column 4; unknown recording format") == 0)
+        << r.status();
+    std::remove(path.c_str());
+  }
+  {
+    const std::string path = write_temp("ctl2.txt", "\n\x01\n{\"a\":1}\n");
+    auto r = CaptureReader::open(path);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(r.status().message().find(path + ":2: control byte 0x01 at column 1; unknown recording format") == 0)
+        << r.status();
+    std::remove(path.c_str());
+  }
+  {
+    const std::string path = write_temp("nul3.ndjson", "{\"a\":\0}\n{\"b\":1}\n"s);
+    absl::Status status;
+    const std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    expect_events(
+        ev, {{1, CaptureEventKind::kBadLine, "NUL byte at column 6"}, {2, CaptureEventKind::kReceived, "{\"b\":1}"}},
+        "raw");
+    std::remove(path.c_str());
+  }
+}
+
+// A file whose last line has no newline: the line is delivered, and the status is OK,
+// for a plain file and for a complete gzip stream.
+TEST(CaptureReader, ALastLineWithoutNewlineIsDeliveredWhenTheFileIsComplete) {
+  for (const bool gz : {false, true}) {
+    const std::string text = "{\"a\":1}\n{\"b\":";
+    const std::string path = gz ? write_temp_gz("nonl.ndjson.gz", text) : write_temp("nonl.ndjson", text);
+    absl::Status status;
+    const std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    expect_events(ev, {{1, CaptureEventKind::kReceived, "{\"a\":1}"}, {2, CaptureEventKind::kReceived, "{\"b\":"}},
+                  gz ? "gzip" : "plain");
+    std::remove(path.c_str());
+  }
+}
+
+// A recording of `lines` lines in one format, with the payload each line's event
+// carries (the obr magic line carries none), hard to compress so that a cut at a
+// fraction of the compressed size lands mid-stream.
+struct Recording {
+  std::string name, text;
+  std::vector<std::string> payload;  // by line number - 1
+  std::uint64_t first_event_line = 1;
+};
+
+Recording make_recording(CaptureFormat format, int lines) {
+  std::mt19937_64 rng(7);
+  Recording rec;
+  const auto frame = [&](int i) {
+    return "{\"seq\":" + std::to_string(i) + ",\"p\":\"" + std::to_string(rng()) + "\",\"q\":\"" +
+           std::to_string(rng()) + "\"}";
+  };
+  for (int i = 1; i <= lines; ++i) {
+    std::string f = frame(i);
+    std::string line;
+    if (format == CaptureFormat::kRaw) {
+      rec.name = "trunc.ndjson.gz";
+      line = f;
+    } else if (format == CaptureFormat::kCryptofeed) {
+      rec.name = "trunc.ws.1.0.gz";
+      if (i == 1) {
+        line = "wss://ws.kraken.com <-> 1618678132.3858151";
+        f.clear();
+      } else {
+        line = "1618678133." + std::to_string(1000000 + i) + ": " + f;
+      }
+    } else {
+      rec.name = "trunc.obr.gz";
+      rec.first_event_line = 2;
+      if (i == 1) {
+        line = "obr-recording 1";
+        f.clear();
+      } else {
+        line = std::to_string(1700000000000000000 + i) + " kraken recv " + f;
+      }
+    }
+    rec.text += line + "\n";
+    rec.payload.push_back(f);
+  }
+  return rec;
+}
+
+// complete_lines counts the newline-ended lines zlib can still get out of `path`.
+std::uint64_t complete_lines(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  EXPECT_NE(gz, nullptr);
+  std::string out;
+  char buf[1 << 16];
+  int n = 0;
+  while ((n = gzread(gz, buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+  gzclose(gz);
+  return static_cast<std::uint64_t>(std::count(out.begin(), out.end(), '\n'));
+}
+
+std::string truncated_message(const std::string& path, std::uint64_t last) {
+  return path + ":" + std::to_string(last + 1) +
+         ": gzip stream ends early (file truncated or cut short): nothing after line " + std::to_string(last) +
+         " could be read";
+}
+
+// expect_prefix_delivered: the events are exactly lines first_event_line..last, each
+// whole (a cut line's first half is not passed on as a line).
+void expect_prefix_delivered(const std::vector<Event>& ev, const Recording& rec, std::uint64_t last,
+                             const std::string& what) {
+  ASSERT_EQ(ev.size(), last + 1 - rec.first_event_line) << what;
+  for (std::size_t i = 0; i < ev.size(); ++i) {
+    const std::uint64_t line = rec.first_event_line + i;
+    ASSERT_EQ(ev[i].line, line) << what;
+    ASSERT_NE(ev[i].kind, CaptureEventKind::kBadLine) << what << " line " << line << ": " << ev[i].payload;
+    ASSERT_EQ(ev[i].payload, rec.payload[line - 1]) << what << " line " << line;
+  }
+}
+
+// A gzip stream cut short (a copy cut off, a recorder killed between flushes) of any
+// format: every complete line before the cut is delivered, then next() stops and
+// status() is DataLoss naming the first line not delivered and the last one delivered.
+// The complete file reads to the end with an OK status.
+TEST(CaptureReader, AGzipStreamCutShortIsDataLossAfterTheLastCompleteLine) {
+  for (const CaptureFormat format : {CaptureFormat::kRaw, CaptureFormat::kCryptofeed, CaptureFormat::kObr}) {
+    const Recording rec = make_recording(format, 6000);
+    const std::string path = write_temp_gz(rec.name, rec.text);
+    absl::Status status;
+    std::vector<Event> ev = read_events(path, status);
+    EXPECT_TRUE(status.ok()) << status;
+    expect_prefix_delivered(ev, rec, 6000, rec.name + " complete");
+
+    std::string bytes = obr::testing::read_file(path);
+    for (const double keep : {0.6, 0.25, 0.99}) {
+      const std::string cut_path = write_temp(
+          "cut_" + rec.name, bytes.substr(0, static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep)));
+      const std::uint64_t last = complete_lines(cut_path);
+      ASSERT_GT(last, 1u);
+      ASSERT_LT(last, 6000u);
+      ev = read_events(cut_path, status);
+      const std::string what = rec.name + " cut at " + std::to_string(keep);
+      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << what << ": " << status;
+      EXPECT_EQ(std::string(status.message()), truncated_message(cut_path, last)) << what;
+      expect_prefix_delivered(ev, rec, last, what);
+      std::remove(cut_path.c_str());
+    }
+    std::remove(path.c_str());
+  }
+}
+
+// A recorder killed right after a flush leaves a stream that ends between two lines
+// with no end-of-stream marker: all its lines are delivered, and the end is still
+// reported as early.
+TEST(CaptureReader, AGzipStreamCutAtAFlushBetweenLinesIsDataLoss) {
+  const Recording rec = make_recording(CaptureFormat::kObr, 3000);
+  const std::string path = temp_name("flushed.obr.gz");
+  gzFile gz = gzopen(path.c_str(), "wb1");
+  ASSERT_NE(gz, nullptr);
+  std::size_t at = 0;
+  for (int i = 0; i < 1000; ++i) at = rec.text.find('\n', at) + 1;
+  ASSERT_EQ(gzwrite(gz, rec.text.data(), static_cast<unsigned>(at)), static_cast<int>(at));
+  ASSERT_EQ(gzflush(gz, Z_SYNC_FLUSH), Z_OK);
+  const auto flushed = std::filesystem::file_size(path);
+  ASSERT_EQ(gzwrite(gz, rec.text.data() + at, static_cast<unsigned>(rec.text.size() - at)),
+            static_cast<int>(rec.text.size() - at));
+  gzclose(gz);
+  std::filesystem::resize_file(path, flushed);
+
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), truncated_message(path, 1000));
+  expect_prefix_delivered(ev, rec, 1000, "flushed");
+  std::remove(path.c_str());
+}
+
+// A gzip stream cut inside an overlong line (being skipped): DataLoss naming that line.
+TEST(CaptureReader, AGzipStreamCutInsideAnOverlongLineIsDataLoss) {
+  const std::string text = "{\"a\":1}\n" + std::string(CaptureReader::kMaxLine + (1u << 20), 'x') + "\n{\"b\":2}\n";
+  const std::string full = write_temp_gz("long.ndjson.gz", text);
+  const std::string bytes = obr::testing::read_file(full);
+  std::remove(full.c_str());
+  const std::string path = write_temp("long_cut.ndjson.gz", bytes.substr(0, bytes.size() / 2));
+  ASSERT_EQ(complete_lines(path), 1u);  // the cut is inside line 2
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), truncated_message(path, 1));
+  expect_events(ev, {{1, CaptureEventKind::kReceived, "{\"a\":1}"}}, "cut overlong");
+  std::remove(path.c_str());
+}
+
+// Gzip files joined with cat read as one file (as with gzip -d); a cut in the second
+// member, or in the first member's header, is reported like any other cut.
+TEST(CaptureReader, ConcatenatedGzipMembersAndACutHeader) {
+  const std::string a = write_temp_gz("m1.gz", "{\"a\":1}\n{\"b\":2}\n");
+  const std::string b = write_temp_gz("m2.gz", "{\"c\":3}\n");
+  const std::string both = obr::testing::read_file(a) + obr::testing::read_file(b);
+  std::remove(a.c_str());
+  std::remove(b.c_str());
+  const std::vector<Expected> want = {{1, CaptureEventKind::kReceived, "{\"a\":1}"},
+                                      {2, CaptureEventKind::kReceived, "{\"b\":2}"},
+                                      {3, CaptureEventKind::kReceived, "{\"c\":3}"}};
+  const std::string path = write_temp("joined.ndjson.gz", both);
+  absl::Status status;
+  std::vector<Event> ev = read_events(path, status);
+  EXPECT_TRUE(status.ok()) << status;
+  expect_events(ev, want, "joined");
+  std::remove(path.c_str());
+
+  const std::string cut = write_temp("joined_cut.ndjson.gz", both.substr(0, both.size() - 3));
+  ev = read_events(cut, status);
+  EXPECT_EQ(std::string(status.message()), truncated_message(cut, 3));
+  expect_events(ev, want, "joined, cut in the second trailer");
+  std::remove(cut.c_str());
+
+  const std::string header = write_temp("header_cut.ndjson.gz", both.substr(0, 5));
+  ev = read_events(header, status);  // nothing tells the format: open() fails
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), truncated_message(header, 0));
+  EXPECT_TRUE(ev.empty());
+  std::remove(header.c_str());
+}
+
+// A plain-text file that ends mid-line (a copy cut short) is not an error: there is no
+// end marker to miss, and the last line is delivered as it is.
+TEST(CaptureReader, APlainFileCutMidLineIsNotAnError) {
+  const Recording rec = make_recording(CaptureFormat::kRaw, 100);
+  const std::size_t cut = rec.text.size() / 2;
+  const std::string path = write_temp("cut.ndjson", rec.text.substr(0, cut));
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  EXPECT_TRUE(status.ok()) << status;
+  const std::uint64_t whole = static_cast<std::uint64_t>(
+      std::count(rec.text.begin(), rec.text.begin() + static_cast<std::ptrdiff_t>(cut), '\n'));
+  ASSERT_EQ(ev.size(), whole + 1);
+  const std::size_t last_start = rec.text.rfind('\n', cut - 1) + 1;
+  EXPECT_EQ(ev.back().payload, rec.text.substr(last_start, cut - last_start));
+  std::remove(path.c_str());
+}
+
+// A read error that is not a cut (here a gzip stream whose CRC does not match, and a
+// path that is a directory) is DataLoss naming the file and the first line not read.
+TEST(CaptureReader, AReadErrorOtherThanACutNamesTheFileAndLine) {
+  const Recording rec = make_recording(CaptureFormat::kRaw, 20000);
+  const std::string good = write_temp_gz("crc.ndjson.gz", rec.text);
+  std::string bytes = obr::testing::read_file(good);
+  std::remove(good.c_str());
+  bytes[bytes.size() - 8] ^= 0x55;  // the trailer's CRC-32
+  const std::string path = write_temp("crc.ndjson.gz", bytes);
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  const std::uint64_t last = ev.empty() ? 0 : ev.back().line;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), path + ":" + std::to_string(last + 1) +
+                                               ": read error: incorrect data check; nothing after line " +
+                                               std::to_string(last) + " could be read");
+  expect_prefix_delivered(ev, rec, last, "bad crc");
+  std::remove(path.c_str());
+
+  const std::string dir = std::filesystem::temp_directory_path().string();
+  auto r = CaptureReader::open(dir);
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(r.status().message().find(dir + ":1: read error: ") == 0) << r.status();
 }
 
 TEST(CaptureReader, RealCryptofeedRecordingCounts) {
