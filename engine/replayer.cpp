@@ -136,6 +136,11 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
       if (s.symbols_seen.size() > 10) why += ", ...";
       return {3, why + ")"};
     }
+    if (s.frames == 0) return {3, why + "the input holds no frames"};
+    if (options.venue != "auto" && s.malformed != 0) {
+      return {3, why + "--venue " + options.venue + " matches nothing in the input (" + std::to_string(s.malformed) +
+                     " frame(s) could not be read as " + options.venue + ")"};
+    }
     if (!s.kucoin_without_rest.empty()) {
       const std::string& ws = s.kucoin_without_rest.front();
       const std::size_t at = ws.rfind(".ws.");
@@ -145,11 +150,6 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
       }
       return {3, why + "KuCoin books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
                      ".http.* beside " + ws};
-    }
-    if (s.frames == 0) return {3, why + "the input holds no frames"};
-    if (options.venue != "auto" && s.malformed != 0) {
-      return {3, why + "--venue " + options.venue + " matches nothing in the input (" + std::to_string(s.malformed) +
-                     " frame(s) could not be read as " + options.venue + ")"};
     }
     if (s.books.empty()) return {3, why + "no book frames in the input"};
     return {3, why + "no book reached a check (no snapshot or update was verified)"};
