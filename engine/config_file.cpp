@@ -177,9 +177,36 @@ bool consolidated(Reader& r, element e, EngineConfig& c) {
 
 }  // namespace
 
+std::string strip_json_comments(std::string_view json) {
+  std::string out(json);
+  bool in_string = false;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const char c = out[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // the escaped character, whatever it is
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '/' && i + 1 < out.size() && out[i + 1] == '/') {
+      for (; i < out.size() && out[i] != '\n'; ++i) out[i] = ' ';
+    } else if (c == '/' && i + 1 < out.size() && out[i + 1] == '*') {
+      out[i] = out[i + 1] = ' ';
+      for (i += 2; i < out.size() && !(out[i] == '*' && i + 1 < out.size() && out[i + 1] == '/'); ++i) {
+        if (out[i] != '\n') out[i] = ' ';
+      }
+      if (i < out.size()) out[i] = out[i + 1] = ' ';  // the closing */ (an unclosed one runs to the end)
+      ++i;
+    }
+  }
+  return out;
+}
+
 absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::string_view source) {
   simdjson::dom::parser parser;
-  const simdjson::padded_string padded(json);
+  const simdjson::padded_string padded(strip_json_comments(json));
   element doc;
   if (auto err = parser.parse(padded).get(doc); err != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(std::string(source) + ": not valid JSON (" + simdjson::error_message(err) + ")");

@@ -3,8 +3,9 @@
 //
 //   absl::StatusOr<obr::engine::EngineConfig> c = obr::engine::load_config("obr.json");
 //
-// Every key is optional except that at least one venue must have symbols; unknown keys
-// are errors (a typo must not silently fall back to a default). Times are in
+// JSON with comments: `// to the end of the line` and `/* ... */` outside strings are
+// ignored (examples/configs/ holds a commented file for each use). Every key is optional
+// except that at least one venue must have symbols; unknown keys are errors (a typo must not silently fall back to a default). Times are in
 // milliseconds. Credentials are never in the file: `credentials_env` names the
 // environment variables holding them.
 //
@@ -36,6 +37,9 @@
 namespace obr::engine {
 
 absl::StatusOr<EngineConfig> load_config(const std::string& path);
+// strip_json_comments: `json` with its // and /* */ comments outside strings blanked
+// (newlines kept, so positions stay where they were).
+std::string strip_json_comments(std::string_view json);
 // parse_config_json: the same from text; `source` names it in errors.
 absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::string_view source);
 

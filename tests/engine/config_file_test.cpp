@@ -6,12 +6,14 @@
 #include <stdlib.h>
 
 #include <cmath>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
+#include "tests/book/test_data.h"
 
 namespace obr::engine {
 namespace {
@@ -222,6 +224,71 @@ TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
   // A file is held to the same check: its own bounds name the key first.
   EXPECT_EQ(parse_config_json(R"({"kraken": {"symbols": ["A"]}, "watchdog_ms": 99})", "t.json").status().message(),
             "t.json: watchdog_ms: out of range (100 to 86400000)");
+}
+
+// Comments are blanked outside strings only: a URL's "//" stays, line numbers stay.
+TEST(ConfigFile, CommentsAreAllowedOutsideStrings) {
+  const auto c = parse_config_json(R"(// a config
+{
+  "kraken": {"symbols": ["BTC/USD"], /* the pair */ "endpoints": ["wss://a.example/v2"]},  // one
+  "http_listen": "127.0.0.1:0" /* a comment
+  over two lines */
+})",
+                                   "t.json");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->kraken.endpoints, std::vector<std::string>{"wss://a.example/v2"});
+  EXPECT_EQ(c->http_listen, "127.0.0.1:0");
+  EXPECT_EQ(strip_json_comments("{\"a\":\"x//y\\\"//z\"} // c\n/* d\n*/"), "{\"a\":\"x//y\\\"//z\"}     \n    \n  ");
+}
+
+// Every example config in examples/configs loads (CI runs this on the files as shipped).
+TEST(ConfigFile, EveryExampleConfigLoads) {
+  const std::filesystem::path dir = obr::testing::data_path("../../examples/configs");
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++n;
+    const auto c = load_config(entry.path().string());
+    EXPECT_TRUE(c.ok()) << entry.path() << ": " << c.status();
+  }
+  EXPECT_EQ(n, 3u);
+}
+
+// What check_config holds the endpoints and the listen address to, and the CA file an
+// Engine checks before connecting: each refused with the key and the value named.
+TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnecting) {
+  EngineConfig c;
+  c.kraken.symbols = {"BTC/USD"};
+  c.kraken.endpoints = {"wss://ws.kraken.com/v2", "https://ws.kraken.com/v2"};
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: kraken.endpoints[1]: 'https://ws.kraken.com/v2' is not a ws:// or wss:// URL with a host "
+            "(and a port from 1 to 65535)");
+  c.kraken.endpoints = {"wss://:443/v2"};
+  EXPECT_FALSE(check_config(c).ok());
+  c.kraken.endpoints = {};
+  EXPECT_EQ(check_config(c).message(), "engine config: kraken.endpoints is empty while kraken.symbols names books");
+  c.kraken.endpoints = {"ws://127.0.0.1:8080/v2"};
+  c.kucoin.rest_base = "wss://api.kucoin.com";
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: kucoin.rest_base: 'wss://api.kucoin.com' is not a http:// or https:// URL with a host "
+            "(and a port from 1 to 65535)");
+  c.kucoin.rest_base = "https://api.kucoin.com:99999";
+  EXPECT_FALSE(check_config(c).ok());
+  c.kucoin.rest_base = "https://api.kucoin.com";
+  c.http_listen = "9100";
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: http_listen: '9100' is not ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100)");
+  c.http_listen = "[::1]:9100";
+  EXPECT_TRUE(check_config(c).ok());
+  c.tls.ca_file = "/nonexistent/ca.pem";
+  EXPECT_TRUE(check_config(c).ok());  // files are checked by check_config_and_files
+  EXPECT_EQ(check_config_and_files(c).message(),
+            "engine config: tls.ca_file '/nonexistent/ca.pem': cannot open (No such file or directory)");
+  c.tls.ca_file = obr::testing::data_path("kraken-v2/btcusd_d25.ndjson");  // a file, but no certificate
+  EXPECT_EQ(check_config_and_files(c).message(),
+            "engine config: tls.ca_file '" + c.tls.ca_file + "': holds no PEM certificate");
+  Engine engine(c);  // inert: nothing connects, and it says why
+  EXPECT_EQ(engine.config_status().message(), check_config_and_files(c).message());
 }
 
 }  // namespace
