@@ -4,7 +4,8 @@
 // each price and quantity is its decimal digits at the instrument's precision with the
 // point and leading zeros removed, which is exactly the integer's own decimal text when
 // the book's scale equals that precision. CRC-32 (zlib), compared unsigned. Fewer than 10
-// levels: the levels that exist. Source: PROTOCOLS.md 1.5 (KDOC-v2cs), VERIFIED there.
+// levels: the levels that exist. Source: docs/venues/kraken.md "Checksum" (Kraken's book
+// checksum guides), with the worked examples that verify it.
 // The CRC is zlib's CRC-32 (book/crc32.h computes the same value; tests compare with zlib).
 //
 //   uint32_t crc = obr::book::kraken_checksum(book);   // book scales = precision

@@ -1,6 +1,7 @@
 // connectors/kraken/book_set.h — what Kraken v1 and v2 sessions share: the tracked books,
 // their state transitions, the CRC32 check, and the per-book failure policy (invalidate,
-// resubscribe that symbol only, circuit breaker with exponential backoff).
+// resubscribe that symbol only, circuit breaker with exponential backoff). The rules and
+// Kraken's sources for them: docs/venues/kraken.md.
 //
 // The two protocol versions differ only in how frames look; a session derives from
 // BookSet and supplies send_resubscribe() in its own wire format.
@@ -53,7 +54,8 @@ struct KrakenBook {
   bool subscribe_pending = false;
   // scales_known: the book's price and qty scales are the instrument's precision (from the
   // instrument channel, or from lexemes that carried it). An empty snapshot carries none:
-  // the book is live and empty, and its scales come from the first levels that arrive.
+  // the book is live and empty, and its scales come from the first levels that arrive
+  // (docs/venues/kraken.md "Precision", "Empty snapshot").
   bool scales_known = false;
 };
 
@@ -99,7 +101,8 @@ class BookSet {
   void check(KrakenBook& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink);
 
   // fail: a check failed or a message could not be applied: the book becomes invalid and
-  // is resubscribed, or halted by the circuit breaker when it keeps failing.
+  // is resubscribed, or halted by the circuit breaker when it keeps failing
+  // (docs/venues/kraken.md "Resync of one book", "Circuit breaker").
   void fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink);
 
   // resubscribe asks the venue for a fresh snapshot of this one book.
@@ -126,6 +129,7 @@ class BookSet {
   // scales: a number past the int64 range halts the book (kOutOfRange: a fresh snapshot
   // would fail the same way, so no resync loop); any other decimal error fails it
   // (kMalformed: resubscribe). Reports the frame error (detail in `buf`) and returns it.
+  // docs/venues/kraken.md "Numbers past the book's range", "Malformed frames".
   struct Rejection {
     FrameError error;
     std::string_view detail;
@@ -136,10 +140,12 @@ class BookSet {
   // load_snapshot replaces the book from raw levels; when the venue gave no precision
   // the scales come from the longest lexemes (Kraken prints every number at the
   // instrument's precision). An empty snapshot leaves the scales unknown (scales_known).
+  // docs/venues/kraken.md "Precision", "Empty snapshot".
   static LevelsResult load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids,
                                     const std::vector<RawLevel>& asks);
   // apply_update applies raw levels in array order (bids then asks) and truncates. The
   // first levels after an empty snapshot set the scales from their lexemes.
+  // docs/venues/kraken.md "Applying entries", "Truncation".
   static LevelsResult apply_update(KrakenBook& b, const std::vector<RawLevel>& bids,
                                    const std::vector<RawLevel>& asks);
 

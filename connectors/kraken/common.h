@@ -22,7 +22,8 @@ struct SessionConfig {
   bool compact_scanner = true;
 };
 
-// is_book_depth: a depth Kraken's book channel offers (v1 and v2 alike).
+// is_book_depth: a depth Kraken's book channel offers (v1 and v2 alike;
+// docs/venues/kraken.md "Depths").
 // OBR_KRAKEN_BOOK_DEPTHS names them in messages; a string literal, so that it joins the
 // literals around it (frame errors take static text).
 #define OBR_KRAKEN_BOOK_DEPTHS "10, 25, 100, 500 or 1000"

@@ -261,13 +261,15 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
   }
   KrakenBook& b = at(static_cast<BookId>(target));
   if (!shape_ok || snapshot == update || (update && !has_checksum)) {
-    // A book message that cannot be read means a lost update: the book cannot be trusted.
+    // A book message that cannot be read means a lost update: the book cannot be trusted
+    // (docs/venues/kraken.md "Malformed frames").
     if (snapshot || b.ob.state() == BookState::kLive) fail(b, StateReason::kMalformed, recv_ns, sink);
     if (not_json) return bad(FrameError::kNotJson, "book message is not valid JSON");
     return bad(FrameError::kUnexpectedShape, "book message: levels or checksum missing or not as specified");
   }
   if (snapshot) {
-    // v1 snapshots carry no checksum: the book is live from here and checked by every update.
+    // v1 snapshots carry no checksum: the book is live from here and checked by every update
+    // (docs/venues/kraken.md "v1 messages").
     if (const detail::LevelsResult r = load_snapshot(b, bids, asks); !r.ok()) [[unlikely]] {
       const Rejection rejected = reject_levels(b, r, true, recv_ns, detail_buf, sink);
       return bad(rejected.error, rejected.detail);

@@ -6,7 +6,8 @@
 //   session.on_frame(frame_text, recv_ns, sink);          // per received frame
 //   session.on_tick(now_ns, sink);                        // circuit-breaker retries
 //
-// Rules implemented (PROTOCOLS.md §1.7, sources there): book messages are arrays
+// Rules implemented (docs/venues/kraken.md "Kraken v1", which names Kraken's source for
+// each, and the rules it shares with v2): book messages are arrays
 // `[channelID, {…}(, {…}), "book-N", "PAIR"]`; a snapshot has `as`/`bs`, an update `a`/`b`
 // (possibly in two objects) with the checksum `"c"` (a quoted unsigned 32-bit integer) in
 // the last one; each level is `[price, volume, timestamp(, "r")]` of quoted strings, read
@@ -15,8 +16,9 @@
 // checked. Precision comes from the snapshot's lexemes (v1 prints fixed decimals). Entries
 // are applied in array order, the book is truncated to the subscribed depth, and a mismatch
 // resubscribes that pair only (unsubscribe echoing the depth, then subscribe); a pair that
-// keeps failing trips the circuit breaker. `systemStatus` other than online makes books
-// stale; `subscriptionStatus` errors reach the user through venue_error.
+// keeps failing trips the circuit breaker. Only `systemStatus` maintenance makes books
+// stale (docs/venues/kraken.md "System status"); `subscriptionStatus` errors reach the
+// user through venue_error.
 //
 // PERFORMANCE: one reusable padded buffer and simdjson On Demand parser; after warm-up an
 // update allocates nothing (tests/connectors/kraken_v1_session_test.cpp).

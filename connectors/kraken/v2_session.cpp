@@ -144,7 +144,7 @@ struct V2Session::Impl : detail::BookSet {
   void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
     send_subscription("subscribe", list, config.depth, true, sink);
   }
-  // Unsubscribe echoing the depth, then subscribe (KDOC-v2book; SDK guide).
+  // Unsubscribe echoing the depth, then subscribe (docs/venues/kraken.md "Resync of one book").
   void send_resubscribe(const KrakenBook& b, SessionSink& sink) override {
     const std::vector<const KrakenBook*> one{&b};
     send_subscription("unsubscribe", one, b.info.depth, false, sink);
@@ -253,7 +253,8 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
         levels_ok = levels_ok && read_levels(entry, "asks", im.asks, no_asks);
         if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
         if (!levels_ok || entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
-          // The frame names this book and cannot be read: an update was lost.
+          // The frame names this book and cannot be read: an update was lost
+          // (docs/venues/kraken.md "Malformed frames").
           if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
           if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
           return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
@@ -338,7 +339,8 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
     if (obj.find_field_unordered("error").get_string().get(error)) error = "subscription refused";
     sink.venue_error("", error);
     if (method == "subscribe") {
-      // The refusal carries no symbol: every book still waiting for its ack is refused.
+      // The refusal carries no symbol: every book still waiting for its ack is refused
+      // (docs/venues/kraken.md "Refused subscription").
       for (auto& b : im.all()) {
         if (b->subscribe_pending) {
           b->subscribe_pending = false;

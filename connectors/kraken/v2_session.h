@@ -6,13 +6,16 @@
 //   session.on_frame(frame_text, recv_ns, sink);          // per received frame
 //   session.on_tick(now_ns, sink);                        // timers (circuit-breaker retry)
 //
-// Rules implemented (PROTOCOLS.md §1, sources there): price and qty are taken from the raw
-// JSON number token at the instrument's precision (instrument channel, else the
-// snapshot's own lexemes); entries are applied in array order; the book is truncated to
-// the subscribed depth after every message; the CRC32 of the top 10 is checked on every
-// snapshot and update; on a mismatch only that book is invalidated and resubscribed
-// (unsubscribe echoing the depth, then subscribe); every ack's `success` is checked;
-// `status` other than online makes books stale; `heartbeat` is liveness only.
+// Rules implemented (docs/venues/kraken.md, which names Kraken's source for each): price
+// and qty are taken from the raw JSON number token at the instrument's precision
+// (instrument channel, else the snapshot's own lexemes; "Numbers", "Precision"); entries
+// are applied in array order ("Applying entries"); the book is truncated to the subscribed
+// depth after every message ("Truncation"); the CRC32 of the top 10 is checked on every
+// snapshot and update ("Checksum"); on a mismatch only that book is invalidated and
+// resubscribed (unsubscribe echoing the depth, then subscribe; "Resync of one book",
+// "Circuit breaker"); every ack's `success` is checked ("Subscribe and acks", "Refused
+// subscription"); only `status` maintenance makes books stale ("System status");
+// `heartbeat` is liveness only ("Heartbeat and ping").
 //
 // PERFORMANCE: on_frame copies the frame into one reusable padded buffer. A book frame in
 // the compact shape Kraken sends is read by a strict scanner in one pass
