@@ -52,6 +52,15 @@ std::string format_config(const RecordedConfig& c) {
   return out;
 }
 
+connectors::SessionSettings session_settings(const RecordedConfig& c) {
+  connectors::SessionSettings s;
+  s.symbols = c.symbols;
+  s.depth = c.depth;
+  if (c.max_frame_bytes > 0) s.max_frame_bytes = c.max_frame_bytes;
+  s.rest_base = c.rest_base;
+  return s;
+}
+
 absl::StatusOr<RecordedConfig> parse_config(std::string_view words) {
   RecordedConfig c;
   while (!words.empty()) {

@@ -30,6 +30,8 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/protocol/venue.h"
+
 namespace obr::engine {
 
 // What one line of a recording says. The text names are the format's (docs/recording.md).
@@ -104,6 +106,9 @@ struct RecordedConfig {
 // naming the key).
 std::string format_config(const RecordedConfig& c);
 absl::StatusOr<RecordedConfig> parse_config(std::string_view words);
+// session_settings: the venue-neutral session settings a config line describes (without
+// credentials or mode, which the caller sets).
+connectors::SessionSettings session_settings(const RecordedConfig& c);
 
 // needs_base64: true when `payload` cannot be written verbatim on one line.
 bool needs_base64(std::string_view payload) noexcept;

@@ -9,12 +9,10 @@
 #include <sys/stat.h>
 
 #include "book/decimal.h"
-#include "connectors/kraken/v1_session.h"
-#include "connectors/kraken/v2_session.h"
-#include "connectors/kucoin/spot_session.h"
 #include "engine/capture_reader.h"
 #include "engine/recorder.h"
-#include "engine/session_configs.h"
+#include "engine/venue_replay_impl.h"
+#include "engine/venues_impl.h"
 
 namespace obr::engine {
 namespace {
@@ -58,27 +56,6 @@ class ReplaySink : public connectors::NullSink {
   std::int64_t ts_ns_ = 0;
 };
 
-// canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
-// whose wire text has no fixed precision (KuCoin).
-std::string canonical(std::string s) {
-  if (s.find('.') == std::string::npos) return s;
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
-}
-
-std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool trim = false) {
-  std::vector<ReplayLevel> out;
-  const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const book::Level& l = bids ? ob.bids().at(i) : ob.asks().at(i);
-    std::string p = book::to_decimal_string(l.price, ob.price_scale());
-    std::string q = book::to_decimal_string(l.qty, ob.qty_scale());
-    out.push_back(trim ? ReplayLevel{canonical(std::move(p)), canonical(std::move(q))} : ReplayLevel{p, q});
-  }
-  return out;
-}
-
 void json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
@@ -102,6 +79,31 @@ void json_string(std::string& out, std::string_view s) {
 }
 
 }  // namespace
+
+// canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
+// whose wire text has no fixed precision (KuCoin).
+namespace {
+std::string canonical(std::string s) {
+  if (s.find('.') == std::string::npos) return s;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool trim) {
+  std::vector<ReplayLevel> out;
+  const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const book::Level& l = bids ? ob.bids().at(i) : ob.asks().at(i);
+    std::string p = book::to_decimal_string(l.price, ob.price_scale());
+    std::string q = book::to_decimal_string(l.qty, ob.qty_scale());
+    out.push_back(trim ? ReplayLevel{canonical(std::move(p)), canonical(std::move(q))} : ReplayLevel{p, q});
+  }
+  return out;
+}
+
 
 bool ReplaySummary::all_checks_passed() const noexcept {
   for (const ReplayBook& b : books) {
@@ -141,14 +143,14 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
       return {3, why + "--venue " + options.venue + " matches nothing in the input (" + std::to_string(s.malformed) +
                      " frame(s) could not be read as " + options.venue + ")"};
     }
-    if (!s.kucoin_without_rest.empty()) {
-      const std::string& ws = s.kucoin_without_rest.front();
+    if (!s.without_rest.empty()) {
+      const auto& [venue, ws] = s.without_rest.front();
       const std::size_t at = ws.rfind(".ws.");
       if (at == std::string::npos) {
-        return {3, why + "the KuCoin deltas in " + ws + " have no REST snapshot to calibrate from (replay an obr "
+        return {3, why + "the " + venue + " deltas in " + ws + " have no REST snapshot to calibrate from (replay an obr "
                          "recording, or a cryptofeed X.ws.N.M with its X.http.N.M)"};
       }
-      return {3, why + "KuCoin books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
+      return {3, why + venue + " books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
                      ".http.* beside " + ws};
     }
     if (s.books.empty()) return {3, why + "no book frames in the input"};
@@ -160,139 +162,12 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
 
 namespace {
 
-// One replayed connection: a venue session fed the recording's events.
-//
-// Captures made by others (raw, cryptofeed) say only what arrived: the session's timers
-// run after every frame, and each connect implies the disconnect before it. An obr
-// recording (`exact`) says every call the live engine made into the session, timer ticks
-// and disconnects included, and only those calls are made.
-class VenueReplay {
- public:
-  virtual ~VenueReplay() = default;
-  // begin subscribes the recording's symbols, as the engine did before connecting.
-  virtual void begin(const std::vector<std::string>& symbols, ReplaySink& sink) = 0;
-  virtual void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) = 0;
-  virtual std::uint64_t malformed() const = 0;
-  virtual void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const = 0;
-};
-
-// Kraken v1 and v2 sessions have the same driving surface.
-template <typename Session>
-class KrakenReplay final : public VenueReplay {
- public:
-  KrakenReplay(const connectors::kraken::SessionConfig& config, std::string venue, bool exact = false)
-      : session_(config), venue_(std::move(venue)), exact_(exact) {}
-  void begin(const std::vector<std::string>& symbols, ReplaySink& sink) override { session_.subscribe(symbols, sink); }
-  void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
-    switch (ev.kind) {
-      case CaptureEventKind::kReceived:
-        session_.on_frame(ev.payload, now_ns, sink);
-        if (!exact_) session_.on_tick(now_ns, sink);
-        break;
-      case CaptureEventKind::kConnect:
-        if (connected_ && !exact_) session_.on_disconnected(sink);
-        connected_ = true;
-        session_.on_connected(sink);  // frames it would send are not part of a replay
-        break;
-      case CaptureEventKind::kDisconnect:
-        connected_ = false;
-        session_.on_disconnected(sink);
-        break;
-      case CaptureEventKind::kTick:
-        session_.on_tick(now_ns, sink);
-        break;
-      case CaptureEventKind::kPing:
-        session_.ping(sink);
-        break;
-      default:
-        break;  // frames we sent and REST responses carry nothing for Kraken books
-    }
-  }
-  std::uint64_t malformed() const override { return session_.malformed_frames(); }
-  void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const override {
-    for (std::size_t id = 0; id < session_.book_count(); ++id) {
-      const auto& info = session_.info(static_cast<connectors::BookId>(id));
-      if (!symbol_filter.empty() && info.symbol != symbol_filter) continue;
-      const book::OrderBook& ob = session_.book(static_cast<connectors::BookId>(id));
-      out.push_back(ReplayBook{venue_, info.symbol, ob.state(), ob.counters(), info.depth, top_levels(ob, true),
-                               top_levels(ob, false), file});
-    }
-  }
-
- private:
-  Session session_;
-  std::string venue_;
-  bool exact_;
-  bool connected_ = false;
-};
-
-class KucoinReplay final : public VenueReplay {
- public:
-  KucoinReplay() : session_(capture_config()), exact_(false) {}
-  explicit KucoinReplay(const connectors::kucoin::SpotConfig& exact_config) : session_(exact_config), exact_(true) {}
-  void begin(const std::vector<std::string>& symbols, ReplaySink& sink) override { session_.subscribe(symbols, &sink); }
-  void on_event(const CaptureEvent& ev, std::int64_t now_ns, ReplaySink& sink) override {
-    switch (ev.kind) {
-      case CaptureEventKind::kReceived:
-        session_.on_frame(ev.payload, now_ns, sink);
-        if (!exact_) session_.on_tick(now_ns, sink);
-        break;
-      case CaptureEventKind::kHttpResponse:
-        // A capture's REST file holds only successful snapshot bodies, matched by URL.
-        session_.on_http_response(exact_ ? ev.id : 0, ev.url, exact_ ? ev.status : 200, ev.payload, now_ns, sink);
-        break;
-      case CaptureEventKind::kConnect:
-        if (connected_ && !exact_) session_.on_disconnected(now_ns, sink);
-        connected_ = true;
-        session_.on_connected(now_ns, sink);
-        break;
-      case CaptureEventKind::kDisconnect:
-        connected_ = false;
-        session_.on_disconnected(now_ns, sink);
-        break;
-      case CaptureEventKind::kTick:
-        session_.on_tick(now_ns, sink);
-        break;
-      case CaptureEventKind::kStart:
-        session_.start(now_ns, sink);
-        break;
-      default:
-        break;
-    }
-  }
-  std::uint64_t malformed() const override { return session_.malformed_frames(); }
-  void report(const std::string& symbol_filter, const std::string& file, std::vector<ReplayBook>& out) const override {
-    for (std::size_t i = 0; i < session_.book_count(); ++i) {
-      const auto id = static_cast<connectors::BookId>(i);
-      const connectors::kucoin::SpotBookInfo info = session_.info(id);
-      if (!symbol_filter.empty() && info.symbol != symbol_filter) continue;
-      const book::OrderBook& ob = session_.book(id);
-      ReplayBook b{"kucoin", info.symbol, ob.state(), ob.counters(), 0, top_levels(ob, true, true),
-                   top_levels(ob, false, true), file};
-      b.sequence = info.sequence;
-      b.trusted_depth = static_cast<std::int64_t>(session_.trusted_depth(id));
-      out.push_back(std::move(b));
-    }
-  }
-
- private:
-  static connectors::kucoin::SpotConfig capture_config() {
-    connectors::kucoin::SpotConfig c;
-    c.track_any_symbol = true;
-    c.drive_connection = false;
-    return c;
-  }
-  connectors::kucoin::SpotSession session_;
-  bool exact_;
-  bool connected_ = false;
-};
-
 // report_books adds a replayed connection's books to the summary (only --symbol's, when
 // given) and notes every symbol seen, so that a --symbol matching nothing can be named.
 void report_books(const VenueReplay& venue, const ReplayOptions& options, const std::string& file,
                   ReplaySummary& summary) {
   std::vector<ReplayBook> all;
-  venue.report("", file, all);
+  venue.report(file, all);
   for (ReplayBook& b : all) {
     if (std::find(summary.symbols_seen.begin(), summary.symbols_seen.end(), b.symbol) == summary.symbols_seen.end()) {
       summary.symbols_seen.push_back(b.symbol);
@@ -305,21 +180,20 @@ bool stop_requested(const ReplayOptions& options) noexcept {
   return options.stop != nullptr && options.stop->load(std::memory_order_relaxed);
 }
 
-// detect_venue names the venue an event belongs to, or "" when it does not say.
-std::string detect_venue(const CaptureEvent& ev) {
+// detect_venue: the venue an event belongs to, or nullptr when it does not say: the first
+// venue whose marker the recorded URL holds, else the first that knows the frame.
+const Venue* detect_venue(const CaptureEvent& ev) {
   if (!ev.url.empty()) {
-    if (ev.url.find("kucoin") != std::string_view::npos) return "kucoin";
-    if (ev.url.find("kraken.com/v2") != std::string_view::npos) return "kraken";
-    if (ev.url.find("kraken.com") != std::string_view::npos) return "kraken-v1";
+    for (const Venue& v : venues()) {
+      const std::string_view marker = v.descriptor->url_marker;
+      if (!marker.empty() && ev.url.find(marker) != std::string_view::npos) return &v;
+    }
   }
-  if (ev.kind != CaptureEventKind::kReceived || ev.payload.empty()) return "";
-  const std::string_view f = ev.payload;
-  if (f.front() == '[') return "kraken-v1";
-  if (f.front() != '{') return "";
-  if (f.find("\"event\"") != std::string_view::npos) return "kraken-v1";
-  if (f.find("\"channel\"") != std::string_view::npos || f.find("\"method\"") != std::string_view::npos) return "kraken";
-  if (f.find("\"type\"") != std::string_view::npos) return "kucoin";
-  return "";
+  if (ev.kind != CaptureEventKind::kReceived || ev.payload.empty()) return nullptr;
+  for (const Venue& v : venues()) {
+    if (v.descriptor->first_frame_is != nullptr && v.descriptor->first_frame_is(ev.payload)) return &v;
+  }
+  return nullptr;
 }
 
 // A recording is one connection: a capture file plus, for cryptofeed, the REST
@@ -363,24 +237,25 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
       if (venue != nullptr) return absl::InvalidArgumentError(where(ev) + "a second config line for " + std::string(ev.venue));
       auto config = parse_config(ev.payload);
       if (!config.ok()) return absl::InvalidArgumentError(where(ev) + std::string(config.status().message()));
-      std::unique_ptr<VenueReplay> v;
-      if (ev.venue == "kraken") {
-        if (config->depth <= 0) return absl::InvalidArgumentError(where(ev) + "the kraken config has no depth");
-        if (!connectors::kraken::is_book_depth(config->depth)) {
-          return absl::InvalidArgumentError(where(ev) + "the kraken config's depth " + std::to_string(config->depth) +
-                                            " is not " OBR_KRAKEN_BOOK_DEPTHS);
-        }
-        v = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_session_config(*config), "kraken",
-                                                                          true);
-      } else if (ev.venue == "kucoin") {
-        connectors::kucoin::Credentials placeholders;
-        if (config->credentials) placeholders = {"recorded", "recorded", "recorded"};
-        v = std::make_unique<KucoinReplay>(kucoin_session_config(*config, placeholders));
-      } else {
+      const Venue* known = find_venue(ev.venue);
+      if (known == nullptr) {
         return absl::InvalidArgumentError(where(ev) + "venue '" + std::string(ev.venue) +
-                                          "' is not supported by replay (supported: kraken, kucoin)");
+                                          "' is not supported by replay (supported: " + venue_names() + ")");
       }
-      v->begin(config->symbols, sink);
+      const connectors::VenueDescriptor& d = *known->descriptor;
+      if (d.depth_ok != nullptr && config->depth <= 0) {
+        return absl::InvalidArgumentError(where(ev) + "the " + std::string(d.name) + " config has no depth");
+      }
+      if (d.depth_ok != nullptr && !d.depth_ok(config->depth)) {
+        return absl::InvalidArgumentError(where(ev) + "the " + std::string(d.name) + " config's depth " +
+                                          std::to_string(config->depth) + " is not " + std::string(d.depths_text));
+      }
+      connectors::SessionSettings settings = session_settings(*config);
+      settings.mode = connectors::SessionMode::kExact;
+      // The credentials chose the snapshot endpoint; the signature never reaches a book.
+      if (config->credentials) settings.credentials = {"recorded", "recorded", "recorded"};
+      std::unique_ptr<VenueReplay> v = known->make_replay(settings);
+      v->begin(config->symbols, ev.ts_ns, sink);
       venues.emplace_back(std::string(ev.venue), std::move(v));
       continue;
     }
@@ -391,7 +266,7 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
     if (ev.kind == CaptureEventKind::kSubscribe) {
       auto more = parse_config("symbols=" + std::string(ev.payload));
       if (!more.ok() || more->symbols.empty()) return absl::InvalidArgumentError(where(ev) + "subscribe without symbols");
-      venue->begin(more->symbols, sink);
+      venue->begin(more->symbols, ev.ts_ns, sink);
       continue;
     }
     if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
@@ -409,15 +284,27 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
 }  // namespace
 
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
-  if (options.venue != "auto" && options.venue != "kraken" && options.venue != "kraken-v1" &&
-      options.venue != "kucoin") {
-    return absl::InvalidArgumentError("venue '" + options.venue +
-                                      "' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
+  const Venue* forced = options.venue == "auto" ? nullptr : find_venue(options.venue);
+  if (options.venue != "auto" && forced == nullptr) {
+    return absl::InvalidArgumentError("venue '" + options.venue + "' is not supported by replay (supported: " +
+                                      venue_names() + ")");
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
-  if (options.depth > 0 && !connectors::kraken::is_book_depth(options.depth)) {
-    return absl::InvalidArgumentError("--depth " + std::to_string(options.depth) +
-                                      " is not a depth Kraken offers (" OBR_KRAKEN_BOOK_DEPTHS ")");
+  if (options.depth > 0) {
+    // The depth must be one the forced venue offers, or (auto) one some venue offers.
+    std::string offered;
+    bool ok = false;
+    for (const Venue& v : venues()) {
+      const connectors::VenueDescriptor& d = *v.descriptor;
+      if (d.depth_ok == nullptr || (forced != nullptr && forced != &v)) continue;
+      ok = ok || d.depth_ok(options.depth);
+      offered += (offered.empty() ? "" : "; ") + std::string(d.name) + ": " + std::string(d.depths_text);
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError("--depth " + std::to_string(options.depth) + " is not a depth " +
+                                        (forced != nullptr ? options.venue + " offers" : "any venue offers") + " (" +
+                                        (offered.empty() ? "it has no depth to choose" : offered) + ")");
+    }
   }
   std::vector<Recording> recordings;
   std::vector<std::string> http_files;
@@ -448,11 +335,9 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
 
   ReplaySummary summary;
   ReplaySink sink(summary, options);
-  const connectors::kraken::SessionConfig kraken_config{
-      .depth = options.depth > 0 ? options.depth : 10,
-      .track_any_symbol = true,
-      .depth_from_ack = options.depth == 0,
-  };
+  connectors::SessionSettings capture;  // every capture's session (not obr recordings')
+  capture.depth = options.depth;
+  capture.mode = connectors::SessionMode::kCapture;
   std::uint64_t bytes_done = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const Recording& rec : recordings) {
@@ -478,7 +363,8 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
     for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
 
     std::unique_ptr<VenueReplay> venue;
-    std::string venue_name = options.venue == "auto" ? std::string() : options.venue;
+    const Venue* known = options.venue == "auto" ? nullptr : find_venue(options.venue);
+    std::string_view venue_name = known != nullptr ? known->descriptor->name : std::string_view();
     std::uint64_t events = 0;
     for (;;) {
       if (stop_requested(options)) {
@@ -500,17 +386,14 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
         sink.note(std::string(ev.payload));
       } else {
         if (venue == nullptr) {
-          if (venue_name.empty()) venue_name = detect_venue(ev);
-          if (venue_name.empty() && ev.kind == CaptureEventKind::kReceived) {
+          if (known == nullptr) known = detect_venue(ev);
+          if (known == nullptr && ev.kind == CaptureEventKind::kReceived) {
             return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) +
                                               ": cannot tell the venue from this frame; pass --venue");
           }
-          if (venue_name == "kraken") {
-            venue = std::make_unique<KrakenReplay<connectors::kraken::V2Session>>(kraken_config, "kraken");
-          } else if (venue_name == "kraken-v1") {
-            venue = std::make_unique<KrakenReplay<connectors::kraken::V1Session>>(kraken_config, "kraken-v1");
-          } else if (venue_name == "kucoin") {
-            venue = std::make_unique<KucoinReplay>();
+          if (known != nullptr) {
+            venue_name = known->descriptor->name;
+            venue = known->make_replay(capture);
           }
         }
         if (venue != nullptr) {
@@ -532,7 +415,10 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       bytes_done += r->bytes_read();
     }
     if (venue != nullptr) report_books(*venue, options, rec.ws, summary);
-    if (venue_name == "kucoin" && rec.http.empty()) summary.kucoin_without_rest.push_back(rec.ws);
+    // A venue whose books calibrate from REST snapshots, replayed without them.
+    if (known != nullptr && !known->descriptor->default_rest_base.empty() && rec.http.empty()) {
+      summary.without_rest.emplace_back(std::string(venue_name), rec.ws);
+    }
     if (summary.interrupted) break;
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

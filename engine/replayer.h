@@ -26,6 +26,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "book/order_book.h"
@@ -86,7 +87,9 @@ struct ReplaySummary {
   bool interrupted = false;  // ReplayOptions::stop ended the replay early
   // What `obr replay` needs to say why nothing was validated (exit status 3).
   std::vector<std::string> symbols_seen;        // every book's symbol before --symbol filtered
-  std::vector<std::string> kucoin_without_rest;  // KuCoin captures replayed without an .http. file
+  // (venue, file): captures of a venue whose books calibrate from REST snapshots, replayed
+  // without their .http. file.
+  std::vector<std::pair<std::string, std::string>> without_rest;
 
   // all_checks_passed: no book saw a failed check.
   bool all_checks_passed() const noexcept;

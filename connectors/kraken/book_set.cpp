@@ -54,7 +54,49 @@ void BookSet::subscribe_books(const std::vector<std::string>& symbols, SessionSi
     b.subscribe_pending = true;
     list.push_back(&b);
   }
-  if (!list.empty()) send_subscribe(list, sink);
+  if (!list.empty() && (connected_ || !conn_config_.drive_connection)) send_subscribe(list, sink);
+}
+
+absl::Status BookSet::check_symbols(const std::vector<std::string>& symbols) {
+  for (const std::string& s : symbols) {
+    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
+                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
+                     });
+    if (bad) return absl::InvalidArgumentError("kraken: symbol '" + s + "' is empty or has a blank, comma or control character");
+  }
+  return absl::OkStatus();
+}
+
+void BookSet::start(std::int64_t now_ns, SessionSink& sink) {
+  last_ping_ns_ = now_ns;
+  if (!conn_config_.drive_connection || conn_config_.endpoints.empty()) return;
+  opened_since_attempt_ = false;
+  sink.open_connection(conn_config_.endpoints[endpoint_index_ % conn_config_.endpoints.size()]);
+}
+
+void BookSet::connected(std::int64_t now_ns, SessionSink& sink) {
+  connected_ = true;
+  opened_since_attempt_ = true;
+  last_ping_ns_ = now_ns;
+  resubscribe_all(sink);
+}
+
+void BookSet::disconnected(std::int64_t now_ns, SessionSink& sink) {
+  (void)now_ns;
+  connected_ = false;
+  stale_all(false, StateReason::kDisconnected, sink);
+  if (!conn_config_.drive_connection || conn_config_.endpoints.empty()) return;
+  if (!opened_since_attempt_) ++endpoint_index_;  // never opened: try the next endpoint
+  opened_since_attempt_ = false;
+  sink.open_connection(conn_config_.endpoints[endpoint_index_ % conn_config_.endpoints.size()]);
+}
+
+void BookSet::tick(std::int64_t now_ns, SessionSink& sink) {
+  on_tick(now_ns, sink);
+  if (conn_config_.drive_connection && connected_ && now_ns - last_ping_ns_ >= conn_config_.ping_interval_ns) {
+    last_ping_ns_ = now_ns;
+    send_ping(sink);
+  }
 }
 
 void BookSet::resubscribe_all(SessionSink& sink) {

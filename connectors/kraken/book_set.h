@@ -10,6 +10,7 @@
 #pragma once
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/status/status.h>
 
 #include <cstdint>
 #include <memory>
@@ -36,6 +37,12 @@ struct BreakerConfig {
   std::int64_t backoff_ns = 1'000'000'000;      // first halt; doubles per trip
   std::int64_t backoff_max_ns = 60'000'000'000; // cap
 };
+
+inline BreakerConfig breaker_of(const SessionConfig& c) {
+  return BreakerConfig{.failures = c.breaker_failures,
+                       .backoff_ns = c.breaker_backoff_ns,
+                       .backoff_max_ns = c.breaker_backoff_max_ns};
+}
 
 struct KrakenBook {
   KrakenBook(BookId book_id, std::string symbol, int book_depth)
@@ -71,7 +78,8 @@ struct LevelsResult {
 
 class BookSet {
  public:
-  BookSet(int default_depth, const BreakerConfig& breaker) : default_depth_(default_depth), breaker_(breaker) {}
+  explicit BookSet(const SessionConfig& config)
+      : default_depth_(config.depth), breaker_(breaker_of(config)), conn_config_(config) {}
   virtual ~BookSet() = default;
   BookSet(const BookSet&) = delete;
   BookSet& operator=(const BookSet&) = delete;
@@ -89,8 +97,22 @@ class BookSet {
   // track returns the book for `symbol`, creating it at the default depth.
   KrakenBook& track(std::string_view symbol);
 
-  // subscribe_books tracks `symbols` and sends one subscribe request for them.
+  // subscribe_books tracks `symbols` and sends one subscribe request for them (while
+  // connected, when the session drives its connection; on_connected subscribes them all).
   void subscribe_books(const std::vector<std::string>& symbols, SessionSink& sink);
+  // check_symbols: InvalidArgument naming the first symbol Kraken cannot be asked for
+  // (empty, or holding a blank, a comma or a control character).
+  static absl::Status check_symbols(const std::vector<std::string>& symbols);
+
+  // The connection (SessionConfig::drive_connection): start opens the first endpoint;
+  // connected resubscribes every book and starts the ping clock; disconnected marks every
+  // book stale and opens the next endpoint to try; tick runs the circuit breaker's retries
+  // and the ping.
+  void start(std::int64_t now_ns, SessionSink& sink);
+  void connected(std::int64_t now_ns, SessionSink& sink);
+  void disconnected(std::int64_t now_ns, SessionSink& sink);
+  void tick(std::int64_t now_ns, SessionSink& sink);
+  bool is_connected() const noexcept { return connected_; }
   // resubscribe_all: after a (re)connect every book is subscribing again, in one request.
   void resubscribe_all(SessionSink& sink);
 
@@ -156,10 +178,17 @@ class BookSet {
   virtual void send_resubscribe(const KrakenBook& b, SessionSink& sink) = 0;
   // track_for_subscribe: track() plus whatever the version knows of a new symbol.
   virtual KrakenBook& track_for_subscribe(std::string_view symbol) { return track(symbol); }
+  // send_ping writes the version's application ping.
+  virtual void send_ping(SessionSink& sink) = 0;
 
  private:
   int default_depth_;
   BreakerConfig breaker_;
+  SessionConfig conn_config_;  // drive_connection, endpoints, ping_interval_ns
+  bool connected_ = false;
+  bool opened_since_attempt_ = false;  // the last connection attempt opened
+  std::size_t endpoint_index_ = 0;
+  std::int64_t last_ping_ns_ = 0;
   std::vector<std::unique_ptr<KrakenBook>> books_;
   absl::flat_hash_map<std::string, BookId> by_symbol_;
   std::size_t retries_pending_ = 0;

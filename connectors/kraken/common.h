@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace obr::connectors::kraken {
 
@@ -20,6 +21,14 @@ struct SessionConfig {
   // (connectors/kraken/v2_book_frame.h) and everything else with simdjson; false reads
   // every frame with simdjson (the reference the tests compare against). Unused by v1.
   bool compact_scanner = true;
+  // The connection, when the session drives it (the live engine; replays and tests leave it
+  // off): start() and every disconnect ask the driver to open endpoints[i], moving to the
+  // next endpoint after a connection that never opened (the driver spaces the attempts out
+  // with its backoff); subscribe() sends only while connected (on_connected subscribes
+  // every book); on_tick pings every ping_interval_ns while connected.
+  bool drive_connection = false;
+  std::vector<std::string> endpoints = {};
+  std::int64_t ping_interval_ns = 5'000'000'000;
 };
 
 // is_book_depth: a depth Kraken's book channel offers (v1 and v2 alike;

@@ -52,9 +52,7 @@ constexpr std::int32_t kUntracked = -2;     // a book channel for a pair this se
 
 struct V1Session::Impl : detail::BookSet {
   explicit Impl(const V1Config& c)
-      : BookSet(c.depth, detail::BreakerConfig{.failures = c.breaker_failures,
-                                               .backoff_ns = c.breaker_backoff_ns,
-                                               .backoff_max_ns = c.breaker_backoff_max_ns}),
+      : BookSet(c),
         config(c) {}
 
   V1Config config;
@@ -85,6 +83,10 @@ struct V1Session::Impl : detail::BookSet {
     sink.send_frame(out);
   }
 
+  void send_ping(SessionSink& sink) override {
+    out = R"({"event":"ping","reqid":)" + std::to_string(next_req_id++) + "}";
+    sink.send_frame(out);
+  }
   void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
     send_subscription("subscribe", list, config.depth, sink);
   }
@@ -120,19 +122,32 @@ void V1Session::subscribe(const std::vector<std::string>& pairs, SessionSink& si
   impl_->subscribe_books(pairs, sink);
 }
 
-void V1Session::ping(SessionSink& sink) {
-  impl_->out = R"({"event":"ping","reqid":)" + std::to_string(impl_->next_req_id++) + "}";
-  sink.send_frame(impl_->out);
+void V1Session::ping(SessionSink& sink) { impl_->send_ping(sink); }
+
+void V1Session::start(std::int64_t now_ns, SessionSink& sink) { impl_->start(now_ns, sink); }
+
+absl::Status V1Session::subscribe(const std::vector<std::string>& pairs, std::int64_t now_ns, SessionSink& sink) {
+  (void)now_ns;
+  if (absl::Status st = detail::BookSet::check_symbols(pairs); !st.ok()) return st;
+  impl_->subscribe_books(pairs, sink);
+  return absl::OkStatus();
 }
 
-void V1Session::on_connected(SessionSink& sink) {
+void V1Session::on_connected(std::int64_t now_ns, SessionSink& sink) {
   impl_->channels.clear();  // channel IDs belong to a connection
-  impl_->resubscribe_all(sink);
+  impl_->connected(now_ns, sink);
 }
+void V1Session::on_connected(SessionSink& sink) { on_connected(0, sink); }
 
-void V1Session::on_disconnected(SessionSink& sink) { impl_->stale_all(false, StateReason::kDisconnected, sink); }
+void V1Session::on_disconnected(std::int64_t now_ns, SessionSink& sink) { impl_->disconnected(now_ns, sink); }
+void V1Session::on_disconnected(SessionSink& sink) { impl_->disconnected(0, sink); }
 
-void V1Session::on_tick(std::int64_t now_ns, SessionSink& sink) { impl_->on_tick(now_ns, sink); }
+void V1Session::on_tick(std::int64_t now_ns, SessionSink& sink) { impl_->tick(now_ns, sink); }
+
+BookReport V1Session::report(BookId id) const {
+  const KrakenBook& b = impl_->at(id);
+  return BookReport{.symbol = b.info.symbol, .book = &b.ob, .depth = b.info.depth};
+}
 
 void V1Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSink& sink) {
   Impl& im = *impl_;
@@ -377,3 +392,5 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
 }
 
 }  // namespace obr::connectors::kraken
+
+static_assert(obr::connectors::VenueSession<obr::connectors::kraken::V1Session>);

@@ -26,6 +26,8 @@
 // Thread-safety: none; one session per connection, used from the connection's thread.
 #pragma once
 
+#include <absl/status/status.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -34,6 +36,7 @@
 #include "book/order_book.h"
 #include "connectors/kraken/common.h"
 #include "connectors/protocol/session.h"
+#include "connectors/protocol/venue.h"
 
 namespace obr::connectors::kraken {
 
@@ -45,6 +48,14 @@ class V1Session {
   ~V1Session();
   V1Session(const V1Session&) = delete;
   V1Session& operator=(const V1Session&) = delete;
+
+  // The venue contract (connectors/protocol/venue.h); see V2Session for each call.
+  void start(std::int64_t now_ns, SessionSink& sink);
+  absl::Status subscribe(const std::vector<std::string>& pairs, std::int64_t now_ns, SessionSink& sink);
+  void on_connected(std::int64_t now_ns, SessionSink& sink);
+  void on_disconnected(std::int64_t now_ns, SessionSink& sink);
+  void on_http_response(std::uint64_t, std::string_view, int, std::string_view, std::int64_t, SessionSink&) {}
+  BookReport report(BookId id) const;
 
   // subscribe starts tracking `pairs` (v1 names, e.g. "XBT/USD") and sends one request.
   void subscribe(const std::vector<std::string>& pairs, SessionSink& sink);

@@ -58,9 +58,7 @@ absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.
 
 struct V2Session::Impl : detail::BookSet {
   explicit Impl(const V2Config& c)
-      : BookSet(c.depth, detail::BreakerConfig{.failures = c.breaker_failures,
-                                               .backoff_ns = c.breaker_backoff_ns,
-                                               .backoff_max_ns = c.breaker_backoff_max_ns}),
+      : BookSet(c),
         config(c) {}
 
   V2Config config;
@@ -141,6 +139,10 @@ struct V2Session::Impl : detail::BookSet {
   }
 
   KrakenBook& track_for_subscribe(std::string_view symbol) override { return track_v2(symbol); }
+  void send_ping(SessionSink& sink) override {
+    out = R"({"method":"ping","req_id":)" + std::to_string(next_req_id++) + "}";
+    sink.send_frame(out);
+  }
   void send_subscribe(const std::vector<const KrakenBook*>& list, SessionSink& sink) override {
     send_subscription("subscribe", list, config.depth, true, sink);
   }
@@ -163,18 +165,29 @@ void V2Session::subscribe(const std::vector<std::string>& symbols, SessionSink& 
   impl_->subscribe_books(symbols, sink);
 }
 
-void V2Session::ping(SessionSink& sink) {
-  impl_->out = R"({"method":"ping","req_id":)" + std::to_string(impl_->next_req_id++) + "}";
-  sink.send_frame(impl_->out);
+void V2Session::ping(SessionSink& sink) { impl_->send_ping(sink); }
+
+void V2Session::start(std::int64_t now_ns, SessionSink& sink) { impl_->start(now_ns, sink); }
+
+absl::Status V2Session::subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink) {
+  (void)now_ns;
+  if (absl::Status st = detail::BookSet::check_symbols(symbols); !st.ok()) return st;
+  impl_->subscribe_books(symbols, sink);
+  return absl::OkStatus();
 }
 
-void V2Session::on_connected(SessionSink& sink) { impl_->resubscribe_all(sink); }
+void V2Session::on_connected(std::int64_t now_ns, SessionSink& sink) { impl_->connected(now_ns, sink); }
+void V2Session::on_connected(SessionSink& sink) { impl_->connected(0, sink); }
 
-void V2Session::on_disconnected(SessionSink& sink) {
-  impl_->stale_all(false, StateReason::kDisconnected, sink);
+void V2Session::on_disconnected(std::int64_t now_ns, SessionSink& sink) { impl_->disconnected(now_ns, sink); }
+void V2Session::on_disconnected(SessionSink& sink) { impl_->disconnected(0, sink); }
+
+void V2Session::on_tick(std::int64_t now_ns, SessionSink& sink) { impl_->tick(now_ns, sink); }
+
+BookReport V2Session::report(BookId id) const {
+  const KrakenBook& b = impl_->at(id);
+  return BookReport{.symbol = b.info.symbol, .book = &b.ob, .depth = b.info.depth};
 }
-
-void V2Session::on_tick(std::int64_t now_ns, SessionSink& sink) { impl_->on_tick(now_ns, sink); }
 
 void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSink& sink) {
   Impl& im = *impl_;
@@ -379,3 +392,5 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
 }
 
 }  // namespace obr::connectors::kraken
+
+static_assert(obr::connectors::VenueSession<obr::connectors::kraken::V2Session>);

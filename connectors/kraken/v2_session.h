@@ -26,6 +26,8 @@
 // Thread-safety: none; one session per connection, used from the connection's thread.
 #pragma once
 
+#include <absl/status/status.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -35,6 +37,7 @@
 #include "book/order_book.h"
 #include "connectors/kraken/common.h"
 #include "connectors/protocol/session.h"
+#include "connectors/protocol/venue.h"
 
 namespace obr::connectors::kraken {
 
@@ -48,7 +51,19 @@ class V2Session {
   V2Session(const V2Session&) = delete;
   V2Session& operator=(const V2Session&) = delete;
 
-  // subscribe starts tracking `symbols` and sends one subscribe request for them.
+  // The venue contract (connectors/protocol/venue.h). start opens the first endpoint when
+  // the session drives its connection (V2Config::drive_connection). subscribe starts
+  // tracking `symbols` and sends one subscribe request for them (while connected);
+  // InvalidArgument naming a symbol Kraken cannot be asked for, and nothing tracked.
+  void start(std::int64_t now_ns, SessionSink& sink);
+  absl::Status subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink);
+  void on_connected(std::int64_t now_ns, SessionSink& sink);
+  void on_disconnected(std::int64_t now_ns, SessionSink& sink);
+  // Kraken's books use no REST: nothing to do.
+  void on_http_response(std::uint64_t, std::string_view, int, std::string_view, std::int64_t, SessionSink&) {}
+  BookReport report(BookId id) const;
+
+  // subscribe without a status (tests and tools that subscribe known-good symbols).
   void subscribe(const std::vector<std::string>& symbols, SessionSink& sink);
 
   // on_frame handles one received text frame. Never throws; bad frames are reported via
@@ -58,11 +73,14 @@ class V2Session {
   // on_tick fires due timers (resubscribe after a circuit-breaker backoff).
   void on_tick(std::int64_t now_ns, SessionSink& sink);
 
-  // on_disconnected marks every book stale (kept, flagged); on_connected resubscribes.
+  // on_disconnected marks every book stale (kept, flagged) and, when the session drives its
+  // connection, asks for the next one; on_connected resubscribes every book. The forms
+  // without a time are for tests that drive no connection.
   void on_disconnected(SessionSink& sink);
   void on_connected(SessionSink& sink);
 
-  // ping sends {"method":"ping","req_id":N}; the venue answers with a pong.
+  // ping sends {"method":"ping","req_id":N}; the venue answers with a pong. A session that
+  // drives its connection pings by itself from on_tick.
   void ping(SessionSink& sink);
 
   std::size_t book_count() const noexcept;

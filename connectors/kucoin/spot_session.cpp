@@ -155,6 +155,33 @@ bool SpotSession::subscribe(const std::vector<std::string>& symbols, SessionSink
   return true;
 }
 
+absl::Status SpotSession::subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink) {
+  for (const std::string& s : symbols) {
+    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
+                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
+                     });
+    if (bad) return absl::InvalidArgumentError("kucoin: symbol '" + s + "' is empty or has a blank, comma or control character");
+  }
+  (void)now_ns;  // a subscription sent now is stamped with the last time the session was given
+  if (!subscribe(symbols, &sink)) {
+    return absl::ResourceExhaustedError("kucoin: " + std::to_string(symbols.size()) +
+                                        " more symbol(s) would pass KuCoin's limit of " +
+                                        std::to_string(impl_->config.symbols_per_topic * impl_->config.topics_per_connection) +
+                                        " per connection (docs/venues/kucoin.md); nothing was subscribed");
+  }
+  return absl::OkStatus();
+}
+
+BookReport SpotSession::report(BookId id) const {
+  const SpotBookInfo i = info(id);
+  const auto& b = *impl_->books.at(id);
+  return BookReport{.symbol = b.symbol,
+                    .book = &b.ob,
+                    .depth = 0,
+                    .sequence = i.sequence,
+                    .trusted_depth = static_cast<std::int64_t>(trusted_depth(id))};
+}
+
 void SpotSession::start(std::int64_t now_ns, SessionSink& sink) {
   impl_->last_now_ns = now_ns;
   impl_->request_token(sink);
@@ -360,3 +387,5 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
 }
 
 }  // namespace obr::connectors::kucoin
+
+static_assert(obr::connectors::VenueSession<obr::connectors::kucoin::SpotSession>);

@@ -58,6 +58,8 @@
 // Thread-safety: none; one session per connection, used from the connection's thread.
 #pragma once
 
+#include <absl/status/status.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -67,6 +69,7 @@
 #include "book/order_book.h"
 #include "connectors/kucoin/signing.h"
 #include "connectors/protocol/session.h"
+#include "connectors/protocol/venue.h"
 
 namespace obr::connectors::kucoin {
 
@@ -116,6 +119,10 @@ class SpotSession {
   // subscribe adds symbols (sent at the next welcome, or now if the connection is ready).
   // False, and nothing added, when they would exceed 100 x 300 symbols per connection.
   bool subscribe(const std::vector<std::string>& symbols, SessionSink* sink = nullptr);
+  // The venue contract's form (connectors/protocol/venue.h): InvalidArgument naming a
+  // symbol KuCoin cannot be asked for, ResourceExhausted past the per-connection limit.
+  absl::Status subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink);
+  BookReport report(BookId id) const;
 
   // start asks for a token (POST /api/v1/bullet-public).
   void start(std::int64_t now_ns, SessionSink& sink);

@@ -233,7 +233,7 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
   write_gz(path, "obr-recording 1\n1 binance config symbols=BTCUSDT\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().message(), path + ":2: venue 'binance' is not supported by replay (supported: kraken, kucoin)");
+  EXPECT_EQ(s.status().message(), path + ":2: venue 'binance' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
   write_gz(path, "obr-recording 1\n1 kraken config depth=10 wobble=1\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());

@@ -1,0 +1,38 @@
+// connectors/kucoin/venue.h — KuCoin spot level2 as a venue: its descriptor
+// (connectors/protocol/venue.h) and its session configuration from SessionSettings.
+// Rules and sources: docs/venues/kucoin.md.
+#pragma once
+
+#include <string_view>
+
+#include "connectors/kucoin/spot_session.h"
+#include "connectors/protocol/venue.h"
+
+namespace obr::connectors::kucoin {
+
+// is_kucoin_frame: a JSON object with a `type` (welcome, ack, message, pong, error).
+constexpr bool is_kucoin_frame(std::string_view f) noexcept {
+  return !f.empty() && f.front() == '{' && f.find("\"type\"") != std::string_view::npos;
+}
+
+inline constexpr VenueDescriptor kSpotVenue{
+    .name = "kucoin",
+    .default_rest_base = "https://api.kucoin.com",
+    .url_marker = "kucoin",
+    .first_frame_is = [](std::string_view f) { return is_kucoin_frame(f); },
+    .fixed_precision_text = false,  // KuCoin's numbers carry no fixed number of decimals
+};
+
+// session_config: the session for `s`. A capture tracks every book it meets and drives no
+// connection; live and exact replays drive it (token, welcome, ping) as the engine did.
+inline SpotConfig session_config(const SessionSettings& s) {
+  SpotConfig c;
+  c.rest_base = s.rest_base.empty() ? std::string(kSpotVenue.default_rest_base) : s.rest_base;
+  c.credentials = Credentials{s.credentials.key, s.credentials.secret, s.credentials.passphrase};
+  c.max_frame_bytes = s.max_frame_bytes;
+  c.track_any_symbol = s.mode == SessionMode::kCapture;
+  c.drive_connection = s.mode != SessionMode::kCapture;
+  return c;
+}
+
+}  // namespace obr::connectors::kucoin

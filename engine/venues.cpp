@@ -1,0 +1,61 @@
+// engine/venues.cpp — the list of venues (engine/venues_impl.h). The only engine file that
+// includes venue headers: one line per venue below.
+#include "engine/venues_impl.h"
+
+#include <string>
+
+#include "connectors/kraken/v1_session.h"
+#include "connectors/kraken/v2_session.h"
+#include "connectors/kraken/venue.h"
+#include "connectors/kucoin/spot_session.h"
+#include "connectors/kucoin/venue.h"
+
+namespace obr::engine {
+namespace {
+
+using connectors::SessionMode;
+using connectors::SessionSettings;
+
+template <class Session, const connectors::VenueDescriptor& kVenue, auto kConfig>
+std::unique_ptr<VenueReplay> make_replay(const SessionSettings& s) {
+  return std::make_unique<SessionReplay<Session>>(kVenue, kConfig(s), s.mode == SessionMode::kExact);
+}
+
+connectors::kraken::SessionConfig kraken_v2_config(const SessionSettings& s) {
+  return connectors::kraken::session_config(s, connectors::kraken::kV2Venue.default_endpoint);
+}
+connectors::kraken::SessionConfig kraken_v1_config(const SessionSettings& s) {
+  return connectors::kraken::session_config(s, connectors::kraken::kV1Venue.default_endpoint);
+}
+connectors::kucoin::SpotConfig kucoin_config(const SessionSettings& s) { return connectors::kucoin::session_config(s); }
+
+const Venue kVenues[] = {
+    {&connectors::kraken::kV2Venue,
+     make_replay<connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config>},
+    {&connectors::kraken::kV1Venue,
+     make_replay<connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config>},
+    {&connectors::kucoin::kSpotVenue,
+     make_replay<connectors::kucoin::SpotSession, connectors::kucoin::kSpotVenue, kucoin_config>},
+};
+
+}  // namespace
+
+std::span<const Venue> venues() { return kVenues; }
+
+const Venue* find_venue(std::string_view name) {
+  for (const Venue& v : kVenues) {
+    if (v.descriptor->name == name) return &v;
+  }
+  return nullptr;
+}
+
+std::string venue_names() {
+  std::string out;
+  for (const Venue& v : kVenues) {
+    if (!out.empty()) out += ", ";
+    out += v.descriptor->name;
+  }
+  return out;
+}
+
+}  // namespace obr::engine
