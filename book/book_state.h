@@ -1,4 +1,4 @@
-// book/book_state.h — the state machine every book lives in (DESIGN.md "Book states").
+// book/book_state.h — the state machine every book lives in (docs/architecture.md "Book states").
 //
 //   subscribing -> awaiting_snapshot -> live -> invalid -> resyncing -> awaiting_snapshot
 //   plus stale (connection silent or lost: last good book kept, flagged) and

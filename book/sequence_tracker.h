@@ -12,15 +12,17 @@
 //   }
 //   t.check_linked(prev_seq_id, seq_id);          // OKX prevSeqId/seqId
 //
-// Rules and sources (PROTOCOLS.md):
+// The rules (each venue's document under docs/venues/ gives its official source; the
+// venues without one yet are those the tracker is ready for):
 //  - check_range, first update after reset (bridging): end <= S is stale; start <= S+1 is
-//    in order (KuCoin 2.4 "sequenceStart(new)<=sequenceEnd+1(old)"; Binance 3 "lastUpdateId
-//    within its [U;u] range"); start > S+1 is a gap.
+//    in order (KuCoin's calibration, docs/venues/kucoin.md; Binance's documented bridge,
+//    where the snapshot's lastUpdateId lies within the first event's [U;u]); start > S+1
+//    is a gap.
 //  - check_range afterwards (strict): end <= last is stale; start == last+1 is in order;
-//    anything else is a gap (KuCoin 2.4 / cryptofeed; Binance "U ... equal to u + 1";
-//    Bybit u contiguous, VERIFIED on the fixture). An overlap after the bridge means the
-//    feed contradicts itself, which is treated as a gap.
-//  - check_linked (OKX 5): prev == last is in order, including the keep-alive with
+//    anything else is a gap (Binance "U equal to the last u + 1"; Bybit u contiguous). An
+//    overlap after the bridge is treated as a gap here; KuCoin's session admits a live
+//    overlap under its own documented rule (docs/venues/kucoin.md).
+//  - check_linked (OKX): prev == last is in order, including the keep-alive with
 //    seqId == prevSeqId and the maintenance reset with seqId < prevSeqId; otherwise a
 //    seqId <= last is stale and anything else a gap.
 //

@@ -167,7 +167,7 @@ struct AbslBtree {
 
 // Ladder: NOT obr's layout. A price-indexed bid side (one quantity slot per tick over a
 // fixed window of 2^16 ticks, an occupancy bitmap with a summary word per 64 words, the
-// best index tracked), here only to measure the layout DESIGN.md does not choose, for the
+// best index tracked), here only to measure the layout docs/architecture.md "Book core" does not choose, for the
 // decision the update budget needs (bench/README.md). It leaves out what a product would
 // need: prices outside the window (re-centring or an overflow side), the cost of walking
 // the top N for the checksum, and a snapshot's clearing of the window.

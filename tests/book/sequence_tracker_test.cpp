@@ -11,7 +11,7 @@ TEST(SequenceTracker, NoSnapshotMeansGap) {
   EXPECT_EQ(t.check_linked(-1, 1), SeqCheck::kGap);
 }
 
-// KuCoin's documented example (PROTOCOLS.md 2.4): snapshot 16, buffered messages at or
+// KuCoin's documented example (docs/venues/kucoin.md "Calibration procedure"): snapshot 16, buffered messages at or
 // below 16 are discarded, then 17.. apply strictly.
 TEST(SequenceTracker, KucoinCalibration) {
   SequenceTracker t;
@@ -42,7 +42,7 @@ TEST(SequenceTracker, OverlapAfterBridgeIsAGap) {
   EXPECT_EQ(t.check_range(12, 13), SeqCheck::kGap);
 }
 
-// Binance spot (PROTOCOLS.md 3): lastUpdateId 160; first kept event brackets 161.
+// Binance spot (its documented bridge): lastUpdateId 160; first kept event brackets 161.
 TEST(SequenceTracker, BinanceUu) {
   SequenceTracker t;
   t.reset(160);
@@ -52,7 +52,7 @@ TEST(SequenceTracker, BinanceUu) {
   EXPECT_EQ(t.check_range(172, 175), SeqCheck::kGap);
 }
 
-// Bybit v5 (PROTOCOLS.md 4): u contiguous.
+// Bybit v5: u contiguous.
 TEST(SequenceTracker, BybitSingleIds) {
   SequenceTracker t;
   t.reset(18521288);
@@ -61,7 +61,7 @@ TEST(SequenceTracker, BybitSingleIds) {
   EXPECT_EQ(t.check_single(18521291), SeqCheck::kGap);
 }
 
-// OKX (PROTOCOLS.md 5), the doc's example: snapshot (-1,10), (10,15), keep-alive (15,15),
+// OKX, its documentation's example: snapshot (-1,10), (10,15), keep-alive (15,15),
 // reset (15,3), (3,5).
 TEST(SequenceTracker, OkxLinkedIdsIncludingKeepAliveAndReset) {
   SequenceTracker t;

@@ -267,7 +267,7 @@ TEST(KrakenV1Session, HandMadeSnapshotAndUpdate) {
   EXPECT_EQ(session.book(0).state(), BookState::kLive);
   EXPECT_EQ(session.book(0).counters().checks_passed, 0u);  // v1 snapshots carry no checksum
   // After the update the CRC input is "5005500" "5006100" "5000304" (asks low to high,
-  // then bids; PROTOCOLS.md 1.7's formatting example): zlib.crc32 = 533248936. The
+  // then bids; docs/venues/kraken.md's v1 formatting example): zlib.crc32 = 533248936. The
   // republish flag "r" is applied like any update.
   session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111","r"]],"c":"533248936"},"book-10","BTC/USD"])",
                    0, sink);

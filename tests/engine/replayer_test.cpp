@@ -219,7 +219,7 @@ TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
     EXPECT_EQ(b.asks, e.asks);
     applied += b.counters.updates;
   }
-  EXPECT_EQ(applied, 3805u);  // PROTOCOLS.md 2.4: 3 805 applied messages
+  EXPECT_EQ(applied, 3805u);  // docs/venues/kucoin.md: 3 805 applied messages
 }
 
 // A recording with one delta removed is caught at the gap; with no later snapshot in the

@@ -1,4 +1,4 @@
-# check_layering.cmake — fails when a folder includes what DESIGN.md forbids.
+# check_layering.cmake — fails when a folder includes what docs/architecture.md "Layers" forbids.
 #   cmake -DROOT=<tree> -P check_layering.cmake
 # Dependency direction: book <- connectors <- engine <- tools.
 if(NOT ROOT)
@@ -26,7 +26,7 @@ foreach(rule IN LISTS rules)
       math(EXPR n "${n} + 1")
       if(line MATCHES "${pattern}")
         file(RELATIVE_PATH rel "${ROOT}" "${f}")
-        message(SEND_ERROR "layering: ${rel}:${n}: '${line}' is not allowed in ${folder}/ (DESIGN.md)")
+        message(SEND_ERROR "layering: ${rel}:${n}: '${line}' is not allowed in ${folder}/ (docs/architecture.md \"Layers\")")
         math(EXPR violations "${violations} + 1")
       endif()
     endforeach()
