@@ -2,11 +2,11 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "connectors/kraken/common.h"
 
 namespace obr::engine {
 namespace {
@@ -93,59 +93,48 @@ constexpr std::int64_t kMaxMs = config_bounds::kMaxTimeNs / config_bounds::kNsPe
 constexpr std::int64_t kMinBackoffMs = config_bounds::kMinBackoffNs / config_bounds::kNsPerMs;
 constexpr std::int64_t kMinTimerMs = config_bounds::kMinTimerNs / config_bounds::kNsPerMs;
 
-bool kraken(Reader& r, element e, EngineConfig& c) {
+// venue reads one venue's object: the same keys for every venue (engine.h VenueConfig);
+// what a venue has no use for is refused by check_config, naming the key.
+bool venue(Reader& r, std::string_view name, element e, EngineConfig& c) {
+  const std::string root(name);
   object o;
-  if (!r.obj(e, "kraken", o)) return false;
+  if (!r.obj(e, root, o)) return false;
+  if (c.find_venue(name) != nullptr) return r.fail(root, "given twice");
+  VenueConfig& v = c.venue(name);
   for (auto [key, value] : o) {
-    const std::string path = join("kraken", key);
+    const std::string path = join(root, key);
     if (key == "symbols") {
-      if (!r.strings(value, path, c.kraken.symbols) || !r.words(c.kraken.symbols, path)) return false;
+      if (!r.strings(value, path, v.symbols) || !r.words(v.symbols, path)) return false;
     } else if (key == "depth") {
       std::int64_t d = 0;
-      if (!r.integer(value, path, 1, 1000, d)) return false;
-      if (!connectors::kraken::is_book_depth(d)) {
-        return r.fail(path, "Kraken offers depth " OBR_KRAKEN_BOOK_DEPTHS);
-      }
-      c.kraken.depth = static_cast<int>(d);
+      if (!r.integer(value, path, 1, 1'000'000, d)) return false;
+      v.depth = static_cast<int>(d);
     } else if (key == "endpoints") {
-      if (!r.strings(value, path, c.kraken.endpoints)) return false;
-      if (c.kraken.endpoints.empty()) return r.fail(path, "at least one endpoint");
-    } else {
-      return r.fail(path, "unknown key (expected symbols, depth, endpoints)");
-    }
-  }
-  return true;
-}
-
-bool kucoin(Reader& r, element e, EngineConfig& c) {
-  object o;
-  if (!r.obj(e, "kucoin", o)) return false;
-  for (auto [key, value] : o) {
-    const std::string path = join("kucoin", key);
-    if (key == "symbols") {
-      if (!r.strings(value, path, c.kucoin.symbols) || !r.words(c.kucoin.symbols, path)) return false;
+      if (!r.strings(value, path, v.endpoints)) return false;
+      if (v.endpoints.empty()) return r.fail(path, "at least one endpoint");
     } else if (key == "rest_base") {
-      if (!r.string(value, path, c.kucoin.rest_base) || !r.words({c.kucoin.rest_base}, path)) return false;
+      if (!r.string(value, path, v.rest_base) || !r.words({v.rest_base}, path)) return false;
     } else if (key == "credentials_env") {
       object env;
       if (!r.obj(value, path, env)) return false;
       std::string names[3];
-      for (auto [k, v] : env) {
+      for (auto [k, val] : env) {
         const std::string p = join(path, k);
         const int slot = k == "key" ? 0 : k == "secret" ? 1 : k == "passphrase" ? 2 : -1;
         if (slot < 0) return r.fail(p, "unknown key (expected key, secret, passphrase)");
-        if (!r.string(v, p, names[slot])) return false;
+        if (!r.string(val, p, names[slot])) return false;
       }
-      std::string* fields[3] = {&c.kucoin.credentials.key, &c.kucoin.credentials.secret,
-                                &c.kucoin.credentials.passphrase};
+      std::string* fields[3] = {&v.credentials.key, &v.credentials.secret, &v.credentials.passphrase};
       for (int i = 0; i < 3; ++i) {
         if (names[i].empty()) return r.fail(path, "needs key, secret and passphrase variable names");
-        const char* v = std::getenv(names[i].c_str());
-        if (v == nullptr || *v == 0) return r.fail(path, "environment variable " + names[i] + " is not set");
-        fields[i]->assign(v);
+        const char* env_value = std::getenv(names[i].c_str());
+        if (env_value == nullptr || *env_value == 0) {
+          return r.fail(path, "environment variable " + names[i] + " is not set");
+        }
+        fields[i]->assign(env_value);
       }
     } else {
-      return r.fail(path, "unknown key (expected symbols, rest_base, credentials_env)");
+      return r.fail(path, "unknown key (expected symbols, depth, endpoints, rest_base, credentials_env)");
     }
   }
   return true;
@@ -167,7 +156,7 @@ bool consolidated(Reader& r, element e, EngineConfig& c) {
       }
       inst.books.push_back({ref.substr(0, colon), ref.substr(colon + 1)});
       if (!is_venue(inst.books.back().venue)) {
-        return r.fail(path, "unknown venue '" + inst.books.back().venue + "' (kraken, kucoin)");
+        return r.fail(path, "unknown venue '" + inst.books.back().venue + "' (" + venue_names() + ")");
       }
     }
     c.consolidated.push_back(std::move(inst));
@@ -213,17 +202,14 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
   }
   Reader r(source);
   EngineConfig c;
-  c.kraken.endpoints = KrakenConfig{}.endpoints;
   object root;
   if (!r.obj(doc, "(top level)", root)) return absl::InvalidArgumentError(r.error());
   for (auto [key, value] : root) {
     const std::string path(key);
     std::int64_t ms = 0, n = 0;
     bool ok = true;
-    if (key == "kraken") {
-      ok = kraken(r, value, c);
-    } else if (key == "kucoin") {
-      ok = kucoin(r, value, c);
+    if (is_venue(key)) {
+      ok = venue(r, key, value, c);
     } else if (key == "tls") {
       object o;
       if (!r.obj(value, path, o)) return absl::InvalidArgumentError(r.error());  // never iterate a null object
@@ -270,14 +256,15 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
     } else if (key == "http_listen") {
       ok = r.string(value, path, c.http_listen);
     } else {
-      ok = r.fail(path,
-                  "unknown key (expected kraken, kucoin, tls, backoff, watchdog_ms, ping_interval_ms, "
-                  "max_message_bytes, snapshot_rate_per_s, snapshot_burst, consolidated, http_listen)");
+      ok = r.fail(path, "unknown key (expected a venue (" + venue_names() +
+                            "), tls, backoff, watchdog_ms, ping_interval_ms, max_message_bytes, "
+                            "snapshot_rate_per_s, snapshot_burst, consolidated, http_listen)");
     }
     if (!ok) return absl::InvalidArgumentError(r.error());
   }
-  if (c.kraken.symbols.empty() && c.kucoin.symbols.empty()) {
-    return absl::InvalidArgumentError(std::string(source) + ": no symbols: set kraken.symbols or kucoin.symbols");
+  if (std::all_of(c.venues.begin(), c.venues.end(), [](const VenueConfig& v) { return v.symbols.empty(); })) {
+    return absl::InvalidArgumentError(std::string(source) + ": no symbols: set VENUE.symbols for a venue (" +
+                                      venue_names() + ")");
   }
   if (c.backoff.base_ns > c.backoff.cap_ns) {
     return absl::InvalidArgumentError(std::string(source) + ": backoff.base_ms is above backoff.cap_ms");

@@ -17,9 +17,9 @@
 #include <cmath>
 #include <string>
 
-#include "connectors/kraken/common.h"
 #include "connectors/net/url.h"
 #include "engine/engine_impl.h"
+#include "engine/venues_impl.h"
 
 namespace obr::engine {
 
@@ -68,8 +68,6 @@ std::string number_text(double v) {
   return std::string(buf, r.ptr);
 }
 
-bool is_venue(std::string_view venue) noexcept { return venue == "kraken" || venue == "kucoin"; }
-
 bool one_word(std::string_view s) noexcept {
   return std::none_of(s.begin(), s.end(),
                       [](char ch) { return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20; });
@@ -105,6 +103,51 @@ absl::Status check_url(std::string_view field, const std::string& value, std::st
   return absl::OkStatus();
 }
 }  // namespace
+
+// check_venue: the rules of one venue entry, with the venue's own (its descriptor's).
+absl::Status check_venue(const EngineConfig& c, std::size_t index) {
+  const VenueConfig& v = c.venues[index];
+  const Venue* known = find_venue(v.venue);
+  if (known == nullptr) {
+    return absl::InvalidArgumentError("engine config: venue '" + v.venue + "' is not one the engine knows (" +
+                                      venue_names() + ")");
+  }
+  for (std::size_t j = 0; j < index; ++j) {
+    if (c.venues[j].venue == v.venue) {
+      return absl::InvalidArgumentError("engine config: venue '" + v.venue + "' is configured twice");
+    }
+  }
+  const connectors::VenueDescriptor& d = *known->descriptor;
+  const std::string name(d.name);
+  if (v.depth != 0) {
+    if (d.depth_ok == nullptr) {
+      return absl::InvalidArgumentError("engine config: " + name + ".depth = " + std::to_string(v.depth) + ": " + name +
+                                        " has no depth to choose");
+    }
+    if (!d.depth_ok(v.depth)) {
+      return absl::InvalidArgumentError("engine config: " + name + ".depth = " + std::to_string(v.depth) +
+                                        " is not a depth " + name + " offers: " + std::string(d.depths_text));
+    }
+  }
+  if (absl::Status st = check_symbols(name + ".symbols", v.symbols); !st.ok()) return st;
+  if (!v.endpoints.empty() && d.default_endpoint.empty()) {
+    return absl::InvalidArgumentError("engine config: " + name + ".endpoints: " + name +
+                                      "'s WebSocket endpoint comes from its REST base (rest_base), not from endpoints");
+  }
+  for (std::size_t i = 0; i < v.endpoints.size(); ++i) {
+    const std::string field = name + ".endpoints[" + std::to_string(i) + "]";
+    if (absl::Status st = check_url(field, v.endpoints[i], "ws:// or wss://", true); !st.ok()) return st;
+  }
+  if (!v.rest_base.empty()) {
+    if (d.default_rest_base.empty()) {
+      return absl::InvalidArgumentError("engine config: " + name + ".rest_base: " + name + " uses no REST base");
+    }
+    if (absl::Status st = check_url(name + ".rest_base", v.rest_base, "http:// or https://", false); !st.ok()) {
+      return st;
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status check_config_and_files(const EngineConfig& c) {
   if (absl::Status st = check_config(c); !st.ok()) return st;
@@ -151,21 +194,8 @@ absl::Status check_config(const EngineConfig& c) {
     return absl::InvalidArgumentError("engine config: backoff.base_ns (" + std::to_string(c.backoff.base_ns) +
                                       ") is above backoff.cap_ns (" + std::to_string(c.backoff.cap_ns) + ")");
   }
-  if (!connectors::kraken::is_book_depth(c.kraken.depth)) {
-    return absl::InvalidArgumentError("engine config: kraken.depth = " + std::to_string(c.kraken.depth) +
-                                      " is not a depth Kraken offers: " OBR_KRAKEN_BOOK_DEPTHS);
-  }
-  if (absl::Status st = check_symbols("kraken.symbols", c.kraken.symbols); !st.ok()) return st;
-  if (absl::Status st = check_symbols("kucoin.symbols", c.kucoin.symbols); !st.ok()) return st;
-  for (std::size_t i = 0; i < c.kraken.endpoints.size(); ++i) {
-    const std::string field = "kraken.endpoints[" + std::to_string(i) + "]";
-    if (absl::Status st = check_url(field, c.kraken.endpoints[i], "ws:// or wss://", true); !st.ok()) return st;
-  }
-  if (!c.kraken.symbols.empty() && c.kraken.endpoints.empty()) {
-    return absl::InvalidArgumentError("engine config: kraken.endpoints is empty while kraken.symbols names books");
-  }
-  if (absl::Status st = check_url("kucoin.rest_base", c.kucoin.rest_base, "http:// or https://", false); !st.ok()) {
-    return st;
+  for (std::size_t i = 0; i < c.venues.size(); ++i) {
+    if (absl::Status st = check_venue(c, i); !st.ok()) return st;
   }
   if (!c.http_listen.empty()) {
     std::string address;
@@ -179,7 +209,7 @@ absl::Status check_config(const EngineConfig& c) {
     for (const BookRef& ref : inst.books) {
       if (!is_venue(ref.venue)) {
         return absl::InvalidArgumentError("engine config: consolidated." + inst.name + ": unknown venue '" + ref.venue +
-                                          "' (kraken, kucoin)");
+                                          "' (" + venue_names() + ")");
       }
     }
   }
@@ -189,11 +219,12 @@ absl::Status check_config(const EngineConfig& c) {
 Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* loop)
     : impl_(std::make_unique<Impl>(config, listener, loop)) {
   if (!impl_->config_status.ok()) return;  // inert (Impl checked it first): connect() reports why
-  if (!config.kraken.symbols.empty() && !config.kraken.endpoints.empty()) {
-    impl_->conns.push_back(make_kraken_conn(*impl_));
+  for (const VenueConfig& v : config.venues) {
+    if (v.symbols.empty()) continue;  // a venue with no book yet connects at its first subscribe
+    std::unique_ptr<Conn> conn = make_conn(*impl_, v);
+    conn->init(v.symbols);
+    impl_->conns.push_back(std::move(conn));
   }
-  if (!config.kucoin.symbols.empty()) impl_->conns.push_back(make_kucoin_conn(*impl_));
-  for (auto& c : impl_->conns) c->init();
   // A consolidated member that is not subscribed is registered anyway: it is never live,
   // so it never contributes, and /health names it.
   for (const ConsolidatedInstrument& inst : config.consolidated) {
@@ -265,7 +296,7 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
                                          std::string(im->config_status.message()));
   }
   if (!is_venue(venue)) {
-    return absl::InvalidArgumentError("subscribe: unknown venue '" + std::string(venue) + "' (kraken, kucoin)");
+    return absl::InvalidArgumentError("subscribe: unknown venue '" + std::string(venue) + "' (" + venue_names() + ")");
   }
   std::vector<std::string> fresh;
   for (const std::string& s : symbols) {
@@ -281,9 +312,6 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   if (im->books.size() + im->pending_books.load() + fresh.size() > im->books.capacity()) {
     return absl::ResourceExhaustedError("subscribe: " + std::to_string(fresh.size()) + " more books would pass max_books (" +
                                         std::to_string(im->books.capacity()) + ")");
-  }
-  if (venue == "kraken" && im->config.kraken.endpoints.empty()) {
-    return absl::FailedPreconditionError("subscribe: no Kraken endpoints configured");
   }
   // Once connected, the work runs on the engine thread after the current handler: never
   // inside a session call (a listener callback), and from any thread.
@@ -301,28 +329,63 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
 }
 
 void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::string>& fresh) {
-  Impl* im = this;
-  auto& configured = venue == "kraken" ? im->config.kraken.symbols : im->config.kucoin.symbols;
-  for (auto& c : im->conns) {
+  VenueConfig& configured = config.venue(venue);
+  configured.symbols.insert(configured.symbols.end(), fresh.begin(), fresh.end());  // what record_to writes
+  for (auto& c : conns) {
     if (c->venue() == venue) {
-      configured.insert(configured.end(), fresh.begin(), fresh.end());  // what record_to writes
-      c->add_symbols(fresh);
+      if (absl::Status st = c->add_symbols(fresh); !st.ok()) listener->on_error(venue, std::string(st.message()));
       return;
     }
   }
-  // A venue without a connection so far: configure it with these symbols and start it.
-  std::unique_ptr<Conn> conn;
-  if (venue == "kraken") {
-    im->config.kraken.symbols = fresh;
-    conn = make_kraken_conn(*im);
-  } else {
-    im->config.kucoin.symbols = fresh;
-    conn = make_kucoin_conn(*im);
+  // A venue without a connection so far: its connection starts with these symbols.
+  std::unique_ptr<Conn> conn = make_conn(*this, configured);
+  if (recorder) record_config(venue, net::now_ns());
+  conn->init(configured.symbols);
+  if (connected) conn->start();
+  conns.push_back(std::move(conn));
+}
+
+connectors::SessionSettings Engine::Impl::settings(const VenueConfig& v) const {
+  const Venue* known = find_venue(v.venue);
+  connectors::SessionSettings s;
+  s.symbols = v.symbols;
+  s.depth = v.depth != 0 ? v.depth : known->descriptor->default_depth;
+  s.max_frame_bytes = config.max_message_bytes;
+  s.endpoints = v.endpoints;
+  s.rest_base = v.rest_base.empty() ? std::string(known->descriptor->default_rest_base) : v.rest_base;
+  s.credentials = v.credentials;
+  s.ping_interval_ns = config.ping_interval_ns;
+  s.mode = connectors::SessionMode::kLive;
+  return s;
+}
+
+void Engine::Impl::record_config(std::string_view venue, std::int64_t now) {
+  const VenueConfig* v = config.find_venue(venue);
+  if (v == nullptr) return;
+  const connectors::SessionSettings s = settings(*v);
+  RecordedConfig r;
+  r.symbols = s.symbols;
+  r.depth = s.depth;
+  r.max_frame_bytes = s.max_frame_bytes;
+  r.rest_base = s.rest_base;
+  r.credentials = !s.credentials.empty();
+  recorder->event(now, venue, RecordKind::kConfig, format_config(r));
+}
+
+VenueConfig& EngineConfig::venue(std::string_view name) {
+  for (VenueConfig& v : venues) {
+    if (v.venue == name) return v;
   }
-  if (im->recorder) im->record_config(venue, net::now_ns());
-  conn->init();
-  if (im->connected) conn->start();
-  im->conns.push_back(std::move(conn));
+  VenueConfig& v = venues.emplace_back();
+  v.venue.assign(name);
+  return v;
+}
+
+const VenueConfig* EngineConfig::find_venue(std::string_view name) const {
+  for (const VenueConfig& v : venues) {
+    if (v.venue == name) return &v;
+  }
+  return nullptr;
 }
 
 absl::Status Engine::record_to(const std::string& path) {

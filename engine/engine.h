@@ -2,8 +2,8 @@
 // they drive, and the books, reported to a listener and published for other threads.
 //
 //   obr::engine::EngineConfig config;
-//   config.kraken.symbols = {"BTC/USD"};
-//   config.kucoin.symbols = {"BTC-USDT"};
+//   config.venue("kraken").symbols = {"BTC/USD"};
+//   config.venue("kucoin").symbols = {"BTC-USDT"};
 //   MyListener listener;                       // callbacks on the engine thread, in order
 //   obr::engine::Engine engine(config, &listener);
 //   engine.start();                            // own thread (or run() on the caller's)
@@ -15,8 +15,9 @@
 // events come out. Around it the engine adds what only a live connection needs:
 // reconnect with exponential backoff and full jitter (reset after a stable period),
 // endpoints tried in turn, a data watchdog (no frame for `watchdog_ns` → reconnect:
-// TCP can go silent without closing), Kraken application pings, and a token bucket on
-// KuCoin REST snapshots with 429/418 Retry-After honoured.
+// TCP can go silent without closing) and a token bucket on REST requests by weight with
+// 429/418 Retry-After honoured. Everything venue-specific (endpoint order, tokens, pings,
+// depth rules) is the session's (docs/architecture.md "The venue contract").
 //
 // Thread-safety: run() or start() once. stop() and top() from any thread. Listener
 // callbacks run on the engine thread; the books they see are valid during the call. An
@@ -34,10 +35,10 @@
 
 #include "book/book_state.h"
 #include "book/order_book.h"
-#include "connectors/kucoin/signing.h"
 #include "connectors/net/backoff.h"
 #include "connectors/net/tls.h"
 #include "connectors/protocol/session.h"
+#include "connectors/protocol/venue.h"
 #include "engine/consolidated.h"
 #include "engine/latency_histogram.h"
 #include "engine/top_of_book.h"
@@ -48,27 +49,32 @@ class EventLoop;
 
 namespace obr::engine {
 
-struct KrakenConfig {
-  std::vector<std::string> symbols;   // v2 names: "BTC/USD"
-  int depth = 10;                     // 10, 25, 100, 500, 1000
-  std::vector<std::string> endpoints = {"wss://ws.kraken.com/v2"};
-};
-
-struct KucoinConfig {
-  std::vector<std::string> symbols;   // "BTC-USDT"
-  std::string rest_base = "https://api.kucoin.com";
-  connectors::kucoin::Credentials credentials;  // empty: public top-100 snapshots
+// VenueConfig: one venue's books and connection, as data — the same keys for every venue
+// (docs/architecture.md "Descriptors and settings"). A key a venue has no use for is
+// refused by check_config (a depth for a venue without depths, endpoints for a venue whose
+// WebSocket endpoint comes with its token).
+struct VenueConfig {
+  std::string venue;                       // a venue the engine knows: "kraken", "kucoin" (venue_names())
+  std::vector<std::string> symbols;        // the venue's own spelling: "BTC/USD", "BTC-USDT"
+  int depth = 0;                           // subscribed depth, where the venue offers a choice; 0: its default
+  std::vector<std::string> endpoints;      // WebSocket endpoints tried in turn; empty: the venue's default
+  std::string rest_base;                   // REST base (tokens, snapshots); empty: the venue's default
+  connectors::ApiCredentials credentials;  // empty: public endpoints only (KuCoin: top-100 snapshots)
 };
 
 struct EngineConfig {
-  KrakenConfig kraken;
-  KucoinConfig kucoin;
+  std::vector<VenueConfig> venues;             // one entry per venue, in the order given
+  // venue: the entry of `name`, added empty when there is none.
+  VenueConfig& venue(std::string_view name);
+  // find_venue: the entry of `name`, or nullptr.
+  const VenueConfig* find_venue(std::string_view name) const;
+
   net::TlsOptions tls;                         // peer verification on by default
   net::BackoffConfig backoff;                  // reconnect delays
   std::int64_t watchdog_ns = 10'000'000'000;   // no frame this long → reconnect
-  std::int64_t ping_interval_ns = 5'000'000'000;  // Kraken application ping
+  std::int64_t ping_interval_ns = 5'000'000'000;  // application ping, for venues that have one
   std::size_t max_message_bytes = 4u << 20;
-  double snapshot_rate_per_s = 10;             // KuCoin REST snapshots, all books
+  double snapshot_rate_per_s = 10;             // REST requests by weight, per venue (snapshots)
   double snapshot_burst = 20;
   // Instruments mapped together across venues (Engine::consolidated).
   std::vector<ConsolidatedInstrument> consolidated;
@@ -96,8 +102,10 @@ inline constexpr double kMaxSnapshotBurst = 1e6;
 inline constexpr std::int64_t kMaxBooks = 1 << 16;  // the registry is allocated whole (a few hundred bytes a book)
 }  // namespace config_bounds
 
-// is_venue: a venue the engine connects to ("kraken" or "kucoin").
+// is_venue: a venue the engine connects to (its list: engine/venues.cpp).
 bool is_venue(std::string_view venue) noexcept;
+// venue_names: the venues the engine connects to, "kraken, kucoin" (for messages).
+std::string venue_names();
 // number_text: a double as config messages show it, the shortest text that reads back as
 // the same value (0.00999999999, 1e+06), "nan" for NaN.
 std::string number_text(double v);
@@ -107,10 +115,12 @@ bool one_word(std::string_view s) noexcept;
 
 // check_config: InvalidArgument naming the first field out of its bounds: the times,
 // max_message_bytes, snapshot_rate_per_s, snapshot_burst and max_books within
-// config_bounds (and backoff.base_ns <= backoff.cap_ns), kraken.depth one Kraken offers
-// (10, 25, 100, 500, 1000), symbols non-empty one_word()s, consolidated members on a
-// venue (is_venue). (A file's other rules, at least one symbol and well-formed endpoints,
-// are the file's: an engine may start empty and subscribe later.) An Engine built from a
+// config_bounds (and backoff.base_ns <= backoff.cap_ns); every venue entry a venue the
+// engine knows, once, its depth one the venue offers (none for a venue without depths),
+// its endpoints ws:// or wss:// URLs (none for a venue whose WebSocket endpoint comes from
+// REST), its rest_base an http(s):// URL, its symbols non-empty one_word()s; consolidated
+// members on a venue (is_venue); http_listen ADDRESS:PORT. (A file's other rule, at least
+// one symbol, is the file's: an engine may start empty and subscribe later.) An Engine built from a
 // config that fails it holds no book and connects nothing (Engine::config_status;
 // connect() reports it through Listener::on_error).
 absl::Status check_config(const EngineConfig& config);
@@ -190,7 +200,7 @@ class Engine {
   void start();  // run() on a new thread
   void stop();   // close connections and end run(); joins the thread start() made
 
-  // subscribe adds books at run time: `venue` "kraken" or "kucoin", its symbols (already
+  // subscribe adds books at run time: a venue the engine knows, its symbols (already
   // tracked ones are ignored). Subscribed at once when the venue is connected, at its next
   // (re)connect otherwise; a venue not configured so far gets its connection now. Recorded
   // when the run is recorded. Any thread once start() or connect() was called: the work is
@@ -198,8 +208,8 @@ class Engine {
   // listener callback); before that, on the thread that builds the engine.
   // InvalidArgument for an unknown venue or a symbol that is empty or has a blank, comma or
   // control character, FailedPrecondition when the engine's config failed check_config,
-  // ResourceExhausted beyond config.max_books, FailedPrecondition for Kraken without
-  // endpoints.
+  // ResourceExhausted beyond config.max_books, and what the venue's session refuses
+  // (its subscribe status, e.g. KuCoin's per-connection limit).
   absl::Status subscribe(std::string_view venue, const std::vector<std::string>& symbols);
 
   // top: the published top of book (false for an unknown book). Any thread.

@@ -1,24 +1,14 @@
-// engine/engine_conns.cpp — the engine's venue connections (see engine_impl.h).
+// engine/engine_conns.cpp — the engine's venue connection, any venue (see engine_impl.h).
 //
 // A Conn turns transport events into session calls and session actions into transport
-// calls, adding reconnects, the watchdog and timers. In order: helpers (symbol lists,
-// token redaction); then sections — Conn (recording, connection state, watchdog,
-// publishing book events), Kraken v2 (KrakenConn), KuCoin spot (KucoinConn: token and
-// snapshot requests over HTTP), and the factories Engine uses.
+// calls, adding reconnects, the watchdog, REST pacing and timers. In order: helpers
+// (token redaction); then Conn: construction and start, recording, connection state,
+// watchdog, publishing book events, the WebSocket (open, close, reconnect), REST requests.
 #include "engine/engine_impl.h"
 
 namespace obr::engine {
 namespace {
 constexpr std::int64_t kTickNs = 100'000'000;  // session timers and the watchdog check
-
-std::string join_symbols(const std::vector<std::string>& symbols) {
-  std::string out;
-  for (const std::string& s : symbols) {
-    if (!out.empty()) out += ',';
-    out += s;
-  }
-  return out;
-}
 
 // redact_token: text for logs and recordings (a URL, or a reason quoting one) with the
 // value of every `token` query parameter (KuCoin's WebSocket bearer token) replaced by ***.
@@ -35,9 +25,10 @@ std::string redact_token(std::string_view url) {
 
 // ---- Conn -----------------------------------------------------------------------
 
-Conn::Conn(Engine::Impl& engine, std::string venue)
+Conn::Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue)
     : engine_(engine),
-      venue_(std::move(venue)),
+      descriptor_(venue),
+      venue_(venue.name),
       ws_(engine.loop, [&] {
         net::WsOptions o;
         o.max_message_bytes = engine.config.max_message_bytes;
@@ -46,12 +37,23 @@ Conn::Conn(Engine::Impl& engine, std::string venue)
       }(), *this),
       tick_timer_(engine.loop),
       reconnect_timer_(engine.loop),
-      backoff_(engine.config.backoff) {}
+      http_timer_(engine.loop),
+      backoff_(engine.config.backoff),
+      bucket_(engine.config.snapshot_rate_per_s, engine.config.snapshot_burst) {}
+
+void Conn::start() {
+  start_ticks();
+  const std::int64_t now = net::now_ns();
+  record(RecordKind::kStart, {}, now);
+  session_start(now);
+}
 
 void Conn::shutdown() {
   stopping_ = true;
   tick_timer_.cancel();
   reconnect_timer_.cancel();
+  http_timer_.cancel();
+  queue_.clear();
   ws_.close("engine stopping");
 }
 
@@ -61,16 +63,6 @@ void Conn::record(RecordKind kind, std::string_view payload, std::int64_t ts) {
 
 void Conn::set_conn_state(ConnectionState s, std::string_view detail) {
   engine_.listener->on_connection(venue_, s, detail);
-}
-
-void Conn::note_open(std::string_view detail) {
-  opened_ = true;
-  ++engine_.stats.connects;
-  if (ever_opened_) ++engine_.stats.reconnects;
-  ever_opened_ = true;
-  last_frame_ns_ = net::now_ns();
-  backoff_.connected(last_frame_ns_);
-  set_conn_state(ConnectionState::kOpen, detail);
 }
 
 void Conn::note_frame(std::size_t bytes, std::int64_t recv_ns) {
@@ -93,7 +85,9 @@ void Conn::start_ticks() {
   tick_timer_.start_after(kTickNs, [this] {
     const std::int64_t now = net::now_ns();
     if (engine_.recorder) engine_.recorder->flush_if_due(now);
-    on_tick(now);
+    record(RecordKind::kTick, {}, now);
+    session_tick(now);
+    watchdog(now);
     if (!stopping_) start_ticks();
   });
 }
@@ -165,227 +159,96 @@ void Conn::venue_status(std::string_view status) {
   engine_.listener->on_venue_status(venue_, status);
 }
 
-// SessionConn: what every venue connection does the same way with its session — feed it
-// the frames (recorded first) and register its books.
-template <class Session>
-class SessionConn : public Conn {
- public:
-  template <class Config>
-  SessionConn(Engine::Impl& engine, std::string venue, const Config& config)
-      : Conn(engine, std::move(venue)), session_(config) {}
+// ---- the WebSocket ------------------------------------------------------------------
 
-  void on_message(std::string_view message, std::int64_t recv_ns) override {
-    note_frame(message.size(), recv_ns);
-    record(RecordKind::kRecv, message, recv_ns);
-    session_.on_frame(message, recv_ns, *this);
-    frame_ns_ = -1;
+void Conn::open_connection(std::string_view url) {
+  if (stopping_) return;
+  url_.assign(url);
+  // After a disconnect the next connection waits for the backoff (full jitter, capped).
+  const std::int64_t wait = reconnect_not_before_ns_ - net::now_ns();
+  if (wait > 0) {
+    reconnect_timer_.start_after(wait, [this] { connect_now(); });
+  } else {
+    connect_now();
   }
+}
 
- protected:
-  // register_books gives every book the session tracks its registry entry (idempotent).
-  void register_books() {
-    for (BookId id = 0; id < session_.book_count(); ++id) entry(id, session_.info(id).symbol, session_.book(id));
-  }
+void Conn::connect_now() {
+  if (stopping_) return;
+  set_conn_state(ConnectionState::kConnecting, redact_token(url_));
+  ws_.connect(url_);
+}
 
-  Session session_;
-};
+void Conn::on_open() {
+  opened_ = true;
+  ++engine_.stats.connects;
+  if (ever_opened_) ++engine_.stats.reconnects;
+  ever_opened_ = true;
+  last_frame_ns_ = net::now_ns();
+  backoff_.connected(last_frame_ns_);
+  set_conn_state(ConnectionState::kOpen, redact_token(url_));  // the URL, any token hidden
+  record(RecordKind::kOpen, redact_token(url_), last_frame_ns_);
+  session_connected(last_frame_ns_);
+}
 
-// ---- Kraken v2 --------------------------------------------------------------------
+void Conn::on_close(std::string_view reason_with_token) {
+  // A failed handshake's reason may name the URL, token included: never shown or recorded.
+  const std::string reason = redact_token(reason_with_token);
+  ++engine_.stats.disconnects;
+  opened_ = false;
+  set_conn_state(ConnectionState::kClosed, reason);
+  // The session is told even when stopping (its books go stale); what it asks for then is
+  // dropped. Otherwise its next connection waits for the backoff.
+  const std::int64_t now = net::now_ns();
+  if (!stopping_) reconnect_not_before_ns_ = now + backoff_.next(now);
+  record(RecordKind::kClose, reason, now);
+  session_disconnected(now);
+}
 
-class KrakenConn final : public SessionConn<connectors::kraken::V2Session> {
- public:
-  explicit KrakenConn(Engine::Impl& engine)
-      : SessionConn(engine, "kraken", kraken_session_config(recorded_kraken(engine.config))) {}
+// ---- REST requests --------------------------------------------------------------------
 
-  void init() override {
-    session_.subscribe(engine_.config.kraken.symbols, *this);  // sent once connected
-    register_books();
-  }
-  void add_symbols(const std::vector<std::string>& symbols) override {
-    record(RecordKind::kSubscribe, join_symbols(symbols));
-    session_.subscribe(symbols, *this);  // sent now when open; else resubscribed on open
-    register_books();
-  }
+void Conn::http_request(const HttpRequest& request) {
+  queue_.push_back(request);
+  pump();
+}
 
-  void start() override {
-    start_ticks();
-    connect();
-  }
-
-  void on_open() override {
-    note_open(endpoint());
-    last_ping_ns_ = last_frame_ns_;
-    record(RecordKind::kOpen, endpoint(), last_frame_ns_);
-    session_.on_connected(*this);
-  }
-
-  void on_close(std::string_view reason) override {
-    ++engine_.stats.disconnects;
-    record(RecordKind::kClose, reason);
-    session_.on_disconnected(*this);
-    set_conn_state(ConnectionState::kClosed, reason);
-    if (stopping_) return;
-    if (!opened_) ++endpoint_index_;  // never opened: try the next endpoint
-    opened_ = false;
-    const std::int64_t delay = backoff_.next(net::now_ns());
-    reconnect_timer_.start_after(delay, [this] { connect(); });
-  }
-
- private:
-  std::string endpoint() const {
-    const auto& eps = engine_.config.kraken.endpoints;
-    return eps[endpoint_index_ % eps.size()];
-  }
-  void connect() {
-    if (stopping_) return;
-    set_conn_state(ConnectionState::kConnecting, endpoint());
-    ws_.connect(endpoint());
-  }
-  void on_tick(std::int64_t now) override {
-    record(RecordKind::kTick, {}, now);
-    session_.on_tick(now, *this);
-    if (!ws_.is_open() || watchdog(now)) return;
-    if (now - last_ping_ns_ >= engine_.config.ping_interval_ns) {
-      last_ping_ns_ = now;
-      record(RecordKind::kPing, {}, now);
-      session_.ping(*this);
+void Conn::pump() {
+  const std::int64_t now = net::now_ns();
+  while (!queue_.empty() && !stopping_) {
+    HttpRequest& r = queue_.front();
+    std::int64_t wait = 0;
+    if (r.connection_step) wait = reconnect_not_before_ns_ - now;  // a new connection's first step
+    if (wait <= 0 && r.weight > 0) wait = bucket_.acquire(now, r.weight);
+    if (wait > 0) {
+      http_timer_.start_after(wait, [this] { pump(); });
+      return;
     }
-  }
-
-  std::size_t endpoint_index_ = 0;
-  std::int64_t last_ping_ns_ = 0;
-};
-
-// ---- KuCoin spot ------------------------------------------------------------------
-
-class KucoinConn final : public SessionConn<connectors::kucoin::SpotSession> {
- public:
-  explicit KucoinConn(Engine::Impl& engine)
-      : SessionConn(engine, "kucoin",
-                    kucoin_session_config(recorded_kucoin(engine.config), engine.config.kucoin.credentials)),
-        http_(engine.loop, [&] {
-          net::HttpOptions o;
-          o.tls = engine.config.tls;
-          return o;
-        }()),
-        http_timer_(engine.loop),
-        bucket_(engine.config.snapshot_rate_per_s, engine.config.snapshot_burst) {}
-
-  void init() override {
-    session_.subscribe(engine_.config.kucoin.symbols, this);
-    register_books();
-  }
-  void add_symbols(const std::vector<std::string>& symbols) override {
-    record(RecordKind::kSubscribe, join_symbols(symbols));
-    if (!session_.subscribe(symbols, this)) {
-      engine_.listener->on_error(venue_, "subscribe refused: over KuCoin's topics-per-connection limit");
+    HttpRequest req = std::move(r);
+    queue_.pop_front();
+    ++engine_.stats.http_requests;
+    const std::uint64_t id = req.id;
+    const std::string url = req.url;
+    if (engine_.recorder) engine_.recorder->request(now, venue_, id, req.method, url);
+    if (!http_) {
+      net::HttpOptions o;
+      o.tls = engine_.config.tls;
+      http_ = std::make_unique<net::HttpClient>(engine_.loop, o);
     }
-    register_books();
+    http_->request(req, [this, id, url](const net::HttpResponse& res) { on_http(id, url, res); });
   }
+}
 
-  void start() override {
-    start_ticks();
-    const std::int64_t now = net::now_ns();
-    record(RecordKind::kStart, {}, now);
-    session_.start(now, *this);
+void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResponse& res) {
+  const std::int64_t now = net::now_ns();
+  if (res.status == 429 || res.status == 418) {
+    ++engine_.stats.http_throttled;
+    std::int64_t secs = 1;
+    std::from_chars(res.retry_after.data(), res.retry_after.data() + res.retry_after.size(), secs);
+    bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 600) * 1'000'000'000);
   }
-
-  void shutdown() override {
-    Conn::shutdown();
-    http_timer_.cancel();
-    queue_.clear();
-  }
-
-  // Connection actions from the session.
-  void http_request(const HttpRequest& request) override {
-    queue_.push_back(request);
-    pump();
-  }
-  void open_connection(std::string_view url) override {
-    if (stopping_) return;
-    url_.assign(url);
-    set_conn_state(ConnectionState::kConnecting, redact_token(url));
-    ws_.connect(url);
-  }
-  void close_connection(std::string_view reason) override { ws_.close(reason); }
-
-  void on_open() override {
-    note_open(redact_token(url_));  // the URL, its token hidden
-    record(RecordKind::kOpen, redact_token(url_), last_frame_ns_);
-    session_.on_connected(last_frame_ns_, *this);
-  }
-  void on_close(std::string_view reason_with_token) override {
-    // A failed handshake's reason names the URL, token included: never shown or recorded.
-    const std::string reason = redact_token(reason_with_token);
-    ++engine_.stats.disconnects;
-    opened_ = false;
-    set_conn_state(ConnectionState::kClosed, reason);
-    // The session is told even when stopping (its books go stale, as Kraken's do); its
-    // token request then stays queued. Otherwise the transport spaces reconnects out.
-    const std::int64_t now = net::now_ns();
-    if (!stopping_) token_not_before_ns_ = now + backoff_.next(now);
-    record(RecordKind::kClose, reason, now);
-    session_.on_disconnected(now, *this);
-  }
-
- private:
-  static bool is_token_request(const HttpRequest& r) { return r.url.find("bullet-public") != std::string::npos; }
-
-  // pump sends queued requests as the backoff and the token bucket allow.
-  void pump() {
-    const std::int64_t now = net::now_ns();
-    while (!queue_.empty() && !stopping_) {
-      HttpRequest& r = queue_.front();
-      std::int64_t wait = 0;
-      if (is_token_request(r)) {
-        wait = token_not_before_ns_ - now;
-      } else {
-        wait = bucket_.acquire(now);
-      }
-      if (wait > 0) {
-        http_timer_.start_after(wait, [this] { pump(); });
-        return;
-      }
-      HttpRequest req = std::move(r);
-      queue_.pop_front();
-      ++engine_.stats.http_requests;
-      const std::uint64_t id = req.id;
-      const std::string url = req.url;
-      if (engine_.recorder) engine_.recorder->request(now, venue_, id, req.method, url);
-      http_.request(req, [this, id, url](const net::HttpResponse& res) { on_http(id, url, res); });
-    }
-  }
-
-  void on_http(std::uint64_t id, const std::string& url, const net::HttpResponse& res) {
-    const std::int64_t now = net::now_ns();
-    if (res.status == 429 || res.status == 418) {
-      ++engine_.stats.http_throttled;
-      std::int64_t secs = 1;
-      std::from_chars(res.retry_after.data(), res.retry_after.data() + res.retry_after.size(), secs);
-      bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 600) * 1'000'000'000);
-    }
-    if (!res.error.empty()) engine_.listener->on_error(venue_, res.error);
-    if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
-    session_.on_http_response(id, url, res.status, res.body, now, *this);
-  }
-
-  void on_tick(std::int64_t now) override {
-    record(RecordKind::kTick, {}, now);
-    session_.on_tick(now, *this);
-    watchdog(now);
-  }
-
-  net::HttpClient http_;
-  net::Timer http_timer_;
-  net::TokenBucket bucket_;
-  std::deque<HttpRequest> queue_;
-  std::int64_t token_not_before_ns_ = 0;
-  std::string url_;  // the WebSocket URL being opened
-};
-
-// ---- factories --------------------------------------------------------------------
-
-std::unique_ptr<Conn> make_kraken_conn(Engine::Impl& engine) { return std::make_unique<KrakenConn>(engine); }
-std::unique_ptr<Conn> make_kucoin_conn(Engine::Impl& engine) { return std::make_unique<KucoinConn>(engine); }
+  if (!res.error.empty()) engine_.listener->on_error(venue_, res.error);
+  if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
+  session_http(id, url, res.status, res.body, now);
+}
 
 }  // namespace obr::engine

@@ -2,9 +2,9 @@
 // to engine/: include it nowhere else).
 //
 // BookEntry and BookRegistry (the published books); the Conn base class (one venue
-// connection: the SessionSink of its session and the WsListener of its WebSocket) and
-// the factories of its venue kinds; Engine::Impl. engine_conns.cpp defines Conn,
-// KrakenConn and KucoinConn; engine.cpp the Engine.
+// connection, any venue: the SessionSink of its session and the WsListener of its
+// WebSocket); Engine::Impl. engine_conns.cpp defines Conn, engine.cpp the Engine, and
+// engine/venues.cpp makes each venue's connection (SessionConn<Session>).
 #pragma once
 
 #include <algorithm>
@@ -18,8 +18,7 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/kraken/v2_session.h"
-#include "connectors/kucoin/spot_session.h"
+#include "connectors/protocol/venue.h"
 #include "connectors/net/event_loop.h"
 #include "connectors/net/http_client.h"
 #include "connectors/net/http_server.h"
@@ -27,7 +26,6 @@
 #include "engine/engine.h"
 #include "engine/observability.h"
 #include "engine/recorder.h"
-#include "engine/session_configs.h"
 
 namespace obr::engine {
 
@@ -82,20 +80,29 @@ class BookRegistry {
   std::atomic<std::size_t> count_{0};
 };
 
+// Conn: one venue's connection, whatever the venue — the SessionSink of its session and
+// the WsListener of its WebSocket. It carries out the session's actions with what the
+// engine owns for every venue: the socket, reconnects spaced by backoff with jitter, the
+// data watchdog, REST requests paced by weight in a token bucket (429/418 honour
+// Retry-After), recording, and publishing book events. The session itself is reached
+// through SessionConn<Session> (engine/session_conn_impl.h): a direct call per frame.
 class Conn : public connectors::SessionSink, public net::WsListener {
  public:
-  Conn(Engine::Impl& engine, std::string venue);
+  Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue);
   ~Conn() override = default;
-  // init subscribes the session's books (nothing is sent before the connection opens) and
-  // registers them, so the registry is complete before any other thread can read it.
-  virtual void init() = 0;
-  // add_symbols subscribes more books (sent now if connected) and registers them.
-  virtual void add_symbols(const std::vector<std::string>& symbols) = 0;
-  virtual void start() = 0;
+  // init subscribes the configured books (nothing is sent before the connection opens)
+  // and registers them, so the registry is complete before any other thread can read it.
+  virtual void init(const std::vector<std::string>& symbols) = 0;
+  // add_symbols subscribes more books (sent now if connected) and registers them; the
+  // session's status says what it refused.
+  virtual absl::Status add_symbols(const std::vector<std::string>& symbols) = 0;
+  // start: the timers, then the session's start (it asks for its first connection).
+  void start();
   virtual void shutdown();
   const std::string& venue() const noexcept { return venue_; }
+  const connectors::VenueDescriptor& descriptor() const noexcept { return descriptor_; }
 
-  // SessionSink: book events (common to every venue).
+  // SessionSink: book events.
   void send_frame(std::string_view frame) override {
     record(RecordKind::kSend, frame);
     ws_.send(frame);
@@ -106,28 +113,52 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   void frame_error(FrameError error, std::string_view detail) override;
   void venue_error(std::string_view symbol, std::string_view message) override;
   void venue_status(std::string_view status) override;
+  // SessionSink: connection actions.
+  void http_request(const HttpRequest& request) override;
+  void open_connection(std::string_view url) override;
+  void close_connection(std::string_view reason) override { ws_.close(reason); }
+
+  // WsListener (on_message is SessionConn's).
+  void on_open() override;
+  void on_close(std::string_view reason_with_token) override;
 
  protected:
+  // The session's calls other than on_frame (none is per frame).
+  virtual void session_start(std::int64_t now) = 0;
+  virtual void session_connected(std::int64_t now) = 0;
+  virtual void session_disconnected(std::int64_t now) = 0;
+  virtual void session_http(std::uint64_t id, std::string_view url, int status, std::string_view body,
+                            std::int64_t now) = 0;
+  virtual void session_tick(std::int64_t now) = 0;
+
   void set_conn_state(ConnectionState s, std::string_view detail);
-  // note_open / note_frame: the bookkeeping every venue does on open and per frame.
-  void note_open(std::string_view detail);
   void note_frame(std::size_t bytes, std::int64_t recv_ns);
   // watchdog closes an open connection that sent nothing for watchdog_ns; true if it did.
   bool watchdog(std::int64_t now);
   void start_ticks();
-  virtual void on_tick(std::int64_t now) = 0;
   // record writes one session input or output to the recording, if the run is recorded.
   // Every call into the session is preceded by one, so a replay feeds the same calls.
   void record(RecordKind kind, std::string_view payload = {}, std::int64_t ts = -1);
   std::size_t entry(BookId id, std::string_view symbol, const book::OrderBook& book);
   void publish(std::size_t index, const book::OrderBook& book);
+  void connect_now();
+  // pump sends queued requests as the reconnect backoff and the token bucket allow.
+  void pump();
+  void on_http(std::uint64_t id, const std::string& url, const net::HttpResponse& res);
 
   Engine::Impl& engine_;
+  const connectors::VenueDescriptor& descriptor_;
   std::string venue_;
   net::WebSocketClient ws_;
   net::Timer tick_timer_;
   net::Timer reconnect_timer_;
+  net::Timer http_timer_;
   net::Backoff backoff_;
+  net::TokenBucket bucket_;
+  std::unique_ptr<net::HttpClient> http_;  // made at the first request (not every venue uses REST)
+  std::deque<HttpRequest> queue_;
+  std::string url_;                         // the WebSocket URL being opened
+  std::int64_t reconnect_not_before_ns_ = 0;  // after a disconnect: the backoff's end
   std::vector<std::size_t> index_of_;  // BookId → registry index (+1; 0 = unknown)
   std::int64_t last_frame_ns_ = 0;
   std::int64_t recv_ns_ = 0;
@@ -169,10 +200,9 @@ class Engine::Impl {
 
   void add_symbols(std::string_view venue, const std::vector<std::string>& fresh);  // engine thread
   // record_config writes the venue's `config` line (the symbols configured so far).
-  void record_config(std::string_view venue, std::int64_t now) {
-    recorder->event(now, venue, RecordKind::kConfig,
-                    format_config(venue == "kraken" ? recorded_kraken(config) : recorded_kucoin(config)));
-  }
+  void record_config(std::string_view venue, std::int64_t now);
+  // settings: the session settings of a configured venue (live).
+  connectors::SessionSettings settings(const VenueConfig& v) const;
 
   std::vector<BookStatus> statuses() const {
     std::vector<BookStatus> out;
@@ -208,8 +238,8 @@ class Engine::Impl {
   }
 };
 
-// The venue connections (engine_conns.cpp).
-std::unique_ptr<Conn> make_kraken_conn(Engine::Impl& engine);
-std::unique_ptr<Conn> make_kucoin_conn(Engine::Impl& engine);
+// make_conn: the connection of a configured venue (engine/venues.cpp); nullptr for a
+// venue the engine does not know.
+std::unique_ptr<Conn> make_conn(Engine::Impl& engine, const VenueConfig& venue);
 
 }  // namespace obr::engine

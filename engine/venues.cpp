@@ -2,6 +2,8 @@
 // includes venue headers: one line per venue below.
 #include "engine/venues_impl.h"
 
+#include "engine/session_conn_impl.h"
+
 #include <string>
 
 #include "connectors/kraken/v1_session.h"
@@ -21,6 +23,17 @@ std::unique_ptr<VenueReplay> make_replay(const SessionSettings& s) {
   return std::make_unique<SessionReplay<Session>>(kVenue, kConfig(s), s.mode == SessionMode::kExact);
 }
 
+template <class Session, const connectors::VenueDescriptor& kVenue, auto kConfig>
+std::unique_ptr<Conn> make_conn(Engine::Impl& engine, const SessionSettings& s) {
+  return std::make_unique<SessionConn<Session>>(engine, kVenue, kConfig(s));
+}
+
+// One entry per venue: its descriptor, its session type, its settings → configuration.
+#define OBR_VENUE(Session, descriptor, config)                                                   \
+  Venue {                                                                                        \
+    &descriptor, make_replay<Session, descriptor, config>, make_conn<Session, descriptor, config> \
+  }
+
 connectors::kraken::SessionConfig kraken_v2_config(const SessionSettings& s) {
   return connectors::kraken::session_config(s, connectors::kraken::kV2Venue.default_endpoint);
 }
@@ -30,13 +43,11 @@ connectors::kraken::SessionConfig kraken_v1_config(const SessionSettings& s) {
 connectors::kucoin::SpotConfig kucoin_config(const SessionSettings& s) { return connectors::kucoin::session_config(s); }
 
 const Venue kVenues[] = {
-    {&connectors::kraken::kV2Venue,
-     make_replay<connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config>},
-    {&connectors::kraken::kV1Venue,
-     make_replay<connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config>},
-    {&connectors::kucoin::kSpotVenue,
-     make_replay<connectors::kucoin::SpotSession, connectors::kucoin::kSpotVenue, kucoin_config>},
+    OBR_VENUE(connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config),
+    OBR_VENUE(connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config),
+    OBR_VENUE(connectors::kucoin::SpotSession, connectors::kucoin::kSpotVenue, kucoin_config),
 };
+#undef OBR_VENUE
 
 }  // namespace
 
@@ -48,6 +59,13 @@ const Venue* find_venue(std::string_view name) {
   }
   return nullptr;
 }
+
+std::unique_ptr<Conn> make_conn(Engine::Impl& engine, const VenueConfig& venue) {
+  const Venue* v = find_venue(venue.venue);
+  return v == nullptr ? nullptr : v->make_conn(engine, engine.settings(venue));
+}
+
+bool is_venue(std::string_view venue) noexcept { return find_venue(venue) != nullptr; }
 
 std::string venue_names() {
   std::string out;

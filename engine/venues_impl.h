@@ -11,15 +11,20 @@
 #include <string_view>
 
 #include "connectors/protocol/venue.h"
+#include "engine/engine.h"
 #include "engine/venue_replay_impl.h"
 
 namespace obr::engine {
+
+class Conn;
 
 struct Venue {
   const connectors::VenueDescriptor* descriptor;
   // make_replay: a replayed connection of this venue configured from `settings`
   // (settings.mode says a capture or an obr recording).
   std::unique_ptr<VenueReplay> (*make_replay)(const connectors::SessionSettings& settings);
+  // make_conn: the engine's live connection of this venue (settings.mode live).
+  std::unique_ptr<Conn> (*make_conn)(Engine::Impl& engine, const connectors::SessionSettings& settings);
 };
 
 // venues: every venue, in the order recordings are matched against them (a recorded URL
@@ -27,7 +32,5 @@ struct Venue {
 std::span<const Venue> venues();
 // find_venue: the venue named `name`, or nullptr.
 const Venue* find_venue(std::string_view name);
-// venue_names: "kraken, kraken-v1, kucoin" (for messages).
-std::string venue_names();
 
 }  // namespace obr::engine

@@ -124,11 +124,11 @@ void apply_live_options(const LiveOptions& o, engine::EngineConfig& config) {
   bool kraken_replaced = false;
   for (const auto& [venue, url] : o.endpoints) {
     if (venue == "kraken") {
-      if (!kraken_replaced) config.kraken.endpoints.clear();
+      if (!kraken_replaced) config.venue(venue).endpoints.clear();
       kraken_replaced = true;
-      config.kraken.endpoints.push_back(url);
+      config.venue(venue).endpoints.push_back(url);
     } else {
-      config.kucoin.rest_base = url;
+      config.venue(venue).rest_base = url;
     }
   }
   if (!o.ca_file.empty()) config.tls.ca_file = o.ca_file;
@@ -388,8 +388,7 @@ int run_watch(int argc, char** argv) {
     }
   }
   if (have_config && !books.empty()) {
-    config.kraken.symbols.clear();
-    config.kucoin.symbols.clear();
+    for (engine::VenueConfig& v : config.venues) v.symbols.clear();
   }
   for (const std::string& ref : books) {
     const std::size_t colon = ref.find(':');
@@ -400,9 +399,9 @@ int run_watch(int argc, char** argv) {
                    ref.c_str());
       return 2;
     }
-    (venue == "kraken" ? config.kraken.symbols : config.kucoin.symbols).push_back(symbol);
+    config.venue(venue).symbols.push_back(symbol);
   }
-  if (config.kraken.symbols.empty() && config.kucoin.symbols.empty()) {
+  if (std::all_of(config.venues.begin(), config.venues.end(), [](const engine::VenueConfig& v) { return v.symbols.empty(); })) {
     std::fprintf(stderr, "obr watch: name at least one book, e.g. kraken:BTC/USD\n");
     watch_usage(stderr);
     return 2;

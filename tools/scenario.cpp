@@ -223,10 +223,10 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
   }
   TruthListener listener(simulator, options.print_events);
   engine::EngineConfig ec;
-  ec.kraken.symbols = simulator.symbols("kraken");
-  ec.kucoin.symbols = simulator.symbols("kucoin");
-  ec.kraken.endpoints = {simulator.kraken_url()};
-  ec.kucoin.rest_base = simulator.kucoin_rest_base();
+  ec.venue("kraken").symbols = simulator.symbols("kraken");
+  ec.venue("kraken").endpoints = {simulator.kraken_url()};
+  ec.venue("kucoin").symbols = simulator.symbols("kucoin");
+  ec.venue("kucoin").rest_base = simulator.kucoin_rest_base();
   ec.tls.ca_file = simulator.cert_file();
   ec.watchdog_ns = 2'000'000'000;
   ec.backoff.base_ns = 100'000'000;

@@ -29,6 +29,7 @@ inline constexpr VenueDescriptor kV2Venue{
     .first_frame_is = [](std::string_view f) { return is_v2_frame(f); },
     .depth_ok = [](int d) { return depth_offered(d); },
     .depths_text = OBR_KRAKEN_BOOK_DEPTHS,
+    .default_depth = 10,
 };
 
 // Kraken Spot WebSocket v1, `book` channel (recordings; the engine connects to v2).
@@ -39,6 +40,7 @@ inline constexpr VenueDescriptor kV1Venue{
     .first_frame_is = [](std::string_view f) { return is_v1_frame(f); },
     .depth_ok = [](int d) { return depth_offered(d); },
     .depths_text = OBR_KRAKEN_BOOK_DEPTHS,
+    .default_depth = 10,
 };
 
 // session_config: the session for `s`. Live, the session drives its connection over the

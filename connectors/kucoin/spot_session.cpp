@@ -31,6 +31,8 @@ void SpotSession::Impl::request_token(SessionSink& sink) {
   r.id = token_request = next_id++;
   r.method = "POST";
   r.url = config.rest_base + "/api/v1/bullet-public";
+  r.weight = 0;               // not a snapshot: outside the snapshot budget
+  r.connection_step = true;   // a new connection's first step: the driver's backoff spaces it
   sink.http_request(r);
 }
 

@@ -20,6 +20,8 @@ inline constexpr VenueDescriptor kSpotVenue{
     .default_rest_base = "https://api.kucoin.com",
     .url_marker = "kucoin",
     .first_frame_is = [](std::string_view f) { return is_kucoin_frame(f); },
+    .depths_text = {},
+    .default_depth = 0,
     .fixed_precision_text = false,  // KuCoin's numbers carry no fixed number of decimals
 };
 

@@ -78,15 +78,17 @@ class TokenBucket {
  public:
   TokenBucket(double rate_per_s, double burst) : rate_(rate_per_s), burst_(burst), tokens_(burst) {}
 
-  // delay_ns: 0 when a request may go now (and takes its token), else how long to wait.
-  std::int64_t acquire(std::int64_t now_ns) noexcept {
+  // acquire: 0 when a request of `cost` tokens (its weight; more than the burst counts as
+  // the burst) may go now, and takes them; else how long to wait.
+  std::int64_t acquire(std::int64_t now_ns, double cost = 1.0) noexcept {
     refill(now_ns);
     if (now_ns < blocked_until_ns_) return blocked_until_ns_ - now_ns;
-    if (tokens_ >= 1.0) {
-      tokens_ -= 1.0;
+    cost = std::min(cost, burst_);
+    if (tokens_ >= cost) {
+      tokens_ -= cost;
       return 0;
     }
-    const double wait_ns = (1.0 - tokens_) / rate_ * 1e9;
+    const double wait_ns = (cost - tokens_) / rate_ * 1e9;
     // 9.2e18 is below INT64_MAX (9.22e18) and exact as a double: the cast stays in range.
     return wait_ns < 9.2e18 ? static_cast<std::int64_t>(wait_ns) + 1 : std::numeric_limits<std::int64_t>::max();
   }

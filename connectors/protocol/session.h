@@ -141,6 +141,12 @@ struct HttpRequest {
   std::string url;     // absolute: https://host/path?query
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // How the driver paces it. `weight`: what it costs against the venue's REST budget (the
+  // driver's token bucket; 0: not paced there — the venue does not count it). A
+  // `connection_step` (a token for the next connection) is spaced out like a reconnect:
+  // after a disconnect it waits for the driver's backoff.
+  double weight = 1;
+  bool connection_step = false;
 };
 
 // SessionSink receives a session's actions. Every method is called on the session's

@@ -91,6 +91,7 @@ struct VenueDescriptor {
   // named in messages by depths_text.
   bool (*depth_ok)(int depth) = nullptr;
   std::string_view depths_text = {};
+  int default_depth = 0;                 // the depth asked for when none is configured
   // Reports print prices and quantities at the book's scale; a venue whose wire text has
   // no fixed precision (trailing zeros vary) is reported without trailing zeros.
   bool fixed_precision_text = true;

@@ -156,10 +156,10 @@ int main(int argc, char** argv) {
   }
 
   obr::engine::EngineConfig config;
-  config.kraken.symbols = {kraken_symbol};
-  config.kraken.endpoints = {kraken_url};
-  config.kucoin.symbols = {kucoin_symbol};
-  config.kucoin.rest_base = kucoin_rest;
+  config.venue("kraken").symbols = {kraken_symbol};
+  config.venue("kraken").endpoints = {kraken_url};
+  config.venue("kucoin").symbols = {kucoin_symbol};
+  config.venue("kucoin").rest_base = kucoin_rest;
   config.tls.ca_file = ca_file;
   config.consolidated = {{kInstrument, {{"kraken", kraken_symbol}, {"kucoin", kucoin_symbol}}}};
   const auto& books = config.consolidated.front().books;  // venue names by BestQuote::book

@@ -34,14 +34,14 @@ TEST(ConfigFile, EveryKeyIsRead) {
     "http_listen": "127.0.0.1:9100"
   })", "t.json");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->kraken.symbols, (std::vector<std::string>{"BTC/USD", "ETH/USD"}));
-  EXPECT_EQ(c->kraken.depth, 25);
-  EXPECT_EQ(c->kraken.endpoints, (std::vector<std::string>{"wss://a/v2", "wss://b/v2"}));
-  EXPECT_EQ(c->kucoin.symbols, (std::vector<std::string>{"BTC-USDT"}));
-  EXPECT_EQ(c->kucoin.rest_base, "https://127.0.0.1:9");
-  EXPECT_EQ(c->kucoin.credentials.key, "k");
-  EXPECT_EQ(c->kucoin.credentials.secret, "s");
-  EXPECT_EQ(c->kucoin.credentials.passphrase, "p");
+  EXPECT_EQ(c->find_venue("kraken")->symbols, (std::vector<std::string>{"BTC/USD", "ETH/USD"}));
+  EXPECT_EQ(c->find_venue("kraken")->depth, 25);
+  EXPECT_EQ(c->find_venue("kraken")->endpoints, (std::vector<std::string>{"wss://a/v2", "wss://b/v2"}));
+  EXPECT_EQ(c->find_venue("kucoin")->symbols, (std::vector<std::string>{"BTC-USDT"}));
+  EXPECT_EQ(c->find_venue("kucoin")->rest_base, "https://127.0.0.1:9");
+  EXPECT_EQ(c->find_venue("kucoin")->credentials.key, "k");
+  EXPECT_EQ(c->find_venue("kucoin")->credentials.secret, "s");
+  EXPECT_EQ(c->find_venue("kucoin")->credentials.passphrase, "p");
   EXPECT_TRUE(c->tls.verify_peer);
   EXPECT_EQ(c->tls.ca_file, "/tmp/ca.pem");
   EXPECT_EQ(c->backoff.base_ns, 100'000'000);
@@ -63,9 +63,11 @@ TEST(ConfigFile, EveryKeyIsRead) {
 TEST(ConfigFile, DefaultsForWhatIsNotSaid) {
   const auto c = parse_config_json(R"({"kraken": {"symbols": ["BTC/USD"]}})", "t.json");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->kraken.depth, 10);
-  EXPECT_EQ(c->kraken.endpoints, (std::vector<std::string>{"wss://ws.kraken.com/v2"}));
-  EXPECT_TRUE(c->kucoin.symbols.empty());
+  ASSERT_EQ(c->venues.size(), 1u);
+  EXPECT_EQ(c->venues[0].venue, "kraken");
+  EXPECT_EQ(c->venues[0].depth, 0);          // the venue's default (10) when the engine connects
+  EXPECT_TRUE(c->venues[0].endpoints.empty());  // the venue's default endpoint
+  EXPECT_EQ(c->find_venue("kucoin"), nullptr);
   EXPECT_TRUE(c->tls.verify_peer);
   EXPECT_TRUE(c->http_listen.empty());
 }
@@ -75,16 +77,16 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
   const std::pair<const char*, const char*> cases[] = {
       {"[1]", "t.json: (top level): expected an object"},
       {"{", "t.json: not valid JSON"},
-      {R"({"kraken": {"symbols": ["BTC/USD"], "dept": 10}})", "t.json: kraken.dept: unknown key (expected symbols, depth, endpoints)"},
-      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": 20}})", "t.json: kraken.depth: Kraken offers depth 10, 25, 100, 500 or 1000"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "dept": 10}})", "t.json: kraken.dept: unknown key (expected symbols, depth, endpoints, rest_base, credentials_env)"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": 20}})", "t.json: engine config: kraken.depth = 20 is not a depth kraken offers: 10, 25, 100, 500 or 1000"},
       {R"({"kraken": {"symbols": ["BTC/USD"], "depth": "10"}})", "t.json: kraken.depth: expected an integer"},
       {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
-      {R"({"kraken": {"symbols": []}})", "t.json: no symbols: set kraken.symbols or kucoin.symbols"},
+      {R"({"kraken": {"symbols": []}})", "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin)"},
       {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
        "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
       {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["binance:BTCUSDT"]}})",
-       "t.json: consolidated.B: unknown venue 'binance' (kraken, kucoin)"},
+       "t.json: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
        "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
       {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})", "t.json: tls.verify: unknown key (expected verify_peer, ca_file)"},
@@ -99,7 +101,7 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
        "t.json: snapshot_rate_per_s: out of range (0.01 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": 0.5})", "t.json: snapshot_burst: out of range (1 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": "2"})", "t.json: snapshot_burst: expected a number"},
-      {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected kraken, kucoin, tls, backoff"},
+      {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin), tls, backoff"},
   };
   for (const auto& [json, error] : cases) {
     const auto c = parse_config_json(json, "t.json");
@@ -159,14 +161,14 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
        "engine config: snapshot_rate_per_s = 0.00999999999 is out of range (0.01 to 1e+06)"},
       {[](EngineConfig& c) { c.snapshot_burst = 1000000.25; },
        "engine config: snapshot_burst = 1000000.25 is out of range (1 to 1e+06)"},
-      {[](EngineConfig& c) { c.kraken.depth = 20; },
-       "engine config: kraken.depth = 20 is not a depth Kraken offers: 10, 25, 100, 500 or 1000"},
-      {[](EngineConfig& c) { c.kraken.symbols = {"BTC/USD", ""}; },
+      {[](EngineConfig& c) { c.venue("kraken").depth = 20; },
+       "engine config: kraken.depth = 20 is not a depth kraken offers: 10, 25, 100, 500 or 1000"},
+      {[](EngineConfig& c) { c.venue("kraken").symbols = {"BTC/USD", ""}; },
        "engine config: kraken.symbols: '' is empty or has a blank, comma or control character"},
-      {[](EngineConfig& c) { c.kucoin.symbols = {"BTC,USDT"}; },
+      {[](EngineConfig& c) { c.venue("kucoin").symbols = {"BTC,USDT"}; },
        "engine config: kucoin.symbols: 'BTC,USDT' is empty or has a blank, comma or control character"},
       {[](EngineConfig& c) { c.consolidated = {{"B", {{"binance", "BTCUSDT"}}}}; },
-       "engine config: consolidated.B: unknown venue 'binance' (kraken, kucoin)"},
+       "engine config: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
   };
   for (const auto& [mutate, error] : cases) {
     EngineConfig c;
@@ -183,7 +185,7 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
   edges.max_books = 1;
   edges.snapshot_rate_per_s = 0.01;
   edges.snapshot_burst = 1;
-  edges.kraken.depth = 1000;
+  edges.venue("kraken").depth = 1000;
   EXPECT_TRUE(check_config(edges).ok()) << check_config(edges);
 }
 
@@ -195,8 +197,8 @@ TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
     }
   } errors;
   EngineConfig c;
-  c.kraken.symbols = {"BTC/USD"};
-  c.kraken.endpoints = {"ws://127.0.0.1:9"};
+  c.venue("kraken").symbols = {"BTC/USD"};
+  c.venue("kraken").endpoints = {"ws://127.0.0.1:9"};
   c.watchdog_ns = 5;
   Engine engine(c, &errors);
   const std::string why = "engine config: watchdog_ns = 5 is out of range (100000000 to 86400000000000)";
@@ -236,7 +238,7 @@ TEST(ConfigFile, CommentsAreAllowedOutsideStrings) {
 })",
                                    "t.json");
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->kraken.endpoints, std::vector<std::string>{"wss://a.example/v2"});
+  EXPECT_EQ(c->find_venue("kraken")->endpoints, std::vector<std::string>{"wss://a.example/v2"});
   EXPECT_EQ(c->http_listen, "127.0.0.1:0");
   EXPECT_EQ(strip_json_comments("{\"a\":\"x//y\\\"//z\"} // c\n/* d\n*/"), "{\"a\":\"x//y\\\"//z\"}     \n    \n  ");
 }
@@ -258,23 +260,35 @@ TEST(ConfigFile, EveryExampleConfigLoads) {
 // Engine checks before connecting: each refused with the key and the value named.
 TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnecting) {
   EngineConfig c;
-  c.kraken.symbols = {"BTC/USD"};
-  c.kraken.endpoints = {"wss://ws.kraken.com/v2", "https://ws.kraken.com/v2"};
+  c.venue("kraken").symbols = {"BTC/USD"};
+  c.venue("kraken").endpoints = {"wss://ws.kraken.com/v2", "https://ws.kraken.com/v2"};
   EXPECT_EQ(check_config(c).message(),
             "engine config: kraken.endpoints[1]: 'https://ws.kraken.com/v2' is not a ws:// or wss:// URL with a host "
             "(and a port from 1 to 65535)");
-  c.kraken.endpoints = {"wss://:443/v2"};
+  c.venue("kraken").endpoints = {"wss://:443/v2"};
   EXPECT_FALSE(check_config(c).ok());
-  c.kraken.endpoints = {};
-  EXPECT_EQ(check_config(c).message(), "engine config: kraken.endpoints is empty while kraken.symbols names books");
-  c.kraken.endpoints = {"ws://127.0.0.1:8080/v2"};
-  c.kucoin.rest_base = "wss://api.kucoin.com";
+  c.venue("kraken").endpoints = {};
+  EXPECT_TRUE(check_config(c).ok());  // no endpoints: the venue's default
+  c.venue("kucoin").endpoints = {"wss://x.example/"};
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: kucoin.endpoints: kucoin's WebSocket endpoint comes from its REST base (rest_base), not "
+            "from endpoints");
+  c.venue("kucoin").endpoints = {};
+  c.venue("kucoin").depth = 10;
+  EXPECT_EQ(check_config(c).message(), "engine config: kucoin.depth = 10: kucoin has no depth to choose");
+  c.venue("kucoin").depth = 0;
+  c.venues.push_back(VenueConfig{.venue = "binance", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: venue 'binance' is not one the engine knows (kraken, kraken-v1, kucoin)");
+  c.venues.pop_back();
+  c.venue("kraken").endpoints = {"ws://127.0.0.1:8080/v2"};
+  c.venue("kucoin").rest_base = "wss://api.kucoin.com";
   EXPECT_EQ(check_config(c).message(),
             "engine config: kucoin.rest_base: 'wss://api.kucoin.com' is not a http:// or https:// URL with a host "
             "(and a port from 1 to 65535)");
-  c.kucoin.rest_base = "https://api.kucoin.com:99999";
+  c.venue("kucoin").rest_base = "https://api.kucoin.com:99999";
   EXPECT_FALSE(check_config(c).ok());
-  c.kucoin.rest_base = "https://api.kucoin.com";
+  c.venue("kucoin").rest_base = "https://api.kucoin.com";
   c.http_listen = "9100";
   EXPECT_EQ(check_config(c).message(),
             "engine config: http_listen: '9100' is not ADDRESS:PORT (e.g. 127.0.0.1:9100 or [::1]:9100)");

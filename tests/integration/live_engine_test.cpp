@@ -284,8 +284,8 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
   obr::engine::EngineStats stats;
   {
     SimHarness h({}, true, 13, path, [](obr::engine::EngineConfig& c) {
-      c.kraken.symbols = {"BTC/USD"};
-      c.kucoin.symbols.clear();
+      c.venue("kraken").symbols = {"BTC/USD"};
+      c.venue("kucoin").symbols.clear();
       c.max_books = 4;
     });
     ASSERT_TRUE(h.started()) << h.error();
@@ -294,7 +294,7 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
     EXPECT_FALSE(h.engine().top("kraken", "ETH/USD", top));
     ASSERT_TRUE(h.engine().subscribe("kraken", {"ETH/USD", "BTC/USD"}).ok());  // BTC/USD: already there
     ASSERT_TRUE(h.engine().subscribe("kucoin", {"BTC-USDT"}).ok());
-    EXPECT_EQ(h.engine().subscribe("binance", {"BTCUSDT"}).message(), "subscribe: unknown venue 'binance' (kraken, kucoin)");
+    EXPECT_EQ(h.engine().subscribe("binance", {"BTCUSDT"}).message(), "subscribe: unknown venue 'binance' (kraken, kraken-v1, kucoin)");
     EXPECT_EQ(h.engine().subscribe("kraken", {""}).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(h.engine().subscribe("kucoin", {"ETH-USDT", "SOL-USDT"}).message(),
               "subscribe: 2 more books would pass max_books (4)");
@@ -393,10 +393,10 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
   ASSERT_TRUE(sim.start(error)) << error;
   std::thread sim_thread([&] { sim_loop.run(); });
   obr::engine::EngineConfig ec;
-  ec.kraken.symbols = {"BTC/USD"};
-  ec.kucoin.symbols = {"BTC-USDT"};
-  ec.kraken.endpoints = {sim.kraken_url()};
-  ec.kucoin.rest_base = sim.kucoin_rest_base();
+  ec.venue("kraken").symbols = {"BTC/USD"};
+  ec.venue("kucoin").symbols = {"BTC-USDT"};
+  ec.venue("kraken").endpoints = {sim.kraken_url()};
+  ec.venue("kucoin").rest_base = sim.kucoin_rest_base();
   ec.tls.ca_file = sim.cert_file();
   ec.consolidated = {{"BTC-USD", {{"kraken", "BTC/USD"}, {"kucoin", "BTC-USDT"}}}};
   std::uint64_t reads = 0, quotes = 0;

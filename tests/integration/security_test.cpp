@@ -90,7 +90,7 @@ TEST(Security, CredentialsNeverReachListenersRecordingsOrMetrics) {
   std::vector<std::string> seen;
   {
     SimHarness h({}, true, 7, rec, [&](obr::engine::EngineConfig& ec) {
-      ec.kucoin.credentials = {key, secret, pass};
+      ec.venue("kucoin").credentials = {key, secret, pass};
       ec.http_listen = "127.0.0.1:0";
     });
     ASSERT_TRUE(h.started()) << h.error();

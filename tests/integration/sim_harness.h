@@ -54,11 +54,11 @@ class SimHarness : public engine::Listener {
     error_ = error;
     if (!started_) return;
     engine::EngineConfig ec;
-    ec.kraken.symbols = sim_->symbols("kraken");
-    ec.kucoin.symbols = sim_->symbols("kucoin");
-    books_ = ec.kraken.symbols.size() + ec.kucoin.symbols.size();
-    ec.kraken.endpoints = {sim_->kraken_url()};
-    ec.kucoin.rest_base = sim_->kucoin_rest_base();
+    ec.venue("kraken").symbols = sim_->symbols("kraken");
+    ec.venue("kucoin").symbols = sim_->symbols("kucoin");
+    books_ = ec.venue("kraken").symbols.size() + ec.venue("kucoin").symbols.size();
+    ec.venue("kraken").endpoints = {sim_->kraken_url()};
+    ec.venue("kucoin").rest_base = sim_->kucoin_rest_base();
     ec.tls.ca_file = sim_->cert_file();
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;
