@@ -1,11 +1,20 @@
 # ObrHelpers: one function per target kind. Sources are always listed explicitly.
 #
 #   obr_library(NAME book SOURCES a.cpp ... PUBLIC_DEPS x PRIVATE_DEPS y)
-#     -> static library obr_book, alias obr::book, headers included by repo path.
+#     -> static library obr_book, alias obr::book, headers included by repo path
+#        ("book/order_book.h"): from the source tree when built, from
+#        <prefix>/${OBR_INSTALL_INCLUDEDIR} when installed (cmake/ObrInstall.cmake).
 #   obr_test(NAME book_decimal SOURCES ... DEPS ... LABELS unit)
 #   obr_benchmark(NAME book_bench SOURCES ... DEPS ...)
 #   obr_executable(NAME obr SOURCES ... DEPS ...)
 include_guard(GLOBAL)
+include(GNUInstallDirs)
+
+# Where the installed headers go, and the installed targets' include directory: obr's
+# folders (book/, connectors/, engine/) under one obr/ directory, so they cannot collide
+# with another library's in a shared prefix. cmake/ObrInstall.cmake says why consumers
+# still include "engine/engine.h" rather than "obr/engine/engine.h".
+set(OBR_INSTALL_INCLUDEDIR ${CMAKE_INSTALL_INCLUDEDIR}/obr)
 
 # Warnings for every obr target; third-party headers are included as SYSTEM.
 function(obr_set_warnings target)
@@ -26,7 +35,7 @@ function(obr_library)
                                              POSITION_INDEPENDENT_CODE ON)
   target_include_directories(${target} PUBLIC
     $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)
+    $<INSTALL_INTERFACE:${OBR_INSTALL_INCLUDEDIR}>)
   target_compile_features(${target} PUBLIC cxx_std_20)
   target_link_libraries(${target} PUBLIC ${ARG_PUBLIC_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
   obr_set_warnings(${target})

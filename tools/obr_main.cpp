@@ -5,6 +5,11 @@
 
 #include "tools/commands.h"
 
+// The project version from CMakeLists.txt (tools/CMakeLists.txt defines it).
+#ifndef OBR_VERSION
+#error "OBR_VERSION is defined by tools/CMakeLists.txt"
+#endif
+
 namespace {
 
 void usage(std::FILE* out) {
@@ -21,6 +26,7 @@ void usage(std::FILE* out) {
       "  watch BOOK...    a live ladder of books (kraken:BTC/USD kucoin:BTC-USDT) with state\n"
       "  synth --out F    write a synthetic Kraken v2 session of any length, checksums correct\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
+      "  version          print obr's version (also --version)\n"
       "\n"
       "Run 'obr <command> --help' for a command's options.\n",
       out);
@@ -36,6 +42,10 @@ int main(int argc, char** argv) {
   const std::string_view cmd = argv[1];
   if (cmd == "--help" || cmd == "-h" || cmd == "help") {
     usage(stdout);
+    return 0;
+  }
+  if (cmd == "--version" || cmd == "version") {
+    std::fputs("obr " OBR_VERSION "\n", stdout);
     return 0;
   }
   if (cmd == "replay") return obr::tools::run_replay(argc - 1, argv + 1);

@@ -1,5 +1,20 @@
-# Installs the build into a scratch prefix, then configures, builds and runs the consumer.
-#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=... [-DCXX_FLAGS=...] -P ...
+# Installs the build into a scratch prefix and checks what was installed, then configures,
+# builds and runs the consumer (tests/packaging/consumer) against it.
+#   cmake -DBUILD_DIR=... -DSOURCE_DIR=... -DWORK_DIR=... -DGENERATOR=... [-DCXX_FLAGS=...]
+#         [-DLINKER_FLAGS=...] [-DBUILD_TYPE=...] [-DOBR_VERSION=x.y.z -DEXPECT_OBR_BIN=1] -P ...
+#
+# The installed headers (cmake/ObrInstall.cmake) must be exactly the public API:
+#  - all under <prefix>/include/obr, nothing else in <prefix>/include;
+#  - no internal header (*_impl.h, detail/, engine/session_configs.h);
+#  - every entry point in consumer/public_headers.cpp installed, and that file compiling
+#    against the installed package alone (so everything they include is installed);
+#  - every installed header reached from those entry points (nothing extra installed).
+cmake_minimum_required(VERSION 3.25)
+foreach(v IN ITEMS BUILD_DIR SOURCE_DIR WORK_DIR GENERATOR)
+  if(NOT DEFINED ${v} OR "${${v}}" STREQUAL "")
+    message(FATAL_ERROR "packaging: -D${v}=... is required")
+  endif()
+endforeach()
 file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 function(run)
@@ -9,13 +24,154 @@ function(run)
   endif()
   set(last_output "${out}" PARENT_SCOPE)
 endfunction()
-run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${WORK_DIR}/prefix")
+# fail(msg): collects a problem with the install; check_errors() reports them all at once.
+set(errors "")
+macro(fail msg)
+  list(APPEND errors "${msg}")
+endmacro()
+macro(check_errors)
+  if(errors)
+    list(REMOVE_DUPLICATES errors)
+    list(JOIN errors "\n  " text)
+    message(FATAL_ERROR "packaging: wrong installed files:\n  ${text}")
+  endif()
+endmacro()
+
+set(prefix "${WORK_DIR}/prefix")
+set(inc "${prefix}/include/obr")
+run(${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
+
+# Headers only under include/obr: obr's generic folder names must not land in a shared
+# prefix's include/.
+file(GLOB top RELATIVE "${prefix}/include" "${prefix}/include/*")
+if(NOT top STREQUAL "obr")
+  list(JOIN top ", " top)
+  fail("<prefix>/include holds '${top}', expected only 'obr'")
+endif()
+foreach(p IN ITEMS include/book include/connectors include/engine)
+  if(EXISTS "${prefix}/${p}")
+    fail("<prefix>/${p} exists: headers belong under include/obr/")
+  endif()
+endforeach()
+
+# Internal headers: never installed.
+foreach(h IN ITEMS engine/engine_impl.h engine/venues_impl.h engine/venue_replay_impl.h
+                   engine/session_configs.h connectors/kucoin/spot_session_impl.h
+                   connectors/net/detail/tls_context.h connectors/net/detail)
+  if(EXISTS "${inc}/${h}")
+    fail("internal ${h} is installed")
+  endif()
+endforeach()
+file(GLOB_RECURSE installed RELATIVE "${inc}" LIST_DIRECTORIES false "${inc}/*")
+list(SORT installed)
+foreach(h IN LISTS installed)
+  if(h MATCHES "_impl\\.h$|(^|/)detail/|^engine/session_configs\\.h$")
+    fail("internal ${h} is installed")
+  elseif(NOT h MATCHES "\\.h$")
+    fail("${h} is installed under include/obr but is not a header")
+  endif()
+endforeach()
+
+# The public entry points (consumer/public_headers.cpp) are installed.
+file(STRINGS "${SOURCE_DIR}/tests/packaging/consumer/public_headers.cpp" lines REGEX "^#include \"")
+set(entry_points "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^#include \"([^\"]+)\".*" "\\1" h "${line}")
+  list(APPEND entry_points "${h}")
+  if(NOT EXISTS "${inc}/${h}")
+    fail("public ${h} is not installed at <prefix>/include/obr/${h}")
+  endif()
+endforeach()
+list(LENGTH entry_points n_entry)
+if(n_entry LESS 10)
+  fail("read only ${n_entry} entry points from consumer/public_headers.cpp")
+endif()
+check_errors()
+
+# The consumer: configure, build (public_headers.cpp compiles against the install alone),
+# run.
 run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/tests/packaging/consumer" -B "${WORK_DIR}/build" -G "${GENERATOR}"
-    "-DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix" "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
+    "-DCMAKE_PREFIX_PATH=${prefix}" "-DCMAKE_CXX_FLAGS=${CXX_FLAGS}"
     "-DCMAKE_EXE_LINKER_FLAGS=${LINKER_FLAGS}" "-DCMAKE_BUILD_TYPE=${BUILD_TYPE}")
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run("${WORK_DIR}/build/consumer")
 if(NOT last_output MATCHES "consumer checksum 2099347975")
   message(FATAL_ERROR "packaging: unexpected consumer output: ${last_output}")
+endif()
+
+# Every installed header is reached from the entry points: preprocess public_headers.cpp
+# with its own compile command (compile_commands.json) and -M, and compare.
+file(READ "${WORK_DIR}/build/compile_commands.json" cc_json)
+string(JSON n_cc LENGTH "${cc_json}")
+math(EXPR last "${n_cc} - 1")
+set(cc_command "")
+foreach(i RANGE ${last})
+  string(JSON file GET "${cc_json}" ${i} file)
+  if(file MATCHES "public_headers\\.cpp$")
+    string(JSON cc_command GET "${cc_json}" ${i} command)
+    string(JSON cc_dir GET "${cc_json}" ${i} directory)
+  endif()
+endforeach()
+if(cc_command STREQUAL "")
+  message(FATAL_ERROR "packaging: no compile command for public_headers.cpp in compile_commands.json")
+endif()
+separate_arguments(cc_args UNIX_COMMAND "${cc_command}")
+set(pp_args "")
+set(skip OFF)
+foreach(a IN LISTS cc_args)
+  if(skip)
+    set(skip OFF)
+  elseif(a MATCHES "^(-o|-MT|-MF|-MQ)$")
+    set(skip ON)        # and its argument: the object file, a dependency file
+  elseif(NOT a MATCHES "^(-c|-MD|-MMD)$")
+    list(APPEND pp_args "${a}")
+  endif()
+endforeach()
+execute_process(COMMAND ${pp_args} -M WORKING_DIRECTORY "${cc_dir}"
+                RESULT_VARIABLE rc OUTPUT_VARIABLE deps ERROR_VARIABLE err)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "packaging: '${pp_args} -M' failed (${rc}):\n${err}")
+endif()
+string(REPLACE "\\\n" " " deps "${deps}")
+string(REGEX REPLACE "[ \t\r\n]+" ";" deps "${deps}")
+set(reached "")
+string(LENGTH "${inc}/" inc_len)
+string(LENGTH "${SOURCE_DIR}/" src_len)
+foreach(d IN LISTS deps)
+  string(FIND "${d}" "${inc}/" at_inc)
+  string(FIND "${d}" "${SOURCE_DIR}/" at_src)
+  if(at_inc EQUAL 0)
+    string(SUBSTRING "${d}" ${inc_len} -1 h)
+    list(APPEND reached "${h}")
+  elseif(at_src EQUAL 0)
+    string(SUBSTRING "${d}" ${src_len} -1 h)
+    if(h MATCHES "^(book|connectors|engine)/")
+      fail("public_headers.cpp reached ${d} in the source tree, not an installed copy")
+    endif()
+  endif()
+endforeach()
+list(REMOVE_DUPLICATES reached)
+set(extra "")
+foreach(h IN LISTS installed)
+  if(NOT h IN_LIST reached)
+    list(APPEND extra "${h}")
+  endif()
+endforeach()
+foreach(h IN LISTS extra)
+  fail("${h} is installed but no public entry point includes it (internal: do not install it, public: add it to consumer/public_headers.cpp)")
+endforeach()
+check_errors()
+list(LENGTH installed n_installed)
+message(STATUS "packaging: ${n_installed} headers installed under include/obr, all reached from ${n_entry} entry points")
+
+# The obr tool, when the build has it.
+if(EXPECT_OBR_BIN)
+  if(NOT EXISTS "${prefix}/bin/obr")
+    message(FATAL_ERROR "packaging: <prefix>/bin/obr is not installed")
+  endif()
+  run("${prefix}/bin/obr" --version)
+  if(NOT last_output STREQUAL "obr ${OBR_VERSION}\n")
+    message(FATAL_ERROR "packaging: '<prefix>/bin/obr --version' printed '${last_output}', expected 'obr ${OBR_VERSION}'")
+  endif()
 endif()
 message(STATUS "packaging: ok")
