@@ -29,8 +29,7 @@ include(CMakePackageConfigHelpers)
 #
 # Internal, never installed: *_impl.h (a source file's private internals: engine_impl.h,
 # venues_impl.h, venue_replay_impl.h, kucoin/spot_session_impl.h), anything under a
-# detail/ folder (connectors/net/detail/tls_context.h), and engine/session_configs.h
-# (internal to engine/, included by engine_impl.h; it keeps its name for now). Also not
+# detail/ folder (connectors/net/detail/tls_context.h). Also not
 # installed, being no user's entry point and included by none: connectors/net's
 # transports (event_loop.h, http_client.h, http_server.h, websocket_client.h, url.h; the
 # engine owns its connections), the parsing helpers of the venue sessions
@@ -72,7 +71,7 @@ set(OBR_PUBLIC_HEADERS
   engine/top_of_book.h)
 
 foreach(header IN LISTS OBR_PUBLIC_HEADERS)
-  if(header MATCHES "_impl\\.h$|(^|/)detail/|^engine/session_configs\\.h$")
+  if(header MATCHES "_impl\\.h$|(^|/)detail/")
     message(FATAL_ERROR "ObrInstall: ${header} is internal and must not be installed")
   endif()
   get_filename_component(subdir ${header} DIRECTORY)

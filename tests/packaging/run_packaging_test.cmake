@@ -5,7 +5,7 @@
 #
 # The installed headers (cmake/ObrInstall.cmake) must be exactly the public API:
 #  - all under <prefix>/include/obr, nothing else in <prefix>/include;
-#  - no internal header (*_impl.h, detail/, engine/session_configs.h);
+#  - no internal header (*_impl.h, detail/);
 #  - every entry point in consumer/public_headers.cpp installed, and that file compiling
 #    against the installed package alone (so everything they include is installed);
 #  - every installed header reached from those entry points (nothing extra installed).
@@ -56,7 +56,7 @@ endforeach()
 
 # Internal headers: never installed.
 foreach(h IN ITEMS engine/engine_impl.h engine/venues_impl.h engine/venue_replay_impl.h
-                   engine/session_configs.h connectors/kucoin/spot_session_impl.h
+                   engine/venues_impl.h connectors/kucoin/spot_session_impl.h
                    connectors/net/detail/tls_context.h connectors/net/detail)
   if(EXISTS "${inc}/${h}")
     fail("internal ${h} is installed")
