@@ -56,7 +56,7 @@ endforeach()
 
 # Internal headers: never installed.
 foreach(h IN ITEMS engine/engine_impl.h engine/venues_impl.h engine/venue_replay_impl.h
-                   engine/venues_impl.h connectors/kucoin/spot_session_impl.h
+                   engine/session_conn_impl.h connectors/kucoin/spot_session_impl.h
                    connectors/net/detail/tls_context.h connectors/net/detail)
   if(EXISTS "${inc}/${h}")
     fail("internal ${h} is installed")
@@ -65,7 +65,7 @@ endforeach()
 file(GLOB_RECURSE installed RELATIVE "${inc}" LIST_DIRECTORIES false "${inc}/*")
 list(SORT installed)
 foreach(h IN LISTS installed)
-  if(h MATCHES "_impl\\.h$|(^|/)detail/|^engine/session_configs\\.h$")
+  if(h MATCHES "_impl\\.h$|(^|/)detail/")
     fail("internal ${h} is installed")
   elseif(NOT h MATCHES "\\.h$")
     fail("${h} is installed under include/obr but is not a header")
