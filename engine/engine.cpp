@@ -131,8 +131,8 @@ absl::Status check_venue(const EngineConfig& c, std::size_t index) {
   }
   if (absl::Status st = check_symbols(name + ".symbols", v.symbols); !st.ok()) return st;
   if (!v.endpoints.empty() && d.default_endpoint.empty()) {
-    return absl::InvalidArgumentError("engine config: " + name + ".endpoints: " + name +
-                                      "'s WebSocket endpoint comes from its REST base (rest_base), not from endpoints");
+    return absl::InvalidArgumentError("engine config: " + name + ".endpoints: '" + v.endpoints.front() + "': " + name +
+                                      "'s WebSocket endpoint comes from its REST base (an http:// or https:// URL)");
   }
   for (std::size_t i = 0; i < v.endpoints.size(); ++i) {
     const std::string field = name + ".endpoints[" + std::to_string(i) + "]";
@@ -140,7 +140,8 @@ absl::Status check_venue(const EngineConfig& c, std::size_t index) {
   }
   if (!v.rest_base.empty()) {
     if (d.default_rest_base.empty()) {
-      return absl::InvalidArgumentError("engine config: " + name + ".rest_base: " + name + " uses no REST base");
+      return absl::InvalidArgumentError("engine config: " + name + ".rest_base: '" + v.rest_base + "': " + name +
+                                        " uses no REST base (its endpoints are ws:// or wss:// URLs)");
     }
     if (absl::Status st = check_url(name + ".rest_base", v.rest_base, "http:// or https://", false); !st.ok()) {
       return st;

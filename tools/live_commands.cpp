@@ -110,25 +110,31 @@ int parse_live_option(const char* command, int argc, char** argv, int& i, LiveOp
   const std::size_t eq = v.find('=');
   const std::string venue = v.substr(0, eq == std::string::npos ? 0 : eq);
   if (eq == std::string::npos || eq + 1 == v.size() || !engine::is_venue(venue)) {
-    std::fprintf(stderr, "obr %s: --endpoint '%s' is not VENUE=URL with VENUE kraken or kucoin (e.g. "
-                 "kraken=wss://127.0.0.1:8443/v2, kucoin=https://127.0.0.1:8443)\n", command, v.c_str());
+    std::fprintf(stderr, "obr %s: --endpoint '%s' is not VENUE=URL with VENUE one of %s (e.g. "
+                 "kraken=wss://127.0.0.1:8443/v2, kucoin=https://127.0.0.1:8443)\n", command, v.c_str(),
+                 engine::venue_names().c_str());
     return 2;
   }
   out.endpoints.emplace_back(venue, v.substr(eq + 1));
   return 1;
 }
 
-// apply_live_options: Kraken's endpoints are a list (tried in turn; the first --endpoint
-// kraken=… replaces the configured ones); KuCoin's is the REST base its tokens come from.
+// apply_live_options: a ws:// or wss:// URL is a WebSocket endpoint of the venue (a list,
+// tried in turn: the first such --endpoint replaces the configured ones); an http:// or
+// https:// URL is its REST base (where a venue's tokens and snapshots come from). What a
+// venue has no use for is refused by check_config, naming the key.
 void apply_live_options(const LiveOptions& o, engine::EngineConfig& config) {
-  bool kraken_replaced = false;
+  std::vector<std::string> replaced;  // venues whose configured endpoints were replaced
   for (const auto& [venue, url] : o.endpoints) {
-    if (venue == "kraken") {
-      if (!kraken_replaced) config.venue(venue).endpoints.clear();
-      kraken_replaced = true;
-      config.venue(venue).endpoints.push_back(url);
+    engine::VenueConfig& v = config.venue(venue);
+    if (url.starts_with("ws://") || url.starts_with("wss://")) {
+      if (std::find(replaced.begin(), replaced.end(), venue) == replaced.end()) {
+        v.endpoints.clear();
+        replaced.push_back(venue);
+      }
+      v.endpoints.push_back(url);
     } else {
-      config.venue(venue).rest_base = url;
+      v.rest_base = url;  // check_config refuses what is not an http(s):// URL
     }
   }
   if (!o.ca_file.empty()) config.tls.ca_file = o.ca_file;
@@ -395,8 +401,8 @@ int run_watch(int argc, char** argv) {
     const std::string venue = ref.substr(0, colon == std::string::npos ? 0 : colon);
     const std::string symbol = colon == std::string::npos ? "" : ref.substr(colon + 1);
     if (symbol.empty() || !engine::is_venue(venue)) {
-      std::fprintf(stderr, "obr watch: '%s' is not VENUE:SYMBOL with VENUE kraken or kucoin (e.g. kraken:BTC/USD)\n",
-                   ref.c_str());
+      std::fprintf(stderr, "obr watch: '%s' is not VENUE:SYMBOL with VENUE one of %s (e.g. kraken:BTC/USD)\n",
+                   ref.c_str(), engine::venue_names().c_str());
       return 2;
     }
     config.venue(venue).symbols.push_back(symbol);

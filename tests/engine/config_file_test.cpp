@@ -271,8 +271,8 @@ TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnectin
   EXPECT_TRUE(check_config(c).ok());  // no endpoints: the venue's default
   c.venue("kucoin").endpoints = {"wss://x.example/"};
   EXPECT_EQ(check_config(c).message(),
-            "engine config: kucoin.endpoints: kucoin's WebSocket endpoint comes from its REST base (rest_base), not "
-            "from endpoints");
+            "engine config: kucoin.endpoints: 'wss://x.example/': kucoin's WebSocket endpoint comes from its REST "
+            "base (an http:// or https:// URL)");
   c.venue("kucoin").endpoints = {};
   c.venue("kucoin").depth = 10;
   EXPECT_EQ(check_config(c).message(), "engine config: kucoin.depth = 10: kucoin has no depth to choose");
