@@ -61,6 +61,29 @@ absl::Status check_symbols(std::string_view field, const std::vector<std::string
 
 }  // namespace
 
+std::string_view to_string(ErrorKind kind) noexcept {
+  switch (kind) {
+    case ErrorKind::kFrame: return "frame";
+    case ErrorKind::kVenue: return "venue";
+    case ErrorKind::kRequest: return "request";
+    case ErrorKind::kConfig: return "config";
+    case ErrorKind::kSubscribe: return "subscribe";
+    case ErrorKind::kCapacity: return "capacity";
+  }
+  return "unknown";
+}
+
+std::string to_string(const EngineError& e) {
+  std::string out(e.venue);
+  if (!e.symbol.empty()) {
+    out += ' ';
+    out += e.symbol;
+  }
+  out += ": ";
+  out += e.detail;
+  return out;
+}
+
 std::string number_text(double v) {
   if (std::isnan(v)) return "nan";
   char buf[32];  // the longest shortest form of a double is 24 characters
@@ -334,7 +357,9 @@ void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::st
   configured.symbols.insert(configured.symbols.end(), fresh.begin(), fresh.end());  // what record_to writes
   for (auto& c : conns) {
     if (c->venue() == venue) {
-      if (absl::Status st = c->add_symbols(fresh); !st.ok()) listener->on_error(venue, std::string(st.message()));
+      if (absl::Status st = c->add_symbols(fresh); !st.ok()) {
+        listener->on_error(EngineError{venue, {}, ErrorKind::kSubscribe, std::string(st.message())});
+      }
       return;
     }
   }
@@ -417,12 +442,14 @@ void Engine::connect() {
   if (impl_->connected) return;
   impl_->connected = true;
   if (!impl_->config_status.ok()) {
-    impl_->listener->on_error("engine", std::string(impl_->config_status.message()));
+    impl_->listener->on_error(EngineError{"engine", {}, ErrorKind::kConfig, std::string(impl_->config_status.message())});
     return;
   }
   impl_->running = true;
   if (!impl_->config.http_listen.empty()) {
-    if (absl::Status st = start_http(); !st.ok()) impl_->listener->on_error("engine", std::string(st.message()));
+    if (absl::Status st = start_http(); !st.ok()) {
+      impl_->listener->on_error(EngineError{"engine", {}, ErrorKind::kConfig, std::string(st.message())});
+    }
   }
   for (auto& c : impl_->conns) c->start();
 }

@@ -132,6 +132,27 @@ absl::Status check_config_and_files(const EngineConfig& config);
 enum class ConnectionState : std::uint8_t { kConnecting, kOpen, kClosed };
 std::string_view to_string(ConnectionState s) noexcept;
 
+// ErrorKind: what an error reported to Listener::on_error is about.
+enum class ErrorKind : std::uint8_t {
+  kFrame = 0,  // a frame that could not be used (counted as malformed)
+  kVenue,      // an error the venue reported (e.g. a refused subscription)
+  kRequest,    // a REST request that failed (transport, TLS, timeout)
+  kConfig,     // the engine's configuration refused, or /health and /metrics not served
+  kSubscribe,  // symbols the venue's session refused (its subscribe status)
+  kCapacity,   // a book not published: the registry is full (EngineConfig::max_books)
+};
+std::string_view to_string(ErrorKind kind) noexcept;
+
+// EngineError: one error, structured (views valid during the callback).
+struct EngineError {
+  std::string_view venue;   // the venue, or "engine" for the engine's own errors
+  std::string_view symbol;  // the book it concerns, or empty
+  ErrorKind kind = ErrorKind::kFrame;
+  std::string_view detail;  // what was wrong (never empty)
+};
+// to_string: "venue symbol: detail" (no symbol: "venue: detail"), for logs.
+std::string to_string(const EngineError& error);
+
 // Listener: every callback on the engine thread, in order. Defaults do nothing.
 class Listener {
  public:
@@ -148,8 +169,10 @@ class Listener {
   virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
     (void)venue, (void)state, (void)detail;
   }
-  // on_error: a frame that could not be used, or an error the venue reported.
-  virtual void on_error(std::string_view venue, std::string_view what) { (void)venue, (void)what; }
+  // on_error: a frame that could not be used, an error the venue reported, a failed
+  // request, a refused configuration or subscription (EngineError says which, and names
+  // the venue and, when there is one, the book).
+  virtual void on_error(const EngineError& error) { (void)error; }
   // on_venue_status: the venue's trading status as it reported it (Kraken: online,
   // maintenance, cancel_only, post_only, limit_only). Only maintenance makes books stale;
   // under the others the books stay live (docs/venues/kraken.md).

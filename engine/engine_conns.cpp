@@ -141,17 +141,14 @@ void Conn::book_state_changed(BookId id, std::string_view symbol, book::BookStat
 
 void Conn::frame_error(FrameError error, std::string_view detail) {
   ++engine_.stats.malformed;
-  std::string what(connectors::to_string(error));
+  std::string what(connectors::to_string(error));  // error path: a frame already lost
   what += ": ";
   what += detail;
-  engine_.listener->on_error(venue_, what);
+  engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kFrame, what});
 }
 
 void Conn::venue_error(std::string_view symbol, std::string_view message) {
-  std::string what(symbol);
-  if (!what.empty()) what += ": ";  // a refusal without a symbol is the message alone
-  what += message;
-  engine_.listener->on_error(venue_, what);
+  engine_.listener->on_error(EngineError{venue_, symbol, ErrorKind::kVenue, message});
 }
 
 void Conn::venue_status(std::string_view status) {
@@ -246,7 +243,7 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
     std::from_chars(res.retry_after.data(), res.retry_after.data() + res.retry_after.size(), secs);
     bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 600) * 1'000'000'000);
   }
-  if (!res.error.empty()) engine_.listener->on_error(venue_, res.error);
+  if (!res.error.empty()) engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
   if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
   session_http(id, url, res.status, res.body, now);
 }

@@ -230,8 +230,9 @@ class Engine::Impl {
       return i;
     }
     if (!books.append(venue, symbol, b)) {
-      listener->on_error(venue, std::string(symbol) + ": not published: the engine's book registry is full (" +
-                                    std::to_string(books.capacity()) + " books, EngineConfig::max_books)");
+      const std::string detail = "not published: the engine's book registry is full (" +
+                                 std::to_string(books.capacity()) + " books, EngineConfig::max_books)";
+      listener->on_error(EngineError{venue, symbol, ErrorKind::kCapacity, detail});
       return npos;
     }
     return books.size() - 1;

@@ -29,7 +29,7 @@ class SessionConn final : public Conn {
 
   void init(const std::vector<std::string>& symbols) override {
     if (absl::Status st = session_.subscribe(symbols, net::now_ns(), *this); !st.ok()) {
-      engine_.listener->on_error(venue_, std::string(st.message()));
+      engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kSubscribe, std::string(st.message())});
     }
     register_books();
   }

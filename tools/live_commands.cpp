@@ -41,9 +41,11 @@ class PrintingListener : public engine::Listener {
                  std::string(engine::to_string(state)).c_str(), detail.empty() ? "" : ": ",
                  std::string(detail).c_str());
   }
-  void on_error(std::string_view venue, std::string_view what) override {
+  void on_error(const engine::EngineError& e) override {
     ++errors;
-    std::fprintf(out_, "[%s] error: %s\n", std::string(venue).c_str(), std::string(what).c_str());
+    std::fprintf(out_, "[%s%s%s] %s error: %s\n", std::string(e.venue).c_str(), e.symbol.empty() ? "" : " ",
+                 std::string(e.symbol).c_str(), std::string(engine::to_string(e.kind)).c_str(),
+                 std::string(e.detail).c_str());
   }
   std::uint64_t state_changes = 0;
   std::uint64_t errors = 0;

@@ -84,15 +84,11 @@ class TruthListener : public engine::Listener {
     }
   }
 
-  void on_error(std::string_view venue, std::string_view what) override {
-    // A book's error reads "SYMBOL: what" (engine.cpp venue_error); a connection's has no symbol.
-    const std::size_t colon = what.find(": ");
-    std::string_view symbol = colon == std::string_view::npos ? std::string_view() : what.substr(0, colon);
-    if (symbol.find(' ') != std::string_view::npos) symbol = {};
-    signals.push_back({std::string(venue), std::string(symbol), net::now_ns()});
+  void on_error(const engine::EngineError& e) override {
+    signals.push_back({std::string(e.venue), std::string(e.symbol), net::now_ns()});
     if (print_) {
-      std::printf("  %-7.*s error: %.*s\n", static_cast<int>(venue.size()), venue.data(),
-                  static_cast<int>(std::min<std::size_t>(what.size(), 100)), what.data());
+      const std::string what = engine::to_string(e);
+      std::printf("  error: %.*s\n", static_cast<int>(std::min<std::size_t>(what.size(), 100)), what.data());
     }
   }
 

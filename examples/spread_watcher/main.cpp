@@ -72,8 +72,9 @@ class Printer : public obr::engine::Listener {
         detail.empty() ? "" : " ", str(detail).c_str());
   }
 
-  void on_error(std::string_view venue, std::string_view what) override {
-    say("error  %-7s %s\n", str(venue).c_str(), str(what).c_str());
+  void on_error(const obr::engine::EngineError& e) override {
+    say("error  %-7s %s%s%s\n", str(e.venue).c_str(), str(e.symbol).c_str(), e.symbol.empty() ? "" : ": ",
+        str(e.detail).c_str());
   }
 
   std::atomic<std::uint64_t> state_changes{0};

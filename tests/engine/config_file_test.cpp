@@ -192,9 +192,7 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
 TEST(EngineConfigCheck, AnEngineFromABadConfigConnectsNothingAndSaysWhy) {
   struct Errors : Listener {
     std::vector<std::string> seen;
-    void on_error(std::string_view venue, std::string_view what) override {
-      seen.push_back(std::string(venue) + ": " + std::string(what));
-    }
+    void on_error(const EngineError& e) override { seen.push_back(to_string(e)); }
   } errors;
   EngineConfig c;
   c.venue("kraken").symbols = {"BTC/USD"};

@@ -134,9 +134,7 @@ class SimHarness : public engine::Listener {
     connection_details.push_back(std::string(venue) + ": " + std::string(detail));
     if (state == engine::ConnectionState::kClosed) closes.push_back(std::string(venue) + ": " + std::string(detail));
   }
-  void on_error(std::string_view venue, std::string_view what) override {
-    errors.push_back(std::string(venue) + ": " + std::string(what));
-  }
+  void on_error(const engine::EngineError& e) override { errors.push_back(engine::to_string(e)); }
 
   // left_live counts transitions out of live for (venue, symbol), or every book when empty.
   std::size_t left_live(std::string_view venue = {}, std::string_view symbol = {}) const {
