@@ -76,7 +76,7 @@ std::string_view to_string(ErrorKind kind) noexcept {
 std::string to_string(const EngineError& e) {
   std::string out(e.venue);
   if (!e.symbol.empty()) {
-    out += ' ';
+    out += ": ";
     out += e.symbol;
   }
   out += ": ";

@@ -150,7 +150,7 @@ struct EngineError {
   ErrorKind kind = ErrorKind::kFrame;
   std::string_view detail;  // what was wrong (never empty)
 };
-// to_string: "venue symbol: detail" (no symbol: "venue: detail"), for logs.
+// to_string: "venue: symbol: detail" (no symbol: "venue: detail"), for logs.
 std::string to_string(const EngineError& error);
 
 // Listener: every callback on the engine thread, in order. Defaults do nothing.
