@@ -59,7 +59,7 @@ class SimHarness : public engine::Listener {
     books_ = ec.kraken.symbols.size() + ec.kucoin.symbols.size();
     ec.kraken.endpoints = {sim_->kraken_url()};
     ec.kucoin.rest_base = sim_->kucoin_rest_base();
-    ec.tls.ca_file = sim_->cert_file();
+    if (tls) ec.tls.ca_file = sim_->cert_file();  // written only for TLS
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;
     ec.backoff.cap_ns = 1'000'000'000;
