@@ -39,12 +39,15 @@ class Recorder : public obr::net::WsListener {
     ++opens;
     if (on_open_action) on_open_action();
   }
-  void on_message(std::string_view, std::int64_t) override {}
+  void on_message(std::string_view, std::int64_t) override {
+    if (on_message_action) on_message_action();
+  }
   void on_close(std::string_view reason) override {
     closes.emplace_back(reason);
     if (inside_call) ++nested_closes;
   }
   std::function<void()> on_open_action;
+  std::function<void()> on_message_action;
   bool inside_call = false;
   int opens = 0;
   int nested_closes = 0;
@@ -95,6 +98,35 @@ TEST_F(WebSocketClientTest, AFullSendQueueClosesFromTheLoopNotInsideSend) {
   EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(sent, (std::vector<bool>{true, true, false, false}));
   EXPECT_FALSE(ws.is_open());
+}
+
+// The shape of a session's on_frame (or on_tick) answering with frames: the listener is
+// inside on_message when its send finds the queue full. on_close must follow from the
+// loop once on_message has returned (before, the engine's Conn::on_close and with it
+// session.on_disconnected ran nested inside the session's send_frame, in the middle of a
+// frame), exactly once, and no message may reach the listener after its refused send.
+TEST_F(WebSocketClientTest, AFullSendQueueInsideOnMessageClosesAfterTheMessageReturns) {
+  Recorder rec;
+  WsOptions options;
+  options.max_queued_frames = 1;
+  WebSocketClient ws(loop_, options, rec);
+  std::vector<bool> sent;
+  int messages = 0, messages_after_refusal = 0;
+  bool refused = false;
+  rec.on_message_action = [&] {
+    ++messages;
+    if (refused) ++messages_after_refusal;
+    if (messages > 1) return;
+    rec.inside_call = true;  // the simulator's first message (Kraken's status)
+    for (int i = 0; i < 3; ++i) sent.push_back(ws.send(R"({"method":"ping"})"));
+    refused = !sent.back();
+    rec.inside_call = false;
+  };
+  ws.connect(sim_->kraken_url());
+  expect_closed_once(rec, "send queue full (the peer stopped reading)");
+  EXPECT_EQ(rec.opens, 1);
+  EXPECT_EQ(sent, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(messages_after_refusal, 0);
 }
 
 // Closing with a write in flight (the read loop always is): the close handshake is bounded
