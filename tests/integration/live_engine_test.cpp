@@ -8,8 +8,10 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "book/decimal.h"
 #include "connectors/net/http_client.h"
@@ -174,6 +176,119 @@ TEST(LiveEngine, StopThenDestroyOnTheCallersLoopIsSafe) {
   h.engine().stop();
   ASSERT_TRUE(h.engine().subscribe("kraken", {"DOT/USD"}).ok());  // also posted
   // ~SimHarness destroys the engine, then runs the loop: the posted work must see it gone.
+}
+
+// Stopping the engine while a connection is opening (or about to reopen): once stop()'s
+// work has run on the loop, no connection opens or starts connecting again, no book goes
+// live, each connection that was in progress is reported closed at most once, and then
+// the engine is silent. `venue`/`state`/`nth`: stop inside the nth such on_connection
+// (nth 0: right after Engine::connect, before the loop first runs). `kraken_closes` and
+// `kucoin_closes`: the closes reported after the stop (the connection in flight or open
+// then, if any: "engine stopping"), which also shows the moment was the one meant.
+struct StopCase {
+  const char* name;
+  std::vector<const char*> faults;
+  const char* venue;
+  obr::engine::ConnectionState state;
+  int nth;
+  int kraken_closes;
+  int kucoin_closes;
+};
+
+void PrintTo(const StopCase& c, std::ostream* os) { *os << c.name; }
+
+class LiveEngineStop : public ::testing::TestWithParam<StopCase> {};
+
+TEST_P(LiveEngineStop, WhileAConnectionOpensLeavesNothingRunning) {
+  using obr::engine::ConnectionState;
+  const StopCase& c = GetParam();
+  std::vector<obr::sim::Fault> faults;
+  for (const char* f : c.faults) faults.push_back(fault(f));
+  SimHarness h(faults);
+  ASSERT_TRUE(h.started()) << h.error();
+  bool stopped = false;
+  std::size_t events_at_stop = 0, transitions_at_stop = 0;
+  const auto stop = [&] {
+    h.engine().stop();
+    // Posted after stop()'s own work: runs once the engine has shut its connections down.
+    h.loop().post([&] {
+      stopped = true;
+      events_at_stop = h.connection_events.size();
+      transitions_at_stop = h.transitions.size();
+    });
+  };
+  int seen = 0;
+  h.on_connection_hook = [&](std::string_view venue, ConnectionState state) {
+    if (c.nth > 0 && venue == c.venue && state == c.state && ++seen == c.nth) stop();
+  };
+  if (c.nth == 0) stop();
+  ASSERT_TRUE(h.run_until([&] { return stopped; }, 30000)) << "never reached the moment to stop";
+  h.run_for_ms(1500);  // past the longest reconnect backoff (1 s) and the close handshakes
+  int closed_kraken = 0, closed_kucoin = 0;
+  for (std::size_t i = events_at_stop; i < h.connection_events.size(); ++i) {
+    const auto& e = h.connection_events[i];
+    EXPECT_EQ(e.state, ConnectionState::kClosed) << "after stop: " << e.venue << ": " << e.detail;
+    EXPECT_EQ(e.detail, "engine stopping") << e.venue;
+    (e.venue == "kraken" ? closed_kraken : closed_kucoin) += e.state == ConnectionState::kClosed;
+  }
+  if (c.kraken_closes >= 0) {
+    EXPECT_EQ(closed_kraken, c.kraken_closes);
+  }
+  if (c.kucoin_closes >= 0) {
+    EXPECT_EQ(closed_kucoin, c.kucoin_closes);
+  }
+  EXPECT_LE(closed_kraken, 1);
+  EXPECT_LE(closed_kucoin, 1);
+  for (std::size_t i = transitions_at_stop; i < h.transitions.size(); ++i) {
+    EXPECT_NE(h.transitions[i].to, BookState::kLive) << h.transitions[i].venue << " " << h.transitions[i].symbol;
+  }
+  EXPECT_EQ(h.live_books(), 0u);
+  const std::uint64_t settled = h.callbacks;
+  h.run_for_ms(1000);
+  EXPECT_EQ(h.callbacks, settled) << "callbacks after the stop had played out";
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Moments, LiveEngineStop,
+    ::testing::Values(
+        // Kraken resolving/connecting, KuCoin's token request in flight.
+        StopCase{"AtConnect", {}, "", obr::engine::ConnectionState::kConnecting, 0, 1, 0},
+        // A WebSocket just opened (inside on_open: Kraken's subscribe queued; KuCoin's
+        // welcome not yet in); the other venue may be at any step (-1: not counted).
+        StopCase{"KrakenOpen", {}, "kraken", obr::engine::ConnectionState::kOpen, 1, 1, -1},
+        StopCase{"KucoinOpen", {}, "kucoin", obr::engine::ConnectionState::kOpen, 1, -1, 1},
+        // KuCoin's token answered: its WebSocket connect and TLS handshake in flight.
+        StopCase{"KucoinWebSocketConnecting", {}, "kucoin", obr::engine::ConnectionState::kConnecting, 1, 1, 1},
+        // A dropped connection: its reconnect timer is armed right after kClosed ...
+        StopCase{"KrakenReconnectPending", {"close@t=0.3s,venue=kraken"}, "kraken",
+                 obr::engine::ConnectionState::kClosed, 1, 0, 1},
+        // ... and the reconnect's connect is in flight.
+        // (Kraken's first connect is made inside Engine::connect, before the hook is set.)
+        StopCase{"KrakenReconnecting", {"close@t=0.3s,venue=kraken"}, "kraken",
+                 obr::engine::ConnectionState::kConnecting, 1, 1, 1},
+        // KuCoin: the session asks for a fresh token at once (spaced out by the backoff) ...
+        StopCase{"KucoinReconnectPending", {"close_code=4000@t=0.3s,venue=kucoin"}, "kucoin",
+                 obr::engine::ConnectionState::kClosed, 1, 1, 0},
+        // ... and connects with it.
+        StopCase{"KucoinReconnecting", {"close_code=4000@t=0.3s,venue=kucoin"}, "kucoin",
+                 obr::engine::ConnectionState::kConnecting, 2, 1, 1}),
+    [](const ::testing::TestParamInfo<StopCase>& param) { return std::string(param.param.name); });
+
+// subscribe() for a venue the engine has no connection for creates and starts one; after
+// stop() it must not (stop() then subscribe(), both posted, run in that order).
+// DISABLED: fails today. Engine::Impl::add_symbols (engine.cpp) starts the new connection
+// whenever the engine has connected, stop or no stop: a KuCoin connection opens and its
+// book goes live after stop(). The fix belongs in engine.cpp (a flag set by stop()'s
+// posted work, checked before conn->start()); enable this test with it.
+TEST(LiveEngine, DISABLED_SubscribeAfterStopOpensNoNewConnection) {
+  SimHarness h({}, /*tls=*/true, 7, "", [](obr::engine::EngineConfig& ec) { ec.venue("kucoin").symbols.clear(); });
+  ASSERT_TRUE(h.started()) << h.error();
+  ASSERT_TRUE(h.run_until([&] { return h.live_books() == 3; }, 15000)) << "live books: " << h.live_books();
+  h.engine().stop();
+  ASSERT_TRUE(h.engine().subscribe("kucoin", {"BTC-USDT"}).ok());
+  h.run_for_ms(1500);
+  for (const auto& e : h.connection_events) EXPECT_NE(e.venue, "kucoin") << e.detail;
+  EXPECT_EQ(h.live_books(), 0u);
 }
 
 // levels_text renders the top 10 of a side as the replayer does (KuCoin without trailing
@@ -428,6 +543,47 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
   sim_loop.post([&] { sim_loop.stop(); });
   sim_thread.join();
   EXPECT_EQ(quotes, 2000u) << "reads " << reads;
+}
+
+// The engine on its own thread, stopped from this one at once: stop()'s work is queued
+// microseconds after start(), so it runs while both connections are opening (Kraken's
+// WebSocket connect, KuCoin's token request), racing the engine thread's connect(). Nothing
+// opens, stop() returns promptly, and only the engine thread calls the listener (TSan).
+TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
+  obr::net::EventLoop sim_loop;
+  obr::sim::SimConfig sc;
+  sc.cert_file = ::testing::TempDir() + "obr-sim-cert-stop-" + std::to_string(::getpid()) + ".pem";
+  obr::sim::Simulator sim(sim_loop, sc);
+  std::string error;
+  ASSERT_TRUE(sim.start(error)) << error;
+  std::thread sim_thread([&] { sim_loop.run(); });
+  obr::engine::EngineConfig ec;
+  ec.venue("kraken").symbols = {"BTC/USD"};
+  ec.venue("kucoin").symbols = {"BTC-USDT"};
+  ec.venue("kraken").endpoints = {sim.kraken_url()};
+  ec.venue("kucoin").rest_base = sim.kucoin_rest_base();
+  ec.tls.ca_file = sim.cert_file();
+  struct Events : obr::engine::Listener {
+    void on_connection(std::string_view venue, obr::engine::ConnectionState state, std::string_view detail) override {
+      seen.push_back(std::string(venue) + " " + std::string(obr::engine::to_string(state)) + " " + std::string(detail));
+      opens += state == obr::engine::ConnectionState::kOpen;
+    }
+    std::vector<std::string> seen;
+    int opens = 0;
+  } events;
+  for (int round = 0; round < 3; ++round) {
+    obr::engine::Engine engine(ec, &events);
+    const auto t0 = std::chrono::steady_clock::now();
+    engine.start();
+    engine.stop();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  }
+  sim_loop.post([&] { sim_loop.stop(); });
+  sim_thread.join();
+  EXPECT_EQ(events.opens, 0);
+  for (const std::string& e : events.seen) {
+    EXPECT_TRUE(e.starts_with("kraken connecting") || e == "kraken closed engine stopping") << e;
+  }
 }
 
 // One fault, and what must follow: `reason` seen on `symbol` (empty: any book), only the

@@ -59,7 +59,7 @@ class SimHarness : public engine::Listener {
     books_ = ec.venue("kraken").symbols.size() + ec.venue("kucoin").symbols.size();
     ec.venue("kraken").endpoints = {sim_->kraken_url()};
     ec.venue("kucoin").rest_base = sim_->kucoin_rest_base();
-    ec.tls.ca_file = sim_->cert_file();
+    if (tls) ec.tls.ca_file = sim_->cert_file();  // written only for TLS
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;
     ec.backoff.cap_ns = 1'000'000'000;
@@ -117,6 +117,7 @@ class SimHarness : public engine::Listener {
   // The listener: every live book shown must equal a recent truth.
   void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& book, bool,
                std::int64_t) override {
+    ++callbacks;
     if (book.state() != book::BookState::kLive) return;
     ++live_callbacks;
     const auto bids = top_levels(book.bids(), sim::Simulator::kTruthLevels);
@@ -128,13 +129,21 @@ class SimHarness : public engine::Listener {
   }
   void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from, book::BookState to,
                      connectors::StateReason reason) override {
+    ++callbacks;
     transitions.push_back({std::string(venue), std::string(symbol), from, to, reason, net::now_ns()});
   }
   void on_connection(std::string_view venue, engine::ConnectionState state, std::string_view detail) override {
+    ++callbacks;
     connection_details.push_back(std::string(venue) + ": " + std::string(detail));
+    connection_events.push_back({std::string(venue), state, std::string(detail)});
     if (state == engine::ConnectionState::kClosed) closes.push_back(std::string(venue) + ": " + std::string(detail));
+    if (on_connection_hook) on_connection_hook(venue, state);
   }
-  void on_error(const engine::EngineError& e) override { errors.push_back(engine::to_string(e)); }
+  void on_error(const engine::EngineError& e) override {
+    ++callbacks;
+    errors.push_back(engine::to_string(e));
+  }
+  void on_venue_status(std::string_view, std::string_view) override { ++callbacks; }
 
   // left_live counts transitions out of live for (venue, symbol), or every book when empty.
   std::size_t left_live(std::string_view venue = {}, std::string_view symbol = {}) const {
@@ -154,12 +163,23 @@ class SimHarness : public engine::Listener {
     return false;
   }
 
+  struct ConnectionEvent {
+    std::string venue;
+    engine::ConnectionState state;
+    std::string detail;
+  };
+
+  std::uint64_t callbacks = 0;  // every listener callback
   std::uint64_t live_callbacks = 0;
   std::uint64_t wrong_live = 0;
   std::vector<Transition> transitions;
   std::vector<std::string> closes;
   std::vector<std::string> errors;
   std::vector<std::string> connection_details;  // every on_connection detail, "venue: detail"
+  std::vector<ConnectionEvent> connection_events;  // every on_connection, in order
+  // on_connection_hook: called at the end of every on_connection (e.g. to stop the engine
+  // at a given moment of a connection's life).
+  std::function<void(std::string_view venue, engine::ConnectionState state)> on_connection_hook;
 
  private:
   net::EventLoop loop_;

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -39,12 +40,15 @@ class Recorder : public obr::net::WsListener {
     ++opens;
     if (on_open_action) on_open_action();
   }
-  void on_message(std::string_view, std::int64_t) override {}
+  void on_message(std::string_view, std::int64_t) override {
+    if (on_message_action) on_message_action();
+  }
   void on_close(std::string_view reason) override {
     closes.emplace_back(reason);
     if (inside_call) ++nested_closes;
   }
   std::function<void()> on_open_action;
+  std::function<void()> on_message_action;
   bool inside_call = false;
   int opens = 0;
   int nested_closes = 0;
@@ -95,6 +99,35 @@ TEST_F(WebSocketClientTest, AFullSendQueueClosesFromTheLoopNotInsideSend) {
   EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(sent, (std::vector<bool>{true, true, false, false}));
   EXPECT_FALSE(ws.is_open());
+}
+
+// The shape of a session's on_frame (or on_tick) answering with frames: the listener is
+// inside on_message when its send finds the queue full. on_close must follow from the
+// loop once on_message has returned (before, the engine's Conn::on_close and with it
+// session.on_disconnected ran nested inside the session's send_frame, in the middle of a
+// frame), exactly once, and no message may reach the listener after its refused send.
+TEST_F(WebSocketClientTest, AFullSendQueueInsideOnMessageClosesAfterTheMessageReturns) {
+  Recorder rec;
+  WsOptions options;
+  options.max_queued_frames = 1;
+  WebSocketClient ws(loop_, options, rec);
+  std::vector<bool> sent;
+  int messages = 0, messages_after_refusal = 0;
+  bool refused = false;
+  rec.on_message_action = [&] {
+    ++messages;
+    if (refused) ++messages_after_refusal;
+    if (messages > 1) return;
+    rec.inside_call = true;  // the simulator's first message (Kraken's status)
+    for (int i = 0; i < 3; ++i) sent.push_back(ws.send(R"({"method":"ping"})"));
+    refused = !sent.back();
+    rec.inside_call = false;
+  };
+  ws.connect(sim_->kraken_url());
+  expect_closed_once(rec, "send queue full (the peer stopped reading)");
+  EXPECT_EQ(rec.opens, 1);
+  EXPECT_EQ(sent, (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(messages_after_refusal, 0);
 }
 
 // Closing with a write in flight (the read loop always is): the close handshake is bounded
@@ -162,12 +195,15 @@ TEST_F(WebSocketClientTest, DestroyingTheClientBeforeTheLoopRunsCallsNoOne) {
   EXPECT_TRUE(rec.closes.empty());
 }
 
-// DeafPeer: a WebSocket server on loopback that completes the opening handshake and then
-// never reads again, on a thread of its own (plain blocking sockets), until destroyed. A
-// client writing to it fills the socket buffers and its write never completes.
-class DeafPeer {
+// RawPeer: a WebSocket server on loopback, on a thread of its own (plain blocking sockets),
+// that answers one client's opening handshake and then never reads again, until destroyed.
+// A client writing to it fills the socket buffers and its write never completes.
+// With `hold_answer`, it reads the client's handshake request and waits for answer()
+// before it sends the 101 response: the client stays inside its handshake for as long as
+// a test wants (request_seen() says when it got there).
+class RawPeer {
  public:
-  DeafPeer() {
+  explicit RawPeer(bool hold_answer = false) : hold_answer_(hold_answer) {
     listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
@@ -181,7 +217,7 @@ class DeafPeer {
     port_ = ntohs(addr.sin_port);
     thread_ = std::thread([this] { serve(); });
   }
-  ~DeafPeer() {
+  ~RawPeer() {
     ::shutdown(listener_, SHUT_RDWR);  // wakes accept() if no client came
     ::close(listener_);
     {
@@ -192,6 +228,19 @@ class DeafPeer {
     if (thread_.joinable()) thread_.join();
   }
   std::uint16_t port() const { return port_; }
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(port_) + "/"; }
+  bool request_seen() {
+    std::lock_guard lock(mutex_);
+    return request_seen_;
+  }
+  // answer releases a held 101 response and returns once it has been written (on
+  // loopback, in the client's socket by then).
+  void answer() {
+    std::unique_lock lock(mutex_);
+    answer_ = true;
+    wake_.notify_all();
+    wake_.wait(lock, [this] { return answered_ || done_; });
+  }
 
  private:
   void serve() {
@@ -217,17 +266,25 @@ class DeafPeer {
     EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
     const std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                                  "Sec-WebSocket-Accept: " + std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
-    [[maybe_unused]] const ssize_t sent = ::send(conn, response.data(), response.size(), MSG_NOSIGNAL);
     std::unique_lock lock(mutex_);
+    request_seen_ = true;
+    if (hold_answer_) wake_.wait(lock, [this] { return answer_ || done_; });
+    [[maybe_unused]] const ssize_t sent = ::send(conn, response.data(), response.size(), MSG_NOSIGNAL);
+    answered_ = true;
+    wake_.notify_all();
     wake_.wait(lock, [this] { return done_; });  // never reads again
     ::close(conn);
   }
 
+  const bool hold_answer_;
   int listener_ = -1;
   std::uint16_t port_ = 0;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;
+  bool request_seen_ = false;
+  bool answer_ = false;
+  bool answered_ = false;
   bool done_ = false;
 };
 
@@ -236,11 +293,11 @@ class DeafPeer {
 // out, so Beast's own handshake timeout never starts). close() still ends the connection,
 // with its reason, from the client's own close timer (3 s; with a 30 s timer this fails).
 TEST_F(WebSocketClientTest, CloseWhileAWriteIsStuckOnAPeerThatStoppedReadingStillCloses) {
-  DeafPeer peer;
+  RawPeer peer;
   ASSERT_NE(peer.port(), 0);
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
-  ws.connect("ws://127.0.0.1:" + std::to_string(peer.port()) + "/");
+  ws.connect(peer.url());
   run_until([&] { return rec.opens == 1; }, 5000);
   ASSERT_EQ(rec.opens, 1);
   // 64 MiB: more than loopback's socket buffers hold (a few MiB each way).
@@ -251,6 +308,90 @@ TEST_F(WebSocketClientTest, CloseWhileAWriteIsStuckOnAPeerThatStoppedReadingStil
   ws.close("deaf peer");
   expect_closed_once(rec, "deaf peer");
   EXPECT_FALSE(ws.is_open());
+}
+
+// The window between the peer's handshake answer and on_open: close() is called once the
+// client has sent its handshake request (as Conn::shutdown does when the engine stops
+// while a connection is opening), and the peer's 101 answer is already in the client's
+// socket when the loop next runs. No on_open may follow the close; on_close comes once,
+// with the close's reason, and send() refuses throughout. (On the loop's one thread the
+// failure close() posts runs before the handshake's read completes, so this is fail()
+// cancelling a handshake whose answer has arrived; the `failing_` check in on_handshake
+// is a second line that no single-threaded order of handlers reaches.)
+TEST_F(WebSocketClientTest, CloseWhileTheHandshakeAnswerIsArrivingDeliversNoOpen) {
+  RawPeer peer(/*hold_answer=*/true);
+  ASSERT_NE(peer.port(), 0);
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  ws.connect(peer.url());
+  run_until([&] { return peer.request_seen(); }, 5000);
+  ASSERT_TRUE(peer.request_seen());
+  loop_.run_for(20 * kMs);  // nothing more for the client to do until the answer comes
+  ASSERT_EQ(rec.opens, 0);
+  rec.inside_call = true;
+  ws.close("engine stopping");
+  EXPECT_FALSE(ws.send("{}"));
+  rec.inside_call = false;
+  peer.answer();
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  expect_closed_once(rec, "engine stopping");
+  EXPECT_EQ(rec.opens, 0);
+  EXPECT_FALSE(ws.is_open());
+}
+
+// close() from inside on_open: the read loop starts after on_open returns, behind the
+// close handshake. One on_close with the close's reason, nothing after it.
+TEST_F(WebSocketClientTest, CloseInsideOnOpenClosesOnceWithItsReason) {
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  rec.on_open_action = [&] {
+    rec.inside_call = true;
+    ws.close("changed my mind");
+    EXPECT_FALSE(ws.send("{}"));
+    rec.inside_call = false;
+  };
+  ws.connect(sim_->kraken_url());
+  expect_closed_once(rec, "changed my mind");
+  EXPECT_EQ(rec.opens, 1);
+}
+
+// connect() again while the previous attempt is still closing (its on_close posted, not
+// yet delivered): the old attempt is dropped without a callback, so the listener sees only
+// the new connection: one on_open, then one on_close for it.
+TEST_F(WebSocketClientTest, ConnectAgainWhileTheFirstAttemptIsClosingReportsOnlyTheNewOne) {
+  Recorder rec;
+  WebSocketClient ws(loop_, WsOptions{}, rec);
+  ws.connect(sim_->kraken_url());
+  ws.close("first");
+  ws.connect(sim_->kraken_url());
+  run_until([&] { return rec.opens == 1; }, 5000);
+  ASSERT_EQ(rec.opens, 1);
+  loop_.run_for(100 * kMs);
+  EXPECT_TRUE(rec.closes.empty());
+  EXPECT_TRUE(ws.is_open());
+  ws.close("second");
+  expect_closed_once(rec, "second");
+  EXPECT_EQ(rec.opens, 1);
+}
+
+// Destroying the client while its handshake is in flight (the engine destroyed while a
+// connection opens): the handshake's completion finds the connection dropped and calls no
+// one (under ASan: touches nothing freed).
+TEST_F(WebSocketClientTest, DestroyingTheClientDuringTheHandshakeCallsNoOne) {
+  RawPeer peer(/*hold_answer=*/true);
+  ASSERT_NE(peer.port(), 0);
+  Recorder rec;
+  {
+    WebSocketClient ws(loop_, WsOptions{}, rec);
+    ws.connect(peer.url());
+    run_until([&] { return peer.request_seen(); }, 5000);
+    ASSERT_TRUE(peer.request_seen());
+    peer.answer();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  loop_.run_for(200 * kMs);
+  EXPECT_EQ(rec.opens, 0);
+  EXPECT_TRUE(rec.closes.empty());
 }
 
 }  // namespace
