@@ -1,0 +1,1 @@
+inline constexpr VenueDescriptor kV2Venue{.name = "kraken"};
