@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "book/kraken_checksum.h"
+#include "tools/sim/kraken_piece.h"
 #include "tools/sim/simulator_impl.h"
 
 namespace obr::sim {
