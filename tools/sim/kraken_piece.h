@@ -1,6 +1,13 @@
-// tools/sim/kraken_piece.h — the simulator's Kraken v2 piece: its wire helpers (the depth
-// view and the `book` frame, also used by synthetic_session.cpp and tested on their own).
-// The venue's rules: docs/venues/kraken.md.
+// tools/sim/kraken_piece.h — the simulator's Kraken v2 piece (kraken_piece.cpp; listed in
+// venue_pieces.cpp) and its wire helpers: the depth view and the `book` frame, also used by
+// synthetic_session.cpp and tested on their own. The venue's rules: docs/venues/kraken.md.
+//
+// What the piece speaks on /v2: the `status` greeting, `subscribe`/`unsubscribe` of the
+// `book` channel (acks and refusals as the venue words them, depths 10, 25, 100, 500 and
+// 1000), the snapshot then updates with the CRC32 of the true top 10 and the venue's depth
+// semantics (kraken_depth_diff), `heartbeat` at 1 Hz to a peer with a book, `ping`/`pong`.
+// Its own faults: corrupt_checksum (an update's checksum) and maintenance (`status`
+// maintenance, then online a second later).
 #pragma once
 
 #include <cstddef>
@@ -14,6 +21,10 @@
 #include "tools/sim/market.h"
 
 namespace obr::sim {
+
+struct VenuePieceFactory;
+// kraken_venue_piece: the piece's factory, for the list (venue_pieces.cpp) only.
+const VenuePieceFactory& kraken_venue_piece();
 
 // kraken_depth_diff returns the Kraken v2 `book` update entries for one side that a client
 // subscribed at `depth` must receive for one Change, given that side's top-`depth` before
