@@ -48,7 +48,7 @@ struct SimConfig {
   std::uint16_t port = 0;           // 0: any free port (see Simulator::port())
   bool tls = true;
   std::string cert_file;            // where the generated certificate is written (TLS)
-  // Per venue (each read only by that venue's piece, whose factory names the field):
+  // Per venue, each bound to its venue by the piece's factory (venue_pieces.h):
   std::vector<SymbolSpec> kraken_symbols;  // empty: defaults (BTC/USD, ETH/USD, XRP/USD)
   std::vector<SymbolSpec> kucoin_symbols;  // empty: defaults (BTC-USDT, ETH-USDT, SOL-USDT)
   // A venue's market, e.g. a RecordedMarket (recorded_market.h); when set it replaces that

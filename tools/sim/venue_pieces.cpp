@@ -1,6 +1,6 @@
 // tools/sim/venue_pieces.cpp — the simulator's list of venues (venue_pieces.h). With the
-// pieces themselves, the only file of tools/sim that names a venue: one line per piece
-// below, and the engine's venues the simulator deliberately does not serve.
+// pieces themselves, the only file of tools/sim whose code names a venue: one line per
+// piece below, and the engine's venues the simulator deliberately does not serve.
 #include "tools/sim/venue_pieces.h"
 
 #include "tools/sim/kraken_piece.h"

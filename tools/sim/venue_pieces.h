@@ -2,7 +2,10 @@
 // (venue_piece.h), and the engine's venues it deliberately does not serve. venue_pieces.cpp
 // is the only file of tools/sim outside the pieces that names a venue; the shared
 // simulator, the fault parser and the recorded market reach every venue through this list,
-// so adding a venue to the simulator is a piece and one line there.
+// so adding a venue to the simulator is a piece and one line there. (The per-venue fields
+// and conveniences that simulator.h and recorded_market.h keep for their callers are
+// declarations only: each factory binds its venue's fields, each piece defines its
+// conveniences.)
 //
 //   for (const obr::sim::VenuePieceFactory& f : obr::sim::venue_pieces()) use(f.name);
 //
