@@ -1,7 +1,8 @@
 // tests/tools/sim_market_test.cpp — the simulator's synthetic market (tools/sim/market.h):
 // determinism and a pinned fingerprint, the book invariants over long runs, every Change
-// replayed through obr::book::OrderBook, the activity mix, and the Kraken depth view checked
-// against the truth and Kraken's checksum at depths 10, 25 and 100.
+// replayed through obr::book::OrderBook, the activity mix, and the Kraken piece's depth view
+// (tools/sim/kraken_piece.h) checked against the truth and Kraken's checksum at depths 10,
+// 25 and 100.
 #include "tools/sim/market.h"
 
 #include <gtest/gtest.h>
@@ -18,6 +19,7 @@
 
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
+#include "tools/sim/kraken_piece.h"
 
 namespace obr::sim {
 namespace {

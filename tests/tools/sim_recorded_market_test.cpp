@@ -142,7 +142,7 @@ TEST(RecordedMarket, KucoinRecordingWithItsRestSnapshotsPlaysToTheReferenceBooks
   RecordedMarket& m = *loaded->kucoin;
   EXPECT_EQ(m.symbol_count(), 9u);
   // 3 805 deltas applied; the recording's price-"0" entries only advance the sequence
-  // (PROTOCOLS.md 2), so 2 469 messages moved a book.
+  // (docs/venues/kucoin.md, "Entries"), so 2 469 messages moved a book.
   EXPECT_EQ(m.step_count(), 2469u);
   for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
   EXPECT_EQ(expect_books_as_expected(m, {d + "KUCOIN.expected.json"}, true), 9u);

@@ -1,9 +1,13 @@
-// tools/sim/faults.cpp — fault schedule parsing.
+// tools/sim/faults.cpp — fault schedule parsing. The venues, and the fault kinds only one of
+// them has, come from the simulator's list of venue pieces (venue_pieces.h).
 #include "tools/sim/faults.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+
+#include "tools/sim/venue_pieces.h"
 
 namespace obr::sim {
 namespace {
@@ -130,8 +134,8 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error) {
     rest = item.size() < rest.size() ? rest.substr(item.size() + 1) : std::string_view();
     if (item.starts_with("venue=")) {
       f.venue.assign(item.substr(6));
-      if (f.venue != "kraken" && f.venue != "kucoin") {
-        error = "fault '" + std::string(spec) + "': venue '" + f.venue + "' is not kraken or kucoin";
+      if (find_venue_piece(f.venue) == nullptr) {
+        error = "fault '" + std::string(spec) + "': venue '" + f.venue + "' is not " + venue_piece_names();
         return std::nullopt;
       }
     } else if (item.starts_with("symbol=")) {
@@ -175,22 +179,12 @@ std::optional<std::vector<Fault>> load_faults(const std::string& path, std::stri
 }
 
 std::string_view fault_venue(const Fault& f) noexcept {
-  switch (f.kind) {
-    case FaultKind::kCorruptChecksum:
-    case FaultKind::kMaintenance:
-      return "kraken";
-    case FaultKind::kSkipSequence:
-    case FaultKind::kRefuseToken:
-    case FaultKind::kExpireToken:
-    case FaultKind::kFailEndpoint:
-    case FaultKind::kRest429:
-    case FaultKind::kRest418:
-    case FaultKind::kRest500:
-    case FaultKind::kStaleSnapshot:
-      return "kucoin";
-    default:
-      return f.venue;
+  for (const VenuePieceFactory& piece : venue_pieces()) {
+    if (std::find(piece.own_faults.begin(), piece.own_faults.end(), f.kind) != piece.own_faults.end()) {
+      return piece.name;
+    }
   }
+  return f.venue;
 }
 
 }  // namespace obr::sim

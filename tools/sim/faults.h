@@ -3,7 +3,8 @@
 //   std::string error;
 //   auto fault = obr::sim::parse_fault("corrupt_checksum@t=2s,symbol=BTC/USD", error);
 //
-// Syntax: KIND[=ARG][@TRIGGER][,venue=kraken|kucoin][,symbol=S]
+// Syntax: KIND[=ARG][@TRIGGER][,venue=V][,symbol=S]
+//   V: a venue the simulator serves (a piece of venue_pieces.h: kraken, kucoin).
 //   TRIGGER: t=2.5s (time since start; also ms) or msg=300 (the venue's book messages
 //   sent so far); none: at once. ARG: a close code (close_code=4000), a stall length
 //   (stall=5s; default until the client gives up), a sequence skip (skip_sequence=5).
@@ -46,7 +47,7 @@ struct Fault {
   std::int64_t arg = 0;           // kind-specific (see the syntax above); 0 = default
   std::int64_t at_ns = 0;         // since start
   std::uint64_t at_message = 0;   // venue book messages sent
-  std::string venue;              // "kraken", "kucoin", or empty = the kind's natural venue
+  std::string venue;              // a piece's name ("kraken", ...), or empty = the kind's natural venue
   std::string symbol;             // empty = any
   std::string spec;               // as written, for reports
 };
@@ -63,7 +64,8 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error);
 //   stall=3s@t=10s,venue=kucoin
 std::optional<std::vector<Fault>> load_faults(const std::string& path, std::string& error);
 
-// fault_venue: the venue a fault applies to (its own, or the only one that has the kind).
+// fault_venue: the venue a fault applies to (the only one that has the kind: the piece whose
+// factory lists it in own_faults; else the fault's own, empty for any).
 std::string_view fault_venue(const Fault& fault) noexcept;
 
 }  // namespace obr::sim

@@ -4,17 +4,16 @@
 // SyntheticMarket keeps the true full-depth book of several symbols and moves it one
 // event (a Change) at a time with a realistic, top-heavy mix: quantity changes, deletes and
 // inserts on empty ticks, mostly among the best ten levels and some deep, plus occasional
-// trades that take out the best level and so move the mid. The simulator turns a Change
-// into venue frames: KuCoin l2update entries directly (each delta has its own sequence),
-// Kraken v2 updates through kraken_depth_diff, once per subscribed depth.
+// trades that take out the best level and so move the mid. The market knows no venue: each
+// venue's piece of the simulator (venue_piece.h) turns a Change into that venue's frames
+// (one delta per sequence number, or a depth view of the truth, as the venue does).
 //
 //   std::vector<obr::sim::SymbolSpec> specs(1);
 //   specs[0].name = "BTC/USD";
 //   specs[0].mid = 630000;                          // 63000.0 at price_scale 1
 //   obr::sim::SyntheticMarket market(std::move(specs), /*seed=*/42);
-//   std::vector<obr::book::Level> before(market.bids(0).begin(), market.bids(0).end());
 //   const obr::sim::Change& c = market.next();      // already applied to the truth
-//   auto entries = obr::sim::kraken_depth_diff(obr::book::Side::kBid, before, market.bids(0), 25);
+//   // c.deltas: what changed; market.bids(0) / asks(0): the truth after it
 //
 // Determinism: everything comes from one SplitMix64 stream seeded by the constructor, with
 // no std:: distributions (their output differs between standard libraries), so a seed
@@ -40,7 +39,7 @@ namespace obr::sim {
 // SymbolSpec describes one simulated instrument. Prices are int64 units of
 // 10^-price_scale, quantities units of 10^-qty_scale (as in obr::book).
 struct SymbolSpec {
-  std::string name;          // venue symbol, "BTC/USD" (Kraken) or "BTC-USDT" (KuCoin)
+  std::string name;          // the venue's own spelling: "BTC/USD", "BTC-USDT", ...
   int price_scale = 1;       // decimals of a price, 0..18
   int qty_scale = 8;         // decimals of a quantity, 0..18
   std::int64_t mid = 0;      // starting mid price in price units; tick <= mid <= 2^52
@@ -212,41 +211,9 @@ class SyntheticMarket final : public Market {
   Change change_;
 };
 
-// kraken_depth_diff returns the Kraken v2 `book` update entries for one side that a client
-// subscribed at `depth` must receive for one Change, given that side's top-`depth` before
-// and after it (best first; longer spans are cut to `depth`, so the full truth may be passed).
-// Applying the entries in order and then truncating to `depth` turns `before_top` into
-// `after_top` exactly (PROTOCOLS.md 1.4):
-//   - every level of the new top whose quantity differs from the old top's, or that was not
-//     in it (an insert, or a deeper level pulled up by a delete: Kraken re-sends the level
-//     that enters at the boundary), is sent with its quantity;
-//   - a level of the old top that is gone from the new top and is better than the new top's
-//     worst level, or any gone level when the new top is not full, was deleted from the
-//     truth and is sent with qty 0;
-//   - a level merely pushed out below `depth` is not sent: "you will not receive qty 0 for
-//     levels that fall out of scope". (A level that was deleted and would also have been
-//     pushed out is indistinguishable from one pushed out here and is not sent either; the
-//     client's truncation drops it all the same.)
-// Deletes come first, then the sets in best-first order. Precondition: depth > 0 (depth 0
-// returns nothing); each span sorted best first with distinct prices and qty > 0.
-// Cost: one merge pass, O(depth).
-std::vector<LevelDelta> kraken_depth_diff(obr::book::Side side, std::span<const obr::book::Level> before_top,
-                                          std::span<const obr::book::Level> after_top, std::size_t depth);
-
-// kraken_depth_diff into a caller's buffer (cleared first), so a simulator serving many
-// subscribers reuses one vector and allocates nothing once it is warm.
-void kraken_depth_diff(obr::book::Side side, std::span<const obr::book::Level> before_top,
-                       std::span<const obr::book::Level> after_top, std::size_t depth, std::vector<LevelDelta>& out);
-
-// kraken_v2_book_frame: a Kraken v2 `book` message (snapshot or update) for one symbol, as
-// the venue writes it: prices and quantities as JSON numbers with exactly the symbol's
-// decimals, then the checksum and `timestamp` (RFC 3339 text). Allocates.
-std::string kraken_v2_book_frame(const SymbolSpec& spec, bool snapshot, std::span<const LevelDelta> bids,
-                                 std::span<const LevelDelta> asks, std::uint32_t checksum, std::string_view timestamp);
-
-// format_fixed writes `units` at `scale` with exactly `scale` decimals, as Kraken v2 puts
-// numbers on the wire and KuCoin in its strings: format_fixed(630049, 1) == "63004.9",
-// format_fixed(1876947, 8) == "0.01876947". Precondition: 0 <= scale <= 18. Allocates.
+// format_fixed writes `units` at `scale` with exactly `scale` decimals, as venues put
+// fixed-precision numbers on the wire (Kraken v2's JSON numbers, KuCoin's strings):
+// format_fixed(630049, 1) == "63004.9", format_fixed(1876947, 8) == "0.01876947". Precondition: 0 <= scale <= 18. Allocates.
 std::string format_fixed(std::int64_t units, int scale);
 
 }  // namespace obr::sim

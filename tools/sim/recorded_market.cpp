@@ -5,12 +5,12 @@
 #include <map>
 #include <stdexcept>
 #include <string_view>
-#include <tuple>
 #include <utility>
 
 #include "book/order_book.h"
 #include "engine/replayer.h"
 #include "tools/sim/simulator.h"
+#include "tools/sim/venue_pieces.h"
 
 namespace obr::sim {
 namespace {
@@ -24,7 +24,7 @@ void copy_side(const SideT& side, std::vector<Level>& out) {
   for (std::size_t i = 0; i < side.size(); ++i) out.push_back(side.at(i));
 }
 
-// One venue's market while the recordings are read.
+// One piece's market while the recordings are read.
 struct Builder {
   std::vector<RecordedMarket::Start> starts;
   std::vector<RecordedMarket::Step> steps;
@@ -61,7 +61,8 @@ void diff_levels(Side side, std::span<const Level> before, std::span<const Level
 }
 
 absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<std::string>& files) {
-  Builder kraken, kucoin;
+  const auto pieces = venue_pieces();
+  std::vector<Builder> builders(pieces.size());  // one per piece, in the list's order
   std::string error;
   std::vector<Level> bids, asks;
   std::vector<LevelDelta> deltas;
@@ -69,7 +70,13 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
   options.on_book = [&](std::string_view venue, std::string_view symbol, const book::OrderBook& ob,
                         std::int64_t ts_ns) {
     if (ob.state() != book::BookState::kLive || !error.empty()) return;
-    Builder& m = venue.starts_with("kraken") ? kraken : kucoin;
+    const VenuePieceFactory* piece = venue_piece_for_recording(venue);
+    if (piece == nullptr) {
+      error = std::string(venue) + " " + std::string(symbol) + ": the simulator serves no " + std::string(venue) +
+              " books (its venues: " + venue_piece_names() + ")";
+      return;
+    }
+    Builder& m = builders[static_cast<std::size_t>(piece - pieces.data())];
     copy_side(ob.bids(), bids);
     copy_side(ob.asks(), asks);
     const auto it = m.index.find(symbol);
@@ -109,19 +116,20 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
   const auto summary = engine::replay_files(files, options);
   if (!summary.ok()) return summary.status();
   if (!error.empty()) return absl::InvalidArgumentError(joined(files) + ": " + error);
-  if (kraken.starts.empty() && kucoin.starts.empty()) {
+  if (std::all_of(builders.begin(), builders.end(), [](const Builder& b) { return b.starts.empty(); })) {
     return absl::InvalidArgumentError(joined(files) + ": no book went live in these recordings (" +
                                       std::to_string(summary->frames) + " frames, " +
                                       std::to_string(summary->malformed) + " malformed), so there is no market to serve");
   }
   Loaded out;
-  for (auto [builder, slot, name] : {std::tuple{&kraken, &out.kraken, "Kraken"}, std::tuple{&kucoin, &out.kucoin, "KuCoin"}}) {
-    if (builder->starts.empty()) continue;
-    if (builder->steps.empty()) {
-      return absl::InvalidArgumentError(joined(files) + ": the " + name +
+  for (std::size_t k = 0; k < pieces.size(); ++k) {
+    Builder& builder = builders[k];
+    if (builder.starts.empty()) continue;
+    if (builder.steps.empty()) {
+      return absl::InvalidArgumentError(joined(files) + ": the " + std::string(pieces[k].display_name) +
                                         " books never changed once live, so there is nothing to play");
     }
-    *slot = std::make_shared<RecordedMarket>(std::move(builder->starts), std::move(builder->steps));
+    out.*pieces[k].recorded = std::make_shared<RecordedMarket>(std::move(builder.starts), std::move(builder.steps));
   }
   return out;
 }
@@ -193,16 +201,18 @@ const Change& RecordedMarket::emit(std::size_t symbol) {
 absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::string>& files, SimConfig& config) {
   auto loaded = RecordedMarket::load(files);
   if (!loaded.ok()) return loaded;
-  for (const auto& [market, name] : {std::pair{loaded->kraken.get(), "Kraken"}, std::pair{loaded->kucoin.get(), "KuCoin"}}) {
+  for (const VenuePieceFactory& piece : venue_pieces()) {
+    const RecordedMarket* market = ((*loaded).*piece.recorded).get();
     if (config.speed > 0 && market != nullptr && !market->has_clock()) {
-      return absl::InvalidArgumentError(joined(files) + ": the " + name +
+      return absl::InvalidArgumentError(joined(files) + ": the " + std::string(piece.display_name) +
                                         " books have no usable recorded times (a raw capture has none; times that "
                                         "go backwards are not usable), so they cannot be played at their recorded "
                                         "pace; pace them by a rate of changes instead");
     }
   }
-  if (loaded->kraken) config.kraken_market = loaded->kraken;
-  if (loaded->kucoin) config.kucoin_market = loaded->kucoin;
+  for (const VenuePieceFactory& piece : venue_pieces()) {
+    if (const auto& market = (*loaded).*piece.recorded) config.*piece.config_market = market;
+  }
   return loaded;
 }
 

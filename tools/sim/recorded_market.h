@@ -20,7 +20,8 @@
 // numbers are not reused, so a KuCoin REST snapshot and its deltas always agree). A book
 // that left live and came back (a resubscribe in the recording) moves to its new
 // snapshot in one Change. Kraken v1 recordings serve as Kraken v2 books (the same book
-// and checksum), at the recording's depth.
+// and checksum), at the recording's depth (kraken-v1 is a replay-only venue of
+// venue_pieces.cpp, served as "kraken").
 //
 // Pace: a recording with times (cryptofeed files, obr recordings) keeps each step's recorded
 // time, counted from the moment its venue's first book went live, and has a clock
@@ -49,8 +50,10 @@ namespace obr::sim {
 
 class RecordedMarket final : public Market {
  public:
-  // The venues' markets found in one set of recordings; either is null when no book of that
-  // venue went live in them.
+  // The venues' markets found in one set of recordings, one field per piece of the
+  // simulator (venue_pieces.h binds each piece to its field); null when no book of that
+  // venue went live in them. A book is the market of the piece that serves its venue's
+  // recordings (venue_piece_for_recording).
   struct Loaded {
     std::shared_ptr<RecordedMarket> kraken;
     std::shared_ptr<RecordedMarket> kucoin;

@@ -1,18 +1,21 @@
-// tools/sim/simulator.cpp — the exchange simulator (see simulator.h).
+// tools/sim/simulator.cpp — the exchange simulator's shared part (see simulator.h and
+// simulator_impl.h).
 //
 // One acceptor serves every route. A connection starts as HTTP (after TLS when on): a
-// WebSocket upgrade on /v2 becomes a Kraken peer, on /kucoin/ws a KuCoin peer; anything
-// else is a REST call answered on the same connection. The market clock (a timer) draws
-// changes from one Market per venue (synthetic, or a recording: SimConfig::*_market), at
-// changes_per_s or, for a recording with times when SimConfig::speed is set, at its
-// recorded pace (on_tick), and fans each one out to the subscribed peers, passing every
-// outbound book message through the fault schedule first.
+// WebSocket upgrade whose path starts with a venue piece's ws_path() becomes that piece's
+// peer; a request for one of a piece's rest_paths() is that piece's REST call, answered on
+// the same connection; anything else is refused (close 1008, or 404). The market clock (a
+// timer) draws changes from one Market per piece (synthetic, or a recording: the SimConfig
+// field the piece's factory names), at changes_per_s or, for a recording with times when
+// SimConfig::speed is set, at its recorded pace (on_tick), records each in the truth's
+// history and hands it to the piece, which fans it out to its subscribed peers through
+// deliver (the fault schedule) in its wire format. The pieces are made from the list
+// (venue_pieces.cpp), in its order.
 //
-// This file: the default symbols; then sections — peers (PeerOn: one WebSocket connection,
-// plain or TLS; HttpConn: the HTTP connection before an upgrade), lifecycle (start, stop,
-// accept, on_tick, heartbeats) and the public Simulator API. The venues' side (REST,
-// WebSocket messages, market fan-out, faults) is simulator_venues.cpp; Simulator::Impl is
-// declared in simulator_impl.h.
+// This file, in sections: construction; peers (PeerOn: one WebSocket connection, plain or
+// TLS; HttpConn: the HTTP connection before an upgrade); lifecycle (start, stop, accept,
+// on_tick); routing (REST, WebSocket peers, finding a book); faults (the schedule, the
+// frame faults in deliver, the connection faults); the public Simulator API.
 #include "tools/sim/simulator.h"
 
 #include <algorithm>
@@ -47,28 +50,32 @@ namespace websocket = beast::websocket;
 using error_code = boost::system::error_code;
 using book::Level;
 
+// ---- construction -----------------------------------------------------------------
+
 namespace {
 
-SymbolSpec make_spec(const char* name, int price_scale, int qty_scale, std::int64_t mid) {
-  SymbolSpec s;
-  s.name = name;
-  s.price_scale = price_scale;
-  s.qty_scale = qty_scale;
-  s.mid = mid;
-  s.tick = 1;
-  s.levels = 300;
-  return s;
+std::vector<SymbolSpec> specs_or(const std::vector<SymbolSpec>& given, std::vector<SymbolSpec> fallback) {
+  return given.empty() ? std::move(fallback) : given;
 }
+
+std::int64_t since_ns(std::int64_t start) { return net::now_ns() - start; }
 
 }  // namespace
 
-std::vector<SymbolSpec> default_kraken_symbols() {
-  return {make_spec("BTC/USD", 1, 8, 630049), make_spec("ETH/USD", 2, 8, 345012), make_spec("XRP/USD", 5, 8, 52341)};
-}
-
-std::vector<SymbolSpec> default_kucoin_symbols() {
-  return {make_spec("BTC-USDT", 1, 8, 630042), make_spec("ETH-USDT", 2, 7, 345001),
-          make_spec("SOL-USDT", 3, 4, 145123)};
+Simulator::Impl::Impl(net::EventLoop& loop, SimConfig cfg)
+    : io(loop.context()), config(std::move(cfg)), acceptor(io), clock(io), tls(asio::ssl::context::tls_server) {
+  for (const VenuePieceFactory& f : venue_pieces()) {
+    Served v;
+    v.factory = &f;
+    v.market = config.*f.config_market
+                   ? config.*f.config_market
+                   : std::make_shared<SyntheticMarket>(specs_or(config.*f.config_symbols, f.default_symbols()),
+                                                       f.market_seed(config.seed));
+    v.history.resize(v.market->symbol_count());
+    for (std::size_t i = 0; i < v.market->symbol_count(); ++i) v.history[i].push(v.market->bids(i), v.market->asks(i));
+    v.piece = f.make(*this, *v.market);
+    venues.push_back(std::move(v));
+  }
 }
 
 // ---- peers ------------------------------------------------------------------------
@@ -248,7 +255,8 @@ bool Simulator::Impl::start(std::string& error) {
   start_ns = net::now_ns();
   fault_origin_ns = config.timed_faults_wait ? -1 : start_ns;
   last_tick_ns = start_ns;
-  last_heartbeat_ns = start_ns;
+  last_prune_ns = start_ns;
+  for (Served& v : venues) v.piece->on_start(start_ns);
   running = true;
   accept();
   clock.expires_after(std::chrono::nanoseconds(config.tick_ns));
@@ -297,47 +305,203 @@ void Simulator::Impl::on_tick() {
   connection_faults();
   if (!paused) {
     // A market with a clock plays at its recorded pace when config.speed says so; the
-    // others draw changes_per_s events a second.
-    const bool kraken_clocked = config.speed > 0 && kraken.next_at_ns() >= 0;
-    const bool kucoin_clocked = config.speed > 0 && kucoin.next_at_ns() >= 0;
+    // others draw changes_per_s events a second, one per venue in turn.
+    for (Served& v : venues) v.clocked = config.speed > 0 && v.market->next_at_ns() >= 0;
     carry += config.changes_per_s * static_cast<double>(config.tick_ns) / 1e9;
     while (carry >= 1.0) {
       carry -= 1.0;
-      if (!kraken_clocked) kraken_change(kraken.next());
-      if (!kucoin_clocked) kucoin_change(kucoin.next());
-      stats.market_changes += static_cast<std::uint64_t>(!kraken_clocked) + static_cast<std::uint64_t>(!kucoin_clocked);
+      for (Served& v : venues) {
+        if (v.clocked) continue;
+        change(v, v.market->next());
+        ++stats.market_changes;
+      }
     }
     market_clock_ns += config.speed * static_cast<double>(now - previous_tick_ns);  // late ticks catch up
     const auto market_now = static_cast<std::int64_t>(market_clock_ns);
     // A clocked market plays its events due by now, at most kMaxChangesPerTick a tick; the
     // cap holds the clock back (play_due, market.h).
     constexpr std::size_t cap = SimConfig::kMaxChangesPerTick;
-    auto to_kraken = [&](const Change& c) { kraken_change(c); };
-    auto to_kucoin = [&](const Change& c) { kucoin_change(c); };
-    if (kraken_clocked) stats.market_changes += play_due(kraken, market_now, market_clock_ns, cap, to_kraken);
-    if (kucoin_clocked) stats.market_changes += play_due(kucoin, market_now, market_clock_ns, cap, to_kucoin);
+    for (Served& v : venues) {
+      if (v.clocked) stats.market_changes += play_due(*v.market, market_now, market_clock_ns, cap,
+                                                      [&](const Change& c) { change(v, c); });
+    }
   }
-  if (now - old_snapshot_ns >= 1'000'000'000) {  // keep a second-old snapshot for stale_snapshot
-    for (std::size_t i = 0; i < kucoin.symbol_count(); ++i) old_snapshots[i] = kucoin_snapshot_json(i, 100);
-    old_snapshot_ns = now;
+  if (now - last_prune_ns >= 1'000'000'000) {
+    last_prune_ns = now;
+    peers.erase(std::remove_if(peers.begin(), peers.end(), [](const auto& w) { return w.expired(); }), peers.end());
   }
-  if (now - last_heartbeat_ns >= 1'000'000'000) {
-    last_heartbeat_ns = now;
-    heartbeat();
-  }
+  for (Served& v : venues) v.piece->on_tick(now);
   clock.expires_after(std::chrono::nanoseconds(config.tick_ns));
   clock.async_wait([this, alive = alive](error_code e) {
     if (!e && *alive) on_tick();
   });
 }
 
-void Simulator::Impl::heartbeat() {
-  peers.erase(std::remove_if(peers.begin(), peers.end(), [](const auto& w) { return w.expired(); }), peers.end());
+void Simulator::Impl::change(Served& v, const Change& c) {
+  v.history[c.symbol].push(v.market->bids(c.symbol), v.market->asks(c.symbol));
+  v.piece->on_change(c);
+}
+
+// ---- routing ----------------------------------------------------------------------
+
+HttpResponse Simulator::Impl::rest(const HttpRequest& req) {
+  HttpResponse res{http::status::ok, req.version()};
+  res.set(http::field::content_type, "application/json");
+  const std::string_view target(req.target().data(), req.target().size());
+  const std::string_view path = target.substr(0, target.find('?'));
+  for (Served& v : venues) {
+    const auto paths = v.piece->rest_paths();
+    if (std::find(paths.begin(), paths.end(), path) == paths.end()) continue;
+    if (v.piece->on_rest(req, path, target, res)) return res;
+  }
+  res.result(http::status::not_found);
+  res.body() = R"({"code":"404000","msg":"no such route: )" + std::string(path) + "\"}";
+  return res;
+}
+
+void Simulator::Impl::on_open(const std::shared_ptr<Peer>& peer, std::string_view target) {
+  peer->id = next_peer_id++;
+  ++stats.connections;
+  peers.push_back(peer);
+  for (Served& v : venues) {
+    if (!target.starts_with(v.piece->ws_path())) continue;
+    peer->piece = v.piece.get();
+    peer->subscribed.assign(v.market->symbol_count(), 0);
+    peer->held.assign(v.market->symbol_count(), std::nullopt);
+    v.piece->on_open(*peer, target);
+    return;
+  }
+  peer->close_code(1008);
+}
+
+void Simulator::Impl::on_closed(const Peer& peer) { (void)peer; }
+
+void Simulator::Impl::on_message(const std::shared_ptr<Peer>& peer, std::string_view text) {
+  if (peer->piece != nullptr) peer->piece->on_message(*peer, text);
+}
+
+const Simulator::Impl::Served* Simulator::Impl::served(std::string_view venue) const {
+  for (const Served& v : venues) {
+    if (v.factory->name == venue) return &v;
+  }
+  return nullptr;
+}
+
+std::optional<Simulator::Impl::Found> Simulator::Impl::find(std::string_view venue, std::string_view symbol) const {
+  const Served* v = served(venue);
+  if (v == nullptr) return std::nullopt;
+  const auto i = symbol_index(*v->market, symbol);
+  if (!i) return std::nullopt;
+  return Found{v->market.get(), *i, &v->history[*i]};
+}
+
+std::uint16_t Simulator::Impl::listen_port() const {
+  error_code ec;
+  const auto ep = acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+// ---- faults -----------------------------------------------------------------------
+
+std::optional<Fault> Simulator::Impl::take_fault(const VenuePiece& piece, std::string_view symbol,
+                                                 std::span<const FaultKind> kinds, std::uint64_t peer_id) {
+  const std::string_view vname = piece.name();
+  const bool timed_armed = fault_origin_ns >= 0;
+  const std::int64_t elapsed = since_ns(fault_origin_ns);
+  const std::uint64_t msgs = piece.book_messages();
+  for (auto it = pending.begin(); it != pending.end(); ++it) {
+    if (std::find(kinds.begin(), kinds.end(), it->kind) == kinds.end()) continue;
+    const std::string_view fv = fault_venue(*it);
+    if (!fv.empty() && fv != vname) continue;
+    if (!it->symbol.empty() && !symbol.empty() && it->symbol != symbol) continue;
+    if ((it->at_ns > 0 && !timed_armed) || elapsed < it->at_ns || msgs < it->at_message) continue;
+    Fault f = *it;
+    pending.erase(it);
+    FiredFault ff;
+    ff.fault = f;
+    ff.at_ns = net::now_ns();
+    ff.symbol.assign(symbol);
+    ff.connection = peer_id;
+    fired.push_back(std::move(ff));
+    return f;
+  }
+  return std::nullopt;
+}
+
+void Simulator::Impl::deliver(Peer& peer, std::size_t symbol, std::string frame, bool visible) {
+  VenuePiece& piece = *peer.piece;
+  const std::string& name = piece.market().spec(symbol).name;
+  auto& held = peer.held[symbol];
+  if (!held) {
+    std::optional<Fault> f;
+    if (visible) {
+      f = take_fault(piece, name, {FaultKind::kDrop, FaultKind::kReorder, FaultKind::kDuplicate}, peer.id);
+    } else {
+      f = take_fault(piece, name, {FaultKind::kDuplicate}, peer.id);
+    }
+    if (!f && !piece.frame_faults().empty()) f = take_fault(piece, name, piece.frame_faults(), peer.id);
+    if (f) {
+      switch (f->kind) {
+        case FaultKind::kDrop:
+          return;
+        case FaultKind::kReorder:
+          held = std::move(frame);
+          return;
+        case FaultKind::kDuplicate:
+          peer.send(frame);
+          break;
+        default:  // one of the piece's own
+          piece.apply_frame_fault(*f, frame);
+          break;
+      }
+    }
+  }
+  peer.send(std::move(frame));
+  if (held) {  // the reordered frame goes after the one that overtook it
+    std::string h = std::move(*held);
+    held.reset();
+    peer.send(std::move(h));
+  }
+}
+
+void Simulator::Impl::connection_faults() {
+  static constexpr FaultKind kShared[] = {FaultKind::kStall, FaultKind::kClose, FaultKind::kCloseCode,
+                                          FaultKind::kMalformed, FaultKind::kOversized};
+  const std::int64_t now = net::now_ns();
   for (auto& w : peers) {
     auto p = w.lock();
-    if (!p || p->closed || p->venue != Venue::kKraken) continue;
-    if (std::any_of(p->depth.begin(), p->depth.end(), [](int d) { return d > 0; })) {
-      p->send(R"({"channel":"heartbeat"})");
+    if (!p || p->closed || p->piece == nullptr) continue;
+    VenuePiece& piece = *p->piece;
+    // The book this peer carries (for symbol-targeted connection faults).
+    std::string carried;
+    for (std::size_t i = 0; i < p->subscribed.size() && carried.empty(); ++i) {
+      if (p->subscribed[i] > 0) carried = piece.market().spec(i).name;
+    }
+    if (carried.empty()) continue;  // not serving books yet
+    kinds_buffer.assign(std::begin(kShared), std::end(kShared));
+    kinds_buffer.insert(kinds_buffer.end(), piece.connection_faults().begin(), piece.connection_faults().end());
+    auto f = take_fault(piece, carried, kinds_buffer, p->id);
+    if (!f) continue;
+    fired.back().symbol.clear();  // a connection fault hits every book on it
+    switch (f->kind) {
+      case FaultKind::kStall:
+        p->stall_until_ns = f->arg > 0 ? now + f->arg : INT64_MAX;
+        break;
+      case FaultKind::kClose:
+        p->close_abrupt();
+        break;
+      case FaultKind::kCloseCode:
+        p->close_code(static_cast<std::uint16_t>(f->arg > 0 ? f->arg : 1001));
+        break;
+      case FaultKind::kMalformed:
+        p->send(std::string("\x01\x02{\"channel\":\"book\",\"type\":\"upd\xff\xfe", 24));
+        break;
+      case FaultKind::kOversized:
+        p->send(R"({"channel":"book","pad":")" + std::string(8u << 20, 'x') + "\"}");
+        break;
+      default:  // one of the piece's own
+        piece.apply_connection_fault(*f, p);
+        break;
     }
   }
 }
@@ -351,16 +515,10 @@ Simulator::~Simulator() {
 }
 bool Simulator::start(std::string& error) { return impl_->start(error); }
 void Simulator::stop() { impl_->stop(); }
-std::uint16_t Simulator::port() const {
-  error_code ec;
-  const auto ep = impl_->acceptor.local_endpoint(ec);
-  return ec ? 0 : ep.port();
-}
-std::string Simulator::kraken_url() const {
-  return std::string(impl_->config.tls ? "wss" : "ws") + "://127.0.0.1:" + std::to_string(port()) + "/v2";
-}
-std::string Simulator::kucoin_rest_base() const {
-  return std::string(impl_->config.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
+std::uint16_t Simulator::port() const { return impl_->listen_port(); }
+std::string Simulator::url(std::string_view venue) const {
+  const Impl::Served* v = impl_->served(venue);
+  return v ? v->piece->entry_url(impl_->config.tls, port()) : std::string();
 }
 const std::string& Simulator::cert_file() const { return impl_->config.cert_file; }
 
@@ -378,9 +536,9 @@ const SymbolSpec* Simulator::spec(std::string_view venue, std::string_view symbo
 }
 std::vector<std::string> Simulator::symbols(std::string_view venue) const {
   std::vector<std::string> out;
-  if (venue != "kraken" && venue != "kucoin") return out;
-  const Market& m = venue == "kraken" ? impl_->kraken : impl_->kucoin;
-  for (std::size_t i = 0; i < m.symbol_count(); ++i) out.push_back(m.spec(i).name);
+  const Impl::Served* v = impl_->served(venue);
+  if (v == nullptr) return out;
+  for (std::size_t i = 0; i < v->market->symbol_count(); ++i) out.push_back(v->market->spec(i).name);
   return out;
 }
 bool Simulator::matches_recent_truth(std::string_view venue, std::string_view symbol, std::span<const book::Level> bids,

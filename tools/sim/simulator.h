@@ -10,14 +10,18 @@
 //   // connect a client to sim.kraken_url() / sim.kucoin_rest_base(), trusting sim.cert_file()
 //   loop.run();
 //
-// What it speaks (PROTOCOLS.md §1 and §2): Kraken v2 `book` (subscribe/unsubscribe acks,
-// snapshot then updates with the CRC32 of the true top 10, depth semantics: a level pushed
-// out is not deleted, a deleted level is refilled in the same message; `status`,
-// `heartbeat` at 1 Hz, `ping`/`pong`) on /v2; KuCoin `POST /api/v1/bullet-public`, its
-// WebSocket on /kucoin/ws (token check, welcome, ping/pong, subscribe ack,
-// `trade.l2update` with per-change sequences), and the snapshots
-// `/api/v1/market/orderbook/level2_100` and `/api/v3/market/orderbook/level2` (the latter
-// wants a KC-API-KEY header, as on the venue).
+// What it speaks: one piece per venue, listed in venue_pieces.cpp, each named as the engine
+// names the venue, behind one interface (venue_piece.h), on one port:
+//   - "kraken": Kraken v2 `book` on /v2 (subscribe/unsubscribe acks, snapshot then updates
+//     with the CRC32 of the true top 10, depth semantics: a level pushed out is not
+//     deleted, a deleted level is refilled in the same message; `status`, `heartbeat` at
+//     1 Hz, `ping`/`pong`): kraken_piece.h, after docs/venues/kraken.md;
+//   - "kucoin": KuCoin `POST /api/v1/bullet-public`, its WebSocket on /kucoin/ws (token
+//     check, welcome, ping/pong, subscribe ack, `trade.l2update` with per-change
+//     sequences), and the snapshots `/api/v1/market/orderbook/level2_100` and
+//     `/api/v3/market/orderbook/level2` (the latter wants a KC-API-KEY header, as on the
+//     venue): kucoin_piece.h, after docs/venues/kucoin.md.
+// The engine's "kraken-v1" is recording-only and has no piece (venue_pieces.cpp says why).
 //
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
 // must hold, at every moment (it changes only on the loop's thread, between messages).
@@ -29,6 +33,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "book/level.h"
@@ -43,6 +48,7 @@ struct SimConfig {
   std::uint16_t port = 0;           // 0: any free port (see Simulator::port())
   bool tls = true;
   std::string cert_file;            // where the generated certificate is written (TLS)
+  // Per venue, each bound to its venue by the piece's factory (venue_pieces.h):
   std::vector<SymbolSpec> kraken_symbols;  // empty: defaults (BTC/USD, ETH/USD, XRP/USD)
   std::vector<SymbolSpec> kucoin_symbols;  // empty: defaults (BTC-USDT, ETH-USDT, SOL-USDT)
   // A venue's market, e.g. a RecordedMarket (recorded_market.h); when set it replaces that
@@ -75,10 +81,11 @@ struct FiredFault {
 
 struct SimStats {
   std::uint64_t connections = 0;
+  // Per venue, counted by its piece:
   std::uint64_t kraken_messages = 0;   // book snapshots and updates sent
   std::uint64_t kucoin_messages = 0;   // l2update messages sent
   std::uint64_t snapshots_served = 0;  // KuCoin REST snapshots
-  std::uint64_t tokens_issued = 0;
+  std::uint64_t tokens_issued = 0;     // KuCoin tokens
   std::uint64_t market_changes = 0;
 };
 
@@ -95,16 +102,22 @@ class Simulator {
   void stop();
 
   std::uint16_t port() const;
-  std::string kraken_url() const;        // ws[s]://127.0.0.1:PORT/v2
-  std::string kucoin_rest_base() const;  // http[s]://127.0.0.1:PORT
+  // url: where a client of `venue` (a piece's name: "kraken", "kucoin") starts: its
+  // WebSocket URL, or its REST base when its connection starts with a REST call; empty for
+  // a venue without a piece.
+  std::string url(std::string_view venue) const;
+  // The venues' entry points by name (each defined by its piece: kraken_piece.cpp,
+  // kucoin_piece.cpp).
+  std::string kraken_url() const;        // url("kraken"): ws[s]://127.0.0.1:PORT/v2
+  std::string kucoin_rest_base() const;  // url("kucoin"): http[s]://127.0.0.1:PORT
   const std::string& cert_file() const;
 
-  // The true book of `symbol` on `venue` ("kraken" or "kucoin"): bids and asks best first.
-  // Empty spans for an unknown book.
+  // The true book of `symbol` on `venue` (a piece's name: "kraken", "kucoin"): bids and
+  // asks best first. Empty spans for an unknown book.
   std::span<const book::Level> truth_bids(std::string_view venue, std::string_view symbol) const;
   std::span<const book::Level> truth_asks(std::string_view venue, std::string_view symbol) const;
   const SymbolSpec* spec(std::string_view venue, std::string_view symbol) const;
-  // symbols: every book `venue` ("kraken" or "kucoin") serves, in the market's order.
+  // symbols: every book `venue` (a piece's name) serves, in the market's order.
   std::vector<std::string> symbols(std::string_view venue) const;
   // matches_recent_truth: whether `bids`/`asks` (best first, at most kTruthLevels each)
   // equal the truth's top kTruthLevels at one of the last kTruthHistory moments of that
@@ -133,7 +146,8 @@ class Simulator {
   std::unique_ptr<Impl> impl_;
 };
 
-// default_kraken_symbols / default_kucoin_symbols: the bundled market.
+// default_kraken_symbols / default_kucoin_symbols: the bundled market (each defined by its
+// piece: kraken_piece.cpp, kucoin_piece.cpp).
 std::vector<SymbolSpec> default_kraken_symbols();
 std::vector<SymbolSpec> default_kucoin_symbols();
 

@@ -11,6 +11,7 @@
 
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
+#include "tools/sim/kraken_piece.h"
 #include "tools/sim/market.h"
 
 namespace obr::sim {

@@ -11,7 +11,7 @@
 // The file is a raw capture (one received frame per line; gzip when the name ends in .gz):
 // a `status` frame, then per symbol its subscribe ack and snapshot, then one `book` update
 // per market event that changed a symbol's top `depth`, with the venue's depth semantics
-// (kraken_depth_diff) and the CRC32 of the true top 10. A correct replica passes every
+// (kraken_depth_diff, kraken_piece.h) and the CRC32 of the true top 10. A correct replica passes every
 // checksum. Timestamps are synthetic (1 ms apart from 2026-01-01T00:00:00Z).
 #pragma once
 

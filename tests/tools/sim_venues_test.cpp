@@ -1,0 +1,119 @@
+// tests/tools/sim_venues_test.cpp — the simulator's list of venue pieces
+// (tools/sim/venue_pieces.h) against the engine's list of venues (engine/venues_impl.h):
+// every venue the engine registers has a simulator piece of the same name, or is listed as
+// replay-only with its reason and the piece that serves its recordings; every piece is a
+// registered venue, and a started simulator serves each one. Adding a venue to the engine
+// without a piece (or an entry saying why not) fails here.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "connectors/net/event_loop.h"
+#include "engine/venues_impl.h"
+#include "tools/sim/faults.h"
+#include "tools/sim/simulator.h"
+#include "tools/sim/venue_pieces.h"
+
+namespace {
+
+using obr::sim::FaultKind;
+using obr::sim::VenuePieceFactory;
+
+const obr::sim::ReplayOnlyVenue* replay_only(std::string_view name) {
+  for (const auto& r : obr::sim::replay_only_venues()) {
+    if (r.name == name) return &r;
+  }
+  return nullptr;
+}
+
+TEST(SimVenues, EveryEngineVenueHasAPieceOrIsReplayOnly) {
+  ASSERT_FALSE(obr::engine::venues().empty());
+  for (const obr::engine::Venue& v : obr::engine::venues()) {
+    const std::string_view name = v.descriptor->name;
+    const bool piece = obr::sim::find_venue_piece(name) != nullptr;
+    const bool exempt = replay_only(name) != nullptr;
+    EXPECT_TRUE(piece || exempt) << "the engine's venue '" << name
+                                 << "' has no simulator piece: add one to tools/sim/venue_pieces.cpp, or list it "
+                                    "there as replay-only with the reason";
+    EXPECT_FALSE(piece && exempt) << "'" << name << "' is both served and listed as replay-only";
+  }
+}
+
+TEST(SimVenues, ReplayOnlyVenuesAreRegisteredExplainedAndServedAsAPiece) {
+  for (const auto& r : obr::sim::replay_only_venues()) {
+    EXPECT_NE(obr::engine::find_venue(r.name), nullptr) << "'" << r.name << "' is not a venue of the engine";
+    EXPECT_FALSE(r.why.empty()) << r.name;
+    const VenuePieceFactory* served_as = obr::sim::find_venue_piece(r.served_as);
+    ASSERT_NE(served_as, nullptr) << r.name << " is served as '" << r.served_as << "', which is no piece";
+    EXPECT_EQ(obr::sim::venue_piece_for_recording(r.name), served_as);
+  }
+  // Today's one exception, pinned so that it is not widened unnoticed.
+  ASSERT_EQ(obr::sim::replay_only_venues().size(), 1u);
+  EXPECT_EQ(obr::sim::replay_only_venues()[0].name, "kraken-v1");
+  EXPECT_EQ(obr::sim::replay_only_venues()[0].served_as, "kraken");
+}
+
+TEST(SimVenues, EveryPieceIsARegisteredVenueOnce) {
+  std::set<std::string_view> names;
+  for (const VenuePieceFactory& f : obr::sim::venue_pieces()) {
+    EXPECT_NE(obr::engine::find_venue(f.name), nullptr) << "piece '" << f.name << "' is not a venue of the engine";
+    EXPECT_TRUE(names.insert(f.name).second) << "two pieces named '" << f.name << "'";
+    EXPECT_FALSE(f.display_name.empty()) << f.name;
+    EXPECT_EQ(obr::sim::venue_piece_for_recording(f.name), &f);
+    ASSERT_NE(f.default_symbols, nullptr);
+    EXPECT_FALSE(f.default_symbols().empty()) << f.name;
+    EXPECT_NE(f.make, nullptr) << f.name;
+  }
+  EXPECT_EQ(obr::sim::find_venue_piece("binance"), nullptr);
+  EXPECT_EQ(obr::sim::venue_piece_for_recording("binance"), nullptr);
+}
+
+// A fault kind that only one venue has belongs to one piece, and fault_venue says which.
+TEST(SimVenues, OwnFaultKindsBelongToOnePiece) {
+  std::set<FaultKind> owned;
+  for (const VenuePieceFactory& f : obr::sim::venue_pieces()) {
+    for (FaultKind k : f.own_faults) {
+      EXPECT_TRUE(owned.insert(k).second) << obr::sim::to_string(k) << " is owned by two pieces";
+      obr::sim::Fault fault;
+      fault.kind = k;
+      EXPECT_EQ(obr::sim::fault_venue(fault), f.name) << obr::sim::to_string(k);
+    }
+  }
+  obr::sim::Fault shared;
+  shared.kind = FaultKind::kDrop;
+  EXPECT_EQ(obr::sim::fault_venue(shared), "");
+}
+
+// A started simulator serves every piece: an entry URL, the default books and their truth;
+// a venue without a piece has none of them.
+TEST(SimVenues, ASimulatorServesEveryPiece) {
+  obr::net::EventLoop loop;
+  obr::sim::SimConfig config;
+  config.tls = false;
+  obr::sim::Simulator sim(loop, config);
+  std::string error;
+  ASSERT_TRUE(sim.start(error)) << error;
+  const std::string authority = "127.0.0.1:" + std::to_string(sim.port());
+  for (const VenuePieceFactory& f : obr::sim::venue_pieces()) {
+    const std::string url = sim.url(f.name);
+    EXPECT_NE(url.find(authority), std::string::npos) << f.name << ": " << url;
+    const auto symbols = sim.symbols(f.name);
+    ASSERT_EQ(symbols.size(), f.default_symbols().size()) << f.name;
+    for (const std::string& s : symbols) {
+      EXPECT_FALSE(sim.truth_bids(f.name, s).empty()) << f.name << " " << s;
+      EXPECT_FALSE(sim.truth_asks(f.name, s).empty()) << f.name << " " << s;
+    }
+  }
+  EXPECT_EQ(sim.url("kraken"), sim.kraken_url());
+  EXPECT_EQ(sim.url("kucoin"), sim.kucoin_rest_base());
+  for (const auto& r : obr::sim::replay_only_venues()) {
+    EXPECT_TRUE(sim.url(r.name).empty()) << r.name;
+    EXPECT_TRUE(sim.symbols(r.name).empty()) << r.name;
+  }
+  sim.stop();
+}
+
+}  // namespace

@@ -1,0 +1,60 @@
+// tools/sim/venue_pieces.cpp — the simulator's list of venues (venue_pieces.h). With the
+// pieces themselves, the only file of tools/sim whose code names a venue: one line per
+// piece below, and the engine's venues the simulator deliberately does not serve.
+#include "tools/sim/venue_pieces.h"
+
+#include "tools/sim/kraken_piece.h"
+#include "tools/sim/kucoin_piece.h"
+
+namespace obr::sim {
+namespace {
+
+const ReplayOnlyVenue kReplayOnly[] = {
+    // Kraken v1 is recording-only: the engine records and replays it but never connects to
+    // it live (its live venues are "kraken", WebSocket v2, and "kucoin"), so no client
+    // would come. A v1 recording's books are the same books with the same checksum, and
+    // RecordedMarket serves them as Kraken v2 books through the kraken piece.
+    {.name = "kraken-v1",
+     .served_as = "kraken",
+     .why = "recording-only: the engine never connects to Kraken v1 live; its recordings are "
+            "served as Kraken v2 books by the kraken piece"},
+};
+
+}  // namespace
+
+std::span<const VenuePieceFactory> venue_pieces() {
+  static const VenuePieceFactory kPieces[] = {
+      kraken_venue_piece(),
+      kucoin_venue_piece(),
+  };
+  return kPieces;
+}
+
+std::span<const ReplayOnlyVenue> replay_only_venues() { return kReplayOnly; }
+
+const VenuePieceFactory* find_venue_piece(std::string_view name) {
+  for (const VenuePieceFactory& f : venue_pieces()) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+const VenuePieceFactory* venue_piece_for_recording(std::string_view venue) {
+  if (const VenuePieceFactory* f = find_venue_piece(venue)) return f;
+  for (const ReplayOnlyVenue& r : replay_only_venues()) {
+    if (r.name == venue) return find_venue_piece(r.served_as);
+  }
+  return nullptr;
+}
+
+std::string venue_piece_names() {
+  const auto pieces = venue_pieces();
+  std::string out;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0) out += i + 1 == pieces.size() ? " or " : ", ";
+    out += pieces[i].name;
+  }
+  return out;
+}
+
+}  // namespace obr::sim

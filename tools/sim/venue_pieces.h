@@ -1,0 +1,71 @@
+// tools/sim/venue_pieces.h — the simulator's one list of venues: a factory per venue piece
+// (venue_piece.h), and the engine's venues it deliberately does not serve. venue_pieces.cpp
+// is the only file of tools/sim outside the pieces that names a venue; the shared
+// simulator, the fault parser and the recorded market reach every venue through this list,
+// so adding a venue to the simulator is a piece and one line there. (The per-venue fields
+// and conveniences that simulator.h and recorded_market.h keep for their callers are
+// declarations only: each factory binds its venue's fields, each piece defines its
+// conveniences.)
+//
+//   for (const obr::sim::VenuePieceFactory& f : obr::sim::venue_pieces()) use(f.name);
+//
+// tests/tools/sim_venues_test.cpp holds the list to the engine's (engine/venues_impl.h):
+// every registered venue has a piece here or is listed as replay-only, with the reason.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/sim/faults.h"
+#include "tools/sim/market.h"
+#include "tools/sim/recorded_market.h"
+#include "tools/sim/simulator.h"
+
+namespace obr::sim {
+
+class SimHost;
+class VenuePiece;
+
+// VenuePieceFactory: what the simulator knows of a venue before it makes its piece.
+struct VenuePieceFactory {
+  std::string_view name;          // the engine's venue name ("kraken", ...)
+  std::string_view display_name;  // for messages ("Kraken", ...)
+  // own_faults: the fault kinds only this venue has (fault_venue, parse_fault).
+  std::span<const FaultKind> own_faults;
+  // The venue's market: SimConfig's field for it (a recording's, else none), else a
+  // SyntheticMarket of SimConfig's symbols field for it (empty: default_symbols()), seeded
+  // by market_seed(SimConfig::seed).
+  std::shared_ptr<Market> SimConfig::*config_market;
+  std::vector<SymbolSpec> SimConfig::*config_symbols;
+  std::vector<SymbolSpec> (*default_symbols)();
+  std::uint64_t (*market_seed)(std::uint64_t seed);
+  // recorded: the field of RecordedMarket::Loaded that holds this venue's recorded books.
+  std::shared_ptr<RecordedMarket> RecordedMarket::Loaded::*recorded;
+  std::unique_ptr<VenuePiece> (*make)(SimHost& host, Market& market);
+};
+
+// ReplayOnlyVenue: a venue of the engine's list that the simulator does not serve, and why.
+struct ReplayOnlyVenue {
+  std::string_view name;       // the engine's venue name
+  std::string_view served_as;  // the piece whose market takes its recordings (RecordedMarket)
+  std::string_view why;
+};
+
+// venue_pieces: every venue the simulator serves, in the order it routes, ticks and fans
+// out to them.
+std::span<const VenuePieceFactory> venue_pieces();
+// replay_only_venues: the engine's venues that have no piece, each with its reason.
+std::span<const ReplayOnlyVenue> replay_only_venues();
+// find_venue_piece: the piece named `name`, or nullptr.
+const VenuePieceFactory* find_venue_piece(std::string_view name);
+// venue_piece_for_recording: the piece whose market serves the books of a recording of the
+// engine's venue `venue` (its own piece, or a replay-only venue's served_as), or nullptr.
+const VenuePieceFactory* venue_piece_for_recording(std::string_view venue);
+// venue_piece_names: the pieces' names, "kraken or kucoin" (for messages).
+std::string venue_piece_names();
+
+}  // namespace obr::sim
