@@ -4,6 +4,7 @@
 // that differed from the truth, every book is live and equal to the truth at the end,
 // every fault that fired was detected (or harmlessly overwritten), and memory stayed flat
 // after warm-up. docs/reliability.md keeps its figures.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "tools/commands.h"
 #include "tools/scenario.h"
+#include "tools/sim/venue_pieces.h"
 
 namespace obr::tools {
 namespace {
@@ -53,13 +55,18 @@ double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 900719925
 constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK", "AVAX", "ATOM",
                                   "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX", "BCH", "XTZ"};
 
-std::vector<sim::SymbolSpec> make_symbols(std::size_t k, bool kraken, Rng& rng) {
+// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD" or "BTC-USDT":
+// the separator and quote currency of its first default symbol).
+std::vector<sim::SymbolSpec> make_symbols(std::size_t k, const sim::VenuePieceFactory& venue, Rng& rng) {
+  const std::string model = venue.default_symbols().front().name;
+  const std::size_t sep = model.find_first_of("/-_");
+  const std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
   std::vector<sim::SymbolSpec> out;
   for (std::size_t i = 0; i < k; ++i) {
     sim::SymbolSpec s;
     char name[32];
-    if (i < std::size(kBases)) std::snprintf(name, sizeof name, "%s%s", kBases[i], kraken ? "/USD" : "-USDT");
-    else std::snprintf(name, sizeof name, "C%zu%s", i, kraken ? "/USD" : "-USDT");
+    if (i < std::size(kBases)) std::snprintf(name, sizeof name, "%s%s", kBases[i], suffix.c_str());
+    else std::snprintf(name, sizeof name, "C%zu%s", i, suffix.c_str());
     s.name = name;
     s.price_scale = 1 + static_cast<int>(rng.below(5));
     s.qty_scale = 4 + static_cast<int>(rng.below(5));
@@ -71,47 +78,53 @@ std::vector<sim::SymbolSpec> make_symbols(std::size_t k, bool kraken, Rng& rng) 
   return out;
 }
 
-// Which venue each kind can hit, and whether it targets one book.
+// Every fault kind, and whether it targets one book. The venues a kind can hit: the one
+// that has it as its own (sim::VenuePieceFactory::own_faults), else every venue.
 struct KindInfo {
   sim::FaultKind kind;
-  bool kraken, kucoin, per_book;
+  bool per_book;
 };
 constexpr KindInfo kKinds[] = {
-    {sim::FaultKind::kDrop, true, true, true},
-    {sim::FaultKind::kCorruptChecksum, true, false, true},
-    {sim::FaultKind::kSkipSequence, false, true, true},
-    {sim::FaultKind::kDuplicate, true, true, true},
-    {sim::FaultKind::kReorder, true, true, true},
-    {sim::FaultKind::kStall, true, true, false},
-    {sim::FaultKind::kClose, true, true, false},
-    {sim::FaultKind::kCloseCode, true, true, false},
-    {sim::FaultKind::kMaintenance, true, false, false},
-    {sim::FaultKind::kMalformed, true, true, false},
-    {sim::FaultKind::kOversized, true, true, false},
-    {sim::FaultKind::kRefuseToken, false, true, false},
-    {sim::FaultKind::kExpireToken, false, true, false},
-    {sim::FaultKind::kFailEndpoint, false, true, false},
-    {sim::FaultKind::kRest429, false, true, false},
-    {sim::FaultKind::kRest418, false, true, false},
-    {sim::FaultKind::kRest500, false, true, false},
-    {sim::FaultKind::kStaleSnapshot, false, true, false},
+    {sim::FaultKind::kDrop, true},         {sim::FaultKind::kCorruptChecksum, true},
+    {sim::FaultKind::kSkipSequence, true}, {sim::FaultKind::kDuplicate, true},
+    {sim::FaultKind::kReorder, true},      {sim::FaultKind::kStall, false},
+    {sim::FaultKind::kClose, false},       {sim::FaultKind::kCloseCode, false},
+    {sim::FaultKind::kMaintenance, false}, {sim::FaultKind::kMalformed, false},
+    {sim::FaultKind::kOversized, false},   {sim::FaultKind::kRefuseToken, false},
+    {sim::FaultKind::kExpireToken, false}, {sim::FaultKind::kFailEndpoint, false},
+    {sim::FaultKind::kRest429, false},     {sim::FaultKind::kRest418, false},
+    {sim::FaultKind::kRest500, false},     {sim::FaultKind::kStaleSnapshot, false},
 };
+
+// venues_for: the venues (indices into sim::venue_pieces()) a kind can hit.
+std::vector<std::size_t> venues_for(sim::FaultKind kind) {
+  const auto pieces = sim::venue_pieces();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (std::find(pieces[i].own_faults.begin(), pieces[i].own_faults.end(), kind) != pieces[i].own_faults.end()) {
+      return {i};
+    }
+  }
+  std::vector<std::size_t> all(pieces.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return all;
+}
 
 // random_schedule: n faults, every kind in turn (so each appears), at uniform random
 // times between 2 s and the last moment that leaves time to recover, on random books.
-std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const std::vector<sim::SymbolSpec>& kraken,
-                                        const std::vector<sim::SymbolSpec>& kucoin, Rng& rng) {
+std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim::SimConfig& config, Rng& rng) {
   std::vector<sim::Fault> out;
+  const auto pieces = sim::venue_pieces();
   const double first = 2.0, last = seconds - 10.0;
   for (std::size_t i = 0; i < n; ++i) {
     const KindInfo& k = kKinds[i % std::size(kKinds)];
-    const bool on_kraken = k.kraken && (!k.kucoin || rng.below(2) == 0);
+    const std::vector<std::size_t> venues = venues_for(k.kind);
+    const sim::VenuePieceFactory& venue = pieces[venues.size() == 1 ? venues[0] : venues[rng.below(venues.size())]];
     char spec[160];
     const double t = first + (last - first) * unit(rng);
-    int len = std::snprintf(spec, sizeof spec, "%s@t=%.0fms,venue=%s", std::string(sim::to_string(k.kind)).c_str(),
-                            t * 1000, on_kraken ? "kraken" : "kucoin");
+    int len = std::snprintf(spec, sizeof spec, "%s@t=%.0fms,venue=%.*s", std::string(sim::to_string(k.kind)).c_str(),
+                            t * 1000, static_cast<int>(venue.name.size()), venue.name.data());
     if (k.per_book) {
-      const auto& syms = on_kraken ? kraken : kucoin;
+      const auto& syms = config.*(venue.config_symbols);
       std::snprintf(spec + len, sizeof spec - static_cast<std::size_t>(len), ",symbol=%s",
                     syms[rng.below(syms.size())].name.c_str());
     }
@@ -178,14 +191,17 @@ int run_soak(int argc, char** argv) {
   o.seconds = seconds;
   o.sim.tls = tls;
   o.sim.seed = seed;
-  o.sim.kraken_symbols = make_symbols(static_cast<std::size_t>(symbols), true, rng);
-  o.sim.kucoin_symbols = make_symbols(static_cast<std::size_t>(symbols), false, rng);
+  std::size_t total_books = 0;
+  for (const sim::VenuePieceFactory& venue : sim::venue_pieces()) {
+    o.sim.*(venue.config_symbols) = make_symbols(static_cast<std::size_t>(symbols), venue, rng);
+    total_books += static_cast<std::size_t>(symbols);
+  }
   o.sim.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book
   const auto n = static_cast<std::size_t>(per_minute * seconds / 60.0 + 0.5);
-  o.sim.faults = random_schedule(n, seconds, o.sim.kraken_symbols, o.sim.kucoin_symbols, rng);
+  o.sim.faults = random_schedule(n, seconds, o.sim, rng);
   if (!json) {
-    std::printf("obr soak: %zu + %zu symbols, %zu faults over %.0f s (seed %" PRIu64 ")\n", o.sim.kraken_symbols.size(),
-                o.sim.kucoin_symbols.size(), o.sim.faults.size(), seconds, seed);
+    std::printf("obr soak: %zu books on %zu venues, %zu faults over %.0f s (seed %" PRIu64 ")\n", total_books,
+                sim::venue_pieces().size(), o.sim.faults.size(), seconds, seed);
     std::fflush(stdout);
   }
   o.stop = &install_interrupt_handlers();

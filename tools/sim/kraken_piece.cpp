@@ -29,6 +29,7 @@ using error_code = boost::system::error_code;
 constexpr std::string_view kName = "kraken";
 constexpr std::string_view kWsPath = "/v2";
 constexpr FaultKind kOwnFaults[] = {FaultKind::kCorruptChecksum, FaultKind::kMaintenance};
+constexpr FaultKind kAbsorbable[] = {FaultKind::kDrop, FaultKind::kReorder, FaultKind::kDuplicate};
 constexpr FaultKind kFrameFaults[] = {FaultKind::kCorruptChecksum};
 constexpr FaultKind kConnectionFaults[] = {FaultKind::kMaintenance};
 
@@ -260,6 +261,7 @@ const VenuePieceFactory& kraken_venue_piece() {
       .market_seed = market_seed,
       .recorded = &RecordedMarket::Loaded::kraken,
       .make = make,
+      .absorbable = kAbsorbable,
   };
   return factory;
 }

@@ -29,6 +29,7 @@ constexpr std::string_view kRestPaths[] = {kBulletPath, kLevel2_100Path, kLevel2
 constexpr FaultKind kOwnFaults[] = {FaultKind::kSkipSequence, FaultKind::kRefuseToken,   FaultKind::kExpireToken,
                                     FaultKind::kFailEndpoint, FaultKind::kRest429,       FaultKind::kRest418,
                                     FaultKind::kRest500,      FaultKind::kStaleSnapshot};
+constexpr FaultKind kAbsorbable[] = {FaultKind::kDuplicate, FaultKind::kStaleSnapshot};
 
 // query: the value of `key` in the target's query string (empty when absent).
 std::string query(std::string_view target, std::string_view key) {
@@ -279,6 +280,7 @@ const VenuePieceFactory& kucoin_venue_piece() {
       .market_seed = market_seed,
       .recorded = &RecordedMarket::Loaded::kucoin,
       .make = make,
+      .absorbable = kAbsorbable,
   };
   return factory;
 }

@@ -46,6 +46,13 @@ struct VenuePieceFactory {
   // recorded: the field of RecordedMarket::Loaded that holds this venue's recorded books.
   std::shared_ptr<RecordedMarket> RecordedMarket::Loaded::*recorded;
   std::unique_ptr<VenuePiece> (*make)(SimHost& host, Market& market);
+  // absorbable: fault kinds that can do this venue's books no harm when nothing reacts to
+  // them (a scenario counts such a fault as absorbed, not missed, when no wrong book was
+  // shown): Kraken's updates carry absolute quantities, so a dropped, duplicated or
+  // reordered one can be overwritten before any checksum sees it; a KuCoin delta sent
+  // twice is skipped by its sequence, and a stale snapshot the buffered deltas still bridge
+  // is what the venue's procedure intends.
+  std::span<const FaultKind> absorbable = {};
 };
 
 // ReplayOnlyVenue: a venue of the engine's list that the simulator does not serve, and why.
