@@ -367,7 +367,7 @@ void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::st
   std::unique_ptr<Conn> conn = make_conn(*this, configured);
   if (recorder) record_config(venue, net::now_ns());
   conn->init(configured.symbols);
-  if (connected) conn->start();
+  if (connected && !stopping) conn->start();
   conns.push_back(std::move(conn));
 }
 
@@ -468,6 +468,7 @@ void Engine::stop() {
   Impl* im = impl_.get();
   im->loop.post([im, alive = std::weak_ptr<bool>(im->alive)] {
     if (alive.expired()) return;
+    im->stopping = true;  // a subscribe posted after this starts no connection
     for (auto& c : im->conns) c->shutdown();
     if (im->http) im->http->close();
     if (im->owned) {

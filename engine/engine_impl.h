@@ -192,6 +192,7 @@ class Engine::Impl {
   VenueStatuses venue_statuses;  // the last status each venue reported (/metrics)
   std::thread thread;
   bool connected = false;             // engine thread: connect() ran
+  bool stopping = false;              // engine thread: stop() ran; nothing starts after it
   std::atomic<bool> running{false};   // any thread: start() or connect() was called
   LatencyHistogram latency;
   std::unique_ptr<net::HttpServer> http;

@@ -138,6 +138,11 @@ struct V2Session::Impl : detail::BookSet {
     return true;
   }
 
+  // Parts of on_frame, by message kind (v2_session.cpp, after on_frame).
+  void on_book_message(od::object& obj, std::int64_t recv_ns, SessionSink& sink, V2Session& self);
+  void on_instrument(od::object& obj, SessionSink& sink, V2Session& self);
+  void on_method(od::object& obj, SessionSink& sink, V2Session& self);
+
   KrakenBook& track_for_subscribe(std::string_view symbol) override { return track_v2(symbol); }
   void send_ping(SessionSink& sink) override {
     out = R"({"method":"ping","req_id":)" + std::to_string(next_req_id++) + "}";
@@ -240,44 +245,7 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       ++heartbeats_;
       return;
     }
-    if (channel == "book") {
-      std::string_view type;
-      od::array data;
-      if (obj.find_field_unordered("type").get_string().get(type) ||
-          obj.find_field_unordered("data").get_array().get(data)) {
-        return bad(FrameError::kUnexpectedShape, "book message without type/data");
-      }
-      const bool snapshot = type == "snapshot";
-      if (!snapshot && type != "update") return bad(FrameError::kUnexpectedShape, "book message of unknown type");
-      for (auto item : data) {
-        od::object entry;
-        std::string_view symbol;
-        if (item.get_object().get(entry) || entry.find_field_unordered("symbol").get_string().get(symbol)) {
-          return bad(FrameError::kUnexpectedShape, "book entry without symbol");
-        }
-        KrakenBook* b = im.book_for(symbol);
-        if (b == nullptr) {
-          return bad(FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
-        }
-        std::uint64_t wire_checksum = 0;
-        bool no_bids = false, no_asks = false, not_json = false;
-        bool levels_ok = read_levels(entry, "bids", im.bids, no_bids);
-        if (levels_ok && no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
-        levels_ok = levels_ok && read_levels(entry, "asks", im.asks, no_asks);
-        if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
-        if (!levels_ok || entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
-          // The frame names this book and cannot be read: an update was lost
-          // (docs/venues/kraken.md "Malformed frames").
-          if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
-          if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
-          return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
-        }
-        if (Impl::Rejection r; !im.on_entry(*b, snapshot, wire_checksum, recv_ns, sink, r)) {
-          return bad(r.error, r.detail);
-        }
-      }
-      return;
-    }
+    if (channel == "book") return im.on_book_message(obj, recv_ns, sink, *this);
     if (channel == "status") {
       od::array data;
       if (obj.find_field_unordered("data").get_array().get(data)) return bad(FrameError::kUnexpectedShape, "status");
@@ -288,50 +256,115 @@ void V2Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
       }
       return;
     }
-    if (channel == "instrument") {
-      od::object data;
-      od::array pairs;
-      if (obj.find_field_unordered("data").get_object().get(data) ||
-          data.find_field_unordered("pairs").get_array().get(pairs)) {
-        return;  // instrument messages without pairs carry nothing for books
-      }
-      std::size_t skipped = 0;  // pairs unusable for a book's precision: reported once per frame
-      std::string_view first_skipped;  // valid while the frame is (frame_error's detail allocates nothing)
-      for (auto pair : pairs) {
-        std::string_view symbol;
-        std::int64_t pp = 0, qp = 0;
-        if (pair.find_field_unordered("symbol").get_string().get(symbol) ||
-            pair.find_field_unordered("price_precision").get_int64().get(pp) ||
-            pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
-            pp > book::kMaxScale || qp > book::kMaxScale) {
-          if (skipped++ == 0) first_skipped = symbol.empty() ? std::string_view("(no symbol)") : symbol;
-          continue;
-        }
-        im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
-        if (KrakenBook* b = im.find(symbol)) {
-          if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) {
-            b->info.precision_from_instrument = true;
-            b->scales_known = true;
-          }
-        }
-      }
-      if (skipped != 0) {
-        char detail[192];
-        const int n = std::snprintf(detail, sizeof detail,
-                                    "instrument: %zu pair(s) without a symbol, or with a price_precision or "
-                                    "qty_precision missing or outside 0..%d (first: %.*s); the other pairs were used",
-                                    skipped, book::kMaxScale, static_cast<int>(std::min<std::size_t>(first_skipped.size(), 32)),
-                                    first_skipped.data());
-        if (n <= 0) return bad(FrameError::kUnexpectedShape, "instrument: pairs without a usable precision");
-        return bad(FrameError::kUnexpectedShape,
-                   std::string_view(detail, std::min(static_cast<std::size_t>(n), sizeof detail - 1)));
-      }
-      return;
-    }
+    if (channel == "instrument") return im.on_instrument(obj, sink, *this);
     return;  // other channels (trade, ticker, ...) are not ours
   }
   if (channel_err != simdjson::NO_SUCH_FIELD) return bad(FrameError::kUnexpectedShape, "channel is not a string");
 
+  im.on_method(obj, sink, *this);
+}
+
+// on_book_message: a `book` channel message read with simdjson (the compact scanner
+// declined it): every entry of `data` applied to its book and checked.
+void V2Session::Impl::on_book_message(od::object& obj, std::int64_t recv_ns, SessionSink& sink, V2Session& self) {
+  auto bad = [&](FrameError e, std::string_view detail) {
+    ++self.malformed_;
+    sink.frame_error(e, detail);
+  };
+  Impl& im = *this;
+  std::string_view type;
+  od::array data;
+  if (obj.find_field_unordered("type").get_string().get(type) ||
+      obj.find_field_unordered("data").get_array().get(data)) {
+    return bad(FrameError::kUnexpectedShape, "book message without type/data");
+  }
+  const bool snapshot = type == "snapshot";
+  if (!snapshot && type != "update") return bad(FrameError::kUnexpectedShape, "book message of unknown type");
+  for (auto item : data) {
+    od::object entry;
+    std::string_view symbol;
+    if (item.get_object().get(entry) || entry.find_field_unordered("symbol").get_string().get(symbol)) {
+      return bad(FrameError::kUnexpectedShape, "book entry without symbol");
+    }
+    KrakenBook* b = im.book_for(symbol);
+    if (b == nullptr) {
+      return bad(FrameError::kUnknownSymbol, unknown_symbol_detail(symbol));
+    }
+    std::uint64_t wire_checksum = 0;
+    bool no_bids = false, no_asks = false, not_json = false;
+    bool levels_ok = read_levels(entry, "bids", im.bids, no_bids);
+    if (levels_ok && no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
+    levels_ok = levels_ok && read_levels(entry, "asks", im.asks, no_asks);
+    if (levels_ok && no_asks && !no_bids && !im.validator.valid(im.frame)) levels_ok = false, not_json = true;
+    if (!levels_ok || entry.find_field_unordered("checksum").get_uint64().get(wire_checksum)) {
+      // The frame names this book and cannot be read: an update was lost
+      // (docs/venues/kraken.md "Malformed frames").
+      if (snapshot || b->ob.state() == BookState::kLive) im.fail(*b, StateReason::kMalformed, recv_ns, sink);
+      if (not_json) return bad(FrameError::kNotJson, "book entry is not valid JSON");
+      return bad(FrameError::kUnexpectedShape, "book entry without bids/asks/checksum");
+    }
+    if (Impl::Rejection r; !im.on_entry(*b, snapshot, wire_checksum, recv_ns, sink, r)) {
+      return bad(r.error, r.detail);
+    }
+  }
+  return;
+}
+
+// on_instrument: the instrument channel's pairs give books their precision.
+void V2Session::Impl::on_instrument(od::object& obj, SessionSink& sink, V2Session& self) {
+  auto bad = [&](FrameError e, std::string_view detail) {
+    ++self.malformed_;
+    sink.frame_error(e, detail);
+  };
+  Impl& im = *this;
+  od::object data;
+  od::array pairs;
+  if (obj.find_field_unordered("data").get_object().get(data) ||
+      data.find_field_unordered("pairs").get_array().get(pairs)) {
+    return;  // instrument messages without pairs carry nothing for books
+  }
+  std::size_t skipped = 0;  // pairs unusable for a book's precision: reported once per frame
+  std::string_view first_skipped;  // valid while the frame is (frame_error's detail allocates nothing)
+  for (auto pair : pairs) {
+    std::string_view symbol;
+    std::int64_t pp = 0, qp = 0;
+    if (pair.find_field_unordered("symbol").get_string().get(symbol) ||
+        pair.find_field_unordered("price_precision").get_int64().get(pp) ||
+        pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
+        pp > book::kMaxScale || qp > book::kMaxScale) {
+      if (skipped++ == 0) first_skipped = symbol.empty() ? std::string_view("(no symbol)") : symbol;
+      continue;
+    }
+    im.precision[std::string(symbol)] = {static_cast<int>(pp), static_cast<int>(qp)};
+    if (KrakenBook* b = im.find(symbol)) {
+      if (b->ob.set_scales(static_cast<int>(pp), static_cast<int>(qp))) {
+        b->info.precision_from_instrument = true;
+        b->scales_known = true;
+      }
+    }
+  }
+  if (skipped != 0) {
+    char detail[192];
+    const int n = std::snprintf(detail, sizeof detail,
+                                "instrument: %zu pair(s) without a symbol, or with a price_precision or "
+                                "qty_precision missing or outside 0..%d (first: %.*s); the other pairs were used",
+                                skipped, book::kMaxScale, static_cast<int>(std::min<std::size_t>(first_skipped.size(), 32)),
+                                first_skipped.data());
+    if (n <= 0) return bad(FrameError::kUnexpectedShape, "instrument: pairs without a usable precision");
+    return bad(FrameError::kUnexpectedShape,
+               std::string_view(detail, std::min(static_cast<std::size_t>(n), sizeof detail - 1)));
+  }
+  return;
+}
+
+// on_method: a message without a channel: a subscribe/unsubscribe ack (success checked),
+// a pong, or a method error.
+void V2Session::Impl::on_method(od::object& obj, SessionSink& sink, V2Session& self) {
+  auto bad = [&](FrameError e, std::string_view detail) {
+    ++self.malformed_;
+    sink.frame_error(e, detail);
+  };
+  Impl& im = *this;
   std::string_view method;
   if (obj.find_field_unordered("method").get_string().get(method)) {
     std::string_view error;

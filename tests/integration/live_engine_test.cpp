@@ -275,12 +275,10 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<StopCase>& param) { return std::string(param.param.name); });
 
 // subscribe() for a venue the engine has no connection for creates and starts one; after
-// stop() it must not (stop() then subscribe(), both posted, run in that order).
-// DISABLED: fails today. Engine::Impl::add_symbols (engine.cpp) starts the new connection
-// whenever the engine has connected, stop or no stop: a KuCoin connection opens and its
-// book goes live after stop(). The fix belongs in engine.cpp (a flag set by stop()'s
-// posted work, checked before conn->start()); enable this test with it.
-TEST(LiveEngine, DISABLED_SubscribeAfterStopOpensNoNewConnection) {
+// stop() it must not (stop() then subscribe(), both posted, run in that order). Before the
+// fix (Engine::Impl::stopping, set by stop()'s posted work) a KuCoin connection opened and
+// its book went live after stop().
+TEST(LiveEngine, SubscribeAfterStopOpensNoNewConnection) {
   SimHarness h({}, /*tls=*/true, 7, "", [](obr::engine::EngineConfig& ec) { ec.venue("kucoin").symbols.clear(); });
   ASSERT_TRUE(h.started()) << h.error();
   ASSERT_TRUE(h.run_until([&] { return h.live_books() == 3; }, 15000)) << "live books: " << h.live_books();
