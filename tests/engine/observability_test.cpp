@@ -168,5 +168,15 @@ TEST(Metrics, VenueStatusIsTheLastOneEachVenueReported) {
   EXPECT_EQ(m.find("status=\"online\"} 1\nobr_venue_status{venue=\"kraken\""), std::string::npos);
 }
 
+// An error reaches the listener structured; its text has no empty field: a venue's
+// refusal that names no symbol reads "kraken: message", not "kraken: : message".
+TEST(EngineError, TextHasNoEmptyField) {
+  EXPECT_EQ(to_string(EngineError{"kraken", "", ErrorKind::kVenue, "Currency pair not supported"}),
+            "kraken: Currency pair not supported");
+  EXPECT_EQ(to_string(EngineError{"kucoin", "BTC-USDT", ErrorKind::kVenue, "order book snapshot: HTTP error 500"}),
+            "kucoin: BTC-USDT: order book snapshot: HTTP error 500");
+  EXPECT_EQ(to_string(ErrorKind::kCapacity), "capacity");
+}
+
 }  // namespace
 }  // namespace obr::engine
