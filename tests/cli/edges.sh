@@ -15,13 +15,25 @@ check() {  # check WHAT CONDITION...
   if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; status=1; fi
 }
 has() { grep -q -- "$1" "$2"; }
+# wait_for_handler PID: until the process catches SIGINT (bit 2 of SigCgt), at most 20 s.
+# A background job of a script starts with SIGINT ignored, so a signal sent before obr
+# installed its handler would be lost (a slow start under a sanitizer).
+wait_for_handler() {
+  for _ in $(seq 200); do
+    local mask
+    mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null) || return 0
+    [ -n "$mask" ] && (( 16#$mask & 2 )) && return 0
+    sleep 0.1
+  done
+}
 
 # 1. obr replay interrupted: the summary so far, marked interrupted, exit 130.
 "$obr" synth --out "$work/big.ndjson" --frames 1000000 >/dev/null
 "$obr" replay --json "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" \
   "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" >"$work/replay_int.json" 2>"$work/replay_int.err" &
 pid=$!
-sleep 0.4
+wait_for_handler $pid
+sleep 0.2
 kill -INT $pid
 wait $pid
 rc=$?
@@ -32,7 +44,8 @@ check "replay interrupted says why on stderr" has "obr replay: exit 130: interru
 # 2. obr synth interrupted: a finished, valid file (fewer updates), no .partial left.
 "$obr" synth --out "$work/cut.ndjson.gz" --frames 100000000 >"$work/synth.out" 2>&1 &
 pid=$!
-sleep 0.6
+wait_for_handler $pid
+sleep 0.3
 kill -TERM $pid
 wait $pid
 rc=$?
@@ -71,6 +84,7 @@ check "the last line keeps its number ($lines)" has "nul.ndjson:$lines: " "$work
 # 5. obr demo and obr soak interrupted: the summary so far, marked interrupted, exit 130.
 "$obr" demo --seconds 60 --json --no-faults >"$work/demo.json" 2>"$work/demo.err" &
 pid=$!
+wait_for_handler $pid
 sleep 4
 kill -INT $pid
 wait $pid
@@ -79,6 +93,7 @@ check "demo interrupted exits 130 (got $rc)" [ "$rc" = 130 ]
 check "demo interrupted prints its summary marked interrupted" has '"interrupted":true}' "$work/demo.json"
 "$obr" soak --seconds 60 --symbols 2 --json >"$work/soak.json" 2>"$work/soak.err" &
 pid=$!
+wait_for_handler $pid
 sleep 4
 kill -TERM $pid
 wait $pid
