@@ -324,11 +324,11 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     // book has lost an update (Impl::lost_update).
     od::object data;
     if (obj.find_field_unordered("data").get_object().get(data)) {
-      im.lost_update(im.find(topic_symbol(obj)), sink);
+      im.lost_update(im.find(topic_symbol(frame)), sink);
       return im.bad(sink, FrameError::kUnexpectedShape, "l2update without data");
     }
     if (!im.on_delta(data, sink)) {
-      im.lost_update(im.find(topic_symbol(obj)), sink);
+      im.lost_update(im.find(topic_symbol(frame)), sink);
       return im.bad(sink, FrameError::kUnexpectedShape, "l2update without symbol");
     }
     return;

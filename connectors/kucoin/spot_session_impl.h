@@ -92,13 +92,17 @@ inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawC
 }
 
 // topic_symbol: the symbol a level2 push names in its topic ("/market/level2:BTC-USDT"),
-// or "" when it names none. Read only for a frame that could not be read otherwise.
-inline std::string_view topic_symbol(od::object& obj) noexcept {
-  constexpr std::string_view kPrefix = "/market/level2:";
-  std::string_view topic;
-  if (obj.find_field_unordered("topic").get_string().get(topic) != simdjson::SUCCESS) return {};
-  if (topic.substr(0, kPrefix.size()) != kPrefix) return {};
-  return topic.substr(kPrefix.size());
+// or "" when it names none. Read only for a frame that could not be read otherwise, so it
+// scans the frame's text: the parser may be in an error state by then, and an object read
+// from it must not be touched again (found by fuzzing: UB inside simdjson).
+inline std::string_view topic_symbol(std::string_view frame) noexcept {
+  constexpr std::string_view kKey = "\"topic\":\"/market/level2:";
+  const std::size_t at = frame.find(kKey);
+  if (at == std::string_view::npos) return {};
+  const std::string_view rest = frame.substr(at + kKey.size());
+  const std::size_t end = rest.find_first_of("\"\\");
+  if (end == std::string_view::npos || rest[end] != '"') return {};
+  return rest.substr(0, end);
 }
 
 inline int max_places(const std::vector<RawChange>& changes, bool price) {
