@@ -57,16 +57,6 @@ void BookSet::subscribe_books(const std::vector<std::string>& symbols, SessionSi
   if (!list.empty() && (connected_ || !conn_config_.drive_connection)) send_subscribe(list, sink);
 }
 
-absl::Status BookSet::check_symbols(const std::vector<std::string>& symbols) {
-  for (const std::string& s : symbols) {
-    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
-                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
-                     });
-    if (bad) return absl::InvalidArgumentError("kraken: symbol '" + s + "' is empty or has a blank, comma or control character");
-  }
-  return absl::OkStatus();
-}
-
 void BookSet::start(std::int64_t now_ns, SessionSink& sink) {
   last_ping_ns_ = now_ns;
   if (!conn_config_.drive_connection || conn_config_.endpoints.empty()) return;

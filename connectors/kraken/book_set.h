@@ -100,9 +100,6 @@ class BookSet {
   // subscribe_books tracks `symbols` and sends one subscribe request for them (while
   // connected, when the session drives its connection; on_connected subscribes them all).
   void subscribe_books(const std::vector<std::string>& symbols, SessionSink& sink);
-  // check_symbols: InvalidArgument naming the first symbol Kraken cannot be asked for
-  // (empty, or holding a blank, a comma or a control character).
-  static absl::Status check_symbols(const std::vector<std::string>& symbols);
 
   // The connection (SessionConfig::drive_connection): start opens the first endpoint;
   // connected resubscribes every book and starts the ping clock; disconnected marks every

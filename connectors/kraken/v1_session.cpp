@@ -128,7 +128,7 @@ void V1Session::start(std::int64_t now_ns, SessionSink& sink) { impl_->start(now
 
 absl::Status V1Session::subscribe(const std::vector<std::string>& pairs, std::int64_t now_ns, SessionSink& sink) {
   (void)now_ns;
-  if (absl::Status st = detail::BookSet::check_symbols(pairs); !st.ok()) return st;
+  if (absl::Status st = connectors::check_symbols("kraken", pairs); !st.ok()) return st;
   impl_->subscribe_books(pairs, sink);
   return absl::OkStatus();
 }

@@ -176,7 +176,7 @@ void V2Session::start(std::int64_t now_ns, SessionSink& sink) { impl_->start(now
 
 absl::Status V2Session::subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink) {
   (void)now_ns;
-  if (absl::Status st = detail::BookSet::check_symbols(symbols); !st.ok()) return st;
+  if (absl::Status st = connectors::check_symbols("kraken", symbols); !st.ok()) return st;
   impl_->subscribe_books(symbols, sink);
   return absl::OkStatus();
 }

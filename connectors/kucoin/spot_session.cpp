@@ -158,12 +158,7 @@ bool SpotSession::subscribe(const std::vector<std::string>& symbols, SessionSink
 }
 
 absl::Status SpotSession::subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink) {
-  for (const std::string& s : symbols) {
-    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
-                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
-                     });
-    if (bad) return absl::InvalidArgumentError("kucoin: symbol '" + s + "' is empty or has a blank, comma or control character");
-  }
+  if (absl::Status st = check_symbols("kucoin", symbols); !st.ok()) return st;
   (void)now_ns;  // a subscription sent now is stamped with the last time the session was given
   if (!subscribe(symbols, &sink)) {
     return absl::ResourceExhaustedError("kucoin: " + std::to_string(symbols.size()) +

@@ -25,6 +25,7 @@
 
 #include <absl/status/status.h>
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -96,6 +97,22 @@ struct VenueDescriptor {
   // no fixed precision (trailing zeros vary) is reported without trailing zeros.
   bool fixed_precision_text = true;
 };
+
+// check_symbols: InvalidArgument naming the first symbol a venue cannot be asked for
+// (empty, or holding a blank, a comma or a control character: it could not be one word of
+// a subscription or of a recording's config line); `venue` prefixes the message.
+inline absl::Status check_symbols(std::string_view venue, const std::vector<std::string>& symbols) {
+  for (const std::string& s : symbols) {
+    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
+                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
+                     });
+    if (bad) {
+      return absl::InvalidArgumentError(std::string(venue) + ": symbol '" + s +
+                                        "' is empty or has a blank, comma or control character");
+    }
+  }
+  return absl::OkStatus();
+}
 
 // VenueSession: the calls every venue's session answers, each taking the current time.
 template <class S>
