@@ -4,7 +4,8 @@
 // frames; Connected is a session past welcome and ack), then sections: connection protocol
 // (token, welcome, subscriptions, pings, backoffs, deadlines near the end of int64),
 // calibration (snapshot and buffered deltas by sequence, gaps, malformed deltas, trusted
-// depth, steady-state allocations), resource bounds, and signing.
+// depth, steady-state allocations), numbers past the book's range (halt, not resync),
+// resource bounds, and signing.
 #include "connectors/kucoin/spot_session.h"
 
 #include <gtest/gtest.h>
