@@ -107,7 +107,25 @@ struct V1Session::Impl : detail::BookSet {
     return static_cast<std::int32_t>(b->id);
   }
 
+  // on_book_frame: a channel array (book snapshot or update, or another channel's data).
   void on_book_frame(od::document& doc, std::int64_t recv_ns, SessionSink& sink, V1Session& self);
+  // What one book message held besides its levels (in `bids`, `asks`).
+  struct BookFrame {
+    bool shape_ok = true, not_json = false, snapshot = false, update = false, has_checksum = false;
+    std::uint64_t checksum = 0;
+  };
+  // read_book_frame parses a channel array into `f`, `bids` and `asks`. The book it is for,
+  // or nullptr when nothing more is to be done (another channel's data, or an error
+  // already reported).
+  KrakenBook* read_book_frame(od::document& doc, BookFrame& f, SessionSink& sink, V1Session& self);
+  // read_book_part reads one {"as"/"bs"/"a"/"b"/"c": …} object of a book message.
+  bool read_book_part(od::object& part, BookFrame& f);
+  // apply_book_frame applies a book message to its book and checks it.
+  void apply_book_frame(KrakenBook& b, const BookFrame& f, std::int64_t recv_ns, SessionSink& sink, V1Session& self);
+  void bad(V1Session& self, SessionSink& sink, FrameError e, std::string_view detail) {
+    ++self.malformed_;
+    sink.frame_error(e, detail);
+  }
   void on_event(od::object& obj, SessionSink& sink, V1Session& self);
 };
 
@@ -181,47 +199,49 @@ void V1Session::on_frame(std::string_view frame, std::int64_t recv_ns, SessionSi
 }
 
 void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, SessionSink& sink, V1Session& self) {
-  auto bad = [&](FrameError e, std::string_view detail) {
-    ++self.malformed_;
-    sink.frame_error(e, detail);
+  BookFrame f;
+  if (KrakenBook* b = read_book_frame(doc, f, sink, self)) apply_book_frame(*b, f, recv_ns, sink, self);
+}
+
+KrakenBook* V1Session::Impl::read_book_frame(od::document& doc, BookFrame& f, SessionSink& sink, V1Session& self) {
+  auto fail_with = [&](FrameError e, std::string_view detail) -> KrakenBook* {
+    bad(self, sink, e, detail);
+    return nullptr;
   };
   // One pass reads the channelID first; a channel seen for the first time without its ack
   // is resolved from the last two strings (channel name, pair) and the frame parsed again.
-  bool shape_ok = true, not_json = false, snapshot = false, update = false, has_checksum = false;
-  std::uint64_t checksum = 0;
   std::string_view strings[2];  // the last two strings seen: channel name, pair
   std::size_t string_count = 0;
   std::int32_t target = kUntracked;
   std::int64_t new_channel = 0;
   for (int pass = 0; pass < 2; ++pass) {
     od::array arr;
-    if (doc.get_array().get(arr)) return bad(FrameError::kNotJson, "channel array is not valid JSON");
+    if (doc.get_array().get(arr)) return fail_with(FrameError::kNotJson, "channel array is not valid JSON");
     bids.clear();
     asks.clear();
-    shape_ok = true;
-    snapshot = update = has_checksum = false;
+    f = BookFrame{};
     string_count = 0;
     bool resolved = false;
     std::size_t index = 0;
     for (auto element_result : arr) {
       od::value element;
       if (element_result.get(element)) {
-        shape_ok = false;
-        not_json = true;  // On Demand validates as it goes: a truncated or broken frame
+        f.shape_ok = false;
+        f.not_json = true;  // On Demand validates as it goes: a truncated or broken frame
         break;
       }
       if (index++ == 0) {
         std::int64_t channel_id = 0;
         if (const auto err = element.get_int64().get(channel_id)) {
           if (err == simdjson::INCORRECT_TYPE) {
-            return bad(FrameError::kUnexpectedShape, "channel message without a numeric channelID first");
+            return fail_with(FrameError::kUnexpectedShape, "channel message without a numeric channelID first");
           }
-          return bad(FrameError::kNotJson, "channel array is not valid JSON");
+          return fail_with(FrameError::kNotJson, "channel array is not valid JSON");
         }
         if (auto it = channels.find(channel_id); it != channels.end()) {
           target = it->second;
           resolved = true;
-          if (target == kNotABook) return;  // trade, ticker, spread, ohlc: not ours
+          if (target == kNotABook) return nullptr;  // trade, ticker, spread, ohlc: not ours
         } else {
           target = kUntracked;
           resolved = false;
@@ -231,28 +251,7 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
       }
       od::object part;
       if (resolved && element.get_object().get(part) == simdjson::SUCCESS) {
-        for (auto field : part) {
-          std::string_view k;
-          od::value v;
-          if (field.unescaped_key().get(k) || field.value().get(v)) {
-            shape_ok = false;
-            break;
-          }
-          if (k == "as" || k == "bs") {
-            snapshot = true;
-            shape_ok = shape_ok && read_levels(v, k[0] == 'a' ? asks : bids);
-          } else if (k == "a" || k == "b") {
-            update = true;
-            shape_ok = shape_ok && read_levels(v, k[0] == 'a' ? asks : bids);
-          } else if (k == "c") {
-            const std::string_view digits = unquote(v.raw_json_token());
-            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), checksum);
-            has_checksum = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() &&
-                           checksum <= std::numeric_limits<std::uint32_t>::max();
-            shape_ok = shape_ok && has_checksum;
-          }
-        }
-        if (!shape_ok) break;
+        if (!read_book_part(part, f)) break;
         continue;
       }
       std::string_view str;
@@ -261,33 +260,67 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
     const std::string_view name = string_count >= 2 ? strings[string_count % 2] : std::string_view();
     const std::string_view pair = string_count >= 1 ? strings[(string_count + 1) % 2] : std::string_view();
     if (resolved) {
-      if (target == kUntracked) return bad(FrameError::kUnknownSymbol, "book channel of an untracked pair");
+      if (target == kUntracked) return fail_with(FrameError::kUnknownSymbol, "book channel of an untracked pair");
       if (!pair.empty() && pair != at(static_cast<BookId>(target)).info.symbol) {
-        return bad(FrameError::kUnexpectedShape, "book message pair does not match its channel");
+        return fail_with(FrameError::kUnexpectedShape, "book message pair does not match its channel");
       }
-      break;
+      return &at(static_cast<BookId>(target));
     }
-    if (!shape_ok) return bad(not_json ? FrameError::kNotJson : FrameError::kUnexpectedShape, "channel array");
+    if (!f.shape_ok) {
+      return fail_with(f.not_json ? FrameError::kNotJson : FrameError::kUnexpectedShape, "channel array");
+    }
     target = channel_for(name, pair);
     channels.emplace(new_channel, target);
-    if (target == kNotABook) return;
-    if (target == kUntracked) return bad(FrameError::kUnknownSymbol, pair.empty() ? std::string_view("(empty pair)") : pair);
-    if (doc.rewind(); pass == 1) return bad(FrameError::kUnexpectedShape, "channel array");
+    if (target == kNotABook) return nullptr;
+    if (target == kUntracked) {
+      return fail_with(FrameError::kUnknownSymbol, pair.empty() ? std::string_view("(empty pair)") : pair);
+    }
+    doc.rewind();
   }
-  KrakenBook& b = at(static_cast<BookId>(target));
-  if (!shape_ok || snapshot == update || (update && !has_checksum)) {
+  return fail_with(FrameError::kUnexpectedShape, "channel array");
+}
+
+bool V1Session::Impl::read_book_part(od::object& part, BookFrame& f) {
+  for (auto field : part) {
+    std::string_view k;
+    od::value v;
+    if (field.unescaped_key().get(k) || field.value().get(v)) {
+      f.shape_ok = false;
+      return false;
+    }
+    if (k == "as" || k == "bs") {
+      f.snapshot = true;
+      f.shape_ok = f.shape_ok && read_levels(v, k[0] == 'a' ? asks : bids);
+    } else if (k == "a" || k == "b") {
+      f.update = true;
+      f.shape_ok = f.shape_ok && read_levels(v, k[0] == 'a' ? asks : bids);
+    } else if (k == "c") {
+      const std::string_view digits = unquote(v.raw_json_token());
+      const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), f.checksum);
+      f.has_checksum = ec == std::errc() && end == digits.data() + digits.size() && !digits.empty() &&
+                       f.checksum <= std::numeric_limits<std::uint32_t>::max();
+      f.shape_ok = f.shape_ok && f.has_checksum;
+    }
+  }
+  return f.shape_ok;
+}
+
+void V1Session::Impl::apply_book_frame(KrakenBook& b, const BookFrame& f, std::int64_t recv_ns, SessionSink& sink,
+                                       V1Session& self) {
+  if (!f.shape_ok || f.snapshot == f.update || (f.update && !f.has_checksum)) {
     // A book message that cannot be read means a lost update: the book cannot be trusted
     // (docs/venues/kraken.md "Malformed frames").
-    if (snapshot || b.ob.state() == BookState::kLive) fail(b, StateReason::kMalformed, recv_ns, sink);
-    if (not_json) return bad(FrameError::kNotJson, "book message is not valid JSON");
-    return bad(FrameError::kUnexpectedShape, "book message: levels or checksum missing or not as specified");
+    if (f.snapshot || b.ob.state() == BookState::kLive) fail(b, StateReason::kMalformed, recv_ns, sink);
+    if (f.not_json) return bad(self, sink, FrameError::kNotJson, "book message is not valid JSON");
+    return bad(self, sink, FrameError::kUnexpectedShape,
+               "book message: levels or checksum missing or not as specified");
   }
-  if (snapshot) {
+  if (f.snapshot) {
     // v1 snapshots carry no checksum: the book is live from here and checked by every update
     // (docs/venues/kraken.md "v1 messages").
     if (const detail::LevelsResult r = load_snapshot(b, bids, asks); !r.ok()) [[unlikely]] {
       const Rejection rejected = reject_levels(b, r, true, recv_ns, detail_buf, sink);
-      return bad(rejected.error, rejected.detail);
+      return bad(self, sink, rejected.error, rejected.detail);
     }
     b.crc.invalidate();
     b.subscribe_pending = false;
@@ -299,9 +332,9 @@ void V1Session::Impl::on_book_frame(od::document& doc, std::int64_t recv_ns, Ses
   const std::uint64_t top_before = b.ob.top_version();
   if (const detail::LevelsResult r = apply_update(b, bids, asks); !r.ok()) [[unlikely]] {
     const Rejection rejected = reject_levels(b, r, false, recv_ns, detail_buf, sink);
-    return bad(rejected.error, rejected.detail);
+    return bad(self, sink, rejected.error, rejected.detail);
   }
-  check(b, checksum, false, recv_ns, sink);
+  check(b, f.checksum, false, recv_ns, sink);
   sink.book_updated(b.id, b.info.symbol, b.ob, b.ob.top_version() != top_before);
 }
 
