@@ -11,17 +11,19 @@
 //     case SeqCheck::kGap:     resync(); break;  // something was missed
 //   }
 //   t.check_linked(prev_seq_id, seq_id);          // OKX prevSeqId/seqId
+//   t.check_overlapping(start, end);              // KuCoin sequenceStart/sequenceEnd
 //
 // The rules (each venue's document under docs/venues/ gives its official source; the
 // venues without one yet are those the tracker is ready for):
 //  - check_range, first update after reset (bridging): end <= S is stale; start <= S+1 is
-//    in order (KuCoin's calibration, docs/venues/kucoin.md; Binance's documented bridge,
+//    in order (Binance's documented bridge,
 //    where the snapshot's lastUpdateId lies within the first event's [U;u]); start > S+1
 //    is a gap.
 //  - check_range afterwards (strict): end <= last is stale; start == last+1 is in order;
 //    anything else is a gap (Binance "U equal to the last u + 1"; Bybit u contiguous). An
-//    overlap after the bridge is treated as a gap here; KuCoin's session admits a live
-//    overlap under its own documented rule (docs/venues/kucoin.md).
+//    overlap after the bridge is treated as a gap here.
+//  - check_overlapping (KuCoin): the bridging rule for every update, first or later: an
+//    overlap is in order (docs/venues/kucoin.md "Continuity").
 //  - check_linked (OKX): prev == last is in order, including the keep-alive with
 //    seqId == prevSeqId and the maintenance reset with seqId < prevSeqId; otherwise a
 //    seqId <= last is stale and anything else a gap.
@@ -80,6 +82,20 @@ class SequenceTracker {
       return SeqCheck::kInOrder;
     }
     return SeqCheck::kGap;
+  }
+
+  // check_overlapping classifies [start, end] by KuCoin's rule, the same for the first
+  // update after the snapshot and for every later one (docs/venues/kucoin.md
+  // "Continuity"): end <= last is stale; start <= last+1 is in order, even when the update
+  // overlaps the book (the caller skips its entries at or below the former last, which
+  // carry their own sequence); start > last+1 is a gap.
+  SeqCheck check_overlapping(std::int64_t start, std::int64_t end) noexcept {
+    if (!has_) return SeqCheck::kGap;
+    if (end <= last_) return SeqCheck::kStale;  // so last_ < INT64_MAX below
+    if (start > last_ + 1) return SeqCheck::kGap;
+    last_ = end;
+    bridged_ = true;
+    return SeqCheck::kInOrder;
   }
 
   // check_single is check_range(seq, seq): venues with one id per update (Bybit `u`).

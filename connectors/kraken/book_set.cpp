@@ -39,14 +39,6 @@ std::pair<int, int> lexeme_scales(const std::vector<RawLevel>& bids, const std::
 
 }  // namespace
 
-KrakenBook& BookSet::track(std::string_view symbol) {
-  if (KrakenBook* b = find(symbol)) return *b;
-  const auto id = static_cast<BookId>(books_.size());
-  books_.push_back(std::make_unique<KrakenBook>(id, std::string(symbol), default_depth_));
-  by_symbol_.emplace(std::string(symbol), id);
-  return *books_.back();
-}
-
 void BookSet::subscribe_books(const std::vector<std::string>& symbols, SessionSink& sink) {
   std::vector<const KrakenBook*> list;
   for (const std::string& s : symbols) {
@@ -91,7 +83,7 @@ void BookSet::tick(std::int64_t now_ns, SessionSink& sink) {
 
 void BookSet::resubscribe_all(SessionSink& sink) {
   std::vector<const KrakenBook*> list;
-  for (auto& b : books_) {
+  for (const auto& b : books_.all()) {
     b->subscribe_pending = true;
     set_state(*b, BookState::kSubscribing, StateReason::kResubscribing, sink);
     list.push_back(b.get());
@@ -99,17 +91,10 @@ void BookSet::resubscribe_all(SessionSink& sink) {
   if (!list.empty()) send_subscribe(list, sink);
 }
 
-void BookSet::set_state(KrakenBook& b, BookState to, StateReason why, SessionSink& sink) {
-  const BookState from = b.ob.state();
-  if (from == to) return;
-  b.ob.set_state(to);
-  sink.book_state_changed(b.id, b.info.symbol, from, to, why);
-}
-
 void BookSet::check(KrakenBook& b, std::uint64_t wire, bool snapshot, std::int64_t now_ns, SessionSink& sink) {
   if (b.crc.get(b.ob) == wire) {
     ++b.ob.counters().checks_passed;
-    b.consecutive_failures = 0;
+    b.breaker.passed();
     if (snapshot) set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
     return;
   }
@@ -125,42 +110,16 @@ void BookSet::resubscribe(KrakenBook& b, SessionSink& sink) {
 }
 
 void BookSet::fail(KrakenBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
-  set_state(b, BookState::kInvalid, why, sink);
   b.crc.invalidate();
-  if (++b.consecutive_failures >= breaker_.failures) {
-    const int shift = std::min(b.trips, 20);
-    const std::int64_t doubled = saturating_mul(breaker_.backoff_ns, std::int64_t{1} << shift);
-    const std::int64_t backoff = std::min(doubled, breaker_.backoff_max_ns);
-    ++b.trips;
-    b.consecutive_failures = 0;
-    b.retry_at_ns = deadline_after(now_ns, backoff);
-    if (!b.retry_pending) ++retries_pending_;
-    b.retry_pending = true;
-    set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
-    return;
-  }
-  resubscribe(b, sink);
+  if (!books_.fail(b, why, breaker_, now_ns, sink)) resubscribe(b, sink);
 }
 
 void BookSet::on_tick(std::int64_t now_ns, SessionSink& sink) {
-  if (retries_pending_ == 0) return;
-  for (auto& b : books_) {
-    if (b->retry_pending && now_ns >= b->retry_at_ns) {
-      b->retry_pending = false;
-      --retries_pending_;
-      resubscribe(*b, sink);
-    }
-  }
-}
-
-void BookSet::stale_all(bool only_live, StateReason why, SessionSink& sink) {
-  for (auto& b : books_) {
-    if (!only_live || b->ob.state() == BookState::kLive) set_state(*b, BookState::kStale, why, sink);
-  }
+  books_.run_due_retries(now_ns, [&](KrakenBook& b) { resubscribe(b, sink); });
 }
 
 void BookSet::resubscribe_stale(SessionSink& sink) {
-  for (auto& b : books_) {
+  for (const auto& b : books_.all()) {
     if (b->ob.state() == BookState::kStale && !b->subscribe_pending) resubscribe(*b, sink);
   }
 }
@@ -215,10 +174,7 @@ BookSet::Rejection BookSet::reject_levels(KrakenBook& b, const LevelsResult& r, 
     // Past int64 at the book's scale: every snapshot of this instrument would fail the
     // same way. The book halts with the reason; a reconnect subscribes it again.
     b.crc.invalidate();
-    if (b.retry_pending) {
-      b.retry_pending = false;
-      --retries_pending_;
-    }
+    books_.cancel_retry(b);
     b.subscribe_pending = false;
     set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
     return {FrameError::kOutOfRange, out_of_range_detail(buf, what, r.lexeme, r.scale)};

@@ -22,6 +22,7 @@
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
 #include "connectors/kraken/common.h"
+#include "connectors/protocol/book_registry.h"
 #include "connectors/protocol/session.h"
 
 namespace obr::connectors::kraken::detail {
@@ -32,32 +33,22 @@ struct RawLevel {
   std::string_view qty;
 };
 
-struct BreakerConfig {
-  int failures = 3;                             // consecutive failed checks that open it
-  std::int64_t backoff_ns = 1'000'000'000;      // first halt; doubles per trip
-  std::int64_t backoff_max_ns = 60'000'000'000; // cap
-};
-
 inline BreakerConfig breaker_of(const SessionConfig& c) {
   return BreakerConfig{.failures = c.breaker_failures,
                        .backoff_ns = c.breaker_backoff_ns,
                        .backoff_max_ns = c.breaker_backoff_max_ns};
 }
 
-struct KrakenBook {
-  KrakenBook(BookId book_id, std::string symbol, int book_depth)
-      : id(book_id),
-        info{std::move(symbol), book_depth, false},
-        ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = static_cast<std::size_t>(book_depth),
-                            .reserve_levels = 0}) {}
-  BookId id;
-  BookInfo info;
-  book::OrderBook ob;
+// KrakenBook: the shared per-book part (id, symbol, book, circuit breaker;
+// connectors/protocol/book_registry.h) and what Kraken adds.
+struct KrakenBook : TrackedBook {
+  KrakenBook(BookId book_id, std::string book_symbol, int book_depth)
+      : TrackedBook(book_id, book_symbol,
+                    book::BookConfig{.price_scale = 0, .qty_scale = 0,
+                                     .depth_limit = static_cast<std::size_t>(book_depth), .reserve_levels = 0}),
+        info{std::move(book_symbol), book_depth, false} {}
+  BookInfo info;  // info.symbol == symbol
   book::KrakenChecksumCache crc;
-  int consecutive_failures = 0;
-  int trips = 0;
-  std::int64_t retry_at_ns = 0;
-  bool retry_pending = false;
   bool subscribe_pending = false;
   // scales_known: the book's price and qty scales are the instrument's precision (from the
   // instrument channel, or from lexemes that carried it). An empty snapshot carries none:
@@ -85,17 +76,14 @@ class BookSet {
   BookSet& operator=(const BookSet&) = delete;
 
   std::size_t size() const noexcept { return books_.size(); }
-  KrakenBook& at(BookId id) { return *books_.at(id); }
-  const KrakenBook& at(BookId id) const { return *books_.at(id); }
-  std::vector<std::unique_ptr<KrakenBook>>& all() noexcept { return books_; }
+  KrakenBook& at(BookId id) { return books_.at(id); }
+  const KrakenBook& at(BookId id) const { return books_.at(id); }
+  const std::vector<std::unique_ptr<KrakenBook>>& all() const noexcept { return books_.all(); }
 
   // find: no allocation (heterogeneous lookup).
-  KrakenBook* find(std::string_view symbol) noexcept {
-    auto it = by_symbol_.find(absl::string_view(symbol.data(), symbol.size()));
-    return it == by_symbol_.end() ? nullptr : books_[it->second].get();
-  }
+  KrakenBook* find(std::string_view symbol) noexcept { return books_.find(symbol); }
   // track returns the book for `symbol`, creating it at the default depth.
-  KrakenBook& track(std::string_view symbol);
+  KrakenBook& track(std::string_view symbol) { return books_.track(symbol, default_depth_); }
 
   // subscribe_books tracks `symbols` and sends one subscribe request for them (while
   // connected, when the session drives its connection; on_connected subscribes them all).
@@ -113,7 +101,9 @@ class BookSet {
   // resubscribe_all: after a (re)connect every book is subscribing again, in one request.
   void resubscribe_all(SessionSink& sink);
 
-  void set_state(KrakenBook& b, book::BookState to, StateReason why, SessionSink& sink);
+  void set_state(KrakenBook& b, book::BookState to, StateReason why, SessionSink& sink) {
+    BookRegistry<KrakenBook>::set_state(b, to, why, sink);
+  }
 
   // check compares the book's CRC32 with the wire's and counts the result; on a match a
   // snapshot makes the book live, on a mismatch the book fails (see fail()).
@@ -131,7 +121,7 @@ class BookSet {
   void on_tick(std::int64_t now_ns, SessionSink& sink);
 
   // stale_all marks every book stale (disconnect) or every live book stale (maintenance).
-  void stale_all(bool only_live, StateReason why, SessionSink& sink);
+  void stale_all(bool only_live, StateReason why, SessionSink& sink) { books_.stale_all(only_live, why, sink); }
   // resubscribe_stale asks for a fresh snapshot of every stale book (after the venue's
   // maintenance ends: what was received before may be behind).
   void resubscribe_stale(SessionSink& sink);
@@ -186,9 +176,7 @@ class BookSet {
   bool opened_since_attempt_ = false;  // the last connection attempt opened
   std::size_t endpoint_index_ = 0;
   std::int64_t last_ping_ns_ = 0;
-  std::vector<std::unique_ptr<KrakenBook>> books_;
-  absl::flat_hash_map<std::string, BookId> by_symbol_;
-  std::size_t retries_pending_ = 0;
+  BookRegistry<KrakenBook> books_;
   bool in_maintenance_ = false;  // `maintenance` seen; cleared by any other status
 };
 

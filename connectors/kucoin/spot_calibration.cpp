@@ -10,10 +10,9 @@ namespace obr::connectors::kucoin {
 
 void SpotSession::Impl::request_snapshot(SpotBook& b, SessionSink& sink) {
   HttpRequest r;
-  r.id = b.snapshot_request = next_id++;
+  r.id = next_id++;
   r.method = "GET";
-  b.retry_at_ns = -1;
-  b.snapshot_wanted = false;
+  b.fetch.sent(r.id);
   if (!config.credentials.empty()) {
     const std::string endpoint = "/api/v3/market/orderbook/level2?symbol=" + b.symbol;
     r.url = config.rest_base + endpoint;
@@ -28,11 +27,9 @@ void SpotSession::Impl::request_snapshot(SpotBook& b, SessionSink& sink) {
 
 void SpotSession::Impl::restart(SpotBook& b, StateReason why, SessionSink& sink) {
   ++b.ob.counters().resyncs_requested;
-  b.clear_buffer();
+  b.buffer.clear();
   b.seq.clear();
-  b.attempts = 0;
-  b.snapshot_request = 0;
-  b.snapshot_wanted = true;  // requested when the next delta is buffered
+  b.fetch.restart();  // requested when the next delta is buffered
   set_state(b, BookState::kResyncing, why, sink);
 }
 
@@ -43,28 +40,16 @@ void SpotSession::Impl::gap(SpotBook& b, StateReason why, SessionSink& sink) {
 }
 
 void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink) {
-  std::size_t incoming = 0;
-  for (const RawChange& c : raw) incoming += c.price.size() + c.size.size();
-  if (b.deltas.size() >= config.max_buffered_deltas || b.arena.size() + incoming > kMaxBufferedBytes) {
+  if (!b.buffer.fits(raw, config.max_buffered_deltas)) {
     ++b.overflows;
     ++b.ob.counters().resyncs_requested;
-    b.clear_buffer();
-    b.snapshot_request = 0;  // the snapshot in flight can no longer line up
-    b.snapshot_wanted = true;
+    b.buffer.clear();
+    b.fetch.restart(true);  // the snapshot in flight can no longer line up
     set_state(b, BookState::kResyncing, StateReason::kBufferOverflow, sink);
     sink.venue_error(b.symbol, "calibration buffer overflow: restarted");
   }
-  StoredDelta d{start, end, static_cast<std::uint32_t>(b.changes.size()), static_cast<std::uint32_t>(raw.size())};
-  for (const RawChange& c : raw) {
-    StoredChange s{c.side, static_cast<std::uint32_t>(b.arena.size()), static_cast<std::uint32_t>(c.price.size()),
-                   0, static_cast<std::uint32_t>(c.size.size()), c.seq};
-    b.arena.append(c.price);
-    s.size_off = static_cast<std::uint32_t>(b.arena.size());
-    b.arena.append(c.size);
-    b.changes.push_back(s);
-  }
-  b.deltas.push_back(d);
-  if (b.snapshot_wanted && b.snapshot_request == 0 && b.retry_at_ns < 0) request_snapshot(b, sink);
+  b.buffer.push(start, end, -1, raw);
+  if (b.fetch.due()) request_snapshot(b, sink);
 }
 
 LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
@@ -128,12 +113,9 @@ void SpotSession::Impl::halt_out_of_range(SpotBook& b, bool in_delta, SessionSin
   ++malformed;
   sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
   if (in_delta) ++b.ob.counters().checks_failed;
-  b.clear_buffer();  // after the detail: the lexeme may be the buffer's text
+  b.buffer.clear();  // after the detail: the lexeme may be the buffer's text
   b.seq.clear();
-  b.attempts = 0;
-  b.snapshot_request = 0;
-  b.snapshot_wanted = false;
-  b.retry_at_ns = -1;
+  b.fetch.stop();
   b.out_of_range = true;
   if (b.ob.state() == BookState::kLive) set_state(b, BookState::kInvalid, StateReason::kOutOfRange, sink);
   set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
@@ -141,12 +123,29 @@ void SpotSession::Impl::halt_out_of_range(SpotBook& b, bool in_delta, SessionSin
 
 void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body,
                                     std::int64_t now_ns, SessionSink& sink) {
-  b.snapshot_request = 0;
-  auto failed = [&](std::string_view why) {
-    sink.venue_error(b.symbol, why);
-    retry_snapshot(b, now_ns, sink);
-  };
-  if (status != 200) return failed("order book snapshot: HTTP error");
+  b.fetch.request = 0;
+  std::int64_t sequence = 0;
+  Step step = read_snapshot(b, status, body, sequence, sink);
+  if (step == Step::kDone) step = load_snapshot(b, url, sink);
+  if (step == Step::kDone) {
+    b.seq.reset(sequence);
+    step = play_buffer(b, sink);
+  }
+  if (step == Step::kRetry) return retry_snapshot(b, now_ns, sink);
+  if (step == Step::kAbandoned) return;
+  bound_depth(b);
+  b.buffer.clear();
+  b.fetch.succeeded();
+  set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
+  sink.book_updated(b.id, b.symbol, b.ob, true);
+}
+
+SpotSession::Impl::Step SpotSession::Impl::read_snapshot(SpotBook& b, int status, std::string_view body,
+                                                         std::int64_t& sequence, SessionSink& sink) {
+  if (status != 200) {
+    sink.venue_error(b.symbol, "order book snapshot: HTTP error");
+    return Step::kRetry;
+  }
   frame.load(body);
   od::document doc;
   od::object root, data;
@@ -155,11 +154,13 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
       doc.get_object().get(root) || root.find_field_unordered("code").get_string().get(code)) {
     ++malformed;
     sink.frame_error(FrameError::kNotJson, "order book snapshot is not the documented JSON");
-    return retry_snapshot(b, now_ns, sink);
+    return Step::kRetry;
   }
-  if (code != kSuccessCode) return failed("order book snapshot refused (code is not 200000)");
+  if (code != kSuccessCode) {
+    sink.venue_error(b.symbol, "order book snapshot refused (code is not 200000)");
+    return Step::kRetry;
+  }
   raw.clear();
-  std::int64_t sequence = 0;
   od::value seq_value, bids_value, asks_value;
   if (root.find_field_unordered("data").get_object().get(data) ||
       data.find_field_unordered("sequence").get(seq_value) || !read_seq(seq_value, sequence) ||
@@ -167,13 +168,18 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
       data.find_field_unordered("asks").get(asks_value) || !read_changes(asks_value, Side::kAsk, false, raw)) {
     ++malformed;
     sink.frame_error(FrameError::kUnexpectedShape, "order book snapshot without sequence/bids/asks");
-    return retry_snapshot(b, now_ns, sink);
+    return Step::kRetry;
   }
+  return Step::kDone;
+}
+
+SpotSession::Impl::Step SpotSession::Impl::load_snapshot(SpotBook& b, std::string_view url, SessionSink& sink) {
   // Scales: the finest of the snapshot and the buffered deltas.
   int ps = max_places(raw, true), qs = max_places(raw, false);
-  for (const StoredChange& c : b.changes) {
-    ps = std::max(ps, book::decimal_places(b.text(c.price_off, c.price_len)));
-    qs = std::max(qs, book::decimal_places(b.text(c.size_off, c.size_len)));
+  for (std::uint32_t k = 0; k < b.buffer.change_count(); ++k) {
+    const RawChange c = b.buffer.change(k);
+    ps = std::max(ps, book::decimal_places(c.price));
+    qs = std::max(qs, book::decimal_places(c.size));
   }
   b.ob.clear();
   b.ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
@@ -194,11 +200,12 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
         } else {
           range_error("size", c.size, b.ob.qty_scale());
         }
-        return halt_out_of_range(b, false, sink);
+        halt_out_of_range(b, false, sink);
+        return Step::kAbandoned;
       }
       ++malformed;
       sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
-      return retry_snapshot(b, now_ns, sink);
+      return Step::kRetry;
     }
     b.ob.snapshot_add(c.side, book::Level{p.value, q.value});
     (c.side == Side::kBid ? nbids : nasks) += 1;
@@ -213,44 +220,44 @@ void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int statu
   b.ask_bounded = b.snapshot_limit > 0 && nasks >= static_cast<std::size_t>(b.snapshot_limit) && !b.ob.asks().empty();
   if (b.bid_bounded) b.bid_floor = b.ob.bids().at(b.ob.bids().size() - 1).price;
   if (b.ask_bounded) b.ask_ceiling = b.ob.asks().at(b.ob.asks().size() - 1).price;
-  b.seq.reset(sequence);
+  return Step::kDone;
+}
 
-  // Play the buffer back by the continuity rule: drop what the snapshot covers, then apply
-  // in order.
-  std::size_t used = 0;
-  for (; used < b.deltas.size(); ++used) {
-    const StoredDelta& d = b.deltas[used];
+SpotSession::Impl::Step SpotSession::Impl::play_buffer(SpotBook& b, SessionSink& sink) {
+  // Drop what the snapshot covers, then apply in order.
+  for (std::size_t used = 0; used < b.buffer.size(); ++used) {
+    const DeltaBuffer::Delta& d = b.buffer.delta(used);
     const Outcome o = apply_delta(b, d.start, d.end, [&](std::int64_t floor_seq) {
       for (std::uint32_t k = d.first; k < d.first + d.count; ++k) {
-        const StoredChange& c = b.changes[k];
-        const LevelResult r =
-            apply_change(b, c.side, b.text(c.price_off, c.price_len), b.text(c.size_off, c.size_len), c.seq, floor_seq);
+        const RawChange c = b.buffer.change(k);
+        const LevelResult r = apply_change(b, c.side, c.price, c.size, c.seq, floor_seq);
         if (r != LevelResult::kOk) return r;
       }
       return LevelResult::kOk;
     });
-    if (o == Outcome::kOutOfRange) return halt_out_of_range(b, true, sink);
-    if (o == Outcome::kBad) {
-      ++malformed;
-      sink.frame_error(FrameError::kBadNumber, "buffered delta price/size is not a decimal");
-      gap(b, StateReason::kMalformed, sink);
-      return;
-    }
-    if (o == Outcome::kGap) {
-      // The snapshot is older than the buffer (or the buffer has a hole): keep the
-      // deltas from here and fetch a newer snapshot.
-      b.deltas.erase(b.deltas.begin(), b.deltas.begin() + static_cast<std::ptrdiff_t>(used));
-      b.ob.clear();
-      b.seq.clear();
-      sink.venue_error(b.symbol, "snapshot does not line up with the buffered deltas: fetching a newer one");
-      return retry_snapshot(b, now_ns, sink);
+    switch (o) {
+      case Outcome::kApplied:
+      case Outcome::kStale:
+        break;
+      case Outcome::kOutOfRange:
+        halt_out_of_range(b, true, sink);
+        return Step::kAbandoned;
+      case Outcome::kBad:
+        ++malformed;
+        sink.frame_error(FrameError::kBadNumber, "buffered delta price/size is not a decimal");
+        gap(b, StateReason::kMalformed, sink);
+        return Step::kAbandoned;
+      case Outcome::kGap:
+        // The snapshot is older than the buffer (or the buffer has a hole): keep the
+        // deltas from here and fetch a newer snapshot.
+        b.buffer.drop_front(used);
+        b.ob.clear();
+        b.seq.clear();
+        sink.venue_error(b.symbol, "snapshot does not line up with the buffered deltas: fetching a newer one");
+        return Step::kRetry;
     }
   }
-  bound_depth(b);
-  b.clear_buffer();
-  b.attempts = 0;
-  set_state(b, BookState::kLive, StateReason::kSnapshotValid, sink);
-  sink.book_updated(b.id, b.symbol, b.ob, true);
+  return Step::kDone;
 }
 
 void SpotSession::Impl::bound_depth(SpotBook& b) noexcept {
@@ -273,9 +280,7 @@ void SpotSession::Impl::bound_depth(SpotBook& b) noexcept {
 }
 
 void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink) {
-  if (++b.attempts >= config.max_snapshot_attempts) {
-    b.attempts = 0;
-    b.retry_at_ns = deadline_after(now_ns, config.halt_backoff_ns);
+  if (b.fetch.failed(config.max_snapshot_attempts, config.halt_backoff_ns, now_ns)) {
     set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
     return;
   }
@@ -283,7 +288,7 @@ void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, Session
   if (driving()) {
     request_snapshot(b, sink);
   } else {
-    b.snapshot_wanted = true;  // replay: the recording holds whatever came next
+    b.fetch.wanted = true;  // replay: the recording holds whatever came next
   }
 }
 
@@ -303,7 +308,7 @@ bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
       return true;
     }
     b = &track(symbol);
-    b->snapshot_wanted = true;
+    b->fetch.wanted = true;
     set_state(*b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
   }
   raw.clear();

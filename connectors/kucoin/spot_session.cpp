@@ -116,16 +116,16 @@ SpotSession::~SpotSession() = default;
 ConnState SpotSession::conn_state() const noexcept { return impl_->conn; }
 const std::string& SpotSession::connect_id() const noexcept { return impl_->connect_id; }
 std::size_t SpotSession::book_count() const noexcept { return impl_->books.size(); }
-const book::OrderBook& SpotSession::book(BookId id) const { return impl_->books.at(id)->ob; }
+const book::OrderBook& SpotSession::book(BookId id) const { return impl_->books.at(id).ob; }
 std::uint64_t SpotSession::malformed_frames() const noexcept { return impl_->malformed; }
 
 SpotBookInfo SpotSession::info(BookId id) const {
-  const SpotBook& b = *impl_->books.at(id);
-  return SpotBookInfo{b.symbol, b.seq.last(), b.deltas.size(), b.stale, b.overflows, b.snapshot_limit};
+  const SpotBook& b = impl_->books.at(id);
+  return SpotBookInfo{b.symbol, b.seq.last(), b.buffer.size(), b.stale, b.overflows, b.snapshot_limit};
 }
 
 std::size_t SpotSession::trusted_depth(BookId id) const {
-  const SpotBook& b = *impl_->books.at(id);
+  const SpotBook& b = impl_->books.at(id);
   if (b.ob.state() != BookState::kLive) return 0;
   std::size_t bids = b.ob.bids().size(), asks = b.ob.asks().size();
   if (b.bid_bounded) {
@@ -148,7 +148,7 @@ bool SpotSession::subscribe(const std::vector<std::string>& symbols, SessionSink
   for (const std::string& s : symbols) {
     if (im.find(s) != nullptr) continue;
     SpotBook& b = im.track(s);
-    b.snapshot_wanted = true;
+    b.fetch.wanted = true;
     fresh.push_back(&b);
   }
   if (sink != nullptr && im.conn == ConnState::kReady && !fresh.empty()) {
@@ -171,7 +171,7 @@ absl::Status SpotSession::subscribe(const std::vector<std::string>& symbols, std
 
 BookReport SpotSession::report(BookId id) const {
   const SpotBookInfo i = info(id);
-  const auto& b = *impl_->books.at(id);
+  const auto& b = impl_->books.at(id);
   return BookReport{.symbol = b.symbol,
                     .book = &b.ob,
                     .depth = 0,
@@ -202,7 +202,7 @@ void SpotSession::on_http_response(std::uint64_t id, std::string_view url, int s
   }
   // Halted out of range: no snapshot was asked for (and a recording's is ignored too).
   if (b->out_of_range) return;
-  if (id != 0 && id != b->snapshot_request) return;  // superseded (e.g. after an overflow)
+  if (!b->fetch.answers(id)) return;  // superseded (e.g. after an overflow)
   if (b->ob.state() == BookState::kLive) return;    // a late answer for a book already calibrated
   im.on_snapshot(*b, url, status, body, now_ns, sink);
 }
@@ -225,12 +225,12 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   im.pong_deadline = -1;
   im.next_ping_at = -1;
   im.welcome_deadline = -1;
-  for (auto& b : im.books) {
-    b->clear_buffer();
+  for (const auto& b : im.books.all()) {
+    b->buffer.clear();
     b->seq.clear();
-    b->snapshot_request = 0;
-    b->snapshot_wanted = !b->refused;
-    b->retry_at_ns = -1;
+    b->fetch.request = 0;
+    b->fetch.wanted = !b->refused;
+    b->fetch.retry_at_ns = -1;
     b->out_of_range = false;  // a new connection calibrates a book halted out of range once more
     im.set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
   }
@@ -245,8 +245,8 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
   im.last_now_ns = now_ns;
   if (!im.driving()) return;  // replay: the recording decides the connection's and snapshots' fate
-  for (auto& b : im.books) {
-    if (b->retry_at_ns >= 0 && now_ns >= b->retry_at_ns) {
+  for (const auto& b : im.books.all()) {
+    if (b->fetch.halt_due(now_ns)) {
       im.set_state(*b, BookState::kResyncing, StateReason::kResubscribing, sink);
       im.request_snapshot(*b, sink);
     }
@@ -341,7 +341,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     const Server& s = im.servers[im.server_index % im.servers.size()];
     im.next_ping_at = deadline_after(now_ns, s.ping_interval_ns);
     std::vector<SpotBook*> list;
-    for (auto& b : im.books) {
+    for (const auto& b : im.books.all()) {
       if (!b->refused) list.push_back(b.get());
     }
     im.send_subscriptions(list, now_ns, sink);
@@ -358,7 +358,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
   if (type == "ack") {
     if (pending == im.acks.end()) return;  // an ack for something else (or a recording's)
     for (BookId bid : pending->books) {
-      SpotBook& b = *im.books[bid];
+      SpotBook& b = im.books.at(bid);
       im.set_state(b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
     }
     im.acks.erase(pending);
@@ -369,7 +369,7 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     if (obj.find_field_unordered("data").get_string().get(message)) message = "error message";
     if (pending != im.acks.end()) {
       for (BookId bid : pending->books) {
-        SpotBook& b = *im.books[bid];
+        SpotBook& b = im.books.at(bid);
         b.refused = true;
         sink.venue_error(b.symbol, message);
         im.set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);

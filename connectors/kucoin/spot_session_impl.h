@@ -21,11 +21,13 @@
 #include <vector>
 
 #include "book/decimal.h"
-#include "book/sequence_tracker.h"  // SeqCheck
+#include "book/sequence_tracker.h"
 #include "connectors/kucoin/spot_session.h"
+#include "connectors/protocol/book_registry.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
+#include "connectors/protocol/snapshot_bridge.h"
 
 namespace obr::connectors::kucoin {
 namespace detail {
@@ -35,8 +37,6 @@ using book::BookState;
 using book::Side;
 
 inline constexpr std::string_view kSuccessCode = "200000";
-
-inline absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.data(), s.size()); }
 
 inline bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
   const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -55,14 +55,6 @@ inline bool read_seq(od::value v, std::int64_t& out) noexcept {
   std::string_view s;
   return v.get_string().get(s) == simdjson::SUCCESS && parse_int64(s, out);
 }
-
-// One change as the wire spelled it.
-struct RawChange {
-  Side side;
-  std::string_view price;
-  std::string_view size;
-  std::int64_t seq;  // -1 when the entry has no sequence (REST snapshot levels)
-};
 
 // read_changes appends [[price, size(, sequence)], …] for one side.
 inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawChange>& out) noexcept {
@@ -127,39 +119,6 @@ inline std::string query_param(std::string_view url, std::string_view name) {
   return {};
 }
 
-// Continuity is KuCoin's rule for every delta against the book's sequence `last`, the same
-// for the first delta after the snapshot and for every later one (docs/venues/kucoin.md
-// "Continuity"): sequenceEnd <= last is stale (already in the book: skipped, not a
-// failure); sequenceStart <= last+1 with sequenceEnd > last is in order (it may overlap
-// the book: its entries at or below `last` are skipped one by one); sequenceStart >
-// last+1 is a gap. (book::SequenceTracker is stricter after its first update, as other
-// venues need; KuCoin documents an overlap as in order.)
-class Continuity {
- public:
-  void reset(std::int64_t snapshot_seq) noexcept {
-    last_ = snapshot_seq;
-    known_ = true;
-  }
-  void clear() noexcept {
-    last_ = 0;
-    known_ = false;
-  }
-  // last is the sequence the book reflects: the snapshot's, then each applied delta's end.
-  std::int64_t last() const noexcept { return last_; }
-  // check classifies [start, end] (start <= end) and, when in order, advances to `end`.
-  book::SeqCheck check(std::int64_t start, std::int64_t end) noexcept {
-    if (!known_) return book::SeqCheck::kGap;
-    if (end <= last_) return book::SeqCheck::kStale;  // so last_ < INT64_MAX below
-    if (start > last_ + 1) return book::SeqCheck::kGap;
-    last_ = end;
-    return book::SeqCheck::kInOrder;
-  }
-
- private:
-  std::int64_t last_ = 0;
-  bool known_ = false;
-};
-
 // What reading one change's price and size came to.
 enum class LevelResult : std::uint8_t {
   kOk = 0,
@@ -175,50 +134,27 @@ struct RangeError {
   char text[book::kMaxDecimalChars] = {};
 };
 
-// Buffered deltas keep their own copy of the text (the frame buffer is reused).
-struct StoredChange {
-  Side side;
-  std::uint32_t price_off, price_len, size_off, size_len;
-  std::int64_t seq;
-};
-struct StoredDelta {
-  std::int64_t start, end;
-  std::uint32_t first, count;
-};
-
-struct SpotBook {
+// SpotBook: the shared per-book part (connectors/protocol/book_registry.h) and the
+// calibration: KuCoin's continuity (book::SequenceTracker::check_overlapping,
+// docs/venues/kucoin.md "Continuity"), the deltas buffered while the snapshot is fetched
+// and the fetch itself (connectors/protocol/snapshot_bridge.h).
+struct SpotBook : TrackedBook {
   SpotBook(BookId book_id, std::string sym)
-      : id(book_id), symbol(std::move(sym)), ob(book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0,
-                                                                 .reserve_levels = 0}) {}
-  BookId id;
-  std::string symbol;
-  book::OrderBook ob;
-  Continuity seq;
-  // calibration buffer
-  std::string arena;
-  std::vector<StoredChange> changes;
-  std::vector<StoredDelta> deltas;
+      : TrackedBook(book_id, std::move(sym),
+                    book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0, .reserve_levels = 0}) {}
+  book::SequenceTracker seq;
+  DeltaBuffer buffer;
+  SnapshotFetch fetch;  // fetch.request: the snapshot in flight; retry_at_ns: halted until
   bool refused = false;
   // A price or size past the book's range halted it (StateReason::kOutOfRange): its deltas
   // and recorded snapshots are ignored and no snapshot is requested until the connection
   // is replaced (on_disconnected clears it; the next connection calibrates it once more).
   bool out_of_range = false;
-  std::uint64_t snapshot_request = 0;  // id of the snapshot in flight; 0 none
-  bool snapshot_wanted = false;  // a snapshot is needed once a delta is buffered
-  int attempts = 0;
-  std::int64_t retry_at_ns = -1;  // a scheduled snapshot request
   std::uint64_t stale = 0;
   std::uint64_t overflows = 0;
   int snapshot_limit = 0;        // levels per side of the last snapshot's endpoint; 0 full
   bool bid_bounded = false, ask_bounded = false;
   std::int64_t bid_floor = 0, ask_ceiling = 0;
-
-  std::string_view text(std::uint32_t off, std::uint32_t len) const { return {arena.data() + off, len}; }
-  void clear_buffer() {
-    arena.clear();
-    changes.clear();
-    deltas.clear();
-  }
 };
 
 struct Server {
@@ -245,8 +181,7 @@ struct SpotSession::Impl {
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
   JsonValidator validator;  // control messages are validated whole first
-  std::vector<std::unique_ptr<SpotBook>> books;
-  absl::flat_hash_map<std::string, BookId> by_symbol;
+  BookRegistry<SpotBook> books;
   std::vector<RawChange> raw;  // the current message's changes
   RangeError range;            // set with every LevelResult::kOutOfRange
   std::string out;
@@ -273,22 +208,10 @@ struct SpotSession::Impl {
 
   bool driving() const { return config.drive_connection; }
 
-  SpotBook* find(std::string_view symbol) {
-    auto it = by_symbol.find(key(symbol));
-    return it == by_symbol.end() ? nullptr : books[it->second].get();
-  }
-  SpotBook& track(std::string_view symbol) {
-    if (SpotBook* b = find(symbol)) return *b;
-    const auto id = static_cast<BookId>(books.size());
-    books.push_back(std::make_unique<SpotBook>(id, std::string(symbol)));
-    by_symbol.emplace(std::string(symbol), id);
-    return *books.back();
-  }
+  SpotBook* find(std::string_view symbol) { return books.find(symbol); }
+  SpotBook& track(std::string_view symbol) { return books.track(symbol); }
   void set_state(SpotBook& b, BookState to, StateReason why, SessionSink& sink) {
-    const BookState from = b.ob.state();
-    if (from == to) return;
-    b.ob.set_state(to);
-    sink.book_state_changed(b.id, b.symbol, from, to, why);
+    BookRegistry<SpotBook>::set_state(b, to, why, sink);
   }
   void bad(SessionSink& sink, FrameError e, std::string_view detail) {
     ++malformed;
@@ -313,9 +236,8 @@ struct SpotSession::Impl {
   void restart(SpotBook& b, StateReason why, SessionSink& sink);
   void gap(SpotBook& b, StateReason why, SessionSink& sink);
 
-  // The buffer's texts are addressed by 32-bit offsets: it restarts before it could pass
-  // this many bytes (a frame is far smaller: max_frame_bytes).
-  static constexpr std::size_t kMaxBufferedBytes = std::size_t{1} << 30;
+  // buffer keeps the current message's changes (`raw`) until the snapshot arrives; a
+  // buffer past max_buffered_deltas (or DeltaBuffer::kMaxBytes) restarts the calibration.
   void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
 
   // parse_level parses a change at the book's scales, refining them when the venue sends
@@ -338,14 +260,15 @@ struct SpotSession::Impl {
   LevelResult apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,
                            std::int64_t floor_seq);
 
-  // apply_delta classifies one delta against the book's sequence (Continuity) and applies
+  // apply_delta classifies one delta against the book's sequence (KuCoin's rule,
+  // SequenceTracker::check_overlapping) and applies
   // it; `for_each(floor_seq)` applies its changes and returns the first failure, if any.
   // A gap is returned: the caller decides what it means at that point.
   enum class Outcome { kApplied, kStale, kGap, kBad, kOutOfRange };
   template <typename Changes>
   Outcome apply_delta(SpotBook& b, std::int64_t start, std::int64_t end, const Changes& for_each) {
     const std::int64_t floor_seq = b.seq.last();
-    switch (b.seq.check(start, end)) {
+    switch (b.seq.check_overlapping(start, end)) {
       case book::SeqCheck::kStale:
         ++b.stale;
         return Outcome::kStale;
@@ -375,8 +298,22 @@ struct SpotSession::Impl {
   // check like a malformed delta; a snapshot counts none.
   void halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink);
 
+  // on_snapshot: a REST snapshot answered (docs/venues/kucoin.md "Calibration procedure"):
+  // read it, load it, play the buffer back; live when it lines up.
   void on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
                    SessionSink& sink);
+  // What each step of on_snapshot came to.
+  enum class Step { kDone, kRetry, kAbandoned };
+  // read_snapshot parses the body into `raw` and `sequence`; kRetry (reported) when it is
+  // not the documented answer.
+  Step read_snapshot(SpotBook& b, int status, std::string_view body, std::int64_t& sequence, SessionSink& sink);
+  // load_snapshot replaces the book by `raw` at the finest scales of the snapshot and the
+  // buffer, and notes the range the snapshot vouches for (`url` names its depth).
+  Step load_snapshot(SpotBook& b, std::string_view url, SessionSink& sink);
+  // play_buffer applies the buffered deltas by the continuity rule; kRetry when the
+  // snapshot does not line up with them (the deltas from the first that does not are
+  // kept); kHalted when the book left calibration (malformed, out of range).
+  Step play_buffer(SpotBook& b, SessionSink& sink);
 
   // bound_depth: keeps each side within max_book_levels. A side cut here is bounded from
   // then on: levels beyond its last kept price are unknown (trusted_depth stops there).

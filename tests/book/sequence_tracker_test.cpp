@@ -27,6 +27,22 @@ TEST(SequenceTracker, KucoinCalibration) {
   EXPECT_EQ(t.last(), 19);                               // a gap does not advance
 }
 
+// KuCoin's rule holds for every delta, not only the first: an overlap with the book is in
+// order (its entries at or below the book's sequence are skipped by the session).
+TEST(SequenceTracker, KucoinOverlapIsInOrderAfterTheFirstDeltaToo) {
+  SequenceTracker t;
+  EXPECT_EQ(t.check_overlapping(1, 1), SeqCheck::kGap);  // no snapshot yet
+  t.reset(16);
+  EXPECT_EQ(t.check_overlapping(10, 16), SeqCheck::kStale);
+  EXPECT_EQ(t.check_overlapping(14, 18), SeqCheck::kInOrder);
+  EXPECT_EQ(t.check_overlapping(17, 20), SeqCheck::kInOrder);  // check_range calls this a gap
+  EXPECT_EQ(t.last(), 20);
+  EXPECT_EQ(t.check_overlapping(20, 20), SeqCheck::kStale);
+  EXPECT_EQ(t.check_overlapping(22, 23), SeqCheck::kGap);  // 21 missing
+  EXPECT_EQ(t.last(), 20);
+  EXPECT_EQ(t.check_overlapping(21, 21), SeqCheck::kInOrder);
+}
+
 TEST(SequenceTracker, FirstDeltaAfterSnapshotMustReachSPlusOne) {
   SequenceTracker t;
   t.reset(100);
