@@ -12,7 +12,6 @@
 // engine_impl.h.
 #include "engine/engine.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -91,10 +90,7 @@ std::string number_text(double v) {
   return std::string(buf, r.ptr);
 }
 
-bool one_word(std::string_view s) noexcept {
-  return std::none_of(s.begin(), s.end(),
-                      [](char ch) { return ch == ' ' || ch == ',' || static_cast<unsigned char>(ch) < 0x20; });
-}
+bool one_word(std::string_view s) noexcept { return connectors::is_one_word(s); }
 
 namespace {
 // split_listen parses "ADDRESS:PORT" or "[IPV6]:PORT".

@@ -110,7 +110,9 @@ std::string venue_names();
 // the same value (0.00999999999, 1e+06), "nan" for NaN.
 std::string number_text(double v);
 // one_word: no blank, comma or control character in `s`, so that it is one word of a
-// recording's config line (symbols must also be non-empty).
+// recording's config line (symbols must also be non-empty). It is the rule every venue's
+// session checks its symbols with (connectors::is_one_word), so that a symbol the config
+// accepts is never refused by a session's subscribe.
 bool one_word(std::string_view s) noexcept;
 
 // check_config: InvalidArgument naming the first field out of its bounds: the times,

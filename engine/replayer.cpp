@@ -281,9 +281,9 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
+// check_replay_options: InvalidArgument for a --venue replay does not know, or a --depth
+// the forced venue (or, auto, every venue) does not offer.
+absl::Status check_replay_options(const ReplayOptions& options) {
   const Venue* forced = options.venue == "auto" ? nullptr : find_venue(options.venue);
   if (options.venue != "auto" && forced == nullptr) {
     return absl::InvalidArgumentError("venue '" + options.venue + "' is not supported by replay (supported: " +
@@ -306,9 +306,15 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
                                         (offered.empty() ? "it has no depth to choose" : offered) + ")");
     }
   }
-  std::vector<Recording> recordings;
+  return absl::OkStatus();
+}
+
+// group_recordings sorts `files` into connections, every cryptofeed `X.http.N.M` with its
+// `X.ws.N.M`, and adds up their sizes for the progress callback. Every file is looked at
+// before any is replayed, so that a missing one is refused before any work is done.
+absl::Status group_recordings(const std::vector<std::string>& files, std::vector<Recording>& recordings,
+                              std::uint64_t& total_bytes) {
   std::vector<std::string> http_files;
-  std::uint64_t total_bytes = 0;
   for (const std::string& f : files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0) return absl::NotFoundError(f + ": cannot open");
@@ -332,6 +338,140 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
                                         cryptofeed_prefix(h, ".http.") + ".ws.* file too)");
     }
   }
+  return absl::OkStatus();
+}
+
+// CaptureVenue: the venue of a capture's connection, known from --venue or, once an event
+// tells it, from the recorded URL or a frame (detect_venue); its replay starts then.
+struct CaptureVenue {
+  const Venue* known = nullptr;
+  std::string_view name;
+  std::unique_ptr<VenueReplay> replay;
+};
+
+// feed_capture_event feeds one event of a capture to its venue's replay, once the venue is
+// known. A frame received before the venue is known, that does not tell it either, is
+// refused, naming its file and line, with the advice to pass --venue.
+absl::Status feed_capture_event(const CaptureEvent& ev, const std::string& file,
+                                const connectors::SessionSettings& capture, CaptureVenue& venue, ReplaySink& sink,
+                                ReplaySummary& summary) {
+  if (ev.kind == CaptureEventKind::kBadLine) {
+    ++summary.malformed;
+    ++summary.bad_lines;
+    sink.note(std::string(ev.payload));
+    return absl::OkStatus();
+  }
+  if (venue.replay == nullptr) {
+    if (venue.known == nullptr) venue.known = detect_venue(ev);
+    if (venue.known == nullptr && ev.kind == CaptureEventKind::kReceived) {
+      return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) +
+                                        ": cannot tell the venue from this frame; pass --venue");
+    }
+    if (venue.known != nullptr) {
+      venue.name = venue.known->descriptor->name;
+      venue.replay = venue.known->make_replay(capture);
+    }
+  }
+  if (venue.replay != nullptr) {
+    if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
+    const std::uint64_t malformed_before = venue.replay->malformed();
+    const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
+    sink.event(venue.name, ev.ts_ns >= 0 ? ev.ts_ns : -1);
+    venue.replay->on_event(ev, now, sink);
+    summary.malformed += venue.replay->malformed() - malformed_before;
+  }
+  return absl::OkStatus();
+}
+
+// replay_capture replays one connection of someone else's capture: the events of all its
+// files, merged by their recorded time.
+absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, const ReplayOptions& options,
+                            const connectors::SessionSettings& capture, CaptureVenue& venue, ReplaySink& sink,
+                            ReplaySummary& summary, std::uint64_t bytes_before, std::uint64_t total_bytes) {
+  std::vector<CaptureEvent> heads(readers.size());
+  std::vector<bool> live(readers.size());
+  for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
+  std::uint64_t events = 0;
+  for (;;) {
+    if (stop_requested(options)) {
+      summary.interrupted = true;
+      break;
+    }
+    // The earliest pending event across the connection's files (ties: the WebSocket file).
+    std::size_t pick = readers.size();
+    for (std::size_t i = 0; i < readers.size(); ++i) {
+      if (live[i] && (pick == readers.size() || heads[i].ts_ns < heads[pick].ts_ns)) pick = i;
+    }
+    if (pick == readers.size()) break;
+    const CaptureEvent& ev = heads[pick];
+    const std::string& file = readers[pick]->path();
+    sink.at(&file, ev.line);
+    const absl::Status st = feed_capture_event(ev, file, capture, venue, sink, summary);
+    if (!st.ok()) return st;
+    if (options.progress && (++events & 0xFFFF) == 0) {
+      options.progress(bytes_before + readers[pick]->bytes_read(), total_bytes);
+    }
+    live[pick] = readers[pick]->next(heads[pick]);
+  }
+  return absl::OkStatus();
+}
+
+// report_capture adds a replayed capture connection to the summary: its files' read
+// errors and sizes, its books, and whether its venue's books went without the REST
+// snapshots they calibrate from (which replay_verdict explains when nothing validated).
+void report_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, const Recording& rec,
+                    const CaptureVenue& venue, const ReplayOptions& options, ReplaySummary& summary,
+                    std::uint64_t& bytes_done) {
+  for (const auto& r : readers) {
+    if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
+    bytes_done += r->bytes_read();
+  }
+  if (venue.replay != nullptr) report_books(*venue.replay, options, rec.ws, summary);
+  // A venue whose books calibrate from REST snapshots, replayed without them.
+  if (venue.known != nullptr && !venue.known->descriptor->default_rest_base.empty() && rec.http.empty()) {
+    summary.without_rest.emplace_back(std::string(venue.name), rec.ws);
+  }
+}
+
+// replay_recording opens every file of one connection and replays it, as an obr recording
+// or as someone else's capture, adding what it read to `bytes_done`.
+absl::Status replay_recording(const Recording& rec, const ReplayOptions& options,
+                              const connectors::SessionSettings& capture, ReplaySink& sink, ReplaySummary& summary,
+                              std::uint64_t& bytes_done, std::uint64_t total_bytes) {
+  // Open every file of the connection; events are merged by their recorded time.
+  std::vector<std::unique_ptr<CaptureReader>> readers;
+  std::vector<std::string> paths{rec.ws};
+  paths.insert(paths.end(), rec.http.begin(), rec.http.end());
+  for (const std::string& path : paths) {
+    auto reader = CaptureReader::open(path);
+    if (!reader.ok()) return reader.status();
+    readers.push_back(std::move(*reader));
+  }
+  if (readers.front()->format() == CaptureFormat::kObr) {
+    if (readers.size() > 1) {
+      return absl::InvalidArgumentError(rec.http.front() + ": an obr recording has no companion files");
+    }
+    const absl::Status st = replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes);
+    if (!st.ok()) return st;
+    bytes_done += readers.front()->bytes_read();
+    return absl::OkStatus();
+  }
+  CaptureVenue venue;
+  venue.known = options.venue == "auto" ? nullptr : find_venue(options.venue);
+  venue.name = venue.known != nullptr ? venue.known->descriptor->name : std::string_view();
+  const absl::Status st = replay_capture(readers, options, capture, venue, sink, summary, bytes_done, total_bytes);
+  if (!st.ok()) return st;
+  report_capture(readers, rec, venue, options, summary, bytes_done);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
+  if (absl::Status st = check_replay_options(options); !st.ok()) return st;
+  std::vector<Recording> recordings;
+  std::uint64_t total_bytes = 0;
+  if (absl::Status st = group_recordings(files, recordings, total_bytes); !st.ok()) return st;
 
   ReplaySummary summary;
   ReplaySink sink(summary, options);
@@ -341,83 +481,8 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   std::uint64_t bytes_done = 0;
   const auto start = std::chrono::steady_clock::now();
   for (const Recording& rec : recordings) {
-    // Open every file of the connection; events are merged by their recorded time.
-    std::vector<std::unique_ptr<CaptureReader>> readers;
-    std::vector<std::string> paths{rec.ws};
-    paths.insert(paths.end(), rec.http.begin(), rec.http.end());
-    for (const std::string& path : paths) {
-      auto reader = CaptureReader::open(path);
-      if (!reader.ok()) return reader.status();
-      readers.push_back(std::move(*reader));
-    }
-    if (readers.front()->format() == CaptureFormat::kObr) {
-      if (readers.size() > 1) return absl::InvalidArgumentError(rec.http.front() + ": an obr recording has no companion files");
-      const absl::Status st = replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes);
-      if (!st.ok()) return st;
-      bytes_done += readers.front()->bytes_read();
-      if (summary.interrupted) break;
-      continue;
-    }
-    std::vector<CaptureEvent> heads(readers.size());
-    std::vector<bool> live(readers.size());
-    for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
-
-    std::unique_ptr<VenueReplay> venue;
-    const Venue* known = options.venue == "auto" ? nullptr : find_venue(options.venue);
-    std::string_view venue_name = known != nullptr ? known->descriptor->name : std::string_view();
-    std::uint64_t events = 0;
-    for (;;) {
-      if (stop_requested(options)) {
-        summary.interrupted = true;
-        break;
-      }
-      // The earliest pending event across the connection's files (ties: the WebSocket file).
-      std::size_t pick = readers.size();
-      for (std::size_t i = 0; i < readers.size(); ++i) {
-        if (live[i] && (pick == readers.size() || heads[i].ts_ns < heads[pick].ts_ns)) pick = i;
-      }
-      if (pick == readers.size()) break;
-      const CaptureEvent& ev = heads[pick];
-      const std::string& file = readers[pick]->path();
-      sink.at(&file, ev.line);
-      if (ev.kind == CaptureEventKind::kBadLine) {
-        ++summary.malformed;
-        ++summary.bad_lines;
-        sink.note(std::string(ev.payload));
-      } else {
-        if (venue == nullptr) {
-          if (known == nullptr) known = detect_venue(ev);
-          if (known == nullptr && ev.kind == CaptureEventKind::kReceived) {
-            return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) +
-                                              ": cannot tell the venue from this frame; pass --venue");
-          }
-          if (known != nullptr) {
-            venue_name = known->descriptor->name;
-            venue = known->make_replay(capture);
-          }
-        }
-        if (venue != nullptr) {
-          if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
-          const std::uint64_t malformed_before = venue->malformed();
-          const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
-          sink.event(venue_name, ev.ts_ns >= 0 ? ev.ts_ns : -1);
-          venue->on_event(ev, now, sink);
-          summary.malformed += venue->malformed() - malformed_before;
-        }
-      }
-      if (options.progress && (++events & 0xFFFF) == 0) {
-        options.progress(bytes_done + readers[pick]->bytes_read(), total_bytes);
-      }
-      live[pick] = readers[pick]->next(heads[pick]);
-    }
-    for (const auto& r : readers) {
-      if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
-      bytes_done += r->bytes_read();
-    }
-    if (venue != nullptr) report_books(*venue, options, rec.ws, summary);
-    // A venue whose books calibrate from REST snapshots, replayed without them.
-    if (known != nullptr && !known->descriptor->default_rest_base.empty() && rec.http.empty()) {
-      summary.without_rest.emplace_back(std::string(venue_name), rec.ws);
+    if (absl::Status st = replay_recording(rec, options, capture, sink, summary, bytes_done, total_bytes); !st.ok()) {
+      return st;
     }
     if (summary.interrupted) break;
   }

@@ -98,15 +98,20 @@ struct VenueDescriptor {
   bool fixed_precision_text = true;
 };
 
+// is_one_word: no blank, comma or control character in `s`, so that it can be one word of
+// a subscription or of a recording's config line (a symbol must also be non-empty, as
+// check_symbols requires).
+constexpr bool is_one_word(std::string_view s) noexcept {
+  return std::none_of(s.begin(), s.end(),
+                      [](char c) { return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20; });
+}
+
 // check_symbols: InvalidArgument naming the first symbol a venue cannot be asked for
 // (empty, or holding a blank, a comma or a control character: it could not be one word of
 // a subscription or of a recording's config line); `venue` prefixes the message.
 inline absl::Status check_symbols(std::string_view venue, const std::vector<std::string>& symbols) {
   for (const std::string& s : symbols) {
-    const bool bad = s.empty() || std::any_of(s.begin(), s.end(), [](char c) {
-                       return c == ' ' || c == ',' || static_cast<unsigned char>(c) < 0x20;
-                     });
-    if (bad) {
+    if (s.empty() || !is_one_word(s)) {
       return absl::InvalidArgumentError(std::string(venue) + ": symbol '" + s +
                                         "' is empty or has a blank, comma or control character");
     }

@@ -26,29 +26,32 @@ wait_for_handler() {
     sleep 0.1
   done
 }
+# interrupt SECONDS SIGNAL OUT ERR COMMAND...: runs COMMAND in the background, its stdout
+# to OUT and its stderr to ERR (both to OUT, in order, when ERR is OUT), sends it SIGNAL
+# SECONDS after it has installed its SIGINT handler, and sets rc to its exit status.
+interrupt() {
+  local seconds="$1" signal="$2" out="$3" err="$4" pid
+  shift 4
+  if [ "$err" = "$out" ]; then "$@" >"$out" 2>&1 & else "$@" >"$out" 2>"$err" & fi
+  pid=$!
+  wait_for_handler $pid
+  sleep "$seconds"
+  kill -"$signal" $pid
+  wait $pid
+  rc=$?
+}
 
 # 1. obr replay interrupted: the summary so far, marked interrupted, exit 130.
 "$obr" synth --out "$work/big.ndjson" --frames 1000000 >/dev/null
-"$obr" replay --json "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" \
-  "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" >"$work/replay_int.json" 2>"$work/replay_int.err" &
-pid=$!
-wait_for_handler $pid
-sleep 0.2
-kill -INT $pid
-wait $pid
-rc=$?
+interrupt 0.2 INT "$work/replay_int.json" "$work/replay_int.err" \
+  "$obr" replay --json "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" \
+  "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson" "$work/big.ndjson"
 check "replay interrupted exits 130 (got $rc)" [ "$rc" = 130 ]
 check "replay interrupted prints its summary marked interrupted" has '"interrupted":true' "$work/replay_int.json"
 check "replay interrupted says why on stderr" has "obr replay: exit 130: interrupted" "$work/replay_int.err"
 
 # 2. obr synth interrupted: a finished, valid file (fewer updates), no .partial left.
-"$obr" synth --out "$work/cut.ndjson.gz" --frames 100000000 >"$work/synth.out" 2>&1 &
-pid=$!
-wait_for_handler $pid
-sleep 0.3
-kill -TERM $pid
-wait $pid
-rc=$?
+interrupt 0.3 TERM "$work/synth.out" "$work/synth.out" "$obr" synth --out "$work/cut.ndjson.gz" --frames 100000000
 check "synth interrupted exits 130 (got $rc)" [ "$rc" = 130 ]
 check "synth interrupted says the file is complete" has "INTERRUPTED: the file is complete and valid" "$work/synth.out"
 check "synth interrupted leaves no .partial file" [ ! -e "$work/cut.ndjson.gz.partial" ]
@@ -82,22 +85,10 @@ check "the NUL byte is reported at line 6" has "nul.ndjson:6: NUL byte at column
 check "the last line keeps its number ($lines)" has "nul.ndjson:$lines: " "$work/nul.json"
 
 # 5. obr demo and obr soak interrupted: the summary so far, marked interrupted, exit 130.
-"$obr" demo --seconds 60 --json --no-faults >"$work/demo.json" 2>"$work/demo.err" &
-pid=$!
-wait_for_handler $pid
-sleep 4
-kill -INT $pid
-wait $pid
-rc=$?
+interrupt 4 INT "$work/demo.json" "$work/demo.err" "$obr" demo --seconds 60 --json --no-faults
 check "demo interrupted exits 130 (got $rc)" [ "$rc" = 130 ]
 check "demo interrupted prints its summary marked interrupted" has '"interrupted":true}' "$work/demo.json"
-"$obr" soak --seconds 60 --symbols 2 --json >"$work/soak.json" 2>"$work/soak.err" &
-pid=$!
-wait_for_handler $pid
-sleep 4
-kill -TERM $pid
-wait $pid
-rc=$?
+interrupt 4 TERM "$work/soak.json" "$work/soak.err" "$obr" soak --seconds 60 --symbols 2 --json
 check "soak interrupted exits 130 (got $rc)" [ "$rc" = 130 ]
 check "soak interrupted prints its summary marked interrupted" has '"interrupted":true}' "$work/soak.json"
 check "soak's peak memory is not below its final memory" python3 -c "
