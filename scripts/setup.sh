@@ -16,6 +16,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libsimdjson-dev libabsl-dev zlib1g-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang-format
 )
 # The fuzz preset builds with clang and links libFuzzer (in the compiler-rt package).
 if [ "$preset" = "fuzz" ]; then
