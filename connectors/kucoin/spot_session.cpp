@@ -228,9 +228,7 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   for (const auto& b : im.books.all()) {
     b->buffer.clear();
     b->seq.clear();
-    b->fetch.request = 0;
-    b->fetch.wanted = !b->refused;
-    b->fetch.retry_at_ns = -1;
+    b->fetch.new_connection(!b->refused);
     b->out_of_range = false;  // a new connection calibrates a book halted out of range once more
     im.set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
   }

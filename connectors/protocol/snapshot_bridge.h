@@ -136,6 +136,14 @@ struct SnapshotFetch {
     wanted = true;
     if (!keep_attempts) attempts = 0;
   }
+  // new_connection: what the last connection asked for is gone (nothing in flight, no
+  // halt running); a snapshot is wanted unless `want` is false (a refused book). The count
+  // of failures in a row is kept.
+  void new_connection(bool want) noexcept {
+    request = 0;
+    wanted = want;
+    retry_at_ns = -1;
+  }
   // stop: want nothing (halted for a reason no snapshot fixes, or refused).
   void stop() noexcept {
     request = 0;

@@ -174,6 +174,12 @@ TEST(SnapshotFetch, BoundedRetriesThenAHaltThenAFreshStart) {
   EXPECT_EQ(f.attempts, 0);
   f.restart(true);
   EXPECT_EQ(f.request, 0u);
+  f.sent(9);
+  EXPECT_TRUE(f.failed(1, 1000, 3000));  // halted until 4000
+  f.new_connection(true);                // a new connection: no halt, nothing in flight
+  EXPECT_TRUE(f.due());
+  f.new_connection(false);               // a refused book wants nothing
+  EXPECT_FALSE(f.due());
   f.stop();
   EXPECT_FALSE(f.due());
 }
