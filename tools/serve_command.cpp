@@ -1,23 +1,43 @@
 // tools/serve_command.cpp — `obr serve`: the exchange simulator as a standalone server on
 // loopback, for trying a client (obr's or another) against Kraken v2 and KuCoin with faults.
+#include <algorithm>
 #include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <utility>
+#include <string_view>
 #include <vector>
 
 #include "connectors/net/event_loop.h"
 #include "tools/commands.h"
 #include "tools/sim/recorded_market.h"
 #include "tools/sim/simulator.h"
+#include "tools/sim/venue_pieces.h"
 
 namespace obr::tools {
 namespace {
 
 volatile std::sig_atomic_t g_stop = 0;
 void on_signal(int) { g_stop = 1; }
+
+// entry_label: how the start-up lines introduce a venue's URL ("<label>: URL").
+std::string entry_label(const sim::VenuePieceFactory& piece) {
+  return std::string(piece.entry_label.empty() ? piece.name : piece.entry_label) + ":";
+}
+
+// book_messages_text: "N1 Name1, N2 Name2 and N3 Name3" over the venues, in the list's order.
+std::string book_messages_text(const sim::SimStats& stats) {
+  const auto pieces = sim::venue_pieces();
+  std::string out;
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (i > 0) out += i + 1 == pieces.size() ? " and " : ", ";
+    out += std::to_string(stats.venues.at(std::string(pieces[i].name)).book_messages) + " " +
+           std::string(pieces[i].display_name);
+  }
+  return out;
+}
 
 void serve_usage(std::FILE* out) {
   std::fputs(
@@ -142,9 +162,11 @@ int run_serve(int argc, char** argv) {
       std::fprintf(stderr, "obr serve: %s\n", std::string(loaded.status().message()).c_str());
       return 2;
     }
-    for (const auto& [name, m] : {std::pair{"kraken", loaded->kraken}, std::pair{"kucoin", loaded->kucoin}}) {
+    for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
+      const auto m = loaded->market(piece.name);
       if (!m) continue;
-      std::printf("%s: recorded market, %zu books, %zu steps per lap", name, m->symbol_count(), m->step_count());
+      std::printf("%.*s: recorded market, %zu books, %zu steps per lap", static_cast<int>(piece.name.size()),
+                  piece.name.data(), m->symbol_count(), m->step_count());
       if (config.speed > 0) {
         std::printf(", %.1f s per lap at %g x its recorded pace", static_cast<double>(m->lap_ns()) / 1e9 / config.speed,
                     config.speed);
@@ -159,12 +181,20 @@ int run_serve(int argc, char** argv) {
     std::fprintf(stderr, "obr serve: %s\n", error.c_str());
     return 2;
   }
-  std::printf("kraken v2: %s\nkucoin:    %s (POST /api/v1/bullet-public)\n", simulator.kraken_url().c_str(),
-              simulator.kucoin_rest_base().c_str());
-  for (const char* venue : {"kraken", "kucoin"}) {
+  // One line per venue, "<label>: URL<note>", the URLs aligned: scripts read these lines
+  // (e.g. "kraken v2: wss://127.0.0.1:PORT/v2"), so their words and spacing stay put.
+  std::size_t label_width = 0;
+  for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
+    label_width = std::max(label_width, entry_label(piece).size());
+  }
+  for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
+    std::printf("%-*s %s%.*s\n", static_cast<int>(label_width), entry_label(piece).c_str(),
+                simulator.url(piece.name).c_str(), static_cast<int>(piece.entry_note.size()), piece.entry_note.data());
+  }
+  for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
     std::string names;
-    for (const std::string& n : simulator.symbols(venue)) names += " " + n;
-    std::printf("%s books:%s\n", venue, names.c_str());
+    for (const std::string& n : simulator.symbols(piece.name)) names += " " + n;
+    std::printf("%.*s books:%s\n", static_cast<int>(piece.name.size()), piece.name.data(), names.c_str());
   }
   if (config.tls) std::printf("certificate: %s\n", simulator.cert_file().c_str());
   std::fflush(stdout);
@@ -173,10 +203,11 @@ int run_serve(int argc, char** argv) {
   const std::int64_t end = seconds > 0 ? net::now_ns() + static_cast<std::int64_t>(seconds * 1e9) : INT64_MAX;
   while (g_stop == 0 && net::now_ns() < end) loop.run_for(100'000'000);
   const auto& s = simulator.stats();
-  std::printf("served %llu connections, %llu Kraken and %llu KuCoin book messages, %llu snapshots; %zu faults fired\n",
-              static_cast<unsigned long long>(s.connections), static_cast<unsigned long long>(s.kraken_messages),
-              static_cast<unsigned long long>(s.kucoin_messages), static_cast<unsigned long long>(s.snapshots_served),
-              simulator.fired().size());
+  std::uint64_t snapshots = 0;
+  for (const auto& [venue, v] : s.venues) snapshots += v.snapshots_served;
+  std::printf("served %llu connections, %s book messages, %llu snapshots; %zu faults fired\n",
+              static_cast<unsigned long long>(s.connections), book_messages_text(s).c_str(),
+              static_cast<unsigned long long>(snapshots), simulator.fired().size());
   for (const auto& f : simulator.fired()) std::printf("  fired: %s\n", f.fault.spec.c_str());
   return 0;
 }

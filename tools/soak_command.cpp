@@ -124,7 +124,7 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
     int len = std::snprintf(spec, sizeof spec, "%s@t=%.0fms,venue=%.*s", std::string(sim::to_string(k.kind)).c_str(),
                             t * 1000, static_cast<int>(venue.name.size()), venue.name.data());
     if (k.per_book) {
-      const auto& syms = config.*(venue.config_symbols);
+      const auto& syms = config.symbols.at(std::string(venue.name));  // the soak set every venue's
       std::snprintf(spec + len, sizeof spec - static_cast<std::size_t>(len), ",symbol=%s",
                     syms[rng.below(syms.size())].name.c_str());
     }
@@ -193,7 +193,7 @@ int run_soak(int argc, char** argv) {
   o.sim.seed = seed;
   std::size_t total_books = 0;
   for (const sim::VenuePieceFactory& venue : sim::venue_pieces()) {
-    o.sim.*(venue.config_symbols) = make_symbols(static_cast<std::size_t>(symbols), venue, rng);
+    o.sim.symbols[std::string(venue.name)] = make_symbols(static_cast<std::size_t>(symbols), venue, rng);
     total_books += static_cast<std::size_t>(symbols);
   }
   o.sim.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book

@@ -98,12 +98,12 @@ RecordedMarkets load_recorded_markets() {
   EXPECT_TRUE(kraken.ok()) << kraken.status();
   EXPECT_TRUE(kucoin.ok()) << kucoin.status();
   if (!kraken.ok() || !kucoin.ok()) return {};
-  return {kraken->kraken, kucoin->kucoin};
+  return {kraken->market("kraken"), kucoin->market("kucoin")};
 }
 std::function<void(obr::sim::SimConfig&)> serve(const RecordedMarkets& m, double rate) {
   return [m, rate](obr::sim::SimConfig& sc) {
-    sc.kraken_market = m.kraken;
-    sc.kucoin_market = m.kucoin;
+    sc.markets["kraken"] = m.kraken;
+    sc.markets["kucoin"] = m.kucoin;
     sc.changes_per_s = rate;
   };
 }
@@ -509,8 +509,8 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
   obr::engine::EngineConfig ec;
   ec.venue("kraken").symbols = {"BTC/USD"};
   ec.venue("kucoin").symbols = {"BTC-USDT"};
-  ec.venue("kraken").endpoints = {sim.kraken_url()};
-  ec.venue("kucoin").rest_base = sim.kucoin_rest_base();
+  ec.venue("kraken").endpoints = {sim.url("kraken")};
+  ec.venue("kucoin").rest_base = sim.url("kucoin");
   ec.tls.ca_file = sim.cert_file();
   ec.consolidated = {{"BTC-USD", {{"kraken", "BTC/USD"}, {"kucoin", "BTC-USDT"}}}};
   std::uint64_t reads = 0, quotes = 0;
@@ -558,8 +558,8 @@ TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
   obr::engine::EngineConfig ec;
   ec.venue("kraken").symbols = {"BTC/USD"};
   ec.venue("kucoin").symbols = {"BTC-USDT"};
-  ec.venue("kraken").endpoints = {sim.kraken_url()};
-  ec.venue("kucoin").rest_base = sim.kucoin_rest_base();
+  ec.venue("kraken").endpoints = {sim.url("kraken")};
+  ec.venue("kucoin").rest_base = sim.url("kucoin");
   ec.tls.ca_file = sim.cert_file();
   struct Events : obr::engine::Listener {
     void on_connection(std::string_view venue, obr::engine::ConnectionState state, std::string_view detail) override {

@@ -57,7 +57,7 @@ void expect_refused(SimHarness& h) {
   std::vector<std::string> all = h.errors;
   all.insert(all.end(), h.closes.begin(), h.closes.end());
   EXPECT_TRUE(any_contains(all, "certificate verify failed")) << "errors: " << ::testing::PrintToString(all);
-  EXPECT_EQ(h.sim().stats().kraken_messages, 0u);
+  EXPECT_EQ(h.sim().stats().venues.at("kraken").book_messages, 0u);
 }
 
 TEST(Security, TheSimulatorsCertificateIsRefusedUnlessTrusted) {
@@ -96,7 +96,7 @@ TEST(Security, CredentialsNeverReachListenersRecordingsOrMetrics) {
     ASSERT_TRUE(h.started()) << h.error();
     ASSERT_TRUE(h.run_until([&] { return h.all_live(); }, 15000)) << "live books: " << h.live_books();
     // The credentialed snapshot endpoint was used (the simulator insists on KC-API-KEY there).
-    EXPECT_GT(h.sim().stats().snapshots_served, 0u);
+    EXPECT_GT(h.sim().stats().venues.at("kucoin").snapshots_served, 0u);
     obr::net::HttpClient client(h.loop(), {});
     const std::string base = "http://127.0.0.1:" + std::to_string(h.engine().http_port());
     for (const char* path : {"/metrics", "/health"}) {

@@ -57,8 +57,8 @@ class SimHarness : public engine::Listener {
     ec.venue("kraken").symbols = sim_->symbols("kraken");
     ec.venue("kucoin").symbols = sim_->symbols("kucoin");
     books_ = ec.venue("kraken").symbols.size() + ec.venue("kucoin").symbols.size();
-    ec.venue("kraken").endpoints = {sim_->kraken_url()};
-    ec.venue("kucoin").rest_base = sim_->kucoin_rest_base();
+    ec.venue("kraken").endpoints = {sim_->url("kraken")};
+    ec.venue("kucoin").rest_base = sim_->url("kucoin");
     if (tls) ec.tls.ca_file = sim_->cert_file();  // written only for TLS
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;

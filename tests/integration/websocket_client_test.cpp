@@ -94,7 +94,7 @@ TEST_F(WebSocketClientTest, AFullSendQueueClosesFromTheLoopNotInsideSend) {
     sent.push_back(ws.send(R"({"method":"ping"})"));  // refused: the connection is closing
     rec.inside_call = false;
   };
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   expect_closed_once(rec, "send queue full (the peer stopped reading)");
   EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(sent, (std::vector<bool>{true, true, false, false}));
@@ -123,7 +123,7 @@ TEST_F(WebSocketClientTest, AFullSendQueueInsideOnMessageClosesAfterTheMessageRe
     refused = !sent.back();
     rec.inside_call = false;
   };
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   expect_closed_once(rec, "send queue full (the peer stopped reading)");
   EXPECT_EQ(rec.opens, 1);
   EXPECT_EQ(sent, (std::vector<bool>{true, false, false}));
@@ -136,7 +136,7 @@ TEST_F(WebSocketClientTest, AFullSendQueueInsideOnMessageClosesAfterTheMessageRe
 TEST_F(WebSocketClientTest, CloseWithAReadAndAWriteInFlightClosesCleanlyOnce) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   run_until([&] { return rec.opens == 1; }, 5000);
   ASSERT_EQ(rec.opens, 1);
   // Between loop turns, as from the engine's timers: the read loop is waiting, and the
@@ -153,7 +153,7 @@ TEST_F(WebSocketClientTest, CloseWithAReadAndAWriteInFlightClosesCleanlyOnce) {
 TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   rec.inside_call = true;
   ws.close("stopping");
   EXPECT_FALSE(ws.send("{}"));
@@ -168,7 +168,7 @@ TEST_F(WebSocketClientTest, CloseWhileConnectingReportsFromTheLoopWithItsReason)
 TEST_F(WebSocketClientTest, AnEmptyCloseReasonIsKeptAndReportedOnce) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   ws.close("");
   ws.close("second");
   expect_closed_once(rec, "");
@@ -350,7 +350,7 @@ TEST_F(WebSocketClientTest, CloseInsideOnOpenClosesOnceWithItsReason) {
     EXPECT_FALSE(ws.send("{}"));
     rec.inside_call = false;
   };
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   expect_closed_once(rec, "changed my mind");
   EXPECT_EQ(rec.opens, 1);
 }
@@ -361,9 +361,9 @@ TEST_F(WebSocketClientTest, CloseInsideOnOpenClosesOnceWithItsReason) {
 TEST_F(WebSocketClientTest, ConnectAgainWhileTheFirstAttemptIsClosingReportsOnlyTheNewOne) {
   Recorder rec;
   WebSocketClient ws(loop_, WsOptions{}, rec);
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   ws.close("first");
-  ws.connect(sim_->kraken_url());
+  ws.connect(sim_->url("kraken"));
   run_until([&] { return rec.opens == 1; }, 5000);
   ASSERT_EQ(rec.opens, 1);
   loop_.run_for(100 * kMs);

@@ -116,7 +116,7 @@ TEST(FaultSchedule, TimedFaultsWaitForArmingAndCountFromIt) {
   const auto status_of = [&](const std::string& symbol) {
     int status = -1;
     http.request({.id = 0, .method = "GET",
-                  .url = sim.kucoin_rest_base() + "/api/v1/market/orderbook/level2_100?symbol=" + symbol,
+                  .url = sim.url("kucoin") + "/api/v1/market/orderbook/level2_100?symbol=" + symbol,
                   .headers = {}, .body = ""},
                  [&](const obr::net::HttpResponse& r) { status = r.status; });
     for (int i = 0; i < 500 && status < 0; ++i) loop.run_for(10 * kMs);

@@ -93,9 +93,9 @@ TEST(RecordedMarket, KrakenV2RecordingsPlayToTheReferenceBooksAndLoop) {
   const std::string d = kData + "/kraken-v2/";
   auto loaded = RecordedMarket::load({d + "btcusd_d25.ndjson", d + "ethusd_d25.ndjson", d + "xrpusd_d25.ndjson"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ASSERT_NE(loaded->kraken, nullptr);
-  EXPECT_EQ(loaded->kucoin, nullptr);
-  RecordedMarket& m = *loaded->kraken;
+  ASSERT_NE(loaded->market("kraken"), nullptr);
+  EXPECT_EQ(loaded->market("kucoin"), nullptr);
+  RecordedMarket& m = *loaded->market("kraken");
   ASSERT_EQ(m.symbol_count(), 3u);
   EXPECT_EQ(m.spec(0).name, "BTC/USD");
   EXPECT_EQ(m.spec(1).name, "ETH/USD");
@@ -137,9 +137,9 @@ TEST(RecordedMarket, KucoinRecordingWithItsRestSnapshotsPlaysToTheReferenceBooks
   const std::string d = kData + "/kucoin/";
   auto loaded = RecordedMarket::load({d + "KUCOIN.ws.1.0", d + "KUCOIN.http.0.0"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  EXPECT_EQ(loaded->kraken, nullptr);
-  ASSERT_NE(loaded->kucoin, nullptr);
-  RecordedMarket& m = *loaded->kucoin;
+  EXPECT_EQ(loaded->market("kraken"), nullptr);
+  ASSERT_NE(loaded->market("kucoin"), nullptr);
+  RecordedMarket& m = *loaded->market("kucoin");
   EXPECT_EQ(m.symbol_count(), 9u);
   // 3 805 deltas applied; the recording's price-"0" entries only advance the sequence
   // (docs/venues/kucoin.md, "Entries"), so 2 469 messages moved a book.
@@ -151,8 +151,8 @@ TEST(RecordedMarket, KucoinRecordingWithItsRestSnapshotsPlaysToTheReferenceBooks
 TEST(RecordedMarket, KrakenV1RecordingServesAsKrakenBooksAtItsDepth) {
   auto loaded = RecordedMarket::load({kData + "/kraken-v1/KRAKEN.ws.50.0"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ASSERT_NE(loaded->kraken, nullptr);
-  RecordedMarket& m = *loaded->kraken;
+  ASSERT_NE(loaded->market("kraken"), nullptr);
+  RecordedMarket& m = *loaded->market("kraken");
   EXPECT_EQ(m.symbol_count(), 10u);
   EXPECT_EQ(m.step_count(), 4269u);  // one per checksummed update
   for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
@@ -165,19 +165,22 @@ TEST(RecordedMarket, ObrRecordingGivesBothVenuesEndingOnTheReplayedBooks) {
   const std::string file = kData + "/../fuzz/seeds/recording/obr_kraken_kucoin.rec";
   auto loaded = RecordedMarket::load({file});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  ASSERT_NE(loaded->kraken, nullptr);
-  ASSERT_NE(loaded->kucoin, nullptr);
-  EXPECT_EQ(loaded->kraken->symbol_count(), 1u);
-  EXPECT_EQ(loaded->kraken->spec(0).name, "BTC/USD");
-  EXPECT_EQ(loaded->kucoin->symbol_count(), 1u);
-  EXPECT_EQ(loaded->kucoin->spec(0).name, "BTC-USDT");
-  EXPECT_EQ(loaded->kraken->step_count(), 23u);  // its 23 updates
-  EXPECT_EQ(loaded->kucoin->step_count(), 14u);  // messages that moved the live book
+  const auto kraken = loaded->market("kraken");
+  const auto kucoin = loaded->market("kucoin");
+  ASSERT_NE(kraken, nullptr);
+  ASSERT_NE(kucoin, nullptr);
+  EXPECT_EQ(loaded->markets.size(), 2u);
+  EXPECT_EQ(kraken->symbol_count(), 1u);
+  EXPECT_EQ(kraken->spec(0).name, "BTC/USD");
+  EXPECT_EQ(kucoin->symbol_count(), 1u);
+  EXPECT_EQ(kucoin->spec(0).name, "BTC-USDT");
+  EXPECT_EQ(kraken->step_count(), 23u);  // its 23 updates
+  EXPECT_EQ(kucoin->step_count(), 14u);  // messages that moved the live book
   const auto summary = obr::engine::replay_files({file}, {});
   ASSERT_TRUE(summary.ok()) << summary.status();
   ASSERT_EQ(summary->books.size(), 2u);
   for (const obr::engine::ReplayBook& b : summary->books) {
-    RecordedMarket& m = b.venue == "kraken" ? *loaded->kraken : *loaded->kucoin;
+    RecordedMarket& m = b.venue == "kraken" ? *kraken : *kucoin;
     for (std::size_t k = 0; k < m.step_count(); ++k) m.next();
     const bool trim = b.venue == "kucoin";
     std::vector<std::vector<std::string>> bids, asks;
@@ -251,7 +254,8 @@ TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
   const std::string d = kData + "/kucoin/";
   auto loaded = RecordedMarket::load({d + "KUCOIN.ws.1.0", d + "KUCOIN.http.0.0"});
   ASSERT_TRUE(loaded.ok()) << loaded.status();
-  RecordedMarket& m = *loaded->kucoin;
+  ASSERT_NE(loaded->market("kucoin"), nullptr);
+  RecordedMarket& m = *loaded->market("kucoin");
   ASSERT_TRUE(m.has_clock());
   const auto [first_s, last_s] = cryptofeed_time_span(d + "KUCOIN.ws.1.0");
   ASSERT_GT(last_s, first_s);
@@ -277,8 +281,9 @@ TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
 
   auto raw = RecordedMarket::load({kData + "/kraken-v2/btcusd_d25.ndjson"});
   ASSERT_TRUE(raw.ok()) << raw.status();
-  EXPECT_FALSE(raw->kraken->has_clock());
-  EXPECT_EQ(raw->kraken->next_at_ns(), -1);
+  ASSERT_NE(raw->market("kraken"), nullptr);
+  EXPECT_FALSE(raw->market("kraken")->has_clock());
+  EXPECT_EQ(raw->market("kraken")->next_at_ns(), -1);
   // use_recordings refuses to pace it by its recorded times, naming the file.
   obr::sim::SimConfig config;
   config.speed = 1;
@@ -288,7 +293,7 @@ TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
             kData + "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no usable recorded times (a raw capture has "
                     "none; times that go backwards are not usable), so they cannot be played at their recorded pace; "
                     "pace them by a rate of changes instead");
-  EXPECT_EQ(config.kraken_market, nullptr);
+  EXPECT_FALSE(config.markets.contains("kraken"));
 }
 
 // The simulator plays a market with a clock at `speed` times its pace: after T of wall time
@@ -308,8 +313,8 @@ TEST(RecordedMarketClock, TheSimulatorPlaysAClockedMarketAtItsPace) {
   obr::sim::SimConfig config;
   config.tls = false;
   config.speed = 2;  // one step every 10 ms of wall time
-  config.kraken_market = make("PACE/USD");
-  config.kucoin_market = make("PACE-USDT");
+  config.markets["kraken"] = make("PACE/USD");
+  config.markets["kucoin"] = make("PACE-USDT");
   obr::sim::Simulator sim(loop, config);
   std::string error;
   const std::int64_t t0 = obr::net::now_ns();

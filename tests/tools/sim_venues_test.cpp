@@ -10,6 +10,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "connectors/net/event_loop.h"
 #include "engine/venues_impl.h"
@@ -107,13 +108,51 @@ TEST(SimVenues, ASimulatorServesEveryPiece) {
       EXPECT_FALSE(sim.truth_asks(f.name, s).empty()) << f.name << " " << s;
     }
   }
-  EXPECT_EQ(sim.url("kraken"), sim.kraken_url());
-  EXPECT_EQ(sim.url("kucoin"), sim.kucoin_rest_base());
+  // Where each venue's client starts: Kraken's WebSocket, KuCoin's REST base (no TLS here).
+  EXPECT_EQ(sim.url("kraken"), "ws://" + authority + "/v2");
+  EXPECT_EQ(sim.url("kucoin"), "http://" + authority);
   for (const auto& r : obr::sim::replay_only_venues()) {
     EXPECT_TRUE(sim.url(r.name).empty()) << r.name;
     EXPECT_TRUE(sim.symbols(r.name).empty()) << r.name;
   }
   sim.stop();
+}
+
+// SimConfig's per-venue data is keyed by a piece's name: symbols under one piece's name
+// replace that piece's bundled books and no other's, every piece has its counters from the
+// start, and a name that is no piece's is refused instead of quietly serving the defaults.
+TEST(SimVenues, PerVenueConfigIsKeyedByThePiecesName) {
+  const auto pieces = obr::sim::venue_pieces();
+  ASSERT_FALSE(pieces.empty());
+  const VenuePieceFactory& first = pieces.front();
+  obr::sim::SymbolSpec spec = first.default_symbols().front();
+  spec.name = "KEYED" + spec.name;
+  obr::net::EventLoop loop;
+  obr::sim::SimConfig config;
+  config.tls = false;
+  config.symbols[std::string(first.name)] = {spec};
+  obr::sim::Simulator sim(loop, config);
+  EXPECT_EQ(sim.stats().venues.size(), pieces.size());
+  for (const VenuePieceFactory& f : pieces) {
+    EXPECT_EQ(sim.stats().venues.count(f.name), 1u) << f.name;
+    if (&f == &first) {
+      EXPECT_EQ(sim.symbols(f.name), std::vector<std::string>{spec.name});
+    } else {
+      EXPECT_EQ(sim.symbols(f.name).size(), f.default_symbols().size()) << f.name;
+    }
+  }
+
+  // A misspelt name, and a replay-only venue (its recordings go to the piece it is served as).
+  for (const std::string& name : {std::string("krakn"), std::string(obr::sim::replay_only_venues()[0].name)}) {
+    obr::sim::SimConfig wrong;
+    wrong.tls = false;
+    wrong.markets[name] = nullptr;
+    obr::sim::Simulator refused(loop, wrong);
+    std::string error;
+    EXPECT_FALSE(refused.start(error)) << name;
+    EXPECT_EQ(error, "simulator: the configuration names the venue '" + name +
+                         "', which has no piece (its venues: " + obr::sim::venue_piece_names() + ")");
+  }
 }
 
 }  // namespace

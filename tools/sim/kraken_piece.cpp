@@ -1,7 +1,6 @@
 // tools/sim/kraken_piece.cpp — the simulator's Kraken v2 piece (see kraken_piece.h): the
 // piece (greeting, subscriptions and pings; the fan-out with checksums and depth views;
-// heartbeats; its faults), its factory, the venue's public conveniences of Simulator, then
-// the wire helpers.
+// heartbeats; its faults), its factory with the bundled books, then the wire helpers.
 #include "tools/sim/kraken_piece.h"
 
 #include <algorithm>
@@ -48,7 +47,8 @@ std::string kraken_time(std::int64_t ns) {
 
 class KrakenPiece final : public VenuePiece {
  public:
-  KrakenPiece(SimHost& host, Market& market) : VenuePiece(host, market) {
+  KrakenPiece(SimHost& host, Market& market)
+      : VenuePiece(host, market), stats_(host.sim_stats().venues[std::string(kName)]) {
     for (std::size_t i = 0; i < market_.symbol_count(); ++i) {
       book::BookConfig bc;
       bc.price_scale = market_.spec(i).price_scale;
@@ -90,7 +90,7 @@ class KrakenPiece final : public VenuePiece {
   void on_message(Peer& peer, std::string_view text) override;
 
   void on_change(const Change& c) override;
-  std::uint64_t book_messages() const override { return host_.sim_stats().kraken_messages; }
+  std::uint64_t book_messages() const override { return stats_.book_messages; }
 
   std::span<const FaultKind> frame_faults() const override { return kFrameFaults; }
   void apply_frame_fault(const Fault& fault, std::string& frame) override {
@@ -128,6 +128,8 @@ class KrakenPiece final : public VenuePiece {
     return book::kraken_checksum(ob);
   }
 
+  // This venue's counters in the host's SimStats (a map's entry stays put, so this holds).
+  VenueStats& stats_;
   std::vector<std::unique_ptr<book::OrderBook>> checksum_books_;
   std::vector<Cache> cache_;
   std::vector<LevelDelta> diff_bids_, diff_asks_;
@@ -211,7 +213,7 @@ void KrakenPiece::on_message(Peer& peer, std::string_view text) {
     for (std::size_t k = 0; k < std::min<std::size_t>(c.asks.size(), static_cast<std::size_t>(depth)); ++k) {
       diff_asks_.push_back({Side::kAsk, c.asks[k].price, c.asks[k].qty});
     }
-    ++host_.sim_stats().kraken_messages;
+    ++stats_.book_messages;
     peer.send(kraken_v2_book_frame(market_.spec(*i), true, diff_bids_, diff_asks_, c.checksum,
                                    kraken_time(net::now_ns())));
   }
@@ -231,7 +233,7 @@ void KrakenPiece::on_change(const Change& c) {
     kraken_depth_diff(Side::kBid, cache.bids, after_b, d, diff_bids_);
     kraken_depth_diff(Side::kAsk, cache.asks, after_a, d, diff_asks_);
     if (diff_bids_.empty() && diff_asks_.empty()) continue;
-    ++host_.sim_stats().kraken_messages;
+    ++stats_.book_messages;
     // A drop or reorder that does not touch the top 10 would be invisible to the checksum
     // (and harmless to the validated part of the book), so those wait for one that does.
     host_.deliver(*p, i,
@@ -244,7 +246,11 @@ void KrakenPiece::on_change(const Change& c) {
   cache.checksum = checksum;
 }
 
-std::vector<SymbolSpec> default_symbols() { return default_kraken_symbols(); }
+// default_symbols: the bundled market, served when SimConfig::symbols gives the venue none.
+std::vector<SymbolSpec> default_symbols() {
+  return {bundled_spec("BTC/USD", 1, 8, 630049), bundled_spec("ETH/USD", 2, 8, 345012),
+          bundled_spec("XRP/USD", 5, 8, 52341)};
+}
 std::uint64_t market_seed(std::uint64_t seed) { return seed; }
 std::unique_ptr<VenuePiece> make(SimHost& host, Market& market) { return std::make_unique<KrakenPiece>(host, market); }
 
@@ -255,25 +261,14 @@ const VenuePieceFactory& kraken_venue_piece() {
       .name = kName,
       .display_name = "Kraken",
       .own_faults = kOwnFaults,
-      .config_market = &SimConfig::kraken_market,
-      .config_symbols = &SimConfig::kraken_symbols,
       .default_symbols = default_symbols,
       .market_seed = market_seed,
-      .recorded = &RecordedMarket::Loaded::kraken,
       .make = make,
       .absorbable = kAbsorbable,
+      .entry_label = "kraken v2",
   };
   return factory;
 }
-
-// ---- Simulator's Kraken conveniences (declared in simulator.h) ---------------------
-
-std::vector<SymbolSpec> default_kraken_symbols() {
-  return {bundled_spec("BTC/USD", 1, 8, 630049), bundled_spec("ETH/USD", 2, 8, 345012),
-          bundled_spec("XRP/USD", 5, 8, 52341)};
-}
-
-std::string Simulator::kraken_url() const { return url(kName); }
 
 // ---- wire helpers -----------------------------------------------------------------
 

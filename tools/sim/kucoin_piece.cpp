@@ -1,7 +1,7 @@
 // tools/sim/kucoin_piece.cpp — the simulator's KuCoin piece (see kucoin_piece.h): REST
 // (bullet-public, level2 snapshots), the WebSocket (token check and welcome, subscriptions,
 // pings), the fan-out (trade.l2update, one sequence per change) and the snapshot kept for
-// stale_snapshot; then its factory and the venue's public conveniences of Simulator.
+// stale_snapshot; then its factory with the bundled books.
 #include "tools/sim/kucoin_piece.h"
 
 #include <algorithm>
@@ -49,7 +49,10 @@ std::string query(std::string_view target, std::string_view key) {
 class KucoinPiece final : public VenuePiece {
  public:
   KucoinPiece(SimHost& host, Market& market)
-      : VenuePiece(host, market), seq_offset_(market.symbol_count(), 0), old_snapshots_(market.symbol_count()) {}
+      : VenuePiece(host, market),
+        stats_(host.sim_stats().venues[std::string(kName)]),
+        seq_offset_(market.symbol_count(), 0),
+        old_snapshots_(market.symbol_count()) {}
 
   std::string_view name() const override { return kName; }
   std::string_view ws_path() const override { return kWsPath; }
@@ -68,11 +71,13 @@ class KucoinPiece final : public VenuePiece {
   void on_message(Peer& peer, std::string_view text) override;
   bool on_rest(const HttpRequest& req, std::string_view path, std::string_view target, HttpResponse& res) override;
   void on_change(const Change& c) override;
-  std::uint64_t book_messages() const override { return host_.sim_stats().kucoin_messages; }
+  std::uint64_t book_messages() const override { return stats_.book_messages; }
 
  private:
   std::string snapshot_json(std::size_t i, std::size_t limit);
 
+  // This venue's counters in the host's SimStats (a map's entry stays put, so this holds).
+  VenueStats& stats_;
   std::vector<std::int64_t> seq_offset_;   // skip_sequence adds to every later sequence
   std::vector<std::string> old_snapshots_;  // a snapshot from about a second ago
   std::int64_t old_snapshot_ns_ = 0;
@@ -85,7 +90,6 @@ class KucoinPiece final : public VenuePiece {
 
 bool KucoinPiece::on_rest(const HttpRequest& req, std::string_view path, std::string_view target, HttpResponse& res) {
   const SimConfig& config = host_.sim_config();
-  SimStats& stats = host_.sim_stats();
   if (path == kBulletPath) {
     if (req.method() != http::verb::post) return false;
     if (host_.take_fault(*this, "", {FaultKind::kRefuseToken}, 0)) {
@@ -99,7 +103,7 @@ bool KucoinPiece::on_rest(const HttpRequest& req, std::string_view path, std::st
     } else {
       tokens_.push_back(token);
     }
-    ++stats.tokens_issued;
+    ++stats_.tokens_issued;
     const std::string scheme = config.tls ? "wss" : "ws";
     const std::string ws_path(kWsPath);
     std::string servers;
@@ -136,7 +140,7 @@ bool KucoinPiece::on_rest(const HttpRequest& req, std::string_view path, std::st
     res.body() = R"({"code":"429000","msg":"simulated"})";
     return true;
   }
-  ++stats.snapshots_served;
+  ++stats_.snapshots_served;
   if (!old_snapshots_[*i].empty() && host_.take_fault(*this, symbol, {FaultKind::kStaleSnapshot}, 0)) {
     res.body() = old_snapshots_[*i];
     return true;
@@ -239,7 +243,7 @@ void KucoinPiece::on_change(const Change& c) {
   for (const auto& w : host_.all_peers()) {
     auto p = w.lock();
     if (!p || p->closed || p->piece != this || p->subscribed[i] == 0) continue;
-    ++host_.sim_stats().kucoin_messages;
+    ++stats_.book_messages;
     host_.deliver(*p, i, out, /*visible=*/true);  // every sequence is checked: any loss shows
   }
 }
@@ -262,7 +266,11 @@ std::string KucoinPiece::snapshot_json(std::size_t i, std::size_t limit) {
   return out;
 }
 
-std::vector<SymbolSpec> default_symbols() { return default_kucoin_symbols(); }
+// default_symbols: the bundled market, served when SimConfig::symbols gives the venue none.
+std::vector<SymbolSpec> default_symbols() {
+  return {bundled_spec("BTC-USDT", 1, 8, 630042), bundled_spec("ETH-USDT", 2, 7, 345001),
+          bundled_spec("SOL-USDT", 3, 4, 145123)};
+}
 // A different stream from Kraken's under the same SimConfig::seed.
 std::uint64_t market_seed(std::uint64_t seed) { return seed * 7919 + 1; }
 std::unique_ptr<VenuePiece> make(SimHost& host, Market& market) { return std::make_unique<KucoinPiece>(host, market); }
@@ -274,24 +282,13 @@ const VenuePieceFactory& kucoin_venue_piece() {
       .name = kName,
       .display_name = "KuCoin",
       .own_faults = kOwnFaults,
-      .config_market = &SimConfig::kucoin_market,
-      .config_symbols = &SimConfig::kucoin_symbols,
       .default_symbols = default_symbols,
       .market_seed = market_seed,
-      .recorded = &RecordedMarket::Loaded::kucoin,
       .make = make,
       .absorbable = kAbsorbable,
+      .entry_note = " (POST /api/v1/bullet-public)",
   };
   return factory;
 }
-
-// ---- Simulator's KuCoin conveniences (declared in simulator.h) ---------------------
-
-std::vector<SymbolSpec> default_kucoin_symbols() {
-  return {bundled_spec("BTC-USDT", 1, 8, 630042), bundled_spec("ETH-USDT", 2, 7, 345001),
-          bundled_spec("SOL-USDT", 3, 4, 145123)};
-}
-
-std::string Simulator::kucoin_rest_base() const { return url(kName); }
 
 }  // namespace obr::sim

@@ -129,7 +129,8 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
       return absl::InvalidArgumentError(joined(files) + ": the " + std::string(pieces[k].display_name) +
                                         " books never changed once live, so there is nothing to play");
     }
-    out.*pieces[k].recorded = std::make_shared<RecordedMarket>(std::move(builder.starts), std::move(builder.steps));
+    out.markets.emplace(pieces[k].name,
+                        std::make_shared<RecordedMarket>(std::move(builder.starts), std::move(builder.steps)));
   }
   return out;
 }
@@ -202,7 +203,7 @@ absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::str
   auto loaded = RecordedMarket::load(files);
   if (!loaded.ok()) return loaded;
   for (const VenuePieceFactory& piece : venue_pieces()) {
-    const RecordedMarket* market = ((*loaded).*piece.recorded).get();
+    const std::shared_ptr<RecordedMarket> market = loaded->market(piece.name);
     if (config.speed > 0 && market != nullptr && !market->has_clock()) {
       return absl::InvalidArgumentError(joined(files) + ": the " + std::string(piece.display_name) +
                                         " books have no usable recorded times (a raw capture has none; times that "
@@ -210,9 +211,7 @@ absl::StatusOr<RecordedMarket::Loaded> use_recordings(const std::vector<std::str
                                         "pace; pace them by a rate of changes instead");
     }
   }
-  for (const VenuePieceFactory& piece : venue_pieces()) {
-    if (const auto& market = (*loaded).*piece.recorded) config.*piece.config_market = market;
-  }
+  for (const auto& [venue, market] : loaded->markets) config.markets[venue] = market;
   return loaded;
 }
 

@@ -10,7 +10,7 @@
 //   auto loaded = obr::sim::RecordedMarket::load({"tests/data/kraken-v2/btcusd_d25.ndjson"});
 //   if (!loaded.ok()) { ... }                       // names the file and what was wrong
 //   obr::sim::SimConfig config;
-//   config.kraken_market = std::move(loaded->kraken);   // null when no Kraken book went live
+//   config.markets["kraken"] = loaded->market("kraken");  // null when no Kraken book went live
 //
 // What is kept: a Change is the difference between two consecutive live states of a book
 // (levels gone are deletes, new or changed levels are sets), so the simulator re-derives
@@ -40,8 +40,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tools/sim/market.h"
@@ -50,13 +53,16 @@ namespace obr::sim {
 
 class RecordedMarket final : public Market {
  public:
-  // The venues' markets found in one set of recordings, one field per piece of the
-  // simulator (venue_pieces.h binds each piece to its field); null when no book of that
-  // venue went live in them. A book is the market of the piece that serves its venue's
-  // recordings (venue_piece_for_recording).
+  // The venues' markets found in one set of recordings, keyed by the name of the piece
+  // that serves them (venue_piece_for_recording: a recording of a replay-only venue lands
+  // under the piece it is served as). A piece none of whose books went live has no entry.
   struct Loaded {
-    std::shared_ptr<RecordedMarket> kraken;
-    std::shared_ptr<RecordedMarket> kucoin;
+    std::map<std::string, std::shared_ptr<RecordedMarket>, std::less<>> markets;
+    // market: the recorded market of the piece named `venue`, or null when there is none.
+    std::shared_ptr<RecordedMarket> market(std::string_view venue) const {
+      const auto it = markets.find(venue);
+      return it == markets.end() ? nullptr : it->second;
+    }
   };
   // load replays `files` (one call of engine::replay_files, so a cryptofeed `.ws.` file
   // takes its `.http.` file beside it). Errors: the replayer's (unreadable file, unknown

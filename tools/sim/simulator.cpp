@@ -5,8 +5,8 @@
 // WebSocket upgrade whose path starts with a venue piece's ws_path() becomes that piece's
 // peer; a request for one of a piece's rest_paths() is that piece's REST call, answered on
 // the same connection; anything else is refused (close 1008, or 404). The market clock (a
-// timer) draws changes from one Market per piece (synthetic, or a recording: the SimConfig
-// field the piece's factory names), at changes_per_s or, for a recording with times when
+// timer) draws changes from one Market per piece (synthetic, or a recording: SimConfig's
+// markets under the piece's name), at changes_per_s or, for a recording with times when
 // SimConfig::speed is set, at its recorded pace (on_tick), records each in the truth's
 // history and hands it to the piece, which fans it out to its subscribed peers through
 // deliver (the fault schedule) in its wire format. The pieces are made from the list
@@ -54,8 +54,27 @@ using book::Level;
 
 namespace {
 
-std::vector<SymbolSpec> specs_or(const std::vector<SymbolSpec>& given, std::vector<SymbolSpec> fallback) {
-  return given.empty() ? std::move(fallback) : given;
+// specs_or: the symbols `config` gives the venue `name`, or `fallback` when it gives none.
+std::vector<SymbolSpec> specs_or(const SimConfig& config, std::string_view name, std::vector<SymbolSpec> fallback) {
+  const auto it = config.symbols.find(name);
+  return it == config.symbols.end() || it->second.empty() ? std::move(fallback) : it->second;
+}
+
+// market_of: the market `config` gives the venue `name`, or null (it then gets a synthetic one).
+std::shared_ptr<Market> market_of(const SimConfig& config, std::string_view name) {
+  const auto it = config.markets.find(name);
+  return it == config.markets.end() ? nullptr : it->second;
+}
+
+// unserved_venue: the first key of `config`'s per-venue maps that names no piece, or empty.
+std::string unserved_venue(const SimConfig& config) {
+  for (const auto& [name, symbols] : config.symbols) {
+    if (find_venue_piece(name) == nullptr) return name;
+  }
+  for (const auto& [name, market] : config.markets) {
+    if (find_venue_piece(name) == nullptr) return name;
+  }
+  return {};
 }
 
 std::int64_t since_ns(std::int64_t start) { return net::now_ns() - start; }
@@ -67,12 +86,16 @@ Simulator::Impl::Impl(net::EventLoop& loop, SimConfig cfg)
   for (const VenuePieceFactory& f : venue_pieces()) {
     Served v;
     v.factory = &f;
-    v.market = config.*f.config_market
-                   ? config.*f.config_market
-                   : std::make_shared<SyntheticMarket>(specs_or(config.*f.config_symbols, f.default_symbols()),
-                                                       f.market_seed(config.seed));
+    v.market = market_of(config, f.name);
+    if (!v.market) {
+      v.market =
+          std::make_shared<SyntheticMarket>(specs_or(config, f.name, f.default_symbols()), f.market_seed(config.seed));
+    }
     v.history.resize(v.market->symbol_count());
     for (std::size_t i = 0; i < v.market->symbol_count(); ++i) v.history[i].push(v.market->bids(i), v.market->asks(i));
+    // The piece's counters exist before the piece, which keeps a reference to them (a map's
+    // entries stay put, and none is ever removed).
+    stats.venues.try_emplace(std::string(f.name));
     v.piece = f.make(*this, *v.market);
     venues.push_back(std::move(v));
   }
@@ -215,6 +238,11 @@ class HttpConn final : public std::enable_shared_from_this<HttpConn<Stream>> {
 // ---- lifecycle --------------------------------------------------------------------
 
 bool Simulator::Impl::start(std::string& error) {
+  if (const std::string name = unserved_venue(config); !name.empty()) {
+    error = "simulator: the configuration names the venue '" + name +
+            "', which has no piece (its venues: " + venue_piece_names() + ")";
+    return false;
+  }
   error_code ec;
   const auto address = asio::ip::make_address(config.host, ec);
   if (ec) {

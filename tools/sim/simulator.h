@@ -1,13 +1,13 @@
 // tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2 and KuCoin spot
 // level2 on loopback, over ws:// or TLS, fed by a seeded synthetic market or a recording
-// (SimConfig::kraken_market / kucoin_market), with faults injected on command.
+// (SimConfig::markets), with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
 //   obr::sim::Simulator sim(loop, config);
 //   std::string error;
 //   if (!sim.start(error)) { ... }                    // binds, writes the certificate file
-//   // connect a client to sim.kraken_url() / sim.kucoin_rest_base(), trusting sim.cert_file()
+//   // connect a client to sim.url("kraken") / sim.url("kucoin"), trusting sim.cert_file()
 //   loop.run();
 //
 // What it speaks: one piece per venue, listed in venue_pieces.cpp, each named as the engine
@@ -26,10 +26,16 @@
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
 // must hold, at every moment (it changes only on the loop's thread, between messages).
 //
+// Per-venue data (SimConfig::symbols and markets, SimStats::venues) is keyed by the piece's
+// name, so that adding a venue to the simulator is a piece and one line in the list, with
+// nothing to add here.
+//
 // Thread-safety: everything on the loop's thread.
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -48,13 +54,16 @@ struct SimConfig {
   std::uint16_t port = 0;           // 0: any free port (see Simulator::port())
   bool tls = true;
   std::string cert_file;            // where the generated certificate is written (TLS)
-  // Per venue, each bound to its venue by the piece's factory (venue_pieces.h):
-  std::vector<SymbolSpec> kraken_symbols;  // empty: defaults (BTC/USD, ETH/USD, XRP/USD)
-  std::vector<SymbolSpec> kucoin_symbols;  // empty: defaults (BTC-USDT, ETH-USDT, SOL-USDT)
-  // A venue's market, e.g. a RecordedMarket (recorded_market.h); when set it replaces that
-  // venue's synthetic market (and its *_symbols). The simulator moves it on its loop thread.
-  std::shared_ptr<Market> kraken_market;
-  std::shared_ptr<Market> kucoin_market;
+  // Per venue, keyed by the piece's name (e.g. "kraken"). A venue missing from a map keeps
+  // its piece's defaults; a key that names no piece is refused by Simulator::start (a
+  // misspelt name would otherwise serve the defaults unnoticed).
+  // symbols: the books of the venue's synthetic market (missing or empty: the piece's own,
+  // e.g. BTC/USD, ETH/USD, XRP/USD).
+  std::map<std::string, std::vector<SymbolSpec>, std::less<>> symbols;
+  // markets: a venue's market, e.g. a RecordedMarket (recorded_market.h); when set (not
+  // null) it replaces that venue's synthetic market and its symbols. The simulator moves it
+  // on its loop thread.
+  std::map<std::string, std::shared_ptr<Market>, std::less<>> markets;
   std::uint64_t seed = 1;
   double changes_per_s = 400;       // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
@@ -79,14 +88,21 @@ struct FiredFault {
   std::uint64_t connection = 0;  // the peer it hit (0: none / a REST request)
 };
 
+// VenueStats: one venue's counters, counted by its piece; a counter the venue has no use
+// for stays 0.
+struct VenueStats {
+  std::uint64_t book_messages = 0;     // book messages sent (Kraken: snapshots and updates; KuCoin: l2updates)
+  std::uint64_t snapshots_served = 0;  // REST snapshots (KuCoin's)
+  std::uint64_t tokens_issued = 0;     // connection tokens (KuCoin's bullet-public)
+};
+
 struct SimStats {
   std::uint64_t connections = 0;
-  // Per venue, counted by its piece:
-  std::uint64_t kraken_messages = 0;   // book snapshots and updates sent
-  std::uint64_t kucoin_messages = 0;   // l2update messages sent
-  std::uint64_t snapshots_served = 0;  // KuCoin REST snapshots
-  std::uint64_t tokens_issued = 0;     // KuCoin tokens
   std::uint64_t market_changes = 0;
+  // venues: by piece name, an entry for every piece from the simulator's construction on,
+  // so venues.at(name) throws only for a name that is no piece's (a misspelt name fails a
+  // test instead of reading a zero).
+  std::map<std::string, VenueStats, std::less<>> venues;
 };
 
 class Simulator {
@@ -102,14 +118,10 @@ class Simulator {
   void stop();
 
   std::uint16_t port() const;
-  // url: where a client of `venue` (a piece's name: "kraken", "kucoin") starts: its
-  // WebSocket URL, or its REST base when its connection starts with a REST call; empty for
-  // a venue without a piece.
+  // url: where a client of `venue` (a piece's name, e.g. "kraken") starts: its WebSocket URL
+  // (e.g. ws[s]://127.0.0.1:PORT/v2), or its REST base when its connection starts with a
+  // REST call (e.g. KuCoin's http[s]://127.0.0.1:PORT); empty for a venue without a piece.
   std::string url(std::string_view venue) const;
-  // The venues' entry points by name (each defined by its piece: kraken_piece.cpp,
-  // kucoin_piece.cpp).
-  std::string kraken_url() const;        // url("kraken"): ws[s]://127.0.0.1:PORT/v2
-  std::string kucoin_rest_base() const;  // url("kucoin"): http[s]://127.0.0.1:PORT
   const std::string& cert_file() const;
 
   // The true book of `symbol` on `venue` (a piece's name: "kraken", "kucoin"): bids and
@@ -145,10 +157,5 @@ class Simulator {
  private:
   std::unique_ptr<Impl> impl_;
 };
-
-// default_kraken_symbols / default_kucoin_symbols: the bundled market (each defined by its
-// piece: kraken_piece.cpp, kucoin_piece.cpp).
-std::vector<SymbolSpec> default_kraken_symbols();
-std::vector<SymbolSpec> default_kucoin_symbols();
 
 }  // namespace obr::sim

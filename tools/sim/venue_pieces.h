@@ -2,10 +2,8 @@
 // (venue_piece.h), and the engine's venues it deliberately does not serve. venue_pieces.cpp
 // is the only file of tools/sim outside the pieces that names a venue; the shared
 // simulator, the fault parser and the recorded market reach every venue through this list,
-// so adding a venue to the simulator is a piece and one line there. (The per-venue fields
-// and conveniences that simulator.h and recorded_market.h keep for their callers are
-// declarations only: each factory binds its venue's fields, each piece defines its
-// conveniences.)
+// and the per-venue data of simulator.h and recorded_market.h is keyed by a piece's name,
+// so adding a venue to the simulator is a piece and one line there.
 //
 //   for (const obr::sim::VenuePieceFactory& f : obr::sim::venue_pieces()) use(f.name);
 //
@@ -22,8 +20,6 @@
 
 #include "tools/sim/faults.h"
 #include "tools/sim/market.h"
-#include "tools/sim/recorded_market.h"
-#include "tools/sim/simulator.h"
 
 namespace obr::sim {
 
@@ -36,15 +32,12 @@ struct VenuePieceFactory {
   std::string_view display_name;  // for messages ("Kraken", ...)
   // own_faults: the fault kinds only this venue has (fault_venue, parse_fault).
   std::span<const FaultKind> own_faults;
-  // The venue's market: SimConfig's field for it (a recording's, else none), else a
-  // SyntheticMarket of SimConfig's symbols field for it (empty: default_symbols()), seeded
-  // by market_seed(SimConfig::seed).
-  std::shared_ptr<Market> SimConfig::*config_market;
-  std::vector<SymbolSpec> SimConfig::*config_symbols;
+  // The venue's market: SimConfig::markets under `name` (a recording's, else none), else a
+  // SyntheticMarket of SimConfig::symbols under `name` (missing or empty:
+  // default_symbols(), the piece's bundled books), seeded by market_seed(SimConfig::seed).
+  // A recording of the venue lands in RecordedMarket::Loaded under `name` too.
   std::vector<SymbolSpec> (*default_symbols)();
   std::uint64_t (*market_seed)(std::uint64_t seed);
-  // recorded: the field of RecordedMarket::Loaded that holds this venue's recorded books.
-  std::shared_ptr<RecordedMarket> RecordedMarket::Loaded::*recorded;
   std::unique_ptr<VenuePiece> (*make)(SimHost& host, Market& market);
   // absorbable: fault kinds that can do this venue's books no harm when nothing reacts to
   // them (a scenario counts such a fault as absorbed, not missed, when no wrong book was
@@ -53,6 +46,10 @@ struct VenuePieceFactory {
   // twice is skipped by its sequence, and a stale snapshot the buffered deltas still bridge
   // is what the venue's procedure intends.
   std::span<const FaultKind> absorbable = {};
+  // How `obr serve` announces url(): "<entry_label>: URL<entry_note>" (empty label: the
+  // name), e.g. "kraken v2: wss://127.0.0.1:PORT/v2". Scripts read these lines.
+  std::string_view entry_label = {};
+  std::string_view entry_note = {};
 };
 
 // ReplayOnlyVenue: a venue of the engine's list that the simulator does not serve, and why.
