@@ -120,7 +120,8 @@ class BookSide {
       if (n < capacity_) [[likely]] {
         // When n < kWindow the window starts among the sentinels before data_.
         const WindowCount top = count_window(data_ + n - kWindow, price);
-        if (top.better < kWindow) [[likely]] return set_near_top<kWindow>(price, qty, top.better, top.equal);
+        if (top.better < kWindow) [[likely]]
+          return set_near_top<kWindow>(price, qty, top.better, top.equal);
       }
       return set_below_top(price, qty);
     } else {
@@ -190,9 +191,9 @@ class BookSide {
     __m256i better_count = _mm256_setzero_si256();  // lanes 0 and 2 count prices; 1 and 3 are junk
     __m256i equal_count = _mm256_setzero_si256();
     for (std::size_t k = 0; k < kWindow; k += 2) {
-      const __m256i two = _mm256_inserti128_si256(
-          _mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k))),
-          _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k + 1)), 1);
+      const __m256i two =
+          _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k))),
+                                  _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + k + 1)), 1);
       const __m256i gt = S == Side::kBid ? _mm256_cmpgt_epi64(two, p) : _mm256_cmpgt_epi64(p, two);
       better_count = _mm256_sub_epi64(better_count, gt);
       equal_count = _mm256_sub_epi64(equal_count, _mm256_cmpeq_epi64(two, p));
@@ -246,7 +247,7 @@ class BookSide {
 #endif
     size_ = n + ins - del;
     static constexpr LevelChange kChange[2][2] = {{LevelChange::kInserted, LevelChange::kNone},
-                                                   {LevelChange::kModified, LevelChange::kDeleted}};
+                                                  {LevelChange::kModified, LevelChange::kDeleted}};
     return {kChange[found][zero], static_cast<std::uint32_t>(c)};
   }
 
@@ -292,7 +293,8 @@ class BookSide {
   // snapshot_begin(), snapshot_add() per level, snapshot_end() to sort and clean up.
   void snapshot_begin() noexcept { size_ = 0; }
   void snapshot_add(Level l) {
-    if (size_ == capacity_) [[unlikely]] grow_for_one_more();
+    if (size_ == capacity_) [[unlikely]]
+      grow_for_one_more();
     data_[size_++] = l;
   }
   void snapshot_end() { normalize(); }
@@ -321,8 +323,8 @@ class BookSide {
   // lower: first index in [lo, hi) whose price is not worse than `price`.
   std::size_t lower(std::size_t lo, std::size_t hi, std::int64_t price) const noexcept {
     const Level* d = data_;
-    const Level* it = std::lower_bound(d + lo, d + hi, price,
-                                       [](const Level& l, std::int64_t p) { return worse(l.price, p); });
+    const Level* it =
+        std::lower_bound(d + lo, d + hi, price, [](const Level& l, std::int64_t p) { return worse(l.price, p); });
     return static_cast<std::size_t>(it - d);
   }
 

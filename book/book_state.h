@@ -25,13 +25,20 @@ enum class BookState : std::uint8_t {
 // to_string gives the lower_snake name used in logs, JSON and metrics ("awaiting_snapshot").
 constexpr std::string_view to_string(BookState s) noexcept {
   switch (s) {
-    case BookState::kSubscribing: return "subscribing";
-    case BookState::kAwaitingSnapshot: return "awaiting_snapshot";
-    case BookState::kLive: return "live";
-    case BookState::kInvalid: return "invalid";
-    case BookState::kResyncing: return "resyncing";
-    case BookState::kStale: return "stale";
-    case BookState::kHalted: return "halted";
+    case BookState::kSubscribing:
+      return "subscribing";
+    case BookState::kAwaitingSnapshot:
+      return "awaiting_snapshot";
+    case BookState::kLive:
+      return "live";
+    case BookState::kInvalid:
+      return "invalid";
+    case BookState::kResyncing:
+      return "resyncing";
+    case BookState::kStale:
+      return "stale";
+    case BookState::kHalted:
+      return "halted";
   }
   return "unknown";
 }

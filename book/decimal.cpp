@@ -118,13 +118,20 @@ DecimalResult scan(std::string_view s, Scanned& out) noexcept {
 
 std::string_view to_string(DecimalError error) noexcept {
   switch (error) {
-    case DecimalError::kOk: return "ok";
-    case DecimalError::kEmpty: return "empty";
-    case DecimalError::kSign: return "signed value (prices and quantities are unsigned)";
-    case DecimalError::kInvalid: return "not a decimal number";
-    case DecimalError::kOverflow: return "too many digits for int64 at this scale";
-    case DecimalError::kTooManyDecimals: return "more decimals than the scale allows";
-    case DecimalError::kBadScale: return "scale out of range";
+    case DecimalError::kOk:
+      return "ok";
+    case DecimalError::kEmpty:
+      return "empty";
+    case DecimalError::kSign:
+      return "signed value (prices and quantities are unsigned)";
+    case DecimalError::kInvalid:
+      return "not a decimal number";
+    case DecimalError::kOverflow:
+      return "too many digits for int64 at this scale";
+    case DecimalError::kTooManyDecimals:
+      return "more decimals than the scale allows";
+    case DecimalError::kBadScale:
+      return "scale out of range";
   }
   return "unknown decimal error";
 }
@@ -222,7 +229,8 @@ DecimalResult parse_decimal_padded(std::string_view text, int scale) noexcept {
   const __m128i source = _mm_or_si128(_mm_sub_epi8(k, past_dot), _mm_cmpgt_epi8(_mm_setzero_si128(), k));
   const __m128i sixteen = _mm_shuffle_epi8(d, source);
   // 16 digits to an integer: pairs, then fours, then eights.
-  const __m128i pairs = _mm_maddubs_epi16(sixteen, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
+  const __m128i pairs =
+      _mm_maddubs_epi16(sixteen, _mm_setr_epi8(10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1, 10, 1));
   const __m128i fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
   const __m128i packed = _mm_packus_epi32(fours, fours);
   const __m128i eights = _mm_madd_epi16(packed, _mm_setr_epi16(10000, 1, 10000, 1, 10000, 1, 10000, 1));

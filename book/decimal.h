@@ -29,12 +29,12 @@ inline constexpr std::size_t kMaxDecimalChars = 48;
 // DecimalError says exactly what was wrong with a decimal text.
 enum class DecimalError : std::uint8_t {
   kOk = 0,
-  kEmpty,             // no characters at all
-  kSign,              // a leading '-' or '+': prices and quantities are never signed
-  kInvalid,           // a character that is not part of a decimal number, or a malformed one
-  kOverflow,          // the value does not fit an int64 at the requested scale
-  kTooManyDecimals,   // a non-zero digit below the requested scale would be lost
-  kBadScale,          // the scale is negative or above kMaxScale
+  kEmpty,            // no characters at all
+  kSign,             // a leading '-' or '+': prices and quantities are never signed
+  kInvalid,          // a character that is not part of a decimal number, or a malformed one
+  kOverflow,         // the value does not fit an int64 at the requested scale
+  kTooManyDecimals,  // a non-zero digit below the requested scale would be lost
+  kBadScale,         // the scale is negative or above kMaxScale
 };
 
 // to_string returns a short, stable English description ("too many decimals").

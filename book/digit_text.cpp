@@ -29,8 +29,7 @@ std::size_t append_run_scalar(const Level* best, std::size_t n, char* out, std::
 
 #if defined(__x86_64__)
 
-#define OBR_DIGITS_TARGET \
-  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi2,avx512ifma,popcnt")))
+#define OBR_DIGITS_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vbmi2,avx512ifma,popcnt")))
 
 // opaque hides a constant from the optimiser: GCC otherwise turns a 16-bit multiply by
 // 100 or 10 into shifts and adds, more instructions on the one port that runs them.
@@ -113,8 +112,8 @@ OBR_DIGITS_TARGET std::size_t levels_avx512(const Level* const (&best)[2], Count
   __m512i halves[2 * kAll];
 #pragma GCC unroll 8
   for (std::size_t b = 0; b < kAll; ++b) {
-    const __m512i hi = _mm512_srli_epi64(
-        _mm512_madd52hi_epu64(_mm512_setzero_si512(), v[b], _mm512_set1_epi64(3022314549036573)), 26);
+    const __m512i hi =
+        _mm512_srli_epi64(_mm512_madd52hi_epu64(_mm512_setzero_si512(), v[b], _mm512_set1_epi64(3022314549036573)), 26);
     const __m512i lo = _mm512_sub_epi64(v[b], _mm512_mul_epu32(hi, _mm512_set1_epi64(100'000'000)));
     halves[2 * b] = _mm512_permutex2var_epi64(hi, _mm512_setr_epi64(6, 14, 7, 15, 4, 12, 5, 13), lo);
     halves[2 * b + 1] = _mm512_permutex2var_epi64(hi, _mm512_setr_epi64(2, 10, 3, 11, 0, 8, 1, 9), lo);
@@ -179,8 +178,8 @@ bool digit_text_vectorized() noexcept {
 #endif
 }
 
-std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1,
-                                     char* out, std::uint16_t* offsets) noexcept {
+std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1, char* out,
+                                     std::uint16_t* offsets) noexcept {
   const std::size_t pos = append_run_scalar(best0, n0, out, 0, offsets);
   const std::size_t end = append_run_scalar(best1, n1, out, pos, offsets + n0);
   offsets[n0 + n1] = static_cast<std::uint16_t>(end);

@@ -120,8 +120,8 @@ std::size_t digit_text_levels(const Level* best0, std::size_t n0, const Level* b
                               std::uint16_t* offsets) noexcept;
 
 // digit_text_levels_scalar: the same result by append_digits (the fallback; tests compare).
-std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1,
-                                     char* out, std::uint16_t* offsets) noexcept;
+std::size_t digit_text_levels_scalar(const Level* best0, std::size_t n0, const Level* best1, std::size_t n1, char* out,
+                                     std::uint16_t* offsets) noexcept;
 
 // digit_text_vectorized reports whether digit_text_levels uses the AVX-512 path here.
 bool digit_text_vectorized() noexcept;

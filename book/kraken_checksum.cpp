@@ -47,8 +47,7 @@ char* append_rescaled(char* out, const SideT& side, int ps, int pp, int qs, int 
 
 }  // namespace
 
-std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
-                                  char* out) noexcept {
+std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision, char* out) noexcept {
   const int ps = book.price_scale();
   const int qs = book.qty_scale();
   std::uint16_t offsets[2 * kKrakenChecksumLevels + 1];
@@ -101,7 +100,7 @@ bool KrakenChecksumCache::rebuild(const SideT& levels, SideText (&texts)[2], int
   char* out = bytes;
   std::size_t i = 0;
   while (i < n) {
-    std::size_t j = prev_n;  // where level i was, if it was
+    std::size_t j = prev_n;                    // where level i was, if it was
     for (std::size_t c : {i, i + 1, i - 1}) {  // i - 1 wraps to a huge value at i == 0
       if (c < prev_n && level(i) == prev.levels[c]) {
         j = c;

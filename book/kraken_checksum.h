@@ -40,8 +40,7 @@ inline constexpr std::size_t kKrakenChecksumInputMax = 2 * kKrakenChecksumLevels
 // the wire could not have carried). Precondition: both precisions, and the book's scales
 // when they differ from them, in [0, kMaxScale] (book/decimal.h); otherwise the text is
 // empty (length 0).
-std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision,
-                                  char* out) noexcept;
+std::size_t kraken_checksum_input(const OrderBook& book, int price_precision, int qty_precision, char* out) noexcept;
 
 // kraken_checksum computes the CRC32. Cost: 40 integer formats (all 20 levels in one pass
 // with AVX-512, else 8 digits per step; no division loop, book/digit_text.h) and one CRC-32

@@ -21,7 +21,7 @@ struct Level {
 
 // LevelChange says what one level update did to a side.
 enum class LevelChange : std::uint8_t {
-  kNone = 0,    // a delete of a price that was not there: nothing changed
+  kNone = 0,  // a delete of a price that was not there: nothing changed
   kInserted,
   kModified,
   kDeleted,

@@ -26,10 +26,10 @@ namespace obr::book {
 
 // BookConfig fixes a book's units and limits at creation.
 struct BookConfig {
-  int price_scale = 0;            // decimals in a price unit (price = units * 10^-price_scale)
-  int qty_scale = 0;              // decimals in a quantity unit
-  std::size_t depth_limit = 0;    // levels kept per side after truncate(); 0 = unlimited
-  std::size_t reserve_levels = 0; // per side; 0 = a default from depth_limit
+  int price_scale = 0;             // decimals in a price unit (price = units * 10^-price_scale)
+  int qty_scale = 0;               // decimals in a quantity unit
+  std::size_t depth_limit = 0;     // levels kept per side after truncate(); 0 = unlimited
+  std::size_t reserve_levels = 0;  // per side; 0 = a default from depth_limit
 };
 
 // BookCounters are the per-book figures every consumer (replay, metrics) reports.

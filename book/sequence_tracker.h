@@ -44,9 +44,12 @@ enum class SeqCheck : std::uint8_t {
 
 constexpr std::string_view to_string(SeqCheck c) noexcept {
   switch (c) {
-    case SeqCheck::kInOrder: return "in_order";
-    case SeqCheck::kStale: return "stale";
-    case SeqCheck::kGap: return "gap";
+    case SeqCheck::kInOrder:
+      return "in_order";
+    case SeqCheck::kStale:
+      return "stale";
+    case SeqCheck::kGap:
+      return "gap";
   }
   return "unknown";
 }

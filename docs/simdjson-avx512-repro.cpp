@@ -5,6 +5,7 @@
 // size + SIMDJSON_PADDING bytes so that a read or write past it is visible to the checkers.
 //   g++ -std=c++20 -O2 -march=native -DSIMDJSON_EXCEPTIONS=0 simdjson-avx512-repro.cpp -lsimdjson
 #include <simdjson.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -20,33 +21,60 @@ static bool visit(od::value v, std::size_t& sum) {
   if (v.type().get(t)) return false;
   switch (t) {
     case od::json_type::object: {
-      od::object o; if (v.get_object().get(o)) return false;
+      od::object o;
+      if (v.get_object().get(o)) return false;
       for (auto f : o) {
-        std::string_view k; if (f.unescaped_key().get(k)) return false; sum += k.size();
-        od::value c; if (f.value().get(c) || !visit(c, sum)) return false;
+        std::string_view k;
+        if (f.unescaped_key().get(k)) return false;
+        sum += k.size();
+        od::value c;
+        if (f.value().get(c) || !visit(c, sum)) return false;
       }
       return true;
     }
     case od::json_type::array: {
-      od::array a; if (v.get_array().get(a)) return false;
-      for (auto e : a) { od::value c; if (e.get(c) || !visit(c, sum)) return false; }
+      od::array a;
+      if (v.get_array().get(a)) return false;
+      for (auto e : a) {
+        od::value c;
+        if (e.get(c) || !visit(c, sum)) return false;
+      }
       return true;
     }
-    case od::json_type::string: { std::string_view s; if (v.get_string().get(s)) return false; sum += s.size(); return true; }
-    case od::json_type::number: { double d; if (v.get_double().get(d)) return false; sum += d > 0; return true; }
-    case od::json_type::boolean: { bool b; if (v.get_bool().get(b)) return false; sum += b; return true; }
-    case od::json_type::null: return v.is_null().value_unsafe();
+    case od::json_type::string: {
+      std::string_view s;
+      if (v.get_string().get(s)) return false;
+      sum += s.size();
+      return true;
+    }
+    case od::json_type::number: {
+      double d;
+      if (v.get_double().get(d)) return false;
+      sum += d > 0;
+      return true;
+    }
+    case od::json_type::boolean: {
+      bool b;
+      if (v.get_bool().get(b)) return false;
+      sum += b;
+      return true;
+    }
+    case od::json_type::null:
+      return v.is_null().value_unsafe();
   }
   return false;
 }
 int main(int argc, char** argv) {
-  if (argc < 2) { std::fprintf(stderr, "usage: %s FILE.ndjson [ROUNDS]\n", argv[0]); return 2; }
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s FILE.ndjson [ROUNDS]\n", argv[0]);
+    return 2;
+  }
   std::ifstream in(argv[1]);
   std::vector<std::string> lines;
   for (std::string l; std::getline(in, l);) lines.push_back(l);
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 3;
-  std::fprintf(stderr, "compiled-in kernel: %s, library's active kernel: %s\n",
-               STR(SIMDJSON_BUILTIN_IMPLEMENTATION), simdjson::get_active_implementation()->name().c_str());
+  std::fprintf(stderr, "compiled-in kernel: %s, library's active kernel: %s\n", STR(SIMDJSON_BUILTIN_IMPLEMENTATION),
+               simdjson::get_active_implementation()->name().c_str());
   od::parser parser;
   std::size_t sum = 0, frames = 0;
   for (int r = 0; r < rounds; ++r) {

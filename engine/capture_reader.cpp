@@ -191,7 +191,9 @@ bool parse_obr(std::string_view line, CaptureEvent& ev, std::string& decoded, st
   } else if (kind == "subscribe") {
     ev.kind = CaptureEventKind::kSubscribe;
   } else {
-    why = "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick or ping)";
+    why =
+        "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, "
+        "tick or ping)";
     return false;
   }
   ev.payload = rest;

@@ -73,24 +73,24 @@ enum class CaptureEventKind : std::uint8_t {
   kHttpResponse,  // a REST response body from `url`
   kBadLine,       // a line that is not in the file's format; `payload` says why
   // obr recordings only:
-  kDisconnect,    // the connection closed (`payload`: the reason)
-  kHttpRequest,   // a request went out (`id`, `payload`: "METHOD URL")
-  kTick,          // the session's timer ran
-  kPing,          // the session was asked to ping
-  kStart,         // the session was started
-  kConfig,        // the session's configuration (`payload`: key=value words)
-  kSubscribe,     // more symbols subscribed at run time (`payload`: comma-separated)
+  kDisconnect,   // the connection closed (`payload`: the reason)
+  kHttpRequest,  // a request went out (`id`, `payload`: "METHOD URL")
+  kTick,         // the session's timer ran
+  kPing,         // the session was asked to ping
+  kStart,        // the session was started
+  kConfig,       // the session's configuration (`payload`: key=value words)
+  kSubscribe,    // more symbols subscribed at run time (`payload`: comma-separated)
 };
 
 struct CaptureEvent {
   CaptureEventKind kind = CaptureEventKind::kReceived;
-  std::int64_t ts_ns = -1;    // recorded receive/send time; -1 when the format has none
-  std::string_view url;       // cryptofeed and obr
-  std::string_view payload;   // the frame or body (or the reason, for kBadLine)
-  std::uint64_t line = 0;     // 1-based line number in the file
-  std::string_view venue;     // obr only: which of the run's venues
-  std::uint64_t id = 0;       // obr only: the HTTP request id (kHttpRequest, kHttpResponse)
-  int status = 0;             // obr only: the HTTP status (kHttpResponse)
+  std::int64_t ts_ns = -1;   // recorded receive/send time; -1 when the format has none
+  std::string_view url;      // cryptofeed and obr
+  std::string_view payload;  // the frame or body (or the reason, for kBadLine)
+  std::uint64_t line = 0;    // 1-based line number in the file
+  std::string_view venue;    // obr only: which of the run's venues
+  std::uint64_t id = 0;      // obr only: the HTTP request id (kHttpRequest, kHttpResponse)
+  int status = 0;            // obr only: the HTTP status (kHttpResponse)
 };
 
 class CaptureReader {
@@ -149,7 +149,7 @@ class CaptureReader {
   bool pending_ = false;  // the line read during format detection has not been returned
   std::string_view pending_line_;
   const char* pending_bad_ = nullptr;
-  std::string decoded_;   // an obr base64 payload, decoded
+  std::string decoded_;         // an obr base64 payload, decoded
   std::array<char, 64> why_{};  // a kBadLine payload naming a byte
 };
 

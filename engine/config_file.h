@@ -5,9 +5,9 @@
 //
 // JSON with comments: `// to the end of the line` and `/* ... */` outside strings are
 // ignored (examples/configs/ holds a commented file for each use). Every key is optional
-// except that at least one venue must have symbols; unknown keys are errors (a typo must not silently fall back to a default). Times are in
-// milliseconds. Credentials are never in the file: `credentials_env` names the
-// environment variables holding them.
+// except that at least one venue must have symbols; unknown keys are errors (a typo must not silently fall back to a
+// default). Times are in milliseconds. Credentials are never in the file: `credentials_env` names the environment
+// variables holding them.
 //
 //   {
 //     "kraken": {"symbols": ["BTC/USD"], "depth": 10, "endpoints": ["wss://ws.kraken.com/v2"]},

@@ -32,16 +32,16 @@ struct ConsolidatedInstrument {
 };
 
 struct BestQuote {
-  bool valid = false;     // false: no live book has this side
-  std::size_t book = 0;   // index into the instrument's books
-  book::Level level;      // integers at the scales below
+  bool valid = false;    // false: no live book has this side
+  std::size_t book = 0;  // index into the instrument's books
+  book::Level level;     // integers at the scales below
   int price_scale = 0;
   int qty_scale = 0;
 };
 
 struct ConsolidatedBbo {
-  BestQuote bid;            // highest bid among live books (ties: the first listed)
-  BestQuote ask;            // lowest ask among live books
+  BestQuote bid;  // highest bid among live books (ties: the first listed)
+  BestQuote ask;  // lowest ask among live books
   std::size_t books_live = 0;
   std::size_t books_total = 0;
 };
@@ -63,12 +63,12 @@ inline ConsolidatedBbo consolidate(const std::vector<TopOfBook>& tops) noexcept 
     const TopOfBook& t = tops[i];
     if (t.state != book::BookState::kLive) continue;
     ++out.books_live;
-    if (t.bid_count > 0 &&
-        (!out.bid.valid || compare_prices(t.bids[0].price, t.price_scale, out.bid.level.price, out.bid.price_scale) > 0)) {
+    if (t.bid_count > 0 && (!out.bid.valid || compare_prices(t.bids[0].price, t.price_scale, out.bid.level.price,
+                                                             out.bid.price_scale) > 0)) {
       out.bid = {true, i, t.bids[0], t.price_scale, t.qty_scale};
     }
-    if (t.ask_count > 0 &&
-        (!out.ask.valid || compare_prices(t.asks[0].price, t.price_scale, out.ask.level.price, out.ask.price_scale) < 0)) {
+    if (t.ask_count > 0 && (!out.ask.valid || compare_prices(t.asks[0].price, t.price_scale, out.ask.level.price,
+                                                             out.ask.price_scale) < 0)) {
       out.ask = {true, i, t.asks[0], t.price_scale, t.qty_scale};
     }
   }

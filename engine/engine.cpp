@@ -24,9 +24,12 @@ namespace obr::engine {
 
 std::string_view to_string(ConnectionState s) noexcept {
   switch (s) {
-    case ConnectionState::kConnecting: return "connecting";
-    case ConnectionState::kOpen: return "open";
-    case ConnectionState::kClosed: return "closed";
+    case ConnectionState::kConnecting:
+      return "connecting";
+    case ConnectionState::kOpen:
+      return "open";
+    case ConnectionState::kClosed:
+      return "closed";
   }
   return "unknown";
 }
@@ -62,12 +65,18 @@ absl::Status check_symbols(std::string_view field, const std::vector<std::string
 
 std::string_view to_string(ErrorKind kind) noexcept {
   switch (kind) {
-    case ErrorKind::kFrame: return "frame";
-    case ErrorKind::kVenue: return "venue";
-    case ErrorKind::kRequest: return "request";
-    case ErrorKind::kConfig: return "config";
-    case ErrorKind::kSubscribe: return "subscribe";
-    case ErrorKind::kCapacity: return "capacity";
+    case ErrorKind::kFrame:
+      return "frame";
+    case ErrorKind::kVenue:
+      return "venue";
+    case ErrorKind::kRequest:
+      return "request";
+    case ErrorKind::kConfig:
+      return "config";
+    case ErrorKind::kSubscribe:
+      return "subscribe";
+    case ErrorKind::kCapacity:
+      return "capacity";
   }
   return "unknown";
 }
@@ -112,8 +121,7 @@ bool split_listen(std::string_view s, std::string& address, std::uint16_t& port)
 namespace {
 // check_url: the field's value is an absolute URL of one of `schemes` with a host and a
 // valid port.
-absl::Status check_url(std::string_view field, const std::string& value, std::string_view schemes,
-                       bool websocket) {
+absl::Status check_url(std::string_view field, const std::string& value, std::string_view schemes, bool websocket) {
   net::Url url;
   if (!net::parse_url(value, url) || (websocket != (url.scheme == "ws" || url.scheme == "wss"))) {
     return absl::InvalidArgumentError("engine config: " + std::string(field) + ": '" + value + "' is not a " +
@@ -257,7 +265,6 @@ Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* l
   }
 }
 
-
 absl::Status Engine::start_http() {
   Impl* im = impl_.get();
   if (im->http) return absl::OkStatus();
@@ -330,8 +337,9 @@ absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::st
   if (fresh.empty()) return absl::OkStatus();
   // Books already asked for but not yet added (posted) count too.
   if (im->books.size() + im->pending_books.load() + fresh.size() > im->books.capacity()) {
-    return absl::ResourceExhaustedError("subscribe: " + std::to_string(fresh.size()) + " more books would pass max_books (" +
-                                        std::to_string(im->books.capacity()) + ")");
+    return absl::ResourceExhaustedError("subscribe: " + std::to_string(fresh.size()) +
+                                        " more books would pass max_books (" + std::to_string(im->books.capacity()) +
+                                        ")");
   }
   // Once connected, the work runs on the engine thread after the current handler: never
   // inside a session call (a listener callback), and from any thread.
@@ -412,7 +420,8 @@ const VenueConfig* EngineConfig::find_venue(std::string_view name) const {
 
 absl::Status Engine::record_to(const std::string& path) {
   if (impl_->connected) return absl::FailedPreconditionError("record_to must be called before the engine connects");
-  if (impl_->recorder) return absl::FailedPreconditionError("record_to: already recording to " + impl_->recorder->path());
+  if (impl_->recorder)
+    return absl::FailedPreconditionError("record_to: already recording to " + impl_->recorder->path());
   auto rec = Recorder::open(path);
   if (!rec.ok()) return rec.status();
   impl_->recorder = std::move(*rec);
@@ -438,7 +447,8 @@ void Engine::connect() {
   if (impl_->connected) return;
   impl_->connected = true;
   if (!impl_->config_status.ok()) {
-    impl_->listener->on_error(EngineError{"engine", {}, ErrorKind::kConfig, std::string(impl_->config_status.message())});
+    impl_->listener->on_error(
+        EngineError{"engine", {}, ErrorKind::kConfig, std::string(impl_->config_status.message())});
     return;
   }
   impl_->running = true;

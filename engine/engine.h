@@ -63,18 +63,18 @@ struct VenueConfig {
 };
 
 struct EngineConfig {
-  std::vector<VenueConfig> venues;             // one entry per venue, in the order given
+  std::vector<VenueConfig> venues;  // one entry per venue, in the order given
   // venue: the entry of `name`, added empty when there is none.
   VenueConfig& venue(std::string_view name);
   // find_venue: the entry of `name`, or nullptr.
   const VenueConfig* find_venue(std::string_view name) const;
 
-  net::TlsOptions tls;                         // peer verification on by default
-  net::BackoffConfig backoff;                  // reconnect delays
-  std::int64_t watchdog_ns = 10'000'000'000;   // no frame this long → reconnect
+  net::TlsOptions tls;                            // peer verification on by default
+  net::BackoffConfig backoff;                     // reconnect delays
+  std::int64_t watchdog_ns = 10'000'000'000;      // no frame this long → reconnect
   std::int64_t ping_interval_ns = 5'000'000'000;  // application ping, for venues that have one
   std::size_t max_message_bytes = 4u << 20;
-  double snapshot_rate_per_s = 10;             // REST requests by weight, per venue (snapshots)
+  double snapshot_rate_per_s = 10;  // REST requests by weight, per venue (snapshots)
   double snapshot_burst = 20;
   // Instruments mapped together across venues (Engine::consolidated).
   std::vector<ConsolidatedInstrument> consolidated;
@@ -90,8 +90,8 @@ struct EngineConfig {
 namespace config_bounds {
 inline constexpr std::int64_t kNsPerMs = 1'000'000;
 inline constexpr std::int64_t kMaxTimeNs = 24LL * 3600 * 1000 * kNsPerMs;  // every time: at most 24 h
-inline constexpr std::int64_t kMinBackoffNs = kNsPerMs;                     // backoff base, cap and stable
-inline constexpr std::int64_t kMinTimerNs = 100 * kNsPerMs;                 // watchdog, ping interval
+inline constexpr std::int64_t kMinBackoffNs = kNsPerMs;                    // backoff base, cap and stable
+inline constexpr std::int64_t kMinTimerNs = 100 * kNsPerMs;                // watchdog, ping interval
 inline constexpr std::int64_t kMinMessageBytes = 1024;
 // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
 inline constexpr std::int64_t kMaxMessageBytes = 4 << 20;
@@ -164,8 +164,8 @@ class Listener {
                        std::int64_t recv_ns) {
     (void)venue, (void)symbol, (void)book, (void)top_changed, (void)recv_ns;
   }
-  virtual void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from,
-                             book::BookState to, connectors::StateReason reason) {
+  virtual void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from, book::BookState to,
+                             connectors::StateReason reason) {
     (void)venue, (void)symbol, (void)from, (void)to, (void)reason;
   }
   virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
@@ -185,9 +185,9 @@ struct EngineStats {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
   std::uint64_t malformed = 0;
-  std::uint64_t connects = 0;       // connections opened
-  std::uint64_t disconnects = 0;    // connections lost or closed
-  std::uint64_t reconnects = 0;     // connections opened after an earlier one of the venue
+  std::uint64_t connects = 0;     // connections opened
+  std::uint64_t disconnects = 0;  // connections lost or closed
+  std::uint64_t reconnects = 0;   // connections opened after an earlier one of the venue
   std::uint64_t watchdog_fired = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t http_throttled = 0;  // 429/418 answers

@@ -29,12 +29,15 @@ Conn::Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue)
     : engine_(engine),
       descriptor_(venue),
       venue_(venue.name),
-      ws_(engine.loop, [&] {
-        net::WsOptions o;
-        o.max_message_bytes = engine.config.max_message_bytes;
-        o.tls = engine.config.tls;
-        return o;
-      }(), *this),
+      ws_(
+          engine.loop,
+          [&] {
+            net::WsOptions o;
+            o.max_message_bytes = engine.config.max_message_bytes;
+            o.tls = engine.config.tls;
+            return o;
+          }(),
+          *this),
       tick_timer_(engine.loop),
       reconnect_timer_(engine.loop),
       http_timer_(engine.loop),

@@ -18,11 +18,11 @@
 #include <utility>
 #include <vector>
 
-#include "connectors/protocol/venue.h"
 #include "connectors/net/event_loop.h"
 #include "connectors/net/http_client.h"
 #include "connectors/net/http_server.h"
 #include "connectors/net/websocket_client.h"
+#include "connectors/protocol/venue.h"
 #include "engine/engine.h"
 #include "engine/observability.h"
 #include "engine/recorder.h"
@@ -157,9 +157,9 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   net::TokenBucket bucket_;
   std::unique_ptr<net::HttpClient> http_;  // made at the first request (not every venue uses REST)
   std::deque<HttpRequest> queue_;
-  std::string url_;                         // the WebSocket URL being opened
+  std::string url_;                           // the WebSocket URL being opened
   std::int64_t reconnect_not_before_ns_ = 0;  // after a disconnect: the backoff's end
-  std::vector<std::size_t> index_of_;  // BookId → registry index (+1; 0 = unknown)
+  std::vector<std::size_t> index_of_;         // BookId → registry index (+1; 0 = unknown)
   std::int64_t last_frame_ns_ = 0;
   std::int64_t recv_ns_ = 0;
   std::int64_t frame_ns_ = -1;  // the frame being processed (-1: an update not from a frame)
@@ -171,7 +171,9 @@ class Conn : public connectors::SessionSink, public net::WsListener {
 class Engine::Impl {
  public:
   Impl(const EngineConfig& c, Listener* l, net::EventLoop* external)
-      : config(c), listener(l != nullptr ? l : &null_listener), owned(external ? nullptr : new net::EventLoop()),
+      : config(c),
+        listener(l != nullptr ? l : &null_listener),
+        owned(external ? nullptr : new net::EventLoop()),
         loop(external ? *external : *owned) {}
 
   EngineConfig config;
@@ -183,17 +185,17 @@ class Engine::Impl {
   // Work posted to the loop holds a weak reference: on a loop the caller owns, the engine
   // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
-  absl::Status recording_closed;       // what close_recording() returned
+  absl::Status recording_closed;                                // what close_recording() returned
   absl::Status config_status = check_config_and_files(config);  // not OK: the engine is inert (no book, no connection)
-  std::atomic<std::size_t> pending_books{0};  // subscribed, posted, not yet added
+  std::atomic<std::size_t> pending_books{0};                    // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;
   BookRegistry books{config_status.ok() ? config.max_books : 0};  // read from other threads: see BookRegistry
   EngineStats stats;
   VenueStatuses venue_statuses;  // the last status each venue reported (/metrics)
   std::thread thread;
-  bool connected = false;             // engine thread: connect() ran
-  bool stopping = false;              // engine thread: stop() ran; nothing starts after it
-  std::atomic<bool> running{false};   // any thread: start() or connect() was called
+  bool connected = false;            // engine thread: connect() ran
+  bool stopping = false;             // engine thread: stop() ran; nothing starts after it
+  std::atomic<bool> running{false};  // any thread: start() or connect() was called
   LatencyHistogram latency;
   std::unique_ptr<net::HttpServer> http;
   // Consolidated instruments: registry indices per configured name (fixed after construction).

@@ -18,12 +18,12 @@ namespace obr::engine {
 
 class LatencyHistogram {
  public:
-  static constexpr int kSubBits = 3;                  // 8 sub-buckets per power of two
+  static constexpr int kSubBits = 3;  // 8 sub-buckets per power of two
   static constexpr std::size_t kBuckets = 64 * 8;
   // Prometheus `le` bounds, in ns (1 µs … 100 ms), then +Inf.
-  static constexpr std::array<std::int64_t, 14> kBoundsNs = {
-      1'000, 2'000, 5'000, 10'000, 20'000, 50'000, 100'000, 200'000, 500'000,
-      1'000'000, 2'000'000, 5'000'000, 10'000'000, 100'000'000};
+  static constexpr std::array<std::int64_t, 14> kBoundsNs = {1'000,     2'000,     5'000,      10'000,     20'000,
+                                                             50'000,    100'000,   200'000,    500'000,    1'000'000,
+                                                             2'000'000, 5'000'000, 10'000'000, 100'000'000};
 
   void record(std::int64_t ns) noexcept {
     if (ns < 0) ns = 0;

@@ -110,8 +110,8 @@ void set_venue_status(VenueStatuses& statuses, std::string_view venue, std::stri
   statuses.emplace_back(std::string(venue), std::string(status));
 }
 
-std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& books,
-                           const LatencyHistogram& latency, const VenueStatuses& venue_statuses) {
+std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& books, const LatencyHistogram& latency,
+                           const VenueStatuses& venue_statuses) {
   std::string out;
   out.reserve(4096 + books.size() * 1024);
   scalar(out, "obr_frames_total", "counter", "WebSocket frames received.", s.frames);

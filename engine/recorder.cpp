@@ -1,7 +1,5 @@
 #include "engine/recorder.h"
 
-#include "engine/capture_reader.h"
-
 #include <absl/strings/escaping.h>
 #include <zlib.h>
 
@@ -9,21 +7,34 @@
 #include <charconv>
 #include <cstring>
 
+#include "engine/capture_reader.h"
+
 namespace obr::engine {
 
 std::string_view to_string(RecordKind k) noexcept {
   switch (k) {
-    case RecordKind::kConfig: return "config";
-    case RecordKind::kStart: return "start";
-    case RecordKind::kOpen: return "open";
-    case RecordKind::kClose: return "close";
-    case RecordKind::kRecv: return "recv";
-    case RecordKind::kSend: return "send";
-    case RecordKind::kRequest: return "req";
-    case RecordKind::kHttp: return "http";
-    case RecordKind::kTick: return "tick";
-    case RecordKind::kPing: return "ping";
-    case RecordKind::kSubscribe: return "subscribe";
+    case RecordKind::kConfig:
+      return "config";
+    case RecordKind::kStart:
+      return "start";
+    case RecordKind::kOpen:
+      return "open";
+    case RecordKind::kClose:
+      return "close";
+    case RecordKind::kRecv:
+      return "recv";
+    case RecordKind::kSend:
+      return "send";
+    case RecordKind::kRequest:
+      return "req";
+    case RecordKind::kHttp:
+      return "http";
+    case RecordKind::kTick:
+      return "tick";
+    case RecordKind::kPing:
+      return "ping";
+    case RecordKind::kSubscribe:
+      return "subscribe";
   }
   return "unknown";
 }
@@ -109,8 +120,8 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path
   gzFile gz = gzopen(path.c_str(), "wb1");
   if (gz == nullptr) {
     const int err = errno;
-    return absl::InvalidArgumentError(path + ": cannot create the recording: " +
-                                      (err != 0 ? std::strerror(err) : "zlib could not open it"));
+    return absl::InvalidArgumentError(
+        path + ": cannot create the recording: " + (err != 0 ? std::strerror(err) : "zlib could not open it"));
   }
   gzbuffer(gz, 1 << 17);
   r->gz_ = gz;
@@ -219,8 +230,8 @@ void Recorder::flush_if_due(std::int64_t now_ns) {
   if (gzflush(static_cast<gzFile>(gz_), Z_SYNC_FLUSH) != Z_OK && status_.ok()) {
     int zerr = Z_OK;
     const char* msg = gzerror(static_cast<gzFile>(gz_), &zerr);
-    status_ = absl::DataLossError(path_ + ": flushing the recording failed: " +
-                                  (zerr == Z_ERRNO ? std::strerror(errno) : msg));
+    status_ = absl::DataLossError(path_ +
+                                  ": flushing the recording failed: " + (zerr == Z_ERRNO ? std::strerror(errno) : msg));
   }
 }
 

@@ -36,16 +36,16 @@ namespace obr::engine {
 
 // What one line of a recording says. The text names are the format's (docs/recording.md).
 enum class RecordKind : std::uint8_t {
-  kConfig,  // "config"  how the venue's session was configured (key=value words)
-  kStart,   // "start"   the session was started (KuCoin: asks for a token)
-  kOpen,    // "open"    the WebSocket opened (payload: the URL)
-  kClose,   // "close"   the WebSocket closed or failed (payload: the reason)
-  kRecv,    // "recv"    a frame received
-  kSend,    // "send"    a frame sent
-  kRequest, // "req"     an HTTP request went out: "ID METHOD URL"
-  kHttp,    // "http"    an HTTP response fed to the session: "ID STATUS URL BODY"
-  kTick,    // "tick"    the session's timer ran
-  kPing,    // "ping"    the session was asked to ping the venue
+  kConfig,     // "config"  how the venue's session was configured (key=value words)
+  kStart,      // "start"   the session was started (KuCoin: asks for a token)
+  kOpen,       // "open"    the WebSocket opened (payload: the URL)
+  kClose,      // "close"   the WebSocket closed or failed (payload: the reason)
+  kRecv,       // "recv"    a frame received
+  kSend,       // "send"    a frame sent
+  kRequest,    // "req"     an HTTP request went out: "ID METHOD URL"
+  kHttp,       // "http"    an HTTP response fed to the session: "ID STATUS URL BODY"
+  kTick,       // "tick"    the session's timer ran
+  kPing,       // "ping"    the session was asked to ping the venue
   kSubscribe,  // "subscribe" more symbols, at run time (payload: comma-separated)
 };
 std::string_view to_string(RecordKind k) noexcept;
@@ -96,10 +96,10 @@ class Recorder {
 // never written, only whether there were any (they choose the snapshot endpoint).
 struct RecordedConfig {
   std::vector<std::string> symbols;
-  int depth = 0;                      // Kraken
+  int depth = 0;  // Kraken
   std::size_t max_frame_bytes = 0;
-  std::string rest_base;              // KuCoin
-  bool credentials = false;           // KuCoin
+  std::string rest_base;     // KuCoin
+  bool credentials = false;  // KuCoin
 };
 // format_config renders `c` as the words of a config line ("depth=10 max_frame_bytes=…
 // symbols=BTC/USD,ETH/USD"); parse_config reads them back (unknown keys are an error

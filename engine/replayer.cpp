@@ -1,12 +1,12 @@
 #include "engine/replayer.h"
 
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string_view>
-#include <sys/stat.h>
 
 #include "book/decimal.h"
 #include "engine/capture_reader.h"
@@ -60,11 +60,21 @@ void json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -104,7 +114,6 @@ std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool t
   return out;
 }
 
-
 bool ReplaySummary::all_checks_passed() const noexcept {
   for (const ReplayBook& b : books) {
     if (b.counters.checks_failed != 0) return false;
@@ -121,9 +130,10 @@ std::size_t ReplaySummary::validated_books() const noexcept {
 ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& options) {
   if (s.interrupted) return {130, "interrupted: the summary covers the input read so far"};
   if (!s.input_errors.empty()) {
-    return {2, s.input_errors.front() + (s.input_errors.size() > 1 ? " (and " + std::to_string(s.input_errors.size() - 1) +
-                                                                        " more input error(s))"
-                                                                  : std::string())};
+    return {2, s.input_errors.front() +
+                   (s.input_errors.size() > 1
+                        ? " (and " + std::to_string(s.input_errors.size() - 1) + " more input error(s))"
+                        : std::string())};
   }
   std::uint64_t failed = 0;
   for (const ReplayBook& b : s.books) failed += b.counters.checks_failed;
@@ -147,8 +157,9 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
       const auto& [venue, ws] = s.without_rest.front();
       const std::size_t at = ws.rfind(".ws.");
       if (at == std::string::npos) {
-        return {3, why + "the " + venue + " deltas in " + ws + " have no REST snapshot to calibrate from (replay an obr "
-                         "recording, or a cryptofeed X.ws.N.M with its X.http.N.M)"};
+        return {3, why + "the " + venue + " deltas in " + ws +
+                       " have no REST snapshot to calibrate from (replay an obr "
+                       "recording, or a cryptofeed X.ws.N.M with its X.http.N.M)"};
       }
       return {3, why + venue + " books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
                      ".http.* beside " + ws};
@@ -234,7 +245,8 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
       if (name == ev.venue) venue = v.get();
     }
     if (ev.kind == CaptureEventKind::kConfig) {
-      if (venue != nullptr) return absl::InvalidArgumentError(where(ev) + "a second config line for " + std::string(ev.venue));
+      if (venue != nullptr)
+        return absl::InvalidArgumentError(where(ev) + "a second config line for " + std::string(ev.venue));
       auto config = parse_config(ev.payload);
       if (!config.ok()) return absl::InvalidArgumentError(where(ev) + std::string(config.status().message()));
       const Venue* known = find_venue(ev.venue);
@@ -265,7 +277,8 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
     }
     if (ev.kind == CaptureEventKind::kSubscribe) {
       auto more = parse_config("symbols=" + std::string(ev.payload));
-      if (!more.ok() || more->symbols.empty()) return absl::InvalidArgumentError(where(ev) + "subscribe without symbols");
+      if (!more.ok() || more->symbols.empty())
+        return absl::InvalidArgumentError(where(ev) + "subscribe without symbols");
       venue->begin(more->symbols, ev.ts_ns, sink);
       continue;
     }
@@ -286,8 +299,8 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
 absl::Status check_replay_options(const ReplayOptions& options) {
   const Venue* forced = options.venue == "auto" ? nullptr : find_venue(options.venue);
   if (options.venue != "auto" && forced == nullptr) {
-    return absl::InvalidArgumentError("venue '" + options.venue + "' is not supported by replay (supported: " +
-                                      venue_names() + ")");
+    return absl::InvalidArgumentError("venue '" + options.venue +
+                                      "' is not supported by replay (supported: " + venue_names() + ")");
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
   if (options.depth > 0) {

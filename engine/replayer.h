@@ -86,7 +86,7 @@ struct ReplaySummary {
   std::vector<std::string> input_errors;
   bool interrupted = false;  // ReplayOptions::stop ended the replay early
   // What `obr replay` needs to say why nothing was validated (exit status 3).
-  std::vector<std::string> symbols_seen;        // every book's symbol before --symbol filtered
+  std::vector<std::string> symbols_seen;  // every book's symbol before --symbol filtered
   // (venue, file): captures of a venue whose books calibrate from REST snapshots, replayed
   // without their .http. file.
   std::vector<std::pair<std::string, std::string>> without_rest;

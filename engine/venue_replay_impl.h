@@ -81,8 +81,14 @@ class SessionReplay final : public VenueReplay {
     for (std::size_t i = 0; i < session_.book_count(); ++i) {
       const connectors::BookReport r = session_.report(static_cast<connectors::BookId>(i));
       const bool trim = !venue_.fixed_precision_text;
-      ReplayBook b{std::string(venue_.name), std::string(r.symbol), r.book->state(), r.book->counters(), r.depth,
-                   top_levels(*r.book, true, trim), top_levels(*r.book, false, trim), file};
+      ReplayBook b{std::string(venue_.name),
+                   std::string(r.symbol),
+                   r.book->state(),
+                   r.book->counters(),
+                   r.depth,
+                   top_levels(*r.book, true, trim),
+                   top_levels(*r.book, false, trim),
+                   file};
       b.sequence = r.sequence;
       b.trusted_depth = r.trusted_depth;
       out.push_back(std::move(b));

@@ -1,9 +1,5 @@
 // engine/venues.cpp — the list of venues (engine/venues_impl.h). The only engine file that
 // includes venue headers: one line per venue below.
-#include "engine/venues_impl.h"
-
-#include "engine/session_conn_impl.h"
-
 #include <string>
 
 #include "connectors/kraken/v1_session.h"
@@ -11,6 +7,8 @@
 #include "connectors/kraken/venue.h"
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/kucoin/venue.h"
+#include "engine/session_conn_impl.h"
+#include "engine/venues_impl.h"
 
 namespace obr::engine {
 namespace {
@@ -29,10 +27,8 @@ std::unique_ptr<Conn> make_conn(Engine::Impl& engine, const SessionSettings& s) 
 }
 
 // One entry per venue: its descriptor, its session type, its settings → configuration.
-#define OBR_VENUE(Session, descriptor, config)                                                   \
-  Venue {                                                                                        \
-    &descriptor, make_replay<Session, descriptor, config>, make_conn<Session, descriptor, config> \
-  }
+#define OBR_VENUE(Session, descriptor, config) \
+  Venue { &descriptor, make_replay<Session, descriptor, config>, make_conn<Session, descriptor, config> }
 
 connectors::kraken::SessionConfig kraken_v2_config(const SessionSettings& s) {
   return connectors::kraken::session_config(s, connectors::kraken::kV2Venue.default_endpoint);

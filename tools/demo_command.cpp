@@ -56,16 +56,22 @@ void demo_usage(std::FILE* out) {
 // run, each on a different book or connection.
 std::vector<std::string> bundled_faults(double seconds) {
   const std::vector<std::string> kinds = {
-      "drop@T,venue=kraken,symbol=ETH/USD",    "corrupt_checksum@T,symbol=BTC/USD",
-      "drop@T,venue=kucoin,symbol=SOL-USDT",   "skip_sequence=3@T,symbol=BTC-USDT",
-      "reorder@T,venue=kraken,symbol=XRP/USD", "close@T,venue=kraken",
-      "reorder@T,venue=kucoin,symbol=ETH-USDT", "stall@T,venue=kucoin",
-      "maintenance@T",                          "oversized@T,venue=kraken",
+      "drop@T,venue=kraken,symbol=ETH/USD",
+      "corrupt_checksum@T,symbol=BTC/USD",
+      "drop@T,venue=kucoin,symbol=SOL-USDT",
+      "skip_sequence=3@T,symbol=BTC-USDT",
+      "reorder@T,venue=kraken,symbol=XRP/USD",
+      "close@T,venue=kraken",
+      "reorder@T,venue=kucoin,symbol=ETH-USDT",
+      "stall@T,venue=kucoin",
+      "maintenance@T",
+      "oversized@T,venue=kraken",
       "malformed@T,venue=kucoin",
   };
   // Leave time at the end for the last recovery (a stall needs the 2 s watchdog).
   const double first = 1.5, last = std::max(first, seconds - 4.0);
-  const std::size_t n = seconds >= 12 ? kinds.size() : std::max<std::size_t>(1, static_cast<std::size_t>(seconds / 1.5));
+  const std::size_t n =
+      seconds >= 12 ? kinds.size() : std::max<std::size_t>(1, static_cast<std::size_t>(seconds / 1.5));
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n && i < kinds.size(); ++i) {
     const double t = n == 1 ? first : first + (last - first) * static_cast<double>(i) / static_cast<double>(n - 1);
@@ -203,7 +209,8 @@ int run_demo(int argc, char** argv) {
   if (!json) {
     options.every_second = [](engine::Engine& e, double t) { print_ladder(e, t); };
     std::printf("obr demo: simulator on 127.0.0.1 (%s), %zu faults scheduled, %.0f s\n",
-                tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.sim.faults.size(), seconds);
+                tls ? "TLS, self-signed certificate trusted via its file" : "plain", options.sim.faults.size(),
+                seconds);
   }
   options.stop = &install_interrupt_handlers();
   ScenarioResult r;
@@ -213,25 +220,27 @@ int run_demo(int argc, char** argv) {
     return 2;
   }
   if (json) {
-    std::printf(
-        "{\"books_total\":%zu,\"books_live_at_end\":%zu,\"checks_passed\":%" PRIu64 ",\"faults_injected\":%zu,"
-        "\"faults_detected\":%zu,\"resyncs\":%" PRIu64 ",\"wrong_books_served\":%" PRIu64
-        ",\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"seconds\":%.1f,\"frames\":%" PRIu64
-        ",\"reconnects\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
-        ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu"
-        ",\"interrupted\":%s}\n",
-        r.books_total, r.books_live_at_end, r.checks_passed, r.faults_injected, r.faults_detected, r.resyncs,
-        r.wrong_books_served, r.recovery_ms_p50, r.recovery_ms_p99, r.seconds, r.frames, r.reconnects, r.live_callbacks,
-        r.latency_us_p50, r.latency_us_p99, r.faults_absorbed, r.interrupted ? "true" : "false");
+    std::printf("{\"books_total\":%zu,\"books_live_at_end\":%zu,\"checks_passed\":%" PRIu64
+                ",\"faults_injected\":%zu,"
+                "\"faults_detected\":%zu,\"resyncs\":%" PRIu64 ",\"wrong_books_served\":%" PRIu64
+                ",\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"seconds\":%.1f,\"frames\":%" PRIu64
+                ",\"reconnects\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
+                ",\"callback_latency_us_p50\":%.1f,\"callback_latency_us_p99\":%.1f,\"faults_absorbed\":%zu"
+                ",\"interrupted\":%s}\n",
+                r.books_total, r.books_live_at_end, r.checks_passed, r.faults_injected, r.faults_detected, r.resyncs,
+                r.wrong_books_served, r.recovery_ms_p50, r.recovery_ms_p99, r.seconds, r.frames, r.reconnects,
+                r.live_callbacks, r.latency_us_p50, r.latency_us_p99, r.faults_absorbed,
+                r.interrupted ? "true" : "false");
   } else {
-    std::printf(
-        "\nsummary: %zu/%zu books live at the end, %" PRIu64 " checks passed, %zu faults injected, %zu detected, "
-        "%zu absorbed (overwritten before any check), %" PRIu64 " resyncs, %" PRIu64
-        " reconnects, recovery p50 %.1f ms p99 %.1f ms, %" PRIu64 " live books shown, wrong books served: %" PRIu64
-        "\nframe-to-callback latency: p50 %.1f us, p99 %.1f us over %" PRIu64 " book updates\n",
-        r.books_live_at_end, r.books_total, r.checks_passed, r.faults_injected, r.faults_detected, r.faults_absorbed,
-        r.resyncs, r.reconnects, r.recovery_ms_p50, r.recovery_ms_p99, r.live_callbacks, r.wrong_books_served,
-        r.latency_us_p50, r.latency_us_p99, r.latency_samples);
+    std::printf("\nsummary: %zu/%zu books live at the end, %" PRIu64
+                " checks passed, %zu faults injected, %zu detected, "
+                "%zu absorbed (overwritten before any check), %" PRIu64 " resyncs, %" PRIu64
+                " reconnects, recovery p50 %.1f ms p99 %.1f ms, %" PRIu64
+                " live books shown, wrong books served: %" PRIu64
+                "\nframe-to-callback latency: p50 %.1f us, p99 %.1f us over %" PRIu64 " book updates\n",
+                r.books_live_at_end, r.books_total, r.checks_passed, r.faults_injected, r.faults_detected,
+                r.faults_absorbed, r.resyncs, r.reconnects, r.recovery_ms_p50, r.recovery_ms_p99, r.live_callbacks,
+                r.wrong_books_served, r.latency_us_p50, r.latency_us_p99, r.latency_samples);
   }
   if (r.interrupted) {
     std::fprintf(stderr, "obr demo: interrupted after %.1f s: the summary covers the run so far\n", r.seconds);

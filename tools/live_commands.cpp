@@ -1,6 +1,8 @@
 // tools/live_commands.cpp — `obr record` (a live run recorded for `obr replay`) and `obr
 // watch` (a live terminal ladder of chosen books with state and latency). Both run the
 // engine on this thread until --seconds pass or SIGINT/SIGTERM.
+#include <unistd.h>
+
 #include <cinttypes>
 #include <cmath>
 #include <csignal>
@@ -11,7 +13,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-#include <unistd.h>
 
 #include "book/decimal.h"
 #include "connectors/net/event_loop.h"
@@ -112,9 +113,10 @@ int parse_live_option(const char* command, int argc, char** argv, int& i, LiveOp
   const std::size_t eq = v.find('=');
   const std::string venue = v.substr(0, eq == std::string::npos ? 0 : eq);
   if (eq == std::string::npos || eq + 1 == v.size() || !engine::is_venue(venue)) {
-    std::fprintf(stderr, "obr %s: --endpoint '%s' is not VENUE=URL with VENUE one of %s (e.g. "
-                 "kraken=wss://127.0.0.1:8443/v2, kucoin=https://127.0.0.1:8443)\n", command, v.c_str(),
-                 engine::venue_names().c_str());
+    std::fprintf(stderr,
+                 "obr %s: --endpoint '%s' is not VENUE=URL with VENUE one of %s (e.g. "
+                 "kraken=wss://127.0.0.1:8443/v2, kucoin=https://127.0.0.1:8443)\n",
+                 command, v.c_str(), engine::venue_names().c_str());
     return 2;
   }
   out.endpoints.emplace_back(venue, v.substr(eq + 1));
@@ -243,14 +245,15 @@ int run_record(int argc, char** argv) {
     std::fprintf(stderr, "obr record: %s\n", std::string(st.message()).c_str());
     return 2;
   }
-  std::fprintf(stderr, "obr record: recording to %s%s\n", out_path.c_str(),
-               seconds > 0 ? "" : " until Ctrl-C");
+  std::fprintf(stderr, "obr record: recording to %s%s\n", out_path.c_str(), seconds > 0 ? "" : " until Ctrl-C");
   std::vector<FinalBook> final_books;
-  run_engine(eng, seconds, [](std::int64_t) {}, [&] {
-    eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
-      final_books.push_back({std::string(venue), std::string(symbol), b.state(), b.counters()});
-    });
-  });
+  run_engine(
+      eng, seconds, [](std::int64_t) {},
+      [&] {
+        eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+          final_books.push_back({std::string(venue), std::string(symbol), b.state(), b.counters()});
+        });
+      });
   const absl::Status closed = eng.close_recording();
   const engine::EngineStats s = eng.stats();
   std::printf("obr record: %s: %" PRIu64 " frames, %" PRIu64 " bytes received, %" PRIu64 " malformed, %" PRIu64
@@ -274,8 +277,10 @@ int run_record(int argc, char** argv) {
     return 1;
   }
   if (validated == 0) {
-    std::fprintf(stderr, "obr record: exit 3: nothing was validated: no book passed a check (%zu book(s), %" PRIu64
-                 " frames; see the state changes and errors above)\n", final_books.size(), s.frames);
+    std::fprintf(stderr,
+                 "obr record: exit 3: nothing was validated: no book passed a check (%zu book(s), %" PRIu64
+                 " frames; see the state changes and errors above)\n",
+                 final_books.size(), s.frames);
     return 3;
   }
   return 0;
@@ -316,7 +321,6 @@ void watch_usage(std::FILE* out) {
 std::string level_text(const book::Level& l, const book::OrderBook& b) {
   return book::to_decimal_string(l.qty, b.qty_scale()) + " @ " + book::to_decimal_string(l.price, b.price_scale());
 }
-
 
 void json_text(std::string& out, std::string_view s) {
   out.push_back('"');
@@ -409,7 +413,8 @@ int run_watch(int argc, char** argv) {
     }
     config.venue(venue).symbols.push_back(symbol);
   }
-  if (std::all_of(config.venues.begin(), config.venues.end(), [](const engine::VenueConfig& v) { return v.symbols.empty(); })) {
+  if (std::all_of(config.venues.begin(), config.venues.end(),
+                  [](const engine::VenueConfig& v) { return v.symbols.empty(); })) {
     std::fprintf(stderr, "obr watch: name at least one book, e.g. kraken:BTC/USD\n");
     watch_usage(stderr);
     return 2;
@@ -421,67 +426,71 @@ int run_watch(int argc, char** argv) {
   if (const int status = start_listening("watch", eng, config); status != 0) return status;
   const bool tty = !json && ::isatty(STDOUT_FILENO) != 0;
   std::string line;
-  run_engine(eng, seconds, [&](std::int64_t elapsed_ns) {
-    if (json) {
-      const std::int64_t now = net::now_ns();
-      eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
-        engine::TopOfBook top;
-        eng.top(venue, symbol, top);
-        char head[96];
-        std::snprintf(head, sizeof head, "{\"t_s\":%.1f,\"venue\":", static_cast<double>(elapsed_ns) / 1e9);
-        line = head;
-        json_text(line, venue);
-        line += ",\"symbol\":";
-        json_text(line, symbol);
-        line += ",\"state\":\"" + std::string(book::to_string(b.state())) + "\"";
-        line += ",\"checks_passed\":" + std::to_string(b.counters().checks_passed);
-        line += ",\"checks_failed\":" + std::to_string(b.counters().checks_failed);
-        line += ",\"resyncs\":" + std::to_string(b.counters().resyncs_requested);
-        line += ",\"last_update_ms\":";
-        if (top.updated_ns > 0) {
-          char age[32];
-          std::snprintf(age, sizeof age, "%.1f", static_cast<double>(now - top.updated_ns) / 1e6);
-          line += age;
-        } else {
-          line += "null";
+  run_engine(
+      eng, seconds,
+      [&](std::int64_t elapsed_ns) {
+        if (json) {
+          const std::int64_t now = net::now_ns();
+          eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+            engine::TopOfBook top;
+            eng.top(venue, symbol, top);
+            char head[96];
+            std::snprintf(head, sizeof head, "{\"t_s\":%.1f,\"venue\":", static_cast<double>(elapsed_ns) / 1e9);
+            line = head;
+            json_text(line, venue);
+            line += ",\"symbol\":";
+            json_text(line, symbol);
+            line += ",\"state\":\"" + std::string(book::to_string(b.state())) + "\"";
+            line += ",\"checks_passed\":" + std::to_string(b.counters().checks_passed);
+            line += ",\"checks_failed\":" + std::to_string(b.counters().checks_failed);
+            line += ",\"resyncs\":" + std::to_string(b.counters().resyncs_requested);
+            line += ",\"last_update_ms\":";
+            if (top.updated_ns > 0) {
+              char age[32];
+              std::snprintf(age, sizeof age, "%.1f", static_cast<double>(now - top.updated_ns) / 1e6);
+              line += age;
+            } else {
+              line += "null";
+            }
+            line += ",\"bids\":";
+            json_levels(line, b.bids(), b, static_cast<std::size_t>(levels));
+            line += ",\"asks\":";
+            json_levels(line, b.asks(), b, static_cast<std::size_t>(levels));
+            line += "}\n";
+            std::fputs(line.c_str(), stdout);
+          });
+          std::fflush(stdout);
+          return;
         }
-        line += ",\"bids\":";
-        json_levels(line, b.bids(), b, static_cast<std::size_t>(levels));
-        line += ",\"asks\":";
-        json_levels(line, b.asks(), b, static_cast<std::size_t>(levels));
-        line += "}\n";
-        std::fputs(line.c_str(), stdout);
-      });
-      std::fflush(stdout);
-      return;
-    }
-    if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
-    const engine::EngineStats s = eng.stats();
-    const engine::LatencyHistogram& lat = eng.latency();
-    std::printf("obr watch  t=%.0fs  frames %" PRIu64 "  reconnects %" PRIu64
-                "  frame-to-callback p50 %.1f us p99 %.1f us\n",
-                static_cast<double>(elapsed_ns) / 1e9, s.frames, s.reconnects,
-                static_cast<double>(lat.quantile(0.5)) / 1e3, static_cast<double>(lat.quantile(0.99)) / 1e3);
-    const std::int64_t now = net::now_ns();
-    eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
-      engine::TopOfBook top;
-      eng.top(venue, symbol, top);
-      char age[48] = "never updated";
-      if (top.updated_ns > 0) {
-        std::snprintf(age, sizeof age, "last update %.0f ms ago", static_cast<double>(now - top.updated_ns) / 1e6);
-      }
-      std::printf("\n%s %s  %s  checks passed %" PRIu64 " failed %" PRIu64 "  resyncs %" PRIu64 "  %s\n",
-                  std::string(venue).c_str(), std::string(symbol).c_str(), std::string(book::to_string(b.state())).c_str(),
-                  b.counters().checks_passed, b.counters().checks_failed, b.counters().resyncs_requested, age);
-      std::printf("  %32s | %-32s\n", "bid (qty @ price)", "ask (qty @ price)");
-      for (std::size_t i = 0; i < static_cast<std::size_t>(levels); ++i) {
-        const std::string bid = i < b.bids().size() ? level_text(b.bids().at(i), b) : "";
-        const std::string ask = i < b.asks().size() ? level_text(b.asks().at(i), b) : "";
-        std::printf("  %32s | %-32s\n", bid.c_str(), ask.c_str());
-      }
-    });
-    std::fflush(stdout);
-  }, [] {});
+        if (tty) std::fputs("\x1b[H\x1b[2J", stdout);
+        const engine::EngineStats s = eng.stats();
+        const engine::LatencyHistogram& lat = eng.latency();
+        std::printf("obr watch  t=%.0fs  frames %" PRIu64 "  reconnects %" PRIu64
+                    "  frame-to-callback p50 %.1f us p99 %.1f us\n",
+                    static_cast<double>(elapsed_ns) / 1e9, s.frames, s.reconnects,
+                    static_cast<double>(lat.quantile(0.5)) / 1e3, static_cast<double>(lat.quantile(0.99)) / 1e3);
+        const std::int64_t now = net::now_ns();
+        eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+          engine::TopOfBook top;
+          eng.top(venue, symbol, top);
+          char age[48] = "never updated";
+          if (top.updated_ns > 0) {
+            std::snprintf(age, sizeof age, "last update %.0f ms ago", static_cast<double>(now - top.updated_ns) / 1e6);
+          }
+          std::printf("\n%s %s  %s  checks passed %" PRIu64 " failed %" PRIu64 "  resyncs %" PRIu64 "  %s\n",
+                      std::string(venue).c_str(), std::string(symbol).c_str(),
+                      std::string(book::to_string(b.state())).c_str(), b.counters().checks_passed,
+                      b.counters().checks_failed, b.counters().resyncs_requested, age);
+          std::printf("  %32s | %-32s\n", "bid (qty @ price)", "ask (qty @ price)");
+          for (std::size_t i = 0; i < static_cast<std::size_t>(levels); ++i) {
+            const std::string bid = i < b.bids().size() ? level_text(b.bids().at(i), b) : "";
+            const std::string ask = i < b.asks().size() ? level_text(b.asks().at(i), b) : "";
+            std::printf("  %32s | %-32s\n", bid.c_str(), ask.c_str());
+          }
+        });
+        std::fflush(stdout);
+      },
+      [] {});
   return 0;
 }
 

@@ -39,14 +39,15 @@ class TruthListener : public engine::Listener {
  public:
   TruthListener(sim::Simulator& s, bool print) : sim_(s), print_(print) {}
 
-  void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& b, bool,
-               std::int64_t) override {
+  void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& b, bool, std::int64_t) override {
     if (b.state() != BookState::kLive) return;
     ++live_callbacks;
     bids_.clear();
     asks_.clear();
-    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.bids().size(); ++i) bids_.push_back(b.bids().at(i));
-    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.asks().size(); ++i) asks_.push_back(b.asks().at(i));
+    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.bids().size(); ++i)
+      bids_.push_back(b.bids().at(i));
+    for (std::size_t i = 0; i < sim::Simulator::kTruthLevels && i < b.asks().size(); ++i)
+      asks_.push_back(b.asks().at(i));
     if (!sim_.matches_recent_truth(venue, symbol, bids_, asks_)) ++wrong_books;
   }
 

@@ -39,7 +39,7 @@ struct ScenarioOptions {
   // The simulator: TLS, seed, books or markets, rate, fault schedule. Its host, port and
   // certificate file are the scenario's own (loopback, any free port, a temporary file).
   sim::SimConfig sim;
-  bool print_events = false;                    // state changes, connections, errors to stdout
+  bool print_events = false;  // state changes, connections, errors to stdout
   // every_second(engine, t) runs once a second (the demo's ladder).
   std::function<void(engine::Engine&, double)> every_second;
   // stop, when set, is polled every 50 ms: once true the run ends early (the books are
@@ -57,18 +57,18 @@ struct FaultTally {
 struct ScenarioResult {
   std::size_t books_total = 0;
   std::size_t books_live_at_end = 0;
-  std::size_t books_equal_at_end = 0;   // live and equal to the truth's top 10 after the drain
+  std::size_t books_equal_at_end = 0;  // live and equal to the truth's top 10 after the drain
   std::uint64_t checks_passed = 0;
   std::uint64_t resyncs = 0;
   std::size_t faults_scheduled = 0;
-  std::size_t faults_injected = 0;      // fired (a fault waits for an eligible message or request)
+  std::size_t faults_injected = 0;  // fired (a fault waits for an eligible message or request)
   std::size_t faults_detected = 0;
   std::size_t faults_absorbed = 0;
   std::map<std::string, FaultTally> by_kind;
-  std::uint64_t wrong_books_served = 0; // live callbacks that differed from the truth, + live books unequal at the end
+  std::uint64_t wrong_books_served = 0;  // live callbacks that differed from the truth, + live books unequal at the end
   std::uint64_t live_callbacks = 0;
-  std::size_t left_live = 0;            // times a book left live
-  std::size_t recoveries = 0;           // times a book came back to live after leaving it
+  std::size_t left_live = 0;   // times a book left live
+  std::size_t recoveries = 0;  // times a book came back to live after leaving it
   double recovery_ms_p50 = 0, recovery_ms_p99 = 0, recovery_ms_max = 0;
   std::vector<std::string> slowest_recoveries;  // the three slowest, described
   std::vector<std::string> fired;               // every fault that fired: "t=12.3s SPEC -> detected|absorbed|MISSED"
@@ -79,11 +79,11 @@ struct ScenarioResult {
   // Memory of the whole process (engine and simulator), from /proc/self/status.
   std::uint64_t rss_kb_after_warmup = 0;  // at 20% of the run
   std::uint64_t rss_kb_end = 0;
-  std::uint64_t peak_rss_kb = 0;          // VmHWM
+  std::uint64_t peak_rss_kb = 0;                // VmHWM
   std::vector<std::uint64_t> rss_kb_by_second;  // VmRSS sampled once a second
-  double seconds = 0;             // the run's length (shorter than asked when interrupted)
-  bool interrupted = false;       // ScenarioOptions::stop ended the run early
-  std::vector<std::string> not_live_at_end;  // "venue symbol (state)", for the exit message
+  double seconds = 0;                           // the run's length (shorter than asked when interrupted)
+  bool interrupted = false;                     // ScenarioOptions::stop ended the run early
+  std::vector<std::string> not_live_at_end;     // "venue symbol (state)", for the exit message
 
   // ok: no wrong book, every book live and equal to the truth at the end, every fault
   // that fired detected or absorbed.

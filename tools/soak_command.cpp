@@ -52,8 +52,8 @@ using Rng = sim::detail::SplitMix64;
 
 double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 9007199254740992.0; }
 
-constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK", "AVAX", "ATOM",
-                                  "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX", "BCH", "XTZ"};
+constexpr const char* kBases[] = {"BTC", "ETH", "XRP",  "SOL", "ADA",  "DOT",  "LTC", "LINK", "AVAX", "ATOM",
+                                  "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX",  "BCH",  "XTZ"};
 
 // make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD" or "BTC-USDT":
 // the separator and quote currency of its first default symbol).
@@ -65,8 +65,10 @@ std::vector<sim::SymbolSpec> make_symbols(std::size_t k, const sim::VenuePieceFa
   for (std::size_t i = 0; i < k; ++i) {
     sim::SymbolSpec s;
     char name[32];
-    if (i < std::size(kBases)) std::snprintf(name, sizeof name, "%s%s", kBases[i], suffix.c_str());
-    else std::snprintf(name, sizeof name, "C%zu%s", i, suffix.c_str());
+    if (i < std::size(kBases))
+      std::snprintf(name, sizeof name, "%s%s", kBases[i], suffix.c_str());
+    else
+      std::snprintf(name, sizeof name, "C%zu%s", i, suffix.c_str());
     s.name = name;
     s.price_scale = 1 + static_cast<int>(rng.below(5));
     s.qty_scale = 4 + static_cast<int>(rng.below(5));
@@ -130,8 +132,10 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
     }
     std::string error;
     auto f = sim::parse_fault(spec, error);
-    if (f) out.push_back(*f);
-    else std::fprintf(stderr, "obr soak: internal schedule error: %s\n", error.c_str());
+    if (f)
+      out.push_back(*f);
+    else
+      std::fprintf(stderr, "obr soak: internal schedule error: %s\n", error.c_str());
   }
   return out;
 }
@@ -167,10 +171,14 @@ int run_soak(int argc, char** argv) {
     }
     const char* v = argv[++i];
     bool ok = true;
-    if (a == "--seconds") ok = parse_number(v, 15, 86400, seconds);
-    else if (a == "--symbols") ok = parse_number(v, 1, 64, symbols);
-    else if (a == "--faults-per-minute") ok = parse_number(v, 0, 600, per_minute);
-    else if (a == "--max-rss-growth-mb") ok = parse_number(v, 0, 1e6, max_growth_mb);
+    if (a == "--seconds")
+      ok = parse_number(v, 15, 86400, seconds);
+    else if (a == "--symbols")
+      ok = parse_number(v, 1, 64, symbols);
+    else if (a == "--faults-per-minute")
+      ok = parse_number(v, 0, 600, per_minute);
+    else if (a == "--max-rss-growth-mb")
+      ok = parse_number(v, 0, 1e6, max_growth_mb);
     else if (a == "--seed") {
       double s = 0;
       ok = parse_number(v, 0, 1e15, s);
@@ -211,13 +219,13 @@ int run_soak(int argc, char** argv) {
     std::fprintf(stderr, "obr soak: %s\n", error.c_str());
     return 2;
   }
-  const double growth_mb =
-      (static_cast<double>(r.rss_kb_end) - static_cast<double>(r.rss_kb_after_warmup)) / 1024.0;
+  const double growth_mb = (static_cast<double>(r.rss_kb_end) - static_cast<double>(r.rss_kb_after_warmup)) / 1024.0;
   const bool memory_ok = growth_mb <= max_growth_mb;
   std::string kinds;
   for (const auto& [name, t] : r.by_kind) {
     char buf[160];
-    std::snprintf(buf, sizeof buf, "%s\"%s\":{\"injected\":%" PRIu64 ",\"detected\":%" PRIu64 ",\"absorbed\":%" PRIu64 "}",
+    std::snprintf(buf, sizeof buf,
+                  "%s\"%s\":{\"injected\":%" PRIu64 ",\"detected\":%" PRIu64 ",\"absorbed\":%" PRIu64 "}",
                   kinds.empty() ? "" : ",", name.c_str(), t.injected, t.detected, t.absorbed);
     kinds += buf;
   }
@@ -225,10 +233,11 @@ int run_soak(int argc, char** argv) {
     std::printf(
         "{\"seconds\":%.0f,\"books_total\":%zu,\"books_live_at_end\":%zu,\"books_equal_to_truth_at_end\":%zu,"
         "\"faults_scheduled\":%zu,\"faults_injected\":%zu,\"faults_detected\":%zu,\"faults_absorbed\":%zu,"
-        "\"wrong_books_served\":%" PRIu64 ",\"live_callbacks\":%" PRIu64 ",\"left_live\":%zu,\"recoveries\":%zu,"
+        "\"wrong_books_served\":%" PRIu64 ",\"live_callbacks\":%" PRIu64
+        ",\"left_live\":%zu,\"recoveries\":%zu,"
         "\"recovery_ms_p50\":%.1f,\"recovery_ms_p99\":%.1f,\"recovery_ms_max\":%.1f,\"checks_passed\":%" PRIu64
-        ",\"resyncs\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"frames\":%" PRIu64
-        ",\"rss_kb_after_warmup\":%" PRIu64 ",\"rss_kb_end\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64
+        ",\"resyncs\":%" PRIu64 ",\"reconnects\":%" PRIu64 ",\"frames\":%" PRIu64 ",\"rss_kb_after_warmup\":%" PRIu64
+        ",\"rss_kb_end\":%" PRIu64 ",\"peak_rss_kb\":%" PRIu64
         ",\"memory_ok\":%s,\"by_kind\":{%s},\"interrupted\":%s}\n",
         r.seconds, r.books_total, r.books_live_at_end, r.books_equal_at_end, r.faults_scheduled, r.faults_injected,
         r.faults_detected, r.faults_absorbed, r.wrong_books_served, r.live_callbacks, r.left_live, r.recoveries,

@@ -63,10 +63,14 @@ int run_synth(int argc, char** argv) {
       std::fprintf(stderr, "obr synth: %s '%s' is not a non-negative integer\n", a.c_str(), v);
       return 2;
     }
-    if (a == "--frames") spec.frames = n;
-    else if (a == "--symbols") spec.symbols = n;
-    else if (a == "--seed") spec.seed = n;
-    else if (a == "--depth") spec.depth = static_cast<int>(n);
+    if (a == "--frames")
+      spec.frames = n;
+    else if (a == "--symbols")
+      spec.symbols = n;
+    else if (a == "--seed")
+      spec.seed = n;
+    else if (a == "--depth")
+      spec.depth = static_cast<int>(n);
     else {
       std::fprintf(stderr, "obr synth: unknown option '%s'\n", a.c_str());
       synth_usage(stderr);

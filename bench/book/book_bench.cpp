@@ -175,9 +175,9 @@ struct Ladder {
   static constexpr std::size_t kTicks = 1 << 16, kWords = kTicks / 64;
   std::vector<std::int64_t> qty = std::vector<std::int64_t>(kTicks);
   std::vector<std::uint64_t> bits = std::vector<std::uint64_t>(kWords + 1);  // + a word that stays 0
-  std::uint64_t summary[kWords / 64] = {};  // bit w: bits[w] != 0
-  std::int64_t base = 0;                    // price of slot 0
-  std::size_t best = 0, count = 0;          // best: the highest occupied slot (when count > 0)
+  std::uint64_t summary[kWords / 64] = {};                                   // bit w: bits[w] != 0
+  std::int64_t base = 0;                                                     // price of slot 0
+  std::size_t best = 0, count = 0;  // best: the highest occupied slot (when count > 0)
   void load(const std::vector<Level>& l) {
     std::fill(qty.begin(), qty.end(), 0);
     std::fill(bits.begin(), bits.end(), 0);
@@ -252,8 +252,9 @@ struct Ladder {
       if (slot < 0 || slot >= static_cast<std::int64_t>(kTicks)) return why = "price outside the window", false;
       const std::size_t depth = ladder->apply(ops[k].price, ops[k].qty);
       const obr::book::ApplyResult r = flat.set(ops[k].price, ops[k].qty);
-      const bool same_best = flat.empty() || (ladder->base + static_cast<std::int64_t>(ladder->best) == flat.best().price &&
-                                              ladder->qty[ladder->best] == flat.best().qty);
+      const bool same_best =
+          flat.empty() || (ladder->base + static_cast<std::int64_t>(ladder->best) == flat.best().price &&
+                           ladder->qty[ladder->best] == flat.best().qty);
       if (depth != r.depth_index || ladder->size() != flat.size() || !same_best) {
         return why = "differs from BookSide at update " + std::to_string(k), false;
       }
@@ -288,8 +289,7 @@ void BM_LevelUpdate(benchmark::State& state) {
 }
 
 #define OBR_DEPTHS Arg(10)->Arg(100)->Arg(1000)->Arg(10000)
-#define OBR_LEVEL_BENCH(impl, mix, name) \
-  BENCHMARK(BM_LevelUpdate<impl, mix>)->Name(name)->OBR_DEPTHS
+#define OBR_LEVEL_BENCH(impl, mix, name) BENCHMARK(BM_LevelUpdate<impl, mix>)->Name(name)->OBR_DEPTHS
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kHybrid>, Mix::kReal, "LevelUpdate/real/flat_hybrid");
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kBinary>, Mix::kReal, "LevelUpdate/real/flat_binary");
 OBR_LEVEL_BENCH(Flat<SearchPolicy::kLinear>, Mix::kReal, "LevelUpdate/real/flat_linear");
@@ -448,8 +448,8 @@ void BM_SnapshotLoad(benchmark::State& state) {
   std::vector<Level> bids = initial_levels(depth);  // best first, as venues send them
   std::vector<Level> asks;
   for (std::size_t i = 0; i < depth; ++i) asks.push_back(Level{kMid + 1 + 2 * static_cast<std::int64_t>(i), 5});
-  obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 0,
-                                                  .reserve_levels = depth});
+  obr::book::OrderBook book(
+      obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 0, .reserve_levels = depth});
   for (auto _ : state) {
     book.replace(bids, asks);
     benchmark::DoNotOptimize(book.bids().best());

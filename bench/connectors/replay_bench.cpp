@@ -94,9 +94,8 @@ const std::vector<KucoinEvent>& kucoin_events() {
       const std::size_t c = line.find(": ", arrow);
       out.push_back({line.substr(arrow + 4, c - arrow - 4), line.substr(0, arrow), line.substr(c + 2)});
     }
-    std::stable_sort(out.begin(), out.end(), [](const KucoinEvent& a, const KucoinEvent& b) {
-      return std::stod(a.ts) < std::stod(b.ts);
-    });
+    std::stable_sort(out.begin(), out.end(),
+                     [](const KucoinEvent& a, const KucoinEvent& b) { return std::stod(a.ts) < std::stod(b.ts); });
     return out;
   }();
   return all;
@@ -136,8 +135,7 @@ void BM_KrakenV2Replay(benchmark::State& state) {
   }
   if (failed != 0) state.SkipWithError("a checksum failed during the benchmark");
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frame_count()));
-  state.counters["checks_per_pass"] =
-      static_cast<double>(passed) / static_cast<double>(state.iterations());
+  state.counters["checks_per_pass"] = static_cast<double>(passed) / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_KrakenV2Replay)->Arg(1)->Arg(0)->Unit(benchmark::kMicrosecond);
 

@@ -17,8 +17,10 @@ LevelsResult for_each_level(const book::OrderBook& ob, book::Side side, const st
   for (const RawLevel& raw : raws) {
     const book::DecimalResult p = book::parse_decimal_padded(raw.price, ob.price_scale());
     const book::DecimalResult q = book::parse_decimal_padded(raw.qty, ob.qty_scale());
-    if (!p.ok()) [[unlikely]] return LevelsResult{p.error, raw.price, true, ob.price_scale()};
-    if (!q.ok()) [[unlikely]] return LevelsResult{q.error, raw.qty, false, ob.qty_scale()};
+    if (!p.ok()) [[unlikely]]
+      return LevelsResult{p.error, raw.price, true, ob.price_scale()};
+    if (!q.ok()) [[unlikely]]
+      return LevelsResult{q.error, raw.qty, false, ob.qty_scale()};
     use(side, book::Level{p.value, q.value});
   }
   return LevelsResult{};
@@ -125,7 +127,7 @@ void BookSet::resubscribe_stale(SessionSink& sink) {
 }
 
 LevelsResult BookSet::load_snapshot(KrakenBook& b, const std::vector<RawLevel>& bids,
-                                   const std::vector<RawLevel>& asks) {
+                                    const std::vector<RawLevel>& asks) {
   book::OrderBook& ob = b.ob;
   if (!b.info.precision_from_instrument) {
     // The scales come from this snapshot's lexemes; an empty snapshot has none, and the
@@ -184,7 +186,8 @@ BookSet::Rejection BookSet::reject_levels(KrakenBook& b, const LevelsResult& r, 
                               snapshot ? "snapshot" : "update", static_cast<int>(what.size()), what.data(),
                               static_cast<int>(std::min<std::size_t>(r.lexeme.size(), 64)), r.lexeme.data(), r.scale,
                               static_cast<int>(book::to_string(r.error).size()), book::to_string(r.error).data());
-  return {FrameError::kBadNumber, std::string_view(buf, n <= 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof buf - 1))};
+  return {FrameError::kBadNumber,
+          std::string_view(buf, n <= 0 ? 0 : std::min(static_cast<std::size_t>(n), sizeof buf - 1))};
 }
 
 void BookSet::on_venue_status(std::string_view status, SessionSink& sink) {

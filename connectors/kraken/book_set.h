@@ -34,9 +34,8 @@ struct RawLevel {
 };
 
 inline BreakerConfig breaker_of(const SessionConfig& c) {
-  return BreakerConfig{.failures = c.breaker_failures,
-                       .backoff_ns = c.breaker_backoff_ns,
-                       .backoff_max_ns = c.breaker_backoff_max_ns};
+  return BreakerConfig{
+      .failures = c.breaker_failures, .backoff_ns = c.breaker_backoff_ns, .backoff_max_ns = c.breaker_backoff_max_ns};
 }
 
 // KrakenBook: the shared per-book part (id, symbol, book, circuit breaker;
@@ -44,8 +43,10 @@ inline BreakerConfig breaker_of(const SessionConfig& c) {
 struct KrakenBook : TrackedBook {
   KrakenBook(BookId book_id, std::string book_symbol, int book_depth)
       : TrackedBook(book_id, book_symbol,
-                    book::BookConfig{.price_scale = 0, .qty_scale = 0,
-                                     .depth_limit = static_cast<std::size_t>(book_depth), .reserve_levels = 0}),
+                    book::BookConfig{.price_scale = 0,
+                                     .qty_scale = 0,
+                                     .depth_limit = static_cast<std::size_t>(book_depth),
+                                     .reserve_levels = 0}),
         info{std::move(book_symbol), book_depth, false} {}
   BookInfo info;  // info.symbol == symbol
   book::KrakenChecksumCache crc;
@@ -155,8 +156,7 @@ class BookSet {
   // apply_update applies raw levels in array order (bids then asks) and truncates. The
   // first levels after an empty snapshot set the scales from their lexemes.
   // docs/venues/kraken.md "Applying entries", "Truncation".
-  static LevelsResult apply_update(KrakenBook& b, const std::vector<RawLevel>& bids,
-                                   const std::vector<RawLevel>& asks);
+  static LevelsResult apply_update(KrakenBook& b, const std::vector<RawLevel>& bids, const std::vector<RawLevel>& asks);
 
  protected:
   // send_subscribe writes the venue's subscribe request for `list`.

@@ -10,12 +10,12 @@
 namespace obr::connectors::kraken {
 
 struct SessionConfig {
-  int depth = 10;                   // subscribed depth: 10, 25, 100, 500 or 1000
-  bool track_any_symbol = false;    // replay: start tracking symbols seen in acks/snapshots
-  bool depth_from_ack = true;       // take each book's depth from its subscribe ack
-  int breaker_failures = 3;         // consecutive failed checks that open the circuit
-  std::int64_t breaker_backoff_ns = 1'000'000'000;      // first halt; doubles per trip
-  std::int64_t breaker_backoff_max_ns = 60'000'000'000; // cap
+  int depth = 10;                                        // subscribed depth: 10, 25, 100, 500 or 1000
+  bool track_any_symbol = false;                         // replay: start tracking symbols seen in acks/snapshots
+  bool depth_from_ack = true;                            // take each book's depth from its subscribe ack
+  int breaker_failures = 3;                              // consecutive failed checks that open the circuit
+  std::int64_t breaker_backoff_ns = 1'000'000'000;       // first halt; doubles per trip
+  std::int64_t breaker_backoff_max_ns = 60'000'000'000;  // cap
   std::size_t max_frame_bytes = 1 << 20;
   // v2: read the compact book frames Kraken sends with the strict scanner
   // (connectors/kraken/v2_book_frame.h) and everything else with simdjson; false reads

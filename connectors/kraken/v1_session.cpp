@@ -8,8 +8,8 @@
 
 #include "connectors/kraken/book_set.h"
 #include "connectors/protocol/frame_buffer.h"
-#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
+#include "connectors/protocol/json_validator.h"
 
 namespace obr::connectors::kraken {
 namespace {
@@ -45,20 +45,18 @@ bool read_levels(od::value value, std::vector<RawLevel>& out) noexcept {
   return true;
 }
 
-constexpr std::int32_t kNotABook = -1;      // a channel of another kind (trade, ticker, …)
-constexpr std::int32_t kUntracked = -2;     // a book channel for a pair this session ignores
+constexpr std::int32_t kNotABook = -1;   // a channel of another kind (trade, ticker, …)
+constexpr std::int32_t kUntracked = -2;  // a book channel for a pair this session ignores
 
 }  // namespace
 
 struct V1Session::Impl : detail::BookSet {
-  explicit Impl(const V1Config& c)
-      : BookSet(c),
-        config(c) {}
+  explicit Impl(const V1Config& c) : BookSet(c), config(c) {}
 
   V1Config config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
-  JsonValidator validator;  // control messages are validated whole first
+  JsonValidator validator;                                   // control messages are validated whole first
   absl::flat_hash_map<std::int64_t, std::int32_t> channels;  // channelID -> book, kNotABook, kUntracked
   std::vector<RawLevel> bids, asks;
   std::string out;
@@ -354,7 +352,8 @@ void V1Session::Impl::on_event(od::object& obj, SessionSink& sink, V1Session& se
   if (event == "pong") return;
   if (event == "systemStatus") {
     std::string_view status;
-    if (obj.find_field_unordered("status").get_string().get(status)) return bad(FrameError::kUnexpectedShape, "systemStatus");
+    if (obj.find_field_unordered("status").get_string().get(status))
+      return bad(FrameError::kUnexpectedShape, "systemStatus");
     on_venue_status(status, sink);
     return;
   }

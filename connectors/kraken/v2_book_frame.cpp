@@ -35,8 +35,8 @@ const char* string_body(const char* p, const char* end) noexcept {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const auto quotes = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
     // Signed compare: bytes 0x80-0xFF are negative, so "less than a space" also catches them.
-    const auto bad = static_cast<unsigned>(
-        _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmplt_epi8(v, space))));
+    const auto bad =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, backslash), _mm_cmplt_epi8(v, space))));
     if ((quotes | bad) != 0) {
       const int i = __builtin_ctz(quotes | bad);
       if ((bad >> i) & 1U) return nullptr;  // also the zero padding: the text ended

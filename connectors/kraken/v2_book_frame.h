@@ -44,8 +44,6 @@ bool scan_compact_book_frame(std::string_view frame, CompactBookFrame& out, std:
                              std::vector<RawLevel>& asks) noexcept;
 
 // is_compact_heartbeat: the frame is exactly {"channel":"heartbeat"}.
-constexpr bool is_compact_heartbeat(std::string_view frame) noexcept {
-  return frame == R"({"channel":"heartbeat"})";
-}
+constexpr bool is_compact_heartbeat(std::string_view frame) noexcept { return frame == R"({"channel":"heartbeat"})"; }
 
 }  // namespace obr::connectors::kraken::detail

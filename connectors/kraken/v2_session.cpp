@@ -12,8 +12,8 @@
 #include "connectors/kraken/book_set.h"
 #include "connectors/kraken/v2_book_frame.h"
 #include "connectors/protocol/frame_buffer.h"
-#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
+#include "connectors/protocol/json_validator.h"
 
 namespace obr::connectors::kraken {
 namespace {
@@ -57,14 +57,12 @@ absl::string_view key(std::string_view s) noexcept { return absl::string_view(s.
 }  // namespace
 
 struct V2Session::Impl : detail::BookSet {
-  explicit Impl(const V2Config& c)
-      : BookSet(c),
-        config(c) {}
+  explicit Impl(const V2Config& c) : BookSet(c), config(c) {}
 
   V2Config config;
   od::parser parser;
   FrameBuffer frame{simdjson::SIMDJSON_PADDING};
-  JsonValidator validator;  // control messages are validated whole first
+  JsonValidator validator;                                          // control messages are validated whole first
   absl::flat_hash_map<std::string, std::pair<int, int>> precision;  // from the instrument channel
   std::vector<RawLevel> bids, asks;
   std::string out;  // outbound frame under construction
@@ -83,8 +81,8 @@ struct V2Session::Impl : detail::BookSet {
     return b;
   }
 
-  void send_subscription(std::string_view method, const std::vector<const KrakenBook*>& list, int depth,
-                         bool snapshot, SessionSink& sink) {
+  void send_subscription(std::string_view method, const std::vector<const KrakenBook*>& list, int depth, bool snapshot,
+                         SessionSink& sink) {
     out.clear();
     out += R"({"method":")";
     out += method;
@@ -323,15 +321,15 @@ void V2Session::Impl::on_instrument(od::object& obj, SessionSink& sink, V2Sessio
       data.find_field_unordered("pairs").get_array().get(pairs)) {
     return;  // instrument messages without pairs carry nothing for books
   }
-  std::size_t skipped = 0;  // pairs unusable for a book's precision: reported once per frame
+  std::size_t skipped = 0;         // pairs unusable for a book's precision: reported once per frame
   std::string_view first_skipped;  // valid while the frame is (frame_error's detail allocates nothing)
   for (auto pair : pairs) {
     std::string_view symbol;
     std::int64_t pp = 0, qp = 0;
     if (pair.find_field_unordered("symbol").get_string().get(symbol) ||
         pair.find_field_unordered("price_precision").get_int64().get(pp) ||
-        pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 ||
-        pp > book::kMaxScale || qp > book::kMaxScale) {
+        pair.find_field_unordered("qty_precision").get_int64().get(qp) || pp < 0 || qp < 0 || pp > book::kMaxScale ||
+        qp > book::kMaxScale) {
       if (skipped++ == 0) first_skipped = symbol.empty() ? std::string_view("(no symbol)") : symbol;
       continue;
     }
@@ -345,11 +343,12 @@ void V2Session::Impl::on_instrument(od::object& obj, SessionSink& sink, V2Sessio
   }
   if (skipped != 0) {
     char detail[192];
-    const int n = std::snprintf(detail, sizeof detail,
-                                "instrument: %zu pair(s) without a symbol, or with a price_precision or "
-                                "qty_precision missing or outside 0..%d (first: %.*s); the other pairs were used",
-                                skipped, book::kMaxScale, static_cast<int>(std::min<std::size_t>(first_skipped.size(), 32)),
-                                first_skipped.data());
+    const int n =
+        std::snprintf(detail, sizeof detail,
+                      "instrument: %zu pair(s) without a symbol, or with a price_precision or "
+                      "qty_precision missing or outside 0..%d (first: %.*s); the other pairs were used",
+                      skipped, book::kMaxScale, static_cast<int>(std::min<std::size_t>(first_skipped.size(), 32)),
+                      first_skipped.data());
     if (n <= 0) return bad(FrameError::kUnexpectedShape, "instrument: pairs without a usable precision");
     return bad(FrameError::kUnexpectedShape,
                std::string_view(detail, std::min(static_cast<std::size_t>(n), sizeof detail - 1)));

@@ -12,11 +12,16 @@ namespace obr::connectors::kucoin {
 
 std::string_view to_string(ConnState s) noexcept {
   switch (s) {
-    case ConnState::kIdle: return "idle";
-    case ConnState::kFetchingToken: return "fetching_token";
-    case ConnState::kConnecting: return "connecting";
-    case ConnState::kAwaitingWelcome: return "awaiting_welcome";
-    case ConnState::kReady: return "ready";
+    case ConnState::kIdle:
+      return "idle";
+    case ConnState::kFetchingToken:
+      return "fetching_token";
+    case ConnState::kConnecting:
+      return "connecting";
+    case ConnState::kAwaitingWelcome:
+      return "awaiting_welcome";
+    case ConnState::kReady:
+      return "ready";
   }
   return "unknown";
 }
@@ -31,8 +36,8 @@ void SpotSession::Impl::request_token(SessionSink& sink) {
   r.id = token_request = next_id++;
   r.method = "POST";
   r.url = config.rest_base + "/api/v1/bullet-public";
-  r.weight = 0;               // not a snapshot: outside the snapshot budget
-  r.connection_step = true;   // a new connection's first step: the driver's backoff spaces it
+  r.weight = 0;              // not a snapshot: outside the snapshot budget
+  r.connection_step = true;  // a new connection's first step: the driver's backoff spaces it
   sink.http_request(r);
 }
 
@@ -161,10 +166,10 @@ absl::Status SpotSession::subscribe(const std::vector<std::string>& symbols, std
   if (absl::Status st = check_symbols("kucoin", symbols); !st.ok()) return st;
   (void)now_ns;  // a subscription sent now is stamped with the last time the session was given
   if (!subscribe(symbols, &sink)) {
-    return absl::ResourceExhaustedError("kucoin: " + std::to_string(symbols.size()) +
-                                        " more symbol(s) would pass KuCoin's limit of " +
-                                        std::to_string(impl_->config.symbols_per_topic * impl_->config.topics_per_connection) +
-                                        " per connection (docs/venues/kucoin.md); nothing was subscribed");
+    return absl::ResourceExhaustedError(
+        "kucoin: " + std::to_string(symbols.size()) + " more symbol(s) would pass KuCoin's limit of " +
+        std::to_string(impl_->config.symbols_per_topic * impl_->config.topics_per_connection) +
+        " per connection (docs/venues/kucoin.md); nothing was subscribed");
   }
   return absl::OkStatus();
 }
@@ -202,8 +207,8 @@ void SpotSession::on_http_response(std::uint64_t id, std::string_view url, int s
   }
   // Halted out of range: no snapshot was asked for (and a recording's is ignored too).
   if (b->out_of_range) return;
-  if (!b->fetch.answers(id)) return;  // superseded (e.g. after an overflow)
-  if (b->ob.state() == BookState::kLive) return;    // a late answer for a book already calibrated
+  if (!b->fetch.answers(id)) return;              // superseded (e.g. after an overflow)
+  if (b->ob.state() == BookState::kLive) return;  // a late answer for a book already calibrated
   im.on_snapshot(*b, url, status, body, now_ns, sink);
 }
 
@@ -291,12 +296,12 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
 void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
   im.last_now_ns = now_ns;
-  if (frame.size() > im.config.max_frame_bytes) return im.bad(sink, FrameError::kTooLarge, "frame exceeds max_frame_bytes");
+  if (frame.size() > im.config.max_frame_bytes)
+    return im.bad(sink, FrameError::kTooLarge, "frame exceeds max_frame_bytes");
   im.frame.load(frame);
   od::document doc;
   od::object obj;
-  if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) ||
-      doc.get_object().get(obj)) {
+  if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) || doc.get_object().get(obj)) {
     return im.bad(sink, FrameError::kNotJson, "not a JSON object");
   }
   std::string_view type;
@@ -332,7 +337,8 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
     if (im.conn != ConnState::kAwaitingWelcome && im.driving()) return;
     // A welcome with no endpoint known (no token response yet) happens only in a damaged
     // recording; there is no ping interval to keep (found by fuzzing).
-    if (im.driving() && im.servers.empty()) return im.bad(sink, FrameError::kUnexpectedShape, "welcome before any token");
+    if (im.driving() && im.servers.empty())
+      return im.bad(sink, FrameError::kUnexpectedShape, "welcome before any token");
     im.conn = ConnState::kReady;
     im.welcome_deadline = -1;
     if (!im.driving()) return;
@@ -351,8 +357,8 @@ void SpotSession::on_frame(std::string_view frame, std::int64_t now_ns, SessionS
   }
   std::uint64_t numeric_id = 0;
   const bool id_ok = has_id && std::from_chars(id.data(), id.data() + id.size(), numeric_id).ec == std::errc();
-  auto pending = std::find_if(im.acks.begin(), im.acks.end(),
-                              [&](const PendingAck& a) { return id_ok && a.id == numeric_id; });
+  auto pending =
+      std::find_if(im.acks.begin(), im.acks.end(), [&](const PendingAck& a) { return id_ok && a.id == numeric_id; });
   if (type == "ack") {
     if (pending == im.acks.end()) return;  // an ack for something else (or a recording's)
     for (BookId bid : pending->books) {

@@ -83,17 +83,17 @@ struct SpotConfig {
   // dropped and the side counts as bounded, like a partial snapshot: trusted_depth stops
   // at the last kept level. 0: unlimited.
   std::size_t max_book_levels = 100'000;
-  int max_snapshot_attempts = 5;             // snapshots that fail to line up, then halt
+  int max_snapshot_attempts = 5;                 // snapshots that fail to line up, then halt
   std::int64_t halt_backoff_ns = 5'000'000'000;  // retry after a halt
   std::int64_t welcome_timeout_ns = 10'000'000'000;
   std::int64_t ack_timeout_ns = 10'000'000'000;
-  std::int64_t token_retry_ns = 1'000'000'000;   // after a failed token request (doubles)
+  std::int64_t token_retry_ns = 1'000'000'000;  // after a failed token request (doubles)
   std::int64_t token_retry_max_ns = 60'000'000'000;
   std::int64_t rotate_after_ns = 23LL * 3600 * 1'000'000'000;  // KuCoin drops at 24 h
-  std::size_t symbols_per_topic = 100;       // KuCoin's limit per topic
-  std::size_t topics_per_connection = 300;   // KuCoin's limit per connection
+  std::size_t symbols_per_topic = 100;                         // KuCoin's limit per topic
+  std::size_t topics_per_connection = 300;                     // KuCoin's limit per connection
   std::size_t max_frame_bytes = 1 << 20;
-  std::int64_t clock_ms_offset = 0;          // added to now/1e6 for KC-API-TIMESTAMP
+  std::int64_t clock_ms_offset = 0;  // added to now/1e6 for KC-API-TIMESTAMP
 };
 
 // Where the connection is.
@@ -102,11 +102,11 @@ std::string_view to_string(ConnState s) noexcept;
 
 struct SpotBookInfo {
   std::string symbol;
-  std::int64_t sequence = 0;         // the last applied sequence (snapshot's, then each delta's end)
-  std::size_t buffered = 0;          // deltas waiting for calibration
-  std::uint64_t stale_deltas = 0;    // deltas already covered by the book (skipped)
+  std::int64_t sequence = 0;       // the last applied sequence (snapshot's, then each delta's end)
+  std::size_t buffered = 0;        // deltas waiting for calibration
+  std::uint64_t stale_deltas = 0;  // deltas already covered by the book (skipped)
   std::uint64_t buffer_overflows = 0;
-  int snapshot_depth_limit = 0;      // 0: full-depth snapshot; else levels per side requested
+  int snapshot_depth_limit = 0;  // 0: full-depth snapshot; else levels per side requested
 };
 
 class SpotSession {
@@ -129,8 +129,8 @@ class SpotSession {
 
   // on_http_response: the response to an http_request (id), or, in replay, a recorded
   // response (id 0) recognised by its URL.
-  void on_http_response(std::uint64_t id, std::string_view url, int status, std::string_view body,
-                        std::int64_t now_ns, SessionSink& sink);
+  void on_http_response(std::uint64_t id, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
+                        SessionSink& sink);
   void on_connected(std::int64_t now_ns, SessionSink& sink);
   void on_disconnected(std::int64_t now_ns, SessionSink& sink);
   void on_frame(std::string_view frame, std::int64_t now_ns, SessionSink& sink);

@@ -25,8 +25,8 @@
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/protocol/book_registry.h"
 #include "connectors/protocol/frame_buffer.h"
-#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/json_text.h"
+#include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/snapshot_bridge.h"
 
 namespace obr::connectors::kucoin {
@@ -152,7 +152,7 @@ struct SpotBook : TrackedBook {
   bool out_of_range = false;
   std::uint64_t stale = 0;
   std::uint64_t overflows = 0;
-  int snapshot_limit = 0;        // levels per side of the last snapshot's endpoint; 0 full
+  int snapshot_limit = 0;  // levels per side of the last snapshot's endpoint; 0 full
   bool bid_bounded = false, ask_bounded = false;
   std::int64_t bid_floor = 0, ask_ceiling = 0;
 };

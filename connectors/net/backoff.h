@@ -21,9 +21,9 @@
 namespace obr::net {
 
 struct BackoffConfig {
-  std::int64_t base_ns = 500'000'000;        // ceiling of the first delay
-  std::int64_t cap_ns = 30'000'000'000;      // ceiling never exceeds this
-  std::int64_t stable_ns = 60'000'000'000;   // connected this long → attempts reset to 0
+  std::int64_t base_ns = 500'000'000;       // ceiling of the first delay
+  std::int64_t cap_ns = 30'000'000'000;     // ceiling never exceeds this
+  std::int64_t stable_ns = 60'000'000'000;  // connected this long → attempts reset to 0
   std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
 };
 

@@ -1,12 +1,11 @@
 // connectors/net/event_loop.cpp — EventLoop and Timer over Asio.
 #include "connectors/net/event_loop.h"
 
-#include <chrono>
-#include <utility>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <utility>
 
 namespace obr::net {
 
@@ -52,9 +51,8 @@ void Timer::cancel() {
 
 std::int64_t now_ns() noexcept {
   using namespace std::chrono;
-  static const std::int64_t offset =
-      duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() -
-      duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
+  static const std::int64_t offset = duration_cast<nanoseconds>(system_clock::now().time_since_epoch()).count() -
+                                     duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
   return offset + duration_cast<nanoseconds>(steady_clock::now().time_since_epoch()).count();
 }
 

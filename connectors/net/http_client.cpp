@@ -1,10 +1,6 @@
 // connectors/net/http_client.cpp — HttpClient on Boost.Beast: one connection per request.
 #include "connectors/net/http_client.h"
 
-#include <chrono>
-#include <optional>
-#include <utility>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -15,6 +11,9 @@
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <chrono>
+#include <optional>
+#include <utility>
 
 #include "connectors/net/detail/tls_context.h"
 #include "connectors/net/url.h"
@@ -56,8 +55,9 @@ class Request final : public std::enable_shared_from_this<Request<Tls>> {
     beast::get_lowest_layer(stream_).expires_after(std::chrono::nanoseconds(options_.timeout_ns));
     resolver_.async_resolve(url_.host, url_.port, [self = this->shared_from_this()](error_code ec, auto results) {
       if (ec) return self->complete("resolve " + self->url_.host + ": " + ec.message());
-      beast::get_lowest_layer(self->stream_)
-          .async_connect(results, [self](error_code e, const tcp::endpoint&) { self->on_connect(e); });
+      beast::get_lowest_layer(self->stream_).async_connect(results, [self](error_code e, const tcp::endpoint&) {
+        self->on_connect(e);
+      });
     });
   }
 

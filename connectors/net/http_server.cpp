@@ -8,12 +8,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
-#include <limits>
-#include <optional>
-#include <unordered_map>
-#include <utility>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -24,6 +18,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <chrono>
+#include <limits>
+#include <optional>
+#include <unordered_map>
+#include <utility>
 
 namespace obr::net {
 

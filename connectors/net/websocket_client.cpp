@@ -5,11 +5,6 @@
 // the owner lets go, after which no callback runs.
 #include "connectors/net/websocket_client.h"
 
-#include <chrono>
-#include <deque>
-#include <string>
-#include <utility>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -21,6 +16,10 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <deque>
+#include <string>
+#include <utility>
 
 #include "connectors/net/detail/tls_context.h"
 #include "connectors/net/url.h"
@@ -105,9 +104,8 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     close_timer_.async_wait([self = this->shared_from_this()](error_code ec) {
       if (!ec) self->fail(self->close_reason_);
     });
-    ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](error_code) {
-      self->finish(self->close_reason_);
-    });
+    ws_.async_close(websocket::close_code::normal,
+                    [self = this->shared_from_this()](error_code) { self->finish(self->close_reason_); });
   }
 
   void fail_soon(std::string reason) override {
@@ -142,9 +140,8 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     if (ec) return fail("resolve " + url_.host + ": " + ec.message());
     auto& lowest = beast::get_lowest_layer(ws_);
     lowest.expires_after(std::chrono::nanoseconds(options_.connect_timeout_ns));
-    lowest.async_connect(results, [self = this->shared_from_this()](error_code e, const tcp::endpoint&) {
-      self->on_connect(e);
-    });
+    lowest.async_connect(
+        results, [self = this->shared_from_this()](error_code e, const tcp::endpoint&) { self->on_connect(e); });
   }
 
   void on_connect(error_code ec) {
@@ -220,9 +217,8 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
 
   void write_next() {
     ws_.text(true);
-    ws_.async_write(asio::buffer(queue_.front()), [self = this->shared_from_this()](error_code ec, std::size_t) {
-      self->on_write(ec);
-    });
+    ws_.async_write(asio::buffer(queue_.front()),
+                    [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
   }
 
   void on_write(error_code ec) {

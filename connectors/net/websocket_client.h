@@ -31,8 +31,8 @@
 namespace obr::net {
 
 struct WsOptions {
-  std::size_t max_message_bytes = 4u << 20;  // larger messages close the connection
-  std::size_t max_queued_frames = 4096;      // send() beyond this fails (and closes)
+  std::size_t max_message_bytes = 4u << 20;          // larger messages close the connection
+  std::size_t max_queued_frames = 4096;              // send() beyond this fails (and closes)
   std::int64_t connect_timeout_ns = 10'000'000'000;  // resolve + connect + handshakes
   TlsOptions tls;
 };

@@ -8,8 +8,8 @@ namespace obr::connectors {
 
 // trim_token drops the whitespace simdjson leaves after a raw token.
 constexpr std::string_view trim_token(std::string_view token) noexcept {
-  while (!token.empty() && (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' ||
-                            token.back() == '\t')) {
+  while (!token.empty() &&
+         (token.back() == ' ' || token.back() == '\n' || token.back() == '\r' || token.back() == '\t')) {
     token.remove_suffix(1);
   }
   return token;

@@ -26,39 +26,53 @@ namespace obr::connectors {
 
 // Why a book changed state; reported beside every transition.
 enum class StateReason : std::uint8_t {
-  kSubscribed = 0,       // the venue acknowledged the subscription
-  kSnapshotValid,        // a snapshot passed its check: live
-  kChecksumMismatch,     // an update's or snapshot's checksum did not match
-  kSequenceGap,          // a sequence number was skipped
-  kMalformed,            // a frame for this book could not be applied
-  kResubscribing,        // the session asked the venue for a fresh snapshot
-  kUnsubscribed,         // the venue confirmed an unsubscribe
-  kSubscribeRefused,     // the venue refused the subscription (e.g. unsupported depth)
-  kMaintenance,          // the venue reported maintenance: the book is kept but stale
-  kDisconnected,         // the connection went away: the book is kept but stale
-  kCircuitOpen,          // too many failures in a row: halted, retried after a backoff
-  kBufferOverflow,       // too many updates buffered while calibrating: calibration restarted
-  kSnapshotRetry,        // the snapshot did not line up with the buffered updates: fetched again
-  kOutOfRange,           // a price or quantity past what the book's int64 holds at its scale:
-                         // halted (a fresh snapshot would fail the same way), never a resync loop
+  kSubscribed = 0,    // the venue acknowledged the subscription
+  kSnapshotValid,     // a snapshot passed its check: live
+  kChecksumMismatch,  // an update's or snapshot's checksum did not match
+  kSequenceGap,       // a sequence number was skipped
+  kMalformed,         // a frame for this book could not be applied
+  kResubscribing,     // the session asked the venue for a fresh snapshot
+  kUnsubscribed,      // the venue confirmed an unsubscribe
+  kSubscribeRefused,  // the venue refused the subscription (e.g. unsupported depth)
+  kMaintenance,       // the venue reported maintenance: the book is kept but stale
+  kDisconnected,      // the connection went away: the book is kept but stale
+  kCircuitOpen,       // too many failures in a row: halted, retried after a backoff
+  kBufferOverflow,    // too many updates buffered while calibrating: calibration restarted
+  kSnapshotRetry,     // the snapshot did not line up with the buffered updates: fetched again
+  kOutOfRange,        // a price or quantity past what the book's int64 holds at its scale:
+                      // halted (a fresh snapshot would fail the same way), never a resync loop
 };
 
 constexpr std::string_view to_string(StateReason r) noexcept {
   switch (r) {
-    case StateReason::kSubscribed: return "subscribed";
-    case StateReason::kSnapshotValid: return "snapshot_valid";
-    case StateReason::kChecksumMismatch: return "checksum_mismatch";
-    case StateReason::kSequenceGap: return "sequence_gap";
-    case StateReason::kMalformed: return "malformed";
-    case StateReason::kResubscribing: return "resubscribing";
-    case StateReason::kUnsubscribed: return "unsubscribed";
-    case StateReason::kSubscribeRefused: return "subscribe_refused";
-    case StateReason::kMaintenance: return "maintenance";
-    case StateReason::kDisconnected: return "disconnected";
-    case StateReason::kCircuitOpen: return "circuit_open";
-    case StateReason::kBufferOverflow: return "buffer_overflow";
-    case StateReason::kSnapshotRetry: return "snapshot_retry";
-    case StateReason::kOutOfRange: return "out_of_range";
+    case StateReason::kSubscribed:
+      return "subscribed";
+    case StateReason::kSnapshotValid:
+      return "snapshot_valid";
+    case StateReason::kChecksumMismatch:
+      return "checksum_mismatch";
+    case StateReason::kSequenceGap:
+      return "sequence_gap";
+    case StateReason::kMalformed:
+      return "malformed";
+    case StateReason::kResubscribing:
+      return "resubscribing";
+    case StateReason::kUnsubscribed:
+      return "unsubscribed";
+    case StateReason::kSubscribeRefused:
+      return "subscribe_refused";
+    case StateReason::kMaintenance:
+      return "maintenance";
+    case StateReason::kDisconnected:
+      return "disconnected";
+    case StateReason::kCircuitOpen:
+      return "circuit_open";
+    case StateReason::kBufferOverflow:
+      return "buffer_overflow";
+    case StateReason::kSnapshotRetry:
+      return "snapshot_retry";
+    case StateReason::kOutOfRange:
+      return "out_of_range";
   }
   return "unknown";
 }
@@ -75,12 +89,18 @@ enum class FrameError : std::uint8_t {
 
 constexpr std::string_view to_string(FrameError e) noexcept {
   switch (e) {
-    case FrameError::kNotJson: return "not JSON";
-    case FrameError::kUnexpectedShape: return "unexpected message shape";
-    case FrameError::kBadNumber: return "bad decimal number";
-    case FrameError::kUnknownSymbol: return "unknown symbol";
-    case FrameError::kTooLarge: return "frame too large";
-    case FrameError::kOutOfRange: return "number out of range";
+    case FrameError::kNotJson:
+      return "not JSON";
+    case FrameError::kUnexpectedShape:
+      return "unexpected message shape";
+    case FrameError::kBadNumber:
+      return "bad decimal number";
+    case FrameError::kUnknownSymbol:
+      return "unknown symbol";
+    case FrameError::kTooLarge:
+      return "frame too large";
+    case FrameError::kOutOfRange:
+      return "number out of range";
   }
   return "unknown";
 }
@@ -97,13 +117,13 @@ constexpr std::string_view unknown_symbol_detail(std::string_view symbol) noexce
 // 92233720368.54775807)". The text goes into `buf` (no allocation; a longer text is
 // cut); the view returned points into it. Error path only.
 template <std::size_t N>
-std::string_view out_of_range_detail(char (&buf)[N], std::string_view what, std::string_view lexeme, int scale) noexcept {
+std::string_view out_of_range_detail(char (&buf)[N], std::string_view what, std::string_view lexeme,
+                                     int scale) noexcept {
   static_assert(N >= 160);
   char limit[book::kMaxDecimalChars];
-  const std::size_t limit_len =
-      (scale >= 0 && scale <= book::kMaxScale)
-          ? book::format_decimal(std::numeric_limits<std::int64_t>::max(), scale, limit)
-          : 0;
+  const std::size_t limit_len = (scale >= 0 && scale <= book::kMaxScale)
+                                    ? book::format_decimal(std::numeric_limits<std::int64_t>::max(), scale, limit)
+                                    : 0;
   const int n = std::snprintf(buf, N, "%.*s %.*s is past the book's range (at %d decimals at most %.*s)",
                               static_cast<int>(std::min<std::size_t>(what.size(), 16)), what.data(),
                               static_cast<int>(std::min<std::size_t>(lexeme.size(), 64)), lexeme.data(), scale,

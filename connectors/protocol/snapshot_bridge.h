@@ -74,8 +74,8 @@ class DeltaBuffer {
     deltas_.push_back(Delta{start, end, prev, static_cast<std::uint32_t>(changes_.size()),
                             static_cast<std::uint32_t>(changes.size())});
     for (const RawChange& c : changes) {
-      Stored s{c.side, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(c.price.size()), 0,
-               static_cast<std::uint32_t>(c.size.size()), c.seq};
+      Stored s{c.side, static_cast<std::uint32_t>(arena_.size()), static_cast<std::uint32_t>(c.price.size()),
+               0,      static_cast<std::uint32_t>(c.size.size()), c.seq};
       arena_.append(c.price);
       s.size_off = static_cast<std::uint32_t>(arena_.size());
       arena_.append(c.size);
@@ -85,9 +85,7 @@ class DeltaBuffer {
 
   // drop_front forgets the first `n` deltas (those a snapshot covered); their text stays
   // until clear().
-  void drop_front(std::size_t n) {
-    deltas_.erase(deltas_.begin(), deltas_.begin() + static_cast<std::ptrdiff_t>(n));
-  }
+  void drop_front(std::size_t n) { deltas_.erase(deltas_.begin(), deltas_.begin() + static_cast<std::ptrdiff_t>(n)); }
 
   void clear() noexcept {
     arena_.clear();
@@ -114,10 +112,10 @@ class DeltaBuffer {
 // used is fetched again, at most `max_attempts` times in a row; then the book halts for
 // `halt_ns` and starts over.
 struct SnapshotFetch {
-  std::uint64_t request = 0;     // id of the request in flight; 0 none
-  bool wanted = false;           // a snapshot is needed (sent once a delta is buffered)
-  int attempts = 0;              // failed snapshots in a row
-  std::int64_t retry_at_ns = -1; // halted until then; -1 not halted
+  std::uint64_t request = 0;      // id of the request in flight; 0 none
+  bool wanted = false;            // a snapshot is needed (sent once a delta is buffered)
+  int attempts = 0;               // failed snapshots in a row
+  std::int64_t retry_at_ns = -1;  // halted until then; -1 not halted
 
   // due: the book wants a snapshot, none is in flight and it is not halted.
   bool due() const noexcept { return wanted && request == 0 && retry_at_ns < 0; }

@@ -39,11 +39,11 @@ namespace obr::connectors {
 
 // BookReport: one book as its session reports it. Views valid until the session's next call.
 struct BookReport {
-  std::string_view symbol;             // the venue's own spelling
+  std::string_view symbol;                // the venue's own spelling
   const book::OrderBook* book = nullptr;  // levels, state and counters
-  int depth = 0;                       // subscribed depth; 0 where the venue has none
-  std::int64_t sequence = -1;          // last applied sequence; -1 where the venue has none
-  std::int64_t trusted_depth = -1;     // levels per side known exact; -1 where the whole book is
+  int depth = 0;                          // subscribed depth; 0 where the venue has none
+  std::int64_t sequence = -1;             // last applied sequence; -1 where the venue has none
+  std::int64_t trusted_depth = -1;        // levels per side known exact; -1 where the whole book is
 };
 
 // ApiCredentials: a venue key for endpoints that need one (KuCoin's full-depth snapshots).
@@ -68,10 +68,10 @@ enum class SessionMode : std::uint8_t {
 // (docs/recording.md), so a replay configures the session exactly as the live run did.
 struct SessionSettings {
   std::vector<std::string> symbols;
-  int depth = 0;                        // subscribed depth; 0: the venue's default (capture: each ack's)
+  int depth = 0;  // subscribed depth; 0: the venue's default (capture: each ack's)
   std::size_t max_frame_bytes = 1 << 20;
-  std::vector<std::string> endpoints;   // WebSocket endpoints tried in turn; empty: the venue's
-  std::string rest_base;                // REST base (tokens, snapshots); empty: the venue's
+  std::vector<std::string> endpoints;  // WebSocket endpoints tried in turn; empty: the venue's
+  std::string rest_base;               // REST base (tokens, snapshots); empty: the venue's
   ApiCredentials credentials;
   std::int64_t ping_interval_ns = 5'000'000'000;
   SessionMode mode = SessionMode::kLive;
@@ -81,9 +81,9 @@ struct SessionSettings {
 // they know: its name, its defaults, how a recording of it is recognised, how its books are
 // reported. One per venue, in the venue's folder (venue.h); the registries list them.
 struct VenueDescriptor {
-  std::string_view name = {};                 // "kraken", "kraken-v1", "kucoin", ...
-  std::string_view default_endpoint = {};     // WebSocket endpoint, when the venue connects directly
-  std::string_view default_rest_base = {};    // REST base, when the connection starts with REST
+  std::string_view name = {};               // "kraken", "kraken-v1", "kucoin", ...
+  std::string_view default_endpoint = {};   // WebSocket endpoint, when the venue connects directly
+  std::string_view default_rest_base = {};  // REST base, when the connection starts with REST
   // Recognising a recording: a recorded URL containing url_marker, else the first frame
   // received (first_frame_is). The registries try venues in their order.
   std::string_view url_marker = {};
@@ -92,7 +92,7 @@ struct VenueDescriptor {
   // named in messages by depths_text.
   bool (*depth_ok)(int depth) = nullptr;
   std::string_view depths_text = {};
-  int default_depth = 0;                 // the depth asked for when none is configured
+  int default_depth = 0;  // the depth asked for when none is configured
   // Reports print prices and quantities at the book's scale; a venue whose wire text has
   // no fixed precision (trailing zeros vary) is reported without trailing zeros.
   bool fixed_precision_text = true;

@@ -168,8 +168,8 @@ int main(int argc, char** argv) {
   Printer printer;
   obr::engine::Engine engine(config, &printer);
   std::signal(SIGINT, on_sigint);
-  say("spread_watcher: %s = kraken %s (%s) + kucoin %s (%s)\n", kInstrument, kraken_symbol.c_str(),
-      kraken_url.c_str(), kucoin_symbol.c_str(), kucoin_rest.c_str());
+  say("spread_watcher: %s = kraken %s (%s) + kucoin %s (%s)\n", kInstrument, kraken_symbol.c_str(), kraken_url.c_str(),
+      kucoin_symbol.c_str(), kucoin_rest.c_str());
   engine.start();  // the engine runs on its own thread from here
 
   // The quote thread: once a second, read the consolidated BBO (lock-free, any thread).
@@ -212,8 +212,7 @@ int main(int argc, char** argv) {
   watcher.join();
   engine.stop();  // closes the connections and joins the engine thread
 
-  std::printf("spread_watcher: %llu consolidated quotes, %llu state changes\n",
-              static_cast<unsigned long long>(quotes),
+  std::printf("spread_watcher: %llu consolidated quotes, %llu state changes\n", static_cast<unsigned long long>(quotes),
               static_cast<unsigned long long>(printer.state_changes.load()));
   return quotes > 0 ? 0 : 1;
 }

@@ -94,8 +94,8 @@ TEST(BookSide, NoAllocationOnceReserved) {
 
 // A trivially correct reference: a std::map keyed so that begin() is the best price.
 template <Side S>
-using Reference = std::map<std::int64_t, std::int64_t,
-                           std::conditional_t<S == Side::kBid, std::greater<>, std::less<>>>;
+using Reference =
+    std::map<std::int64_t, std::int64_t, std::conditional_t<S == Side::kBid, std::greater<>, std::less<>>>;
 
 template <Side S, SearchPolicy P>
 void run_differential(std::size_t depth, std::size_t steps, std::uint64_t seed) {
@@ -114,7 +114,7 @@ void run_differential(std::size_t depth, std::size_t steps, std::uint64_t seed) 
   for (std::size_t step = 0; step < steps; ++step) {
     // Top-heavy: 80% within ~10 levels of the top, the rest anywhere (and a bit beyond).
     const std::int64_t offset = (rng() % 10 < 8) ? static_cast<std::int64_t>(rng() % 30)
-                                                  : static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span));
+                                                 : static_cast<std::int64_t>(rng() % static_cast<std::uint64_t>(span));
     const std::int64_t price = mid + sign * offset - (rng() % 4 == 0 ? sign * 5 : 0);
     const std::uint64_t action = rng() % 10;
     std::int64_t qty;
@@ -237,7 +237,9 @@ void extreme_prices() {
         side.set(price, 1);
         ref[price] = 1;
       }
-      const auto depth = [&] { return static_cast<std::uint32_t>(std::distance(ref.begin(), ref.lower_bound(extreme))); };
+      const auto depth = [&] {
+        return static_cast<std::uint32_t>(std::distance(ref.begin(), ref.lower_bound(extreme)));
+      };
       const std::uint32_t before = depth();
       EXPECT_EQ(side.set(extreme, 0).change, LevelChange::kNone) << n << " " << extreme;  // absent
       const ApplyResult inserted = side.set(extreme, 5);

@@ -22,7 +22,7 @@ TEST(ParseDecimal, WireTextIntoUnits) {
       {"45283.5", 1, 452835},
       {"45283.5", 8, 4528350000000},
       {"0.10000000", 8, 10000000},
-      {"0.10000000", 1, 1},   // trailing zeros beyond the scale lose nothing
+      {"0.10000000", 1, 1},  // trailing zeros beyond the scale lose nothing
       {"5", 0, 5},
       {"5", 8, 500000000},
       {"0.00000048", 8, 48},
@@ -181,7 +181,8 @@ TEST(ParseDecimal, PaddedVersionAgreesForAnyText) {
     for (std::size_t k = 0; k < len; ++k) text += alphabet[rng() % alphabet.size()];
     if (!text.empty() && rng() % 40 == 0) text[rng() % text.size()] = "+-eEx /:"[rng() % 8];
     std::string buffer = text;
-    for (int k = 0; k < 16; ++k) buffer += static_cast<char>(rng() % 2 ? '0' + rng() % 10 : rng() % 256);  // any padding
+    for (int k = 0; k < 16; ++k)
+      buffer += static_cast<char>(rng() % 2 ? '0' + rng() % 10 : rng() % 256);  // any padding
     const std::string_view in(buffer.data(), text.size());
     const DecimalResult a = parse_decimal(in, scale);
     const DecimalResult b = parse_decimal_padded(in, scale);
@@ -192,10 +193,15 @@ TEST(ParseDecimal, PaddedVersionAgreesForAnyText) {
   }
   EXPECT_GT(accepted, 50000u);
   // The wire texts of the examples, at 16 characters and around the edges.
-  for (const auto& [text, scale, value] : std::vector<std::tuple<std::string, int, std::int64_t>>{
-           {"45283.5", 1, 452835}, {"0.10000000", 8, 10000000}, {"5", 0, 5}, {"0.00000048", 8, 48},
-           {"1234567890123456", 0, 1234567890123456}, {"123456789012345.6", 1, 1234567890123456},
-           {"9.999999999999999", 15, 9999999999999999}, {"92233720368.54775807", 8, 9223372036854775807}}) {
+  for (const auto& [text, scale, value] :
+       std::vector<std::tuple<std::string, int, std::int64_t>>{{"45283.5", 1, 452835},
+                                                               {"0.10000000", 8, 10000000},
+                                                               {"5", 0, 5},
+                                                               {"0.00000048", 8, 48},
+                                                               {"1234567890123456", 0, 1234567890123456},
+                                                               {"123456789012345.6", 1, 1234567890123456},
+                                                               {"9.999999999999999", 15, 9999999999999999},
+                                                               {"92233720368.54775807", 8, 9223372036854775807}}) {
     std::string buffer = text + std::string(16, 'x');
     const DecimalResult r = parse_decimal_padded(std::string_view(buffer.data(), text.size()), scale);
     ASSERT_TRUE(r.ok()) << text;

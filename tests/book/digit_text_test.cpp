@@ -147,7 +147,7 @@ TEST(DigitText, EveryLevelCountAndLaneAgreesWithToString) {
   // reach every batch and half of both runs).
   std::vector<std::int64_t> vector_lengths(lengths.begin(), lengths.begin() + 16);
   vector_lengths.push_back(4'503'599'627'370'495);  // 2^52 - 1, 16 digits
-  for (std::size_t n = 0; n <= 34; ++n) {  // 34 as one run: 24 levels, then a group of exactly 10
+  for (std::size_t n = 0; n <= 34; ++n) {           // 34 as one run: 24 levels, then a group of exactly 10
     for (const auto* set : {&lengths, &vector_lengths}) {
       for (std::size_t shift = 0; shift < set->size(); shift += (n > 14 ? 5 : 1)) {
         std::vector<std::int64_t> values;

@@ -5,7 +5,6 @@
 
 #include <limits>
 #include <memory>
-
 #include <string>
 #include <vector>
 
@@ -71,7 +70,7 @@ TEST(KrakenChecksum, FewerThanTenLevelsUseWhatExists) {
   char buf[kKrakenChecksumInputMax];
   EXPECT_EQ(std::string(buf, kraken_checksum_input(book, 1, 8, buf)), "452852100000");
   EXPECT_EQ(kraken_checksum(book), 2099347975u);  // zlib.crc32(b"452852100000")
-  book.apply(Side::kBid, 452835, 10000000);  // 45283.5 / 0.10000000
+  book.apply(Side::kBid, 452835, 10000000);       // 45283.5 / 0.10000000
   EXPECT_EQ(std::string(buf, kraken_checksum_input(book, 1, 8, buf)), "45285210000045283510000000");
   EXPECT_EQ(kraken_checksum(book), 2383917627u);  // zlib.crc32(b"45285210000045283510000000")
   OrderBook empty(BookConfig{.price_scale = 1, .qty_scale = 8});
@@ -110,7 +109,8 @@ TEST(KrakenChecksum, CoarseBookAtAFinerPrecisionIsExactPast2To64) {
   const std::string want = "9223372036854775807" + zeros + "3" + zeros + "1" + zeros + "9223372036854775807" + zeros;
   EXPECT_EQ(text, want);
   EXPECT_EQ(kraken_checksum(book, 18, 18),
-            static_cast<std::uint32_t>(crc32(0L, reinterpret_cast<const Bytef*>(want.data()), static_cast<uInt>(want.size()))));
+            static_cast<std::uint32_t>(
+                crc32(0L, reinterpret_cast<const Bytef*>(want.data()), static_cast<uInt>(want.size()))));
   // The 10 covered levels a side, every number 19 digits gaining 18 zeros, fill the
   // buffer's text part exactly.
   OrderBook full(BookConfig{.price_scale = 0, .qty_scale = 0});
@@ -136,9 +136,21 @@ TEST(KrakenChecksum, CoarseBookAtAFinerPrecisionIsExactPast2To64) {
 // and every boundary between steps must give exactly the number's decimal text, and the
 // CRC must be zlib's over that text.
 TEST(KrakenChecksum, DigitTextAtEveryLengthAndWordBoundary) {
-  std::vector<std::int64_t> values = {1, 9, 10, 99, 100, 12345678, 99999999, 100000000, 100000001,
-                                      999999999999999, 9999999999999999, 10000000000000000,
-                                      10000000000000001, 1000000000000000000, 9223372036854775807};
+  std::vector<std::int64_t> values = {1,
+                                      9,
+                                      10,
+                                      99,
+                                      100,
+                                      12345678,
+                                      99999999,
+                                      100000000,
+                                      100000001,
+                                      999999999999999,
+                                      9999999999999999,
+                                      10000000000000000,
+                                      10000000000000001,
+                                      1000000000000000000,
+                                      9223372036854775807};
   std::int64_t p = 1;
   for (int digits = 1; digits <= 19; ++digits) {
     values.push_back(p);  // 1, 10, 100, ... 10^18
@@ -172,8 +184,10 @@ TEST(KrakenChecksum, LongestInputFitsTheBuffer) {
     book.apply(Side::kAsk, 9000000000000000000 + i, 9000000000000000000 + i);
     book.apply(Side::kBid, 8000000000000000000 - i, 8000000000000000000 + i);
   }
-  for (std::int64_t i = 0; i < 10; ++i) want += std::to_string(9000000000000000000 + i) + std::to_string(9000000000000000000 + i);
-  for (std::int64_t i = 0; i < 10; ++i) want += std::to_string(8000000000000000000 - i) + std::to_string(8000000000000000000 + i);
+  for (std::int64_t i = 0; i < 10; ++i)
+    want += std::to_string(9000000000000000000 + i) + std::to_string(9000000000000000000 + i);
+  for (std::int64_t i = 0; i < 10; ++i)
+    want += std::to_string(8000000000000000000 - i) + std::to_string(8000000000000000000 + i);
   auto buf = std::make_unique<char[]>(kKrakenChecksumInputMax);  // heap: ASan sees any overrun
   const std::size_t n = kraken_checksum_input(book, 0, 0, buf.get());
   EXPECT_EQ(n, 760u);

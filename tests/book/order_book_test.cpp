@@ -5,7 +5,9 @@
 namespace obr::book {
 namespace {
 
-OrderBook make(std::size_t depth) { return OrderBook(BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = depth}); }
+OrderBook make(std::size_t depth) {
+  return OrderBook(BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = depth});
+}
 
 TEST(OrderBook, SnapshotReplacesNeverMerges) {
   OrderBook b(BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 0});
@@ -40,7 +42,7 @@ TEST(OrderBook, TopVersionMovesOnlyWhenTheTopTenMayChange) {
   b.apply(Side::kAsk, 119, 0);   // delete at index 19
   b.apply(Side::kAsk, 5000, 0);  // delete of an absent level
   EXPECT_EQ(b.top_version(), v);
-  b.apply(Side::kAsk, 109, 3);   // index 9: inside
+  b.apply(Side::kAsk, 109, 3);  // index 9: inside
   EXPECT_EQ(b.top_version(), v + 1);
   b.apply(Side::kBid, 99, 1);
   EXPECT_EQ(b.top_version(), v + 2);

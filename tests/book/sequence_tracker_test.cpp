@@ -22,9 +22,9 @@ TEST(SequenceTracker, KucoinCalibration) {
   EXPECT_EQ(t.last(), 18);
   EXPECT_TRUE(t.bridged());
   EXPECT_EQ(t.check_range(19, 19), SeqCheck::kInOrder);
-  EXPECT_EQ(t.check_range(19, 19), SeqCheck::kStale);    // duplicate
-  EXPECT_EQ(t.check_range(21, 22), SeqCheck::kGap);      // 20 missing
-  EXPECT_EQ(t.last(), 19);                               // a gap does not advance
+  EXPECT_EQ(t.check_range(19, 19), SeqCheck::kStale);  // duplicate
+  EXPECT_EQ(t.check_range(21, 22), SeqCheck::kGap);    // 20 missing
+  EXPECT_EQ(t.last(), 19);                             // a gap does not advance
 }
 
 // KuCoin's rule holds for every delta, not only the first: an overlap with the book is in
@@ -87,8 +87,8 @@ TEST(SequenceTracker, OkxLinkedIdsIncludingKeepAliveAndReset) {
   EXPECT_EQ(t.check_linked(15, 3), SeqCheck::kInOrder);
   EXPECT_EQ(t.last(), 3);
   EXPECT_EQ(t.check_linked(3, 5), SeqCheck::kInOrder);
-  EXPECT_EQ(t.check_linked(3, 5), SeqCheck::kStale);   // replayed message
-  EXPECT_EQ(t.check_linked(7, 9), SeqCheck::kGap);     // 5 -> 7 missing
+  EXPECT_EQ(t.check_linked(3, 5), SeqCheck::kStale);  // replayed message
+  EXPECT_EQ(t.check_linked(7, 9), SeqCheck::kGap);    // 5 -> 7 missing
   EXPECT_EQ(t.last(), 5);
 }
 

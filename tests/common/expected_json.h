@@ -14,8 +14,8 @@ inline std::vector<std::vector<std::string>> level_pairs(simdjson::dom::element 
   std::vector<std::vector<std::string>> out;
   const simdjson::dom::array levels = book[side].get_array().value_unsafe();
   for (simdjson::dom::element lvl : levels) {
-    out.push_back({std::string(lvl.at(0).get_string().value_unsafe()),
-                   std::string(lvl.at(1).get_string().value_unsafe())});
+    out.push_back(
+        {std::string(lvl.at(0).get_string().value_unsafe()), std::string(lvl.at(1).get_string().value_unsafe())});
   }
   return out;
 }

@@ -1,5 +1,3 @@
-#include "connectors/kraken/v1_session.h"
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -7,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/kraken/v1_session.h"
 #include "tests/book/test_data.h"
 #include "tests/common/alloc_counter.h"
 #include "tests/common/expected_json.h"
@@ -41,8 +40,9 @@ struct Expected {
 // The independent Decimal reference (tests/reference/kraken_v1_reference.py), per pair.
 std::map<std::string, Expected> load_expected() {
   simdjson::padded_string json;
-  EXPECT_EQ(simdjson::padded_string::load(obr::testing::data_path(std::string(kRecording) + ".expected.json")).get(json),
-            simdjson::SUCCESS);
+  EXPECT_EQ(
+      simdjson::padded_string::load(obr::testing::data_path(std::string(kRecording) + ".expected.json")).get(json),
+      simdjson::SUCCESS);
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   EXPECT_EQ(parser.parse(json).get(root), simdjson::SUCCESS);
@@ -215,7 +215,9 @@ TEST(KrakenV1Session, SubscribeAndPingFrames) {
   session.subscribe({"XBT/USD", "ETH/USD"}, sink);
   session.ping(sink);
   ASSERT_EQ(sink.sent.size(), 2u);
-  EXPECT_EQ(sink.sent[0], R"({"event":"subscribe","pair":["XBT/USD","ETH/USD"],"subscription":{"name":"book","depth":25},"reqid":1})");
+  EXPECT_EQ(
+      sink.sent[0],
+      R"({"event":"subscribe","pair":["XBT/USD","ETH/USD"],"subscription":{"name":"book","depth":25},"reqid":1})");
   EXPECT_EQ(sink.sent[1], R"({"event":"ping","reqid":2})");
   EXPECT_EQ(session.book_count(), 2u);
   session.on_frame(
@@ -269,16 +271,16 @@ TEST(KrakenV1Session, HandMadeSnapshotAndUpdate) {
   // After the update the CRC input is "5005500" "5006100" "5000304" (asks low to high,
   // then bids; docs/venues/kraken.md's v1 formatting example): zlib.crc32 = 533248936. The
   // republish flag "r" is applied like any update.
-  session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111","r"]],"c":"533248936"},"book-10","BTC/USD"])",
-                   0, sink);
+  session.on_frame(
+      R"([0,{"a":[["0.05006","0.00000100","1582905487.684111","r"]],"c":"533248936"},"book-10","BTC/USD"])", 0, sink);
   const book::OrderBook& ob = session.book(0);
   EXPECT_EQ(ob.asks().size(), 2u);
   EXPECT_EQ(ob.counters().updates, 1u);
   EXPECT_EQ(ob.counters().checks_passed, 1u);
   EXPECT_EQ(ob.counters().checks_failed, 0u);
   // The same update with one digit of the checksum off fails.
-  session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111","r"]],"c":"533248937"},"book-10","BTC/USD"])",
-                   0, sink);
+  session.on_frame(
+      R"([0,{"a":[["0.05006","0.00000100","1582905487.684111","r"]],"c":"533248937"},"book-10","BTC/USD"])", 0, sink);
   EXPECT_EQ(ob.counters().checks_failed, 1u);
   EXPECT_EQ(ob.state(), BookState::kResyncing);
 }
@@ -314,7 +316,9 @@ TEST(KrakenV1Session, MalformedFramesAreCountedAndOtherChannelsIgnored) {
   ASSERT_EQ(session.info(1).symbol, "XMR/USD");
   ASSERT_EQ(session.book(1).state(), BookState::kLive);
   // Other channels on the same connection are not errors.
-  session.on_frame(R"([340,{"a":["5525.40000",1,"1.000"],"b":["5525.10000",1,"1.000"],"c":["5525.10000","0.00398963"]},"ticker","XBT/USD"])", 0, sink);
+  session.on_frame(
+      R"([340,{"a":["5525.40000",1,"1.000"],"b":["5525.10000",1,"1.000"],"c":["5525.10000","0.00398963"]},"ticker","XBT/USD"])",
+      0, sink);
   session.on_frame(R"([341,[["5541.20000","0.15850568","1534614057.321597","s","l",""]],"trade","XBT/USD"])", 0, sink);
   EXPECT_EQ(session.malformed_frames(), 0u);
   // Truncated frames fail simdjson's structural pass before anything says which book they
@@ -322,9 +326,10 @@ TEST(KrakenV1Session, MalformedFramesAreCountedAndOtherChannelsIgnored) {
   session.on_frame("[992,", 0, sink);
   session.on_frame(R"([992,{"b":[["354.15000000","5.0)", 0, sink);
   EXPECT_EQ(session.book(1).state(), BookState::kLive);
-  session.on_frame(R"(["x",{}])", 0, sink);                                       // no channelID
-  session.on_frame(R"({"status":"online"})", 0, sink);                            // no event
-  session.on_frame(R"([992,{"b":[["354.15000000","5.00000000"]],"c":"1"},"book-1000","XMR/USD"])", 0, sink);  // 2 fields
+  session.on_frame(R"(["x",{}])", 0, sink);             // no channelID
+  session.on_frame(R"({"status":"online"})", 0, sink);  // no event
+  session.on_frame(R"([992,{"b":[["354.15000000","5.00000000"]],"c":"1"},"book-1000","XMR/USD"])", 0,
+                   sink);  // 2 fields
   EXPECT_EQ(session.malformed_frames(), 5u);
   ASSERT_EQ(sink.errors.size(), 5u);
   EXPECT_EQ(sink.errors[0], FrameError::kNotJson);
@@ -337,8 +342,11 @@ TEST(KrakenV1Session, MalformedFramesAreCountedAndOtherChannelsIgnored) {
   EXPECT_EQ(session.book(1).counters().resyncs_requested, 1u);
   // A checksum that is not a uint32 string is malformed too, and a pair that does not
   // match its channel is rejected without touching either book.
-  session.on_frame(R"([1664,{"a":[["13.284500","1396.00000000","1618678133.383209"]],"c":"99999999999"},"book-1000","WAVES/EUR"])", 0, sink);
-  session.on_frame(R"([496,{"a":[["13.284500","1396.00000000","1618678133.383209"]],"c":"1"},"book-1000","WAVES/EUR"])", 0, sink);
+  session.on_frame(
+      R"([1664,{"a":[["13.284500","1396.00000000","1618678133.383209"]],"c":"99999999999"},"book-1000","WAVES/EUR"])",
+      0, sink);
+  session.on_frame(R"([496,{"a":[["13.284500","1396.00000000","1618678133.383209"]],"c":"1"},"book-1000","WAVES/EUR"])",
+                   0, sink);
   EXPECT_EQ(session.malformed_frames(), 7u);
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
 }
@@ -370,9 +378,9 @@ TEST(KrakenV1Session, RestrictedTradingStatusesKeepBooksLive) {
   for (std::size_t i = 0; i < frames.size(); ++i) {
     session.on_frame(frames[i], 0, sink);
     if (i >= 30 && i % 1000 == 0 && i / 1000 <= statuses.size()) {
-      session.on_frame(R"({"connectionID":1,"event":"systemStatus","status":")" + statuses[i / 1000 - 1] +
-                           R"(","version":"1.8.3"})",
-                       0, sink);
+      session.on_frame(
+          R"({"connectionID":1,"event":"systemStatus","status":")" + statuses[i / 1000 - 1] + R"(","version":"1.8.3"})",
+          0, sink);
       for (BookId id = 0; id < session.book_count(); ++id) ASSERT_EQ(session.book(id).state(), BookState::kLive);
     }
   }
@@ -397,8 +405,8 @@ TEST(KrakenV1Session, AnEmptySnapshotIsLiveAndTheFirstLevelsSetThePrecision) {
   session.on_frame(R"([0,{"as":[],"bs":[]},"book-10","BTC/USD"])", 0, sink);
   ASSERT_EQ(session.book_count(), 1u);
   EXPECT_EQ(session.book(0).state(), BookState::kLive);
-  session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111"]],"c":"3407528997"},"book-10","BTC/USD"])", 0,
-                   sink);
+  session.on_frame(R"([0,{"a":[["0.05006","0.00000100","1582905487.684111"]],"c":"3407528997"},"book-10","BTC/USD"])",
+                   0, sink);
   EXPECT_TRUE(sink.errors.empty());
   EXPECT_EQ(session.book(0).state(), BookState::kLive);
   EXPECT_EQ(session.book(0).price_scale(), 5);
@@ -414,7 +422,8 @@ TEST(KrakenV1Session, ANumberPastTheBooksRangeHaltsTheBookWithTheLimitNamed) {
       0, sink);
   ASSERT_EQ(sink.errors.size(), 1u);
   EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
-  EXPECT_EQ(sink.details[0], "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+  EXPECT_EQ(sink.details[0],
+            "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
   EXPECT_EQ(session.book(0).state(), BookState::kHalted);
   EXPECT_EQ(sink.transitions.back().why, StateReason::kOutOfRange);
   session.on_tick(std::int64_t{1} << 62, sink);

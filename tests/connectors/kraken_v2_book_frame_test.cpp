@@ -2,8 +2,6 @@
 // against simdjson: exact fields on known frames, refusals of every other spelling, and
 // two V2Sessions — one with the scanner, one reading every frame with simdjson — fed the
 // real recordings and mutations of them must report exactly the same events and books.
-#include "connectors/kraken/v2_book_frame.h"
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -13,6 +11,7 @@
 #include <vector>
 
 #include "book/decimal.h"
+#include "connectors/kraken/v2_book_frame.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "tests/book/test_data.h"
@@ -78,54 +77,77 @@ TEST(KrakenV2BookFrame, RefusesEveryOtherSpelling) {
   Scan scan;
   ASSERT_TRUE(scan(head + R"({"price":1.5,"qty":2})" + tail));
   for (const char* level : {
-           R"({"price": 1.5,"qty":2})",    // whitespace
-           R"({"qty":2,"price":1.5})",     // key order
-           R"({"price":01.5,"qty":2})",    // leading zero
-           R"({"price":1.,"qty":2})",      // no digit after the point
-           R"({"price":.5,"qty":2})",      // no digit before it
-           R"({"price":1e,"qty":2})",      // empty exponent
+           R"({"price": 1.5,"qty":2})",  // whitespace
+           R"({"qty":2,"price":1.5})",   // key order
+           R"({"price":01.5,"qty":2})",  // leading zero
+           R"({"price":1.,"qty":2})",    // no digit after the point
+           R"({"price":.5,"qty":2})",    // no digit before it
+           R"({"price":1e,"qty":2})",    // empty exponent
            R"({"price":1e+,"qty":2})",
-           R"({"price":+1,"qty":2})",      // plus sign
+           R"({"price":+1,"qty":2})",  // plus sign
            R"({"price":-,"qty":2})",
-           R"({"price":"1.5","qty":2})",   // a string
-           R"({"price":1.5,"qty":2,"x":1})",  // another field
-           R"({"price":1.5,"qty":2}])",    // a bracket too many
-           R"({"price":1.5,"qty":2},)",    // a trailing comma
+           R"({"price":"1.5","qty":2})",                   // a string
+           R"({"price":1.5,"qty":2,"x":1})",               // another field
+           R"({"price":1.5,"qty":2}])",                    // a bracket too many
+           R"({"price":1.5,"qty":2},)",                    // a trailing comma
            R"({"price":1.5,"qty":2}{"price":1,"qty":1})",  // a missing comma
            R"({"price":NaN,"qty":2})",
        }) {
     EXPECT_FALSE(scan(head + level + tail)) << level;
   }
-  for (const std::string& frame : {
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC\/USD","bids":[],"asks":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":01}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":-1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":10000000000000000000}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1.5}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":}]})"),
-           std::string(R"({"channel":"book","type":"Update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","asks":[],"bids":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1},{"symbol":"X","bids":[],"asks":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"a\"b"}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"a\tb"}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]} )"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})") + "\n",
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]}})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}])"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC)") + "\xc3\xa9" + R"(","bids":[],"asks":[],"checksum":1}]})",
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC)") + std::string(1, '\0') +
-               R"(","bids":[],"asks":[],"checksum":1}]})",
-           std::string(R"({ "channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})"),
-           // A bad byte or the closing quote beyond the first 16 bytes of a string.
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:5)") +
-               "\x01" + R"("}]})",
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123)") + "\xff" +
-               R"(","bids":[],"asks":[],"checksum":1}]})",
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\u0041","bids":[],"asks":[],"checksum":1}]})"),
-           std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:51.661460Z)"),
-       }) {
+  for (
+      const std::string& frame : {
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC\/USD","bids":[],"asks":[],"checksum":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":01}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":-1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":10000000000000000000}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1.5}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":}]})"),
+          std::string(
+              R"({"channel":"book","type":"Update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","asks":[],"bids":[],"checksum":1}]})"),
+          std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"checksum":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1},{"symbol":"X","bids":[],"asks":[],"checksum":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"a\"b"}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"a\tb"}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]} )"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})") +
+              "\n",
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]}})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}])"),
+          std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC)") + "\xc3\xa9" +
+              R"(","bids":[],"asks":[],"checksum":1}]})",
+          std::string(R"({"channel":"book","type":"update","data":[{"symbol":"BTC)") + std::string(1, '\0') +
+              R"(","bids":[],"asks":[],"checksum":1}]})",
+          std::string(
+              R"({ "channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1}]})"),
+          // A bad byte or the closing quote beyond the first 16 bytes of a string.
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:5)") +
+              "\x01" + R"("}]})",
+          std::string(R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123)") +
+              "\xff" + R"(","bids":[],"asks":[],"checksum":1}]})",
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123\u0041","bids":[],"asks":[],"checksum":1}]})"),
+          std::string(
+              R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":1,"timestamp":"2026-08-02T03:35:51.661460Z)"),
+      }) {
     EXPECT_FALSE(scan(frame)) << frame;
   }
 }
@@ -267,10 +289,18 @@ TEST(KrakenV2BookFrame, MutatedFramesReadTheSameWithAndWithoutTheScanner) {
       const char c = alphabet[rng() % alphabet.size()];
       const std::string before = frame.substr(0, at), rest = frame.substr(at);
       switch (rng() % 4) {
-        case 0: frame = before + c + rest.substr(1); break;          // replaced
-        case 1: frame = before + rest.substr(1); break;              // deleted
-        case 2: frame = before + c + rest; break;                    // inserted
-        default: frame = before + rest.substr(0, 1) + rest; break;  // doubled
+        case 0:
+          frame = before + c + rest.substr(1);
+          break;  // replaced
+        case 1:
+          frame = before + rest.substr(1);
+          break;  // deleted
+        case 2:
+          frame = before + c + rest;
+          break;  // inserted
+        default:
+          frame = before + rest.substr(0, 1) + rest;
+          break;  // doubled
       }
     }
     if (scan(frame)) ++accepted;

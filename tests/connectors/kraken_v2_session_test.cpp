@@ -1,5 +1,3 @@
-#include "connectors/kraken/v2_session.h"
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -8,6 +6,7 @@
 #include <vector>
 
 #include "book/decimal.h"
+#include "connectors/kraken/v2_session.h"
 #include "tests/book/test_data.h"
 #include "tests/common/alloc_counter.h"
 #include "tests/common/expected_json.h"
@@ -83,7 +82,8 @@ TEST_P(RealRecording, EveryChecksumValidatesAndFinalBookMatchesReference) {
   V2Session session(replay_config());
   RecordingSink sink;
   std::int64_t t = 0;
-  for (const std::string& line : lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/" + name + ".ndjson")))) {
+  for (const std::string& line :
+       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/" + name + ".ndjson")))) {
     session.on_frame(line, ++t, sink);
   }
   EXPECT_EQ(session.malformed_frames(), 0u);
@@ -116,7 +116,8 @@ TEST(KrakenV2Counts, FixtureTotals) {
 TEST(KrakenV2Session, DepthComesFromTheSubscribeAck) {
   V2Session session(replay_config());
   RecordingSink sink;
-  for (const std::string& line : lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")))) {
+  for (const std::string& line :
+       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")))) {
     session.on_frame(line, 0, sink);
   }
   EXPECT_EQ(session.info(0).depth, 25);
@@ -130,7 +131,8 @@ TEST(KrakenV2Session, WithoutTruncationTheRecordingFails) {
   // recording's checksums stop matching.
   V2Session session(V2Config{.depth = 1000, .track_any_symbol = true, .depth_from_ack = false});
   RecordingSink sink;
-  for (const std::string& line : lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")))) {
+  for (const std::string& line :
+       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")))) {
     session.on_frame(line, 0, sink);
   }
   EXPECT_GE(session.book(0).counters().checks_failed, 1u);
@@ -145,7 +147,8 @@ TEST(KrakenV2Session, AlteredUpdateIsCaughtAtItsChecksumAndResyncedByTheNextSnap
   const std::size_t altered = first_top10_update(lines, 99);
   ASSERT_NE(altered, 0u);
   std::size_t good_updates = 0;
-  for (std::size_t i = 0; i < altered; ++i) good_updates += lines[i].find(R"("channel":"book","type":"update")") != std::string::npos;
+  for (std::size_t i = 0; i < altered; ++i)
+    good_updates += lines[i].find(R"("channel":"book","type":"update")") != std::string::npos;
   {
     std::string& l = lines[altered];
     const std::size_t q = l.find("\"qty\":");
@@ -164,7 +167,8 @@ TEST(KrakenV2Session, AlteredUpdateIsCaughtAtItsChecksumAndResyncedByTheNextSnap
   EXPECT_NE(sink.sent[0].find(R"("method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25})"),
             std::string::npos)
       << sink.sent[0];
-  EXPECT_NE(sink.sent[1].find(R"("method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25,"snapshot":true})"),
+  EXPECT_NE(sink.sent[1].find(
+                R"("method":"subscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25,"snapshot":true})"),
             std::string::npos)
       << sink.sent[1];
   EXPECT_EQ(ob.counters().resyncs_requested, 1u);
@@ -197,7 +201,7 @@ TEST(KrakenV2Session, DroppedUpdateIsCaughtAtTheNextChecksum) {
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
   for (std::size_t i = dropped + 2; i < lines.size(); ++i) session.on_frame(lines[i], 0, sink);
   EXPECT_EQ(session.book(0).counters().checks_failed, 1u);  // nothing applied until a snapshot
-  EXPECT_NE(session.book(0).state(), BookState::kLive);      // and this file has no later one
+  EXPECT_NE(session.book(0).state(), BookState::kLive);     // and this file has no later one
 }
 
 TEST(KrakenV2Session, MalformedFramesAreCountedNotFatal) {
@@ -265,8 +269,7 @@ TEST(KrakenV2Session, AnAckWithADepthKrakenDoesNotOfferIsMalformed) {
 }
 
 TEST(KrakenV2Session, CircuitBreakerHaltsThenRetriesAfterBackoff) {
-  V2Session session(V2Config{.depth = 10, .track_any_symbol = true, .breaker_failures = 2,
-                             .breaker_backoff_ns = 1000});
+  V2Session session(V2Config{.depth = 10, .track_any_symbol = true, .breaker_failures = 2, .breaker_backoff_ns = 1000});
   RecordingSink sink;
   const std::string bad_snapshot =
       R"({"channel":"book","type":"snapshot","data":[{"symbol":"X/Y","bids":[{"price":1.0,"qty":1.0}],"asks":[{"price":2.0,"qty":1.0}],"checksum":1}]})";
@@ -289,8 +292,11 @@ TEST(KrakenV2Session, CircuitBreakerHaltsThenRetriesAfterBackoff) {
 // backoff of 2^62 ns doubled to 2^63 used to wrap negative and retry at once).
 TEST(KrakenV2Session, ABackoffDoubledPastInt64NeverRetries) {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  V2Session session(V2Config{.depth = 10, .track_any_symbol = true, .breaker_failures = 2,
-                             .breaker_backoff_ns = std::int64_t{1} << 62, .breaker_backoff_max_ns = kMax});
+  V2Session session(V2Config{.depth = 10,
+                             .track_any_symbol = true,
+                             .breaker_failures = 2,
+                             .breaker_backoff_ns = std::int64_t{1} << 62,
+                             .breaker_backoff_max_ns = kMax});
   RecordingSink sink;
   const std::string bad_snapshot =
       R"({"channel":"book","type":"snapshot","data":[{"symbol":"X/Y","bids":[{"price":1.0,"qty":1.0}],"asks":[{"price":2.0,"qty":1.0}],"checksum":1}]})";
@@ -317,15 +323,18 @@ TEST(KrakenV2Session, MaintenanceMakesLiveBooksStale) {
   const std::vector<std::string> lines =
       lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
   for (std::size_t i = 0; i < 3; ++i) session.on_frame(lines[i], 0, sink);
-  session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"maintenance","api_version":"v2"}]})", 0, sink);
+  session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"maintenance","api_version":"v2"}]})", 0,
+                   sink);
   EXPECT_EQ(session.book(0).state(), BookState::kStale);
   EXPECT_EQ(sink.transitions.back().why, StateReason::kMaintenance);
   // Back online: the stale book is resubscribed (unsubscribe echoing depth 25, subscribe).
   const std::size_t sent_before = sink.sent.size();
   session.on_frame(R"({"channel":"status","type":"update","data":[{"system":"online","api_version":"v2"}]})", 0, sink);
   ASSERT_EQ(sink.sent.size(), sent_before + 2);
-  EXPECT_NE(sink.sent[sent_before].find(R"("method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25)"),
-            std::string::npos) << sink.sent[sent_before];
+  EXPECT_NE(sink.sent[sent_before].find(
+                R"("method":"unsubscribe","params":{"channel":"book","symbol":["BTC/USD"],"depth":25)"),
+            std::string::npos)
+      << sink.sent[sent_before];
   EXPECT_NE(sink.sent[sent_before + 1].find(R"("method":"subscribe")"), std::string::npos);
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
   EXPECT_EQ(sink.transitions.back().why, StateReason::kResubscribing);
@@ -379,8 +388,9 @@ TEST(KrakenV2Session, AnEmptySnapshotIsLiveAndTheFirstLevelsSetThePrecision) {
     config.compact_scanner = compact;
     V2Session session(config);
     RecordingSink sink;
-    session.on_frame(R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]})",
-                     0, sink);
+    session.on_frame(
+        R"({"channel":"book","type":"snapshot","data":[{"symbol":"BTC/USD","bids":[],"asks":[],"checksum":0}]})", 0,
+        sink);
     ASSERT_EQ(session.book_count(), 1u);
     EXPECT_EQ(session.book(0).state(), BookState::kLive);
     EXPECT_EQ(session.book(0).counters().checks_passed, 1u);
@@ -413,7 +423,8 @@ TEST(KrakenV2Session, ANumberPastTheBooksRangeHaltsTheBookWithTheLimitNamed) {
         0, sink);
     ASSERT_EQ(sink.errors.size(), 1u);
     EXPECT_EQ(sink.errors[0], FrameError::kOutOfRange);
-    EXPECT_EQ(sink.details[0], "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
+    EXPECT_EQ(sink.details[0],
+              "qty 123456789012.12345678 is past the book's range (at 8 decimals at most 92233720368.54775807)");
     EXPECT_EQ(session.book(0).state(), BookState::kHalted);
     EXPECT_EQ(sink.transitions.back().why, StateReason::kOutOfRange);
     EXPECT_TRUE(sink.sent.empty());
@@ -438,7 +449,8 @@ TEST(KrakenV2Session, ANumberFinerThanTheBooksPrecisionFailsTheBookAsMalformed) 
       0, sink);
   ASSERT_EQ(sink.errors.size(), 1u);
   EXPECT_EQ(sink.errors[0], FrameError::kBadNumber);
-  EXPECT_EQ(sink.details[0], "update price '45283.55' is not a decimal at the book's 1 decimals (more decimals than the scale allows)");
+  EXPECT_EQ(sink.details[0],
+            "update price '45283.55' is not a decimal at the book's 1 decimals (more decimals than the scale allows)");
   EXPECT_EQ(session.book(0).state(), BookState::kResyncing);
   EXPECT_TRUE(sink.saw(StateReason::kMalformed));
 }
@@ -462,12 +474,11 @@ TEST(KrakenV2Session, InstrumentChannelSetsPrecision) {
 TEST(KrakenV2Session, InstrumentPairsThatCannotBeUsedAreReported) {
   V2Session session(replay_config());
   RecordingSink sink;
-  session.on_frame(
-      R"({"channel":"instrument","type":"snapshot","data":{"assets":[],"pairs":[)"
-      R"({"symbol":"ETH/USD","price_precision":19,"qty_precision":8},)"
-      R"({"symbol":"BTC/USD","price_precision":1,"qty_precision":8},)"
-      R"({"price_precision":1,"qty_precision":8},{"symbol":"XRP/USD","price_precision":5}]}})",
-      0, sink);
+  session.on_frame(R"({"channel":"instrument","type":"snapshot","data":{"assets":[],"pairs":[)"
+                   R"({"symbol":"ETH/USD","price_precision":19,"qty_precision":8},)"
+                   R"({"symbol":"BTC/USD","price_precision":1,"qty_precision":8},)"
+                   R"({"price_precision":1,"qty_precision":8},{"symbol":"XRP/USD","price_precision":5}]}})",
+                   0, sink);
   ASSERT_EQ(sink.errors.size(), 1u);
   EXPECT_EQ(sink.errors[0], FrameError::kUnexpectedShape);
   EXPECT_EQ(sink.details[0],

@@ -6,8 +6,6 @@
 // calibration (snapshot and buffered deltas by sequence, gaps, malformed deltas, trusted
 // depth, steady-state allocations), numbers past the book's range (halt, not resync),
 // resource bounds, and signing.
-#include "connectors/kucoin/spot_session.h"
-
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -18,6 +16,7 @@
 #include <vector>
 
 #include "connectors/kucoin/signing.h"
+#include "connectors/kucoin/spot_session.h"
 #include "tests/common/alloc_counter.h"
 #include "tests/connectors/session_test_util.h"
 
@@ -43,9 +42,10 @@ constexpr const char* kBullet =
 
 std::string delta(const std::string& symbol, std::int64_t start, std::int64_t end, const std::string& asks,
                   const std::string& bids) {
-  return R"({"type":"message","topic":"/market/level2:)" + symbol + R"(","subject":"trade.l2update","data":{"changes":{"asks":[)" +
-         asks + R"(],"bids":[)" + bids + R"(]},"sequenceEnd":)" + std::to_string(end) + R"(,"sequenceStart":)" +
-         std::to_string(start) + R"(,"symbol":")" + symbol + R"("}})";
+  return R"({"type":"message","topic":"/market/level2:)" + symbol +
+         R"(","subject":"trade.l2update","data":{"changes":{"asks":[)" + asks + R"(],"bids":[)" + bids +
+         R"(]},"sequenceEnd":)" + std::to_string(end) + R"(,"sequenceStart":)" + std::to_string(start) +
+         R"(,"symbol":")" + symbol + R"("}})";
 }
 
 std::string snapshot(std::int64_t seq, const std::string& bids, const std::string& asks) {
@@ -103,8 +103,9 @@ TEST(KucoinConnection, TokenWelcomeSubscribeAck) {
   session.on_frame(R"({"id":"obr1","type":"welcome"})", 2, sink);
   EXPECT_EQ(session.conn_state(), ConnState::kReady);
   ASSERT_EQ(sink.sent.size(), 1u);
-  EXPECT_EQ(sink.sent[0],
-            R"({"id":2,"type":"subscribe","topic":"/market/level2:BTC-USDT,ETH-USDT","privateChannel":false,"response":true})");
+  EXPECT_EQ(
+      sink.sent[0],
+      R"({"id":2,"type":"subscribe","topic":"/market/level2:BTC-USDT,ETH-USDT","privateChannel":false,"response":true})");
   session.on_frame(R"({"id":"2","type":"ack"})", 3, sink);
   EXPECT_EQ(session.book(0).state(), BookState::kAwaitingSnapshot);
   EXPECT_EQ(session.book(1).state(), BookState::kAwaitingSnapshot);
@@ -124,8 +125,9 @@ TEST(KucoinConnection, HundredSymbolsPerTopicAndThreeHundredTopicsPerConnection)
   ASSERT_EQ(sink.sent.size(), 3u);  // 100 + 100 + 50
   for (std::size_t i = 0; i < 3; ++i) {
     const std::string& f = sink.sent[i];
-    const std::size_t commas = static_cast<std::size_t>(std::count(f.begin() + static_cast<std::ptrdiff_t>(f.find("level2:")),
-                                                                    f.begin() + static_cast<std::ptrdiff_t>(f.find("\",\"private")), ','));
+    const std::size_t commas =
+        static_cast<std::size_t>(std::count(f.begin() + static_cast<std::ptrdiff_t>(f.find("level2:")),
+                                            f.begin() + static_cast<std::ptrdiff_t>(f.find("\",\"private")), ','));
     EXPECT_EQ(commas + 1, i < 2 ? 100u : 50u);
   }
   std::vector<std::string> too_many;
@@ -418,7 +420,7 @@ TEST(KucoinCalibration, SnapshotOlderThanTheBufferIsFetchedAgain) {
   c.answer(20, R"(["99","1"])", R"(["101","2"])");  // 21..29 missing
   EXPECT_NE(c.ob().state(), BookState::kLive);
   EXPECT_TRUE(c.sink.saw(StateReason::kSnapshotRetry));
-  ASSERT_EQ(c.sink.requests.size(), 2u);  // fetched again
+  ASSERT_EQ(c.sink.requests.size(), 2u);      // fetched again
   EXPECT_EQ(c.session.info(0).buffered, 1u);  // the buffer is kept
   c.answer(29, R"(["99","1"])", R"(["101","2"])");
   EXPECT_EQ(c.ob().state(), BookState::kLive);
@@ -479,10 +481,10 @@ TEST(KucoinCalibration, DuplicatePriceZeroAndSizeZero) {
   c.send(delta("BTC-USDT", 5, 5, "", ""));
   c.answer(4, R"(["99","1"],["98","3"])", R"(["101","2"])");
   ASSERT_EQ(c.ob().state(), BookState::kLive);
-  c.send(delta("BTC-USDT", 6, 6, "", R"(["98","0","6"])"));         // size 0: delete
-  c.send(delta("BTC-USDT", 6, 6, "", R"(["97","5","6"])"));         // duplicate: skipped
-  c.send(delta("BTC-USDT", 7, 7, R"(["0","0","7"])", ""));          // price 0: sequence only
-  c.send(delta("BTC-USDT", 8, 8, "", R"(["99","1.25","8"])"));      // a new size, more decimals
+  c.send(delta("BTC-USDT", 6, 6, "", R"(["98","0","6"])"));     // size 0: delete
+  c.send(delta("BTC-USDT", 6, 6, "", R"(["97","5","6"])"));     // duplicate: skipped
+  c.send(delta("BTC-USDT", 7, 7, R"(["0","0","7"])", ""));      // price 0: sequence only
+  c.send(delta("BTC-USDT", 8, 8, "", R"(["99","1.25","8"])"));  // a new size, more decimals
   EXPECT_EQ(c.ob().state(), BookState::kLive);
   EXPECT_EQ(c.session.info(0).sequence, 8);
   EXPECT_EQ(c.session.info(0).stale_deltas, 1u);
@@ -564,7 +566,8 @@ TEST(KucoinCalibration, SignedFullDepthSnapshotWhenCredentialsAreSet) {
 
 TEST(KucoinCalibration, SequencesAsStringsAndMalformedDeltas) {
   Connected c;
-  c.send(R"({"type":"message","subject":"trade.l2update","data":{"sequenceStart":"5","sequenceEnd":"5","symbol":"BTC-USDT","changes":{"asks":[["101","1","5"]],"bids":[]}}})");
+  c.send(
+      R"({"type":"message","subject":"trade.l2update","data":{"sequenceStart":"5","sequenceEnd":"5","symbol":"BTC-USDT","changes":{"asks":[["101","1","5"]],"bids":[]}}})");
   c.answer(4, "", "");
   EXPECT_EQ(c.session.info(0).sequence, 5);
   EXPECT_EQ(c.ob().state(), BookState::kLive);
@@ -583,17 +586,19 @@ TEST(KucoinCalibration, SequencesAsStringsAndMalformedDeltas) {
 // range-for early) must not pass as a shorter array: the delta is malformed, the book
 // leaves live and recalibrates (KuCoin has no checksum to catch a partial apply).
 TEST(KucoinCalibration, AChangesArrayBrokenInsideIsMalformedAndRecalibrates) {
-  for (const std::string& broken : {std::string(R"(["102","1","6"] x ["103","1","7"]],"bids":[)"),
-                                   std::string(R"(["102","1","6"],["103","1","7"}],"bids":[)"),
-                                   std::string(R"(["102","1","6"],["103",,"1","7"]],"bids":[)"),
-                                   std::string(R"(["102","1","6"],["103","1","7"]],"bids":[["99","1","8"] ["98","1","9"])")}) {
+  for (const std::string& broken :
+       {std::string(R"(["102","1","6"] x ["103","1","7"]],"bids":[)"),
+        std::string(R"(["102","1","6"],["103","1","7"}],"bids":[)"),
+        std::string(R"(["102","1","6"],["103",,"1","7"]],"bids":[)"),
+        std::string(R"(["102","1","6"],["103","1","7"]],"bids":[["99","1","8"] ["98","1","9"])")}) {
     SCOPED_TRACE(broken);
     Connected c;
     c.send(delta("BTC-USDT", 5, 5, R"(["101","1","5"])", ""));
     c.answer(4, "", "");
     ASSERT_EQ(c.ob().state(), BookState::kLive);
-    const std::string frame = R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update","data":{"changes":{"asks":[)" +
-                              broken + R"(]},"sequenceEnd":9,"sequenceStart":6,"symbol":"BTC-USDT"}})";
+    const std::string frame =
+        R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update","data":{"changes":{"asks":[)" +
+        broken + R"(]},"sequenceEnd":9,"sequenceStart":6,"symbol":"BTC-USDT"}})";
     c.send(frame);
     EXPECT_EQ(c.session.malformed_frames(), 1u);
     EXPECT_EQ(c.ob().state(), BookState::kResyncing);
@@ -685,8 +690,9 @@ TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   std::vector<std::string> frames;
   for (std::int64_t s = 2; s < 2000; ++s) {
     const std::string price = std::to_string(100 + s % 50) + ".5";
-    frames.push_back(delta("BTC-USDT", s, s, s % 3 ? R"([")" + price + R"(","1.5",")" + std::to_string(s) + R"("])" : "",
-                           s % 3 ? "" : R"(["9)" + std::to_string(s % 10) + R"(","0",")" + std::to_string(s) + R"("])"));
+    frames.push_back(
+        delta("BTC-USDT", s, s, s % 3 ? R"([")" + price + R"(","1.5",")" + std::to_string(s) + R"("])" : "",
+              s % 3 ? "" : R"(["9)" + std::to_string(s % 10) + R"(","0",")" + std::to_string(s) + R"("])"));
   }
   for (std::size_t i = 0; i < 200; ++i) c.send(frames[i]);  // warm-up
   obr::testing::AllocationScope scope;

@@ -37,7 +37,6 @@ struct Case {
   BookState first_book_after = BookState::kResyncing;
 };
 
-
 std::string repeat(const std::string& s, std::size_t n) {
   std::string out;
   out.reserve(s.size() * n);
@@ -99,14 +98,14 @@ std::vector<Case> kraken_cases() {
        true, BookState::kHalted},
       {"too_many_decimals", kraken_update(R"({"price":27410.123456789,"qty":0.5})"), FrameError::kBadNumber, true},
       {"level_not_an_object", kraken_update("[27410.1,0.5]"), FrameError::kUnexpectedShape, true},
-      {"missing_checksum",
-       R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]})",
+      {"missing_checksum", R"({"channel":"book","type":"update","data":[{"symbol":"BTC/USD","bids":[],"asks":[]}]})",
        FrameError::kUnexpectedShape, true},
       {"missing_data", R"({"channel":"book","type":"update"})", FrameError::kUnexpectedShape, false},
       {"data_not_an_array", R"({"channel":"book","type":"update","data":{"symbol":"BTC/USD"}})",
        FrameError::kUnexpectedShape, false},
       {"channel_wrong_type", R"({"channel":7,"type":"update"})", FrameError::kUnexpectedShape, false},
-      {"unknown_symbol", R"({"channel":"book","type":"update","data":[{"symbol":"DOGE/USD","bids":[],"asks":[],"checksum":1}]})",
+      {"unknown_symbol",
+       R"({"channel":"book","type":"update","data":[{"symbol":"DOGE/USD","bids":[],"asks":[],"checksum":1}]})",
        FrameError::kUnknownSymbol, false},
       {"oversized_frame", R"({"channel":"book","pad":")" + std::string(kMaxFrame, 'x') + R"("})", FrameError::kTooLarge,
        false},
@@ -119,8 +118,10 @@ TEST_P(KrakenCorpus, CountedNamedAndTheOtherBookKeepsWorking) {
   const Case& c = GetParam();
   kraken::V2Session session(kraken::V2Config{.depth = 25, .max_frame_bytes = kMaxFrame});
   obr::testing::RecordingSink sink;
-  const auto btc = obr::testing::lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
-  const auto eth = obr::testing::lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/ethusd_d25.ndjson")));
+  const auto btc =
+      obr::testing::lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/btcusd_d25.ndjson")));
+  const auto eth =
+      obr::testing::lines_of(obr::testing::read_file(obr::testing::data_path("kraken-v2/ethusd_d25.ndjson")));
   session.subscribe({"BTC/USD", "ETH/USD"}, sink);
   for (std::size_t i = 0; i < 3; ++i) session.on_frame(btc[i], 0, sink);  // status, ack, snapshot
   for (std::size_t i = 1; i < 3; ++i) session.on_frame(eth[i], 0, sink);  // ack, snapshot
@@ -161,8 +162,8 @@ std::vector<Case> kucoin_cases() {
       {"binary_garbage", std::string("\x00\xff\xfe\x01\x7f{[", 7), FrameError::kNotJson, false},
       {"invalid_utf8_in_topic", R"({"type":"message","topic":"/market/level2:)" + std::string("\xff\xfe") + R"("})",
        FrameError::kNotJson, false},
-      {"nesting_bomb", R"({"type":"message","subject":"trade.l2update","data":)" + repeat("[", 5000) +
-                           repeat("]", 5000) + "}",
+      {"nesting_bomb",
+       R"({"type":"message","subject":"trade.l2update","data":)" + repeat("[", 5000) + repeat("]", 5000) + "}",
        FrameError::kUnexpectedShape, false},
       {"nan_quantity", kucoin_delta("BTC-USDT", 3, R"(["100.1",NaN,"3"])"), FrameError::kBadNumber, true},
       {"negative_quantity", kucoin_delta("BTC-USDT", 3, R"(["100.1","-1","3"])"), FrameError::kBadNumber, true},
@@ -170,8 +171,7 @@ std::vector<Case> kucoin_cases() {
       {"huge_price", kucoin_delta("BTC-USDT", 3, R"(["92233720368547758070","1","3"])"), FrameError::kOutOfRange, true,
        BookState::kHalted},
       {"price_as_bool", kucoin_delta("BTC-USDT", 3, R"([true,"1","3"])"), FrameError::kBadNumber, true},
-      {"change_not_an_array", kucoin_delta("BTC-USDT", 3, R"({"price":"100.1"})"), FrameError::kUnexpectedShape,
-       true},
+      {"change_not_an_array", kucoin_delta("BTC-USDT", 3, R"({"price":"100.1"})"), FrameError::kUnexpectedShape, true},
       {"missing_sequence",
        R"({"type":"message","topic":"/market/level2:BTC-USDT","subject":"trade.l2update","data":{"symbol":"BTC-USDT","changes":{"asks":[],"bids":[]}}})",
        FrameError::kUnexpectedShape, true},
@@ -209,15 +209,15 @@ TEST_P(KucoinCorpus, CountedNamedAndTheOtherBookKeepsWorking) {
     ASSERT_FALSE(sink.requests.empty());
     const HttpRequest r = sink.requests.back();
     sink.requests.clear();
-    session.on_http_response(r.id, r.url, 200,
-                             R"({"code":"200000","data":{"time":1,"sequence":"1","bids":[["100.1","2"]],"asks":[["100.3","1"]]}})",
-                             5, sink);
+    session.on_http_response(
+        r.id, r.url, 200,
+        R"({"code":"200000","data":{"time":1,"sequence":"1","bids":[["100.1","2"]],"asks":[["100.3","1"]]}})", 5, sink);
   }
   const std::uint64_t eth_checks = feed_bad_frame(session, sink, c, 6);
   for (std::int64_t seq = 3; seq < 23; ++seq) {
-    session.on_frame(kucoin_delta("ETH-USDT", seq, R"(["99.)" + std::to_string(seq) + R"(","1",")" +
-                                                       std::to_string(seq) + R"("])"),
-                     7, sink);
+    session.on_frame(
+        kucoin_delta("ETH-USDT", seq, R"(["99.)" + std::to_string(seq) + R"(","1",")" + std::to_string(seq) + R"("])"),
+        7, sink);
   }
   EXPECT_EQ(session.book(1).state(), BookState::kLive);
   EXPECT_EQ(session.book(1).counters().checks_passed, eth_checks + 20);

@@ -1,9 +1,8 @@
 // tests/connectors/net_http_server_test.cpp — HttpServer on loopback: responses through the
 // project's HttpClient and byte-exact exchanges over a plain blocking socket (keep-alive,
 // HEAD, 405/413/400, timeouts, the connection limit, shutdown, listen errors).
-#include <gtest/gtest.h>
-
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>

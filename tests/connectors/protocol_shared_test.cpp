@@ -27,8 +27,7 @@ struct Transitions : NullSink {
     StateReason why;
   };
   std::vector<T> seen;
-  void book_state_changed(BookId id, std::string_view symbol, BookState from, BookState to,
-                          StateReason why) override {
+  void book_state_changed(BookId id, std::string_view symbol, BookState from, BookState to, StateReason why) override {
     seen.push_back({id, std::string(symbol), from, to, why});
   }
 };
@@ -111,8 +110,8 @@ TEST(BookRegistry, StaleAllCanSpareBooksThatAreNotLive) {
 TEST(DeltaBuffer, KeepsItsOwnCopyOfEachDeltasText) {
   DeltaBuffer buf;
   std::string frame = R"(["1.5","2"],["1.25","0"])";
-  std::vector<RawChange> one{{book::Side::kBid, std::string_view(frame).substr(2, 3),
-                              std::string_view(frame).substr(8, 1), 17}};
+  std::vector<RawChange> one{
+      {book::Side::kBid, std::string_view(frame).substr(2, 3), std::string_view(frame).substr(8, 1), 17}};
   buf.push(10, 12, -1, one);
   one = {{book::Side::kAsk, std::string_view(frame).substr(14, 4), std::string_view(frame).substr(21, 1), -1},
          {book::Side::kBid, "9", "1", -1}};
@@ -178,7 +177,7 @@ TEST(SnapshotFetch, BoundedRetriesThenAHaltThenAFreshStart) {
   EXPECT_TRUE(f.failed(1, 1000, 3000));  // halted until 4000
   f.new_connection(true);                // a new connection: no halt, nothing in flight
   EXPECT_TRUE(f.due());
-  f.new_connection(false);               // a refused book wants nothing
+  f.new_connection(false);  // a refused book wants nothing
   EXPECT_FALSE(f.due());
   f.stop();
   EXPECT_FALSE(f.due());

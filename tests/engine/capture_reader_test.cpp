@@ -103,14 +103,15 @@ TEST(ParseUnixSeconds, ExactToTheNanosecondWithoutDouble) {
 }
 
 TEST(CaptureReader, CryptofeedLinesOfEveryKind) {
-  const std::string path = write_temp("cf.ws.1.0",
-                                      "wss://ws.kraken.com <-> 1618678132.3858151\n"
-                                      "wss://ws.kraken.com <- 1618678132.8253062: {\"event\":\"subscribe\"}\n"
-                                      "1618678132.8258188: {\"event\":\"systemStatus\"}\n"
-                                      "\n"
-                                      "https://api.kucoin.com/x?symbol=A-B -> 1619378326.663214: {\"code\":\"200000\"}\n"
-                                      "garbage here\n"
-                                      "1618678133.2949052: [1,{\"a\":[]},\"book-10\",\"A/B\"]\n");
+  const std::string path =
+      write_temp("cf.ws.1.0",
+                 "wss://ws.kraken.com <-> 1618678132.3858151\n"
+                 "wss://ws.kraken.com <- 1618678132.8253062: {\"event\":\"subscribe\"}\n"
+                 "1618678132.8258188: {\"event\":\"systemStatus\"}\n"
+                 "\n"
+                 "https://api.kucoin.com/x?symbol=A-B -> 1619378326.663214: {\"code\":\"200000\"}\n"
+                 "garbage here\n"
+                 "1618678133.2949052: [1,{\"a\":[]},\"book-10\",\"A/B\"]\n");
   const std::vector<Event> ev = read_all(path);
   ASSERT_EQ(ev.size(), 6u);
   EXPECT_EQ(ev[0].kind, CaptureEventKind::kConnect);

@@ -32,7 +32,8 @@ TEST(ConfigFile, EveryKeyIsRead) {
     "snapshot_rate_per_s": 2.5, "snapshot_burst": 4,
     "consolidated": {"BTC-USD": ["kraken:BTC/USD", "kucoin:BTC-USDT"]},
     "http_listen": "127.0.0.1:9100"
-  })", "t.json");
+  })",
+                                   "t.json");
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->find_venue("kraken")->symbols, (std::vector<std::string>{"BTC/USD", "ETH/USD"}));
   EXPECT_EQ(c->find_venue("kraken")->depth, 25);
@@ -65,7 +66,7 @@ TEST(ConfigFile, DefaultsForWhatIsNotSaid) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_EQ(c->venues.size(), 1u);
   EXPECT_EQ(c->venues[0].venue, "kraken");
-  EXPECT_EQ(c->venues[0].depth, 0);          // the venue's default (10) when the engine connects
+  EXPECT_EQ(c->venues[0].depth, 0);             // the venue's default (10) when the engine connects
   EXPECT_TRUE(c->venues[0].endpoints.empty());  // the venue's default endpoint
   EXPECT_EQ(c->find_venue("kucoin"), nullptr);
   EXPECT_TRUE(c->tls.verify_peer);
@@ -77,11 +78,14 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
   const std::pair<const char*, const char*> cases[] = {
       {"[1]", "t.json: (top level): expected an object"},
       {"{", "t.json: not valid JSON"},
-      {R"({"kraken": {"symbols": ["BTC/USD"], "dept": 10}})", "t.json: kraken.dept: unknown key (expected symbols, depth, endpoints, rest_base, credentials_env)"},
-      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": 20}})", "t.json: engine config: kraken.depth = 20 is not a depth kraken offers: 10, 25, 100, 500 or 1000"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "dept": 10}})",
+       "t.json: kraken.dept: unknown key (expected symbols, depth, endpoints, rest_base, credentials_env)"},
+      {R"({"kraken": {"symbols": ["BTC/USD"], "depth": 20}})",
+       "t.json: engine config: kraken.depth = 20 is not a depth kraken offers: 10, 25, 100, 500 or 1000"},
       {R"({"kraken": {"symbols": ["BTC/USD"], "depth": "10"}})", "t.json: kraken.depth: expected an integer"},
       {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
-      {R"({"kraken": {"symbols": []}})", "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin)"},
+      {R"({"kraken": {"symbols": []}})",
+       "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin)"},
       {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
        "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
       {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
@@ -89,26 +93,31 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
        "t.json: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
        "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
-      {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})", "t.json: tls.verify: unknown key (expected verify_peer, ca_file)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})",
+       "t.json: tls.verify: unknown key (expected verify_peer, ca_file)"},
       {R"({"kucoin": {"symbols": ["X"]}, "backoff": {"base_ms": 5000, "cap_ms": 100}})",
        "t.json: backoff.base_ms is above backoff.cap_ms"},
       {R"({"kucoin": {"symbols": ["X"]}, "tls": 5})", "t.json: tls: expected an object"},
       {R"({"kucoin": {"symbols": ["X"]}, "backoff": []})", "t.json: backoff: expected an object"},
-      {R"({"kucoin": {"symbols": ["BTC USDT"]}})", "t.json: kucoin.symbols: 'BTC USDT' has a blank, comma or control character"},
+      {R"({"kucoin": {"symbols": ["BTC USDT"]}})",
+       "t.json: kucoin.symbols: 'BTC USDT' has a blank, comma or control character"},
       {R"({"kraken": {"symbols": ["BTC/USD", ""]}})", "t.json: kraken.symbols[1]: an empty string"},
-      {R"({"kraken": {"symbols": ["A"]}, "max_message_bytes": 8388608})", "t.json: max_message_bytes: out of range (1024 to 4194304)"},
+      {R"({"kraken": {"symbols": ["A"]}, "max_message_bytes": 8388608})",
+       "t.json: max_message_bytes: out of range (1024 to 4194304)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_rate_per_s": 1e-12})",
        "t.json: snapshot_rate_per_s: out of range (0.01 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": 0.5})", "t.json: snapshot_burst: out of range (1 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": "2"})", "t.json: snapshot_burst: expected a number"},
-      {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})", "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin), tls, backoff"},
+      {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})",
+       "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin), tls, backoff"},
   };
   for (const auto& [json, error] : cases) {
     const auto c = parse_config_json(json, "t.json");
     ASSERT_FALSE(c.ok()) << json;
     EXPECT_EQ(std::string(c.status().message()).substr(0, std::string(error).size()), error) << json;
   }
-  EXPECT_EQ(load_config("/nonexistent/obr.json").status().message(), "/nonexistent/obr.json: cannot open the config file");
+  EXPECT_EQ(load_config("/nonexistent/obr.json").status().message(),
+            "/nonexistent/obr.json: cannot open the config file");
 }
 
 // An EngineConfig built in code is held to the same bounds as a file (check_config), and
@@ -155,7 +164,8 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
        "engine config: snapshot_rate_per_s = 0 is out of range (0.01 to 1e+06)"},
       {[](EngineConfig& c) { c.snapshot_rate_per_s = std::nan(""); },
        "engine config: snapshot_rate_per_s = nan is out of range (0.01 to 1e+06)"},
-      {[](EngineConfig& c) { c.snapshot_burst = 0.5; }, "engine config: snapshot_burst = 0.5 is out of range (1 to 1e+06)"},
+      {[](EngineConfig& c) { c.snapshot_burst = 0.5; },
+       "engine config: snapshot_burst = 0.5 is out of range (1 to 1e+06)"},
       // Every digit a double needs to read back, not six.
       {[](EngineConfig& c) { c.snapshot_rate_per_s = 0.00999999999; },
        "engine config: snapshot_rate_per_s = 0.00999999999 is out of range (0.01 to 1e+06)"},
@@ -163,11 +173,15 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
        "engine config: snapshot_burst = 1000000.25 is out of range (1 to 1e+06)"},
       {[](EngineConfig& c) { c.venue("kraken").depth = 20; },
        "engine config: kraken.depth = 20 is not a depth kraken offers: 10, 25, 100, 500 or 1000"},
-      {[](EngineConfig& c) { c.venue("kraken").symbols = {"BTC/USD", ""}; },
+      {[](EngineConfig& c) {
+         c.venue("kraken").symbols = {"BTC/USD", ""};
+       },
        "engine config: kraken.symbols: '' is empty or has a blank, comma or control character"},
       {[](EngineConfig& c) { c.venue("kucoin").symbols = {"BTC,USDT"}; },
        "engine config: kucoin.symbols: 'BTC,USDT' is empty or has a blank, comma or control character"},
-      {[](EngineConfig& c) { c.consolidated = {{"B", {{"binance", "BTCUSDT"}}}}; },
+      {[](EngineConfig& c) {
+         c.consolidated = {{"B", {{"binance", "BTCUSDT"}}}};
+       },
        "engine config: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
   };
   for (const auto& [mutate, error] : cases) {
@@ -275,7 +289,8 @@ TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnectin
   c.venue("kucoin").depth = 10;
   EXPECT_EQ(check_config(c).message(), "engine config: kucoin.depth = 10: kucoin has no depth to choose");
   c.venue("kucoin").depth = 0;
-  c.venues.push_back(VenueConfig{.venue = "binance", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
+  c.venues.push_back(
+      VenueConfig{.venue = "binance", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
   EXPECT_EQ(check_config(c).message(),
             "engine config: venue 'binance' is not one the engine knows (kraken, kraken-v1, kucoin)");
   c.venues.pop_back();

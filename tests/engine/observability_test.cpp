@@ -61,13 +61,13 @@ TopOfBook top(BookState state, std::int64_t bid, std::int64_t ask, int scale) {
 }
 
 TEST(Consolidated, BestAcrossScalesFromLiveBooksOnly) {
-  EXPECT_EQ(compare_prices(450001, 1, 45000100, 3), 0);   // 45000.1 == 45000.100
+  EXPECT_EQ(compare_prices(450001, 1, 45000100, 3), 0);  // 45000.1 == 45000.100
   EXPECT_LT(compare_prices(450001, 1, 45000101, 3), 0);
   EXPECT_GT(compare_prices(9'000'000'000'000'000'000, 0, 1, 18), 0);  // no overflow
   const std::vector<TopOfBook> tops = {
-      top(BookState::kLive, 450001, 450003, 1),          // 45000.1 / 45000.3
-      top(BookState::kLive, 45000200, 45000250, 3),      // 45000.2 / 45000.25: best both sides
-      top(BookState::kStale, 460000, 440000, 1),         // would be best, but not live
+      top(BookState::kLive, 450001, 450003, 1),      // 45000.1 / 45000.3
+      top(BookState::kLive, 45000200, 45000250, 3),  // 45000.2 / 45000.25: best both sides
+      top(BookState::kStale, 460000, 440000, 1),     // would be best, but not live
   };
   const ConsolidatedBbo b = consolidate(tops);
   EXPECT_EQ(b.books_total, 3u);

@@ -150,7 +150,8 @@ TEST(Recorder, EveryBadLineIsReportedWithItsNumberAndWhy) {
   const std::vector<std::string> why = {
       "obr recording: the line does not start with a time in nanoseconds",
       "obr recording: expected 'TS VENUE KIND [PAYLOAD]'",
-      "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick or ping)",
+      "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick "
+      "or ping)",
       "obr recording: the base64 payload does not decode",
       "obr recording: http/req without a numeric request id",
       "obr recording: http without a numeric status",
@@ -171,8 +172,9 @@ TEST(Recorder, AnotherVersionIsRefusedByName) {
   write_gz(path, "obr-recording 2\n1 kraken tick\n");
   auto reader = CaptureReader::open(path);
   ASSERT_FALSE(reader.ok());
-  EXPECT_EQ(reader.status().message(),
-            path + ":1: obr recording of an unsupported version ('obr-recording 2'; this build reads 'obr-recording 1')");
+  EXPECT_EQ(
+      reader.status().message(),
+      path + ":1: obr recording of an unsupported version ('obr-recording 2'; this build reads 'obr-recording 1')");
   std::remove(path.c_str());
 }
 
@@ -185,8 +187,9 @@ TEST(Recorder, AnEventOverTheLineLimitFailsTheRecordingByName) {
   (*rec)->event(1, "kraken", RecordKind::kRecv, "{}");
   (*rec)->event(2, "kraken", RecordKind::kRecv, std::string(CaptureReader::kMaxLine, 'x'));
   EXPECT_FALSE((*rec)->ok());
-  EXPECT_EQ((*rec)->status().message(), path + ": line 3 would be 6291471 bytes, over the 6291456-byte line limit; "
-                                               "recording stopped");
+  EXPECT_EQ((*rec)->status().message(), path +
+                                            ": line 3 would be 6291471 bytes, over the 6291456-byte line limit; "
+                                            "recording stopped");
   (*rec)->event(3, "kraken", RecordKind::kRecv, "{}");  // nothing more is written
   EXPECT_EQ((*rec)->lines(), 2u);
   std::remove(path.c_str());
@@ -195,7 +198,8 @@ TEST(Recorder, AnEventOverTheLineLimitFailsTheRecordingByName) {
 TEST(Recorder, OpenNamesThePathThatCannotBeCreated) {
   auto rec = Recorder::open("/nonexistent-dir/x.obr.gz");
   ASSERT_FALSE(rec.ok());
-  EXPECT_EQ(rec.status().message(), "/nonexistent-dir/x.obr.gz: cannot create the recording: No such file or directory");
+  EXPECT_EQ(rec.status().message(),
+            "/nonexistent-dir/x.obr.gz: cannot create the recording: No such file or directory");
 }
 
 TEST(RecordedConfig, FormatsAndParsesBack) {
@@ -233,7 +237,8 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
   write_gz(path, "obr-recording 1\n1 binance config symbols=BTCUSDT\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().message(), path + ":2: venue 'binance' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
+  EXPECT_EQ(s.status().message(),
+            path + ":2: venue 'binance' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
   write_gz(path, "obr-recording 1\n1 kraken config depth=10 wobble=1\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());

@@ -193,9 +193,9 @@ std::map<std::string, KucoinExpected> load_kucoin_expected() {
 TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
   const auto want = load_kucoin_expected();
   ASSERT_EQ(want.size(), 9u);
-  absl::StatusOr<ReplaySummary> s = replay_files(
-      {obr::testing::data_path("kucoin/KUCOIN.ws.1.0"), obr::testing::data_path("kucoin/KUCOIN.http.0.0")},
-      ReplayOptions{});
+  absl::StatusOr<ReplaySummary> s =
+      replay_files({obr::testing::data_path("kucoin/KUCOIN.ws.1.0"), obr::testing::data_path("kucoin/KUCOIN.http.0.0")},
+                   ReplayOptions{});
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->malformed, 0u);
   EXPECT_TRUE(s->errors.empty());

@@ -1,11 +1,11 @@
 // tests/engine/top_of_book_test.cpp — the seqlock top of book: a reader on another thread
 // never sees a torn value (run under TSan in CI's sanitizer job as well).
+#include "engine/top_of_book.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
-
-#include "engine/top_of_book.h"
 
 namespace {
 

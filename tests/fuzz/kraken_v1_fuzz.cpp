@@ -10,9 +10,13 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   obr::fuzz::run_kraken_session<obr::connectors::kraken::V1Session, obr::connectors::kraken::V1Config>(
-      {.depth = 1000, .track_any_symbol = true, .depth_from_ack = true,
-       .breaker_failures = 3, .breaker_backoff_ns = 1'000'000,
-       .breaker_backoff_max_ns = 8'000'000, .max_frame_bytes = 1 << 16},
+      {.depth = 1000,
+       .track_any_symbol = true,
+       .depth_from_ack = true,
+       .breaker_failures = 3,
+       .breaker_backoff_ns = 1'000'000,
+       .breaker_backoff_max_ns = 8'000'000,
+       .max_frame_bytes = 1 << 16},
       {"XBT/USD"}, data, size);
   return 0;
 }

@@ -28,8 +28,8 @@ class LogSink : public obr::fuzz::CheckingSink {
     side(b.asks());
     log.append(std::to_string(static_cast<int>(b.state()))).append("\n");
   }
-  void book_state_changed(obr::connectors::BookId id, std::string_view, obr::book::BookState,
-                          obr::book::BookState to, obr::connectors::StateReason why) override {
+  void book_state_changed(obr::connectors::BookId id, std::string_view, obr::book::BookState, obr::book::BookState to,
+                          obr::connectors::StateReason why) override {
     log.append("state ").append(std::to_string(id)).append(" ").append(std::to_string(static_cast<int>(to)));
     log.append(" ").append(std::to_string(static_cast<int>(why))).append("\n");
   }
@@ -56,9 +56,13 @@ class LogSink : public obr::fuzz::CheckingSink {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  obr::connectors::kraken::V2Config config{.depth = 10, .track_any_symbol = false, .depth_from_ack = true,
-                                           .breaker_failures = 3, .breaker_backoff_ns = 1'000'000,
-                                           .breaker_backoff_max_ns = 8'000'000, .max_frame_bytes = 1 << 16};
+  obr::connectors::kraken::V2Config config{.depth = 10,
+                                           .track_any_symbol = false,
+                                           .depth_from_ack = true,
+                                           .breaker_failures = 3,
+                                           .breaker_backoff_ns = 1'000'000,
+                                           .breaker_backoff_max_ns = 8'000'000,
+                                           .max_frame_bytes = 1 << 16};
   obr::connectors::kraken::V2Session fast(config);
   config.compact_scanner = false;
   obr::connectors::kraken::V2Session reference(config);

@@ -16,8 +16,8 @@
 #include "book/decimal.h"
 #include "connectors/net/http_client.h"
 #include "engine/replayer.h"
-#include "tests/integration/sim_harness.h"
 #include "tests/book/test_data.h"
+#include "tests/integration/sim_harness.h"
 #include "tools/sim/faults.h"
 #include "tools/sim/recorded_market.h"
 
@@ -260,18 +260,38 @@ INSTANTIATE_TEST_SUITE_P(
         // KuCoin's token answered: its WebSocket connect and TLS handshake in flight.
         StopCase{"KucoinWebSocketConnecting", {}, "kucoin", obr::engine::ConnectionState::kConnecting, 1, 1, 1},
         // A dropped connection: its reconnect timer is armed right after kClosed ...
-        StopCase{"KrakenReconnectPending", {"close@t=0.3s,venue=kraken"}, "kraken",
-                 obr::engine::ConnectionState::kClosed, 1, 0, 1},
+        StopCase{"KrakenReconnectPending",
+                 {"close@t=0.3s,venue=kraken"},
+                 "kraken",
+                 obr::engine::ConnectionState::kClosed,
+                 1,
+                 0,
+                 1},
         // ... and the reconnect's connect is in flight.
         // (Kraken's first connect is made inside Engine::connect, before the hook is set.)
-        StopCase{"KrakenReconnecting", {"close@t=0.3s,venue=kraken"}, "kraken",
-                 obr::engine::ConnectionState::kConnecting, 1, 1, 1},
+        StopCase{"KrakenReconnecting",
+                 {"close@t=0.3s,venue=kraken"},
+                 "kraken",
+                 obr::engine::ConnectionState::kConnecting,
+                 1,
+                 1,
+                 1},
         // KuCoin: the session asks for a fresh token at once (spaced out by the backoff) ...
-        StopCase{"KucoinReconnectPending", {"close_code=4000@t=0.3s,venue=kucoin"}, "kucoin",
-                 obr::engine::ConnectionState::kClosed, 1, 1, 0},
+        StopCase{"KucoinReconnectPending",
+                 {"close_code=4000@t=0.3s,venue=kucoin"},
+                 "kucoin",
+                 obr::engine::ConnectionState::kClosed,
+                 1,
+                 1,
+                 0},
         // ... and connects with it.
-        StopCase{"KucoinReconnecting", {"close_code=4000@t=0.3s,venue=kucoin"}, "kucoin",
-                 obr::engine::ConnectionState::kConnecting, 2, 1, 1}),
+        StopCase{"KucoinReconnecting",
+                 {"close_code=4000@t=0.3s,venue=kucoin"},
+                 "kucoin",
+                 obr::engine::ConnectionState::kConnecting,
+                 2,
+                 1,
+                 1}),
     [](const ::testing::TestParamInfo<StopCase>& param) { return std::string(param.param.name); });
 
 // subscribe() for a venue the engine has no connection for creates and starts one; after
@@ -370,8 +390,7 @@ TEST(LiveEngine, RecordingReplaysToTheSameBooksAndCounters) {
   const std::string path = ::testing::TempDir() + "obr-live-" + std::to_string(::getpid()) + ".obr.gz";
   const std::vector<obr::sim::Fault> faults{
       fault("corrupt_checksum@t=1.2s,symbol=BTC/USD"), fault("skip_sequence=3@t=1.4s,symbol=BTC-USDT"),
-      fault("close@t=1.8s,venue=kraken"), fault("malformed@t=2s,venue=kucoin"),
-      fault("rest_429@t=1.3s,venue=kucoin")};
+      fault("close@t=1.8s,venue=kraken"), fault("malformed@t=2s,venue=kucoin"), fault("rest_429@t=1.3s,venue=kucoin")};
   std::vector<LiveBook> live;
   obr::engine::EngineStats stats;
   {
@@ -407,7 +426,8 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
     EXPECT_FALSE(h.engine().top("kraken", "ETH/USD", top));
     ASSERT_TRUE(h.engine().subscribe("kraken", {"ETH/USD", "BTC/USD"}).ok());  // BTC/USD: already there
     ASSERT_TRUE(h.engine().subscribe("kucoin", {"BTC-USDT"}).ok());
-    EXPECT_EQ(h.engine().subscribe("binance", {"BTCUSDT"}).message(), "subscribe: unknown venue 'binance' (kraken, kraken-v1, kucoin)");
+    EXPECT_EQ(h.engine().subscribe("binance", {"BTCUSDT"}).message(),
+              "subscribe: unknown venue 'binance' (kraken, kraken-v1, kucoin)");
     EXPECT_EQ(h.engine().subscribe("kraken", {""}).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(h.engine().subscribe("kucoin", {"ETH-USDT", "SOL-USDT"}).message(),
               "subscribe: 2 more books would pass max_books (4)");
@@ -490,7 +510,8 @@ TEST(LiveEngine, HealthMetricsAndConsolidatedView) {
   obr::engine::TopOfBook k, c;
   ASSERT_TRUE(h.engine().top("kraken", "BTC/USD", k));
   ASSERT_TRUE(h.engine().top("kucoin", "BTC-USDT", c));
-  const bool kraken_bid = obr::engine::compare_prices(k.bids[0].price, k.price_scale, c.bids[0].price, c.price_scale) >= 0;
+  const bool kraken_bid =
+      obr::engine::compare_prices(k.bids[0].price, k.price_scale, c.bids[0].price, c.price_scale) >= 0;
   EXPECT_EQ(bbo.bid.book, kraken_bid ? 0u : 1u);
   EXPECT_EQ(bbo.bid.level, kraken_bid ? k.bids[0] : c.bids[0]);
 }
@@ -588,10 +609,10 @@ TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
 // expected books left live, and everything live again with no wrong book shown.
 struct FaultCase {
   const char* spec;
-  StateReason reason;        // the detection (kSubscribed = none expected: the fault is harmless)
-  const char* symbol;        // the book that must react ("" = a whole connection)
-  bool others_stay_live;     // book-level faults must not touch other books
-  const char* error = "";    // a reported error that must appear (the detection, when not a state)
+  StateReason reason;      // the detection (kSubscribed = none expected: the fault is harmless)
+  const char* symbol;      // the book that must react ("" = a whole connection)
+  bool others_stay_live;   // book-level faults must not touch other books
+  const char* error = "";  // a reported error that must appear (the detection, when not a state)
 };
 
 class LiveEngineFault : public ::testing::TestWithParam<FaultCase> {};
@@ -655,9 +676,12 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"refuse_token", StateReason::kSubscribed, "", false, "bullet-public: refused"},
         FaultCase{"expire_token", StateReason::kSubscribed, "", false, "token is expired"},
         FaultCase{"fail_endpoint", StateReason::kSubscribed, "", false},
-        FaultCase{"rest_429,symbol=BTC-USDT", StateReason::kSubscribed, "", false, "BTC-USDT: order book snapshot: HTTP error"},
-        FaultCase{"rest_418,symbol=ETH-USDT", StateReason::kSubscribed, "", false, "ETH-USDT: order book snapshot: HTTP error"},
-        FaultCase{"rest_500,symbol=SOL-USDT", StateReason::kSubscribed, "", false, "SOL-USDT: order book snapshot: HTTP error"},
+        FaultCase{"rest_429,symbol=BTC-USDT", StateReason::kSubscribed, "", false,
+                  "BTC-USDT: order book snapshot: HTTP error"},
+        FaultCase{"rest_418,symbol=ETH-USDT", StateReason::kSubscribed, "", false,
+                  "ETH-USDT: order book snapshot: HTTP error"},
+        FaultCase{"rest_500,symbol=SOL-USDT", StateReason::kSubscribed, "", false,
+                  "SOL-USDT: order book snapshot: HTTP error"},
         FaultCase{"stale_snapshot@t=2.5s,symbol=ETH-USDT", StateReason::kSubscribed, "ETH-USDT", true,
                   "kucoin: ETH-USDT: snapshot does not line up"}),
     [](const ::testing::TestParamInfo<FaultCase>& param) {

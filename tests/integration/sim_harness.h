@@ -124,7 +124,8 @@ class SimHarness : public engine::Listener {
     const auto asks = top_levels(book.asks(), sim::Simulator::kTruthLevels);
     if (!sim_->matches_recent_truth(venue, symbol, bids, asks)) {
       ++wrong_live;
-      if (wrong_live < 5) std::fprintf(stderr, "WRONG live book %s %s\n", std::string(venue).c_str(), std::string(symbol).c_str());
+      if (wrong_live < 5)
+        std::fprintf(stderr, "WRONG live book %s %s\n", std::string(venue).c_str(), std::string(symbol).c_str());
     }
   }
   void on_book_state(std::string_view venue, std::string_view symbol, book::BookState from, book::BookState to,
@@ -175,7 +176,7 @@ class SimHarness : public engine::Listener {
   std::vector<Transition> transitions;
   std::vector<std::string> closes;
   std::vector<std::string> errors;
-  std::vector<std::string> connection_details;  // every on_connection detail, "venue: detail"
+  std::vector<std::string> connection_details;     // every on_connection detail, "venue: detail"
   std::vector<ConnectionEvent> connection_events;  // every on_connection, in order
   // on_connection_hook: called at the end of every on_connection (e.g. to stop the engine
   // at a given moment of a connection's life).

@@ -2,6 +2,8 @@
 // on_close never arrives inside the listener's own send(), close() or connect() call (a
 // session that sends in the middle of a frame must not be torn down under itself), and it
 // arrives exactly once, with the reason, from the loop. Against the simulator on loopback.
+#include "connectors/net/websocket_client.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -22,7 +24,6 @@
 #include <vector>
 
 #include "connectors/net/event_loop.h"
-#include "connectors/net/websocket_client.h"
 #include "tools/sim/simulator.h"
 
 namespace {
@@ -264,8 +265,10 @@ class RawPeer {
     SHA1(reinterpret_cast<const unsigned char*>(key.data()), key.size(), digest);
     unsigned char accept[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
     EVP_EncodeBlock(accept, digest, SHA_DIGEST_LENGTH);
-    const std::string response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                                 "Sec-WebSocket-Accept: " + std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
+    const std::string response =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: " +
+        std::string(reinterpret_cast<char*>(accept)) + "\r\n\r\n";
     std::unique_lock lock(mutex_);
     request_seen_ = true;
     if (hold_answer_) wake_.wait(lock, [this] { return answer_ || done_; });

@@ -4,7 +4,8 @@
 #
 # The files: *.h and *.cpp under the project's code folders (book, connectors, engine,
 # tools, bench, tests, examples) and docs/. The planted trees the layering tests use are
-# code too and are checked like the rest. The style file is the one at ROOT (or above it:
+# code too and are checked like the rest, except the format check's own (format_bad_tree/,
+# wrong on purpose; it is checked as its own ROOT). The style file is the one at ROOT (or above it:
 # clang-format looks upward from each file), so a planted tree carries its own.
 if(NOT ROOT OR NOT CLANG_FORMAT)
   message(FATAL_ERROR "usage: cmake -DROOT=<tree> -DCLANG_FORMAT=<clang-format> -P check_format.cmake")
@@ -19,6 +20,15 @@ foreach(dir book connectors engine tools bench tests examples docs)
 endforeach()
 file(GLOB_RECURSE files LIST_DIRECTORIES false ${globs})
 list(FILTER files EXCLUDE REGEX "/build/")
+string(LENGTH "${ROOT}/" root_length)
+set(kept "")
+foreach(f IN LISTS files)
+  string(SUBSTRING "${f}" ${root_length} -1 rel)
+  if(NOT rel MATCHES "(^|/)format_bad_tree/")
+    list(APPEND kept "${f}")
+  endif()
+endforeach()
+set(files "${kept}")
 list(SORT files)
 if(NOT files)
   message(FATAL_ERROR "format: no C++ file found under ${ROOT}")

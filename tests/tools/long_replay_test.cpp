@@ -68,9 +68,9 @@ TEST(LongReplay, AMillionSyntheticUpdatesAllValidateWithFlatMemory) {
   const std::uint64_t base = samples[samples.size() / 10].second;
   std::uint64_t peak = base;
   for (std::size_t i = samples.size() / 10; i < samples.size(); ++i) peak = std::max(peak, samples[i].second);
-  // Under AddressSanitizer its allocator and quarantine move resident memory by about a MiB
-  // on their own (1 092 KiB seen with nothing allocated per frame: a per-frame allocation
-  // would hold tens of MiB in quarantine), so the bound is looser there.
+    // Under AddressSanitizer its allocator and quarantine move resident memory by about a MiB
+    // on their own (1 092 KiB seen with nothing allocated per frame: a per-frame allocation
+    // would hold tens of MiB in quarantine), so the bound is looser there.
 #if defined(__SANITIZE_ADDRESS__)
   constexpr std::uint64_t kSlackKb = 4096;
 #else

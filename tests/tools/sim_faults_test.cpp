@@ -115,9 +115,11 @@ TEST(FaultSchedule, TimedFaultsWaitForArmingAndCountFromIt) {
   obr::net::HttpClient http(loop, {});
   const auto status_of = [&](const std::string& symbol) {
     int status = -1;
-    http.request({.id = 0, .method = "GET",
+    http.request({.id = 0,
+                  .method = "GET",
                   .url = sim.url("kucoin") + "/api/v1/market/orderbook/level2_100?symbol=" + symbol,
-                  .headers = {}, .body = ""},
+                  .headers = {},
+                  .body = ""},
                  [&](const obr::net::HttpResponse& r) { status = r.status; });
     for (int i = 0; i < 500 && status < 0; ++i) loop.run_for(10 * kMs);
     return status;

@@ -3,8 +3,6 @@
 // replayed through obr::book::OrderBook, the activity mix, and the Kraken piece's depth view
 // (tools/sim/kraken_piece.h) checked against the truth and Kraken's checksum at depths 10,
 // 25 and 100.
-#include "tools/sim/market.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +18,7 @@
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
 #include "tools/sim/kraken_piece.h"
+#include "tools/sim/market.h"
 
 namespace obr::sim {
 namespace {

@@ -1,7 +1,5 @@
 // RecordedMarket: real recordings become the simulator's market, step by step, and the
 // books it ends on are the ones the independent references computed from the same files.
-#include "tools/sim/recorded_market.h"
-
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
@@ -18,6 +16,7 @@
 #include "engine/replayer.h"
 #include "tests/book/test_data.h"
 #include "tests/common/expected_json.h"
+#include "tools/sim/recorded_market.h"
 #include "tools/sim/simulator.h"
 
 namespace {
@@ -63,8 +62,10 @@ std::size_t expect_books_as_expected(const RecordedMarket& m, const std::vector<
       for (std::size_t i = 0; i < m.symbol_count(); ++i) {
         if (m.spec(i).name != symbol) continue;
         const auto& s = m.spec(i);
-        EXPECT_EQ(top_text(m.bids(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "bids")) << symbol;
-        EXPECT_EQ(top_text(m.asks(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "asks")) << symbol;
+        EXPECT_EQ(top_text(m.bids(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "bids"))
+            << symbol;
+        EXPECT_EQ(top_text(m.asks(i), s.price_scale, s.qty_scale, trim), obr::testing::level_pairs(b, "asks"))
+            << symbol;
         ++compared;
       }
     }
@@ -121,10 +122,10 @@ TEST(RecordedMarket, KrakenV2RecordingsPlayToTheReferenceBooksAndLoop) {
     ASSERT_EQ(m.bids(c.symbol).size(), 25u) << "step " << k;  // depth kept: deletes are refilled
   }
   EXPECT_EQ(m.laps(), 0u);
-  EXPECT_EQ(expect_books_as_expected(m, {d + "btcusd_d25.expected.json", d + "ethusd_d25.expected.json",
-                                         d + "xrpusd_d25.expected.json"},
-                                     false),
-            3u);
+  EXPECT_EQ(
+      expect_books_as_expected(
+          m, {d + "btcusd_d25.expected.json", d + "ethusd_d25.expected.json", d + "xrpusd_d25.expected.json"}, false),
+      3u);
   // Past the end: each symbol returns to its first state in one Change, then lap 2 starts.
   for (std::size_t k = 0; k < 3; ++k) m.next();
   EXPECT_TRUE(std::equal(start_bids.begin(), start_bids.end(), m.bids(0).begin(), m.bids(0).end()));
@@ -290,9 +291,10 @@ TEST(RecordedMarketClock, KucoinRecordingKeepsItsTimesARawCaptureHasNone) {
   auto refused = obr::sim::use_recordings({kData + "/kraken-v2/btcusd_d25.ndjson"}, config);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().message(),
-            kData + "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no usable recorded times (a raw capture has "
-                    "none; times that go backwards are not usable), so they cannot be played at their recorded pace; "
-                    "pace them by a rate of changes instead");
+            kData +
+                "/kraken-v2/btcusd_d25.ndjson: the Kraken books have no usable recorded times (a raw capture has "
+                "none; times that go backwards are not usable), so they cannot be played at their recorded pace; "
+                "pace them by a rate of changes instead");
   EXPECT_FALSE(config.markets.contains("kraken"));
 }
 
@@ -306,7 +308,8 @@ TEST(RecordedMarketClock, TheSimulatorPlaysAClockedMarketAtItsPace) {
     start.bids = {Level{100, 1}};
     start.asks = {Level{101, 1}};
     std::vector<RecordedMarket::Step> steps;
-    for (std::int64_t k = 0; k < 1000; ++k) steps.push_back({0, {LevelDelta{Side::kBid, 100, 2 + k % 2}}, 20 * kMs * k});
+    for (std::int64_t k = 0; k < 1000; ++k)
+      steps.push_back({0, {LevelDelta{Side::kBid, 100, 2 + k % 2}}, 20 * kMs * k});
     return std::make_shared<RecordedMarket>(std::vector<RecordedMarket::Start>{start}, std::move(steps));
   };
   obr::net::EventLoop loop;
@@ -324,7 +327,9 @@ TEST(RecordedMarketClock, TheSimulatorPlaysAClockedMarketAtItsPace) {
   const std::int64_t wall = obr::net::now_ns() - t0;
   const std::uint64_t changes = sim.stats().market_changes;
   // Due by the market clock (2 x the time since start): steps at 0, 20, 40 ... ms of it.
-  const auto due = [&](std::int64_t wall_ns) { return static_cast<std::uint64_t>(std::max<std::int64_t>(0, 2 * wall_ns / (20 * kMs) + 1)); };
+  const auto due = [&](std::int64_t wall_ns) {
+    return static_cast<std::uint64_t>(std::max<std::int64_t>(0, 2 * wall_ns / (20 * kMs) + 1));
+  };
   EXPECT_LE(changes, 2 * due(wall)) << "wall " << wall;
   EXPECT_GE(changes, 2 * due(wall - 100 * kMs)) << "wall " << wall;
   EXPECT_EQ(changes % 2, 0u);  // both venues keep the same clock
@@ -336,7 +341,10 @@ TEST(RecordedMarket, ErrorsNameTheFileAndWhatWasWrong) {
   EXPECT_NE(missing.status().message().find("/nonexistent/rec.ndjson"), std::string::npos) << missing.status();
 
   const std::string quiet = ::testing::TempDir() + "obr-recorded-quiet.ndjson";
-  std::ofstream(quiet) << R"({"channel":"heartbeat"})" << "\n" << R"({"channel":"heartbeat"})" << "\n";
+  std::ofstream(quiet) << R"({"channel":"heartbeat"})"
+                       << "\n"
+                       << R"({"channel":"heartbeat"})"
+                       << "\n";
   auto none = RecordedMarket::load({quiet});
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().message(),

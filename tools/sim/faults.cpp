@@ -114,8 +114,8 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error) {
   if (!trigger.empty()) {
     if (trigger.starts_with("t=")) {
       if (!parse_duration(trigger.substr(2), f.at_ns)) {
-        error = "fault '" + std::string(spec) + "': time '" + std::string(trigger.substr(2)) +
-                "' is not like 2s or 300ms";
+        error =
+            "fault '" + std::string(spec) + "': time '" + std::string(trigger.substr(2)) + "' is not like 2s or 300ms";
         return std::nullopt;
       }
     } else if (trigger.starts_with("msg=")) {

@@ -44,12 +44,12 @@ std::string_view to_string(FaultKind kind) noexcept;
 
 struct Fault {
   FaultKind kind = FaultKind::kDrop;
-  std::int64_t arg = 0;           // kind-specific (see the syntax above); 0 = default
-  std::int64_t at_ns = 0;         // since start
-  std::uint64_t at_message = 0;   // venue book messages sent
-  std::string venue;              // a piece's name ("kraken", ...), or empty = the kind's natural venue
-  std::string symbol;             // empty = any
-  std::string spec;               // as written, for reports
+  std::int64_t arg = 0;          // kind-specific (see the syntax above); 0 = default
+  std::int64_t at_ns = 0;        // since start
+  std::uint64_t at_message = 0;  // venue book messages sent
+  std::string venue;             // a piece's name ("kraken", ...), or empty = the kind's natural venue
+  std::string symbol;            // empty = any
+  std::string spec;              // as written, for reports
 };
 
 // parse_fault: nullopt with `error` naming the bad part.

@@ -3,15 +3,15 @@
 // heartbeats; its faults), its factory with the bundled books, then the wire helpers.
 #include "tools/sim/kraken_piece.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <memory>
 #include <utility>
-
-#include <boost/asio/steady_timer.hpp>
-#include <simdjson.h>
 
 #include "book/kraken_checksum.h"
 #include "book/order_book.h"
@@ -84,8 +84,9 @@ class KrakenPiece final : public VenuePiece {
 
   void on_open(Peer& peer, std::string_view target) override {
     (void)target;
-    peer.send(R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":)" +
-              std::to_string(9'000'000'000'000'000'000ULL + peer.id) + "}]}");
+    peer.send(
+        R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":)" +
+        std::to_string(9'000'000'000'000'000'000ULL + peer.id) + "}]}");
   }
   void on_message(Peer& peer, std::string_view text) override;
 
@@ -97,19 +98,22 @@ class KrakenPiece final : public VenuePiece {
     if (fault.kind != FaultKind::kCorruptChecksum) return;
     const std::size_t at = frame.rfind(R"("checksum":)");
     const std::size_t end = frame.find(',', at);
-    const std::uint32_t wrong = static_cast<std::uint32_t>(std::stoul(frame.substr(at + 11, end - at - 11))) ^ 0x5a5a5a5aU;
+    const std::uint32_t wrong =
+        static_cast<std::uint32_t>(std::stoul(frame.substr(at + 11, end - at - 11))) ^ 0x5a5a5a5aU;
     frame.replace(at + 11, end - at - 11, std::to_string(wrong));
   }
   std::span<const FaultKind> connection_faults() const override { return kConnectionFaults; }
   void apply_connection_fault(const Fault& fault, const std::shared_ptr<Peer>& peer) override {
     if (fault.kind != FaultKind::kMaintenance) return;
-    peer->send(R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"maintenance","api_version":"v2","connection_id":1}]})");
+    peer->send(
+        R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"maintenance","api_version":"v2","connection_id":1}]})");
     auto timer = std::make_shared<boost::asio::steady_timer>(host_.io_context(), std::chrono::seconds(1));
     std::weak_ptr<Peer> weak = peer;
     timer->async_wait([timer, weak, alive = host_.alive_flag()](error_code) {
       if (!*alive) return;
       if (auto p = weak.lock()) {
-        p->send(R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":1}]})");
+        p->send(
+            R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":1}]})");
       }
     });
   }
@@ -154,8 +158,8 @@ void KrakenPiece::on_message(Peer& peer, std::string_view text) {
     return;
   }
   if (method != "subscribe" && method != "unsubscribe") {
-    peer.send(R"({"error":"Method not found","method":")" + std::string(method) + R"(","success":false)" + times +
-              req + "}");
+    peer.send(R"({"error":"Method not found","method":")" + std::string(method) + R"(","success":false)" + times + req +
+              "}");
     return;
   }
   std::string_view channel;
@@ -197,8 +201,8 @@ void KrakenPiece::on_message(Peer& peer, std::string_view text) {
       continue;
     }
     if (peer.subscribed[*i] != 0) {
-      peer.send(R"({"error":"Already subscribed","method":"subscribe","success":false,"symbol":")" +
-                std::string(name) + "\"" + times + req + "}");
+      peer.send(R"({"error":"Already subscribed","method":"subscribe","success":false,"symbol":")" + std::string(name) +
+                "\"" + times + req + "}");
       continue;
     }
     peer.subscribed[*i] = static_cast<int>(depth);
@@ -214,8 +218,8 @@ void KrakenPiece::on_message(Peer& peer, std::string_view text) {
       diff_asks_.push_back({Side::kAsk, c.asks[k].price, c.asks[k].qty});
     }
     ++stats_.book_messages;
-    peer.send(kraken_v2_book_frame(market_.spec(*i), true, diff_bids_, diff_asks_, c.checksum,
-                                   kraken_time(net::now_ns())));
+    peer.send(
+        kraken_v2_book_frame(market_.spec(*i), true, diff_bids_, diff_asks_, c.checksum, kraken_time(net::now_ns())));
   }
 }
 
@@ -236,10 +240,10 @@ void KrakenPiece::on_change(const Change& c) {
     ++stats_.book_messages;
     // A drop or reorder that does not touch the top 10 would be invisible to the checksum
     // (and harmless to the validated part of the book), so those wait for one that does.
-    host_.deliver(*p, i,
-                  kraken_v2_book_frame(market_.spec(i), false, diff_bids_, diff_asks_, checksum,
-                                       kraken_time(net::now_ns())),
-                  top_changed);
+    host_.deliver(
+        *p, i,
+        kraken_v2_book_frame(market_.spec(i), false, diff_bids_, diff_asks_, checksum, kraken_time(net::now_ns())),
+        top_changed);
   }
   cache.bids.assign(after_b.begin(), after_b.end());
   cache.asks.assign(after_a.begin(), after_a.end());

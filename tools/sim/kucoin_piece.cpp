@@ -4,13 +4,13 @@
 // stale_snapshot; then its factory with the bundled books.
 #include "tools/sim/kucoin_piece.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <simdjson.h>
 
 #include "tools/sim/venue_piece.h"
 #include "tools/sim/venue_pieces.h"
@@ -26,8 +26,8 @@ constexpr std::string_view kBulletPath = "/api/v1/bullet-public";
 constexpr std::string_view kLevel2_100Path = "/api/v1/market/orderbook/level2_100";
 constexpr std::string_view kLevel2FullPath = "/api/v3/market/orderbook/level2";
 constexpr std::string_view kRestPaths[] = {kBulletPath, kLevel2_100Path, kLevel2FullPath};
-constexpr FaultKind kOwnFaults[] = {FaultKind::kSkipSequence, FaultKind::kRefuseToken,   FaultKind::kExpireToken,
-                                    FaultKind::kFailEndpoint, FaultKind::kRest429,       FaultKind::kRest418,
+constexpr FaultKind kOwnFaults[] = {FaultKind::kSkipSequence, FaultKind::kRefuseToken,  FaultKind::kExpireToken,
+                                    FaultKind::kFailEndpoint, FaultKind::kRest429,      FaultKind::kRest418,
                                     FaultKind::kRest500,      FaultKind::kStaleSnapshot};
 constexpr FaultKind kAbsorbable[] = {FaultKind::kDuplicate, FaultKind::kStaleSnapshot};
 
@@ -78,7 +78,7 @@ class KucoinPiece final : public VenuePiece {
 
   // This venue's counters in the host's SimStats (a map's entry stays put, so this holds).
   VenueStats& stats_;
-  std::vector<std::int64_t> seq_offset_;   // skip_sequence adds to every later sequence
+  std::vector<std::int64_t> seq_offset_;    // skip_sequence adds to every later sequence
   std::vector<std::string> old_snapshots_;  // a snapshot from about a second ago
   std::int64_t old_snapshot_ns_ = 0;
   std::uint64_t next_token_ = 1;
@@ -134,7 +134,7 @@ bool KucoinPiece::on_rest(const HttpRequest& req, std::string_view path, std::st
   if (auto f = host_.take_fault(*this, symbol, {FaultKind::kRest429, FaultKind::kRest418, FaultKind::kRest500}, 0)) {
     const auto code = f->kind == FaultKind::kRest429   ? http::status::too_many_requests
                       : f->kind == FaultKind::kRest418 ? http::status{418}
-                                                        : http::status::internal_server_error;
+                                                       : http::status::internal_server_error;
     res.result(code);
     if (f->kind != FaultKind::kRest500) res.set(http::field::retry_after, "1");
     res.body() = R"({"code":"429000","msg":"simulated"})";

@@ -213,7 +213,8 @@ class SyntheticMarket final : public Market {
 
 // format_fixed writes `units` at `scale` with exactly `scale` decimals, as venues put
 // fixed-precision numbers on the wire (Kraken v2's JSON numbers, KuCoin's strings):
-// format_fixed(630049, 1) == "63004.9", format_fixed(1876947, 8) == "0.01876947". Precondition: 0 <= scale <= 18. Allocates.
+// format_fixed(630049, 1) == "63004.9", format_fixed(1876947, 8) == "0.01876947". Precondition: 0 <= scale <= 18.
+// Allocates.
 std::string format_fixed(std::int64_t units, int scale);
 
 }  // namespace obr::sim

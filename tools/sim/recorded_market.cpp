@@ -41,8 +41,7 @@ std::string joined(const std::vector<std::string>& files) {
 
 }  // namespace
 
-void diff_levels(Side side, std::span<const Level> before, std::span<const Level> after,
-                 std::vector<LevelDelta>& out) {
+void diff_levels(Side side, std::span<const Level> before, std::span<const Level> after, std::vector<LevelDelta>& out) {
   const auto better = [side](std::int64_t a, std::int64_t b) { return side == Side::kBid ? a > b : a < b; };
   std::size_t i = 0, j = 0;
   while (i < before.size() || j < after.size()) {
@@ -117,9 +116,9 @@ absl::StatusOr<RecordedMarket::Loaded> RecordedMarket::load(const std::vector<st
   if (!summary.ok()) return summary.status();
   if (!error.empty()) return absl::InvalidArgumentError(joined(files) + ": " + error);
   if (std::all_of(builders.begin(), builders.end(), [](const Builder& b) { return b.starts.empty(); })) {
-    return absl::InvalidArgumentError(joined(files) + ": no book went live in these recordings (" +
-                                      std::to_string(summary->frames) + " frames, " +
-                                      std::to_string(summary->malformed) + " malformed), so there is no market to serve");
+    return absl::InvalidArgumentError(
+        joined(files) + ": no book went live in these recordings (" + std::to_string(summary->frames) + " frames, " +
+        std::to_string(summary->malformed) + " malformed), so there is no market to serve");
   }
   Loaded out;
   for (std::size_t k = 0; k < pieces.size(); ++k) {

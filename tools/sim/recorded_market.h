@@ -118,8 +118,8 @@ class RecordedMarket final : public Market {
   std::size_t rewind_ = 0;  // during a rewind, the next symbol to return to its start
   bool rewinding_ = false;
   std::uint64_t laps_ = 0;
-  std::int64_t lap_ns_ = 0;   // one lap on the clock: last step + the return's delay (0: no clock)
-  std::int64_t lap_base_ = 0; // the clock at the start of the current lap
+  std::int64_t lap_ns_ = 0;    // one lap on the clock: last step + the return's delay (0: no clock)
+  std::int64_t lap_base_ = 0;  // the clock at the start of the current lap
   Change change_;
 };
 

@@ -19,13 +19,6 @@
 #include "tools/sim/simulator.h"
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
-#include <deque>
-#include <fstream>
-#include <optional>
-#include <utility>
-
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
@@ -39,6 +32,12 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <optional>
+#include <utility>
 
 #include "tools/sim/simulator_impl.h"
 #include "tools/sim/tls_cert.h"
@@ -145,11 +144,10 @@ class PeerOn final : public Peer, public std::enable_shared_from_this<PeerOn<Str
     websocket::close_reason why;
     why.code = code;
     why.reason = "simulated close";
-    ws_.async_close(why,
-                    [self = this->shared_from_this()](error_code) {
-                      error_code e;
-                      beast::get_lowest_layer(self->ws_).socket().close(e);
-                    });
+    ws_.async_close(why, [self = this->shared_from_this()](error_code) {
+      error_code e;
+      beast::get_lowest_layer(self->ws_).socket().close(e);
+    });
     if (*alive_) sim_.on_closed(*this);
   }
 
@@ -350,8 +348,9 @@ void Simulator::Impl::on_tick() {
     // cap holds the clock back (play_due, market.h).
     constexpr std::size_t cap = SimConfig::kMaxChangesPerTick;
     for (Served& v : venues) {
-      if (v.clocked) stats.market_changes += play_due(*v.market, market_now, market_clock_ns, cap,
-                                                      [&](const Change& c) { change(v, c); });
+      if (v.clocked)
+        stats.market_changes +=
+            play_due(*v.market, market_now, market_clock_ns, cap, [&](const Change& c) { change(v, c); });
     }
   }
   if (now - last_prune_ns >= 1'000'000'000) {

@@ -50,10 +50,10 @@
 namespace obr::sim {
 
 struct SimConfig {
-  std::string host = "127.0.0.1";   // loopback unless told otherwise
-  std::uint16_t port = 0;           // 0: any free port (see Simulator::port())
+  std::string host = "127.0.0.1";  // loopback unless told otherwise
+  std::uint16_t port = 0;          // 0: any free port (see Simulator::port())
   bool tls = true;
-  std::string cert_file;            // where the generated certificate is written (TLS)
+  std::string cert_file;  // where the generated certificate is written (TLS)
   // Per venue, keyed by the piece's name (e.g. "kraken"). A venue missing from a map keeps
   // its piece's defaults; a key that names no piece is refused by Simulator::start (a
   // misspelt name would otherwise serve the defaults unnoticed).
@@ -65,13 +65,13 @@ struct SimConfig {
   // on its loop thread.
   std::map<std::string, std::shared_ptr<Market>, std::less<>> markets;
   std::uint64_t seed = 1;
-  double changes_per_s = 400;       // market events per second, per venue
+  double changes_per_s = 400;  // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
   // `speed` times its recorded pace instead of at changes_per_s; at most
   // kMaxChangesPerTick of its events go out per tick (a burst beyond waits a tick).
   double speed = 0;
   static constexpr std::size_t kMaxChangesPerTick = 10'000;
-  std::int64_t tick_ns = 5'000'000; // market clock granularity
+  std::int64_t tick_ns = 5'000'000;  // market clock granularity
   std::vector<Fault> faults;
   // true: a fault with a time trigger (t=) waits for Simulator::arm_timed_faults(), and its
   // time counts from that call instead of from start(). A test arms them once every book is
@@ -83,8 +83,8 @@ struct SimConfig {
 // FiredFault is one injected fault, for the summary and for matching against detection.
 struct FiredFault {
   Fault fault;
-  std::int64_t at_ns = 0;     // net::now_ns() when it took effect
-  std::string symbol;         // the book it hit (empty: a whole connection or request)
+  std::int64_t at_ns = 0;        // net::now_ns() when it took effect
+  std::string symbol;            // the book it hit (empty: a whole connection or request)
   std::uint64_t connection = 0;  // the peer it hit (0: none / a REST request)
 };
 

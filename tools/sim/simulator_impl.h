@@ -10,6 +10,10 @@
 #pragma once
 
 #include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -17,11 +21,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "tools/sim/simulator.h"
 #include "tools/sim/venue_piece.h"
@@ -45,8 +44,7 @@ class TruthRing {
     const std::size_t nb = std::min(Simulator::kTruthLevels, b.size());
     const std::size_t na = std::min(Simulator::kTruthLevels, a.size());
     std::copy_n(b.begin(), nb, levels_.begin() + static_cast<std::ptrdiff_t>(head_ * kSlot));
-    std::copy_n(a.begin(), na,
-                levels_.begin() + static_cast<std::ptrdiff_t>(head_ * kSlot + Simulator::kTruthLevels));
+    std::copy_n(a.begin(), na, levels_.begin() + static_cast<std::ptrdiff_t>(head_ * kSlot + Simulator::kTruthLevels));
     sizes_[head_ * 2] = static_cast<std::uint8_t>(nb);
     sizes_[head_ * 2 + 1] = static_cast<std::uint8_t>(na);
   }

@@ -105,8 +105,10 @@ bool write_kraken_session(const std::string& path, const SyntheticSessionSpec& s
   for (std::size_t i = 0; i < spec.symbols; ++i) {
     SymbolSpec s;
     char name[32];
-    if (i < std::size(kBases)) std::snprintf(name, sizeof name, "%s/USD", kBases[i]);
-    else std::snprintf(name, sizeof name, "C%zu/USD", i);
+    if (i < std::size(kBases))
+      std::snprintf(name, sizeof name, "%s/USD", kBases[i]);
+    else
+      std::snprintf(name, sizeof name, "C%zu/USD", i);
     s.name = name;
     s.price_scale = 1 + static_cast<int>(i % 4);
     s.qty_scale = 8;
@@ -128,18 +130,19 @@ bool write_kraken_session(const std::string& path, const SyntheticSessionSpec& s
     return book::kraken_checksum(ob);
   };
   auto top = [depth](std::span<const book::Level> side) {
-    return std::vector<book::Level>(side.begin(), side.begin() + static_cast<std::ptrdiff_t>(std::min(depth, side.size())));
+    return std::vector<book::Level>(side.begin(),
+                                    side.begin() + static_cast<std::ptrdiff_t>(std::min(depth, side.size())));
   };
-  out.line(R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":1}]})");
+  out.line(
+      R"({"channel":"status","type":"update","data":[{"version":"2.0.10","system":"online","api_version":"v2","connection_id":1}]})");
   std::uint64_t ms = 0;
   std::vector<LevelDelta> bids, asks;
   for (std::size_t i = 0; i < spec.symbols; ++i) {
-    crc_books.push_back(std::make_unique<book::OrderBook>(
-        book::BookConfig{.price_scale = specs[i].price_scale, .qty_scale = specs[i].qty_scale, .depth_limit = 10,
-                         .reserve_levels = 0}));
+    crc_books.push_back(std::make_unique<book::OrderBook>(book::BookConfig{
+        .price_scale = specs[i].price_scale, .qty_scale = specs[i].qty_scale, .depth_limit = 10, .reserve_levels = 0}));
     out.line(R"({"method":"subscribe","result":{"channel":"book","depth":)" + std::to_string(spec.depth) +
-             R"(,"snapshot":true,"symbol":")" + specs[i].name + R"("},"success":true,"time_in":")" +
-             timestamp(ms) + R"(","time_out":")" + timestamp(ms) + R"("})");
+             R"(,"snapshot":true,"symbol":")" + specs[i].name + R"("},"success":true,"time_in":")" + timestamp(ms) +
+             R"(","time_out":")" + timestamp(ms) + R"("})");
     sent_bids[i] = top(market.bids(i));
     sent_asks[i] = top(market.asks(i));
     bids.clear();

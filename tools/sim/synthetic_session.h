@@ -22,10 +22,10 @@
 namespace obr::sim {
 
 struct SyntheticSessionSpec {
-  std::size_t symbols = 4;        // 1..64: BTC/USD, ETH/USD, ... then C<i>/USD
-  std::uint64_t frames = 100'000; // book updates to write (after the snapshots)
+  std::size_t symbols = 4;         // 1..64: BTC/USD, ETH/USD, ... then C<i>/USD
+  std::uint64_t frames = 100'000;  // book updates to write (after the snapshots)
   std::uint64_t seed = 1;
-  int depth = 10;                 // 10, 25, 100, 500 or 1000
+  int depth = 10;  // 10, 25, 100, 500 or 1000
   // stop, when set, is polled between updates: once true the file is finished where it
   // stands (a complete file, every line whole; fewer updates than asked).
   const std::atomic<bool>* stop = nullptr;

@@ -1,14 +1,14 @@
 // tools/sim/tls_cert.cpp — self-signed certificate generation (OpenSSL 3 API).
 #include "tools/sim/tls_cert.h"
 
-#include <memory>
-
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+
+#include <memory>
 
 namespace obr::sim {
 namespace {

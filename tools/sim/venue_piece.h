@@ -20,6 +20,9 @@
 // Thread-safety: everything on the simulator's loop thread.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
@@ -29,10 +32,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include "tools/sim/faults.h"
 #include "tools/sim/market.h"
@@ -50,14 +49,14 @@ class VenuePiece;
 class Peer {
  public:
   virtual ~Peer() = default;
-  virtual void send(std::string frame) = 0;   // queued; dropped while stalled
+  virtual void send(std::string frame) = 0;  // queued; dropped while stalled
   virtual void close_abrupt() = 0;
   virtual void close_code(std::uint16_t code) = 0;
 
   std::uint64_t id = 0;
-  VenuePiece* piece = nullptr;       // the venue whose path it connected to; null: none
+  VenuePiece* piece = nullptr;  // the venue whose path it connected to; null: none
   bool closed = false;
-  std::int64_t stall_until_ns = 0;   // > now: silent; INT64_MAX: until closed
+  std::int64_t stall_until_ns = 0;  // > now: silent; INT64_MAX: until closed
   // Per symbol of the piece's market: 0 not subscribed, else the piece's own value (Kraken:
   // the subscribed depth; KuCoin: 1). A peer carries the books whose value is > 0.
   std::vector<int> subscribed;

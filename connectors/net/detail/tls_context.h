@@ -2,11 +2,11 @@
 // Internal to connectors/net (includes Asio's SSL headers).
 #pragma once
 
-#include <memory>
-#include <string>
+#include <openssl/ssl.h>
 
 #include <boost/asio/ssl/context.hpp>
-#include <openssl/ssl.h>
+#include <memory>
+#include <string>
 
 #include "connectors/net/tls.h"
 
@@ -39,8 +39,7 @@ inline std::shared_ptr<boost::asio::ssl::context> make_client_tls(const TlsOptio
 // set_sni puts `host` in the ClientHello (servers with several certificates pick by it).
 // SSL_set_tlsext_host_name is a macro with a C cast; this is its expansion.
 inline bool set_sni(SSL* ssl, const std::string& host) {
-  return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-                  const_cast<char*>(host.c_str())) == 1;
+  return SSL_ctrl(ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>(host.c_str())) == 1;
 }
 
 }  // namespace obr::net::detail

@@ -1,4 +1,5 @@
 // A deliberately wrong file: proves the layering check can fail.
 #pragma once
 #include <boost/asio.hpp>
+
 #include "connectors/kraken/session.h"
