@@ -12,6 +12,7 @@
 //   }
 //   t.check_linked(prev_seq_id, seq_id);          // OKX prevSeqId/seqId
 //   t.check_overlapping(start, end);              // KuCoin sequenceStart/sequenceEnd
+//   t.check_chained(start, end, prev);            // Binance USD-M U/u/pu
 //
 // The rules (each venue's document under docs/venues/ gives its official source; the
 // venues without one yet are those the tracker is ready for):
@@ -24,6 +25,11 @@
 //    overlap after the bridge is treated as a gap here.
 //  - check_overlapping (KuCoin): the bridging rule for every update, first or later: an
 //    overlap is in order (docs/venues/kucoin.md "Continuity").
+//  - check_chained (Binance USD-M futures): the first update after reset brackets the
+//    snapshot itself: end < S is stale; start <= S <= end is in order; start > S is a gap.
+//    Afterwards the update names its predecessor: prev == last is in order (its start may
+//    skip ahead: the futures ids are not contiguous); end <= last is stale; anything else
+//    a gap.
 //  - check_linked (OKX): prev == last is in order, including the keep-alive with
 //    seqId == prevSeqId and the maintenance reset with seqId < prevSeqId; otherwise a
 //    seqId <= last is stale and anything else a gap.
@@ -101,6 +107,20 @@ class SequenceTracker {
     return SeqCheck::kInOrder;
   }
 
+  // check_chained classifies an update covering [start, end] that names the end of its
+  // predecessor `prev` (Binance USD-M: U, u, pu; docs/venues/binance.md "Continuity").
+  SeqCheck check_chained(std::int64_t start, std::int64_t end, std::int64_t prev) noexcept {
+    if (!has_) return SeqCheck::kGap;
+    if (!bridged_) {
+      if (end < last_) return SeqCheck::kStale;
+      if (start > last_) return SeqCheck::kGap;
+    } else if (prev != last_) {
+      return end <= last_ ? SeqCheck::kStale : SeqCheck::kGap;
+    }
+    last_ = end;
+    bridged_ = true;
+    return SeqCheck::kInOrder;
+  }
   // check_single is check_range(seq, seq): venues with one id per update (Bybit `u`).
   SeqCheck check_single(std::int64_t seq) noexcept { return check_range(seq, seq); }
 

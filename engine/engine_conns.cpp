@@ -244,7 +244,9 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
     ++engine_.stats.http_throttled;
     std::int64_t secs = 1;
     std::from_chars(res.retry_after.data(), res.retry_after.data() + res.retry_after.size(), secs);
-    bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 600) * 1'000'000'000);
+    // Up to 3 days: Binance's IP bans (418) last "from 2 minutes to 3 days"
+    // (docs/venues/binance.md "REST weights, 429 and 418").
+    bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 3 * 86'400) * 1'000'000'000);
   }
   if (!res.error.empty()) engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
   if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);

@@ -2,6 +2,8 @@
 // includes venue headers: one line per venue below.
 #include <string>
 
+#include "connectors/binance/depth_session.h"
+#include "connectors/binance/venue.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kraken/venue.h"
@@ -38,10 +40,20 @@ connectors::kraken::SessionConfig kraken_v1_config(const SessionSettings& s) {
 }
 connectors::kucoin::SpotConfig kucoin_config(const SessionSettings& s) { return connectors::kucoin::session_config(s); }
 
+connectors::binance::DepthConfig binance_config(const SessionSettings& s) {
+  return connectors::binance::session_config(s, connectors::binance::Market::kSpot);
+}
+connectors::binance::DepthConfig binance_usdm_config(const SessionSettings& s) {
+  return connectors::binance::session_config(s, connectors::binance::Market::kUsdm);
+}
+
 const Venue kVenues[] = {
     OBR_VENUE(connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config),
     OBR_VENUE(connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config),
     OBR_VENUE(connectors::kucoin::SpotSession, connectors::kucoin::kSpotVenue, kucoin_config),
+    // USD-M before spot: its recorded URLs also hold spot's marker.
+    OBR_VENUE(connectors::binance::DepthSession, connectors::binance::kUsdmVenue, binance_usdm_config),
+    OBR_VENUE(connectors::binance::DepthSession, connectors::binance::kSpotVenue, binance_config),
 };
 #undef OBR_VENUE
 

@@ -52,51 +52,6 @@ void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end
   if (b.fetch.due()) request_snapshot(b, sink);
 }
 
-LevelResult SpotSession::Impl::parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
-                                           std::int64_t& q) {
-  book::DecimalResult pr = book::parse_decimal(price, b.ob.price_scale());
-  book::DecimalResult qr = book::parse_decimal(size, b.ob.qty_scale());
-  if (pr.error == book::DecimalError::kTooManyDecimals || qr.error == book::DecimalError::kTooManyDecimals) {
-    const int old_ps = b.ob.price_scale();
-    const int ps = std::max(old_ps, book::decimal_places(price));
-    const int qs = std::max(b.ob.qty_scale(), book::decimal_places(size));
-    if (!b.ob.rescale(ps, qs)) {
-      // More decimals than any book holds is malformed; otherwise a level in the book does
-      // not fit int64 at the finer scale.
-      if (ps > book::kMaxScale || qs > book::kMaxScale) return LevelResult::kBad;
-      return rescale_out_of_range(b, ps, qs);
-    }
-    b.bid_floor = saturating_mul(b.bid_floor, book::pow10(ps - old_ps));  // the trusted range in the new units
-    b.ask_ceiling = saturating_mul(b.ask_ceiling, book::pow10(ps - old_ps));
-    pr = book::parse_decimal(price, b.ob.price_scale());
-    qr = book::parse_decimal(size, b.ob.qty_scale());
-  }
-  // Not a decimal at all wins over a decimal too large: the frame is malformed.
-  constexpr auto kOverflow = book::DecimalError::kOverflow;
-  if ((!pr.ok() && pr.error != kOverflow) || (!qr.ok() && qr.error != kOverflow)) return LevelResult::kBad;
-  if (pr.error == kOverflow) return range_error("price", price, b.ob.price_scale());
-  if (qr.error == kOverflow) return range_error("size", size, b.ob.qty_scale());
-  p = pr.value;
-  q = qr.value;
-  return LevelResult::kOk;
-}
-
-LevelResult SpotSession::Impl::rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  const book::OrderBook& ob = b.ob;
-  const std::int64_t pm = book::pow10(ps - ob.price_scale()), qm = book::pow10(qs - ob.qty_scale());
-  std::int64_t price = 0, qty = 0;  // the largest of each in the book
-  if (!ob.bids().empty()) price = ob.bids().at(0).price;
-  if (!ob.asks().empty()) price = std::max(price, ob.asks().at(ob.asks().size() - 1).price);
-  for (std::size_t i = 0; i < ob.bids().size(); ++i) qty = std::max(qty, ob.bids().at(i).qty);
-  for (std::size_t i = 0; i < ob.asks().size(); ++i) qty = std::max(qty, ob.asks().at(i).qty);
-  const bool by_price = price > kMax / pm;
-  if (!by_price && qty <= kMax / qm) return LevelResult::kBad;  // rescale refuses nothing else
-  const std::size_t n =
-      book::format_decimal(by_price ? price : qty, by_price ? ob.price_scale() : ob.qty_scale(), range.text);
-  return range_error(by_price ? "price" : "size", std::string_view(range.text, n), by_price ? ps : qs);
-}
-
 LevelResult SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
                                             std::int64_t seq, std::int64_t floor_seq) {
   if (seq >= 0 && seq <= floor_seq) return LevelResult::kOk;  // already in the book
@@ -174,53 +129,26 @@ SpotSession::Impl::Step SpotSession::Impl::read_snapshot(SpotBook& b, int status
 }
 
 SpotSession::Impl::Step SpotSession::Impl::load_snapshot(SpotBook& b, std::string_view url, SessionSink& sink) {
-  // Scales: the finest of the snapshot and the buffered deltas.
-  int ps = max_places(raw, true), qs = max_places(raw, false);
-  for (std::uint32_t k = 0; k < b.buffer.change_count(); ++k) {
-    const RawChange c = b.buffer.change(k);
-    ps = std::max(ps, book::decimal_places(c.price));
-    qs = std::max(qs, book::decimal_places(c.size));
-  }
-  b.ob.clear();
-  b.ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
-  b.ob.snapshot_begin();
-  std::size_t nbids = 0, nasks = 0;
-  for (const RawChange& c : raw) {
-    const book::DecimalResult p = book::parse_decimal(c.price, b.ob.price_scale());
-    const book::DecimalResult q = book::parse_decimal(c.size, b.ob.qty_scale());
-    if (!p.ok() || !q.ok()) {
-      b.ob.snapshot_end();
-      b.ob.clear();
-      constexpr auto kOverflow = book::DecimalError::kOverflow;
-      if ((p.ok() || p.error == kOverflow) && (q.ok() || q.error == kOverflow)) {
-        // Past int64 at the book's scale: halted, not fetched again (the same number would
-        // come back).
-        if (p.error == kOverflow) {
-          range_error("price", c.price, b.ob.price_scale());
-        } else {
-          range_error("size", c.size, b.ob.qty_scale());
-        }
-        halt_out_of_range(b, false, sink);
-        return Step::kAbandoned;
-      }
-      ++malformed;
-      sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
-      return Step::kRetry;
-    }
-    b.ob.snapshot_add(c.side, book::Level{p.value, q.value});
-    (c.side == Side::kBid ? nbids : nasks) += 1;
-  }
-  b.ob.snapshot_end();
-  ++b.ob.counters().snapshots;
-  // Trusted range: a partial snapshot that came back full on a side says nothing beyond it.
+  // The snapshot's endpoint names its depth: a partial one that came back full on a side
+  // says nothing beyond it.
   b.snapshot_limit = url.find("level2_100") != std::string_view::npos  ? 100
                      : url.find("level2_20") != std::string_view::npos ? 20
                                                                        : 0;
-  b.bid_bounded = b.snapshot_limit > 0 && nbids >= static_cast<std::size_t>(b.snapshot_limit) && !b.ob.bids().empty();
-  b.ask_bounded = b.snapshot_limit > 0 && nasks >= static_cast<std::size_t>(b.snapshot_limit) && !b.ob.asks().empty();
-  if (b.bid_bounded) b.bid_floor = b.ob.bids().at(b.ob.bids().size() - 1).price;
-  if (b.ask_bounded) b.ask_ceiling = b.ob.asks().at(b.ob.asks().size() - 1).price;
-  return Step::kDone;
+  switch (
+      connectors::load_snapshot(b.ob, b.trusted, raw, b.buffer, static_cast<std::size_t>(b.snapshot_limit), range)) {
+    case LevelResult::kOk:
+      return Step::kDone;
+    case LevelResult::kOutOfRange:
+      // Past int64 at the book's scale: halted, not fetched again (the same number would
+      // come back).
+      halt_out_of_range(b, false, sink);
+      return Step::kAbandoned;
+    case LevelResult::kBad:
+      break;
+  }
+  ++malformed;
+  sink.frame_error(FrameError::kBadNumber, "order book snapshot price/size is not a decimal");
+  return Step::kRetry;
 }
 
 SpotSession::Impl::Step SpotSession::Impl::play_buffer(SpotBook& b, SessionSink& sink) {
@@ -261,22 +189,7 @@ SpotSession::Impl::Step SpotSession::Impl::play_buffer(SpotBook& b, SessionSink&
 }
 
 void SpotSession::Impl::bound_depth(SpotBook& b) noexcept {
-  const std::size_t cap = config.max_book_levels;
-  if (cap == 0 || (b.ob.bids().size() <= cap && b.ob.asks().size() <= cap)) return;
-  const bool cut_bids = b.ob.bids().size() > cap, cut_asks = b.ob.asks().size() > cap;
-  b.ob.set_depth_limit(cap);
-  b.ob.truncate();
-  b.ob.set_depth_limit(0);
-  if (cut_bids) {
-    const std::int64_t last = b.ob.bids().at(cap - 1).price;
-    b.bid_floor = b.bid_bounded ? std::max(b.bid_floor, last) : last;
-    b.bid_bounded = true;
-  }
-  if (cut_asks) {
-    const std::int64_t last = b.ob.asks().at(cap - 1).price;
-    b.ask_ceiling = b.ask_bounded ? std::min(b.ask_ceiling, last) : last;
-    b.ask_bounded = true;
-  }
+  connectors::bound_depth(b.ob, b.trusted, config.max_book_levels);
 }
 
 void SpotSession::Impl::retry_snapshot(SpotBook& b, std::int64_t now_ns, SessionSink& sink) {

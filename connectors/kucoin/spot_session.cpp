@@ -131,17 +131,7 @@ SpotBookInfo SpotSession::info(BookId id) const {
 
 std::size_t SpotSession::trusted_depth(BookId id) const {
   const SpotBook& b = impl_->books.at(id);
-  if (b.ob.state() != BookState::kLive) return 0;
-  std::size_t bids = b.ob.bids().size(), asks = b.ob.asks().size();
-  if (b.bid_bounded) {
-    bids = 0;
-    while (bids < b.ob.bids().size() && b.ob.bids().at(bids).price >= b.bid_floor) ++bids;
-  }
-  if (b.ask_bounded) {
-    asks = 0;
-    while (asks < b.ob.asks().size() && b.ob.asks().at(asks).price <= b.ask_ceiling) ++asks;
-  }
-  return std::min(bids, asks);
+  return b.ob.state() == BookState::kLive ? b.trusted.depth(b.ob) : 0;
 }
 
 bool SpotSession::subscribe(const std::vector<std::string>& symbols, SessionSink* sink) {

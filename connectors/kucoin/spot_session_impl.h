@@ -27,6 +27,7 @@
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_text.h"
 #include "connectors/protocol/json_validator.h"
+#include "connectors/protocol/rest_book.h"
 #include "connectors/protocol/snapshot_bridge.h"
 
 namespace obr::connectors::kucoin {
@@ -37,51 +38,6 @@ using book::BookState;
 using book::Side;
 
 inline constexpr std::string_view kSuccessCode = "200000";
-
-inline bool parse_int64(std::string_view s, std::int64_t& out) noexcept {
-  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-}
-
-// read_seq reads a sequence that may be a JSON integer or a string of digits.
-inline bool read_seq(od::value v, std::int64_t& out) noexcept {
-  std::int64_t n = 0;
-  const auto err = v.get_int64().get(n);
-  if (err == simdjson::SUCCESS) {
-    out = n;
-    return true;
-  }
-  if (err != simdjson::INCORRECT_TYPE) return false;
-  std::string_view s;
-  return v.get_string().get(s) == simdjson::SUCCESS && parse_int64(s, out);
-}
-
-// read_changes appends [[price, size(, sequence)], …] for one side.
-inline bool read_changes(od::value v, Side side, bool with_seq, std::vector<RawChange>& out) noexcept {
-  od::array arr;
-  if (v.get_array().get(arr)) return false;
-  for (auto entry_result : arr) {
-    od::array entry;
-    if (entry_result.get_array().get(entry)) return false;
-    RawChange c{side, {}, {}, -1};
-    std::size_t n = 0;
-    for (auto field_result : entry) {
-      od::value field;
-      if (field_result.get(field)) return false;
-      if (n < 2) {
-        const std::string_view text = unquote(field.raw_json_token());
-        if (text.empty()) return false;
-        (n == 0 ? c.price : c.size) = text;
-      } else if (n == 2 && with_seq) {
-        if (!read_seq(field, c.seq)) return false;
-      }
-      ++n;
-    }
-    if (n < (with_seq ? 3u : 2u)) return false;
-    out.push_back(c);
-  }
-  return true;
-}
 
 // topic_symbol: the symbol a level2 push names in its topic ("/market/level2:BTC-USDT"),
 // or "" when it names none. Read only for a frame that could not be read otherwise, so it
@@ -96,43 +52,6 @@ inline std::string_view topic_symbol(std::string_view frame) noexcept {
   if (end == std::string_view::npos || rest[end] != '"') return {};
   return rest.substr(0, end);
 }
-
-inline int max_places(const std::vector<RawChange>& changes, bool price) {
-  int p = 0;
-  for (const RawChange& c : changes) p = std::max(p, book::decimal_places(price ? c.price : c.size));
-  return p;
-}
-
-inline std::string query_param(std::string_view url, std::string_view name) {
-  const std::size_t q = url.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view rest = url.substr(q + 1);
-  while (!rest.empty()) {
-    const std::size_t amp = rest.find('&');
-    const std::string_view kv = rest.substr(0, amp);
-    if (kv.size() > name.size() && kv.substr(0, name.size()) == name && kv[name.size()] == '=') {
-      return std::string(kv.substr(name.size() + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
-// What reading one change's price and size came to.
-enum class LevelResult : std::uint8_t {
-  kOk = 0,
-  kBad,         // not a decimal (or more decimals than any book holds): malformed
-  kOutOfRange,  // a decimal past int64 at the book's scale: the book halts (Impl::range)
-};
-
-// The value behind the last LevelResult::kOutOfRange, for the frame_error detail.
-struct RangeError {
-  std::string_view what;    // "price" or "size"
-  std::string_view lexeme;  // as the venue wrote it, or a book level formatted into `text`
-  int scale = 0;            // the scale it does not fit at
-  char text[book::kMaxDecimalChars] = {};
-};
 
 // SpotBook: the shared per-book part (connectors/protocol/book_registry.h) and the
 // calibration: KuCoin's continuity (book::SequenceTracker::check_overlapping,
@@ -153,8 +72,7 @@ struct SpotBook : TrackedBook {
   std::uint64_t stale = 0;
   std::uint64_t overflows = 0;
   int snapshot_limit = 0;  // levels per side of the last snapshot's endpoint; 0 full
-  bool bid_bounded = false, ask_bounded = false;
-  std::int64_t bid_floor = 0, ask_ceiling = 0;
+  TrustedRange trusted;    // what the last snapshot vouches for (connectors/protocol/rest_book.h)
 };
 
 struct Server {
@@ -240,21 +158,11 @@ struct SpotSession::Impl {
   // buffer past max_buffered_deltas (or DeltaBuffer::kMaxBytes) restarts the calibration.
   void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
 
-  // parse_level parses a change at the book's scales, refining them when the venue sends
-  // more decimals than seen so far (KuCoin strings vary: "5", "242.649"). kOutOfRange, with
-  // `range` set, when the value does not fit int64 at the scale, or when a level already
-  // in the book would not at the finer scale the value needs.
-  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p, std::int64_t& q);
-  // range_error sets `range` for a wire value past int64 at `scale`.
-  LevelResult range_error(std::string_view what, std::string_view lexeme, int scale) noexcept {
-    range.what = what;
-    range.lexeme = lexeme;
-    range.scale = scale;
-    return LevelResult::kOutOfRange;
+  // parse_level: rest_book.h's, on this book (KuCoin's strings vary: "5", "242.649").
+  LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
+                          std::int64_t& q) noexcept {
+    return connectors::parse_level(b.ob, b.trusted, price, size, p, q, range);
   }
-  // rescale_out_of_range sets `range` to the book level that a rescale to (ps, qs) would
-  // push past int64 (the book's largest price or size). Error path only.
-  LevelResult rescale_out_of_range(const SpotBook& b, int ps, int qs) noexcept;
 
   // apply_change: per-entry rules (docs/venues/kucoin.md "Entries").
   LevelResult apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size, std::int64_t seq,

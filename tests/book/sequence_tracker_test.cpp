@@ -69,6 +69,26 @@ TEST(SequenceTracker, BinanceUu) {
 }
 
 // Bybit v5: u contiguous.
+// Binance USD-M (docs/venues/binance.md "Continuity"): the first event brackets the
+// snapshot's id itself (u == lastUpdateId is the bridge, u < lastUpdateId stale), then each
+// event's pu names the previous u, whatever its U.
+TEST(SequenceTracker, BinanceFuturesChainedByPu) {
+  SequenceTracker t;
+  t.reset(100);
+  EXPECT_EQ(t.check_chained(90, 99, 80), SeqCheck::kStale);     // u < lastUpdateId: dropped
+  EXPECT_EQ(t.check_chained(95, 100, 89), SeqCheck::kInOrder);  // U <= 100 <= u: the bridge
+  EXPECT_EQ(t.last(), 100);
+  EXPECT_EQ(t.check_chained(105, 110, 100), SeqCheck::kInOrder);  // U skips ahead: pu decides
+  EXPECT_EQ(t.check_chained(105, 110, 100), SeqCheck::kStale);    // the same event again
+  EXPECT_EQ(t.check_chained(111, 112, 109), SeqCheck::kGap);      // pu names an event never seen
+  t.reset(100);
+  EXPECT_EQ(t.check_chained(101, 105, 100), SeqCheck::kGap);  // does not bracket 100
+  t.reset(100);
+  EXPECT_EQ(t.check_chained(100, 100, 99), SeqCheck::kInOrder);
+  t.clear();
+  EXPECT_EQ(t.check_chained(1, 2, 0), SeqCheck::kGap);
+}
+
 TEST(SequenceTracker, BybitSingleIds) {
   SequenceTracker t;
   t.reset(18521288);

@@ -85,12 +85,12 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kraken": {"symbols": ["BTC/USD"], "depth": "10"}})", "t.json: kraken.depth: expected an integer"},
       {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
       {R"({"kraken": {"symbols": []}})",
-       "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin)"},
+       "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin, binance-usdm, binance)"},
       {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
        "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
       {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
-      {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["binance:BTCUSDT"]}})",
-       "t.json: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["deribit:BTC-PERPETUAL"]}})",
+       "t.json: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
        "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
       {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})",
@@ -109,7 +109,8 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": 0.5})", "t.json: snapshot_burst: out of range (1 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": "2"})", "t.json: snapshot_burst: expected a number"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})",
-       "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin), tls, backoff"},
+       "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin, binance-usdm, binance), tls, "
+       "backoff"},
   };
   for (const auto& [json, error] : cases) {
     const auto c = parse_config_json(json, "t.json");
@@ -180,9 +181,9 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
       {[](EngineConfig& c) { c.venue("kucoin").symbols = {"BTC,USDT"}; },
        "engine config: kucoin.symbols: 'BTC,USDT' is empty or has a blank, comma or control character"},
       {[](EngineConfig& c) {
-         c.consolidated = {{"B", {{"binance", "BTCUSDT"}}}};
+         c.consolidated = {{"B", {{"deribit", "BTC-PERPETUAL"}}}};
        },
-       "engine config: consolidated.B: unknown venue 'binance' (kraken, kraken-v1, kucoin)"},
+       "engine config: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance)"},
   };
   for (const auto& [mutate, error] : cases) {
     EngineConfig c;
@@ -290,9 +291,10 @@ TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnectin
   EXPECT_EQ(check_config(c).message(), "engine config: kucoin.depth = 10: kucoin has no depth to choose");
   c.venue("kucoin").depth = 0;
   c.venues.push_back(
-      VenueConfig{.venue = "binance", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
-  EXPECT_EQ(check_config(c).message(),
-            "engine config: venue 'binance' is not one the engine knows (kraken, kraken-v1, kucoin)");
+      VenueConfig{.venue = "deribit", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
+  EXPECT_EQ(
+      check_config(c).message(),
+      "engine config: venue 'deribit' is not one the engine knows (kraken, kraken-v1, kucoin, binance-usdm, binance)");
   c.venues.pop_back();
   c.venue("kraken").endpoints = {"ws://127.0.0.1:8080/v2"};
   c.venue("kucoin").rest_base = "wss://api.kucoin.com";

@@ -234,11 +234,12 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
   auto s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), path + ":2: an event for kraken before its config line");
-  write_gz(path, "obr-recording 1\n1 binance config symbols=BTCUSDT\n");
+  write_gz(path, "obr-recording 1\n1 deribit config symbols=BTC-PERPETUAL\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.status().message(),
-            path + ":2: venue 'binance' is not supported by replay (supported: kraken, kraken-v1, kucoin)");
+  EXPECT_EQ(s.status().message(), path +
+                                      ":2: venue 'deribit' is not supported by replay (supported: kraken, kraken-v1, "
+                                      "kucoin, binance-usdm, binance)");
   write_gz(path, "obr-recording 1\n1 kraken config depth=10 wobble=1\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());

@@ -114,9 +114,9 @@ TEST(Replayer, UnreadableAndUnsupportedInputsNameTheFile) {
   EXPECT_NE(no_venue.status().message().find(path + ":1: cannot tell the venue"), std::string::npos)
       << no_venue.status();
   std::remove(path.c_str());
-  ReplayOptions binance;
-  binance.venue = "binance";
-  EXPECT_EQ(replay_files({path}, binance).status().code(), absl::StatusCode::kInvalidArgument);
+  ReplayOptions unknown_venue;
+  unknown_venue.venue = "deribit";
+  EXPECT_EQ(replay_files({path}, unknown_venue).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Replayer, KrakenV1CryptofeedRecordingDetectedAndValidated) {
@@ -154,6 +154,8 @@ TEST(Replayer, KrakenV1CryptofeedRecordingDetectedAndValidated) {
   EXPECT_TRUE(wrong->books.empty());
 }
 
+// The expected books written by an independent Decimal reference (tests/reference/), per
+// symbol: KuCoin's and Binance's have the same form.
 struct KucoinExpected {
   std::string state;
   std::uint64_t snapshots, updates, passed, failed;
@@ -162,10 +164,9 @@ struct KucoinExpected {
 };
 
 // The independent Decimal reference (tests/reference/kucoin_reference.py), per symbol.
-std::map<std::string, KucoinExpected> load_kucoin_expected() {
+std::map<std::string, KucoinExpected> load_kucoin_expected(const char* file = "kucoin/KUCOIN.expected.json") {
   simdjson::padded_string json;
-  EXPECT_EQ(simdjson::padded_string::load(obr::testing::data_path("kucoin/KUCOIN.expected.json")).get(json),
-            simdjson::SUCCESS);
+  EXPECT_EQ(simdjson::padded_string::load(obr::testing::data_path(file)).get(json), simdjson::SUCCESS);
   simdjson::dom::parser parser;
   simdjson::dom::element root;
   EXPECT_EQ(parser.parse(json).get(root), simdjson::SUCCESS);
@@ -220,6 +221,44 @@ TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
     applied += b.counters.updates;
   }
   EXPECT_EQ(applied, 3805u);  // docs/venues/kucoin.md: 3 805 applied messages
+}
+
+// The real Binance spot recording (cryptofeed, 2021-10-12): all 4 symbols bridge their
+// recorded REST snapshots (limit 1000) with 0 gaps; every final book equals the independent
+// reference (tests/reference/binance_reference.py), in the venue's own fixed decimals.
+TEST(Replayer, BinanceRecordingBridgesEverySymbolAndMatchesReference) {
+  const auto want = load_kucoin_expected("binance/BINANCE.expected.json");
+  ASSERT_EQ(want.size(), 4u);
+  absl::StatusOr<ReplaySummary> s = replay_files(
+      {obr::testing::data_path("binance/BINANCE.ws.1.0"), obr::testing::data_path("binance/BINANCE.http.0.0")},
+      ReplayOptions{});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->malformed, 0u);
+  EXPECT_TRUE(s->errors.empty());
+  ASSERT_EQ(s->books.size(), 4u);
+  std::uint64_t applied = 0;
+  const std::map<std::string, std::int64_t> trusted = {
+      {"NKNUSDT", 614}, {"BLZETH", 173}, {"LRCBTC", 176}, {"RUNEEUR", 222}};
+  for (const ReplayBook& b : s->books) {
+    SCOPED_TRACE(b.symbol);
+    ASSERT_EQ(want.count(b.symbol), 1u);
+    const KucoinExpected& e = want.at(b.symbol);
+    EXPECT_EQ(b.venue, "binance");
+    EXPECT_EQ(b.state, book::BookState::kLive);
+    EXPECT_EQ(e.state, "live");
+    EXPECT_EQ(b.counters.snapshots, e.snapshots);
+    EXPECT_EQ(b.counters.updates, e.updates);
+    EXPECT_EQ(b.counters.checks_passed, e.passed);
+    EXPECT_EQ(b.counters.checks_failed, 0u);
+    EXPECT_EQ(b.counters.crossed, 0u);
+    EXPECT_EQ(b.sequence, e.sequence);
+    // A 1000-level snapshot that came back full on a side vouches for its range only.
+    EXPECT_EQ(b.trusted_depth, trusted.at(b.symbol));
+    EXPECT_EQ(b.bids, e.bids);
+    EXPECT_EQ(b.asks, e.asks);
+    applied += b.counters.updates;
+  }
+  EXPECT_EQ(applied, 172u);  // docs/venues/binance.md: 4 bridges and 168 contiguous events
 }
 
 // A recording with one delta removed is caught at the gap; with no later snapshot in the

@@ -1,0 +1,171 @@
+// connectors/binance/depth_session_impl.h — DepthSession's internals, shared by its two
+// sources (private to connectors/binance: include it nowhere else and never install it).
+//
+// depth_session.cpp: the connection (endpoints, SUBSCRIBE batches and their answers, pacing,
+// timeouts, rotation), the public API and frame dispatch. depth_bridge.cpp: the books (the
+// REST snapshot, the buffered events, the continuity rule, applying events).
+#pragma once
+
+#include <simdjson.h>
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "book/sequence_tracker.h"
+#include "connectors/binance/depth_session.h"
+#include "connectors/protocol/book_registry.h"
+#include "connectors/protocol/frame_buffer.h"
+#include "connectors/protocol/json_validator.h"
+#include "connectors/protocol/rest_book.h"
+#include "connectors/protocol/snapshot_bridge.h"
+
+namespace obr::connectors::binance {
+namespace detail {
+
+namespace od = simdjson::ondemand;
+using book::BookState;
+using book::Side;
+
+// DepthBook: the shared per-book part (connectors/protocol/book_registry.h) and the
+// bridge: the continuity rule's tracker, the events buffered while the snapshot is fetched
+// and the fetch itself (connectors/protocol/snapshot_bridge.h), what the snapshot vouches
+// for (rest_book.h).
+struct DepthBook : TrackedBook {
+  DepthBook(BookId book_id, std::string sym)
+      : TrackedBook(book_id, std::move(sym),
+                    book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0, .reserve_levels = 0}) {}
+  book::SequenceTracker seq;
+  DeltaBuffer buffer;
+  SnapshotFetch fetch;
+  TrustedRange trusted;
+  std::string stream;                // "btcusdt@depth@100ms"
+  bool refused = false;              // the venue refused the stream or the symbol: halted
+  bool out_of_range = false;         // halted until the connection is replaced
+  bool subscribed = false;           // its stream was answered on this connection
+  std::int64_t quiet_since_ns = -1;  // subscribed and no event yet: since when (-1: not waiting)
+  std::uint64_t stale = 0;
+  std::uint64_t stale_snapshots = 0;
+  std::uint64_t overflows = 0;
+};
+
+// A SUBSCRIBE awaiting its answer.
+struct PendingAck {
+  std::uint64_t id;
+  std::int64_t deadline_ns;
+  std::vector<BookId> books;
+};
+
+}  // namespace detail
+
+using namespace detail;
+
+struct DepthSession::Impl {
+  explicit Impl(const DepthConfig& c);
+
+  DepthConfig config;
+  od::parser parser;
+  FrameBuffer frame{simdjson::SIMDJSON_PADDING};
+  JsonValidator validator;  // answers and other control frames are validated whole first
+  BookRegistry<DepthBook> books;
+  std::vector<RawChange> raw;  // the current event's changes
+  RangeError range;
+  std::string out;
+  std::uint64_t malformed = 0;
+  std::int64_t last_now_ns = 0;
+
+  // connection
+  bool open = false;
+  bool closing = false;
+  std::size_t endpoint_index = 0;
+  std::int64_t connected_at = 0;
+  std::uint64_t next_id = 1;
+  std::vector<PendingAck> acks;
+  std::deque<std::string> outbox;    // frames waiting for the pace
+  std::deque<std::int64_t> sent_at;  // send times within the last second
+
+  bool driving() const { return config.drive_connection; }
+  bool usdm() const { return config.market == Market::kUsdm; }
+  void set_state(DepthBook& b, BookState to, StateReason why, SessionSink& sink) {
+    BookRegistry<DepthBook>::set_state(b, to, why, sink);
+  }
+  void bad(SessionSink& sink, FrameError e, std::string_view detail) {
+    ++malformed;
+    sink.frame_error(e, detail);
+  }
+  void close(SessionSink& sink, std::string_view why) {
+    if (closing) return;
+    closing = true;
+    sink.close_connection(why);
+  }
+
+  // ---- connection (depth_session.cpp) ------------------------------------------
+  const std::string& endpoint() const { return config.endpoints[endpoint_index % config.endpoints.size()]; }
+  void send_subscriptions(const std::vector<DepthBook*>& list, std::int64_t now_ns, SessionSink& sink);
+  // send queues a frame and sends what the pace allows (Binance's limit on messages a
+  // connection may send per second).
+  void send(std::string frame, std::int64_t now_ns, SessionSink& sink);
+  void flush(std::int64_t now_ns, SessionSink& sink);
+  void on_answer(od::object& obj, SessionSink& sink);
+
+  // ---- books (depth_bridge.cpp) ------------------------------------------------
+  DepthBook* book_for(std::string_view symbol, SessionSink& sink);
+  void request_snapshot(DepthBook& b, SessionSink& sink);
+  void on_snapshot(DepthBook& b, std::string_view url, int status, std::string_view body, std::int64_t now_ns,
+                   SessionSink& sink);
+  // read_snapshot: `raw` and `last_update_id` from the body; false (reported) when it is
+  // not the documented answer.
+  bool read_snapshot(std::string_view body, std::int64_t& last_update_id, SessionSink& sink);
+  void snapshot_refused(DepthBook& b, int status, std::string_view body, std::int64_t now_ns, SessionSink& sink);
+  // bridge loads the snapshot in `raw` (lastUpdateId `s`) and plays the buffer over it.
+  void bridge(DepthBook& b, std::int64_t s, std::string_view url, std::int64_t now_ns, SessionSink& sink);
+  void retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink);
+  // restart: the book is no longer trusted; buffer from now on and fetch a new snapshot.
+  void restart(DepthBook& b, StateReason why, SessionSink& sink);
+  // gap: a check failed on a live book: invalid, then restart (or halted by the breaker).
+  void gap(DepthBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink);
+  void buffer(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev, SessionSink& sink);
+  void halt_out_of_range(DepthBook& b, bool in_event, SessionSink& sink);
+
+  // What classifying and applying one event came to.
+  enum class Outcome { kApplied, kStale, kGap, kBad, kOutOfRange };
+  book::SeqCheck check(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev) noexcept {
+    return usdm() ? b.seq.check_chained(start, end, prev) : b.seq.check_range(start, end);
+  }
+  // apply_event: the continuity rule, then the changes (`for_each_change(apply)`).
+  template <typename Changes>
+  Outcome apply_event(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev, const Changes& changes) {
+    switch (check(b, start, end, prev)) {
+      case book::SeqCheck::kStale:
+        ++b.stale;
+        return Outcome::kStale;
+      case book::SeqCheck::kGap:
+        return Outcome::kGap;
+      case book::SeqCheck::kInOrder:
+        break;
+    }
+    LevelResult r = LevelResult::kOk;
+    changes([&](const RawChange& c) {
+      if (r != LevelResult::kOk) return;
+      std::int64_t p = 0, q = 0;
+      r = parse_level(b.ob, b.trusted, c.price, c.size, p, q, range);
+      if (r != LevelResult::kOk) return;
+      b.ob.apply(c.side, p, q);  // quantity 0 deletes
+      ++b.ob.counters().levels_applied;
+    });
+    if (r == LevelResult::kBad) return Outcome::kBad;
+    if (r == LevelResult::kOutOfRange) return Outcome::kOutOfRange;
+    ++b.ob.counters().updates;
+    ++b.ob.counters().checks_passed;
+    if (b.ob.is_crossed()) ++b.ob.counters().crossed;
+    return Outcome::kApplied;
+  }
+  // on_event handles a depthUpdate's data (`stream`: the combined stream's name, or empty).
+  void on_event(od::object& data, std::string_view stream, std::int64_t now_ns, SessionSink& sink);
+  // lost_event: a depthUpdate for `b` (may be null) could not be read or applied.
+  void lost_event(DepthBook* b, std::int64_t now_ns, SessionSink& sink);
+};
+
+}  // namespace obr::connectors::binance
