@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
 out="${1:?usage: make_seeds.sh OUT_DIR}"
 rm -rf "$out"
-mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,recording}
+mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,recording}
 
 received() { sed -n 's/^[0-9][0-9.]*: //p' "$1"; }   # cryptofeed: received frames only
 
@@ -46,9 +46,22 @@ sed -n 's/^https[^ ]* -> [0-9.]*: //p' "$data/kucoin/KUCOIN.http.0.0" | sed -n "
   while IFS= read -r body; do printf '%s' "$body" > "$out/kucoin_rest/http_$i"; i=$((i + 1)); done
 cp "$here"/seeds/kucoin_rest/* "$out/kucoin_rest/"
 
+# binance: received frames with the busiest symbols renamed to the subscribed ones, each
+# preceded by the first byte that picks the market ("0" spot, "1" USD-M: the same frames
+# lack pu, which USD-M requires), and the recorded snapshots as "REST " lines.
+received "$data/binance/BINANCE.ws.1.0" | sed 's/NKNUSDT/BTCUSDT/g; s/nknusdt/btcusdt/g; s/LRCBTC/ETHUSDT/g; s/lrcbtc/ethusdt/g' > "$out/binance.all"
+sed -n 's/^https[^ ]* -> [0-9.]*: /REST /p' "$data/binance/BINANCE.http.0.0" | sed -n 1p > "$out/binance.rest"
+for n in 4 16 64 256; do
+  { printf '0'; head -n "$n" "$out/binance.all"; } > "$out/binance/ws1_$n"
+  { printf '1'; head -n "$n" "$out/binance.all"; } > "$out/binance/usdm_ws1_$n"
+done
+{ printf '0'; cat "$out/binance.rest"; grep -m 64 'BTCUSDT' "$out/binance.all"; } > "$out/binance/rest_btcusdt_64"
+rm "$out/binance.all" "$out/binance.rest"
+
 # recording: the head of each format (raw, cryptofeed WebSocket and REST) and an obr recording.
 head -n 40 "$data/kraken-v2/btcusd_d10_resubscribe.ndjson" > "$out/recording/raw_kraken_v2"
 head -n 40 "$data/kraken-v1/KRAKEN.ws.50.0" > "$out/recording/cryptofeed_kraken_v1"
 head -n 40 "$data/kucoin/KUCOIN.ws.1.0" > "$out/recording/cryptofeed_kucoin"
+head -n 40 "$data/binance/BINANCE.ws.1.0" > "$out/recording/cryptofeed_binance"
 cp "$here"/seeds/recording/* "$out/recording/"
 echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"
