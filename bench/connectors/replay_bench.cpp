@@ -12,6 +12,10 @@
 //  - KucoinReplay: a fresh SpotSession per pass over tests/data/kucoin: 4 721 frames
 //    (3 853 deltas, 3 805 applied with continuity checked) and the 9 full-depth REST
 //    snapshots merged in by time, exactly as `obr replay` feeds them.
+//  - BinanceReplay/1: a fresh spot DepthSession per pass over tests/data/binance: 265 frames
+//    (176 depth events of 4 symbols among tickers, trades and klines; 172 applied with
+//    continuity checked) and the 4 REST snapshots of 1000 levels merged in by time.
+//    BinanceReplay/0 times the frames only (set-up and snapshots paused).
 //  - SimdjsonVisitAll/<set> (baseline): simdjson On Demand over the same frames, visiting
 //    every value (keys, strings as raw, numbers as raw tokens), so lazy parsing cannot
 //    flatter the comparison.
@@ -20,6 +24,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -28,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "connectors/binance/depth_session.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kucoin/spot_session.h"
@@ -71,39 +77,45 @@ const std::vector<std::string>& v1_frames() {
   return f;
 }
 
-// KuCoin: WebSocket frames and REST responses merged by recorded time (the times are
-// fixed-width decimals in this recording, so comparing them as text orders them).
-struct KucoinEvent {
+// A cryptofeed connection: WebSocket frames and REST responses merged by recorded time.
+struct CaptureEvent {
   std::string ts;
   std::string url;  // empty for a WebSocket frame
   std::string payload;
 };
-const std::vector<KucoinEvent>& kucoin_events() {
-  static const std::vector<KucoinEvent> all = [] {
-    std::vector<KucoinEvent> out;
-    std::ifstream ws(std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.ws.1.0");
-    for (std::string line; std::getline(ws, line);) {
-      if (line.empty() || line[0] < '0' || line[0] > '9') continue;
-      const std::size_t c = line.find(": ");
-      out.push_back({line.substr(0, c), "", line.substr(c + 2)});
-    }
-    std::ifstream http(std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.http.0.0");
-    for (std::string line; std::getline(http, line);) {
-      const std::size_t arrow = line.find(" -> ");
-      if (arrow == std::string::npos) continue;
-      const std::size_t c = line.find(": ", arrow);
-      out.push_back({line.substr(arrow + 4, c - arrow - 4), line.substr(0, arrow), line.substr(c + 2)});
-    }
-    std::stable_sort(out.begin(), out.end(),
-                     [](const KucoinEvent& a, const KucoinEvent& b) { return std::stod(a.ts) < std::stod(b.ts); });
-    return out;
-  }();
+std::vector<CaptureEvent> cryptofeed_events(const std::string& ws_path, const std::string& http_path) {
+  std::vector<CaptureEvent> out;
+  std::ifstream ws(ws_path);
+  for (std::string line; std::getline(ws, line);) {
+    if (line.empty() || line[0] < '0' || line[0] > '9') continue;
+    const std::size_t c = line.find(": ");
+    out.push_back({line.substr(0, c), "", line.substr(c + 2)});
+  }
+  std::ifstream http(http_path);
+  for (std::string line; std::getline(http, line);) {
+    const std::size_t arrow = line.find(" -> ");
+    if (arrow == std::string::npos) continue;
+    const std::size_t c = line.find(": ", arrow);
+    out.push_back({line.substr(arrow + 4, c - arrow - 4), line.substr(0, arrow), line.substr(c + 2)});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CaptureEvent& a, const CaptureEvent& b) { return std::stod(a.ts) < std::stod(b.ts); });
+  return out;
+}
+const std::vector<CaptureEvent>& kucoin_events() {
+  static const std::vector<CaptureEvent> all = cryptofeed_events(
+      std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.ws.1.0", std::string(OBR_TEST_DATA) + "/kucoin/KUCOIN.http.0.0");
+  return all;
+}
+const std::vector<CaptureEvent>& binance_events() {
+  static const std::vector<CaptureEvent> all = cryptofeed_events(
+      std::string(OBR_TEST_DATA) + "/binance/BINANCE.ws.1.0", std::string(OBR_TEST_DATA) + "/binance/BINANCE.http.0.0");
   return all;
 }
 
-std::vector<std::string> kucoin_ws_frames() {
+std::vector<std::string> ws_frames(const std::vector<CaptureEvent>& events) {
   std::vector<std::string> out;
-  for (const KucoinEvent& e : kucoin_events()) {
+  for (const CaptureEvent& e : events) {
     if (e.url.empty()) out.push_back(e.payload);
   }
   return out;
@@ -164,7 +176,7 @@ void BM_KucoinReplay(benchmark::State& state) {
   std::uint64_t applied = 0, failed = 0, live = 0, frames = 0;
   for (auto _ : state) {
     obr::connectors::kucoin::SpotSession session(config);  // calibration starts from scratch
-    for (const KucoinEvent& e : kucoin_events()) {
+    for (const CaptureEvent& e : kucoin_events()) {
       if (e.url.empty()) {
         session.on_frame(e.payload, 0, sink);
       } else {
@@ -177,7 +189,7 @@ void BM_KucoinReplay(benchmark::State& state) {
       live += session.book(id).state() == obr::book::BookState::kLive;
     }
   }
-  for (const KucoinEvent& e : kucoin_events()) frames += e.url.empty();
+  for (const CaptureEvent& e : kucoin_events()) frames += e.url.empty();
   const auto passes = static_cast<double>(state.iterations());
   if (failed != 0 || static_cast<double>(live) != 9 * passes) state.SkipWithError("a book did not calibrate");
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames));
@@ -185,6 +197,54 @@ void BM_KucoinReplay(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_KucoinReplay)->Unit(benchmark::kMicrosecond);
+
+// Arg 1: everything timed (a fresh session, the 4 snapshots of 1000 levels, the frames),
+// to compare with SimdjsonVisitAll/4; Arg 0: only the WebSocket frames (the session's
+// set-up and the REST snapshots left out), to compare with SimdjsonVisitAll/3.
+void BM_BinanceReplay(benchmark::State& state) {
+  const bool everything = state.range(0) == 1;
+  obr::connectors::binance::DepthConfig config;
+  config.track_any_symbol = true;
+  config.drive_connection = false;
+  obr::connectors::NullSink sink;
+  std::uint64_t applied = 0, failed = 0, live = 0, frames = 0;
+  using Clock = std::chrono::steady_clock;
+  for (auto _ : state) {
+    // Manual time: the whole pass (Arg 1) or only the stretches of frames between the
+    // snapshots (Arg 0), read from a steady clock around each stretch.
+    Clock::duration timed{};
+    const Clock::time_point pass_start = Clock::now();
+    auto session = std::make_unique<obr::connectors::binance::DepthSession>(config);  // bridged from scratch
+    Clock::time_point stretch = Clock::now();
+    for (const CaptureEvent& e : binance_events()) {
+      if (e.url.empty()) {
+        session->on_frame(e.payload, 0, sink);
+        continue;
+      }
+      const Clock::time_point before = Clock::now();
+      timed += before - stretch;
+      session->on_http_response(0, e.url, 200, e.payload, 0, sink);
+      stretch = Clock::now();
+    }
+    const Clock::time_point end = Clock::now();
+    timed += end - stretch;
+    for (obr::connectors::BookId id = 0; id < session->book_count(); ++id) {
+      applied += session->book(id).counters().updates;
+      failed += session->book(id).counters().checks_failed;
+      live += session->book(id).state() == obr::book::BookState::kLive;
+    }
+    session.reset();
+    const Clock::duration all = everything ? Clock::now() - pass_start : timed;
+    state.SetIterationTime(std::chrono::duration<double>(all).count());
+  }
+  for (const CaptureEvent& e : binance_events()) frames += e.url.empty();
+  const auto passes = static_cast<double>(state.iterations());
+  if (failed != 0 || static_cast<double>(live) != 4 * passes) state.SkipWithError("a book did not bridge");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames));
+  state.counters["events_applied_per_s"] =
+      benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BinanceReplay)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
 bool visit(od::value v, std::size_t& sum) {
   od::json_type t;
@@ -239,11 +299,18 @@ const std::vector<std::string>& frame_set(std::int64_t which) {
     for (const Recording& r : recordings()) all.insert(all.end(), r.frames.begin(), r.frames.end());
     return all;
   }();
-  static const std::vector<std::string> kucoin = kucoin_ws_frames();
-  return which == 0 ? v2 : which == 1 ? v1_frames() : kucoin;
+  static const std::vector<std::string> kucoin = ws_frames(kucoin_events());
+  static const std::vector<std::string> binance = ws_frames(binance_events());
+  static const std::vector<std::string> binance_all = [] {  // every payload: frames and REST bodies
+    std::vector<std::string> out;
+    for (const CaptureEvent& e : binance_events()) out.push_back(e.payload);
+    return out;
+  }();
+  return which == 0 ? v2 : which == 1 ? v1_frames() : which == 2 ? kucoin : which == 3 ? binance : binance_all;
 }
 
-// Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames.
+// Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames, 3: Binance's
+// WebSocket frames, 4: Binance's frames and REST snapshots (all BinanceReplay/1 parses).
 void BM_SimdjsonVisitAll(benchmark::State& state) {
   const std::vector<std::string>& frames = frame_set(state.range(0));
   od::parser parser;
@@ -266,7 +333,7 @@ void BM_SimdjsonVisitAll(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
 }
-BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Unit(benchmark::kMicrosecond);
 
 // Which simdjson kernel this binary's On Demand code was compiled for (the library's
 // builtin_implementation() would name the shared library's, not ours).

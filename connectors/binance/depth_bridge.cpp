@@ -106,19 +106,16 @@ void DepthSession::Impl::retry_snapshot(DepthBook& b, std::int64_t now_ns, Sessi
 }
 
 bool DepthSession::Impl::read_snapshot(std::string_view body, std::int64_t& last_update_id, SessionSink& sink) {
+  // One DOM parse validates the body and reads it (connectors/protocol/json_validator.h).
   frame.load(body);
-  od::document doc;
-  od::object root;
-  od::value id_value, bids_value, asks_value;
+  simdjson::dom::element root, id, bids, asks;
   raw.clear();
-  if (!validator.valid(frame) || parser.iterate(frame.data(), frame.size(), frame.capacity()).get(doc) ||
-      doc.get_object().get(root)) {
+  if (!validator.parse(frame, root) || !root.is_object()) {
     bad(sink, FrameError::kNotJson, "depth snapshot is not a JSON object");
     return false;
   }
-  if (root.find_field_unordered("lastUpdateId").get(id_value) || !read_seq(id_value, last_update_id) ||
-      root.find_field_unordered("bids").get(bids_value) || !read_changes(bids_value, Side::kBid, false, raw) ||
-      root.find_field_unordered("asks").get(asks_value) || !read_changes(asks_value, Side::kAsk, false, raw)) {
+  if (root["lastUpdateId"].get(id) || id.get_int64().get(last_update_id) || root["bids"].get(bids) ||
+      !read_levels(bids, Side::kBid, raw) || root["asks"].get(asks) || !read_levels(asks, Side::kAsk, raw)) {
     bad(sink, FrameError::kUnexpectedShape, "depth snapshot without lastUpdateId/bids/asks");
     return false;
   }

@@ -3,6 +3,8 @@
 //
 //   JsonValidator v;
 //   if (!v.valid(frame)) { ... kNotJson ... }   // frame: a loaded FrameBuffer
+//   simdjson::dom::element root;
+//   if (v.parse(frame, root)) { ... read root ... }  // validated and read in one parse
 //
 // On Demand parses lazily: a syntax error deep in a document surfaces only when the walk
 // reaches it, and after such an error the document must not be touched again. The book
@@ -17,6 +19,8 @@
 #pragma once
 
 #include <simdjson.h>
+
+#include <optional>
 
 #include "connectors/protocol/frame_buffer.h"
 
@@ -36,9 +40,19 @@ class JsonValidator {
     }
     return parser_.parse(text.data(), text.size(), false).get(root) == simdjson::SUCCESS;
   }
+  // parse: `text` validated and parsed into `root` (a DOM: read it instead of walking the
+  // text again with On Demand). `root` and every string view read from it stay valid until
+  // the next valid() or parse(). A text past kKeepBytes uses a parser kept only until then.
+  bool parse(const FrameBuffer& text, simdjson::dom::element& root) {
+    big_.reset();
+    simdjson::dom::parser* p = &parser_;
+    if (text.size() > kKeepBytes) p = &big_.emplace();
+    return p->parse(text.data(), text.size(), false).get(root) == simdjson::SUCCESS;
+  }
 
  private:
   simdjson::dom::parser parser_;
+  std::optional<simdjson::dom::parser> big_;
 };
 
 }  // namespace obr::connectors

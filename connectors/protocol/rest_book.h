@@ -109,6 +109,24 @@ inline std::string query_param(std::string_view url, std::string_view name) {
   return {};
 }
 
+// read_levels appends one side of a parsed snapshot, `[["price","size"], …]`, to `out`:
+// views into the DOM (valid until its parser parses again). Fields after the second are
+// ignored. False when the shape is not that (numbers must be strings, as the venues send).
+inline bool read_levels(simdjson::dom::element side_levels, book::Side side, std::vector<RawChange>& out) {
+  simdjson::dom::array arr;
+  if (side_levels.get_array().get(arr)) return false;
+  for (simdjson::dom::element entry : arr) {
+    simdjson::dom::array pair;
+    std::string_view price, size;
+    if (entry.get_array().get(pair) || pair.size() < 2 || pair.at(0).get_string().get(price) ||
+        pair.at(1).get_string().get(size) || price.empty() || size.empty()) {
+      return false;
+    }
+    out.push_back(RawChange{side, price, size, -1});
+  }
+  return true;
+}
+
 // What reading one change's price and size came to.
 enum class LevelResult : std::uint8_t {
   kOk = 0,
@@ -224,40 +242,52 @@ inline LevelResult parse_level(book::OrderBook& ob, TrustedRange& trusted, std::
 // (range set) or kBad (not a decimal) leave the book empty.
 inline LevelResult load_snapshot(book::OrderBook& ob, TrustedRange& trusted, const std::vector<RawChange>& levels,
                                  const DeltaBuffer& buffered, std::size_t limit, RangeError& range) {
+  // Scales: the finest of the buffered deltas and the first level; a level with more
+  // decimals than that (rare: venues write a symbol's levels at one precision) makes a
+  // second pass at the finest of all.
   int ps = 0, qs = 0;
-  for (const RawChange& c : levels) {
+  auto widen = [&](const RawChange& c) {
     ps = std::max(ps, book::decimal_places(c.price));
     qs = std::max(qs, book::decimal_places(c.size));
-  }
-  for (std::uint32_t k = 0; k < buffered.change_count(); ++k) {
-    const RawChange c = buffered.change(k);
-    ps = std::max(ps, book::decimal_places(c.price));
-    qs = std::max(qs, book::decimal_places(c.size));
-  }
-  ob.clear();
-  ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
-  ob.snapshot_begin();
-  std::size_t nbids = 0, nasks = 0;
-  for (const RawChange& c : levels) {
-    const book::DecimalResult p = book::parse_decimal(c.price, ob.price_scale());
-    const book::DecimalResult q = book::parse_decimal(c.size, ob.qty_scale());
-    if (!p.ok() || !q.ok()) {
+  };
+  for (std::uint32_t k = 0; k < buffered.change_count(); ++k) widen(buffered.change(k));
+  if (!levels.empty()) widen(levels.front());
+  constexpr auto kOverflow = book::DecimalError::kOverflow;
+  constexpr auto kTooMany = book::DecimalError::kTooManyDecimals;
+  for (int pass = 0; pass < 2; ++pass) {
+    ob.clear();
+    ob.set_scales(std::min(ps, book::kMaxScale), std::min(qs, book::kMaxScale));
+    ob.snapshot_begin();
+    std::size_t nbids = 0, nasks = 0;
+    bool again = false;
+    for (const RawChange& c : levels) {
+      const book::DecimalResult p = book::parse_decimal(c.price, ob.price_scale());
+      const book::DecimalResult q = book::parse_decimal(c.size, ob.qty_scale());
+      if (p.ok() && q.ok()) {
+        ob.snapshot_add(c.side, book::Level{p.value, q.value});
+        (c.side == book::Side::kBid ? nbids : nasks) += 1;
+        continue;
+      }
       ob.snapshot_end();
       ob.clear();
-      constexpr auto kOverflow = book::DecimalError::kOverflow;
+      if (pass == 0 && (p.error == kTooMany || q.error == kTooMany)) {
+        for (const RawChange& d : levels) widen(d);
+        again = true;
+        break;
+      }
       if ((p.ok() || p.error == kOverflow) && (q.ok() || q.error == kOverflow)) {
         return p.error == kOverflow ? range.set("price", c.price, ob.price_scale())
                                     : range.set("size", c.size, ob.qty_scale());
       }
       return LevelResult::kBad;
     }
-    ob.snapshot_add(c.side, book::Level{p.value, q.value});
-    (c.side == book::Side::kBid ? nbids : nasks) += 1;
+    if (again) continue;
+    ob.snapshot_end();
+    ++ob.counters().snapshots;
+    trusted.after_snapshot(ob, limit, nbids, nasks);
+    return LevelResult::kOk;
   }
-  ob.snapshot_end();
-  ++ob.counters().snapshots;
-  trusted.after_snapshot(ob, limit, nbids, nasks);
-  return LevelResult::kOk;
+  return LevelResult::kBad;  // more decimals than any book holds
 }
 
 // bound_depth keeps each side within `cap` levels (0: unlimited). A side cut here is
