@@ -15,7 +15,10 @@
 //  - BinanceReplay/1: a fresh spot DepthSession per pass over tests/data/binance: 265 frames
 //    (176 depth events of 4 symbols among tickers, trades and klines; 172 applied with
 //    continuity checked) and the 4 REST snapshots of 1000 levels merged in by time.
-//    BinanceReplay/0 times the frames only (set-up and snapshots paused).
+//    BinanceReplay/0 times the frames only (set-up and snapshots left out).
+//  - BinanceSteady: one bridged Binance book (1000 levels a side) fed synthetic diff
+//    events of the recording's form, 16 384 per pass, ids contiguous: the live path after
+//    warm-up, against SimdjsonVisitAll/5 on the same frames.
 //  - SimdjsonVisitAll/<set> (baseline): simdjson On Demand over the same frames, visiting
 //    every value (keys, strings as raw, numbers as raw tokens), so lazy parsing cannot
 //    flatter the comparison.
@@ -246,6 +249,58 @@ void BM_BinanceReplay(benchmark::State& state) {
 }
 BENCHMARK(BM_BinanceReplay)->Arg(0)->Arg(1)->UseManualTime()->Unit(benchmark::kMicrosecond);
 
+// Binance's steady state: a bridged book (1000 levels a side) fed diff events in the
+// recording's form, 3 bids and 1 ask each near the top, ids contiguous. The frames of a pass
+// are made before it (with the timer paused) so that each pass continues the ids.
+std::string binance_event(std::int64_t id, std::int64_t k) {
+  char buf[512];
+  const int n = std::snprintf(
+      buf, sizeof buf,
+      R"({"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1633998512068,"s":"BTCUSDT","U":%lld,"u":%lld,)"
+      R"("b":[["%lld.35130000","6195.00000000"],["%lld.34750000","0.00000000"],["%lld.34640000","6222.00000000"]],)"
+      R"("a":[["%lld.50000000","1.00000000"]]}})",
+      static_cast<long long>(id), static_cast<long long>(id), static_cast<long long>(999 - k % 50),
+      static_cast<long long>(998 - k % 40), static_cast<long long>(997 - k % 30),
+      static_cast<long long>(1001 + k % 30));
+  return std::string(buf, static_cast<std::size_t>(n));
+}
+constexpr std::int64_t kSteadyFrames = 1 << 14;
+std::vector<std::string> binance_steady_frames(std::int64_t first_id) {
+  std::vector<std::string> out;
+  for (std::int64_t k = 0; k < kSteadyFrames; ++k) out.push_back(binance_event(first_id + k, k));
+  return out;
+}
+
+void BM_BinanceSteady(benchmark::State& state) {
+  obr::connectors::binance::DepthConfig config;
+  config.track_any_symbol = true;
+  config.drive_connection = false;
+  obr::connectors::binance::DepthSession session(config);
+  obr::connectors::NullSink sink;
+  session.on_frame(binance_event(1, 0), 0, sink);
+  std::string snapshot = R"({"lastUpdateId":1,"bids":[)";
+  for (int i = 0; i < 1000; ++i)
+    snapshot += (i ? ",[\"" : "[\"") + std::to_string(1000 - i) + R"(.00000000","1.00000000"])";
+  snapshot += R"(],"asks":[)";
+  for (int i = 0; i < 1000; ++i)
+    snapshot += (i ? ",[\"" : "[\"") + std::to_string(1001 + i) + R"(.00000000","1.00000000"])";
+  snapshot += "]}";
+  session.on_http_response(0, "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000", 200, snapshot, 0, sink);
+  std::int64_t next_id = 2;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const std::vector<std::string> frames = binance_steady_frames(next_id);
+    next_id += kSteadyFrames;
+    state.ResumeTiming();
+    for (const std::string& f : frames) session.on_frame(f, 0, sink);
+  }
+  if (session.book(0).state() != obr::book::BookState::kLive || session.book(0).counters().checks_failed != 0) {
+    state.SkipWithError("the book left live");
+  }
+  state.SetItemsProcessed(state.iterations() * kSteadyFrames);
+}
+BENCHMARK(BM_BinanceSteady)->Unit(benchmark::kMicrosecond);
+
 bool visit(od::value v, std::size_t& sum) {
   od::json_type t;
   if (v.type().get(t)) return false;
@@ -301,16 +356,19 @@ const std::vector<std::string>& frame_set(std::int64_t which) {
   }();
   static const std::vector<std::string> kucoin = ws_frames(kucoin_events());
   static const std::vector<std::string> binance = ws_frames(binance_events());
+  static const std::vector<std::string> steady = binance_steady_frames(2);
   static const std::vector<std::string> binance_all = [] {  // every payload: frames and REST bodies
     std::vector<std::string> out;
     for (const CaptureEvent& e : binance_events()) out.push_back(e.payload);
     return out;
   }();
+  if (which == 5) return steady;
   return which == 0 ? v2 : which == 1 ? v1_frames() : which == 2 ? kucoin : which == 3 ? binance : binance_all;
 }
 
 // Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames, 3: Binance's
-// WebSocket frames, 4: Binance's frames and REST snapshots (all BinanceReplay/1 parses).
+// WebSocket frames, 4: Binance's frames and REST snapshots (all BinanceReplay/1 parses),
+// 5: the synthetic Binance events of BinanceSteady.
 void BM_SimdjsonVisitAll(benchmark::State& state) {
   const std::vector<std::string>& frames = frame_set(state.range(0));
   od::parser parser;
@@ -333,7 +391,7 @@ void BM_SimdjsonVisitAll(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
 }
-BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5)->Unit(benchmark::kMicrosecond);
 
 // Which simdjson kernel this binary's On Demand code was compiled for (the library's
 // builtin_implementation() would name the shared library's, not ours).
