@@ -357,7 +357,7 @@ void BinancePiece::on_tick(std::int64_t now_ns) {
   for (const auto& w : host_.all_peers()) {
     auto p = w.lock();
     if (!p || p->closed || p->piece != this) continue;
-    alive.insert(p->id);
+    if (prune) alive.insert(p->id);
     Conn& conn = conns_[p->id];
     // A stalled server is silent: no pings, and no deadline for the pongs it does not ask for.
     if (p->stalled(now_ns)) {
