@@ -8,6 +8,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -56,12 +57,14 @@ double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 900719925
 constexpr const char* kBases[] = {"BTC", "ETH", "XRP",  "SOL", "ADA",  "DOT",  "LTC", "LINK", "AVAX", "ATOM",
                                   "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX",  "BCH",  "XTZ"};
 
-// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD" or "BTC-USDT":
-// the separator and quote currency of its first default symbol).
+// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD", "BTC-USDT" or
+// "BTCUSDT": the separator and quote currency of its first default symbol, or without a
+// separator what follows the first base, BTC, in it).
 std::vector<sim::SymbolSpec> make_symbols(std::size_t k, const sim::VenuePieceFactory& venue, Rng& rng) {
   const std::string model = venue.default_symbols().front().name;
   const std::size_t sep = model.find_first_of("/-_");
-  const std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
+  std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
+  if (sep == std::string::npos && model.starts_with(kBases[0])) suffix = model.substr(std::strlen(kBases[0]));
   std::vector<sim::SymbolSpec> out;
   for (std::size_t i = 0; i < k; ++i) {
     sim::SymbolSpec s;

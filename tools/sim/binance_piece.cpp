@@ -33,8 +33,9 @@ using book::Side;
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::int64_t kMinuteNs = 60 * kSecondNs;
 
-// Binance's documented WebSocket limits: streams per connection, and client messages per
-// second (SUBSCRIBE, UNSUBSCRIBE, pongs sent as text...; a connection over it is cut).
+// Binance's documented WebSocket limits: streams per connection, and incoming messages per
+// second (a connection over it is cut). The venue counts pings and pongs too; here only the
+// client's text frames count, because Beast consumes control frames inside its reads.
 constexpr std::size_t kMaxStreams = 1024;
 constexpr std::size_t kMaxMessagesPerSecond = 5;
 // The venue's defaults for SimConfig::timers: a pong within a minute of a ping, and every
