@@ -628,6 +628,48 @@ TEST_F(BinanceSim, SharedConnectionFaultsReachTheConnection) {
   EXPECT_EQ(ws.close_code(), 4000);
 }
 
+TEST_F(BinanceSim, AStallSilencesTheConnectionAndLosesItsEvents) {
+  start([&](obr::sim::SimConfig& c) { c.faults = {fault("stall=400ms@msg=10,venue=binance")}; });
+  Ws ws(port_, "/stream");
+  ws.send(R"({"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":1})");
+  std::int64_t last = -1, longest_pause_ms = 0, lost = 0;
+  auto at = std::chrono::steady_clock::now();
+  for (int n = 0; n < 60; ++n) {
+    const auto e = ws.next_event();
+    ASSERT_TRUE(e);
+    const auto now = std::chrono::steady_clock::now();
+    longest_pause_ms = std::max<std::int64_t>(longest_pause_ms,
+                                              std::chrono::duration_cast<std::chrono::milliseconds>(now - at).count());
+    at = now;
+    if (last >= 0 && e->first != last + 1) ++lost;
+    last = e->last;
+  }
+  EXPECT_GE(longest_pause_ms, 350);
+  EXPECT_EQ(lost, 1);  // what the stall swallowed shows as one gap
+}
+
+TEST_F(BinanceSim, ACloseFaultDropsTheConnection) {
+  start([&](obr::sim::SimConfig& c) { c.faults = {fault("close@msg=10,venue=binance")}; });
+  Ws ws(port_, "/stream");
+  ws.send(R"({"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":1})");
+  EXPECT_TRUE(ws.read_until_end(3000ms));
+  EXPECT_NE(ws.error, websocket::error::closed) << ws.error.message();  // no close frame
+  EXPECT_NE(ws.error, asio::error::timed_out);
+}
+
+TEST_F(BinanceSim, AnOversizedFrameArrives) {
+  start([&](obr::sim::SimConfig& c) { c.faults = {fault("oversized@msg=10,venue=binance-usdm")}; });
+  Ws ws(port_, "/fstream");
+  ws.send(R"({"method":"SUBSCRIBE","params":["btcusdt@depth"],"id":1})");
+  std::size_t largest = 0;
+  for (int n = 0; n < 40; ++n) {
+    const auto m = ws.read();
+    ASSERT_TRUE(m);
+    largest = std::max(largest, m->size());
+  }
+  EXPECT_GT(largest, std::size_t{8} << 20);
+}
+
 TEST_F(BinanceSim, RestFaultsAnswerOnceEach) {
   start([&](obr::sim::SimConfig& c) {
     c.faults = {fault("rest_429,venue=binance"), fault("rest_418,venue=binance"), fault("rest_500,venue=binance")};
