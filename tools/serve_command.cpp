@@ -184,7 +184,8 @@ int run_serve(int argc, char** argv) {
     return 2;
   }
   // One line per venue, "<label>: URL<note>", the URLs aligned: scripts read these lines
-  // (e.g. "kraken v2: wss://127.0.0.1:PORT/v2"), so their words and spacing stay put.
+  // (e.g. "kraken v2:    wss://127.0.0.1:PORT/v2"), so their words stay put; the blanks
+  // after a label grow with the longest label, so a script must allow any number of them.
   std::size_t label_width = 0;
   for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
     label_width = std::max(label_width, entry_label(piece).size());
