@@ -363,6 +363,20 @@ TEST_F(BinanceSim, MoreThanFiveMessagesInASecondCloseTheConnection) {
   EXPECT_EQ(ws.close_code(), 1008);
 }
 
+// USD-M allows 10 messages a second: ten are answered, an eleventh closes.
+TEST_F(BinanceSim, UsdmAllowsTenMessagesInASecond) {
+  start();
+  Ws ws(port_, "/fstream");
+  for (int id = 1; id <= 10; ++id) {
+    ws.send(R"({"method":"LIST_SUBSCRIPTIONS","id":)" + std::to_string(id) + "}");
+    EXPECT_EQ(ws.read(), R"({"result":[],"id":)" + std::to_string(id) + "}");
+  }
+  ws.send(R"({"method":"LIST_SUBSCRIPTIONS","id":11})");
+  EXPECT_TRUE(ws.read_until_end(3000ms));
+  EXPECT_EQ(ws.error, websocket::error::closed) << ws.error.message();
+  EXPECT_EQ(ws.close_code(), 1008);
+}
+
 TEST_F(BinanceSim, MoreThan1024StreamsOnAConnectionAreRefused) {
   start();
   Ws ws(port_, "/stream");

@@ -33,14 +33,13 @@ using book::Side;
 constexpr std::int64_t kSecondNs = 1'000'000'000;
 constexpr std::int64_t kMinuteNs = 60 * kSecondNs;
 
-// Binance's documented WebSocket limits: streams per connection, and incoming messages per
-// second (a connection over it is cut). The venue counts pings and pongs too; here only the
-// client's text frames count, because Beast consumes control frames inside its reads.
+// Binance's documented WebSocket limits: streams per connection (both markets), and
+// incoming messages per second (the market's: Kind), beyond which a connection is cut. The
+// venue counts pings and pongs too; here only the client's text frames count, because
+// Beast consumes control frames inside its reads.
 constexpr std::size_t kMaxStreams = 1024;
-constexpr std::size_t kMaxMessagesPerSecond = 5;
-// The venue's defaults for SimConfig::timers: a pong within a minute of a ping, and every
-// connection cut after 24 hours (the ping interval is the market's: Kind).
-constexpr std::int64_t kPongTimeoutNs = 60 * kSecondNs;
+// The venue's default for SimConfig::timers' lifetime: every connection is cut after 24
+// hours (the ping interval and the pong timeout are the market's: Kind).
 constexpr std::int64_t kLifetimeNs = 24 * 3600 * kSecondNs;
 // The 418 ban a request earns during a 429's Retry-After: on the venue from 2 minutes up to
 // 3 days, growing with repeat offences; 2 s past the 429's Retry-After here, so that a test
@@ -64,16 +63,28 @@ struct Kind {
   std::string_view ws_path;
   std::span<const std::string_view> rest_paths;  // the depth snapshot's path
   bool usdm;                                     // events carry T and pu; snapshots E and T
-  std::int64_t ping_interval_ns;
-  int weight_limit;  // request weight per minute
+  std::int64_t ping_interval_ns;                 // the server's pings
+  std::int64_t pong_timeout_ns;                  // no pong this long after a ping: cut
+  std::size_t max_messages_per_second;           // a client's; one more is cut
+  int weight_limit;                              // request weight per minute
   std::string_view legal_limits;
 };
 
 constexpr std::string_view kSpotRest[] = {"/api/v3/depth"};
 constexpr std::string_view kUsdmRest[] = {"/fapi/v1/depth"};
-constexpr Kind kSpot{"binance", "/stream", kSpotRest, false, 20 * kSecondNs, 6000, "1 to 5000"};
-constexpr Kind kUsdm{
-    "binance-usdm", "/fstream", kUsdmRest, true, 180 * kSecondNs, 2400, "5, 10, 20, 50, 100, 500 or 1000"};
+// Spot (the venue's "WebSocket Streams" page): a ping every 20 s, a pong within a minute, 5
+// messages a second. USD-M ("Websocket Market Streams"): every 3 minutes, within 10
+// minutes, 10 a second.
+constexpr Kind kSpot{"binance", "/stream", kSpotRest, false, 20 * kSecondNs, 60 * kSecondNs, 5, 6000, "1 to 5000"};
+constexpr Kind kUsdm{"binance-usdm",
+                     "/fstream",
+                     kUsdmRest,
+                     true,
+                     180 * kSecondNs,
+                     600 * kSecondNs,
+                     10,
+                     2400,
+                     "5, 10, 20, 50, 100, 500 or 1000"};
 
 // weight: a depth request's weight for `limit` levels, 0 for a limit the market refuses.
 int weight(const Kind& kind, std::int64_t limit) {
@@ -150,7 +161,7 @@ class BinancePiece final : public VenuePiece {
         kept_(market.symbol_count()) {
     const SimConfig& config = host.sim_config();
     ping_ns_ = kind.ping_interval_ns;
-    pong_ns_ = kPongTimeoutNs;
+    pong_ns_ = kind.pong_timeout_ns;
     life_ns_ = kLifetimeNs;
     if (const auto it = config.timers.find(kind.name); it != config.timers.end()) {
       if (it->second.ping_interval_ns > 0) ping_ns_ = it->second.ping_interval_ns;
@@ -185,7 +196,7 @@ class BinancePiece final : public VenuePiece {
   // Conn: what the piece keeps of one WebSocket peer.
   struct Conn {
     std::set<std::string> streams;    // as subscribed (any name: unknown ones stay silent)
-    std::deque<std::int64_t> recent;  // when its last kMaxMessagesPerSecond + 1 messages came
+    std::deque<std::int64_t> recent;  // when its last Kind::max_messages_per_second + 1 came
     std::int64_t last_ping_ns = 0;
     std::int64_t awaiting_pong_since_ns = 0;  // the first unanswered ping; 0: none
   };
@@ -265,13 +276,14 @@ bool BinancePiece::subscribe(Peer& peer, Conn& conn, const std::vector<std::stri
 
 void BinancePiece::on_message(Peer& peer, std::string_view text) {
   Conn& conn = conns_[peer.id];
-  // The message rate: a sixth message less than a second after the fifth-to-last before it
-  // closes the connection, as the venue does. 1008 (policy violation) is the WebSocket code
-  // for a peer that broke the server's rules, so a client can log why instead of a reset.
+  // The message rate: one message more than the market allows within a second closes the
+  // connection, as the venue does. 1008 (policy violation) is the WebSocket code for a
+  // peer that broke the server's rules, so a client can log why instead of a reset.
   const std::int64_t now = net::now_ns();
+  const std::size_t most = kind_.max_messages_per_second;
   conn.recent.push_back(now);
-  while (conn.recent.size() > kMaxMessagesPerSecond + 1) conn.recent.pop_front();
-  if (conn.recent.size() > kMaxMessagesPerSecond && now - conn.recent.front() < kSecondNs) {
+  while (conn.recent.size() > most + 1) conn.recent.pop_front();
+  if (conn.recent.size() > most && now - conn.recent.front() < kSecondNs) {
     peer.close_code(1008);
     return;
   }

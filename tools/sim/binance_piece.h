@@ -11,15 +11,16 @@
 //     "msg":"Invalid request: ..."},"id":...}, not JSON → code 3 "Invalid JSON: ...". A
 //     stream of a symbol the market does not have is accepted and stays silent (as on the
 //     venue). More than 1024 streams on a connection refuse the request (code 2); more than
-//     5 client messages in one second close the connection (1008).
+//     5 client messages in one second (USD-M: 10) close the connection (1008).
 //   - Book events, one per market change, {"stream":"<as subscribed>","data":{"e":
 //     "depthUpdate","E":ms,["T":ms,]"s":"BTCUSDT","U":first,"u":last,["pu":prev u,]"b":
 //     [["price","qty"],...],"a":[...]}}. Update ids count the venue's internal updates: each
 //     event advances u by 1 to 3; spot's next U is the previous u + 1; USD-M's pu is the
 //     previous u, and its U now and then skips ahead (seeded), so only pu links events.
 //   - Keepalive: a WebSocket ping frame every ping interval (spot 20 s, USD-M 3 min); no
-//     pong within the pong timeout (1 min) closes the connection; every connection is cut
-//     after its lifetime (24 h). All three are SimConfig::timers under the piece's name.
+//     pong within the pong timeout (spot 1 min, USD-M 10 min) drops the connection; every
+//     connection is closed (1000) after its lifetime (24 h). All three are
+//     SimConfig::timers under the piece's name.
 //   - REST depth snapshots, {"lastUpdateId":<u of the last event>,["E":ms,"T":ms,]"bids":
 //     [...],"asks":[...]}, the best `limit` levels (spot 1..5000, USD-M 5, 10, 20, 50, 100,
 //     500, 1000; default 100), errors as {"code":-1121,"msg":"Invalid symbol."} and the
