@@ -501,12 +501,14 @@ TEST_F(BinanceSim, EachRequestsWeightIsCountedInTheMinutesHeader) {
   EXPECT_EQ(weight("/api/v3/depth?symbol=BTCUSDT&limit=101"), "30");
   EXPECT_EQ(weight("/api/v3/depth?symbol=ETHUSDT&limit=1000"), "80");
   EXPECT_EQ(weight("/api/v3/depth?symbol=ETHUSDT&limit=5000"), "330");
-  EXPECT_EQ(weight("/api/v3/depth?symbol=SOLUSDT"), "335");  // default limit 100
+  EXPECT_EQ(weight("/api/v3/depth?symbol=SOLUSDT"), "335");             // default limit 100
+  EXPECT_EQ(weight("/api/v3/depth?symbol=SOLUSDT&limit=9000"), "585");  // answered as 5000
   // USD-M counts its own weight.
   EXPECT_EQ(weight("/fapi/v1/depth?symbol=BTCUSDT&limit=50"), "2");
   EXPECT_EQ(weight("/fapi/v1/depth?symbol=BTCUSDT&limit=100"), "7");
   EXPECT_EQ(weight("/fapi/v1/depth?symbol=BTCUSDT&limit=500"), "17");
   EXPECT_EQ(weight("/fapi/v1/depth?symbol=BTCUSDT&limit=1000"), "37");
+  EXPECT_EQ(weight("/fapi/v1/depth?symbol=BTCUSDT"), "47");  // default limit 500
 }
 
 TEST_F(BinanceSim, BadRequestsGetBinancesErrorCodes) {
@@ -522,9 +524,9 @@ TEST_F(BinanceSim, BadRequestsGetBinancesErrorCodes) {
          R"({"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})");
   expect("/api/v3/depth?symbol=&limit=5",
          R"({"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})");
-  for (const char* limit : {"0", "5001", "ten", "-5"}) {
+  for (const char* limit : {"0", "ten", "-5", ""}) {
     expect(std::string("/api/v3/depth?symbol=BTCUSDT&limit=") + limit,
-           R"({"code":-1100,"msg":"Illegal characters found in parameter 'limit'; legal range is '1 to 5000'."})");
+           R"({"code":-1100,"msg":"Illegal characters found in parameter 'limit'; legal range is '1 or more'."})");
   }
   for (const char* limit : {"7", "200", "5000"}) {
     expect(std::string("/fapi/v1/depth?symbol=BTCUSDT&limit=") + limit,

@@ -67,30 +67,42 @@ struct Kind {
   std::int64_t pong_timeout_ns;                  // no pong this long after a ping: cut
   std::size_t max_messages_per_second;           // a client's; one more is cut
   int weight_limit;                              // request weight per minute
+  std::int64_t default_limit;                    // a snapshot's levels when the request names none
   std::string_view legal_limits;
 };
 
 constexpr std::string_view kSpotRest[] = {"/api/v3/depth"};
 constexpr std::string_view kUsdmRest[] = {"/fapi/v1/depth"};
 // Spot (the venue's "WebSocket Streams" page): a ping every 20 s, a pong within a minute, 5
-// messages a second. USD-M ("Websocket Market Streams"): every 3 minutes, within 10
-// minutes, 10 a second.
-constexpr Kind kSpot{"binance", "/stream", kSpotRest, false, 20 * kSecondNs, 60 * kSecondNs, 5, 6000, "1 to 5000"};
-constexpr Kind kUsdm{"binance-usdm",
-                     "/fstream",
-                     kUsdmRest,
-                     true,
-                     180 * kSecondNs,
-                     600 * kSecondNs,
-                     10,
-                     2400,
-                     "5, 10, 20, 50, 100, 500 or 1000"};
+// messages a second; snapshots of any limit from 1 (default 100; above 5000, 5000 levels).
+// USD-M ("Websocket Market Streams"): every 3 minutes, within 10 minutes, 10 a second;
+// snapshots of its listed limits only (default 500).
+constexpr Kind kSpot{.name = "binance",
+                     .ws_path = "/stream",
+                     .rest_paths = kSpotRest,
+                     .usdm = false,
+                     .ping_interval_ns = 20 * kSecondNs,
+                     .pong_timeout_ns = 60 * kSecondNs,
+                     .max_messages_per_second = 5,
+                     .weight_limit = 6000,
+                     .default_limit = 100,
+                     .legal_limits = "1 or more"};
+constexpr Kind kUsdm{.name = "binance-usdm",
+                     .ws_path = "/fstream",
+                     .rest_paths = kUsdmRest,
+                     .usdm = true,
+                     .ping_interval_ns = 180 * kSecondNs,
+                     .pong_timeout_ns = 600 * kSecondNs,
+                     .max_messages_per_second = 10,
+                     .weight_limit = 2400,
+                     .default_limit = 500,
+                     .legal_limits = "5, 10, 20, 50, 100, 500 or 1000"};
 
 // weight: a depth request's weight for `limit` levels, 0 for a limit the market refuses.
 int weight(const Kind& kind, std::int64_t limit) {
   if (!kind.usdm) {
-    if (limit < 1 || limit > static_cast<std::int64_t>(kMaxLimit)) return 0;
-    return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;
+    if (limit < 1) return 0;
+    return limit <= 100 ? 5 : limit <= 500 ? 25 : limit <= 1000 ? 50 : 250;  // above 5000: 5000
   }
   switch (limit) {
     case 5:
@@ -492,7 +504,7 @@ bool BinancePiece::on_rest(const HttpRequest& req, std::string_view path, std::s
     return answer(http::status::bad_request,
                   R"({"code":-1102,"msg":"Mandatory parameter 'symbol' was not sent, was empty/null, or malformed."})");
   }
-  std::int64_t limit = 100;
+  std::int64_t limit = kind_.default_limit;
   if (const auto text = query(target, "limit"); text) {
     const auto [p, ec] = std::from_chars(text->data(), text->data() + text->size(), limit);
     if (ec != std::errc() || p != text->data() + text->size()) limit = 0;
@@ -528,7 +540,7 @@ bool BinancePiece::on_rest(const HttpRequest& req, std::string_view path, std::s
                   R"({"code":-1000,"msg":"An unknown error occurred while processing the request."})");
   }
   ++stats_.snapshots_served;
-  const auto n = static_cast<std::size_t>(limit);
+  const auto n = std::min(kMaxLimit, static_cast<std::size_t>(limit));
   const Kept& kept = kept_[*i];
   if (kept.last_update_id != 0 && kept.last_update_id < last_u_[*i] &&
       host_.take_fault(*this, *symbol, {FaultKind::kStaleSnapshot}, 0)) {

@@ -22,11 +22,10 @@
 //     connection is closed (1000) after its lifetime (24 h). All three are
 //     SimConfig::timers under the piece's name.
 //   - REST depth snapshots, {"lastUpdateId":<u of the last event>,["E":ms,"T":ms,]"bids":
-//     [...],"asks":[...]}, the best `limit` levels (spot 1..5000, USD-M 5, 10, 20, 50, 100,
-//     500, 1000; default 100), errors as {"code":-1121,"msg":"Invalid symbol."} and the
-//     like with HTTP 400; the request weight per minute in X-MBX-USED-WEIGHT-1M, 429 with
-//     Retry-After past the venue's limit (spot 6000, USD-M 2400), 418 (an IP ban) for a
-//     request made during a 429's Retry-After.
+//     [...],"asks":[...]}, the best `limit` levels (spot from 1, default 100, at most 5000
+//     answered; USD-M 5, 10, 20, 50, 100, 500 or 1000, default 500), errors as {"code":-1121,"msg":"Invalid symbol."}
+//     and the like with HTTP 400; the request weight per minute in X-MBX-USED-WEIGHT-1M, 429 with Retry-After past the
+//     venue's limit (spot 6000, USD-M 2400), 418 (an IP ban) for a request made during a 429's Retry-After.
 // Their own faults: skip_sequence (U and u jump ahead: a gap, no data lost), rest_429,
 // rest_418, rest_500 and stale_snapshot (a snapshot kept from about a second ago, whose
 // lastUpdateId is older than events already sent). The shared faults (drop, duplicate,
