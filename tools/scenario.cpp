@@ -229,17 +229,17 @@ bool check_faults_served(const sim::Simulator& simulator, const std::vector<sim:
 // detected when the engine reacts within 10 s of it.
 engine::EngineConfig scenario_engine_config(const sim::Simulator& simulator) {
   engine::EngineConfig ec;
-  // Every venue the simulator serves, from the URL a client starts at: a WebSocket
-  // endpoint, or the REST base its tokens come from.
+  // Every venue the simulator serves that the engine knows (a piece may come before its
+  // venue joins the engine's list: it is served, and left out here until then), from the
+  // URL a client starts at (a WebSocket endpoint, or the REST base its tokens come from)
+  // and, for a venue with a WebSocket and REST calls (snapshots), the simulator's REST base.
   for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
+    if (!engine::is_venue(piece.name)) continue;
     engine::VenueConfig& v = ec.venue(piece.name);
     v.symbols = simulator.symbols(piece.name);
     const std::string url = simulator.url(piece.name);
-    if (url.starts_with("ws://") || url.starts_with("wss://")) {
-      v.endpoints = {url};
-    } else {
-      v.rest_base = url;
-    }
+    if (url.starts_with("ws://") || url.starts_with("wss://")) v.endpoints = {url};
+    v.rest_base = simulator.rest_url(piece.name);
   }
   ec.tls.ca_file = simulator.cert_file();
   ec.watchdog_ns = 2'000'000'000;
@@ -313,7 +313,8 @@ void judge_books(const engine::Engine& eng, const sim::Simulator& simulator, Sce
 void judge_faults(const sim::Simulator& simulator, const TruthListener& listener, std::int64_t start,
                   ScenarioResult& r) {
   for (const sim::FiredFault& f : simulator.fired()) {
-    const std::string_view venue = sim::fault_venue(f.fault);
+    // The venue it hit: a fault without venue= of a kind several venues have goes to one of them.
+    const std::string_view venue = f.venue.empty() ? sim::fault_venue(f.fault) : std::string_view(f.venue);
     FaultTally& tally = r.by_kind[std::string(sim::to_string(f.fault.kind))];
     ++tally.injected;
     bool seen = false;

@@ -46,8 +46,10 @@ void serve_usage(std::FILE* out) {
       "\n"
       "A local exchange: Kraken v2 WebSocket on /v2; KuCoin POST /api/v1/bullet-public, its\n"
       "WebSocket on /kucoin/ws, and GET /api/v1/market/orderbook/level2_100 and\n"
-      "/api/v3/market/orderbook/level2 (wants a KC-API-KEY header). A seeded synthetic market:\n"
-      "Kraken BTC/USD ETH/USD XRP/USD, KuCoin BTC-USDT ETH-USDT SOL-USDT; or recordings.\n"
+      "/api/v3/market/orderbook/level2 (wants a KC-API-KEY header); Binance spot combined\n"
+      "streams on /stream with GET /api/v3/depth, and USD-M on /fstream with GET /fapi/v1/depth.\n"
+      "A seeded synthetic market: Kraken BTC/USD ETH/USD XRP/USD, KuCoin BTC-USDT ETH-USDT\n"
+      "SOL-USDT, Binance (spot and USD-M) BTCUSDT ETHUSDT SOLUSDT; or recordings.\n"
       "\n"
       "  --host IP       listen address (default 127.0.0.1; loopback unless you say otherwise)\n"
       "  --port N        listen port (default 0: any free port, printed at start)\n"
@@ -182,7 +184,8 @@ int run_serve(int argc, char** argv) {
     return 2;
   }
   // One line per venue, "<label>: URL<note>", the URLs aligned: scripts read these lines
-  // (e.g. "kraken v2: wss://127.0.0.1:PORT/v2"), so their words and spacing stay put.
+  // (e.g. "kraken v2:    wss://127.0.0.1:PORT/v2"), so their words stay put; the blanks
+  // after a label grow with the longest label, so a script must allow any number of them.
   std::size_t label_width = 0;
   for (const sim::VenuePieceFactory& piece : sim::venue_pieces()) {
     label_width = std::max(label_width, entry_label(piece).size());

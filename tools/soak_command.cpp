@@ -8,9 +8,11 @@
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
+#include "engine/engine.h"
 #include "tools/commands.h"
 #include "tools/scenario.h"
 #include "tools/sim/venue_pieces.h"
@@ -55,12 +57,14 @@ double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 900719925
 constexpr const char* kBases[] = {"BTC", "ETH", "XRP",  "SOL", "ADA",  "DOT",  "LTC", "LINK", "AVAX", "ATOM",
                                   "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX",  "BCH",  "XTZ"};
 
-// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD" or "BTC-USDT":
-// the separator and quote currency of its first default symbol).
+// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD", "BTC-USDT" or
+// "BTCUSDT": the separator and quote currency of its first default symbol, or without a
+// separator what follows the first base, BTC, in it).
 std::vector<sim::SymbolSpec> make_symbols(std::size_t k, const sim::VenuePieceFactory& venue, Rng& rng) {
   const std::string model = venue.default_symbols().front().name;
   const std::size_t sep = model.find_first_of("/-_");
-  const std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
+  std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
+  if (sep == std::string::npos && model.starts_with(kBases[0])) suffix = model.substr(std::strlen(kBases[0]));
   std::vector<sim::SymbolSpec> out;
   for (std::size_t i = 0; i < k; ++i) {
     sim::SymbolSpec s;
@@ -98,17 +102,20 @@ constexpr KindInfo kKinds[] = {
     {sim::FaultKind::kRest500, false},     {sim::FaultKind::kStaleSnapshot, false},
 };
 
-// venues_for: the venues (indices into sim::venue_pieces()) a kind can hit.
+// venues_for: the venues (indices into sim::venue_pieces()) a kind can hit: the pieces that
+// have it as their own (one or several), else every piece; of those, only the venues the
+// engine connects to (a piece may come before its venue joins the engine's list).
 std::vector<std::size_t> venues_for(sim::FaultKind kind) {
   const auto pieces = sim::venue_pieces();
+  std::vector<std::size_t> owners, all;
   for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (!engine::is_venue(pieces[i].name)) continue;
+    all.push_back(i);
     if (std::find(pieces[i].own_faults.begin(), pieces[i].own_faults.end(), kind) != pieces[i].own_faults.end()) {
-      return {i};
+      owners.push_back(i);
     }
   }
-  std::vector<std::size_t> all(pieces.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  return all;
+  return sim::fault_owners(kind).empty() ? all : owners;
 }
 
 // random_schedule: n faults, every kind in turn (so each appears), at uniform random
@@ -120,6 +127,7 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
   for (std::size_t i = 0; i < n; ++i) {
     const KindInfo& k = kKinds[i % std::size(kKinds)];
     const std::vector<std::size_t> venues = venues_for(k.kind);
+    if (venues.empty()) continue;  // only venues the engine does not connect to have it
     const sim::VenuePieceFactory& venue = pieces[venues.size() == 1 ? venues[0] : venues[rng.below(venues.size())]];
     char spec[160];
     const double t = first + (last - first) * unit(rng);
@@ -200,16 +208,19 @@ int run_soak(int argc, char** argv) {
   o.sim.tls = tls;
   o.sim.seed = seed;
   std::size_t total_books = 0;
+  std::size_t venues = 0;
   for (const sim::VenuePieceFactory& venue : sim::venue_pieces()) {
+    if (!engine::is_venue(venue.name)) continue;  // served with its bundled books, not soaked
     o.sim.symbols[std::string(venue.name)] = make_symbols(static_cast<std::size_t>(symbols), venue, rng);
     total_books += static_cast<std::size_t>(symbols);
+    ++venues;
   }
   o.sim.changes_per_s = 100.0 * symbols;  // about 100 market events per second per book
   const auto n = static_cast<std::size_t>(per_minute * seconds / 60.0 + 0.5);
   o.sim.faults = random_schedule(n, seconds, o.sim, rng);
   if (!json) {
-    std::printf("obr soak: %zu books on %zu venues, %zu faults over %.0f s (seed %" PRIu64 ")\n", total_books,
-                sim::venue_pieces().size(), o.sim.faults.size(), seconds, seed);
+    std::printf("obr soak: %zu books on %zu venues, %zu faults over %.0f s (seed %" PRIu64 ")\n", total_books, venues,
+                o.sim.faults.size(), seconds, seed);
     std::fflush(stdout);
   }
   o.stop = &install_interrupt_handlers();

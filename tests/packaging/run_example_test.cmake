@@ -22,7 +22,8 @@ run(${CMAKE_COMMAND} -S "${SOURCE_DIR}/examples/spread_watcher" -B "${WORK_DIR}/
 run(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 
 # execute_process cannot background a process, so bash does: start `obr serve` on any free
-# port, read the port from its start-up line ("kraken v2: wss://127.0.0.1:PORT/v2"), run
+# port, read the port from its start-up line ("kraken v2:    wss://127.0.0.1:PORT/v2": the
+# URLs are aligned, so the blanks after the label grow with the longest label), run
 # the example against it, stop the server (SIGTERM: it prints its stats and exits), and
 # exit with the example's status.
 set(wrapper [=[
@@ -31,7 +32,7 @@ obr="$1"; example="$2"; work="$3"
 server=$!
 port=""
 for _ in $(seq 1 100); do
-  port=$(sed -n 's|^kraken v2: wss://127\.0\.0\.1:\([0-9][0-9]*\)/v2$|\1|p' "$work/serve.log")
+  port=$(sed -n 's|^kraken v2: *wss://127\.0\.0\.1:\([0-9][0-9]*\)/v2$|\1|p' "$work/serve.log")
   [ -n "$port" ] && break
   kill -0 "$server" 2>/dev/null || break
   sleep 0.1

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "connectors/net/http_client.h"
 #include "tools/sim/faults.h"
@@ -51,14 +53,36 @@ TEST(FaultSpec, NamesWhatIsWrong) {
   EXPECT_EQ(error, "fault 'drop@msg=-3': message count '-3' is not a whole number");
   EXPECT_FALSE(parse_fault("drop@at=3", error));
   EXPECT_EQ(error, "fault 'drop@at=3': trigger 'at=3' is not t=… or msg=…");
-  EXPECT_FALSE(parse_fault("drop,venue=binance", error));
-  EXPECT_EQ(error, "fault 'drop,venue=binance': venue 'binance' is not kraken or kucoin");
+  EXPECT_FALSE(parse_fault("drop,venue=bitstamp", error));
+  EXPECT_EQ(error, "fault 'drop,venue=bitstamp': venue 'bitstamp' is not kraken, kucoin, binance or binance-usdm");
   EXPECT_FALSE(parse_fault("corrupt_checksum,venue=kucoin", error));
   EXPECT_EQ(error, "fault 'corrupt_checksum,venue=kucoin': corrupt_checksum exists only on kraken");
+  EXPECT_FALSE(parse_fault("rest_429,venue=kraken", error));
+  EXPECT_EQ(error, "fault 'rest_429,venue=kraken': rest_429 exists only on kucoin, binance or binance-usdm");
   EXPECT_FALSE(parse_fault("drop=5", error));
   EXPECT_EQ(error, "fault 'drop=5': '5' is not a valid argument for drop");
   EXPECT_FALSE(parse_fault("drop,colour=red", error));
   EXPECT_EQ(error, "fault 'drop,colour=red': 'colour=red' is not venue=… or symbol=…");
+}
+
+// A kind several pieces own: venue= picks one of them; without it, any of them (the first
+// with an eligible message or request: tools_sim_binance shows it on the wire).
+TEST(FaultSpec, AKindSeveralVenuesOwnGoesToTheOneNamedOrToAnyOfThem) {
+  EXPECT_EQ(obr::sim::fault_owners(FaultKind::kRest429),
+            (std::vector<std::string_view>{"kucoin", "binance", "binance-usdm"}));
+  EXPECT_EQ(obr::sim::fault_owners(FaultKind::kCorruptChecksum), std::vector<std::string_view>{"kraken"});
+  EXPECT_TRUE(obr::sim::fault_owners(FaultKind::kDrop).empty());
+  std::string error;
+  auto f = parse_fault("stale_snapshot@t=1s,venue=binance-usdm", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(obr::sim::fault_venue(*f), "binance-usdm");
+  f = parse_fault("skip_sequence=3,symbol=BTCUSDT", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(f->arg, 3);
+  EXPECT_EQ(obr::sim::fault_venue(*f), "");
+  f = parse_fault("corrupt_checksum", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(obr::sim::fault_venue(*f), "kraken");
 }
 
 TEST(FaultSchedule, LoadsAFileSkippingCommentsAndBlankLines) {

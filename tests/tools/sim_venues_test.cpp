@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -68,24 +69,30 @@ TEST(SimVenues, EveryPieceIsARegisteredVenueOnce) {
     EXPECT_FALSE(f.default_symbols().empty()) << f.name;
     EXPECT_NE(f.make, nullptr) << f.name;
   }
-  EXPECT_EQ(obr::sim::find_venue_piece("binance"), nullptr);
-  EXPECT_EQ(obr::sim::venue_piece_for_recording("binance"), nullptr);
+  EXPECT_EQ(obr::sim::find_venue_piece("bitstamp"), nullptr);
+  EXPECT_EQ(obr::sim::venue_piece_for_recording("bitstamp"), nullptr);
 }
 
-// A fault kind that only one venue has belongs to one piece, and fault_venue says which.
-TEST(SimVenues, OwnFaultKindsBelongToOnePiece) {
-  std::set<FaultKind> owned;
+// A fault kind that only some venues have belongs to the pieces that list it (fault_owners);
+// fault_venue names the owner when there is one, and none when several share the kind (it
+// then goes to the fault's venue=, or to any of them).
+TEST(SimVenues, OwnFaultKindsBelongToThePiecesThatListThem) {
+  std::map<FaultKind, std::vector<std::string_view>> owners;
   for (const VenuePieceFactory& f : obr::sim::venue_pieces()) {
-    for (FaultKind k : f.own_faults) {
-      EXPECT_TRUE(owned.insert(k).second) << obr::sim::to_string(k) << " is owned by two pieces";
-      obr::sim::Fault fault;
-      fault.kind = k;
-      EXPECT_EQ(obr::sim::fault_venue(fault), f.name) << obr::sim::to_string(k);
-    }
+    for (FaultKind k : f.own_faults) owners[k].push_back(f.name);
+  }
+  for (const auto& [k, names] : owners) {
+    EXPECT_EQ(obr::sim::fault_owners(k), names) << obr::sim::to_string(k);
+    obr::sim::Fault fault;
+    fault.kind = k;
+    EXPECT_EQ(obr::sim::fault_venue(fault), names.size() == 1 ? names[0] : "") << obr::sim::to_string(k);
+    fault.venue = names.back();
+    EXPECT_EQ(obr::sim::fault_venue(fault), names.back()) << obr::sim::to_string(k);
   }
   obr::sim::Fault shared;
   shared.kind = FaultKind::kDrop;
   EXPECT_EQ(obr::sim::fault_venue(shared), "");
+  EXPECT_TRUE(obr::sim::fault_owners(FaultKind::kDrop).empty());
 }
 
 // A started simulator serves every piece: an entry URL, the default books and their truth;
@@ -108,9 +115,17 @@ TEST(SimVenues, ASimulatorServesEveryPiece) {
       EXPECT_FALSE(sim.truth_asks(f.name, s).empty()) << f.name << " " << s;
     }
   }
-  // Where each venue's client starts: Kraken's WebSocket, KuCoin's REST base (no TLS here).
+  // Where each venue's client starts: Kraken's and Binance's WebSockets, KuCoin's REST base
+  // (no TLS here).
   EXPECT_EQ(sim.url("kraken"), "ws://" + authority + "/v2");
   EXPECT_EQ(sim.url("kucoin"), "http://" + authority);
+  EXPECT_EQ(sim.url("binance"), "ws://" + authority + "/stream");
+  EXPECT_EQ(sim.url("binance-usdm"), "ws://" + authority + "/fstream");
+  // The REST base of the pieces that answer REST; none for Kraken's, which answers none.
+  EXPECT_EQ(sim.rest_url("kucoin"), "http://" + authority);
+  EXPECT_EQ(sim.rest_url("binance"), "http://" + authority);
+  EXPECT_EQ(sim.rest_url("binance-usdm"), "http://" + authority);
+  EXPECT_EQ(sim.rest_url("kraken"), "");
   for (const auto& r : obr::sim::replay_only_venues()) {
     EXPECT_TRUE(sim.url(r.name).empty()) << r.name;
     EXPECT_TRUE(sim.symbols(r.name).empty()) << r.name;
@@ -153,6 +168,15 @@ TEST(SimVenues, PerVenueConfigIsKeyedByThePiecesName) {
     EXPECT_EQ(error, "simulator: the configuration names the venue '" + name +
                          "', which has no piece (its venues: " + obr::sim::venue_piece_names() + ")");
   }
+  // ... and in the per-venue timers too.
+  obr::sim::SimConfig timed;
+  timed.tls = false;
+  timed.timers["krakn"].lifetime_ns = 1;
+  obr::sim::Simulator refused(loop, timed);
+  std::string error;
+  EXPECT_FALSE(refused.start(error));
+  EXPECT_EQ(error, "simulator: the configuration names the venue 'krakn', which has no piece (its venues: " +
+                       obr::sim::venue_piece_names() + ")");
 }
 
 }  // namespace

@@ -145,9 +145,14 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error) {
       return std::nullopt;
     }
   }
-  const std::string_view natural = fault_venue(f);
-  if (!f.venue.empty() && !natural.empty() && natural != f.venue) {
-    error = "fault '" + std::string(spec) + "': " + std::string(head) + " exists only on " + std::string(natural);
+  const std::vector<std::string_view> owners = fault_owners(f.kind);
+  if (!f.venue.empty() && !owners.empty() && std::find(owners.begin(), owners.end(), f.venue) == owners.end()) {
+    std::string names;
+    for (std::size_t i = 0; i < owners.size(); ++i) {
+      if (i > 0) names += i + 1 == owners.size() ? " or " : ", ";
+      names += owners[i];
+    }
+    error = "fault '" + std::string(spec) + "': " + std::string(head) + " exists only on " + names;
     return std::nullopt;
   }
   return f;
@@ -178,13 +183,27 @@ std::optional<std::vector<Fault>> load_faults(const std::string& path, std::stri
   return out;
 }
 
-std::string_view fault_venue(const Fault& f) noexcept {
+std::vector<std::string_view> fault_owners(FaultKind kind) {
+  std::vector<std::string_view> out;
   for (const VenuePieceFactory& piece : venue_pieces()) {
-    if (std::find(piece.own_faults.begin(), piece.own_faults.end(), f.kind) != piece.own_faults.end()) {
-      return piece.name;
+    if (std::find(piece.own_faults.begin(), piece.own_faults.end(), kind) != piece.own_faults.end()) {
+      out.push_back(piece.name);
     }
   }
-  return f.venue;
+  return out;
+}
+
+std::string_view fault_venue(const Fault& f) noexcept {
+  // Counted without allocating (noexcept): the one owner, if exactly one piece owns the kind.
+  std::string_view owner;
+  std::size_t owners = 0;
+  for (const VenuePieceFactory& piece : venue_pieces()) {
+    if (std::find(piece.own_faults.begin(), piece.own_faults.end(), f.kind) != piece.own_faults.end()) {
+      owner = piece.name;
+      ++owners;
+    }
+  }
+  return owners == 1 ? owner : std::string_view(f.venue);
 }
 
 }  // namespace obr::sim

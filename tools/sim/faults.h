@@ -4,11 +4,22 @@
 //   auto fault = obr::sim::parse_fault("corrupt_checksum@t=2s,symbol=BTC/USD", error);
 //
 // Syntax: KIND[=ARG][@TRIGGER][,venue=V][,symbol=S]
-//   V: a venue the simulator serves (a piece of venue_pieces.h: kraken, kucoin).
+//   V: a venue the simulator serves (a piece of venue_pieces.h: kraken, kucoin, binance,
+//   binance-usdm).
 //   TRIGGER: t=2.5s (time since start; also ms) or msg=300 (the venue's book messages
 //   sent so far); none: at once. ARG: a close code (close_code=4000), a stall length
 //   (stall=5s; default until the client gives up), a sequence skip (skip_sequence=5).
 // A fault fires once, on the first eligible message or request at or after its trigger.
+//
+// Which venue a fault hits (fault_venue): a kind every venue has (drop, stall, ...) hits
+// the venue V names, or without venue= the first venue with an eligible message. A kind
+// that only some venues have (a piece lists it in its factory's own_faults) hits only those:
+// - owned by one piece (corrupt_checksum: kraken), it hits that piece, and a venue= naming
+//   another is refused ("corrupt_checksum exists only on kraken");
+// - owned by several (skip_sequence, rest_429, rest_418, rest_500, stale_snapshot: kucoin,
+//   binance and binance-usdm), venue= picks one of them (naming another is refused, with
+//   the owners listed), and without venue= it hits whichever owner first has an eligible
+//   message or request. A schedule that means one venue says so with venue=.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +33,7 @@ namespace obr::sim {
 enum class FaultKind : std::uint8_t {
   kDrop,             // a book update is not sent (Kraken: next checksum fails; KuCoin: gap)
   kCorruptChecksum,  // a Kraken update carries a wrong checksum
-  kSkipSequence,     // KuCoin sequences jump ahead by ARG (no data lost, but a gap)
+  kSkipSequence,     // KuCoin sequences / Binance update ids jump ahead by ARG (a gap, no data lost)
   kDuplicate,        // a book update is sent twice
   kReorder,          // a book update is sent after the next one of the same book
   kStall,            // the connection goes silent (TCP open, no data, no pongs)
@@ -35,7 +46,7 @@ enum class FaultKind : std::uint8_t {
   kExpireToken,      // KuCoin WebSocket rejects the token (error 401, close)
   kFailEndpoint,     // KuCoin bullet-public lists a dead endpoint first
   kRest429,          // a snapshot request answered 429 with Retry-After: 1
-  kRest418,          // ... 418 (IP ban) with Retry-After: 1
+  kRest418,          // ... 418 (IP ban) with Retry-After: 1 (KuCoin) or the ban's length (Binance)
   kRest500,          // ... 500
   kStaleSnapshot,    // a snapshot older than the stream (sequence behind the buffered deltas)
 };
@@ -47,7 +58,7 @@ struct Fault {
   std::int64_t arg = 0;          // kind-specific (see the syntax above); 0 = default
   std::int64_t at_ns = 0;        // since start
   std::uint64_t at_message = 0;  // venue book messages sent
-  std::string venue;             // a piece's name ("kraken", ...), or empty = the kind's natural venue
+  std::string venue;             // a piece's name ("kraken", ...), or empty = any venue that has the kind
   std::string symbol;            // empty = any
   std::string spec;              // as written, for reports
 };
@@ -64,8 +75,12 @@ std::optional<Fault> parse_fault(std::string_view spec, std::string& error);
 //   stall=3s@t=10s,venue=kucoin
 std::optional<std::vector<Fault>> load_faults(const std::string& path, std::string& error);
 
-// fault_venue: the venue a fault applies to (the only one that has the kind: the piece whose
-// factory lists it in own_faults; else the fault's own, empty for any).
+// fault_venue: the venue a fault applies to: the only piece whose factory lists the kind in
+// own_faults when exactly one does; else the fault's own venue=, empty for any (any venue
+// for a shared kind, any of the owners for a kind several pieces own).
 std::string_view fault_venue(const Fault& fault) noexcept;
+// fault_owners: the pieces whose factories list `kind` in own_faults, in the list's order;
+// empty for a kind every venue has.
+std::vector<std::string_view> fault_owners(FaultKind kind);
 
 }  // namespace obr::sim

@@ -73,6 +73,9 @@ std::string unserved_venue(const SimConfig& config) {
   for (const auto& [name, market] : config.markets) {
     if (find_venue_piece(name) == nullptr) return name;
   }
+  for (const auto& [name, timers] : config.timers) {
+    if (find_venue_piece(name) == nullptr) return name;
+  }
   return {};
 }
 
@@ -114,6 +117,12 @@ class PeerOn final : public Peer, public std::enable_shared_from_this<PeerOn<Str
     target_ = std::string(req.target());
     ws_.read_message_max(1 << 20);
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    // Pongs are control frames, which Beast consumes inside a read; this is where a piece
+    // learns that its client is alive (Peer::last_pong_ns). The stream, and so the
+    // callback, dies with the peer.
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) {
+      if (kind == websocket::frame_type::pong) last_pong_ns = net::now_ns();
+    });
     ws_.async_accept(req, [self = this->shared_from_this()](error_code ec) {
       if (ec || !*self->alive_) return;
       self->sim_.on_open(self, self->target_);
@@ -135,6 +144,15 @@ class PeerOn final : public Peer, public std::enable_shared_from_this<PeerOn<Str
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).socket().close(ec);
     if (*alive_) sim_.on_closed(*this);
+  }
+
+  void ping(std::string payload) override {
+    if (closed || pinging_ || stalled(net::now_ns())) return;
+    if (payload.size() > websocket::ping_data::static_capacity) payload.resize(websocket::ping_data::static_capacity);
+    pinging_ = true;
+    // Beast allows one ping in flight beside one write, so a ping never waits for the queue.
+    ws_.async_ping(websocket::ping_data(payload.data(), payload.size()),
+                   [self = this->shared_from_this()](error_code) { self->pinging_ = false; });
   }
 
   void close_code(std::uint16_t code) override {
@@ -188,6 +206,7 @@ class PeerOn final : public Peer, public std::enable_shared_from_this<PeerOn<Str
   beast::flat_buffer buf_;
   std::deque<std::string> out_;
   std::string target_;
+  bool pinging_ = false;
 };
 
 // HttpConn reads requests; answers REST calls or hands the stream to a WebSocket peer.
@@ -388,6 +407,7 @@ HttpResponse Simulator::Impl::rest(const HttpRequest& req) {
 
 void Simulator::Impl::on_open(const std::shared_ptr<Peer>& peer, std::string_view target) {
   peer->id = next_peer_id++;
+  peer->opened_ns = net::now_ns();
   ++stats.connections;
   peers.push_back(peer);
   for (Served& v : venues) {
@@ -447,6 +467,7 @@ std::optional<Fault> Simulator::Impl::take_fault(const VenuePiece& piece, std::s
     FiredFault ff;
     ff.fault = f;
     ff.at_ns = net::now_ns();
+    ff.venue.assign(vname);
     ff.symbol.assign(symbol);
     ff.connection = peer_id;
     fired.push_back(std::move(ff));
@@ -546,6 +567,11 @@ std::uint16_t Simulator::port() const { return impl_->listen_port(); }
 std::string Simulator::url(std::string_view venue) const {
   const Impl::Served* v = impl_->served(venue);
   return v ? v->piece->entry_url(impl_->config.tls, port()) : std::string();
+}
+std::string Simulator::rest_url(std::string_view venue) const {
+  const Impl::Served* v = impl_->served(venue);
+  if (v == nullptr || v->piece->rest_paths().empty()) return {};
+  return std::string(impl_->config.tls ? "https" : "http") + "://127.0.0.1:" + std::to_string(port());
 }
 const std::string& Simulator::cert_file() const { return impl_->config.cert_file; }
 

@@ -1,6 +1,6 @@
-// tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2 and KuCoin spot
-// level2 on loopback, over ws:// or TLS, fed by a seeded synthetic market or a recording
-// (SimConfig::markets), with faults injected on command.
+// tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2, KuCoin spot
+// level2 and Binance spot and USD-M depth streams on loopback, over ws:// or TLS, fed by a seeded synthetic market or a
+// recording (SimConfig::markets), with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
@@ -10,8 +10,9 @@
 //   // connect a client to sim.url("kraken") / sim.url("kucoin"), trusting sim.cert_file()
 //   loop.run();
 //
-// What it speaks: one piece per venue, listed in venue_pieces.cpp, each named as the engine
-// names the venue, behind one interface (venue_piece.h), on one port:
+// What it speaks: one piece per venue, listed in venue_pieces.cpp, each named as the piece's
+// venue is (or will be) named by the engine, behind one interface (venue_piece.h), on one
+// port:
 //   - "kraken": Kraken v2 `book` on /v2 (subscribe/unsubscribe acks, snapshot then updates
 //     with the CRC32 of the true top 10, depth semantics: a level pushed out is not
 //     deleted, a deleted level is refilled in the same message; `status`, `heartbeat` at
@@ -20,7 +21,12 @@
 //     check, welcome, ping/pong, subscribe ack, `trade.l2update` with per-change
 //     sequences), and the snapshots `/api/v1/market/orderbook/level2_100` and
 //     `/api/v3/market/orderbook/level2` (the latter wants a KC-API-KEY header, as on the
-//     venue): kucoin_piece.h, after docs/venues/kucoin.md.
+//     venue): kucoin_piece.h, after docs/venues/kucoin.md;
+//   - "binance" and "binance-usdm": Binance spot and USD-M futures combined streams on
+//     /stream and /fstream (SUBSCRIBE/UNSUBSCRIBE, `depthUpdate` with U/u (and pu) update
+//     ids, server pings with a pong deadline, a 24 h connection life), and the snapshots
+//     /api/v3/depth and /fapi/v1/depth with request weights, 429 and the 418 ban:
+//     binance_piece.h.
 // The engine's "kraken-v1" is recording-only and has no piece (venue_pieces.cpp says why).
 //
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
@@ -49,6 +55,14 @@
 
 namespace obr::sim {
 
+// VenueTimers: the connection timers of a venue whose server pings its clients and cuts
+// old connections (0: the piece's default, which is the venue's documented value).
+struct VenueTimers {
+  std::int64_t ping_interval_ns = 0;  // between the server's WebSocket ping frames
+  std::int64_t pong_timeout_ns = 0;   // no pong this long after a ping: the server closes
+  std::int64_t lifetime_ns = 0;       // a connection's longest life: the server closes it then
+};
+
 struct SimConfig {
   std::string host = "127.0.0.1";  // loopback unless told otherwise
   std::uint16_t port = 0;          // 0: any free port (see Simulator::port())
@@ -64,6 +78,10 @@ struct SimConfig {
   // null) it replaces that venue's synthetic market and its symbols. The simulator moves it
   // on its loop thread.
   std::map<std::string, std::shared_ptr<Market>, std::less<>> markets;
+  // timers: a venue's connection timers, for the pieces that have them (server pings, a
+  // pong deadline, a longest connection life); a field left 0 keeps the venue's own value.
+  // Tests compress them from minutes and hours to fractions of a second.
+  std::map<std::string, VenueTimers, std::less<>> timers;
   std::uint64_t seed = 1;
   double changes_per_s = 400;  // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
@@ -84,6 +102,7 @@ struct SimConfig {
 struct FiredFault {
   Fault fault;
   std::int64_t at_ns = 0;        // net::now_ns() when it took effect
+  std::string venue;             // the piece that took it (a fault without venue= may hit any of several)
   std::string symbol;            // the book it hit (empty: a whole connection or request)
   std::uint64_t connection = 0;  // the peer it hit (0: none / a REST request)
 };
@@ -122,6 +141,9 @@ class Simulator {
   // (e.g. ws[s]://127.0.0.1:PORT/v2), or its REST base when its connection starts with a
   // REST call (e.g. KuCoin's http[s]://127.0.0.1:PORT); empty for a venue without a piece.
   std::string url(std::string_view venue) const;
+  // rest_url: the http[s]://127.0.0.1:PORT base of `venue`'s REST calls when its piece
+  // answers any (KuCoin's tokens and snapshots, Binance's snapshots), else empty.
+  std::string rest_url(std::string_view venue) const;
   const std::string& cert_file() const;
 
   // The true book of `symbol` on `venue` (a piece's name: "kraken", "kucoin"): bids and

@@ -52,9 +52,15 @@ class Peer {
   virtual void send(std::string frame) = 0;  // queued; dropped while stalled
   virtual void close_abrupt() = 0;
   virtual void close_code(std::uint16_t code) = 0;
+  // ping sends a WebSocket ping frame (a control frame, at most 125 bytes of `payload`); a
+  // client's WebSocket library answers it with a pong on its own. Nothing is sent while
+  // stalled, after a close, or while the previous ping is still being written.
+  virtual void ping(std::string payload) = 0;
 
   std::uint64_t id = 0;
-  VenuePiece* piece = nullptr;  // the venue whose path it connected to; null: none
+  std::int64_t opened_ns = 0;     // net::now_ns() when it connected (before on_open)
+  std::int64_t last_pong_ns = 0;  // when its last pong frame arrived; 0: none yet
+  VenuePiece* piece = nullptr;    // the venue whose path it connected to; null: none
   bool closed = false;
   std::int64_t stall_until_ns = 0;  // > now: silent; INT64_MAX: until closed
   // Per symbol of the piece's market: 0 not subscribed, else the piece's own value (Kraken:

@@ -3,6 +3,7 @@
 // piece below, and the engine's venues the simulator deliberately does not serve.
 #include "tools/sim/venue_pieces.h"
 
+#include "tools/sim/binance_piece.h"
 #include "tools/sim/kraken_piece.h"
 #include "tools/sim/kucoin_piece.h"
 
@@ -26,6 +27,8 @@ std::span<const VenuePieceFactory> venue_pieces() {
   static const VenuePieceFactory kPieces[] = {
       kraken_venue_piece(),
       kucoin_venue_piece(),
+      binance_venue_piece(),
+      binance_usdm_venue_piece(),
   };
   return kPieces;
 }
