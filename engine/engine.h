@@ -74,7 +74,9 @@ struct EngineConfig {
   std::int64_t watchdog_ns = 10'000'000'000;      // no frame this long → reconnect
   std::int64_t ping_interval_ns = 5'000'000'000;  // application ping, for venues that have one
   std::size_t max_message_bytes = 4u << 20;
-  double snapshot_rate_per_s = 10;  // REST requests by weight, per venue (snapshots)
+  // REST requests by weight, per venue (snapshots), for venues whose descriptor names no
+  // budget of its own (VenueDescriptor::rest_weight_per_s: Binance's, in its weights).
+  double snapshot_rate_per_s = 10;
   double snapshot_burst = 20;
   // Instruments mapped together across venues (Engine::consolidated).
   std::vector<ConsolidatedInstrument> consolidated;

@@ -42,7 +42,10 @@ Conn::Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue)
       reconnect_timer_(engine.loop),
       http_timer_(engine.loop),
       backoff_(engine.config.backoff),
-      bucket_(engine.config.snapshot_rate_per_s, engine.config.snapshot_burst) {}
+      // The venue's own REST budget when its descriptor names one (in its request weights),
+      // else the engine's generic one.
+      bucket_(venue.rest_weight_per_s > 0 ? venue.rest_weight_per_s : engine.config.snapshot_rate_per_s,
+              venue.rest_weight_burst > 0 ? venue.rest_weight_burst : engine.config.snapshot_burst) {}
 
 void Conn::start() {
   start_ticks();

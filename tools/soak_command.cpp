@@ -118,8 +118,19 @@ std::vector<std::size_t> venues_for(sim::FaultKind kind) {
   return sim::fault_owners(kind).empty() ? all : owners;
 }
 
+// add_fault parses `spec` into `out` (a bad spec is this file's bug: reported).
+void add_fault(const char* spec, std::vector<sim::Fault>& out) {
+  std::string error;
+  if (auto f = sim::parse_fault(spec, error)) {
+    out.push_back(*f);
+  } else {
+    std::fprintf(stderr, "obr soak: internal schedule error: %s\n", error.c_str());
+  }
+}
+
 // random_schedule: n faults, every kind in turn (so each appears), at uniform random
-// times between 2 s and the last moment that leaves time to recover, on random books.
+// times between 2 s and the last moment that leaves time to recover, on random books;
+// plus a companion for each fault that waits for a request (below).
 std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim::SimConfig& config, Rng& rng) {
   std::vector<sim::Fault> out;
   const auto pieces = sim::venue_pieces();
@@ -138,12 +149,24 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
       std::snprintf(spec + len, sizeof spec - static_cast<std::size_t>(len), ",symbol=%s",
                     syms[rng.below(syms.size())].name.c_str());
     }
-    std::string error;
-    auto f = sim::parse_fault(spec, error);
-    if (f)
-      out.push_back(*f);
-    else
-      std::fprintf(stderr, "obr soak: internal schedule error: %s\n", error.c_str());
+    add_fault(spec, out);
+    // A fault that waits for a request (a token for the next connection, a snapshot for the
+    // next resync) gets a companion that causes one half a second later: a dropped
+    // connection or a dropped update. Otherwise it may never fire in the run.
+    const bool waits_for_token = k.kind == sim::FaultKind::kRefuseToken || k.kind == sim::FaultKind::kExpireToken ||
+                                 k.kind == sim::FaultKind::kFailEndpoint;
+    const bool waits_for_snapshot = k.kind == sim::FaultKind::kRest429 || k.kind == sim::FaultKind::kRest418 ||
+                                    k.kind == sim::FaultKind::kRest500 || k.kind == sim::FaultKind::kStaleSnapshot;
+    if (waits_for_token) {
+      std::snprintf(spec, sizeof spec, "close@t=%.0fms,venue=%.*s", (t + 0.5) * 1000,
+                    static_cast<int>(venue.name.size()), venue.name.data());
+      add_fault(spec, out);
+    } else if (waits_for_snapshot) {
+      const auto& syms = config.symbols.at(std::string(venue.name));
+      std::snprintf(spec, sizeof spec, "drop@t=%.0fms,venue=%.*s,symbol=%s", (t + 0.5) * 1000,
+                    static_cast<int>(venue.name.size()), venue.name.data(), syms[rng.below(syms.size())].name.c_str());
+      add_fault(spec, out);
+    }
   }
   return out;
 }

@@ -29,6 +29,9 @@ inline constexpr VenueDescriptor kUsdmVenue{
     .depth_ok = [](int d) { return limit_ok(Market::kUsdm, d); },
     .depths_text = "5, 10, 20, 50, 100, 500 or 1000 (REST snapshot levels)",
     .default_depth = 1000,
+    // Half of USD-M's 2 400 request weight a minute (docs/venues/binance.md "REST weights").
+    .rest_weight_per_s = 20,
+    .rest_weight_burst = 400,
     .fixed_precision_text = true,  // Binance writes every price and quantity at its symbol's precision
 };
 
@@ -42,6 +45,9 @@ inline constexpr VenueDescriptor kSpotVenue{
     .depth_ok = [](int d) { return limit_ok(Market::kSpot, d); },
     .depths_text = "1 to 5000 (REST snapshot levels)",
     .default_depth = 1000,
+    // Half of spot's 6 000 request weight a minute (docs/venues/binance.md "REST weights").
+    .rest_weight_per_s = 50,
+    .rest_weight_burst = 1000,
     .fixed_precision_text = true,
 };
 

@@ -410,6 +410,31 @@ TEST(LiveEngine, RecordingReplaysToTheSameBooksAndCounters) {
 
 // Books added at run time — one more Kraken symbol, and KuCoin, which had no connection —
 // go live, are published, and are recorded so that the replay has them too.
+// The same for Binance spot and USD-M: a gap on each market, a dropped connection, a
+// malformed frame and a throttled snapshot, live and replayed to the same books.
+TEST(LiveEngine, BinanceRecordingReplaysToTheSameBooksAndCounters) {
+  const std::string path = ::testing::TempDir() + "obr-live-binance-" + std::to_string(::getpid()) + ".obr.gz";
+  const std::vector<obr::sim::Fault> faults{
+      fault("drop@t=1.2s,venue=binance,symbol=ETHUSDT"),
+      fault("skip_sequence=3@t=1.4s,venue=binance-usdm,symbol=BTCUSDT"), fault("close@t=1.8s,venue=binance"),
+      fault("malformed@t=2s,venue=binance-usdm"), fault("rest_429@t=1.3s,venue=binance")};
+  std::vector<LiveBook> live;
+  obr::engine::EngineStats stats;
+  {
+    SimHarness h(faults, true, 11, path, {}, {}, {"binance", "binance-usdm"});
+    ASSERT_TRUE(h.started()) << h.error();
+    ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size() && h.all_live(); }, 30000))
+        << "fired " << h.sim().fired().size() << " live " << h.live_books();
+    h.run_for_ms(500);
+    live = stop_and_capture(h, stats);
+    EXPECT_EQ(h.wrong_live, 0u);
+  }
+  ASSERT_EQ(live.size(), 6u);
+  EXPECT_GE(stats.malformed, 1u);
+  expect_replay_matches(path, live, stats, 2);  // the two gaps, live and replayed
+  std::remove(path.c_str());
+}
+
 TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
   const std::string path = ::testing::TempDir() + "obr-live-sub-" + std::to_string(::getpid()) + ".obr.gz";
   std::vector<LiveBook> live;
@@ -615,15 +640,12 @@ struct FaultCase {
   const char* error = "";  // a reported error that must appear (the detection, when not a state)
 };
 
-class LiveEngineFault : public ::testing::TestWithParam<FaultCase> {};
-
-TEST_P(LiveEngineFault, IsDetectedConfinedAndRecovered) {
-  const FaultCase& c = GetParam();
+// run_fault_case: the engine on `venues` against the simulator with `c`'s fault (and, for a
+// stale snapshot, a drop on `resnapshot` that forces a new snapshot after it).
+void run_fault_case(const FaultCase& c, const std::vector<std::string>& venues, const char* resnapshot) {
   std::vector<obr::sim::Fault> faults{fault(c.spec)};
-  if (std::string(c.spec).starts_with("stale_snapshot")) {
-    faults.push_back(fault("drop@t=2.5s,venue=kucoin,symbol=ETH-USDT"));  // forces a new snapshot
-  }
-  SimHarness h(faults);
+  if (std::string(c.spec).starts_with("stale_snapshot")) faults.push_back(fault(resnapshot));
+  SimHarness h(faults, /*tls=*/true, 7, "", {}, {}, venues);
   ASSERT_TRUE(h.started()) << h.error();
   ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size(); }, 20000))
       << "fault did not fire: " << c.spec;
@@ -650,6 +672,12 @@ TEST_P(LiveEngineFault, IsDetectedConfinedAndRecovered) {
     }
   }
   expect_books_equal_truth(h);
+}
+
+class LiveEngineFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(LiveEngineFault, IsDetectedConfinedAndRecovered) {
+  run_fault_case(GetParam(), {"kraken", "kucoin"}, "drop@t=2.5s,venue=kucoin,symbol=ETH-USDT");
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -684,6 +712,46 @@ INSTANTIATE_TEST_SUITE_P(
                   "SOL-USDT: order book snapshot: HTTP error"},
         FaultCase{"stale_snapshot@t=2.5s,symbol=ETH-USDT", StateReason::kSubscribed, "ETH-USDT", true,
                   "kucoin: ETH-USDT: snapshot does not line up"}),
+    [](const ::testing::TestParamInfo<FaultCase>& param) {
+      std::string name = param.param.spec;
+      name = name.substr(0, name.find('@'));
+      name = name.substr(0, name.find(','));
+      name = name.substr(0, name.find('='));
+      return name + "_" + std::to_string(param.index);
+    });
+
+// Binance spot and USD-M on the simulator: each fault kind their pieces have is detected,
+// confined to the book it hit (or the connection), and recovered to the truth, with no
+// wrong book shown (docs/venues/binance.md).
+class LiveEngineBinanceFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(LiveEngineBinanceFault, IsDetectedConfinedAndRecovered) {
+  run_fault_case(GetParam(), {"binance", "binance-usdm"}, "drop@t=2.5s,venue=binance,symbol=BTCUSDT");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, LiveEngineBinanceFault,
+    ::testing::Values(
+        FaultCase{"drop@t=1.5s,venue=binance,symbol=ETHUSDT", StateReason::kSequenceGap, "ETHUSDT", true},
+        FaultCase{"drop@t=1.5s,venue=binance-usdm,symbol=SOLUSDT", StateReason::kSequenceGap, "SOLUSDT", true},
+        FaultCase{"skip_sequence=3@t=1.5s,venue=binance-usdm,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT",
+                  true},
+        FaultCase{"duplicate@t=1.5s,venue=binance,symbol=SOLUSDT", StateReason::kSubscribed, "SOLUSDT", true},
+        FaultCase{"reorder@t=1.5s,venue=binance-usdm,symbol=ETHUSDT", StateReason::kSequenceGap, "ETHUSDT", true},
+        FaultCase{"stale_snapshot@t=2.5s,venue=binance,symbol=BTCUSDT", StateReason::kSubscribed, "BTCUSDT", true,
+                  "BTCUSDT: snapshot older than the buffered events"},
+        FaultCase{"rest_429,venue=binance,symbol=BTCUSDT", StateReason::kSubscribed, "", false,
+                  "BTCUSDT: depth snapshot: HTTP 429"},
+        FaultCase{"rest_418,venue=binance-usdm,symbol=ETHUSDT", StateReason::kSubscribed, "", false,
+                  "ETHUSDT: depth snapshot: HTTP 418"},
+        FaultCase{"rest_500,venue=binance,symbol=SOLUSDT", StateReason::kSubscribed, "", false,
+                  "SOLUSDT: depth snapshot: HTTP 500"},
+        FaultCase{"stall@t=1.5s,venue=binance", StateReason::kDisconnected, "", false},
+        FaultCase{"close@t=1.5s,venue=binance-usdm", StateReason::kDisconnected, "", false},
+        FaultCase{"close_code=4000@t=1.5s,venue=binance", StateReason::kDisconnected, "", false},
+        FaultCase{"malformed@t=1.5s,venue=binance", StateReason::kSubscribed, "", true,
+                  "binance: not JSON: not a JSON object"},
+        FaultCase{"oversized@t=1.5s,venue=binance-usdm", StateReason::kDisconnected, "", false}),
     [](const ::testing::TestParamInfo<FaultCase>& param) {
       std::string name = param.param.spec;
       name = name.substr(0, name.find('@'));

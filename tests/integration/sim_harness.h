@@ -36,11 +36,12 @@ class SimHarness : public engine::Listener {
   // record_path: when set, the engine records the run there (Engine::record_to).
   // configure: changes the engine's configuration before it is built.
   // configure_sim: changes the simulator's (e.g. its markets) before it is built.
-  // The engine subscribes to every book the simulator serves.
+  // The engine subscribes to every book the simulator serves for each of `venues`.
   explicit SimHarness(std::vector<sim::Fault> faults, bool tls = true, std::uint64_t seed = 7,
                       const std::string& record_path = "",
                       const std::function<void(engine::EngineConfig&)>& configure = {},
-                      const std::function<void(sim::SimConfig&)>& configure_sim = {}) {
+                      const std::function<void(sim::SimConfig&)>& configure_sim = {},
+                      const std::vector<std::string>& venues = {"kraken", "kucoin"}) {
     sim::SimConfig sc;
     sc.tls = tls;
     sc.seed = seed;
@@ -54,11 +55,14 @@ class SimHarness : public engine::Listener {
     error_ = error;
     if (!started_) return;
     engine::EngineConfig ec;
-    ec.venue("kraken").symbols = sim_->symbols("kraken");
-    ec.venue("kucoin").symbols = sim_->symbols("kucoin");
-    books_ = ec.venue("kraken").symbols.size() + ec.venue("kucoin").symbols.size();
-    ec.venue("kraken").endpoints = {sim_->url("kraken")};
-    ec.venue("kucoin").rest_base = sim_->url("kucoin");
+    for (const std::string& v : venues) {
+      engine::VenueConfig& vc = ec.venue(v);
+      vc.symbols = sim_->symbols(v);
+      books_ += vc.symbols.size();
+      const std::string url = sim_->url(v);
+      if (url.starts_with("ws://") || url.starts_with("wss://")) vc.endpoints = {url};
+      vc.rest_base = sim_->rest_url(v);  // empty for a venue without REST
+    }
     if (tls) ec.tls.ca_file = sim_->cert_file();  // written only for TLS
     ec.watchdog_ns = 2'000'000'000;
     ec.backoff.base_ns = 100'000'000;
