@@ -93,16 +93,19 @@ void DepthSession::Impl::halt_out_of_range(DepthBook& b, bool in_event, SessionS
 }
 
 void DepthSession::Impl::retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink) {
+  if (!driving()) {
+    // A capture: whatever snapshot the recording holds next is tried; there is no request
+    // to hold back, so no attempt is counted and the book never halts for it.
+    set_state(b, BookState::kResyncing, StateReason::kSnapshotRetry, sink);
+    b.fetch.wanted = true;
+    return;
+  }
   if (b.fetch.failed(config.max_snapshot_attempts, config.halt_backoff_ns, now_ns)) {
     set_state(b, BookState::kHalted, StateReason::kCircuitOpen, sink);
     return;
   }
   set_state(b, BookState::kResyncing, StateReason::kSnapshotRetry, sink);
-  if (driving()) {
-    request_snapshot(b, sink);
-  } else {
-    b.fetch.wanted = true;  // replay: the recording holds whatever came next
-  }
+  request_snapshot(b, sink);
 }
 
 bool DepthSession::Impl::read_snapshot(std::string_view body, std::int64_t& last_update_id, SessionSink& sink) {

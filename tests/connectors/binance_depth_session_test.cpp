@@ -382,6 +382,25 @@ TEST(BinanceContinuity, CaptureSnapshotsWhileLiveReplaceOnlyWhenNewer) {
   EXPECT_EQ(s.report(0).sequence, 21);
 }
 
+// Replaying someone else's capture nothing is fetched, so stale snapshots in a row are not
+// attempts to count: the book waits for the next recorded one and never halts.
+TEST(BinanceContinuity, CaptureStaleSnapshotsNeverHaltTheBook) {
+  DepthConfig c;
+  c.track_any_symbol = true;
+  c.drive_connection = false;
+  DepthSession s(c);
+  BinanceSink sink;
+  const std::string url = "https://api.binance.com/api/v3/depth?symbol=BTCUSDT&limit=1000";
+  s.on_frame(event("BTCUSDT", 100, 101, R"(["1.00","1"])", ""), 0, sink);
+  for (int i = 0; i < 7; ++i) s.on_http_response(0, url, 200, snapshot(90 + i, "", R"(["2.00","1"])"), 0, sink);
+  EXPECT_EQ(s.book(0).state(), BookState::kResyncing);
+  EXPECT_FALSE(sink.saw(StateReason::kCircuitOpen));
+  EXPECT_EQ(s.book(0).counters().snapshots, 7u);
+  s.on_http_response(0, url, 200, snapshot(100, "", R"(["2.00","1"])"), 0, sink);
+  EXPECT_EQ(s.book(0).state(), BookState::kLive);
+  EXPECT_EQ(s.report(0).sequence, 101);
+}
+
 // ---- trusted depth, malformed frames ------------------------------------------------
 
 TEST(BinanceBooks, LevelsBeyondAPartialSnapshotAreNotVouchedFor) {

@@ -161,6 +161,7 @@ struct KucoinExpected {
   std::uint64_t snapshots, updates, passed, failed;
   std::int64_t sequence;
   std::vector<ReplayLevel> bids, asks;
+  std::uint64_t resyncs = 0;  // where the reference writes it (resyncs_requested)
 };
 
 // The independent Decimal reference (tests/reference/kucoin_reference.py), per symbol.
@@ -180,6 +181,8 @@ std::map<std::string, KucoinExpected> load_kucoin_expected(const char* file = "k
     e.passed = b["checks_passed"].get_uint64().value_unsafe();
     e.failed = b["checks_failed"].get_uint64().value_unsafe();
     e.sequence = b["sequence"].get_int64().value_unsafe();
+    std::uint64_t resyncs = 0;
+    if (b["resyncs_requested"].get_uint64().get(resyncs) == simdjson::SUCCESS) e.resyncs = resyncs;
     for (const char* side : {"bids", "asks"}) {
       for (const auto& pair : obr::testing::level_pairs(b, side)) {
         (std::string_view(side) == "bids" ? e.bids : e.asks).push_back({pair[0], pair[1]});
@@ -260,6 +263,42 @@ TEST(Replayer, BinanceRecordingBridgesEverySymbolAndMatchesReference) {
   }
   EXPECT_EQ(applied, 172u);  // docs/venues/binance.md: 4 bridges and 168 contiguous events
 }
+
+// Generated Binance captures, each with one kind of trouble (tests/reference/
+// binance_sessions.py: a stale first snapshot, a gap, a duplicate, a reorder, snapshots
+// fetched while live, snapshots after newer events were buffered, USD-M, a session that
+// ends resyncing), replay to the states, counters and books of the independent reference.
+class BinanceGenerated : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BinanceGenerated, ReplaysToTheReference) {
+  const std::string base = std::string("binance/generated/") + GetParam();
+  const auto want = load_kucoin_expected((base + ".expected.json").c_str());
+  ASSERT_EQ(want.size(), 2u);
+  absl::StatusOr<ReplaySummary> s =
+      replay_files({obr::testing::data_path(base + ".ws.1.0"), obr::testing::data_path(base + ".http.0.0")}, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->malformed, 0u);
+  ASSERT_EQ(s->books.size(), 2u);
+  for (const ReplayBook& b : s->books) {
+    SCOPED_TRACE(b.symbol);
+    ASSERT_EQ(want.count(b.symbol), 1u);
+    const KucoinExpected& e = want.at(b.symbol);
+    EXPECT_EQ(b.venue, std::string(GetParam()) == "usdm" ? "binance-usdm" : "binance");
+    EXPECT_EQ(book::to_string(b.state), e.state);
+    EXPECT_EQ(b.counters.snapshots, e.snapshots);
+    EXPECT_EQ(b.counters.updates, e.updates);
+    EXPECT_EQ(b.counters.checks_passed, e.passed);
+    EXPECT_EQ(b.counters.checks_failed, e.failed);
+    EXPECT_EQ(b.counters.resyncs_requested, e.resyncs);
+    EXPECT_EQ(b.sequence, e.sequence);
+    EXPECT_EQ(b.bids, e.bids);
+    EXPECT_EQ(b.asks, e.asks);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Sessions, BinanceGenerated,
+                         ::testing::Values("stale", "gap", "duplicate", "reorder", "refetch", "buffered", "usdm",
+                                           "unfinished"));
 
 // A recording with one delta removed is caught at the gap; with no later snapshot in the
 // file that book never claims to be live again, and every other book is unaffected.
