@@ -28,6 +28,8 @@ endif()
 string(REPLACE ";" "|" alternatives "${names}")
 set(literal "\"(${alternatives})\"")
 
+include(${CMAKE_CURRENT_LIST_DIR}/read_lines.cmake)
+
 set(violations 0)
 foreach(folder book connectors engine tools)
   file(GLOB_RECURSE files "${ROOT}/${folder}/*.h" "${ROOT}/${folder}/*.cpp")
@@ -39,27 +41,14 @@ foreach(folder book connectors engine tools)
     if(rel STREQUAL "engine/venues.cpp" OR rel MATCHES "^tools/sim/([a-z0-9]+_piece|venue_pieces)[^/]*$")
       continue()
     endif()
-    # The file's lines as a CMake list, made by hand: a list splits at every `;` (so C++
-    # lines fell apart and the line numbers drifted), joins `\;`, and keeps everything from an
-    # unbalanced `[` to the next `]` as one element (a usage text's "(0, 1e6]" once fused the
-    # rest of its file into one element, whose first `//` hid every venue name after it).
-    # The stand-ins are not C++, and no quoted venue name can contain one.
-    file(READ "${f}" text)
-    string(REPLACE "\\" "<backslash>" text "${text}")
-    string(REPLACE ";" "<semicolon>" text "${text}")
-    string(REPLACE "[" "<lbracket>" text "${text}")
-    string(REPLACE "]" "<rbracket>" text "${text}")
-    string(REPLACE "\n" ";" lines "${text}")
+    obr_read_lines("${f}" lines)  # read_lines.cmake: why not file(STRINGS)
     set(n 0)
     foreach(line IN LISTS lines)
       math(EXPR n "${n} + 1")
       # Drop a trailing comment: `//` at the start or after a blank (a URL's "://" stays).
       string(REGEX REPLACE "(^|[ \t])//.*$" "" code "${line}")
       if(code MATCHES "${literal}")
-        string(REPLACE "<rbracket>" "]" shown "${line}")
-        string(REPLACE "<lbracket>" "[" shown "${shown}")
-        string(REPLACE "<semicolon>" ";" shown "${shown}")
-        string(REPLACE "<backslash>" "\\" shown "${shown}")
+        obr_shown_line("${line}" shown)
         message(SEND_ERROR "venue names: ${rel}:${n}: '${shown}' names a venue outside its folder and the lists")
         math(EXPR violations "${violations} + 1")
       endif()
