@@ -35,6 +35,14 @@ void SpotSession::Impl::restart(SpotBook& b, StateReason why, SessionSink& sink)
 
 void SpotSession::Impl::gap(SpotBook& b, StateReason why, SessionSink& sink) {
   ++b.ob.counters().checks_failed;
+  if (driving() && books.fail(b, why, config.breaker, last_now_ns, sink)) {
+    // Halted by the circuit breaker (docs/venues/kucoin.md "Continuity"): nothing is
+    // buffered or fetched until its retry (on_tick).
+    b.buffer.clear();
+    b.seq.clear();
+    b.fetch.stop();
+    return;
+  }
   set_state(b, BookState::kInvalid, why, sink);
   restart(b, why, sink);
 }
@@ -246,6 +254,7 @@ bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
     return true;
   }
   if (b->refused || b->out_of_range) return true;  // halted until the venue or a new connection says otherwise
+  if (b->breaker.retry_pending) return true;       // halted by the breaker until its retry
   if (b->ob.state() != BookState::kLive) {
     buffer(*b, start, end, sink);  // calibrating: wait for the snapshot
     return true;
@@ -260,6 +269,7 @@ bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
   });
   switch (o) {
     case Outcome::kApplied:
+      b->breaker.passed();
       bound_depth(*b);
       sink.book_updated(b->id, b->symbol, b->ob, b->ob.top_version() != top_before);
       break;
@@ -267,7 +277,7 @@ bool SpotSession::Impl::on_delta(od::object& data, SessionSink& sink) {
       break;  // a duplicate: already in the book
     case Outcome::kGap:
       gap(*b, StateReason::kSequenceGap, sink);
-      buffer(*b, start, end, sink);  // the first delta of the new calibration
+      if (b->ob.state() != BookState::kHalted) buffer(*b, start, end, sink);  // the new calibration's first
       break;
     case Outcome::kBad:  // possibly applied in part: lost
       lost_update(b, sink);

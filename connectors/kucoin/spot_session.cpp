@@ -224,7 +224,8 @@ void SpotSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
     b->buffer.clear();
     b->seq.clear();
     b->fetch.new_connection(!b->refused);
-    b->out_of_range = false;  // a new connection calibrates a book halted out of range once more
+    b->out_of_range = false;    // a new connection calibrates a book halted out of range once more
+    im.books.cancel_retry(*b);  // and one halted by the breaker
     im.set_state(*b, BookState::kStale, StateReason::kDisconnected, sink);
   }
   if (im.driving()) {
@@ -238,6 +239,7 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
   im.last_now_ns = now_ns;
   if (!im.driving()) return;  // replay: the recording decides the connection's and snapshots' fate
+  im.books.run_due_retries(now_ns, [&](SpotBook& b) { im.restart(b, StateReason::kResubscribing, sink); });
   for (const auto& b : im.books.all()) {
     if (b->fetch.halt_due(now_ns)) {
       im.set_state(*b, BookState::kResyncing, StateReason::kResubscribing, sink);

@@ -68,6 +68,7 @@
 
 #include "book/order_book.h"
 #include "connectors/kucoin/signing.h"
+#include "connectors/protocol/book_registry.h"
 #include "connectors/protocol/session.h"
 #include "connectors/protocol/venue.h"
 
@@ -84,6 +85,7 @@ struct SpotConfig {
   // at the last kept level. 0: unlimited.
   std::size_t max_book_levels = 100'000;
   int max_snapshot_attempts = 5;                 // snapshots that fail to line up, then halt
+  BreakerConfig breaker;                         // gaps in a row on one live book, then halt
   std::int64_t halt_backoff_ns = 5'000'000'000;  // retry after a halt
   std::int64_t welcome_timeout_ns = 10'000'000'000;
   std::int64_t ack_timeout_ns = 10'000'000'000;

@@ -683,6 +683,34 @@ TEST(KucoinCalibration, AnL2UpdateNamingNoBookLeavesTheBooksLive) {
   EXPECT_EQ(c.ob().state(), BookState::kLive);
 }
 
+// The circuit breaker (docs/venues/kucoin.md "Continuity"): three gaps in a row on a live
+// book, with no delta applied between them, halt it for the breaker's backoff (1 s); its
+// deltas are ignored meanwhile; then it calibrates again.
+TEST(KucoinCalibration, ABookThatKeepsGappingTripsTheBreakerThenRetries) {
+  Connected c;
+  c.send(delta("BTC-USDT", 10, 10, "", ""));
+  c.answer(10, R"(["99","1"])", R"(["101","1"])");
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(delta("BTC-USDT", 20, 20, "", ""), 30);  // gap 1: this delta starts the new calibration
+  c.answer(20, R"(["99","1"])", R"(["101","1"])", 40);
+  ASSERT_EQ(c.ob().state(), BookState::kLive);
+  c.send(delta("BTC-USDT", 30, 30, "", ""), 50);  // gap 2
+  c.answer(30, R"(["99","1"])", R"(["101","1"])", 60);
+  c.send(delta("BTC-USDT", 40, 40, "", ""), 70);  // gap 3: halted
+  EXPECT_EQ(c.ob().state(), BookState::kHalted);
+  EXPECT_TRUE(c.sink.saw(StateReason::kCircuitOpen));
+  EXPECT_EQ(c.ob().counters().checks_failed, 3u);
+  const std::size_t asked = c.sink.requests.size();
+  c.send(delta("BTC-USDT", 41, 41, "", ""), 80);  // ignored while halted
+  EXPECT_EQ(c.sink.requests.size(), asked);
+  c.session.on_tick(70 + 1'000'000'000, c.sink);
+  EXPECT_EQ(c.ob().state(), BookState::kResyncing);
+  c.send(delta("BTC-USDT", 42, 42, "", ""), 2'000'000'000);
+  EXPECT_EQ(c.sink.requests.size(), asked + 1);
+  c.answer(41, R"(["99","1"])", R"(["101","2"])", 2'000'000'100);
+  EXPECT_EQ(c.ob().state(), BookState::kLive);
+}
+
 TEST(KucoinCalibration, LiveDeltasAllocateNothingAfterWarmUp) {
   Connected c;
   c.send(delta("BTC-USDT", 1, 1, "", ""));
