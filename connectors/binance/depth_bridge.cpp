@@ -43,55 +43,6 @@ void DepthSession::Impl::request_snapshot(DepthBook& b, SessionSink& sink) {
   sink.http_request(r);
 }
 
-void DepthSession::Impl::restart(DepthBook& b, StateReason why, SessionSink& sink) {
-  ++b.ob.counters().resyncs_requested;
-  b.buffer.clear();
-  b.seq.clear();
-  b.fetch.restart();  // requested when the next event is buffered
-  set_state(b, BookState::kResyncing, why, sink);
-}
-
-void DepthSession::Impl::gap(DepthBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
-  ++b.ob.counters().checks_failed;
-  if (driving() && books.fail(b, why, config.breaker, now_ns, sink)) {
-    // Halted by the circuit breaker: nothing is buffered or fetched until its retry.
-    b.buffer.clear();
-    b.seq.clear();
-    b.fetch.stop();
-    return;
-  }
-  set_state(b, BookState::kInvalid, why, sink);
-  restart(b, why, sink);
-}
-
-void DepthSession::Impl::buffer(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev,
-                                SessionSink& sink) {
-  if (!b.buffer.fits(raw, config.max_buffered_deltas)) {
-    ++b.overflows;
-    ++b.ob.counters().resyncs_requested;
-    b.buffer.clear();
-    b.fetch.restart(true);  // the snapshot in flight can no longer line up
-    set_state(b, BookState::kResyncing, StateReason::kBufferOverflow, sink);
-    sink.venue_error(b.symbol, "bridge buffer overflow: restarted");
-  }
-  b.buffer.push(start, end, prev, raw);
-  if (b.fetch.due()) request_snapshot(b, sink);
-}
-
-void DepthSession::Impl::halt_out_of_range(DepthBook& b, bool in_event, SessionSink& sink) {
-  char detail[192];
-  ++malformed;
-  sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
-  if (in_event) ++b.ob.counters().checks_failed;
-  b.buffer.clear();  // after the detail: the lexeme may be the buffer's text
-  b.seq.clear();
-  b.fetch.stop();
-  b.out_of_range = true;
-  books.cancel_retry(b);
-  if (b.ob.state() == BookState::kLive) set_state(b, BookState::kInvalid, StateReason::kOutOfRange, sink);
-  set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
-}
-
 void DepthSession::Impl::retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink) {
   if (!driving()) {
     // A capture: whatever snapshot the recording holds next is tried; there is no request
@@ -206,7 +157,7 @@ void DepthSession::Impl::bridge(DepthBook& b, std::int64_t s, std::string_view u
         bad(sink, FrameError::kBadNumber, "buffered event price/quantity is not a decimal");
         ++b.ob.counters().checks_failed;
         set_state(b, BookState::kInvalid, StateReason::kMalformed, sink);
-        return restart(b, StateReason::kMalformed, sink);
+        return restart_bridge(b, StateReason::kMalformed, sink);
       case Outcome::kGap: {
         // Before the bridge: the snapshot is older than the first kept event. After it: the
         // buffer itself has a hole. Either way keep the events from here and fetch again.

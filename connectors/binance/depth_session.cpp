@@ -242,7 +242,7 @@ void DepthSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
   im.last_now_ns = now_ns;
   if (!im.driving()) return;  // replay: the recording decides what came next
   im.flush(now_ns, sink);
-  im.books.run_due_retries(now_ns, [&](DepthBook& b) { im.restart(b, StateReason::kResubscribing, sink); });
+  im.books.run_due_retries(now_ns, [&](DepthBook& b) { restart_bridge(b, StateReason::kResubscribing, sink); });
   for (const auto& b : im.books.all()) {
     if (b->fetch.halt_due(now_ns)) {
       im.set_state(*b, BookState::kResyncing, StateReason::kResubscribing, sink);

@@ -29,26 +29,15 @@ namespace od = simdjson::ondemand;
 using book::BookState;
 using book::Side;
 
-// DepthBook: the shared per-book part (connectors/protocol/book_registry.h) and the
-// bridge: the continuity rule's tracker, the events buffered while the snapshot is fetched
-// and the fetch itself (connectors/protocol/snapshot_bridge.h), what the snapshot vouches
-// for (rest_book.h).
-struct DepthBook : TrackedBook {
-  DepthBook(BookId book_id, std::string sym)
-      : TrackedBook(book_id, std::move(sym),
-                    book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0, .reserve_levels = 0}) {}
-  book::SequenceTracker seq;
-  DeltaBuffer buffer;
-  SnapshotFetch fetch;
-  TrustedRange trusted;
+// DepthBook: a book bridged from its REST snapshot (connectors/protocol/rest_book.h
+// BridgedBook: the continuity tracker, the buffered events, the fetch, the trusted range)
+// and what only Binance's has: its stream and whether it has been heard from.
+struct DepthBook : BridgedBook {
+  using BridgedBook::BridgedBook;
   std::string stream;                // "btcusdt@depth@100ms"
-  bool refused = false;              // the venue refused the stream or the symbol: halted
-  bool out_of_range = false;         // halted until the connection is replaced
   bool subscribed = false;           // its stream was answered on this connection
   std::int64_t quiet_since_ns = -1;  // subscribed and no event yet: since when (-1: not waiting)
-  std::uint64_t stale = 0;
   std::uint64_t stale_snapshots = 0;
-  std::uint64_t overflows = 0;
 };
 
 // A SUBSCRIBE awaiting its answer.
@@ -122,12 +111,18 @@ struct DepthSession::Impl {
   // bridge loads the snapshot in `raw` (lastUpdateId `s`) and plays the buffer over it.
   void bridge(DepthBook& b, std::int64_t s, std::string_view url, std::int64_t now_ns, SessionSink& sink);
   void retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink);
-  // restart: the book is no longer trusted; buffer from now on and fetch a new snapshot.
-  void restart(DepthBook& b, StateReason why, SessionSink& sink);
-  // gap: a check failed on a live book: invalid, then restart (or halted by the breaker).
-  void gap(DepthBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink);
-  void buffer(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev, SessionSink& sink);
-  void halt_out_of_range(DepthBook& b, bool in_event, SessionSink& sink);
+  // gap: a check failed on a live book: invalid, then bridged again (or halted by the
+  // breaker, when driving); rest_book.h fail_live.
+  void gap(DepthBook& b, StateReason why, std::int64_t now_ns, SessionSink& sink) {
+    fail_live(books, b, why, driving() ? &config.breaker : nullptr, now_ns, sink);
+  }
+  void buffer(DepthBook& b, std::int64_t start, std::int64_t end, std::int64_t prev, SessionSink& sink) {
+    if (buffer_delta(b, start, end, prev, raw, config.max_buffered_deltas, sink)) request_snapshot(b, sink);
+  }
+  void halt_out_of_range(DepthBook& b, bool in_event, SessionSink& sink) {
+    ++malformed;
+    connectors::halt_out_of_range(books, b, range, in_event, sink);
+  }
 
   // What classifying and applying one event came to.
   enum class Outcome { kApplied, kStale, kGap, kBad, kOutOfRange };

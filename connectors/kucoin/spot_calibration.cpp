@@ -25,41 +25,6 @@ void SpotSession::Impl::request_snapshot(SpotBook& b, SessionSink& sink) {
   sink.http_request(r);
 }
 
-void SpotSession::Impl::restart(SpotBook& b, StateReason why, SessionSink& sink) {
-  ++b.ob.counters().resyncs_requested;
-  b.buffer.clear();
-  b.seq.clear();
-  b.fetch.restart();  // requested when the next delta is buffered
-  set_state(b, BookState::kResyncing, why, sink);
-}
-
-void SpotSession::Impl::gap(SpotBook& b, StateReason why, SessionSink& sink) {
-  ++b.ob.counters().checks_failed;
-  if (driving() && books.fail(b, why, config.breaker, last_now_ns, sink)) {
-    // Halted by the circuit breaker (docs/venues/kucoin.md "Continuity"): nothing is
-    // buffered or fetched until its retry (on_tick).
-    b.buffer.clear();
-    b.seq.clear();
-    b.fetch.stop();
-    return;
-  }
-  set_state(b, BookState::kInvalid, why, sink);
-  restart(b, why, sink);
-}
-
-void SpotSession::Impl::buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink) {
-  if (!b.buffer.fits(raw, config.max_buffered_deltas)) {
-    ++b.overflows;
-    ++b.ob.counters().resyncs_requested;
-    b.buffer.clear();
-    b.fetch.restart(true);  // the snapshot in flight can no longer line up
-    set_state(b, BookState::kResyncing, StateReason::kBufferOverflow, sink);
-    sink.venue_error(b.symbol, "calibration buffer overflow: restarted");
-  }
-  b.buffer.push(start, end, -1, raw);
-  if (b.fetch.due()) request_snapshot(b, sink);
-}
-
 LevelResult SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_view price, std::string_view size,
                                             std::int64_t seq, std::int64_t floor_seq) {
   if (seq >= 0 && seq <= floor_seq) return LevelResult::kOk;  // already in the book
@@ -69,19 +34,6 @@ LevelResult SpotSession::Impl::apply_change(SpotBook& b, Side side, std::string_
   b.ob.apply(side, p, q);               // size 0 deletes
   ++b.ob.counters().levels_applied;
   return LevelResult::kOk;
-}
-
-void SpotSession::Impl::halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink) {
-  char detail[192];
-  ++malformed;
-  sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
-  if (in_delta) ++b.ob.counters().checks_failed;
-  b.buffer.clear();  // after the detail: the lexeme may be the buffer's text
-  b.seq.clear();
-  b.fetch.stop();
-  b.out_of_range = true;
-  if (b.ob.state() == BookState::kLive) set_state(b, BookState::kInvalid, StateReason::kOutOfRange, sink);
-  set_state(b, BookState::kHalted, StateReason::kOutOfRange, sink);
 }
 
 void SpotSession::Impl::on_snapshot(SpotBook& b, std::string_view url, int status, std::string_view body,

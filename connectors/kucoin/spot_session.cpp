@@ -239,7 +239,7 @@ void SpotSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
   Impl& im = *impl_;
   im.last_now_ns = now_ns;
   if (!im.driving()) return;  // replay: the recording decides the connection's and snapshots' fate
-  im.books.run_due_retries(now_ns, [&](SpotBook& b) { im.restart(b, StateReason::kResubscribing, sink); });
+  im.books.run_due_retries(now_ns, [&](SpotBook& b) { restart_bridge(b, StateReason::kResubscribing, sink); });
   for (const auto& b : im.books.all()) {
     if (b->fetch.halt_due(now_ns)) {
       im.set_state(*b, BookState::kResyncing, StateReason::kResubscribing, sink);

@@ -53,26 +53,13 @@ inline std::string_view topic_symbol(std::string_view frame) noexcept {
   return rest.substr(0, end);
 }
 
-// SpotBook: the shared per-book part (connectors/protocol/book_registry.h) and the
-// calibration: KuCoin's continuity (book::SequenceTracker::check_overlapping,
-// docs/venues/kucoin.md "Continuity"), the deltas buffered while the snapshot is fetched
-// and the fetch itself (connectors/protocol/snapshot_bridge.h).
-struct SpotBook : TrackedBook {
-  SpotBook(BookId book_id, std::string sym)
-      : TrackedBook(book_id, std::move(sym),
-                    book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0, .reserve_levels = 0}) {}
-  book::SequenceTracker seq;
-  DeltaBuffer buffer;
-  SnapshotFetch fetch;  // fetch.request: the snapshot in flight; retry_at_ns: halted until
-  bool refused = false;
-  // A price or size past the book's range halted it (StateReason::kOutOfRange): its deltas
-  // and recorded snapshots are ignored and no snapshot is requested until the connection
-  // is replaced (on_disconnected clears it; the next connection calibrates it once more).
-  bool out_of_range = false;
-  std::uint64_t stale = 0;
-  std::uint64_t overflows = 0;
+// SpotBook: a book calibrated from its REST snapshot (connectors/protocol/rest_book.h
+// BridgedBook: KuCoin's continuity, book::SequenceTracker::check_overlapping,
+// docs/venues/kucoin.md "Continuity"; the buffered deltas, the fetch, the trusted range) and
+// the depth of its last snapshot's endpoint.
+struct SpotBook : BridgedBook {
+  using BridgedBook::BridgedBook;
   int snapshot_limit = 0;  // levels per side of the last snapshot's endpoint; 0 full
-  TrustedRange trusted;    // what the last snapshot vouches for (connectors/protocol/rest_book.h)
 };
 
 struct Server {
@@ -150,13 +137,16 @@ struct SpotSession::Impl {
   // ---- calibration ---------------------------------------------------------------
   void request_snapshot(SpotBook& b, SessionSink& sink);
 
-  // restart: the book is no longer trusted; buffer from now and re-snapshot.
-  void restart(SpotBook& b, StateReason why, SessionSink& sink);
-  void gap(SpotBook& b, StateReason why, SessionSink& sink);
-
-  // buffer keeps the current message's changes (`raw`) until the snapshot arrives; a
-  // buffer past max_buffered_deltas (or DeltaBuffer::kMaxBytes) restarts the calibration.
-  void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink);
+  // gap: a check failed on a live book: invalid, then calibrated again (or halted by the
+  // breaker, when driving); rest_book.h fail_live.
+  void gap(SpotBook& b, StateReason why, SessionSink& sink) {
+    fail_live(books, b, why, driving() ? &config.breaker : nullptr, last_now_ns, sink);
+  }
+  // buffer keeps the current message's changes (`raw`) until the snapshot arrives
+  // (rest_book.h buffer_delta: bounded by max_buffered_deltas).
+  void buffer(SpotBook& b, std::int64_t start, std::int64_t end, SessionSink& sink) {
+    if (buffer_delta(b, start, end, -1, raw, config.max_buffered_deltas, sink)) request_snapshot(b, sink);
+  }
 
   // parse_level: rest_book.h's, on this book (KuCoin's strings vary: "5", "242.649").
   LevelResult parse_level(SpotBook& b, std::string_view price, std::string_view size, std::int64_t& p,
@@ -199,12 +189,11 @@ struct SpotSession::Impl {
     return Outcome::kApplied;
   }
 
-  // halt_out_of_range reports `range` (FrameError::kOutOfRange, naming the value and the
-  // limit) and halts the book with StateReason::kOutOfRange: a fresh snapshot would hold
-  // the same number, so the book is not recalibrated on this connection
-  // (SpotBook::out_of_range). `in_delta`: a delta could not be applied, counted as a failed
-  // check like a malformed delta; a snapshot counts none.
-  void halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink);
+  // halt_out_of_range: rest_book.h's, the frame counted as malformed.
+  void halt_out_of_range(SpotBook& b, bool in_delta, SessionSink& sink) {
+    ++malformed;
+    connectors::halt_out_of_range(books, b, range, in_delta, sink);
+  }
 
   // on_snapshot: a REST snapshot answered (docs/venues/kucoin.md "Calibration procedure"):
   // read it, load it, play the buffer back; live when it lines up.

@@ -12,7 +12,11 @@
 //    only the levels inside it;
 //  - load_snapshot: the snapshot's levels replace the book (never merged), at the finest
 //    scales of the snapshot and of the deltas buffered for it;
-//  - bound_depth: a side past a memory bound loses its worst levels and becomes bounded.
+//  - bound_depth: a side past a memory bound loses its worst levels and becomes bounded;
+//  - BridgedBook: the per-book state of such a bridge (sequence tracker, buffer, fetch,
+//    trusted range, halts), and what every such venue does with it: restart_bridge,
+//    fail_live (a gap on a live book, the circuit breaker), buffer_delta (with its bound),
+//    halt_out_of_range.
 //
 //   RangeError range;
 //   std::int64_t p = 0, q = 0;
@@ -31,12 +35,15 @@
 #include <charconv>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "book/decimal.h"
 #include "book/order_book.h"
+#include "book/sequence_tracker.h"
+#include "connectors/protocol/book_registry.h"
 #include "connectors/protocol/json_text.h"
 #include "connectors/protocol/session.h"
 #include "connectors/protocol/snapshot_bridge.h"
@@ -308,6 +315,92 @@ inline void bound_depth(book::OrderBook& ob, TrustedRange& trusted, std::size_t 
     trusted.ask_ceiling = trusted.ask_bounded ? std::min(trusted.ask_ceiling, last) : last;
     trusted.ask_bounded = true;
   }
+}
+
+// BridgedBook: one book bridged from a REST snapshot to a diff stream: the shared per-book
+// part (book_registry.h) and the bridge's own state. A venue's book derives from it and adds
+// what only it has.
+struct BridgedBook : TrackedBook {
+  BridgedBook(BookId book_id, std::string sym)
+      : TrackedBook(book_id, std::move(sym),
+                    book::BookConfig{.price_scale = 0, .qty_scale = 0, .depth_limit = 0, .reserve_levels = 0}) {}
+  book::SequenceTracker seq;  // the venue's continuity rule (one of its check_*)
+  DeltaBuffer buffer;         // deltas waiting for the snapshot
+  SnapshotFetch fetch;        // the snapshot in flight; retry_at_ns: halted until then
+  TrustedRange trusted;       // what the last snapshot vouches for
+  bool refused = false;       // the venue refused the book: halted, never fetched again
+  // A price or size past the book's range halted it (StateReason::kOutOfRange): its deltas
+  // and recorded snapshots are ignored and no snapshot is requested until the connection is
+  // replaced (the next connection bridges it once more).
+  bool out_of_range = false;
+  std::uint64_t stale = 0;      // deltas already covered by the book (skipped)
+  std::uint64_t overflows = 0;  // buffer overflows
+};
+
+// restart_bridge: the book is no longer trusted: buffer from the next delta and fetch a new
+// snapshot (requested once a delta is buffered); `resyncing` with `why`.
+inline void restart_bridge(BridgedBook& b, StateReason why, SessionSink& sink) {
+  ++b.ob.counters().resyncs_requested;
+  b.buffer.clear();
+  b.seq.clear();
+  b.fetch.restart();
+  BookRegistry<BridgedBook>::set_state(b, book::BookState::kResyncing, why, sink);
+}
+
+// fail_live: a check failed on a live book (a gap, a delta that could not be applied). It
+// counts a failed check and becomes `invalid` with `why`; then, when `breaker` is given and
+// trips (BookRegistry::fail), it halts with nothing buffered or fetched until its retry (true);
+// otherwise it restarts the bridge (false).
+template <class Book>
+bool fail_live(BookRegistry<Book>& books, Book& b, StateReason why, const BreakerConfig* breaker, std::int64_t now_ns,
+               SessionSink& sink) {
+  ++b.ob.counters().checks_failed;
+  if (breaker != nullptr && books.fail(b, why, *breaker, now_ns, sink)) {
+    b.buffer.clear();
+    b.seq.clear();
+    b.fetch.stop();
+    return true;
+  }
+  BookRegistry<Book>::set_state(b, book::BookState::kInvalid, why, sink);
+  restart_bridge(b, why, sink);
+  return false;
+}
+
+// buffer_delta keeps one delta (`changes`, [start, end], `prev`) for the snapshot. A buffer
+// past `max_deltas` (or DeltaBuffer::kMaxBytes) starts over, reported: the snapshot in
+// flight can no longer line up. True when the snapshot should be requested now.
+inline bool buffer_delta(BridgedBook& b, std::int64_t start, std::int64_t end, std::int64_t prev,
+                         std::span<const RawChange> changes, std::size_t max_deltas, SessionSink& sink) {
+  if (!b.buffer.fits(changes, max_deltas)) {
+    ++b.overflows;
+    ++b.ob.counters().resyncs_requested;
+    b.buffer.clear();
+    b.fetch.restart(true);
+    BookRegistry<BridgedBook>::set_state(b, book::BookState::kResyncing, StateReason::kBufferOverflow, sink);
+    sink.venue_error(b.symbol, "snapshot bridge buffer overflow: restarted");
+  }
+  b.buffer.push(start, end, prev, changes);
+  return b.fetch.due();
+}
+
+// halt_out_of_range reports `range` (FrameError::kOutOfRange, naming the value and the
+// limit) and halts the book (StateReason::kOutOfRange) without fetching again: a fresh
+// snapshot would hold the same number. `in_delta`: a delta could not be applied, counted as
+// a failed check; a snapshot counts none. The caller counts the frame as malformed.
+template <class Book>
+void halt_out_of_range(BookRegistry<Book>& books, Book& b, const RangeError& range, bool in_delta, SessionSink& sink) {
+  char detail[192];
+  sink.frame_error(FrameError::kOutOfRange, out_of_range_detail(detail, range.what, range.lexeme, range.scale));
+  if (in_delta) ++b.ob.counters().checks_failed;
+  b.buffer.clear();  // after the detail: the lexeme may be the buffer's text
+  b.seq.clear();
+  b.fetch.stop();
+  b.out_of_range = true;
+  books.cancel_retry(b);
+  if (b.ob.state() == book::BookState::kLive) {
+    BookRegistry<Book>::set_state(b, book::BookState::kInvalid, StateReason::kOutOfRange, sink);
+  }
+  BookRegistry<Book>::set_state(b, book::BookState::kHalted, StateReason::kOutOfRange, sink);
 }
 
 }  // namespace obr::connectors

@@ -21,15 +21,7 @@ namespace {
 
 using book::BookState;
 
-class BinanceSink : public obr::testing::RecordingSink {
- public:
-  void http_request(const HttpRequest& r) override { requests.push_back(r); }
-  void open_connection(std::string_view url) override { opened.emplace_back(url); }
-  void close_connection(std::string_view reason) override { closed.emplace_back(reason); }
-  std::vector<HttpRequest> requests;
-  std::vector<std::string> opened;
-  std::vector<std::string> closed;
-};
+using BinanceSink = obr::testing::ActionSink;
 
 constexpr std::int64_t kSec = 1'000'000'000;
 

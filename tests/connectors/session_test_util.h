@@ -49,6 +49,18 @@ class RecordingSink : public connectors::SessionSink {
   int updates = 0;
 };
 
+// ActionSink also records the connection actions of a session that drives its connection
+// (KuCoin, Binance): REST requests, connections opened and closed.
+class ActionSink : public RecordingSink {
+ public:
+  void http_request(const connectors::HttpRequest& r) override { requests.push_back(r); }
+  void open_connection(std::string_view url) override { opened.emplace_back(url); }
+  void close_connection(std::string_view reason) override { closed.emplace_back(reason); }
+  std::vector<connectors::HttpRequest> requests;
+  std::vector<std::string> opened;
+  std::vector<std::string> closed;
+};
+
 inline std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;
   std::istringstream in(text);

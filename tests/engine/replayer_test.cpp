@@ -192,6 +192,19 @@ std::map<std::string, KucoinExpected> load_kucoin_expected(const char* file = "k
   return out;
 }
 
+// expect_reference_book: a replayed book equals the reference's: state, counters, the last
+// sequence and the top 10 levels.
+void expect_reference_book(const ReplayBook& b, const KucoinExpected& e) {
+  EXPECT_EQ(book::to_string(b.state), e.state);
+  EXPECT_EQ(b.counters.snapshots, e.snapshots);
+  EXPECT_EQ(b.counters.updates, e.updates);
+  EXPECT_EQ(b.counters.checks_passed, e.passed);
+  EXPECT_EQ(b.counters.checks_failed, e.failed);
+  EXPECT_EQ(b.sequence, e.sequence);
+  EXPECT_EQ(b.bids, e.bids);
+  EXPECT_EQ(b.asks, e.asks);
+}
+
 // All 9 symbols of the real KuCoin recording calibrate from the recorded REST snapshots
 // and end live with 0 gaps; every final book equals the independent reference.
 TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
@@ -211,16 +224,10 @@ TEST(Replayer, KucoinRecordingCalibratesEverySymbolAndMatchesReference) {
     const KucoinExpected& e = want.at(b.symbol);
     EXPECT_EQ(b.venue, "kucoin");
     EXPECT_EQ(b.state, book::BookState::kLive);
-    EXPECT_EQ(e.state, "live");
-    EXPECT_EQ(b.counters.snapshots, e.snapshots);
-    EXPECT_EQ(b.counters.updates, e.updates);
-    EXPECT_EQ(b.counters.checks_passed, e.passed);
+    expect_reference_book(b, e);
     EXPECT_EQ(b.counters.checks_failed, 0u);
     EXPECT_EQ(b.counters.crossed, 0u);
-    EXPECT_EQ(b.sequence, e.sequence);
     EXPECT_GT(b.trusted_depth, 0);  // full-depth snapshots: every level is exact
-    EXPECT_EQ(b.bids, e.bids);
-    EXPECT_EQ(b.asks, e.asks);
     applied += b.counters.updates;
   }
   EXPECT_EQ(applied, 3805u);  // docs/venues/kucoin.md: 3 805 applied messages
@@ -248,17 +255,11 @@ TEST(Replayer, BinanceRecordingBridgesEverySymbolAndMatchesReference) {
     const KucoinExpected& e = want.at(b.symbol);
     EXPECT_EQ(b.venue, "binance");
     EXPECT_EQ(b.state, book::BookState::kLive);
-    EXPECT_EQ(e.state, "live");
-    EXPECT_EQ(b.counters.snapshots, e.snapshots);
-    EXPECT_EQ(b.counters.updates, e.updates);
-    EXPECT_EQ(b.counters.checks_passed, e.passed);
+    expect_reference_book(b, e);
     EXPECT_EQ(b.counters.checks_failed, 0u);
     EXPECT_EQ(b.counters.crossed, 0u);
-    EXPECT_EQ(b.sequence, e.sequence);
     // A 1000-level snapshot that came back full on a side vouches for its range only.
     EXPECT_EQ(b.trusted_depth, trusted.at(b.symbol));
-    EXPECT_EQ(b.bids, e.bids);
-    EXPECT_EQ(b.asks, e.asks);
     applied += b.counters.updates;
   }
   EXPECT_EQ(applied, 172u);  // docs/venues/binance.md: 4 bridges and 168 contiguous events
@@ -284,15 +285,8 @@ TEST_P(BinanceGenerated, ReplaysToTheReference) {
     ASSERT_EQ(want.count(b.symbol), 1u);
     const KucoinExpected& e = want.at(b.symbol);
     EXPECT_EQ(b.venue, std::string(GetParam()) == "usdm" ? "binance-usdm" : "binance");
-    EXPECT_EQ(book::to_string(b.state), e.state);
-    EXPECT_EQ(b.counters.snapshots, e.snapshots);
-    EXPECT_EQ(b.counters.updates, e.updates);
-    EXPECT_EQ(b.counters.checks_passed, e.passed);
-    EXPECT_EQ(b.counters.checks_failed, e.failed);
+    expect_reference_book(b, e);
     EXPECT_EQ(b.counters.resyncs_requested, e.resyncs);
-    EXPECT_EQ(b.sequence, e.sequence);
-    EXPECT_EQ(b.bids, e.bids);
-    EXPECT_EQ(b.asks, e.asks);
   }
 }
 
