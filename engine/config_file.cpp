@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace obr::engine {
@@ -243,7 +244,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.ping_interval_ns = ms * config_bounds::kNsPerMs;
     } else if (key == "rotate_after_ms") {
       // 0: the venue's connection lifetime minus EngineConfig::kRotationMarginNs.
-      if ((ok = r.integer(value, path, 0, kMaxMs, ms)) && ms != 0 && ms < kMinTimerMs) {
+      constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+      if ((ok = r.integer(value, path, -kAny, kAny, ms)) && ms != 0 && (ms < kMinTimerMs || ms > kMaxMs)) {
         ok = r.fail(path, "out of range (0 for the venue's lifetime minus 1 h, or " + std::to_string(kMinTimerMs) +
                               " to " + std::to_string(kMaxMs) + ")");
       }

@@ -114,7 +114,8 @@ namespace config_bounds {
 inline constexpr std::int64_t kNsPerMs = 1'000'000;
 inline constexpr std::int64_t kMaxTimeNs = 24LL * 3600 * 1000 * kNsPerMs;  // every time: at most 24 h
 inline constexpr std::int64_t kMinBackoffNs = kNsPerMs;                    // backoff base, cap and stable
-inline constexpr std::int64_t kMinTimerNs = 100 * kNsPerMs;  // watchdog, ping interval, rotation (rotate_after_ns: or 0)
+inline constexpr std::int64_t kMinTimerNs =
+    100 * kNsPerMs;  // watchdog, ping interval, rotation (rotate_after_ns: or 0)
 inline constexpr std::int64_t kMinMessageBytes = 1024;
 // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
 inline constexpr std::int64_t kMaxMessageBytes = 4 << 20;
@@ -193,6 +194,9 @@ class Listener {
                              connectors::StateReason reason) {
     (void)venue, (void)symbol, (void)from, (void)to, (void)reason;
   }
+  // on_connection: the venue's connection that publishes. A rotation's switch is reported
+  // as kOpen with "URL (replacement: …)"; the replacement before it and the old connection
+  // after it report nothing (docs/architecture.md "Rotation").
   virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
     (void)venue, (void)state, (void)detail;
   }
@@ -210,9 +214,9 @@ struct EngineStats {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
   std::uint64_t malformed = 0;
-  std::uint64_t connects = 0;     // connections opened
-  std::uint64_t disconnects = 0;  // connections lost or closed
-  std::uint64_t reconnects = 0;   // connections opened after an earlier one of the venue
+  std::uint64_t connects = 0;     // connections opened (a rotation's replacements included)
+  std::uint64_t disconnects = 0;  // connections lost or closed (a rotation's old ones included)
+  std::uint64_t reconnects = 0;   // connections opened after one of the venue was lost (not a replacement)
   std::uint64_t watchdog_fired = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t http_throttled = 0;  // 429/418 answers

@@ -260,7 +260,8 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
     // (docs/venues/binance.md "REST weights, 429 and 418").
     bucket_->block_until(now + std::clamp<std::int64_t>(secs, 1, 3 * 86'400) * 1'000'000'000);
   }
-  if (!res.error.empty() && publishing()) engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
+  if (!res.error.empty() && publishing())
+    engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
   if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
   session_http(id, url, res.status, res.body, now);
 }
@@ -289,14 +290,14 @@ void Conn::rotation_tick(std::int64_t now) {
   // By reconnecting, as the sessions did on their own: while the run is recorded (a
   // recording holds one session per venue, and its close replays exactly), and when a
   // replacement could no longer be ready before the venue cuts this connection.
-  if (engine_.recorder) {
-    ws_.close("rotating the connection before the venue's connection lifetime (by reconnecting: the run is recorded)");
-  } else if (now - opened_at_ns_ + engine_.config.rotate_timeout_ns >= descriptor_.connection_lifetime_ns) {
-    ws_.close("rotating the connection before the venue's connection lifetime (by reconnecting: no time left for a "
-              "replacement)");
-  } else {
-    start_replacement(now);
-  }
+  const bool late = now - opened_at_ns_ + engine_.config.rotate_timeout_ns >= descriptor_.connection_lifetime_ns;
+  if (!engine_.recorder && !late) return start_replacement(now);
+  next_rotation_ns_ = now + 10 * kTickNs;  // one close asked for, not one per tick until it completes
+  ws_.close(
+      engine_.recorder
+          ? "rotating the connection before the venue's connection lifetime (by reconnecting: the run is recorded)"
+          : "rotating the connection before the venue's connection lifetime (by reconnecting: no time left for a "
+            "replacement)");
 }
 
 void Conn::start_replacement(std::int64_t now) {
@@ -366,9 +367,9 @@ void Conn::switch_to_replacement(std::int64_t now) {
     const book::BookState from = old != nullptr ? old->state() : book::BookState::kSubscribing;
     const book::BookState to = r.book->state();
     if (from != to) {
-      engine_.listener->on_book_state(venue_, r.symbol, from, to,
-                                      to == book::BookState::kLive ? StateReason::kSnapshotValid
-                                                                   : StateReason::kResubscribing);
+      engine_.listener->on_book_state(
+          venue_, r.symbol, from, to,
+          to == book::BookState::kLive ? StateReason::kSnapshotValid : StateReason::kResubscribing);
     }
   }
   next->ever_opened_ = true;

@@ -200,14 +200,14 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   bool stopping_ = false;
   // Rotation.
   static constexpr std::int64_t kRetiredGraceNs = 30'000'000'000;
-  std::int64_t opened_at_ns_ = 0;           // when the current connection opened
-  std::unique_ptr<Conn> replacement_;       // the shadow being readied, if any
-  std::int64_t replacement_since_ns_ = 0;   // when it was opened
-  std::int64_t next_rotation_ns_ = 0;       // after a dropped replacement: the next attempt
-  std::int64_t retired_ns_ = 0;             // when it was switched away from (muted)
-  bool shadow_ = false;                     // a replacement being readied
-  bool muted_ = false;                      // replaced: closing, its events dropped
-  bool closed_ = false;                     // muted and its connection closed
+  std::int64_t opened_at_ns_ = 0;          // when the current connection opened
+  std::unique_ptr<Conn> replacement_;      // the shadow being readied, if any
+  std::int64_t replacement_since_ns_ = 0;  // when it was opened
+  std::int64_t next_rotation_ns_ = 0;      // after a dropped replacement: the next attempt
+  std::int64_t retired_ns_ = 0;            // when it was switched away from (muted)
+  bool shadow_ = false;                    // a replacement being readied
+  bool muted_ = false;                     // replaced: closing, its events dropped
+  bool closed_ = false;                    // muted and its connection closed
 };
 
 class Engine::Impl {
@@ -230,7 +230,7 @@ class Engine::Impl {
   absl::Status recording_closed;                                // what close_recording() returned
   absl::Status config_status = check_config_and_files(config);  // not OK: the engine is inert (no book, no connection)
   std::atomic<std::size_t> pending_books{0};                    // subscribed, posted, not yet added
-  std::vector<std::unique_ptr<Conn>> conns;  // the connections that publish, one per venue
+  std::vector<std::unique_ptr<Conn>> conns;                     // the connections that publish, one per venue
   // Connections replaced by a rotation or dropped replacements, closing: destroyed once
   // closed (reap_retired), never from inside their own calls.
   std::vector<std::unique_ptr<Conn>> retired;

@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "book/decimal.h"
@@ -107,7 +109,9 @@ class RotationRun : public obr::engine::Listener {
     }
     return true;
   }
-  void run_for_ms(int ms) { run_until([] { return false; }, ms); }
+  void run_for_ms(int ms) {
+    run_until([] { return false; }, ms);
+  }
 
   std::size_t books() const { return sim_->symbols(kVenue).size(); }
   std::size_t live_books() const {
@@ -119,8 +123,8 @@ class RotationRun : public obr::engine::Listener {
   }
   bool all_live() const { return live_books() == books(); }
   std::size_t left_live() const {
-    return static_cast<std::size_t>(
-        std::count_if(transitions.begin(), transitions.end(), [](const Transition& t) { return t.from == BookState::kLive; }));
+    return static_cast<std::size_t>(std::count_if(transitions.begin(), transitions.end(),
+                                                  [](const Transition& t) { return t.from == BookState::kLive; }));
   }
   std::size_t went_live(std::string_view symbol) const {
     return static_cast<std::size_t>(std::count_if(transitions.begin(), transitions.end(), [&](const Transition& t) {
@@ -158,7 +162,7 @@ class RotationRun : public obr::engine::Listener {
   std::size_t switches = 0;
   std::vector<std::uint64_t> sim_connections_at_switch;  // the simulator's WebSocket count at each switch
   std::uint64_t book_callbacks = 0;
-  bool count_not_live = false;          // set once every book is live
+  bool count_not_live = false;           // set once every book is live
   std::uint64_t not_live_callbacks = 0;  // on_book showing a book not live, once counted
   // shown[symbol][k]: the OrderBook objects on_book showed between switch k and k+1.
   std::map<std::string, std::vector<std::vector<const obr::book::OrderBook*>>> shown;
@@ -229,13 +233,37 @@ void expect_one_book_per_interval(const RotationRun& r, std::size_t switches) {
 // Three rotations of the Binance spot connection (the simulator cuts at 5 s, the engine
 // rotates at 1.5 s): each book went live once and never left live, the listener saw one
 // OrderBook per book between switches and a new one after each, the simulator saw exactly
-// one new connection per rotation (no reconnect), and the books equal the truth.
+// one new connection per rotation (no reconnect), and the books equal the truth. A reader
+// on another thread (the published top of book, as a strategy reads it) sees every book
+// live throughout, its version only growing, across the switches.
 TEST(Rotation, MakeBeforeBreakKeepsEveryBookLive) {
   RotationRun r(RotationRun::Options{});
   ASSERT_TRUE(r.started()) << r.error();
   ASSERT_TRUE(r.run_until([&] { return r.all_live(); }, 15'000)) << "live books: " << r.live_books();
   r.count_not_live = true;
-  ASSERT_TRUE(r.run_until([&] { return r.switches >= 3; }, 30'000)) << "switches: " << r.switches;
+  std::atomic<bool> reading{true};
+  std::atomic<std::uint64_t> reads{0}, not_live_reads{0}, version_went_back{0};
+  const std::vector<std::string> symbols = r.sim().symbols(kVenue);
+  std::thread reader([&] {
+    std::vector<std::uint64_t> last(symbols.size(), 0);
+    while (reading.load()) {
+      for (std::size_t i = 0; i < symbols.size(); ++i) {
+        obr::engine::TopOfBook top;
+        if (!r.engine().top(kVenue, symbols[i], top)) continue;
+        ++reads;
+        if (top.state != BookState::kLive) ++not_live_reads;
+        if (top.version < last[i]) ++version_went_back;
+        last[i] = top.version;
+      }
+    }
+  });
+  const bool rotated = r.run_until([&] { return r.switches >= 3; }, 30'000);
+  reading = false;
+  reader.join();
+  ASSERT_TRUE(rotated) << "switches: " << r.switches;
+  EXPECT_GT(reads.load(), 0u);
+  EXPECT_EQ(not_live_reads.load(), 0u);
+  EXPECT_EQ(version_went_back.load(), 0u);
   const std::size_t switches = r.switches;
   // On at least half a rotation period past the last switch: the new connection serves.
   r.run_for_ms(700);
@@ -262,7 +290,10 @@ TEST(Rotation, MakeBeforeBreakKeepsEveryBookLive) {
 // simulator's cut at 2 s reaches the books — they go stale and are bridged again, which is
 // what rotation by reconnecting did to every book before make-before-break.
 TEST(Rotation, WithoutRotationTheVenuesCutMakesBooksStale) {
-  RotationRun r({.sim_lifetime_ns = 2'000 * kMs, .rotate_after_ns = 24LL * 3600 * 1'000 * kMs, .rotate_timeout_ns = 2'500 * kMs, .record_path = {}});
+  RotationRun r({.sim_lifetime_ns = 2'000 * kMs,
+                 .rotate_after_ns = 24LL * 3600 * 1'000 * kMs,
+                 .rotate_timeout_ns = 2'500 * kMs,
+                 .record_path = {}});
   ASSERT_TRUE(r.started()) << r.error();
   ASSERT_TRUE(r.run_until([&] { return r.all_live(); }, 15'000)) << "live books: " << r.live_books();
   ASSERT_TRUE(r.run_until([&] { return r.sim().stats().connections >= 2 && r.all_live(); }, 15'000));
@@ -275,7 +306,10 @@ TEST(Rotation, WithoutRotationTheVenuesCutMakesBooksStale) {
 // books × 5 attempts); the old connection serves on — its books never leave live and the
 // listener keeps being shown them — and the third replacement switches.
 TEST(Rotation, ReplacementNotReadyInTimeIsDroppedAndTheOldConnectionServesOn) {
-  RotationRun r({.sim_lifetime_ns = 20'000 * kMs, .rotate_after_ns = 1'000 * kMs, .rotate_timeout_ns = 1'500 * kMs, .record_path = {}});
+  RotationRun r({.sim_lifetime_ns = 20'000 * kMs,
+                 .rotate_after_ns = 1'000 * kMs,
+                 .rotate_timeout_ns = 1'500 * kMs,
+                 .record_path = {}});
   ASSERT_TRUE(r.started()) << r.error();
   ASSERT_TRUE(r.run_until([&] { return r.all_live(); }, 15'000)) << "live books: " << r.live_books();
   r.count_not_live = true;
@@ -325,7 +359,10 @@ TEST(Rotation, RecordedRunRotatesByReconnectingAndReplaysExactly) {
   std::vector<LiveBook> live;
   obr::engine::EngineStats stats;
   {
-    RotationRun r({.sim_lifetime_ns = 20'000 * kMs, .rotate_after_ns = 1'000 * kMs, .rotate_timeout_ns = 2'500 * kMs, .record_path = path});
+    RotationRun r({.sim_lifetime_ns = 20'000 * kMs,
+                   .rotate_after_ns = 1'000 * kMs,
+                   .rotate_timeout_ns = 2'500 * kMs,
+                   .record_path = path});
     ASSERT_TRUE(r.started()) << r.error();
     ASSERT_TRUE(r.run_until([&] { return r.engine().stats().reconnects >= 2 && r.all_live(); }, 30'000));
     r.run_for_ms(300);
@@ -338,7 +375,8 @@ TEST(Rotation, RecordedRunRotatesByReconnectingAndReplaysExactly) {
     r.engine().stop();
     r.run_for_ms(300);
     r.engine().for_each_book([&](std::string_view, std::string_view symbol, const obr::book::OrderBook& b) {
-      live.push_back({std::string(symbol), b.state(), b.counters(), levels_text(b.bids(), b), levels_text(b.asks(), b)});
+      live.push_back(
+          {std::string(symbol), b.state(), b.counters(), levels_text(b.bids(), b), levels_text(b.asks(), b)});
     });
     stats = r.engine().stats();
     ASSERT_TRUE(r.engine().close_recording().ok());
@@ -349,8 +387,8 @@ TEST(Rotation, RecordedRunRotatesByReconnectingAndReplaysExactly) {
   ASSERT_EQ(summary->books.size(), live.size());
   for (const LiveBook& l : live) {
     SCOPED_TRACE(l.symbol);
-    const auto it = std::find_if(summary->books.begin(), summary->books.end(),
-                                 [&](const auto& b) { return b.symbol == l.symbol; });
+    const auto it =
+        std::find_if(summary->books.begin(), summary->books.end(), [&](const auto& b) { return b.symbol == l.symbol; });
     ASSERT_NE(it, summary->books.end());
     EXPECT_EQ(it->state, l.state);
     EXPECT_EQ(it->counters.snapshots, l.counters.snapshots);
