@@ -195,7 +195,7 @@ class Listener {
     (void)venue, (void)symbol, (void)from, (void)to, (void)reason;
   }
   // on_connection: the venue's connection that publishes. A rotation's switch is reported
-  // as kOpen with "URL (replacement: …)"; the replacement before it and the old connection
+  // as kOpen with "URL (replacement, ready N ms …)"; the replacement before it and the old connection
   // after it report nothing (docs/architecture.md "Rotation").
   virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
     (void)venue, (void)state, (void)detail;

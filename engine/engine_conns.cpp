@@ -3,7 +3,8 @@
 // A Conn turns transport events into session calls and session actions into transport
 // calls, adding reconnects, the watchdog, REST pacing and timers. In order: helpers
 // (token redaction); then Conn: construction and start, recording, connection state,
-// watchdog, publishing book events, the WebSocket (open, close, reconnect), REST requests.
+// watchdog, publishing book events, the WebSocket (open, close, reconnect), REST requests,
+// and rotation: a replacement connection in shadow, the switch to it, or giving it up.
 #include "engine/engine_impl.h"
 
 namespace obr::engine {
@@ -240,7 +241,7 @@ void Conn::pump() {
     ++engine_.stats.http_requests;
     const std::uint64_t id = req.id;
     const std::string url = req.url;
-    if (engine_.recorder) engine_.recorder->request(now, venue_, id, req.method, url);
+    if (engine_.recorder && publishing()) engine_.recorder->request(now, venue_, id, req.method, url);
     if (!http_) {
       net::HttpOptions o;
       o.tls = engine_.config.tls;
@@ -262,13 +263,9 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
   }
   if (!res.error.empty() && publishing())
     engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
-  if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
+  if (engine_.recorder && publishing()) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
   session_http(id, url, res.status, res.body, now);
 }
-
-}  // namespace obr::engine
-
-namespace obr::engine {
 
 // ---- rotation (docs/architecture.md "Rotation") ------------------------------------------
 
@@ -374,7 +371,9 @@ void Conn::switch_to_replacement(std::int64_t now) {
   }
   next->ever_opened_ = true;
   next->set_conn_state(ConnectionState::kOpen,
-                       redact_token(next->url_) + " (replacement: rotated before the venue's connection lifetime)");
+                       redact_token(next->url_) + " (replacement, ready " +
+                           std::to_string((now - replacement_since_ns_) / 1'000'000) +
+                           " ms after it was started: rotated before the venue's connection lifetime)");
   Conn* self = this;
   engine_.adopt(self, std::move(next));  // this connection now lives in retired
   stopping_ = true;
