@@ -220,6 +220,10 @@ struct EngineStats {
   std::uint64_t watchdog_fired = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t http_throttled = 0;  // 429/418 answers
+  // Rotations (docs/architecture.md "Rotation"): switches to a replacement connection, and
+  // replacements dropped (not ready within rotate_timeout_ns).
+  std::uint64_t rotations = 0;
+  std::uint64_t rotations_dropped = 0;
 };
 
 class Engine {

@@ -370,6 +370,7 @@ void Conn::switch_to_replacement(std::int64_t now) {
     }
   }
   next->ever_opened_ = true;
+  ++engine_.stats.rotations;
   next->set_conn_state(ConnectionState::kOpen,
                        redact_token(next->url_) + " (replacement, ready " +
                            std::to_string((now - replacement_since_ns_) / 1'000'000) +
@@ -396,6 +397,7 @@ void Conn::abandon_replacement(std::int64_t now) {
   if (!replacement_->opened_) replacement_->closed_ = true;  // no close to wait for
   engine_.retired.push_back(std::move(replacement_));
   next_rotation_ns_ = now + engine_.config.rotate_timeout_ns;
+  ++engine_.stats.rotations_dropped;
   const std::string detail = "rotation: the replacement connection had " + std::to_string(live) + " of " +
                              std::to_string(books) + " books live after rotate_timeout_ns (" +
                              std::to_string(engine_.config.rotate_timeout_ns / 1'000'000) +

@@ -286,6 +286,8 @@ void expect_make_before_break(RotationRun& r) {
   EXPECT_LE(r.sim().stats().connections, 2u + switches);  // and at most the next replacement since
   EXPECT_EQ(r.engine().stats().connects, r.sim().stats().connections);
   EXPECT_EQ(r.engine().stats().reconnects, 0u);
+  EXPECT_EQ(r.engine().stats().rotations, switches);
+  EXPECT_EQ(r.engine().stats().rotations_dropped, 0u);
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
   expect_one_book_per_interval(r, switches);
   // Every closed connection was an old one after its switch, never shown (muted).
@@ -349,6 +351,8 @@ TEST(Rotation, ReplacementNotReadyInTimeIsDroppedAndTheOldConnectionServesOn) {
   const std::uint64_t callbacks_at_first_drop = r.book_callbacks;
   ASSERT_TRUE(r.run_until([&] { return r.switches >= 1; }, 20'000)) << "switches: " << r.switches;
   EXPECT_EQ(r.errors_with("rotation:"), 2u);
+  EXPECT_EQ(r.engine().stats().rotations_dropped, 2u);
+  EXPECT_EQ(r.engine().stats().rotations, r.switches);
   EXPECT_EQ(r.errors.size(), 2u) << r.errors.back();  // the replacements' own errors are not shown
   EXPECT_GT(r.book_callbacks, callbacks_at_first_drop);
   EXPECT_EQ(r.sim().fired().size(), 30u);
