@@ -219,6 +219,21 @@ void expect_books_equal_truth(RotationRun& r) {
   r.sim().pause_market(false);
 }
 
+// expect_transitions_chain: per book, each transition starts where the last one ended (a
+// switch reports what changed between the old book and the new, nothing else).
+void expect_transitions_chain(const RotationRun& r) {
+  std::map<std::string, BookState> at;
+  for (const Transition& t : r.transitions) {
+    const auto it = at.find(t.symbol);
+    if (it != at.end()) {
+      EXPECT_EQ(t.from, it->second) << t.symbol << ": " << obr::book::to_string(t.from) << " -> "
+                                    << obr::book::to_string(t.to);
+    }
+    EXPECT_NE(t.from, t.to) << t.symbol;
+    at[t.symbol] = t.to;
+  }
+}
+
 // expect_one_book_per_interval: between two switches every on_book showed one OrderBook
 // per symbol, a different one after each switch: nothing from an old connection after its
 // switch, and the new connection's from the switch on.
@@ -290,6 +305,7 @@ void expect_make_before_break(RotationRun& r) {
   EXPECT_EQ(r.engine().stats().rotations_dropped, 0u);
   EXPECT_TRUE(r.errors.empty()) << r.errors.front();
   expect_one_book_per_interval(r, switches);
+  expect_transitions_chain(r);
   // Every closed connection was an old one after its switch, never shown (muted).
   for (const std::string& e : r.connection_events) EXPECT_EQ(e.find("closed"), std::string::npos) << e;
   obr::engine::TopOfBook top;
@@ -362,6 +378,7 @@ TEST(Rotation, ReplacementNotReadyInTimeIsDroppedAndTheOldConnectionServesOn) {
   for (const std::string& s : r.sim().symbols(r.venue())) EXPECT_EQ(r.went_live(s), 1u) << s;
   // Before the switch only the first connection's books were shown, after it only the third's.
   expect_one_book_per_interval(r, r.switches);
+  expect_transitions_chain(r);
   EXPECT_EQ(r.sim_connections_at_switch.front(), 4u);  // the first, two dropped, the one switched to
   expect_books_equal_truth(r);
 }
@@ -380,6 +397,42 @@ std::vector<obr::engine::ReplayLevel> levels_text(const SideT& side, const obr::
                    obr::book::to_decimal_string(side.at(i).qty, b.qty_scale())});
   }
   return out;
+}
+
+// The old connection is cut while its replacement waits (a 429 blocks the venue's REST
+// budget, which both share, for 1 s): the old books go stale — that loss is the venue's —
+// and whichever connection bridges first serves them. If the replacement does, the switch
+// reports each book's way from the old book's state to the new one's; either way the
+// listener's transitions stay one chain per book, and every book ends live and right.
+TEST(Rotation, OldConnectionCutWhileItsReplacementWaits) {
+  RotationRun r({.sim_lifetime_ns = 2'000 * kMs,
+                 .rotate_after_ns = 1'500 * kMs,
+                 .rotate_timeout_ns = 10'000 * kMs,
+                 .record_path = {},
+                 .venue = "binance"});
+  ASSERT_TRUE(r.started()) << r.error();
+  ASSERT_TRUE(r.run_until([&] { return r.all_live(); }, 15'000)) << "live books: " << r.live_books();
+  std::string error;
+  const auto f = obr::sim::parse_fault("rest_429,venue=binance", error);
+  ASSERT_TRUE(f.has_value()) << error;
+  r.sim().add_fault(*f);  // the replacement's first snapshot request
+  ASSERT_TRUE(r.run_until([&] { return r.sim().fired().size() == 1u; }, 10'000));
+  ASSERT_TRUE(r.run_until([&] { return r.left_live() > 0u; }, 10'000));  // the cut at 2 s
+  ASSERT_TRUE(r.run_until([&] { return r.all_live() && r.engine().stats().rotations >= 1; }, 15'000))
+      << "live " << r.live_books() << " rotations " << r.engine().stats().rotations;
+  r.run_for_ms(300);
+  expect_transitions_chain(r);
+  for (const std::string& s : r.sim().symbols(r.venue())) {
+    BookState last = BookState::kSubscribing;
+    for (const Transition& t : r.transitions) {
+      if (t.symbol == s) last = t.to;
+    }
+    EXPECT_EQ(last, BookState::kLive) << s;
+  }
+  std::fprintf(stderr, "cut while waiting: %zu transitions, %zu switches, %llu dropped, reconnects %llu\n",
+               r.transitions.size(), r.switches, static_cast<unsigned long long>(r.engine().stats().rotations_dropped),
+               static_cast<unsigned long long>(r.engine().stats().reconnects));
+  expect_books_equal_truth(r);
 }
 
 // While the run is recorded the engine rotates by reconnecting (a recording holds one
