@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace obr::engine {
@@ -241,6 +242,16 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.watchdog_ns = ms * config_bounds::kNsPerMs;
     } else if (key == "ping_interval_ms") {
       if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.ping_interval_ns = ms * config_bounds::kNsPerMs;
+    } else if (key == "rotate_after_ms") {
+      // 0: the venue's connection lifetime minus EngineConfig::kRotationMarginNs.
+      constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
+      if ((ok = r.integer(value, path, -kAny, kAny, ms)) && ms != 0 && (ms < kMinTimerMs || ms > kMaxMs)) {
+        ok = r.fail(path, "out of range (0 for the venue's lifetime minus 1 h, or " + std::to_string(kMinTimerMs) +
+                              " to " + std::to_string(kMaxMs) + ")");
+      }
+      if (ok) c.rotate_after_ns = ms * config_bounds::kNsPerMs;
+    } else if (key == "rotate_timeout_ms") {
+      if ((ok = r.integer(value, path, kMinTimerMs, kMaxMs, ms))) c.rotate_timeout_ns = ms * config_bounds::kNsPerMs;
     } else if (key == "max_message_bytes") {
       if ((ok = r.integer(value, path, config_bounds::kMinMessageBytes, config_bounds::kMaxMessageBytes, n))) {
         c.max_message_bytes = static_cast<std::size_t>(n);
@@ -256,7 +267,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       ok = r.string(value, path, c.http_listen);
     } else {
       ok = r.fail(path, "unknown key (expected a venue (" + venue_names() +
-                            "), tls, backoff, watchdog_ms, ping_interval_ms, max_message_bytes, "
+                            "), tls, backoff, watchdog_ms, ping_interval_ms, rotate_after_ms, rotate_timeout_ms, "
+                            "max_message_bytes, "
                             "snapshot_rate_per_s, snapshot_burst, consolidated, http_listen)");
     }
     if (!ok) return absl::InvalidArgumentError(r.error());

@@ -17,6 +17,7 @@
 //     "tls": {"verify_peer": true, "ca_file": ""},
 //     "backoff": {"base_ms": 500, "cap_ms": 30000, "stable_ms": 60000},
 //     "watchdog_ms": 10000, "ping_interval_ms": 5000, "max_message_bytes": 4194304,
+//     "rotate_after_ms": 0, "rotate_timeout_ms": 900000,   // 0: the venue's lifetime minus 1 h
 //     "snapshot_rate_per_s": 10, "snapshot_burst": 20,
 //     "consolidated": {"BTC-USD": ["kraken:BTC/USD", "kucoin:BTC-USDT"]},
 //     "http_listen": "127.0.0.1:9100"

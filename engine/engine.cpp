@@ -77,6 +77,8 @@ std::string_view to_string(ErrorKind kind) noexcept {
       return "subscribe";
     case ErrorKind::kCapacity:
       return "capacity";
+    case ErrorKind::kRotation:
+      return "rotation";
   }
   return "unknown";
 }
@@ -196,9 +198,16 @@ absl::Status check_config(const EngineConfig& c) {
       {"backoff.stable_ns", c.backoff.stable_ns, kMinBackoffNs, kMaxTimeNs},
       {"watchdog_ns", c.watchdog_ns, kMinTimerNs, kMaxTimeNs},
       {"ping_interval_ns", c.ping_interval_ns, kMinTimerNs, kMaxTimeNs},
+      {"rotate_timeout_ns", c.rotate_timeout_ns, kMinTimerNs, kMaxTimeNs},
   };
   for (const auto& r : ints) {
     if (r.value < r.min || r.value > r.max) return out_of_range(r.field, r.value, r.min, r.max);
+  }
+  if (c.rotate_after_ns != 0 && (c.rotate_after_ns < kMinTimerNs || c.rotate_after_ns > kMaxTimeNs)) {
+    return absl::InvalidArgumentError("engine config: rotate_after_ns = " + text(c.rotate_after_ns) +
+                                      " is out of range (0 for the venue's lifetime minus " +
+                                      text(EngineConfig::kRotationMarginNs) + ", or " + text(kMinTimerNs) + " to " +
+                                      text(kMaxTimeNs) + ")");
   }
   const struct {
     std::string_view field;
@@ -250,7 +259,9 @@ Engine::Engine(const EngineConfig& config, Listener* listener, net::EventLoop* l
   for (const VenueConfig& v : config.venues) {
     if (v.symbols.empty()) continue;  // a venue with no book yet connects at its first subscribe
     std::unique_ptr<Conn> conn = make_conn(*impl_, v);
-    conn->init(v.symbols);
+    if (absl::Status st = conn->init(v.symbols); !st.ok()) {
+      impl_->listener->on_error(EngineError{v.venue, {}, ErrorKind::kSubscribe, std::string(st.message())});
+    }
     impl_->conns.push_back(std::move(conn));
   }
   // A consolidated member that is not subscribed is registered anyway: it is never live,
@@ -314,6 +325,7 @@ bool Engine::consolidated(std::string_view name, ConsolidatedBbo& out) const {
 Engine::~Engine() {
   if (impl_->thread.joinable()) stop();
   for (auto& c : impl_->conns) c->shutdown();
+  for (auto& c : impl_->retired) c->shutdown();
 }
 
 absl::Status Engine::subscribe(std::string_view venue, const std::vector<std::string>& symbols) {
@@ -370,7 +382,9 @@ void Engine::Impl::add_symbols(std::string_view venue, const std::vector<std::st
   // A venue without a connection so far: its connection starts with these symbols.
   std::unique_ptr<Conn> conn = make_conn(*this, configured);
   if (recorder) record_config(venue, net::now_ns());
-  conn->init(configured.symbols);
+  if (absl::Status st = conn->init(configured.symbols); !st.ok()) {
+    listener->on_error(EngineError{venue, {}, ErrorKind::kSubscribe, std::string(st.message())});
+  }
   if (connected && !stopping) conn->start();
   conns.push_back(std::move(conn));
 }
@@ -386,6 +400,9 @@ connectors::SessionSettings Engine::Impl::settings(const VenueConfig& v) const {
   s.credentials = v.credentials;
   s.ping_interval_ns = config.ping_interval_ns;
   s.mode = connectors::SessionMode::kLive;
+  // The engine rotates the connection of a venue with a lifetime (Conn::rotation_tick): the
+  // session must never close it for age.
+  if (known->descriptor->connection_lifetime_ns > 0) s.rotate_after_ns = -1;
   return s;
 }
 
@@ -399,6 +416,7 @@ void Engine::Impl::record_config(std::string_view venue, std::int64_t now) {
   r.max_frame_bytes = s.max_frame_bytes;
   r.rest_base = s.rest_base;
   r.credentials = !s.credentials.empty();
+  r.rotate_after_ns = s.rotate_after_ns;
   recorder->event(now, venue, RecordKind::kConfig, format_config(r));
 }
 
@@ -476,6 +494,7 @@ void Engine::stop() {
     if (alive.expired()) return;
     im->stopping = true;  // a subscribe posted after this starts no connection
     for (auto& c : im->conns) c->shutdown();
+    for (auto& c : im->retired) c->shutdown();
     if (im->http) im->http->close();
     if (im->owned) {
       // Let the close handshakes go out, then end run().

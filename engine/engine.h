@@ -19,6 +19,19 @@
 // 429/418 Retry-After honoured. Everything venue-specific (endpoint order, tokens, pings,
 // depth rules) is the session's (docs/architecture.md "The venue contract").
 //
+// Rotation: a venue that cuts every connection after a lifetime (Binance and KuCoin: 24
+// h) has its connection replaced before then without a book leaving live — make before
+// break (docs/architecture.md "Rotation"). At rotate_after_ns the engine opens a second
+// connection with a second session of the same venue and books, in shadow: it runs fully
+// (subscribes, fetches snapshots, validates) and publishes nothing. Once every book live on
+// the old connection is live on the new one, the registry entries (same indices, so
+// readers keep their handles) point at the new books, the old connection is muted, then
+// closed: the listener sees no transition and no book from it again. A replacement that
+// is not ready within rotate_timeout_ns is dropped (Listener::on_error, ErrorKind::kRotation)
+// and tried again; when no attempt could finish before the venue's cut, or while the run is
+// recorded (a recording holds one session per venue), the engine rotates by reconnecting,
+// as the sessions did on their own before (the books go stale, then live again).
+//
 // Thread-safety: run() or start() once. stop() and top() from any thread. Listener
 // callbacks run on the engine thread; the books they see are valid during the call. An
 // engine on a loop the caller owns must be destroyed on that loop's thread (work it
@@ -85,6 +98,16 @@ struct EngineConfig {
   std::string http_listen;
   // Books the engine can hold (every venue; Engine::subscribe beyond it is refused).
   std::size_t max_books = 1024;
+  // Rotation of the connections of a venue with a connection lifetime (see the top of this
+  // file). rotate_after_ns: a connection's age at which its replacement is opened; 0: the
+  // venue's lifetime minus kRotationMarginNs. rotate_timeout_ns: how long the replacement
+  // has to get every book live before it is dropped (and also the wait before the next
+  // attempt). It must cover the replacement's snapshots at the REST budget above: at the
+  // defaults a Binance snapshot of 1000 levels takes 2 s of it, so 15 min covers some 400
+  // books; the 1 h margin leaves room for a few attempts.
+  std::int64_t rotate_after_ns = 0;
+  std::int64_t rotate_timeout_ns = 15LL * 60 * 1'000'000'000;
+  static constexpr std::int64_t kRotationMarginNs = 3'600'000'000'000;  // 1 h before the venue's cut
 };
 
 // The bounds check_config holds an EngineConfig to. A config file's keys are held to the
@@ -93,7 +116,8 @@ namespace config_bounds {
 inline constexpr std::int64_t kNsPerMs = 1'000'000;
 inline constexpr std::int64_t kMaxTimeNs = 24LL * 3600 * 1000 * kNsPerMs;  // every time: at most 24 h
 inline constexpr std::int64_t kMinBackoffNs = kNsPerMs;                    // backoff base, cap and stable
-inline constexpr std::int64_t kMinTimerNs = 100 * kNsPerMs;                // watchdog, ping interval
+inline constexpr std::int64_t kMinTimerNs =
+    100 * kNsPerMs;  // watchdog, ping interval, rotation (rotate_after_ns: or 0)
 inline constexpr std::int64_t kMinMessageBytes = 1024;
 // At most 4 MiB: a frame must fit one line of a recording in base64 (CaptureReader::kMaxLine).
 inline constexpr std::int64_t kMaxMessageBytes = 4 << 20;
@@ -117,7 +141,8 @@ std::string number_text(double v);
 // accepts is never refused by a session's subscribe.
 bool one_word(std::string_view s) noexcept;
 
-// check_config: InvalidArgument naming the first field out of its bounds: the times,
+// check_config: InvalidArgument naming the first field out of its bounds: the times (a
+// rotate_after_ns of 0 is the venue's default),
 // max_message_bytes, snapshot_rate_per_s, snapshot_burst and max_books within
 // config_bounds (and backoff.base_ns <= backoff.cap_ns); every venue entry a venue the
 // engine knows, once, its depth one the venue offers (none for a venue without depths),
@@ -144,6 +169,7 @@ enum class ErrorKind : std::uint8_t {
   kConfig,     // the engine's configuration refused, or /health and /metrics not served
   kSubscribe,  // symbols the venue's session refused (its subscribe status)
   kCapacity,   // a book not published: the registry is full (EngineConfig::max_books)
+  kRotation,   // a replacement connection dropped: not ready within rotate_timeout_ns (the old one serves on)
 };
 std::string_view to_string(ErrorKind kind) noexcept;
 
@@ -170,6 +196,9 @@ class Listener {
                              connectors::StateReason reason) {
     (void)venue, (void)symbol, (void)from, (void)to, (void)reason;
   }
+  // on_connection: the venue's connection that publishes. A rotation's switch is reported
+  // as kOpen with "URL (replacement, ready N ms …)"; the replacement before it and the old connection
+  // after it report nothing (docs/architecture.md "Rotation").
   virtual void on_connection(std::string_view venue, ConnectionState state, std::string_view detail) {
     (void)venue, (void)state, (void)detail;
   }
@@ -187,12 +216,16 @@ struct EngineStats {
   std::uint64_t frames = 0;
   std::uint64_t bytes = 0;
   std::uint64_t malformed = 0;
-  std::uint64_t connects = 0;     // connections opened
-  std::uint64_t disconnects = 0;  // connections lost or closed
-  std::uint64_t reconnects = 0;   // connections opened after an earlier one of the venue
+  std::uint64_t connects = 0;     // connections opened (a rotation's replacements included)
+  std::uint64_t disconnects = 0;  // connections lost or closed (a rotation's old ones included)
+  std::uint64_t reconnects = 0;   // connections opened after one of the venue was lost (not a replacement)
   std::uint64_t watchdog_fired = 0;
   std::uint64_t http_requests = 0;
   std::uint64_t http_throttled = 0;  // 429/418 answers
+  // Rotations (docs/architecture.md "Rotation"): switches to a replacement connection, and
+  // replacements dropped (not ready within rotate_timeout_ns).
+  std::uint64_t rotations = 0;
+  std::uint64_t rotations_dropped = 0;
 };
 
 class Engine {

@@ -3,7 +3,8 @@
 // A Conn turns transport events into session calls and session actions into transport
 // calls, adding reconnects, the watchdog, REST pacing and timers. In order: helpers
 // (token redaction); then Conn: construction and start, recording, connection state,
-// watchdog, publishing book events, the WebSocket (open, close, reconnect), REST requests.
+// watchdog, publishing book events, the WebSocket (open, close, reconnect), REST requests,
+// and rotation: a replacement connection in shadow, the switch to it, or giving it up.
 #include "engine/engine_impl.h"
 
 namespace obr::engine {
@@ -43,9 +44,10 @@ Conn::Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue)
       http_timer_(engine.loop),
       backoff_(engine.config.backoff),
       // The venue's own REST budget when its descriptor names one (in its request weights),
-      // else the engine's generic one.
-      bucket_(venue.rest_weight_per_s > 0 ? venue.rest_weight_per_s : engine.config.snapshot_rate_per_s,
-              venue.rest_weight_burst > 0 ? venue.rest_weight_burst : engine.config.snapshot_burst) {}
+      // else the engine's generic one; a replacement connection shares it (rotation).
+      bucket_(std::make_shared<net::TokenBucket>(
+          venue.rest_weight_per_s > 0 ? venue.rest_weight_per_s : engine.config.snapshot_rate_per_s,
+          venue.rest_weight_burst > 0 ? venue.rest_weight_burst : engine.config.snapshot_burst)) {}
 
 void Conn::start() {
   start_ticks();
@@ -61,13 +63,17 @@ void Conn::shutdown() {
   http_timer_.cancel();
   queue_.clear();
   ws_.close("engine stopping");
+  if (replacement_) replacement_->shutdown();
 }
 
 void Conn::record(RecordKind kind, std::string_view payload, std::int64_t ts) {
-  if (engine_.recorder) engine_.recorder->event(ts >= 0 ? ts : net::now_ns(), venue_, kind, payload);
+  // Only the connection that publishes is recorded: while recording, the engine rotates by
+  // reconnecting (rotation_tick), so a recording holds one session per venue.
+  if (engine_.recorder && publishing()) engine_.recorder->event(ts >= 0 ? ts : net::now_ns(), venue_, kind, payload);
 }
 
 void Conn::set_conn_state(ConnectionState s, std::string_view detail) {
+  if (!publishing()) return;
   engine_.listener->on_connection(venue_, s, detail);
 }
 
@@ -94,6 +100,7 @@ void Conn::start_ticks() {
     record(RecordKind::kTick, {}, now);
     session_tick(now);
     watchdog(now);
+    rotation_tick(now);  // may retire this connection (stopping_): the last thing it does
     if (!stopping_) start_ticks();
   });
 }
@@ -125,6 +132,7 @@ void Conn::publish(std::size_t index, const book::OrderBook& book) {
 }
 
 void Conn::book_updated(BookId id, std::string_view symbol, const book::OrderBook& book, bool top_changed) {
+  if (!publishing()) return;  // a shadow's or a muted connection's book is nobody's
   const std::size_t i = entry(id, symbol, book);
   if (top_changed && i != Engine::Impl::npos) publish(i, book);
   if (frame_ns_ >= 0) {  // one sample per frame: to its first callback (one clock read)
@@ -137,6 +145,7 @@ void Conn::book_updated(BookId id, std::string_view symbol, const book::OrderBoo
 void Conn::book_state_changed(BookId id, std::string_view symbol, book::BookState from, book::BookState to,
                               StateReason reason) {
   (void)id;
+  if (!publishing()) return;  // e.g. the old connection's books going stale as it closes
   // The book object is not passed here; the registry entry is made by the first update.
   for (std::size_t i = 0; i < engine_.books.size(); ++i) {
     BookEntry& e = engine_.books[i];
@@ -146,6 +155,7 @@ void Conn::book_state_changed(BookId id, std::string_view symbol, book::BookStat
 }
 
 void Conn::frame_error(FrameError error, std::string_view detail) {
+  if (!publishing()) return;
   ++engine_.stats.malformed;
   std::string what(connectors::to_string(error));  // error path: a frame already lost
   what += ": ";
@@ -154,10 +164,12 @@ void Conn::frame_error(FrameError error, std::string_view detail) {
 }
 
 void Conn::venue_error(std::string_view symbol, std::string_view message) {
+  if (!publishing()) return;
   engine_.listener->on_error(EngineError{venue_, symbol, ErrorKind::kVenue, message});
 }
 
 void Conn::venue_status(std::string_view status) {
+  if (!publishing()) return;
   set_venue_status(engine_.venue_statuses, venue_, status);
   engine_.listener->on_venue_status(venue_, status);
 }
@@ -188,6 +200,7 @@ void Conn::on_open() {
   if (ever_opened_) ++engine_.stats.reconnects;
   ever_opened_ = true;
   last_frame_ns_ = net::now_ns();
+  opened_at_ns_ = last_frame_ns_;
   backoff_.connected(last_frame_ns_);
   set_conn_state(ConnectionState::kOpen, redact_token(url_));  // the URL, any token hidden
   record(RecordKind::kOpen, redact_token(url_), last_frame_ns_);
@@ -199,6 +212,7 @@ void Conn::on_close(std::string_view reason_with_token) {
   const std::string reason = redact_token(reason_with_token);
   ++engine_.stats.disconnects;
   opened_ = false;
+  if (muted_) closed_ = true;  // a replaced connection: it may now be destroyed
   set_conn_state(ConnectionState::kClosed, reason);
   // The session is told even when stopping (its books go stale); what it asks for then is
   // dropped. Otherwise its next connection waits for the backoff.
@@ -221,7 +235,7 @@ void Conn::pump() {
     HttpRequest& r = queue_.front();
     std::int64_t wait = 0;
     if (r.connection_step) wait = reconnect_not_before_ns_ - now;  // a new connection's first step
-    if (wait <= 0 && r.weight > 0) wait = bucket_.acquire(now, r.weight);
+    if (wait <= 0 && r.weight > 0) wait = bucket_->acquire(now, r.weight);
     if (wait > 0) {
       http_timer_.start_after(wait, [this] { pump(); });
       return;
@@ -231,7 +245,7 @@ void Conn::pump() {
     ++engine_.stats.http_requests;
     const std::uint64_t id = req.id;
     const std::string url = req.url;
-    if (engine_.recorder) engine_.recorder->request(now, venue_, id, req.method, url);
+    if (engine_.recorder && publishing()) engine_.recorder->request(now, venue_, id, req.method, url);
     if (!http_) {
       net::HttpOptions o;
       o.tls = engine_.config.tls;
@@ -249,11 +263,156 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
     std::from_chars(res.retry_after.data(), res.retry_after.data() + res.retry_after.size(), secs);
     // Up to 3 days: Binance's IP bans (418) last "from 2 minutes to 3 days"
     // (docs/venues/binance.md "REST weights, 429 and 418").
-    bucket_.block_until(now + std::clamp<std::int64_t>(secs, 1, 3 * 86'400) * 1'000'000'000);
+    bucket_->block_until(now + std::clamp<std::int64_t>(secs, 1, 3 * 86'400) * 1'000'000'000);
   }
-  if (!res.error.empty()) engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
-  if (engine_.recorder) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
+  if (!res.error.empty() && publishing())
+    engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
+  if (engine_.recorder && publishing()) engine_.recorder->http(now, venue_, id, res.status, url, res.body);
   session_http(id, url, res.status, res.body, now);
+}
+
+// ---- rotation (docs/architecture.md "Rotation") ------------------------------------------
+
+std::int64_t Conn::rotate_after_ns() const noexcept {
+  if (engine_.config.rotate_after_ns > 0) return engine_.config.rotate_after_ns;
+  const std::int64_t life = descriptor_.connection_lifetime_ns;
+  return life > 2 * EngineConfig::kRotationMarginNs ? life - EngineConfig::kRotationMarginNs : life / 2;
+}
+
+void Conn::rotation_tick(std::int64_t now) {
+  if (!publishing() || stopping_ || descriptor_.connection_lifetime_ns <= 0) return;
+  engine_.reap_retired(this, now);
+  if (replacement_) {
+    if (replacement_ready()) return switch_to_replacement(now);
+    if (now - replacement_since_ns_ >= engine_.config.rotate_timeout_ns) abandon_replacement(now);
+    return;
+  }
+  if (!opened_ || now - opened_at_ns_ < rotate_after_ns() || now < next_rotation_ns_) return;
+  // By reconnecting, as the sessions did on their own: while the run is recorded (a
+  // recording holds one session per venue, and its close replays exactly), and when a
+  // replacement could no longer be ready before the venue cuts this connection.
+  const bool late = now - opened_at_ns_ + engine_.config.rotate_timeout_ns >= descriptor_.connection_lifetime_ns;
+  if (!engine_.recorder && !late) return start_replacement(now);
+  next_rotation_ns_ = now + 10 * kTickNs;  // one close asked for, not one per tick until it completes
+  ws_.close(
+      engine_.recorder
+          ? "rotating the connection before the venue's connection lifetime (by reconnecting: the run is recorded)"
+          : "rotating the connection before the venue's connection lifetime (by reconnecting: no time left for a "
+            "replacement)");
+}
+
+void Conn::start_replacement(std::int64_t now) {
+  const VenueConfig* v = engine_.config.find_venue(venue_);
+  if (v == nullptr) return;
+  std::unique_ptr<Conn> next = make_replacement();
+  next->shadow_ = true;  // before anything it does: nothing of it is published until the switch
+  next->bucket_ = bucket_;
+  if (absl::Status st = next->init(v->symbols); !st.ok()) {
+    // Refused now, it would be refused at the switch: keep this connection, try later.
+    next_rotation_ns_ = now + engine_.config.rotate_timeout_ns;
+    const std::string detail = "rotation: the replacement connection refused the books (" + std::string(st.message()) +
+                               "); keeping the current connection";
+    engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRotation, detail});
+    return;
+  }
+  replacement_ = std::move(next);
+  replacement_since_ns_ = now;
+  replacement_->start();
+}
+
+const book::OrderBook* Conn::find_book(BookId hint, std::string_view symbol) const {
+  // Both sessions subscribed the same symbols in the same order: the same id, mostly.
+  if (hint < session_book_count()) {
+    const connectors::BookReport r = session_report(hint);
+    if (r.symbol == symbol) return r.book;
+  }
+  for (BookId id = 0; id < session_book_count(); ++id) {
+    const connectors::BookReport r = session_report(id);
+    if (r.symbol == symbol) return r.book;
+  }
+  return nullptr;
+}
+
+bool Conn::replacement_ready() const {
+  if (!replacement_->opened_) return false;
+  std::size_t live = 0;
+  for (BookId id = 0; id < replacement_->session_book_count(); ++id) {
+    if (replacement_->session_report(id).book->state() == book::BookState::kLive) ++live;
+  }
+  if (live == 0) return false;
+  for (BookId id = 0; id < session_book_count(); ++id) {
+    const connectors::BookReport r = session_report(id);
+    if (r.book->state() != book::BookState::kLive) continue;
+    const book::OrderBook* b = replacement_->find_book(id, r.symbol);
+    if (b == nullptr || b->state() != book::BookState::kLive) return false;
+  }
+  return true;
+}
+
+void Conn::switch_to_replacement(std::int64_t now) {
+  std::unique_ptr<Conn> next = std::move(replacement_);
+  // Muted first: from here nothing of this connection reaches the listener or the
+  // registry — not its last frames, not its books going stale as it closes.
+  muted_ = true;
+  retired_ns_ = now;
+  next->shadow_ = false;
+  // The registry entries (same indices: readers keep their handles) point at the new
+  // books, and each publishes its top of book. A book that was not live here and is on the
+  // replacement (this connection was lost meanwhile) reports its transition.
+  for (BookId id = 0; id < next->session_book_count(); ++id) {
+    const connectors::BookReport r = next->session_report(id);
+    const book::OrderBook* old = find_book(id, r.symbol);
+    const std::size_t i = next->entry(id, r.symbol, *r.book);
+    if (i == Engine::Impl::npos) continue;
+    next->publish(i, *r.book);
+    const book::BookState from = old != nullptr ? old->state() : book::BookState::kSubscribing;
+    const book::BookState to = r.book->state();
+    if (from != to) {
+      engine_.listener->on_book_state(
+          venue_, r.symbol, from, to,
+          to == book::BookState::kLive ? StateReason::kSnapshotValid : StateReason::kResubscribing);
+    }
+  }
+  next->ever_opened_ = true;
+  ++engine_.stats.rotations;
+  next->set_conn_state(ConnectionState::kOpen,
+                       redact_token(next->url_) + " (replacement, ready " +
+                           std::to_string((now - replacement_since_ns_) / 1'000'000) +
+                           " ms after it was started: rotated before the venue's connection lifetime)");
+  Conn* self = this;
+  engine_.adopt(self, std::move(next));  // this connection now lives in retired
+  stopping_ = true;
+  tick_timer_.cancel();
+  reconnect_timer_.cancel();
+  http_timer_.cancel();
+  queue_.clear();
+  ws_.close("rotated: replaced by a new connection");
+  if (!opened_) closed_ = true;  // no close to wait for
+}
+
+void Conn::abandon_replacement(std::int64_t now) {
+  std::size_t live = 0, books = replacement_->session_book_count();
+  for (BookId id = 0; id < books; ++id) {
+    if (replacement_->session_report(id).book->state() == book::BookState::kLive) ++live;
+  }
+  replacement_->muted_ = true;
+  replacement_->retired_ns_ = now;
+  replacement_->shutdown();
+  if (!replacement_->opened_) replacement_->closed_ = true;  // no close to wait for
+  engine_.retired.push_back(std::move(replacement_));
+  next_rotation_ns_ = now + engine_.config.rotate_timeout_ns;
+  ++engine_.stats.rotations_dropped;
+  const std::string detail = "rotation: the replacement connection had " + std::to_string(live) + " of " +
+                             std::to_string(books) + " books live after rotate_timeout_ns (" +
+                             std::to_string(engine_.config.rotate_timeout_ns / 1'000'000) +
+                             " ms); dropped, the current connection serves on, another attempt in " +
+                             std::to_string(engine_.config.rotate_timeout_ns / 1'000'000) + " ms";
+  engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRotation, detail});
+}
+
+void Conn::forward_symbols(const std::vector<std::string>& symbols) {
+  if (!replacement_) return;
+  if (absl::Status st = replacement_->add_symbols(symbols); !st.ok()) abandon_replacement(net::now_ns());
 }
 
 }  // namespace obr::engine

@@ -4,7 +4,7 @@
 // BookEntry and BookRegistry (the published books); the Conn base class (one venue
 // connection, any venue: the SessionSink of its session and the WsListener of its
 // WebSocket); Engine::Impl. engine_conns.cpp defines Conn, engine.cpp the Engine, and
-// engine/venues.cpp makes each venue's connection (SessionConn<Session>).
+// engine/venues.cpp makes each venue's connection (SessionConn<Session, Config>).
 #pragma once
 
 #include <algorithm>
@@ -46,7 +46,9 @@ struct BookEntry {
 // threads can walk it (top, consolidated) while the engine thread adds books: an entry is
 // complete before the count that makes it visible is published (release/acquire), and is
 // never moved or changed afterwards except for `book` and `version`, which only the engine
-// thread reads.
+// thread reads. A rotation (Conn::switch_to_replacement) changes `book` the same way a
+// re-registration does: on the engine thread, under the same index; other threads only
+// see the cell, which the new book publishes to like any update (seqlock, top_of_book.h).
 class BookRegistry {
  public:
   explicit BookRegistry(std::size_t capacity) : entries_(new BookEntry[capacity]), capacity_(capacity) {}
@@ -91,14 +93,25 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue);
   ~Conn() override = default;
   // init subscribes the configured books (nothing is sent before the connection opens)
-  // and registers them, so the registry is complete before any other thread can read it.
-  virtual void init(const std::vector<std::string>& symbols) = 0;
-  // add_symbols subscribes more books (sent now if connected) and registers them; the
-  // session's status says what it refused.
+  // and registers them, so the registry is complete before any other thread can read it
+  // (a replacement registers nothing until its switch); the session's status says what it
+  // refused.
+  virtual absl::Status init(const std::vector<std::string>& symbols) = 0;
+  // add_symbols subscribes more books (sent now if connected) and registers them, on the
+  // replacement too when one is being readied; the session's status says what it refused.
   virtual absl::Status add_symbols(const std::vector<std::string>& symbols) = 0;
+  // The session's books, for a rotation: how many, and each one's report.
+  virtual std::size_t session_book_count() const = 0;
+  virtual connectors::BookReport session_report(BookId id) const = 0;
   // start: the timers, then the session's start (it asks for its first connection).
   void start();
   virtual void shutdown();
+  // make_replacement: the connection's replacement for a rotation: the same venue, a
+  // second session configured from the same settings, in shadow (publishes nothing).
+  virtual std::unique_ptr<Conn> make_replacement() = 0;
+  // retired_closed: a connection replaced by a rotation whose close has completed (or
+  // that waited long enough): it may be destroyed (never from inside its own calls).
+  bool retired_closed(std::int64_t now) const noexcept { return closed_ || now - retired_ns_ > kRetiredGraceNs; }
   const std::string& venue() const noexcept { return venue_; }
   const connectors::VenueDescriptor& descriptor() const noexcept { return descriptor_; }
 
@@ -117,6 +130,10 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   void http_request(const HttpRequest& request) override;
   void open_connection(std::string_view url) override;
   void close_connection(std::string_view reason) override { ws_.close(reason); }
+
+  // A connection that publishes: neither a replacement being readied (shadow) nor an old
+  // connection after its switch (muted). Nothing else reaches the listener or the registry.
+  bool publishing() const noexcept { return !shadow_ && !muted_; }
 
   // WsListener (on_message is SessionConn's).
   void on_open() override;
@@ -146,6 +163,19 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   void pump();
   void on_http(std::uint64_t id, const std::string& url, const net::HttpResponse& res);
 
+  // Rotation (docs/architecture.md "Rotation"), from the tick of the connection that
+  // publishes: open the replacement when the connection is old enough, switch when it is
+  // ready, drop it when it is late.
+  void rotation_tick(std::int64_t now);
+  void start_replacement(std::int64_t now);
+  bool replacement_ready() const;
+  void switch_to_replacement(std::int64_t now);
+  void abandon_replacement(std::int64_t now);
+  // forward_symbols: books added while a replacement is being readied are its too.
+  void forward_symbols(const std::vector<std::string>& symbols);
+  std::int64_t rotate_after_ns() const noexcept;
+  const book::OrderBook* find_book(BookId hint, std::string_view symbol) const;
+
   Engine::Impl& engine_;
   const connectors::VenueDescriptor& descriptor_;
   std::string venue_;
@@ -154,7 +184,9 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   net::Timer reconnect_timer_;
   net::Timer http_timer_;
   net::Backoff backoff_;
-  net::TokenBucket bucket_;
+  // The venue's REST budget, shared with a replacement (the venue counts by IP, not by
+  // connection).
+  std::shared_ptr<net::TokenBucket> bucket_;
   std::unique_ptr<net::HttpClient> http_;  // made at the first request (not every venue uses REST)
   std::deque<HttpRequest> queue_;
   std::string url_;                           // the WebSocket URL being opened
@@ -166,6 +198,16 @@ class Conn : public connectors::SessionSink, public net::WsListener {
   bool opened_ = false;
   bool ever_opened_ = false;
   bool stopping_ = false;
+  // Rotation.
+  static constexpr std::int64_t kRetiredGraceNs = 30'000'000'000;
+  std::int64_t opened_at_ns_ = 0;          // when the current connection opened
+  std::unique_ptr<Conn> replacement_;      // the shadow being readied, if any
+  std::int64_t replacement_since_ns_ = 0;  // when it was opened
+  std::int64_t next_rotation_ns_ = 0;      // after a dropped replacement: the next attempt
+  std::int64_t retired_ns_ = 0;            // when it was switched away from (muted)
+  bool shadow_ = false;                    // a replacement being readied
+  bool muted_ = false;                     // replaced: closing, its events dropped
+  bool closed_ = false;                    // muted and its connection closed
 };
 
 class Engine::Impl {
@@ -188,7 +230,10 @@ class Engine::Impl {
   absl::Status recording_closed;                                // what close_recording() returned
   absl::Status config_status = check_config_and_files(config);  // not OK: the engine is inert (no book, no connection)
   std::atomic<std::size_t> pending_books{0};                    // subscribed, posted, not yet added
-  std::vector<std::unique_ptr<Conn>> conns;
+  std::vector<std::unique_ptr<Conn>> conns;                     // the connections that publish, one per venue
+  // Connections replaced by a rotation or dropped replacements, closing: destroyed once
+  // closed (reap_retired), never from inside their own calls.
+  std::vector<std::unique_ptr<Conn>> retired;
   BookRegistry books{config_status.ok() ? config.max_books : 0};  // read from other threads: see BookRegistry
   EngineStats stats;
   VenueStatuses venue_statuses;  // the last status each venue reported (/metrics)
@@ -202,6 +247,20 @@ class Engine::Impl {
   std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
 
   void add_symbols(std::string_view venue, const std::vector<std::string>& fresh);  // engine thread
+  // adopt: `next` takes the place of `old` in conns; `old` goes to retired.
+  void adopt(Conn* old, std::unique_ptr<Conn> next) {
+    for (auto& c : conns) {
+      if (c.get() == old) {
+        retired.push_back(std::move(c));
+        c = std::move(next);
+        return;
+      }
+    }
+  }
+  // reap_retired destroys the retired connections whose close completed (not `caller`).
+  void reap_retired(const Conn* caller, std::int64_t now) {
+    std::erase_if(retired, [&](const std::unique_ptr<Conn>& c) { return c.get() != caller && c->retired_closed(now); });
+  }
   // record_config writes the venue's `config` line (the symbols configured so far).
   void record_config(std::string_view venue, std::int64_t now);
   // settings: the session settings of a configured venue (live).

@@ -126,6 +126,10 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
   scalar(out, "obr_http_requests_total", "counter", "REST requests sent (tokens, snapshots).", s.http_requests);
   scalar(out, "obr_http_throttled_total", "counter", "REST answers 429 or 418 (Retry-After honoured).",
          s.http_throttled);
+  scalar(out, "obr_rotations_total", "counter",
+         "Connections replaced before the venue's lifetime, no book leaving live.", s.rotations);
+  scalar(out, "obr_rotations_dropped_total", "counter", "Replacement connections dropped: not ready in time.",
+         s.rotations_dropped);
 
   struct PerBook {
     const char* name;

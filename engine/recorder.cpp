@@ -55,6 +55,7 @@ std::string format_config(const RecordedConfig& c) {
     out += c.rest_base;
     out += c.credentials ? " credentials=1" : " credentials=0";
   }
+  if (c.rotate_after_ns != 0) out += " rotate_after_ns=" + std::to_string(c.rotate_after_ns);
   out += " symbols=";
   for (std::size_t i = 0; i < c.symbols.size(); ++i) {
     if (i) out += ',';
@@ -69,6 +70,7 @@ connectors::SessionSettings session_settings(const RecordedConfig& c) {
   s.depth = c.depth;
   if (c.max_frame_bytes > 0) s.max_frame_bytes = c.max_frame_bytes;
   s.rest_base = c.rest_base;
+  s.rotate_after_ns = c.rotate_after_ns;
   return s;
 }
 
@@ -99,6 +101,8 @@ absl::StatusOr<RecordedConfig> parse_config(std::string_view words) {
     } else if (key == "credentials") {
       ok = value == "0" || value == "1";
       c.credentials = value == "1";
+    } else if (key == "rotate_after_ns") {
+      ok = number(c.rotate_after_ns);
     } else if (key == "symbols") {
       for (std::string_view v = value; !v.empty();) {
         const std::size_t comma = v.find(',');

@@ -100,9 +100,12 @@ struct RecordedConfig {
   std::size_t max_frame_bytes = 0;
   std::string rest_base;     // KuCoin
   bool credentials = false;  // KuCoin
+  // SessionSettings::rotate_after_ns (0, the session's default, is not written: recordings
+  // made before the engine rotated connections itself replay as they were made).
+  std::int64_t rotate_after_ns = 0;
 };
 // format_config renders `c` as the words of a config line ("depth=10 max_frame_bytes=…
-// symbols=BTC/USD,ETH/USD"); parse_config reads them back (unknown keys are an error
+// rotate_after_ns=-1 symbols=BTC/USD,ETH/USD"); parse_config reads them back (unknown keys are an error
 // naming the key).
 std::string format_config(const RecordedConfig& c);
 absl::StatusOr<RecordedConfig> parse_config(std::string_view words);

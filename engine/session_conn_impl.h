@@ -1,8 +1,9 @@
-// engine/session_conn_impl.h — SessionConn<Session>: the engine's connection (Conn) bound
+// engine/session_conn_impl.h — SessionConn<Session, Config>: the engine's connection (Conn) bound
 // to one venue's session type, so that every frame reaches the session by a direct call.
 // Instantiated once per venue by engine/venues.cpp. Private to engine/.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,25 +21,32 @@ inline std::string join_symbols(const std::vector<std::string>& symbols) {
   return out;
 }
 
-template <connectors::VenueSession Session>
+// Config: the session's configuration type, kept so that a rotation's replacement is
+// configured exactly as this connection's session was.
+template <connectors::VenueSession Session, class Config>
 class SessionConn final : public Conn {
  public:
-  template <class Config>
   SessionConn(Engine::Impl& engine, const connectors::VenueDescriptor& venue, const Config& config)
-      : Conn(engine, venue), session_(config) {}
+      : Conn(engine, venue), config_(config), session_(config) {}
 
-  void init(const std::vector<std::string>& symbols) override {
-    if (absl::Status st = session_.subscribe(symbols, net::now_ns(), *this); !st.ok()) {
-      engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kSubscribe, std::string(st.message())});
-    }
+  absl::Status init(const std::vector<std::string>& symbols) override {
+    absl::Status st = session_.subscribe(symbols, net::now_ns(), *this);
     register_books();
+    return st;
   }
   absl::Status add_symbols(const std::vector<std::string>& symbols) override {
     const std::int64_t now = net::now_ns();
     record(RecordKind::kSubscribe, join_symbols(symbols), now);
     absl::Status st = session_.subscribe(symbols, now, *this);  // sent now when open, else on open
     register_books();
+    forward_symbols(symbols);
     return st;
+  }
+  std::size_t session_book_count() const override { return session_.book_count(); }
+  connectors::BookReport session_report(BookId id) const override { return session_.report(id); }
+  // The replacement: a second session from the same configuration (the same settings).
+  std::unique_ptr<Conn> make_replacement() override {
+    return std::make_unique<SessionConn<Session, Config>>(engine_, descriptor_, config_);
   }
 
   void on_message(std::string_view message, std::int64_t recv_ns) override {
@@ -58,14 +66,17 @@ class SessionConn final : public Conn {
   }
   void session_tick(std::int64_t now) override { session_.on_tick(now, *this); }
 
-  // register_books gives every book the session tracks its registry entry (idempotent).
+  // register_books gives every book the session tracks its registry entry (idempotent);
+  // a replacement's books are registered at its switch.
   void register_books() {
+    if (!publishing()) return;
     for (BookId id = 0; id < session_.book_count(); ++id) {
       const connectors::BookReport r = session_.report(id);
       entry(id, r.symbol, *r.book);
     }
   }
 
+  Config config_;
   Session session_;
 };
 

@@ -25,7 +25,7 @@ std::unique_ptr<VenueReplay> make_replay(const SessionSettings& s) {
 
 template <class Session, const connectors::VenueDescriptor& kVenue, auto kConfig>
 std::unique_ptr<Conn> make_conn(Engine::Impl& engine, const SessionSettings& s) {
-  return std::make_unique<SessionConn<Session>>(engine, kVenue, kConfig(s));
+  return std::make_unique<SessionConn<Session, decltype(kConfig(s))>>(engine, kVenue, kConfig(s));
 }
 
 // One entry per venue: its descriptor, its session type, its settings → configuration.

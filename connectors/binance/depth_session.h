@@ -83,6 +83,7 @@ struct DepthConfig {
   std::size_t streams_per_request = 200;                       // SUBSCRIBE params per frame
   int messages_per_second = 0;                                 // frames sent per second; 0: the market's limit
   std::int64_t rotate_after_ns = 23LL * 3600 * 1'000'000'000;  // Binance cuts at 24 h
+  static constexpr std::int64_t kNeverRotate = INT64_MAX;      // the driver rotates (the engine)
   std::size_t max_frame_bytes = 1 << 20;
 };
 

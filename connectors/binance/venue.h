@@ -18,6 +18,10 @@ constexpr bool is_depth_frame(std::string_view f, bool futures) noexcept {
   return depth && (f.find("\"pu\":") != std::string_view::npos) == futures;
 }
 
+// Both markets cut a WebSocket connection 24 hours after it opened (docs/venues/binance.md
+// "Keepalive, lifetime, shutdown").
+inline constexpr std::int64_t kConnectionLifetimeNs = 24LL * 3600 * 1'000'000'000;
+
 // USD-M futures (fstream.binance.com). Listed before spot: its recorded URLs also hold
 // spot's marker.
 inline constexpr VenueDescriptor kUsdmVenue{
@@ -33,6 +37,7 @@ inline constexpr VenueDescriptor kUsdmVenue{
     .rest_weight_per_s = 20,
     .rest_weight_burst = 400,
     .fixed_precision_text = true,  // Binance writes every price and quantity at its symbol's precision
+    .connection_lifetime_ns = kConnectionLifetimeNs,
 };
 
 // Spot (stream.binance.com).
@@ -49,6 +54,7 @@ inline constexpr VenueDescriptor kSpotVenue{
     .rest_weight_per_s = 50,
     .rest_weight_burst = 1000,
     .fixed_precision_text = true,
+    .connection_lifetime_ns = kConnectionLifetimeNs,
 };
 
 // session_config: the session for `s` on `market`. The depth is the REST snapshot's limit.
@@ -63,6 +69,8 @@ inline DepthConfig session_config(const SessionSettings& s, Market market) {
   c.max_frame_bytes = s.max_frame_bytes;
   c.track_any_symbol = s.mode == SessionMode::kCapture;
   c.drive_connection = s.mode != SessionMode::kCapture;
+  // The engine rotates the connection itself (< 0): the session never closes it for age.
+  if (s.rotate_after_ns != 0) c.rotate_after_ns = s.rotate_after_ns > 0 ? s.rotate_after_ns : DepthConfig::kNeverRotate;
   return c;
 }
 

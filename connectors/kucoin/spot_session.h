@@ -92,6 +92,7 @@ struct SpotConfig {
   std::int64_t token_retry_ns = 1'000'000'000;  // after a failed token request (doubles)
   std::int64_t token_retry_max_ns = 60'000'000'000;
   std::int64_t rotate_after_ns = 23LL * 3600 * 1'000'000'000;  // KuCoin drops at 24 h
+  static constexpr std::int64_t kNeverRotate = INT64_MAX;      // the driver rotates (the engine)
   std::size_t symbols_per_topic = 100;                         // KuCoin's limit per topic
   std::size_t topics_per_connection = 300;                     // KuCoin's limit per connection
   std::size_t max_frame_bytes = 1 << 20;

@@ -23,6 +23,8 @@ inline constexpr VenueDescriptor kSpotVenue{
     .depths_text = {},
     .default_depth = 0,
     .fixed_precision_text = false,  // KuCoin's numbers carry no fixed number of decimals
+    // KuCoin closes a connection 24 hours after it opened (docs/venues/kucoin.md).
+    .connection_lifetime_ns = 24LL * 3600 * 1'000'000'000,
 };
 
 // session_config: the session for `s`. A capture tracks every book it meets and drives no
@@ -34,6 +36,8 @@ inline SpotConfig session_config(const SessionSettings& s) {
   c.max_frame_bytes = s.max_frame_bytes;
   c.track_any_symbol = s.mode == SessionMode::kCapture;
   c.drive_connection = s.mode != SessionMode::kCapture;
+  // The engine rotates the connection itself (< 0): the session never closes it for age.
+  if (s.rotate_after_ns != 0) c.rotate_after_ns = s.rotate_after_ns > 0 ? s.rotate_after_ns : SpotConfig::kNeverRotate;
   return c;
 }
 

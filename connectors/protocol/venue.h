@@ -75,6 +75,12 @@ struct SessionSettings {
   ApiCredentials credentials;
   std::int64_t ping_interval_ns = 5'000'000'000;
   SessionMode mode = SessionMode::kLive;
+  // The session's own rotation of its connection before the venue's connection lifetime
+  // (VenueDescriptor::connection_lifetime_ns): 0, the session's default (close and
+  // reconnect at 23 h); > 0, after that long; < 0, never: the driver rotates the connection
+  // itself (the engine, docs/architecture.md "Rotation"), and a session closing its own
+  // connection for age would undo that. Recorded, so that a replay configures it the same.
+  std::int64_t rotate_after_ns = 0;
 };
 
 // VenueDescriptor: what the engine, the replayer and the recorder know of a venue, and all
@@ -101,6 +107,10 @@ struct VenueDescriptor {
   // Reports print prices and quantities at the book's scale; a venue whose wire text has
   // no fixed precision (trailing zeros vary) is reported without trailing zeros.
   bool fixed_precision_text = true;
+  // The venue cuts every WebSocket connection this long after it opened (0: never). The
+  // engine replaces a connection before then without a book leaving live
+  // (docs/architecture.md "Rotation").
+  std::int64_t connection_lifetime_ns = 0;
 };
 
 // is_one_word: no blank, comma or control character in `s`, so that it can be one word of

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/binance/depth_session.h"
+#include "connectors/binance/venue.h"
 #include "tests/common/alloc_counter.h"
 #include "tests/connectors/session_test_util.h"
 
@@ -158,6 +159,24 @@ TEST(BinanceConnection, RotatesBeforeTheVenuesLimitAndClosesOnServerShutdown) {
   Subscribed t;
   t.send(R"({"stream":"!serverShutdown","data":{"e":"serverShutdown","E":1770123456789}})");
   EXPECT_EQ(t.sink.closed, std::vector<std::string>{"the venue announced a server shutdown"});
+}
+
+// The engine rotates the connection itself (docs/architecture.md "Rotation") and says so
+// with SessionSettings::rotate_after_ns < 0: the session then never closes it for age.
+// 0 keeps the session's 23 h; a positive value replaces it.
+TEST(BinanceConnection, SettingsChooseWhetherTheSessionRotatesItself) {
+  obr::connectors::SessionSettings settings;
+  EXPECT_EQ(session_config(settings, Market::kSpot).rotate_after_ns, 23LL * 3600 * kSec);
+  settings.rotate_after_ns = 90 * kSec;
+  EXPECT_EQ(session_config(settings, Market::kUsdm).rotate_after_ns, 90 * kSec);
+  settings.rotate_after_ns = -1;
+  const DepthConfig c = session_config(settings, Market::kSpot);
+  EXPECT_EQ(c.rotate_after_ns, DepthConfig::kNeverRotate);
+  Subscribed s(Market::kSpot, {"BTCUSDT"}, c);
+  s.session.on_tick(s.now + 25LL * 3600 * kSec, s.sink);
+  EXPECT_TRUE(s.sink.closed.empty());
+  EXPECT_EQ(kSpotVenue.connection_lifetime_ns, 24LL * 3600 * kSec);
+  EXPECT_EQ(kUsdmVenue.connection_lifetime_ns, 24LL * 3600 * kSec);
 }
 
 TEST(BinanceConnection, SubscribeRefusesBadSymbolsAndTooManyStreams) {

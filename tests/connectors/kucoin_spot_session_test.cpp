@@ -17,6 +17,7 @@
 
 #include "connectors/kucoin/signing.h"
 #include "connectors/kucoin/spot_session.h"
+#include "connectors/kucoin/venue.h"
 #include "tests/common/alloc_counter.h"
 #include "tests/connectors/session_test_util.h"
 
@@ -325,6 +326,19 @@ TEST(KucoinConnection, RotatesBeforeTheDayLimit) {
   c.session.on_tick(1 + 23LL * 3600 * kSec, c.sink);
   ASSERT_EQ(c.sink.closed.size(), 1u);
   EXPECT_NE(c.sink.closed[0].find("24-hour"), std::string::npos);
+}
+
+// The engine rotates the connection itself (docs/architecture.md "Rotation") and says so
+// with SessionSettings::rotate_after_ns < 0: the session then never closes it for age
+// (pings go on); 0 keeps the session's 23 h.
+TEST(KucoinConnection, SettingsChooseWhetherTheSessionRotatesItself) {
+  connectors::SessionSettings settings;
+  EXPECT_EQ(session_config(settings).rotate_after_ns, 23LL * 3600 * kSec);
+  settings.rotate_after_ns = -1;
+  Connected c(session_config(settings));
+  c.session.on_tick(1 + 25LL * 3600 * kSec, c.sink);
+  EXPECT_TRUE(c.sink.closed.empty());
+  EXPECT_EQ(kSpotVenue.connection_lifetime_ns, 24LL * 3600 * kSec);
 }
 
 // ---- calibration --------------------------------------------------------------------

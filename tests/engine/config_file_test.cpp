@@ -29,6 +29,7 @@ TEST(ConfigFile, EveryKeyIsRead) {
     "tls": {"verify_peer": true, "ca_file": "/tmp/ca.pem"},
     "backoff": {"base_ms": 100, "cap_ms": 2000, "stable_ms": 30000},
     "watchdog_ms": 3000, "ping_interval_ms": 1000, "max_message_bytes": 65536,
+    "rotate_after_ms": 7200000, "rotate_timeout_ms": 120000,
     "snapshot_rate_per_s": 2.5, "snapshot_burst": 4,
     "consolidated": {"BTC-USD": ["kraken:BTC/USD", "kucoin:BTC-USDT"]},
     "http_listen": "127.0.0.1:9100"
@@ -50,6 +51,8 @@ TEST(ConfigFile, EveryKeyIsRead) {
   EXPECT_EQ(c->backoff.stable_ns, 30'000'000'000);
   EXPECT_EQ(c->watchdog_ns, 3'000'000'000);
   EXPECT_EQ(c->ping_interval_ns, 1'000'000'000);
+  EXPECT_EQ(c->rotate_after_ns, 7'200'000'000'000);
+  EXPECT_EQ(c->rotate_timeout_ns, 120'000'000'000);
   EXPECT_EQ(c->max_message_bytes, 65536u);
   EXPECT_EQ(c->snapshot_rate_per_s, 2.5);
   EXPECT_EQ(c->snapshot_burst, 4.0);
@@ -108,6 +111,12 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
        "t.json: snapshot_rate_per_s: out of range (0.01 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": 0.5})", "t.json: snapshot_burst: out of range (1 to 1e+06)"},
       {R"({"kucoin": {"symbols": ["X"]}, "snapshot_burst": "2"})", "t.json: snapshot_burst: expected a number"},
+      {R"({"kucoin": {"symbols": ["X"]}, "rotate_after_ms": 50})",
+       "t.json: rotate_after_ms: out of range (0 for the venue's lifetime minus 1 h, or 100 to 86400000)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "rotate_after_ms": -1})",
+       "t.json: rotate_after_ms: out of range (0 for the venue's lifetime minus 1 h, or 100 to 86400000)"},
+      {R"({"kucoin": {"symbols": ["X"]}, "rotate_timeout_ms": 0})",
+       "t.json: rotate_timeout_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})",
        "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin, binance-usdm, binance), tls, "
        "backoff"},
@@ -145,6 +154,14 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
        "engine config: watchdog_ns = 0 is out of range (100000000 to 86400000000000)"},
       {[](EngineConfig& c) { c.ping_interval_ns = 86'400'000'000'001; },
        "engine config: ping_interval_ns = 86400000000001 is out of range (100000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.rotate_timeout_ns = 0; },
+       "engine config: rotate_timeout_ns = 0 is out of range (100000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.rotate_after_ns = 99'999'999; },
+       "engine config: rotate_after_ns = 99999999 is out of range (0 for the venue's lifetime minus 3600000000000, or "
+       "100000000 to 86400000000000)"},
+      {[](EngineConfig& c) { c.rotate_after_ns = -1; },
+       "engine config: rotate_after_ns = -1 is out of range (0 for the venue's lifetime minus 3600000000000, or "
+       "100000000 to 86400000000000)"},
       {[](EngineConfig& c) { c.backoff.base_ns = 999'999; },
        "engine config: backoff.base_ns = 999999 is out of range (1000000 to 86400000000000)"},
       {[](EngineConfig& c) { c.backoff.cap_ns = -1; },
@@ -194,7 +211,7 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
   }
   // The edges themselves are in bounds.
   EngineConfig edges;
-  edges.watchdog_ns = edges.ping_interval_ns = 100'000'000;
+  edges.watchdog_ns = edges.ping_interval_ns = edges.rotate_after_ns = edges.rotate_timeout_ns = 100'000'000;
   edges.backoff.base_ns = edges.backoff.cap_ns = edges.backoff.stable_ns = 1'000'000;
   edges.max_message_bytes = 4u << 20;
   edges.max_books = 1;

@@ -115,6 +115,8 @@ TEST(Metrics, PrometheusTextWithEveryFamily) {
   s.bytes = 3456;
   s.malformed = 1;
   s.reconnects = 2;
+  s.rotations = 3;
+  s.rotations_dropped = 1;
   std::vector<BookStatus> books(1);
   books[0].venue = "kraken";
   books[0].symbol = "BTC/USD";
@@ -132,6 +134,8 @@ TEST(Metrics, PrometheusTextWithEveryFamily) {
            "\nobr_bytes_total 3456\n",
            "\nobr_malformed_frames_total 1\n",
            "\nobr_reconnects_total 2\n",
+           "\nobr_rotations_total 3\n",
+           "\nobr_rotations_dropped_total 1\n",
            "\nobr_book_updates_total{venue=\"kraken\",symbol=\"BTC/USD\"} 10\n",
            "\nobr_book_checks_passed_total{venue=\"kraken\",symbol=\"BTC/USD\"} 9\n",
            "\nobr_book_checks_failed_total{venue=\"kraken\",symbol=\"BTC/USD\"} 1\n",

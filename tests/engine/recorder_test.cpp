@@ -220,6 +220,20 @@ TEST(RecordedConfig, FormatsAndParsesBack) {
   EXPECT_EQ(back->rest_base, c.rest_base);
   EXPECT_TRUE(back->credentials);
   EXPECT_EQ(back->max_frame_bytes, 100u);
+  // The session's own rotation: written only when the engine set it (an engine that
+  // rotates connections itself sets -1); absent, the session's default (0).
+  EXPECT_EQ(back->rotate_after_ns, 0);
+  RecordedConfig b;
+  b.symbols = {"BTCUSDT"};
+  b.max_frame_bytes = 100;
+  b.rotate_after_ns = -1;
+  EXPECT_EQ(format_config(b), "max_frame_bytes=100 rotate_after_ns=-1 symbols=BTCUSDT");
+  auto b_back = parse_config(format_config(b));
+  ASSERT_TRUE(b_back.ok()) << b_back.status();
+  EXPECT_EQ(b_back->rotate_after_ns, -1);
+  EXPECT_EQ(session_settings(*b_back).rotate_after_ns, -1);
+  EXPECT_EQ(parse_config("rotate_after_ns=soon").status().message(),
+            "config value 'rotate_after_ns=soon' is not valid");
   EXPECT_EQ(parse_config("depth=x").status().message(), "config value 'depth=x' is not valid");
   EXPECT_EQ(parse_config("colour=red").status().message(), "unknown config key 'colour'");
   EXPECT_EQ(parse_config("depth").status().message(), "config word 'depth' is not key=value");
