@@ -34,7 +34,8 @@ include(CMakePackageConfigHelpers)
 # transports (event_loop.h, http_client.h, http_server.h, websocket_client.h, url.h; the
 # engine owns its connections), the parsing helpers of the venue sessions
 # (connectors/protocol/frame_buffer.h, json_text.h, json_validator.h, which needs
-# simdjson's headers, a private dependency), and Kraken's session internals
+# simdjson's headers, a private dependency; book_registry.h, rest_book.h and
+# snapshot_bridge.h, the sessions' shared internals), and Kraken's session internals
 # (connectors/kraken/book_set.h, v2_book_frame.h).
 set(OBR_PUBLIC_HEADERS
   # obr::book: all of it is API.
@@ -48,8 +49,11 @@ set(OBR_PUBLIC_HEADERS
   book/order_book.h
   book/sequence_tracker.h
   # obr::connectors: the sans-I/O session contract and the venue sessions.
+  connectors/protocol/breaker.h
   connectors/protocol/session.h
   connectors/protocol/venue.h
+  connectors/binance/depth_session.h
+  connectors/binance/venue.h
   connectors/kraken/common.h
   connectors/kraken/v1_session.h
   connectors/kraken/v2_session.h

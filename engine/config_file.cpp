@@ -257,10 +257,15 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
         c.max_message_bytes = static_cast<std::size_t>(n);
       }
     } else if (key == "snapshot_rate_per_s") {
-      ok = r.number(value, path, config_bounds::kMinSnapshotRate, config_bounds::kMaxSnapshotRate,
-                    c.snapshot_rate_per_s);
+      double x = 0;
+      if ((ok = r.number(value, path, config_bounds::kMinSnapshotRate, config_bounds::kMaxSnapshotRate, x))) {
+        c.snapshot_rate_per_s = x;
+      }
     } else if (key == "snapshot_burst") {
-      ok = r.number(value, path, config_bounds::kMinSnapshotBurst, config_bounds::kMaxSnapshotBurst, c.snapshot_burst);
+      double x = 0;
+      if ((ok = r.number(value, path, config_bounds::kMinSnapshotBurst, config_bounds::kMaxSnapshotBurst, x))) {
+        c.snapshot_burst = x;
+      }
     } else if (key == "consolidated") {
       ok = consolidated(r, value, c);
     } else if (key == "http_listen") {

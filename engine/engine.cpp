@@ -221,11 +221,14 @@ absl::Status check_config(const EngineConfig& c) {
   }
   const struct {
     std::string_view field;
-    double value, min, max;
+    const std::optional<double>& value;
+    double min, max;
   } reals[] = {{"snapshot_rate_per_s", c.snapshot_rate_per_s, kMinSnapshotRate, kMaxSnapshotRate},
                {"snapshot_burst", c.snapshot_burst, kMinSnapshotBurst, kMaxSnapshotBurst}};
   for (const auto& r : reals) {
-    if (!(r.value >= r.min && r.value <= r.max)) return out_of_range(r.field, r.value, r.min, r.max);  // NaN too
+    if (r.value && !(*r.value >= r.min && *r.value <= r.max)) {
+      return out_of_range(r.field, *r.value, r.min, r.max);  // NaN too
+    }
   }
   if (c.backoff.base_ns > c.backoff.cap_ns) {
     return absl::InvalidArgumentError("engine config: backoff.base_ns (" + std::to_string(c.backoff.base_ns) +

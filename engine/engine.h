@@ -42,6 +42,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,10 +88,14 @@ struct EngineConfig {
   std::int64_t watchdog_ns = 10'000'000'000;      // no frame this long → reconnect
   std::int64_t ping_interval_ns = 5'000'000'000;  // application ping, for venues that have one
   std::size_t max_message_bytes = 4u << 20;
-  // REST requests by weight, per venue (snapshots), for venues whose descriptor names no
-  // budget of its own (VenueDescriptor::rest_weight_per_s: Binance's, in its weights).
-  double snapshot_rate_per_s = 10;
-  double snapshot_burst = 20;
+  // The REST budget of each venue's connection (snapshots), in the venue's request weights:
+  // per second and at most at once. Unset: the venue's own (VenueDescriptor::
+  // rest_weight_per_s and rest_weight_burst, Binance's), else kDefaultSnapshotRate and
+  // kDefaultSnapshotBurst. Set: this, for every venue.
+  std::optional<double> snapshot_rate_per_s;
+  std::optional<double> snapshot_burst;
+  static constexpr double kDefaultSnapshotRate = 10;
+  static constexpr double kDefaultSnapshotBurst = 20;
   // Instruments mapped together across venues (Engine::consolidated).
   std::vector<ConsolidatedInstrument> consolidated;
   // /health and /metrics on "ADDRESS:PORT" ("127.0.0.1:9100", "[::1]:9100"; port 0 picks
@@ -102,9 +107,10 @@ struct EngineConfig {
   // file). rotate_after_ns: a connection's age at which its replacement is opened; 0: the
   // venue's lifetime minus kRotationMarginNs. rotate_timeout_ns: how long the replacement
   // has to get every book live before it is dropped (and also the wait before the next
-  // attempt). It must cover the replacement's snapshots at the REST budget above: at the
-  // defaults a Binance snapshot of 1000 levels takes 2 s of it, so 15 min covers some 400
-  // books; the 1 h margin leaves room for a few attempts.
+  // attempt). It must cover the replacement's snapshots at the venue's REST budget: a
+  // Binance spot snapshot of 1000 levels weighs 50 of its 50 a second
+  // (VenueDescriptor::rest_weight_per_s), so 15 min covers some 900 books; the 1 h margin
+  // leaves room for a few attempts.
   std::int64_t rotate_after_ns = 0;
   std::int64_t rotate_timeout_ns = 15LL * 60 * 1'000'000'000;
   static constexpr std::int64_t kRotationMarginNs = 3'600'000'000'000;  // 1 h before the venue's cut

@@ -43,11 +43,13 @@ Conn::Conn(Engine::Impl& engine, const connectors::VenueDescriptor& venue)
       reconnect_timer_(engine.loop),
       http_timer_(engine.loop),
       backoff_(engine.config.backoff),
-      // The venue's own REST budget when its descriptor names one (in its request weights),
-      // else the engine's generic one; a replacement connection shares it (rotation).
+      // The configured REST budget, else the venue's own (its descriptor's, in its request
+      // weights), else the engine's default; a replacement connection shares it (rotation).
       bucket_(std::make_shared<net::TokenBucket>(
-          venue.rest_weight_per_s > 0 ? venue.rest_weight_per_s : engine.config.snapshot_rate_per_s,
-          venue.rest_weight_burst > 0 ? venue.rest_weight_burst : engine.config.snapshot_burst)) {}
+          engine.config.snapshot_rate_per_s.value_or(venue.rest_weight_per_s > 0 ? venue.rest_weight_per_s
+                                                                                 : EngineConfig::kDefaultSnapshotRate),
+          engine.config.snapshot_burst.value_or(venue.rest_weight_burst > 0 ? venue.rest_weight_burst
+                                                                            : EngineConfig::kDefaultSnapshotBurst))) {}
 
 void Conn::start() {
   start_ticks();

@@ -50,7 +50,7 @@
 #include <vector>
 
 #include "book/order_book.h"
-#include "connectors/protocol/book_registry.h"
+#include "connectors/protocol/breaker.h"
 #include "connectors/protocol/session.h"
 #include "connectors/protocol/venue.h"
 

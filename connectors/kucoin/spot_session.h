@@ -68,7 +68,7 @@
 
 #include "book/order_book.h"
 #include "connectors/kucoin/signing.h"
-#include "connectors/protocol/book_registry.h"
+#include "connectors/protocol/breaker.h"
 #include "connectors/protocol/session.h"
 #include "connectors/protocol/venue.h"
 

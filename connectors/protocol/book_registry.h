@@ -30,41 +30,10 @@
 
 #include "book/book_state.h"
 #include "book/order_book.h"
+#include "connectors/protocol/breaker.h"
 #include "connectors/protocol/session.h"
 
 namespace obr::connectors {
-
-// BreakerConfig: after `failures` failed checks in a row a book halts for `backoff_ns`,
-// doubled per trip up to `backoff_max_ns` (equal values: a fixed halt).
-struct BreakerConfig {
-  int failures = 3;
-  std::int64_t backoff_ns = 1'000'000'000;
-  std::int64_t backoff_max_ns = 60'000'000'000;
-};
-
-// CircuitBreaker: one book's failures in a row, and the retry a trip scheduled.
-struct CircuitBreaker {
-  int consecutive_failures = 0;
-  int trips = 0;
-  std::int64_t retry_at_ns = 0;
-  bool retry_pending = false;
-
-  // passed: a check passed; the count of failures in a row restarts.
-  void passed() noexcept { consecutive_failures = 0; }
-
-  // failed counts a failure; true when it trips the breaker, with the retry scheduled at
-  // now + the backoff (doubled per earlier trip, capped; saturating at the end of time).
-  bool failed(const BreakerConfig& c, std::int64_t now_ns) noexcept {
-    if (++consecutive_failures < c.failures) return false;
-    const int shift = std::min(trips, 20);
-    const std::int64_t backoff = std::min(saturating_mul(c.backoff_ns, std::int64_t{1} << shift), c.backoff_max_ns);
-    ++trips;
-    consecutive_failures = 0;
-    retry_at_ns = deadline_after(now_ns, backoff);
-    retry_pending = true;
-    return true;
-  }
-};
 
 // TrackedBook: the part of a book every venue shares. A venue's book derives from it and
 // adds its own (a checksum cache, a sequence tracker, a buffer).

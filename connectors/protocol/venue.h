@@ -100,8 +100,8 @@ struct VenueDescriptor {
   std::string_view depths_text = {};
   int default_depth = 0;  // the depth asked for when none is configured
   // The venue's REST budget in its own request weights (HttpRequest::weight), which the
-  // engine's token bucket for the venue spends: per second and at most at once. 0: the
-  // engine's generic EngineConfig::snapshot_rate_per_s and snapshot_burst.
+  // engine's token bucket for the venue spends: per second and at most at once, unless
+  // EngineConfig::snapshot_rate_per_s / snapshot_burst are set. 0: the engine's default.
   double rest_weight_per_s = 0;
   double rest_weight_burst = 0;
   // Reports print prices and quantities at the book's scale; a venue whose wire text has

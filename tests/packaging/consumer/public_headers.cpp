@@ -13,6 +13,8 @@
 #include "book/level.h"
 #include "book/order_book.h"
 #include "book/sequence_tracker.h"
+#include "connectors/binance/depth_session.h"
+#include "connectors/binance/venue.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kraken/venue.h"
@@ -32,3 +34,4 @@
 
 static_assert(obr::connectors::VenueSession<obr::connectors::kraken::V2Session>);
 static_assert(obr::connectors::VenueSession<obr::connectors::kucoin::SpotSession>);
+static_assert(obr::connectors::VenueSession<obr::connectors::binance::DepthSession>);
