@@ -98,7 +98,7 @@ void print_ladder(engine::Engine& e, double t) {
       const std::string q = book::to_decimal_string(b.asks().at(0).qty, b.qty_scale());
       std::snprintf(ask, sizeof ask, "%s x %s", p.c_str(), q.c_str());
     }
-    std::printf("  %-7.*s %-9.*s %-17s %32s | %-32s checks %" PRIu64 " resyncs %" PRIu64 "\n",
+    std::printf("  %-12.*s %-9.*s %-17s %32s | %-32s checks %" PRIu64 " resyncs %" PRIu64 "\n",
                 static_cast<int>(venue.size()), venue.data(), static_cast<int>(symbol.size()), symbol.data(),
                 std::string(book::to_string(b.state())).c_str(), bid, ask, b.counters().checks_passed,
                 b.counters().resyncs_requested);
