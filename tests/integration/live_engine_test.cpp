@@ -383,56 +383,47 @@ void expect_replay_matches(const std::string& path, const std::vector<LiveBook>&
   EXPECT_GE(failed, min_failed);
 }
 
+// record_and_replay: a live run on `venues` with `faults`, recorded, stopped, then
+// replayed: every book's state, counters and top 10, and the frame and malformed counts,
+// must match; at least `min_failed` checks failed (the faults were seen).
+void record_and_replay(const std::vector<obr::sim::Fault>& faults, const std::vector<std::string>& venues,
+                       const std::string& tag, std::uint64_t min_failed) {
+  const std::string path = ::testing::TempDir() + "obr-live-" + tag + std::to_string(::getpid()) + ".obr.gz";
+  std::vector<LiveBook> live;
+  obr::engine::EngineStats stats;
+  {
+    SimHarness h(faults, true, 11, path, {}, {}, venues);
+    ASSERT_TRUE(h.started()) << h.error();
+    ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size() && h.all_live(); }, 30000))
+        << "fired " << h.sim().fired().size() << " live " << h.live_books();
+    h.run_for_ms(500);
+    live = stop_and_capture(h, stats);
+    EXPECT_EQ(h.wrong_live, 0u);
+  }
+  ASSERT_EQ(live.size(), 6u);
+  EXPECT_GE(stats.malformed, 1u);
+  expect_replay_matches(path, live, stats, min_failed);
+  std::remove(path.c_str());
+}
+
 // A recorded live run with faults on both venues (a checksum mismatch, a sequence gap, a
 // dropped connection, a malformed frame, a throttled snapshot) replays to the same final
 // books: state, every counter, top 10 levels; and the same frame and malformed counts.
 TEST(LiveEngine, RecordingReplaysToTheSameBooksAndCounters) {
-  const std::string path = ::testing::TempDir() + "obr-live-" + std::to_string(::getpid()) + ".obr.gz";
-  const std::vector<obr::sim::Fault> faults{
-      fault("corrupt_checksum@t=1.2s,symbol=BTC/USD"), fault("skip_sequence=3@t=1.4s,symbol=BTC-USDT"),
-      fault("close@t=1.8s,venue=kraken"), fault("malformed@t=2s,venue=kucoin"), fault("rest_429@t=1.3s,venue=kucoin")};
-  std::vector<LiveBook> live;
-  obr::engine::EngineStats stats;
-  {
-    SimHarness h(faults, true, 11, path);
-    ASSERT_TRUE(h.started()) << h.error();
-    ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size() && h.all_live(); }, 30000))
-        << "fired " << h.sim().fired().size() << " live " << h.live_books();
-    h.run_for_ms(500);
-    live = stop_and_capture(h, stats);
-    EXPECT_EQ(h.wrong_live, 0u);
-  }
-  ASSERT_EQ(live.size(), 6u);
-  EXPECT_GE(stats.malformed, 1u);
-  expect_replay_matches(path, live, stats, 2);  // the checksum mismatch and the gap, live and replayed
-  std::remove(path.c_str());
+  record_and_replay(
+      {fault("corrupt_checksum@t=1.2s,symbol=BTC/USD"), fault("skip_sequence=3@t=1.4s,symbol=BTC-USDT"),
+       fault("close@t=1.8s,venue=kraken"), fault("malformed@t=2s,venue=kucoin"), fault("rest_429@t=1.3s,venue=kucoin")},
+      {"kraken", "kucoin"}, "", 2);  // the checksum mismatch and the gap
 }
 
-// Books added at run time — one more Kraken symbol, and KuCoin, which had no connection —
-// go live, are published, and are recorded so that the replay has them too.
 // The same for Binance spot and USD-M: a gap on each market, a dropped connection, a
 // malformed frame and a throttled snapshot, live and replayed to the same books.
 TEST(LiveEngine, BinanceRecordingReplaysToTheSameBooksAndCounters) {
-  const std::string path = ::testing::TempDir() + "obr-live-binance-" + std::to_string(::getpid()) + ".obr.gz";
-  const std::vector<obr::sim::Fault> faults{
-      fault("drop@t=1.2s,venue=binance,symbol=ETHUSDT"),
-      fault("skip_sequence=3@t=1.4s,venue=binance-usdm,symbol=BTCUSDT"), fault("close@t=1.8s,venue=binance"),
-      fault("malformed@t=2s,venue=binance-usdm"), fault("rest_429@t=1.3s,venue=binance")};
-  std::vector<LiveBook> live;
-  obr::engine::EngineStats stats;
-  {
-    SimHarness h(faults, true, 11, path, {}, {}, {"binance", "binance-usdm"});
-    ASSERT_TRUE(h.started()) << h.error();
-    ASSERT_TRUE(h.run_until([&] { return h.sim().fired().size() == faults.size() && h.all_live(); }, 30000))
-        << "fired " << h.sim().fired().size() << " live " << h.live_books();
-    h.run_for_ms(500);
-    live = stop_and_capture(h, stats);
-    EXPECT_EQ(h.wrong_live, 0u);
-  }
-  ASSERT_EQ(live.size(), 6u);
-  EXPECT_GE(stats.malformed, 1u);
-  expect_replay_matches(path, live, stats, 2);  // the two gaps, live and replayed
-  std::remove(path.c_str());
+  record_and_replay(
+      {fault("drop@t=1.2s,venue=binance,symbol=ETHUSDT"),
+       fault("skip_sequence=3@t=1.4s,venue=binance-usdm,symbol=BTCUSDT"), fault("close@t=1.8s,venue=binance"),
+       fault("malformed@t=2s,venue=binance-usdm"), fault("rest_429@t=1.3s,venue=binance")},
+      {"binance", "binance-usdm"}, "binance-", 2);  // the two gaps
 }
 
 TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
