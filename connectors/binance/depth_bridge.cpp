@@ -14,16 +14,6 @@ namespace {
 // Binance's REST error code for a symbol it does not list ("-1121 Invalid symbol.").
 constexpr std::int64_t kInvalidSymbol = -1121;
 
-// upper_symbol: the book a stream name names ("btcusdt@depth@100ms" -> "BTCUSDT"), for
-// a frame whose data cannot be read. Error path only.
-std::string upper_symbol(std::string_view stream) {
-  std::string out(stream.substr(0, stream.find('@')));
-  for (char& ch : out) {
-    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
-  }
-  return out;
-}
-
 bool is_depth_url(std::string_view url) noexcept {
   return url.find("/api/v3/depth") != std::string_view::npos || url.find("/fapi/v1/depth") != std::string_view::npos;
 }
@@ -198,28 +188,39 @@ void DepthSession::Impl::lost_event(DepthBook* b, std::int64_t now_ns, SessionSi
   if (b != nullptr && b->ob.state() == BookState::kLive) gap(*b, StateReason::kMalformed, now_ns, sink);
 }
 
-void DepthSession::Impl::on_event(od::object& data, std::string_view stream, std::int64_t now_ns, SessionSink& sink) {
-  std::string_view symbol;
-  if (data.find_field_unordered("s").get_string().get(symbol)) {
+bool DepthSession::Impl::read_event(od::object& data, bool ordered, Event& ev) {
+  // Ordered: each field found after the previous one (find_field), which never rewinds and
+  // so is safe on text not validated yet; unordered only on validated text: a rewinding
+  // lookup assumes the part it skipped was well formed (found by fuzzing: an assertion
+  // inside simdjson, undefined behaviour without it).
+  const auto field = [&](std::string_view key, od::value& v) {
+    return (ordered ? data.find_field(key).get(v) : data.find_field_unordered(key).get(v)) == simdjson::SUCCESS;
+  };
+  od::value v;
+  raw.clear();
+  ev = Event{};
+  if (!field("s", v) || v.get_string().get(ev.symbol)) return false;
+  ev.has_symbol = true;
+  bool ok = field("U", v) && read_seq(v, ev.start) && field("u", v) && read_seq(v, ev.end) && ev.start <= ev.end;
+  if (ok && usdm()) ok = field("pu", v) && read_seq(v, ev.prev);
+  return ok && field("b", v) && read_changes(v, Side::kBid, false, raw) && field("a", v) &&
+         read_changes(v, Side::kAsk, false, raw);
+}
+
+void DepthSession::Impl::on_event(const Event& ev, std::string_view stream, std::int64_t now_ns, SessionSink& sink) {
+  if (!ev.has_symbol) {
     if (!stream.empty()) lost_event(books.find(upper_symbol(stream)), now_ns, sink);
     return bad(sink, FrameError::kUnexpectedShape, "depthUpdate without s (symbol)");
   }
-  DepthBook* b = book_for(symbol, sink);
+  DepthBook* b = book_for(ev.symbol, sink);
   if (b == nullptr) return;
-  raw.clear();
-  std::int64_t start = 0, end = 0, prev = -1;
-  od::value v;
-  bool ok = data.find_field_unordered("U").get(v) == simdjson::SUCCESS && read_seq(v, start) &&
-            data.find_field_unordered("u").get(v) == simdjson::SUCCESS && read_seq(v, end) && start <= end;
-  if (ok && usdm()) ok = data.find_field_unordered("pu").get(v) == simdjson::SUCCESS && read_seq(v, prev);
-  ok = ok && data.find_field_unordered("b").get(v) == simdjson::SUCCESS && read_changes(v, Side::kBid, false, raw) &&
-       data.find_field_unordered("a").get(v) == simdjson::SUCCESS && read_changes(v, Side::kAsk, false, raw);
-  if (!ok) {
+  if (!ev.complete) {
     // An event we cannot read is an event lost: a live book can no longer be trusted.
     lost_event(b, now_ns, sink);
     return bad(sink, FrameError::kUnexpectedShape,
                usdm() ? "depthUpdate without U/u/pu/b/a" : "depthUpdate without U/u/b/a (or U > u)");
   }
+  const std::int64_t start = ev.start, end = ev.end, prev = ev.prev;
   if (b->refused || b->out_of_range) return;  // halted until the venue or a new connection says otherwise
   if (b->breaker.retry_pending) return;       // halted by the breaker until its retry
   b->quiet_since_ns = -1;

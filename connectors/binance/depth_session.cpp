@@ -279,24 +279,51 @@ void DepthSession::on_frame(std::string_view text, std::int64_t now_ns, SessionS
   if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) || doc.get_object().get(obj)) {
     return im.bad(sink, FrameError::kNotJson, "not a JSON object");
   }
-  // A combined stream's event: {"stream":"btcusdt@depth@100ms","data":{...}}.
+  // The fast path: a combined stream's event, its fields read in Binance's order
+  // ({"stream":"btcusdt@depth@100ms","data":{"e",…,"s","U","u",("pu"),"b","a"}}) without
+  // validating the text first.
   std::string_view stream;
-  if (obj.find_field_unordered("stream").get_string().get(stream) == simdjson::SUCCESS) {
+  if (obj.find_field("stream").get_string().get(stream) == simdjson::SUCCESS) {
     if (stream == "!serverShutdown") return im.close(sink, "the venue announced a server shutdown");
     if (!is_diff_depth_stream(stream)) return;  // trades, tickers, partial books: not ours
     od::object data;
+    Impl::Event ev;
+    if (obj.find_field("data").get_object().get(data) == simdjson::SUCCESS && im.read_event(data, true, ev)) {
+      ev.complete = true;
+      return im.on_event(ev, stream, now_ns, sink);
+    }
+  } else {
+    stream = {};
+  }
+  // Anything else (answers, raw events, fields in another order, damaged frames) is
+  // validated whole first (json_validator.h), then read in any order.
+  if (!im.validator.valid(im.frame)) {
+    if (!stream.empty()) im.lost_event(im.books.find(upper_symbol(stream)), now_ns, sink);
+    return im.bad(sink, FrameError::kNotJson, "not valid JSON");
+  }
+  if (im.parser.iterate(im.frame.data(), im.frame.size(), im.frame.capacity()).get(doc) || doc.get_object().get(obj)) {
+    return im.bad(sink, FrameError::kNotJson, "not a JSON object");
+  }
+  if (obj.find_field_unordered("stream").get_string().get(stream) == simdjson::SUCCESS) {
+    if (stream == "!serverShutdown") return im.close(sink, "the venue announced a server shutdown");
+    if (!is_diff_depth_stream(stream)) return;
+    od::object data;
     if (obj.find_field_unordered("data").get_object().get(data)) {
-      im.lost_event(nullptr, now_ns, sink);
+      im.lost_event(im.books.find(upper_symbol(stream)), now_ns, sink);
       return im.bad(sink, FrameError::kUnexpectedShape, "depth stream frame without data");
     }
-    return im.on_event(data, stream, now_ns, sink);
+    Impl::Event ev;
+    ev.complete = im.read_event(data, false, ev);
+    return im.on_event(ev, stream, now_ns, sink);
   }
-  // Everything else is read with fallbacks: validate it whole first (json_validator.h).
-  if (!im.validator.valid(im.frame)) return im.bad(sink, FrameError::kNotJson, "not valid JSON");
   std::string_view event;
   if (obj.find_field_unordered("e").get_string().get(event) == simdjson::SUCCESS) {
     // A raw stream's event (the /ws/<stream> form).
-    if (event == "depthUpdate") return im.on_event(obj, {}, now_ns, sink);
+    if (event == "depthUpdate") {
+      Impl::Event ev;
+      ev.complete = im.read_event(obj, false, ev);
+      return im.on_event(ev, {}, now_ns, sink);
+    }
     if (event == "serverShutdown") return im.close(sink, "the venue announced a server shutdown");
     return;  // other events are not ours
   }

@@ -29,6 +29,16 @@ namespace od = simdjson::ondemand;
 using book::BookState;
 using book::Side;
 
+// upper_symbol: the book a stream name names ("btcusdt@depth@100ms" -> "BTCUSDT"), for
+// a frame whose data cannot be read. Error path only.
+inline std::string upper_symbol(std::string_view stream) {
+  std::string out(stream.substr(0, stream.find('@')));
+  for (char& ch : out) {
+    if (ch >= 'a' && ch <= 'z') ch = static_cast<char>(ch - 'a' + 'A');
+  }
+  return out;
+}
+
 // DepthBook: a book bridged from its REST snapshot (connectors/protocol/rest_book.h
 // BridgedBook: the continuity tracker, the buffered events, the fetch, the trusted range)
 // and what only Binance's has: its stream and whether it has been heard from.
@@ -157,8 +167,20 @@ struct DepthSession::Impl {
     if (b.ob.is_crossed()) ++b.ob.counters().crossed;
     return Outcome::kApplied;
   }
-  // on_event handles a depthUpdate's data (`stream`: the combined stream's name, or empty).
-  void on_event(od::object& data, std::string_view stream, std::int64_t now_ns, SessionSink& sink);
+  // Event: one depthUpdate's fields as read (its changes in `raw`).
+  struct Event {
+    std::string_view symbol;
+    bool has_symbol = false;
+    bool complete = false;  // every field read
+    std::int64_t start = 0, end = 0, prev = -1;
+  };
+  // read_event reads a depthUpdate's data into `ev` and `raw`; false when a field is
+  // missing or not as documented. `ordered`: the fields in Binance's order, looked up
+  // forward only (safe before validation); else in any order (validated text only).
+  bool read_event(od::object& data, bool ordered, Event& ev);
+  // on_event applies a depthUpdate read by read_event (`stream`: the combined stream's
+  // name, or empty).
+  void on_event(const Event& ev, std::string_view stream, std::int64_t now_ns, SessionSink& sink);
   // lost_event: a depthUpdate for `b` (may be null) could not be read or applied.
   void lost_event(DepthBook* b, std::int64_t now_ns, SessionSink& sink);
 };

@@ -451,6 +451,24 @@ TEST(BinanceBooks, MalformedFramesAreCountedAndALiveBookThatLostAnEventResyncs) 
   EXPECT_EQ(s.session.malformed_frames(), 3u);
 }
 
+// Fields in another order than Binance's are read too (after the whole frame is validated);
+// a damaged frame is counted, not walked (tests/fuzz/regressions/binance).
+TEST(BinanceBooks, FieldsInAnyOrderAreReadAndDamagedFramesCounted) {
+  Subscribed s;
+  s.send(event("BTCUSDT", 5, 5, "", ""));
+  s.answer(snapshot(5, R"(["10.00","1"])", R"(["11.00","1"])"));
+  s.send(R"({"data":{"a":[["11.00","0"]],"b":[["10.50","2"]],"u":6,"U":6,"s":"BTCUSDT","e":"depthUpdate"},)"
+         R"("stream":"btcusdt@depth@100ms"})");
+  EXPECT_EQ(s.ob().state(), BookState::kLive);
+  EXPECT_EQ(s.session.report(0).sequence, 6);
+  EXPECT_EQ(obr::testing::top10(s.ob(), true), (std::vector<std::vector<std::string>>{{"10.50", "2"}, {"10.00", "1"}}));
+  EXPECT_TRUE(obr::testing::top10(s.ob(), false).empty());
+  s.send(R"({"stream":"btcusdt@depth@100ms","data":{"s":"BTCUSDT","U":7,"u":7,"b":[["1"]],"a":[],"x":tru}})");
+  EXPECT_EQ(s.session.malformed_frames(), 1u);
+  EXPECT_EQ(s.sink.details.back(), "not valid JSON");
+  EXPECT_EQ(s.ob().state(), BookState::kResyncing);  // the book named by the stream lost an event
+}
+
 TEST(BinanceBooks, APricePastTheBooksRangeHaltsTheBook) {
   Subscribed s;
   s.send(event("BTCUSDT", 5, 5, "", ""));
