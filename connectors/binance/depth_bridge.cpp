@@ -3,8 +3,6 @@
 // the bridge and the continuity rule (docs/venues/binance.md "Bridging", "Continuity"),
 // retries, the circuit breaker, numbers past the book's range, and on_event, the live
 // update path.
-#include <charconv>
-
 #include "connectors/binance/depth_session_impl.h"
 
 namespace obr::connectors::binance {
@@ -68,28 +66,18 @@ bool DepthSession::Impl::read_snapshot(std::string_view body, std::int64_t& last
 
 void DepthSession::Impl::snapshot_refused(DepthBook& b, int status, std::string_view body, std::int64_t now_ns,
                                           SessionSink& sink) {
-  // Binance's errors: {"code":-1121,"msg":"Invalid symbol."}.
+  // Binance's errors: {"code":-1121,"msg":"Invalid symbol."}, read in one DOM parse.
   std::int64_t code = 0;
   std::string message = "depth snapshot: HTTP " + std::to_string(status);
   frame.load(body);
-  od::document doc;
-  od::object root;
+  simdjson::dom::element root;
   std::string_view msg;
-  if (validator.valid(frame) && !parser.iterate(frame.data(), frame.size(), frame.capacity()).get(doc) &&
-      !doc.get_object().get(root)) {
-    if (root.find_field_unordered("code").get_int64().get(code)) code = 0;
-    if (!root.find_field_unordered("msg").get_string().get(msg)) message += ": " + std::string(msg);
+  if (validator.parse(frame, root)) {
+    if (root["code"].get_int64().get(code)) code = 0;
+    if (!root["msg"].get_string().get(msg)) message += ": " + std::string(msg);
   }
+  if (status == 400 && code == kInvalidSymbol) return refuse(b, message, sink);  // never bridged
   sink.venue_error(b.symbol, message);
-  if (status == 400 && code == kInvalidSymbol) {
-    // The venue does not list the symbol: no snapshot will ever bridge it.
-    b.refused = true;
-    b.buffer.clear();
-    b.fetch.stop();
-    books.cancel_retry(b);
-    set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
-    return;
-  }
   if (status == 429 || status == 418) {
     // Throttled: the driver holds every REST request until Retry-After has passed (a 418
     // is an IP ban); ask again, queued behind it. Not the snapshot's failure.
@@ -98,6 +86,15 @@ void DepthSession::Impl::snapshot_refused(DepthBook& b, int status, std::string_
     return;
   }
   retry_snapshot(b, now_ns, sink);
+}
+
+void DepthSession::Impl::refuse(DepthBook& b, std::string_view message, SessionSink& sink) {
+  b.refused = true;
+  b.buffer.clear();
+  b.fetch.stop();
+  books.cancel_retry(b);
+  sink.venue_error(b.symbol, message);
+  set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
 }
 
 void DepthSession::Impl::on_snapshot(DepthBook& b, std::string_view url, int status, std::string_view body,
@@ -145,9 +142,8 @@ void DepthSession::Impl::bridge(DepthBook& b, std::int64_t s, std::string_view u
         return halt_out_of_range(b, true, sink);
       case Outcome::kBad:
         bad(sink, FrameError::kBadNumber, "buffered event price/quantity is not a decimal");
-        ++b.ob.counters().checks_failed;
-        set_state(b, BookState::kInvalid, StateReason::kMalformed, sink);
-        return restart_bridge(b, StateReason::kMalformed, sink);
+        fail_live(books, b, StateReason::kMalformed, nullptr, now_ns, sink);  // bridged again, no breaker
+        return;
       case Outcome::kGap: {
         // Before the bridge: the snapshot is older than the first kept event. After it: the
         // buffer itself has a hole. Either way keep the events from here and fetch again.
@@ -203,8 +199,9 @@ bool DepthSession::Impl::read_event(od::object& data, bool ordered, Event& ev) {
   ev.has_symbol = true;
   bool ok = field("U", v) && read_seq(v, ev.start) && field("u", v) && read_seq(v, ev.end) && ev.start <= ev.end;
   if (ok && usdm()) ok = field("pu", v) && read_seq(v, ev.prev);
-  return ok && field("b", v) && read_changes(v, Side::kBid, false, raw) && field("a", v) &&
-         read_changes(v, Side::kAsk, false, raw);
+  ev.complete = ok && field("b", v) && read_changes(v, Side::kBid, false, raw) && field("a", v) &&
+                read_changes(v, Side::kAsk, false, raw);
+  return ev.complete;
 }
 
 void DepthSession::Impl::on_event(const Event& ev, std::string_view stream, std::int64_t now_ns, SessionSink& sink) {

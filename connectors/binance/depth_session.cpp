@@ -109,7 +109,6 @@ void DepthSession::Impl::on_answer(od::object& obj, SessionSink& sink) {
     if (pending == acks.end()) return;  // an answer to something else
     for (BookId bid : pending->books) {
       DepthBook& b = books.at(bid);
-      b.subscribed = true;
       b.quiet_since_ns = last_now_ns;
       if (!b.refused && !b.out_of_range && b.ob.state() == BookState::kSubscribing) {
         set_state(b, BookState::kAwaitingSnapshot, StateReason::kSubscribed, sink);
@@ -131,14 +130,7 @@ void DepthSession::Impl::on_answer(od::object& obj, SessionSink& sink) {
     sink.venue_error("", message);
     return;
   }
-  for (BookId bid : pending->books) {
-    DepthBook& b = books.at(bid);
-    b.refused = true;
-    b.fetch.stop();
-    b.buffer.clear();
-    sink.venue_error(b.symbol, message);
-    set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
-  }
+  for (BookId bid : pending->books) refuse(books.at(bid), message, sink);
   acks.erase(pending);
 }
 
@@ -227,7 +219,6 @@ void DepthSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   for (const auto& b : im.books.all()) {
     b->buffer.clear();
     b->seq.clear();
-    b->subscribed = false;
     b->quiet_since_ns = -1;
     b->fetch.new_connection(!b->refused);
     b->out_of_range = false;  // a new connection bridges a book halted out of range once more
@@ -289,7 +280,6 @@ void DepthSession::on_frame(std::string_view text, std::int64_t now_ns, SessionS
     od::object data;
     Impl::Event ev;
     if (obj.find_field("data").get_object().get(data) == simdjson::SUCCESS && im.read_event(data, true, ev)) {
-      ev.complete = true;
       return im.on_event(ev, stream, now_ns, sink);
     }
   } else {
@@ -313,7 +303,7 @@ void DepthSession::on_frame(std::string_view text, std::int64_t now_ns, SessionS
       return im.bad(sink, FrameError::kUnexpectedShape, "depth stream frame without data");
     }
     Impl::Event ev;
-    ev.complete = im.read_event(data, false, ev);
+    im.read_event(data, false, ev);
     return im.on_event(ev, stream, now_ns, sink);
   }
   std::string_view event;
@@ -321,7 +311,7 @@ void DepthSession::on_frame(std::string_view text, std::int64_t now_ns, SessionS
     // A raw stream's event (the /ws/<stream> form).
     if (event == "depthUpdate") {
       Impl::Event ev;
-      ev.complete = im.read_event(obj, false, ev);
+      im.read_event(obj, false, ev);
       return im.on_event(ev, {}, now_ns, sink);
     }
     if (event == "serverShutdown") return im.close(sink, "the venue announced a server shutdown");

@@ -45,7 +45,6 @@ inline std::string upper_symbol(std::string_view stream) {
 struct DepthBook : BridgedBook {
   using BridgedBook::BridgedBook;
   std::string stream;                // "btcusdt@depth@100ms"
-  bool subscribed = false;           // its stream was answered on this connection
   std::int64_t quiet_since_ns = -1;  // subscribed and no event yet: since when (-1: not waiting)
   std::uint64_t stale_snapshots = 0;
 };
@@ -118,6 +117,9 @@ struct DepthSession::Impl {
   // not the documented answer.
   bool read_snapshot(std::string_view body, std::int64_t& last_update_id, SessionSink& sink);
   void snapshot_refused(DepthBook& b, int status, std::string_view body, std::int64_t now_ns, SessionSink& sink);
+  // refuse: the venue refused the book (its SUBSCRIBE, or its symbol): halted with
+  // `message`, never asked for again on this session.
+  void refuse(DepthBook& b, std::string_view message, SessionSink& sink);
   // bridge loads the snapshot in `raw` (lastUpdateId `s`) and plays the buffer over it.
   void bridge(DepthBook& b, std::int64_t s, std::string_view url, std::int64_t now_ns, SessionSink& sink);
   void retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink);
@@ -171,11 +173,11 @@ struct DepthSession::Impl {
   struct Event {
     std::string_view symbol;
     bool has_symbol = false;
-    bool complete = false;  // every field read
+    bool complete = false;  // every field read (what read_event returns)
     std::int64_t start = 0, end = 0, prev = -1;
   };
-  // read_event reads a depthUpdate's data into `ev` and `raw`; false when a field is
-  // missing or not as documented. `ordered`: the fields in Binance's order, looked up
+  // read_event reads a depthUpdate's data into `ev` and `raw`; false (ev.complete too) when
+  // a field is missing or not as documented. `ordered`: the fields in Binance's order, looked up
   // forward only (safe before validation); else in any order (validated text only).
   bool read_event(od::object& data, bool ordered, Event& ev);
   // on_event applies a depthUpdate read by read_event (`stream`: the combined stream's
