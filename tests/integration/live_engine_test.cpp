@@ -1,6 +1,12 @@
 // tests/integration/live_engine_test.cpp — the engine against the exchange simulator on
 // loopback (TLS): books go live, equal the simulator's truth, and every fault kind is
 // detected, confined to what it hit, and recovered from.
+//
+// Sections, in order: books live and true (synthetic and recorded markets, plain ws://);
+// stopping (on the caller's loop, while a connection opens, subscribe after stop);
+// recording and replay (Kraken and KuCoin, Binance, subscribe at run time); /health,
+// /metrics and the consolidated view; the engine on its own thread; and the fault suites,
+// one case per fault kind (Kraken and KuCoin, then Binance spot and USD-M).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -64,6 +70,8 @@ void expect_books_equal_truth(SimHarness& h) {
   EXPECT_EQ(compared, h.books());
   h.sim().pause_market(false);
 }
+
+// ---- books live and true ------------------------------------------------------------
 
 TEST(LiveEngine, NoFaultsEveryBookLiveAndEqualToTheTruth) {
   SimHarness h({});
@@ -166,6 +174,8 @@ TEST(LiveEngine, PlainWebSocketWorksToo) {
   ASSERT_TRUE(h.run_until([&] { return h.all_live(); }, 15000)) << "live books: " << h.live_books();
   EXPECT_EQ(h.wrong_live, 0u);
 }
+
+// ---- stopping ------------------------------------------------------------------------
 
 // stop() posts its work to the loop; on a loop the caller owns, destroying the engine
 // before that loop runs again must leave nothing behind that touches it (this crashed).
@@ -308,6 +318,8 @@ TEST(LiveEngine, SubscribeAfterStopOpensNoNewConnection) {
   for (const auto& e : h.connection_events) EXPECT_NE(e.venue, "kucoin") << e.detail;
   EXPECT_EQ(h.live_books(), 0u);
 }
+
+// ---- recording and replay --------------------------------------------------------------
 
 // levels_text renders the top 10 of a side as the replayer does (KuCoin without trailing
 // fractional zeros: its wire text has no fixed precision).
@@ -460,6 +472,8 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
   expect_replay_matches(path, live, stats, 0);
   std::remove(path.c_str());
 }
+
+// ---- /health, /metrics, the consolidated view; the engine on its own thread ----------
 
 // /health is 503 naming each book's state until every book is live, then 200; /metrics
 // counts what happened; the consolidated best bid and offer comes from live books only.
@@ -621,6 +635,8 @@ TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
   }
 }
 
+// ---- faults ---------------------------------------------------------------------------
+
 // One fault, and what must follow: `reason` seen on `symbol` (empty: any book), only the
 // expected books left live, and everything live again with no wrong book shown.
 struct FaultCase {
@@ -665,6 +681,15 @@ void run_fault_case(const FaultCase& c, const std::vector<std::string>& venues, 
   expect_books_equal_truth(h);
 }
 
+// fault_case_name: a case's test name, its fault kind and index ("drop_0").
+std::string fault_case_name(const ::testing::TestParamInfo<FaultCase>& param) {
+  std::string name = param.param.spec;
+  name = name.substr(0, name.find('@'));
+  name = name.substr(0, name.find(','));
+  name = name.substr(0, name.find('='));
+  return name + "_" + std::to_string(param.index);
+}
+
 class LiveEngineFault : public ::testing::TestWithParam<FaultCase> {};
 
 TEST_P(LiveEngineFault, IsDetectedConfinedAndRecovered) {
@@ -703,13 +728,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "SOL-USDT: order book snapshot: HTTP error"},
         FaultCase{"stale_snapshot@t=2.5s,symbol=ETH-USDT", StateReason::kSubscribed, "ETH-USDT", true,
                   "kucoin: ETH-USDT: snapshot does not line up"}),
-    [](const ::testing::TestParamInfo<FaultCase>& param) {
-      std::string name = param.param.spec;
-      name = name.substr(0, name.find('@'));
-      name = name.substr(0, name.find(','));
-      name = name.substr(0, name.find('='));
-      return name + "_" + std::to_string(param.index);
-    });
+    fault_case_name);
 
 // Binance spot and USD-M on the simulator: each fault kind their pieces have is detected,
 // confined to the book it hit (or the connection), and recovered to the truth, with no
@@ -743,12 +762,6 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"malformed@t=1.5s,venue=binance", StateReason::kSubscribed, "", true,
                   "binance: not JSON: not a JSON object"},
         FaultCase{"oversized@t=1.5s,venue=binance-usdm", StateReason::kDisconnected, "", false}),
-    [](const ::testing::TestParamInfo<FaultCase>& param) {
-      std::string name = param.param.spec;
-      name = name.substr(0, name.find('@'));
-      name = name.substr(0, name.find(','));
-      name = name.substr(0, name.find('='));
-      return name + "_" + std::to_string(param.index);
-    });
+    fault_case_name);
 
 }  // namespace
