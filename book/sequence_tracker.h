@@ -5,7 +5,7 @@
 //
 //   SequenceTracker t;
 //   t.reset(snapshot_seq);
-//   switch (t.check_range(start, end)) {       // KuCoin, Binance, Bybit (start == end)
+//   switch (t.check_range(start, end)) {       // KuCoin, Binance
 //     case SeqCheck::kInOrder: apply(); break;   // t.last() is now `end`
 //     case SeqCheck::kStale:   break;            // already covered by the book: skip
 //     case SeqCheck::kGap:     resync(); break;  // something was missed
@@ -13,6 +13,7 @@
 //   t.check_linked(prev_seq_id, seq_id);          // OKX prevSeqId/seqId
 //   t.check_overlapping(start, end);              // KuCoin sequenceStart/sequenceEnd
 //   t.check_chained(start, end, prev);            // Binance USD-M U/u/pu
+//   t.check_next(u);                              // Bybit u
 //
 // The rules (each venue's document under docs/venues/ gives its official source; the
 // venues without one yet are those the tracker is ready for):
@@ -21,8 +22,10 @@
 //    where the snapshot's lastUpdateId lies within the first event's [U;u]); start > S+1
 //    is a gap.
 //  - check_range afterwards (strict): end <= last is stale; start == last+1 is in order;
-//    anything else is a gap (Binance "U equal to the last u + 1"; Bybit u contiguous). An
-//    overlap after the bridge is treated as a gap here.
+//    anything else is a gap (Binance "U equal to the last u + 1"). An overlap after the
+//    bridge is treated as a gap here.
+//  - check_next (Bybit): seq == last+1 is in order; anything else, a repeat or an older
+//    id included, is a gap (docs/venues/bybit.md "Books": a delta's u is the last + 1).
 //  - check_overlapping (KuCoin): the bridging rule for every update, first or later: an
 //    overlap is in order (docs/venues/kucoin.md "Continuity").
 //  - check_chained (Binance USD-M futures): the first update after reset brackets the
@@ -123,6 +126,17 @@ class SequenceTracker {
   }
   // check_single is check_range(seq, seq): venues with one id per update (Bybit `u`).
   SeqCheck check_single(std::int64_t seq) noexcept { return check_range(seq, seq); }
+
+  // check_next classifies an update numbered one by one (Bybit's u): only last+1 follows;
+  // there is no stale case.
+  SeqCheck check_next(std::int64_t seq) noexcept {
+    if (has_ && seq == last_ + 1) {
+      last_ = seq;
+      bridged_ = true;
+      return SeqCheck::kInOrder;
+    }
+    return SeqCheck::kGap;
+  }
 
   // check_linked classifies an update that names its predecessor (OKX prevSeqId/seqId).
   SeqCheck check_linked(std::int64_t prev, std::int64_t seq) noexcept {

@@ -54,6 +54,8 @@ set(OBR_PUBLIC_HEADERS
   connectors/protocol/venue.h
   connectors/binance/depth_session.h
   connectors/binance/venue.h
+  connectors/bybit/orderbook_session.h
+  connectors/bybit/venue.h
   connectors/kraken/common.h
   connectors/kraken/v1_session.h
   connectors/kraken/v2_session.h

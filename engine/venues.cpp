@@ -4,6 +4,8 @@
 
 #include "connectors/binance/depth_session.h"
 #include "connectors/binance/venue.h"
+#include "connectors/bybit/orderbook_session.h"
+#include "connectors/bybit/venue.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kraken/venue.h"
@@ -47,6 +49,16 @@ connectors::binance::DepthConfig binance_usdm_config(const SessionSettings& s) {
   return connectors::binance::session_config(s, connectors::binance::Market::kUsdm);
 }
 
+connectors::bybit::OrderbookConfig bybit_spot_config(const SessionSettings& s) {
+  return connectors::bybit::session_config(s, connectors::bybit::Category::kSpot);
+}
+connectors::bybit::OrderbookConfig bybit_linear_config(const SessionSettings& s) {
+  return connectors::bybit::session_config(s, connectors::bybit::Category::kLinear);
+}
+connectors::bybit::OrderbookConfig bybit_inverse_config(const SessionSettings& s) {
+  return connectors::bybit::session_config(s, connectors::bybit::Category::kInverse);
+}
+
 const Venue kVenues[] = {
     OBR_VENUE(connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config),
     OBR_VENUE(connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config),
@@ -54,6 +66,9 @@ const Venue kVenues[] = {
     // USD-M before spot: its recorded URLs also hold spot's marker.
     OBR_VENUE(connectors::binance::DepthSession, connectors::binance::kUsdmVenue, binance_usdm_config),
     OBR_VENUE(connectors::binance::DepthSession, connectors::binance::kSpotVenue, binance_config),
+    OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kSpotVenue, bybit_spot_config),
+    OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kLinearVenue, bybit_linear_config),
+    OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kInverseVenue, bybit_inverse_config),
 };
 #undef OBR_VENUE
 

@@ -89,12 +89,26 @@ TEST(SequenceTracker, BinanceFuturesChainedByPu) {
   EXPECT_EQ(t.check_chained(1, 2, 0), SeqCheck::kGap);
 }
 
-TEST(SequenceTracker, BybitSingleIds) {
+TEST(SequenceTracker, SingleIds) {
   SequenceTracker t;
   t.reset(18521288);
   EXPECT_EQ(t.check_single(18521289), SeqCheck::kInOrder);
   EXPECT_EQ(t.check_single(18521289), SeqCheck::kStale);
   EXPECT_EQ(t.check_single(18521291), SeqCheck::kGap);
+}
+
+// Bybit's u: only last + 1 follows; a repeat or an older id is a gap, not stale.
+TEST(SequenceTracker, BybitNextIdsOnly) {
+  SequenceTracker t;
+  EXPECT_EQ(t.check_next(1), SeqCheck::kGap);  // no snapshot yet
+  t.reset(18521288);
+  EXPECT_EQ(t.check_next(18521289), SeqCheck::kInOrder);
+  EXPECT_EQ(t.last(), 18521289);
+  EXPECT_EQ(t.check_next(18521289), SeqCheck::kGap);
+  EXPECT_EQ(t.check_next(18521288), SeqCheck::kGap);
+  EXPECT_EQ(t.check_next(18521291), SeqCheck::kGap);
+  EXPECT_EQ(t.last(), 18521289);
+  EXPECT_EQ(t.check_next(18521290), SeqCheck::kInOrder);
 }
 
 // OKX, its documentation's example: snapshot (-1,10), (10,15), keep-alive (15,15),
