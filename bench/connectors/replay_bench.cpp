@@ -19,6 +19,10 @@
 //  - BinanceSteady: one bridged Binance book (1000 levels a side) fed synthetic diff
 //    events of the recording's form, 16 384 per pass, ids contiguous: the live path after
 //    warm-up, against SimdjsonVisitAll/5 on the same frames.
+//  - BybitReplay: fresh Bybit OrderbookSessions per pass (one per recorded connection: linear
+//    and spot) over the 2 148 frames of tests/data/bybit: 6 snapshots of 200 levels a side
+//    and 2 142 deltas, continuity and the depth bound checked on each; against
+//    SimdjsonVisitAll/6 on the same frames.
 //  - SimdjsonVisitAll/<set> (baseline): simdjson On Demand over the same frames, visiting
 //    every value (keys, strings as raw, numbers as raw tokens), so lazy parsing cannot
 //    flatter the comparison.
@@ -37,6 +41,7 @@
 #include <vector>
 
 #include "connectors/binance/depth_session.h"
+#include "connectors/bybit/orderbook_session.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kucoin/spot_session.h"
@@ -301,6 +306,58 @@ void BM_BinanceSteady(benchmark::State& state) {
 }
 BENCHMARK(BM_BinanceSteady)->Unit(benchmark::kMicrosecond);
 
+// Bybit's real capture: each line's frame and whether its connection is the spot one
+// (BYBIT.ws.3; BYBIT.ws.2 is linear: docs/venues/bybit.md "The real capture").
+struct BybitFrame {
+  bool spot;
+  std::string frame;
+};
+const std::vector<BybitFrame>& bybit_frames() {
+  static const std::vector<BybitFrame> all = [] {
+    std::vector<BybitFrame> out;
+    std::ifstream in(std::string(OBR_TEST_DATA) + "/bybit/bybit_v5_orderbook200.ndjson");
+    simdjson::dom::parser parser;
+    for (std::string line; std::getline(in, line);) {
+      simdjson::dom::element e;
+      std::string_view conn, data;
+      if (parser.parse(line).get(e) || e["conn"].get_string().get(conn) || e["data"].get_string().get(data)) continue;
+      out.push_back({conn == "BYBIT.ws.3", std::string(data)});
+    }
+    return out;
+  }();
+  return all;
+}
+
+void BM_BybitReplay(benchmark::State& state) {
+  using obr::connectors::bybit::Category;
+  obr::connectors::bybit::OrderbookConfig config;
+  config.track_any_symbol = true;
+  config.drive_connection = false;
+  obr::connectors::NullSink sink;
+  std::uint64_t applied = 0, failed = 0, live = 0;
+  for (auto _ : state) {
+    config.category = Category::kLinear;
+    obr::connectors::bybit::OrderbookSession linear(config);
+    config.category = Category::kSpot;
+    obr::connectors::bybit::OrderbookSession spot(config);
+    for (const BybitFrame& f : bybit_frames()) (f.spot ? spot : linear).on_frame(f.frame, 0, sink);
+    for (const obr::connectors::bybit::OrderbookSession* s : {&linear, &spot}) {
+      for (obr::connectors::BookId id = 0; id < s->book_count(); ++id) {
+        applied += s->book(id).counters().updates;
+        failed += s->book(id).counters().checks_failed;
+        live += s->book(id).state() == obr::book::BookState::kLive;
+      }
+    }
+  }
+  if (failed != 0 || static_cast<double>(live) != 6 * static_cast<double>(state.iterations())) {
+    state.SkipWithError("a book did not stay live");
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(bybit_frames().size()));
+  state.counters["deltas_applied_per_s"] =
+      benchmark::Counter(static_cast<double>(applied), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BybitReplay)->Unit(benchmark::kMicrosecond);
+
 bool visit(od::value v, std::size_t& sum) {
   od::json_type t;
   if (v.type().get(t)) return false;
@@ -362,13 +419,19 @@ const std::vector<std::string>& frame_set(std::int64_t which) {
     for (const CaptureEvent& e : binance_events()) out.push_back(e.payload);
     return out;
   }();
+  static const std::vector<std::string> bybit = [] {
+    std::vector<std::string> out;
+    for (const BybitFrame& f : bybit_frames()) out.push_back(f.frame);
+    return out;
+  }();
+  if (which == 6) return bybit;
   if (which == 5) return steady;
   return which == 0 ? v2 : which == 1 ? v1_frames() : which == 2 ? kucoin : which == 3 ? binance : binance_all;
 }
 
 // Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames, 3: Binance's
 // WebSocket frames, 4: Binance's frames and REST snapshots (all BinanceReplay/1 parses),
-// 5: the synthetic Binance events of BinanceSteady.
+// 5: the synthetic Binance events of BinanceSteady, 6: Bybit's real capture.
 void BM_SimdjsonVisitAll(benchmark::State& state) {
   const std::vector<std::string>& frames = frame_set(state.range(0));
   od::parser parser;
@@ -391,7 +454,7 @@ void BM_SimdjsonVisitAll(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
 }
-BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5)->Arg(6)->Unit(benchmark::kMicrosecond);
 
 // Which simdjson kernel this binary's On Demand code was compiled for (the library's
 // builtin_implementation() would name the shared library's, not ours).

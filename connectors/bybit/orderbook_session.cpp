@@ -301,6 +301,7 @@ void OrderbookSession::Impl::on_book_message(const Message& m, std::int64_t now_
     return fail(b, StateReason::kMalformed, now_ns, sink);
   }
   b.last_u = m.u;
+  b.breaker.passed();
   ++b.ob.counters().updates;
   ++b.ob.counters().checks_passed;
   if (b.ob.is_crossed()) ++b.ob.counters().crossed;
@@ -408,6 +409,20 @@ absl::Status OrderbookSession::subscribe(const std::vector<std::string>& symbols
   Impl& im = *impl_;
   const std::string_view venue = venue_name(im.config.category);
   if (absl::Status st = check_symbols(venue, symbols); !st.ok()) return st;
+  // Bybit's limit on one public connection: its "args" together at most 21 000 characters
+  // (docs/venues/bybit.md "Subscribing"), counted as the JSON array writes them.
+  std::size_t chars = 2;
+  for (const auto& b : im.books.all()) chars += b->topic.size() + 3;
+  for (const std::string& s : symbols) {
+    if (im.books.find(s) == nullptr)
+      chars += kTopicPrefix.size() + std::to_string(im.config.depth).size() + s.size() + 4;
+  }
+  if (chars > im.config.max_args_chars) {
+    return absl::ResourceExhaustedError(std::string(venue) + ": these topics would take the connection's args to " +
+                                        std::to_string(chars) + " characters, past Bybit's limit of " +
+                                        std::to_string(im.config.max_args_chars) +
+                                        " (docs/venues/bybit.md); nothing was subscribed");
+  }
   std::vector<TopicBook*> fresh;
   for (const std::string& s : symbols) {
     if (im.books.find(s) != nullptr) continue;

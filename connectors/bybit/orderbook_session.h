@@ -65,7 +65,8 @@ struct OrderbookConfig {
   int depth = 200;                      // the topic's depth: 1, 50, 200 or 1000 (depth_ok)
   bool track_any_symbol = false;        // captures: track every symbol the stream names, at its topic's depth
   bool drive_connection = true;         // false in replay: no connection, pings or deadlines
-  std::size_t topics_per_request = 10;  // Bybit's limit of args per subscribe request
+  std::size_t topics_per_request = 10;  // Bybit's limit of args per subscribe request (spot's; the smallest)
+  std::size_t max_args_chars = 21'000;  // Bybit's limit on a connection's args, in characters
   std::int64_t ack_timeout_ns = 10'000'000'000;
   std::int64_t ping_interval_ns = 20'000'000'000;  // Bybit recommends a ping every 20 s
   std::int64_t pong_timeout_ns = 10'000'000'000;
@@ -95,7 +96,8 @@ class OrderbookSession {
   OrderbookSession& operator=(const OrderbookSession&) = delete;
 
   // subscribe adds books (sent now when the connection is open, else when it opens):
-  // InvalidArgument naming a symbol Bybit cannot be asked for (nothing added).
+  // InvalidArgument naming a symbol Bybit cannot be asked for, ResourceExhausted past the
+  // connection's args limit (nothing added).
   absl::Status subscribe(const std::vector<std::string>& symbols, std::int64_t now_ns, SessionSink& sink);
   void start(std::int64_t now_ns, SessionSink& sink);
   void on_connected(std::int64_t now_ns, SessionSink& sink);

@@ -19,6 +19,7 @@
 #include "connectors/bybit/venue.h"
 #include "tests/book/test_data.h"
 #include "tests/common/alloc_counter.h"
+#include "tests/common/expected_json.h"
 #include "tests/connectors/session_test_util.h"
 
 namespace obr::connectors::bybit {
@@ -108,6 +109,23 @@ TEST(BybitConnection, EachCategoryHasItsEndpointAndDepthsAreChecked) {
   const absl::Status st = s.subscribe({"BAD SYMBOL"}, 0, sink);
   EXPECT_EQ(st.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(st.message().find("bybit-spot: symbol 'BAD SYMBOL'"), std::string_view::npos) << st.message();
+}
+
+// A connection's args stay within Bybit's 21 000 characters: the topic that would pass it
+// is refused, nothing of the call is added, and the ones before it stand.
+TEST(BybitConnection, SubscribeRefusesTopicsPastTheConnectionsArgsLimit) {
+  OrderbookSession s(OrderbookConfig{});
+  BybitSink sink;
+  // "orderbook.200.SYMnnnnUSDT" is 25 characters, 28 in the array: 749 fit in 21 000.
+  std::vector<std::string> symbols;
+  for (int i = 0; i < 749; ++i) symbols.push_back(absl::StrCat("SYM", 1000 + i, "USDT"));
+  ASSERT_TRUE(s.subscribe(symbols, 0, sink).ok());
+  const absl::Status st = s.subscribe({"SYM9999USDT", "SYM9998USDT"}, 0, sink);
+  EXPECT_EQ(st.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(st.message(),
+            "bybit-linear: these topics would take the connection's args to 21030 characters, past Bybit's limit of "
+            "21000 (docs/venues/bybit.md); nothing was subscribed");
+  EXPECT_EQ(s.book_count(), 749u);
 }
 
 // A refusal that names a topic refuses that book alone; the others were subscribed.
@@ -418,63 +436,148 @@ TEST(BybitVenue, TheCategoryComesFromTheFramesFormAndTheSymbol) {
   EXPECT_FALSE(kLinearVenue.first_frame_is(ack) || kInverseVenue.first_frame_is(ack) || kSpotVenue.first_frame_is(ack));
 }
 
-// ---- the real capture -------------------------------------------------------------------
+// ---- recordings: the real capture and the generated sessions ---------------------------
+
+// CaptureRun: a JSON-lines capture (`{"conn","ts","data"}` per line) through one capture
+// session per connection, each connection's category told by its first book message
+// (frames before it, the answers, are held and fed after). `each_message` runs after
+// every frame a session was fed.
+struct CaptureRun {
+  struct Conn {
+    std::unique_ptr<OrderbookSession> session;
+    const VenueDescriptor* venue = nullptr;
+    std::vector<std::string> held;
+  };
+  std::map<std::string, Conn> conns;
+  std::vector<std::string> order;  // connections in the order first seen
+  obr::testing::RecordingSink sink;
+  std::uint64_t frames = 0;
+
+  template <class Each>
+  void run(const std::string& relative, Each&& each_message) {
+    std::ifstream in(obr::testing::data_path(relative));
+    ASSERT_TRUE(in.good()) << relative;
+    simdjson::dom::parser parser;
+    for (std::string line; std::getline(in, line);) {
+      simdjson::dom::element e;
+      ASSERT_EQ(parser.parse(line).get(e), simdjson::SUCCESS);
+      const std::string name(e["conn"].get_string().value_unsafe());
+      const std::string data(e["data"].get_string().value_unsafe());
+      if (conns.count(name) == 0) order.push_back(name);
+      Conn& c = conns[name];
+      if (c.venue == nullptr) {
+        for (const VenueDescriptor* v : {&kSpotVenue, &kLinearVenue, &kInverseVenue}) {
+          if (v->first_frame_is(data)) c.venue = v;
+        }
+        if (c.venue == nullptr) {
+          c.held.push_back(data);
+          continue;
+        }
+        SessionSettings settings;
+        settings.mode = SessionMode::kCapture;
+        const Category cat = c.venue == &kSpotVenue     ? Category::kSpot
+                             : c.venue == &kLinearVenue ? Category::kLinear
+                                                        : Category::kInverse;
+        c.session = std::make_unique<OrderbookSession>(session_config(settings, cat));
+        for (const std::string& h : c.held) feed(c, h, each_message);
+      }
+      feed(c, data, each_message);
+    }
+    for (const auto& [name, c] : conns) EXPECT_NE(c.venue, nullptr) << name << ": no frame told its category";
+  }
+  template <class Each>
+  void feed(Conn& c, const std::string& data, Each&& each_message) {
+    c.session->on_frame(data, static_cast<std::int64_t>(++frames), sink);
+    each_message(*c.session);
+  }
+};
+
+// A book's side as the replay prints it: spot without trailing zeros, the derivatives at
+// the decimals the venue writes.
+Levels printed(const book::OrderBook& ob, bool bids, bool trim) {
+  Levels out = top10(ob, bids);
+  if (!trim) return out;
+  for (auto& level : out) {
+    for (std::string& text : level) {
+      if (text.find('.') == std::string::npos) continue;
+      while (text.back() == '0') text.pop_back();
+      if (text.back() == '.') text.pop_back();
+    }
+  }
+  return out;
+}
+
+// expect_reference: every book of `run` equals its entry in the independent reference's
+// expected file (tests/reference/bybit_reference.py), and there are no others.
+void expect_reference(const CaptureRun& run, const std::string& expected_file) {
+  simdjson::padded_string json;
+  ASSERT_EQ(simdjson::padded_string::load(obr::testing::data_path(expected_file)).get(json), simdjson::SUCCESS);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  ASSERT_EQ(parser.parse(json).get(root), simdjson::SUCCESS);
+  std::size_t expected_books = 0;
+  const simdjson::dom::array expected = root["books"].get_array().value_unsafe();
+  for (simdjson::dom::element e : expected) {
+    ++expected_books;
+    const std::string conn(e["conn"].get_string().value_unsafe());
+    const std::string symbol(e["symbol"].get_string().value_unsafe());
+    SCOPED_TRACE(conn + " " + symbol);
+    ASSERT_EQ(run.conns.count(conn), 1u);
+    const CaptureRun::Conn& c = run.conns.at(conn);
+    EXPECT_EQ(c.venue->name, e["venue"].get_string().value_unsafe());
+    bool found = false;
+    for (std::size_t i = 0; i < c.session->book_count(); ++i) {
+      const BookReport r = c.session->report(static_cast<BookId>(i));
+      if (r.symbol != symbol) continue;
+      found = true;
+      const book::BookCounters& n = r.book->counters();
+      EXPECT_EQ(book::to_string(r.book->state()), e["state"].get_string().value_unsafe());
+      EXPECT_EQ(n.snapshots, e["snapshots"].get_uint64().value_unsafe());
+      EXPECT_EQ(n.updates, e["updates"].get_uint64().value_unsafe());
+      EXPECT_EQ(n.checks_passed, e["checks_passed"].get_uint64().value_unsafe());
+      EXPECT_EQ(n.checks_failed, e["checks_failed"].get_uint64().value_unsafe());
+      EXPECT_EQ(n.resyncs_requested, e["resyncs_requested"].get_uint64().value_unsafe());
+      EXPECT_EQ(r.sequence, e["sequence"].get_int64().value_unsafe());
+      const bool trim = !c.venue->fixed_precision_text;
+      EXPECT_EQ(printed(*r.book, true, trim), obr::testing::level_pairs(e, "bids"));
+      EXPECT_EQ(printed(*r.book, false, trim), obr::testing::level_pairs(e, "asks"));
+    }
+    EXPECT_TRUE(found);
+  }
+  std::size_t books = 0;
+  for (const auto& [name, c] : run.conns) books += c.session->book_count();
+  EXPECT_EQ(books, expected_books);
+}
 
 // The real capture (tests/data/bybit/, cryptofeed; docs/venues/bybit.md "The real
 // capture"): 2 connections, 6 books (4 linear, 2 spot), 6 snapshots and 2 142 deltas, every
-// delta contiguous, every side at 200 levels after every message.
-TEST(BybitRealCapture, EveryDeltaIsContiguousAndEverySideStaysAtTwoHundred) {
-  std::ifstream in(obr::testing::data_path("bybit/bybit_v5_orderbook200.ndjson"));
-  ASSERT_TRUE(in.good());
-  struct Conn {
-    std::unique_ptr<OrderbookSession> session;
-    std::string venue;
-  };
-  std::map<std::string, Conn> conns;
-  obr::testing::RecordingSink sink;
-  simdjson::dom::parser parser;
-  std::uint64_t frames = 0;
+// delta contiguous, every side at 200 levels after every message, and the final books equal
+// the independent reference's.
+TEST(BybitRecordings, TheRealCaptureIsContiguousAtTwoHundredLevelsAndMatchesTheReference) {
+  CaptureRun run;
   std::size_t sides_checked = 0;
-  for (std::string line; std::getline(in, line);) {
-    simdjson::dom::element e;
-    ASSERT_EQ(parser.parse(line).get(e), simdjson::SUCCESS);
-    const std::string conn(e["conn"].get_string().value_unsafe());
-    const std::string data(e["data"].get_string().value_unsafe());
-    Conn& c = conns[conn];
-    if (!c.session) {
-      const VenueDescriptor* v = kSpotVenue.first_frame_is(data)     ? &kSpotVenue
-                                 : kLinearVenue.first_frame_is(data) ? &kLinearVenue
-                                                                     : nullptr;
-      ASSERT_NE(v, nullptr) << data.substr(0, 80);
-      SessionSettings settings;
-      settings.mode = SessionMode::kCapture;
-      c.venue = std::string(v->name);
-      c.session = std::make_unique<OrderbookSession>(
-          session_config(settings, v == &kSpotVenue ? Category::kSpot : Category::kLinear));
-    }
-    c.session->on_frame(data, static_cast<std::int64_t>(++frames), sink);
-    for (std::size_t i = 0; i < c.session->book_count(); ++i) {
-      const book::OrderBook& ob = c.session->book(static_cast<BookId>(i));
+  run.run("bybit/bybit_v5_orderbook200.ndjson", [&](const OrderbookSession& session) {
+    for (std::size_t i = 0; i < session.book_count(); ++i) {
+      const book::OrderBook& ob = session.book(static_cast<BookId>(i));
       ASSERT_EQ(ob.bids().size(), 200u);
       ASSERT_EQ(ob.asks().size(), 200u);
       ++sides_checked;
     }
-  }
-  EXPECT_EQ(frames, 2148u);
-  ASSERT_EQ(conns.size(), 2u);
-  EXPECT_EQ(conns["BYBIT.ws.2"].venue, "bybit-linear");
-  EXPECT_EQ(conns["BYBIT.ws.3"].venue, "bybit-spot");
+  });
+  EXPECT_EQ(run.frames, 2148u);
+  EXPECT_EQ(run.order, (std::vector<std::string>{"BYBIT.ws.2", "BYBIT.ws.3"}));
+  EXPECT_EQ(run.conns["BYBIT.ws.2"].venue, &kLinearVenue);
+  EXPECT_EQ(run.conns["BYBIT.ws.3"].venue, &kSpotVenue);
   std::map<std::string, std::uint64_t> updates;
   std::uint64_t snapshots = 0;
-  for (const auto& [name, c] : conns) {
+  for (const auto& [name, c] : run.conns) {
     EXPECT_EQ(c.session->malformed_frames(), 0u);
     for (std::size_t i = 0; i < c.session->book_count(); ++i) {
       const BookReport r = c.session->report(static_cast<BookId>(i));
       EXPECT_EQ(r.book->state(), BookState::kLive) << r.symbol;
       EXPECT_EQ(r.book->counters().checks_failed, 0u) << r.symbol;
       EXPECT_EQ(r.book->counters().crossed, 0u) << r.symbol;
-      EXPECT_EQ(r.book->counters().checks_passed, r.book->counters().updates);
-      updates[c.venue + ":" + std::string(r.symbol)] = r.book->counters().updates;
+      updates[std::string(c.venue->name) + ":" + std::string(r.symbol)] = r.book->counters().updates;
       snapshots += r.book->counters().snapshots;
     }
   }
@@ -485,9 +588,29 @@ TEST(BybitRealCapture, EveryDeltaIsContiguousAndEverySideStaysAtTwoHundred) {
                                                            {"bybit-linear:DOGEUSDT", 379},
                                                            {"bybit-spot:BTCUSDT", 299},
                                                            {"bybit-spot:ETHUSDT", 249}}));
-  EXPECT_GT(sides_checked, 2000u);
-  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_EQ(sides_checked, 7389u);  // every book of its connection, after each of its messages
+  EXPECT_TRUE(run.sink.errors.empty());
+  expect_reference(run, "bybit/bybit_v5_orderbook200.expected.json");
 }
+
+// Generated sessions, each with one kind of trouble (tests/reference/bybit_sessions.py: a
+// gap, a duplicate, a reorder, unprompted and restart snapshots, depth-1 repeats, spot and
+// linear books of the same symbols, deletes and refills at depth 50, a session that ends
+// resyncing, inverse contracts), through the sessions: the states, counters, last u and
+// books of the independent reference.
+class BybitGenerated : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BybitGenerated, MatchesTheReference) {
+  const std::string base = std::string("bybit/generated/") + GetParam();
+  CaptureRun run;
+  run.run(base + ".ndjson", [](const OrderbookSession&) {});
+  for (const auto& [name, c] : run.conns) EXPECT_EQ(c.session->malformed_frames(), 0u) << name;
+  expect_reference(run, base + ".expected.json");
+}
+
+INSTANTIATE_TEST_SUITE_P(Sessions, BybitGenerated,
+                         ::testing::Values("gap", "duplicate", "reorder", "unprompted", "restart", "level1", "both",
+                                           "depth50", "unfinished", "inverse"));
 
 // ---- allocations --------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
 out="${1:?usage: make_seeds.sh OUT_DIR}"
 rm -rf "$out"
-mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,recording}
+mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,bybit,recording}
 
 received() { sed -n 's/^[0-9][0-9.]*: //p' "$1"; }   # cryptofeed: received frames only
 
@@ -57,6 +57,20 @@ for n in 4 16 64 256; do
 done
 { printf '0'; cat "$out/binance.rest"; grep -m 64 'BTCUSDT' "$out/binance.all"; } > "$out/binance/rest_btcusdt_64"
 rm "$out/binance.all" "$out/binance.rest"
+
+# bybit: the real capture's frames (the `data` strings unescaped; they hold no other
+# escape) per connection, each preceded by the byte that picks the category and depth
+# ("1" linear and "0" spot at 200; "5" linear at depth 1, where a 200-level snapshot is past
+# the depth).
+bybit_frames() { grep "\"conn\": \"$1\"" "$data/bybit/bybit_v5_orderbook200.ndjson" | sed 's/^.*"data": "//; s/"}$//; s/\\"/"/g'; }
+bybit_frames BYBIT.ws.2 > "$out/bybit.linear"
+bybit_frames BYBIT.ws.3 > "$out/bybit.spot"
+for n in 4 16 64; do
+  { printf '1'; head -n "$n" "$out/bybit.linear"; } > "$out/bybit/linear_$n"
+  { printf '0'; head -n "$n" "$out/bybit.spot"; } > "$out/bybit/spot_$n"
+done
+{ printf '5'; head -n 8 "$out/bybit.linear"; } > "$out/bybit/linear_depth1_8"
+rm "$out/bybit.linear" "$out/bybit.spot"
 
 # recording: the head of each format (raw, cryptofeed WebSocket and REST) and an obr recording.
 head -n 40 "$data/kraken-v2/btcusd_d10_resubscribe.ndjson" > "$out/recording/raw_kraken_v2"
