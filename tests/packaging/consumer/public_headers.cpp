@@ -15,6 +15,7 @@
 #include "book/sequence_tracker.h"
 #include "connectors/binance/depth_session.h"
 #include "connectors/binance/venue.h"
+#include "connectors/bybit/venue.h"
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kraken/venue.h"
