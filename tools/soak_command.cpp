@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -101,6 +102,10 @@ constexpr KindInfo kKinds[] = {
     {sim::FaultKind::kRest429, false},     {sim::FaultKind::kRest418, false},
     {sim::FaultKind::kRest500, false},     {sim::FaultKind::kStaleSnapshot, false},
 };
+// ... and Bybit's own, after them in the turn.
+constexpr KindInfo kBybitKinds[] = {{sim::FaultKind::kRefuseTopic, false},
+                                    {sim::FaultKind::kUnpromptedSnapshot, true},
+                                    {sim::FaultKind::kRestartSnapshot, true}};
 
 // venues_for: the venues (indices into sim::venue_pieces()) a kind can hit: the pieces that
 // have it as their own (one or several), else every piece; of those, only the venues the
@@ -130,15 +135,23 @@ void add_fault(const char* spec, std::vector<sim::Fault>& out) {
 
 // random_schedule: n faults, every kind in turn (so each appears), at uniform random
 // times between 2 s and the last moment that leaves time to recover, on random books;
-// plus a companion for each fault that waits for a request (below).
+// plus a companion for each fault that waits for a request (below). The kinds only venues
+// the engine does not connect to have are left out of the turn, so the schedule of the
+// others stays the same when a piece lands before the engine lists its venue.
 std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim::SimConfig& config, Rng& rng) {
   std::vector<sim::Fault> out;
   const auto pieces = sim::venue_pieces();
   const double first = 2.0, last = seconds - 10.0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const KindInfo& k = kKinds[i % std::size(kKinds)];
+  std::vector<const KindInfo*> kinds;
+  for (const std::span<const KindInfo> list :
+       {std::span<const KindInfo>(kKinds), std::span<const KindInfo>(kBybitKinds)}) {
+    for (const KindInfo& k : list) {
+      if (!venues_for(k.kind).empty()) kinds.push_back(&k);
+    }
+  }
+  for (std::size_t i = 0; i < n && !kinds.empty(); ++i) {
+    const KindInfo& k = *kinds[i % kinds.size()];
     const std::vector<std::size_t> venues = venues_for(k.kind);
-    if (venues.empty()) continue;  // only venues the engine does not connect to have it
     const sim::VenuePieceFactory& venue = pieces[venues.size() == 1 ? venues[0] : venues[rng.below(venues.size())]];
     char spec[160];
     const double t = first + (last - first) * unit(rng);
@@ -155,8 +168,11 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
     // connection or a dropped update. Otherwise it may never fire in the run.
     const bool waits_for_token = k.kind == sim::FaultKind::kRefuseToken || k.kind == sim::FaultKind::kExpireToken ||
                                  k.kind == sim::FaultKind::kFailEndpoint;
+    // (A refused topic waits for the next subscribe, which a resync makes as a snapshot
+    // request does.)
     const bool waits_for_snapshot = k.kind == sim::FaultKind::kRest429 || k.kind == sim::FaultKind::kRest418 ||
-                                    k.kind == sim::FaultKind::kRest500 || k.kind == sim::FaultKind::kStaleSnapshot;
+                                    k.kind == sim::FaultKind::kRest500 || k.kind == sim::FaultKind::kStaleSnapshot ||
+                                    k.kind == sim::FaultKind::kRefuseTopic;
     if (waits_for_token) {
       std::snprintf(spec, sizeof spec, "close@t=%.0fms,venue=%.*s", (t + 0.5) * 1000,
                     static_cast<int>(venue.name.size()), venue.name.data());

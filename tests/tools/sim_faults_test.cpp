@@ -54,7 +54,9 @@ TEST(FaultSpec, NamesWhatIsWrong) {
   EXPECT_FALSE(parse_fault("drop@at=3", error));
   EXPECT_EQ(error, "fault 'drop@at=3': trigger 'at=3' is not t=… or msg=…");
   EXPECT_FALSE(parse_fault("drop,venue=bitstamp", error));
-  EXPECT_EQ(error, "fault 'drop,venue=bitstamp': venue 'bitstamp' is not kraken, kucoin, binance or binance-usdm");
+  EXPECT_EQ(error,
+            "fault 'drop,venue=bitstamp': venue 'bitstamp' is not kraken, kucoin, binance, binance-usdm, "
+            "bybit-spot, bybit-linear or bybit-inverse");
   EXPECT_FALSE(parse_fault("corrupt_checksum,venue=kucoin", error));
   EXPECT_EQ(error, "fault 'corrupt_checksum,venue=kucoin': corrupt_checksum exists only on kraken");
   EXPECT_FALSE(parse_fault("rest_429,venue=kraken", error));

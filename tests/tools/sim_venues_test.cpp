@@ -2,7 +2,8 @@
 // (tools/sim/venue_pieces.h) against the engine's list of venues (engine/venues_impl.h):
 // every venue the engine registers has a simulator piece of the same name, or is listed as
 // replay-only with its reason and the piece that serves its recordings; every piece is a
-// registered venue, and a started simulator serves each one. Adding a venue to the engine
+// registered venue (or one of the pieces named as ahead of the engine), and a started
+// simulator serves each one. Adding a venue to the engine
 // without a piece (or an entry saying why not) fails here.
 #include <gtest/gtest.h>
 
@@ -23,6 +24,12 @@ namespace {
 
 using obr::sim::FaultKind;
 using obr::sim::VenuePieceFactory;
+
+// The pieces that landed before the engine lists their venue (docs/architecture.md, "Adding
+// a venue", step 4; venue_pieces.cpp): served by the simulator, left out of `obr demo` and
+// `obr soak` until engine/venues.cpp lists them. A name stays here until then; any other
+// piece must be a venue of the engine.
+const std::set<std::string_view> kAheadOfTheEngine = {"bybit-spot", "bybit-linear", "bybit-inverse"};
 
 const obr::sim::ReplayOnlyVenue* replay_only(std::string_view name) {
   for (const auto& r : obr::sim::replay_only_venues()) {
@@ -61,7 +68,8 @@ TEST(SimVenues, ReplayOnlyVenuesAreRegisteredExplainedAndServedAsAPiece) {
 TEST(SimVenues, EveryPieceIsARegisteredVenueOnce) {
   std::set<std::string_view> names;
   for (const VenuePieceFactory& f : obr::sim::venue_pieces()) {
-    EXPECT_NE(obr::engine::find_venue(f.name), nullptr) << "piece '" << f.name << "' is not a venue of the engine";
+    EXPECT_TRUE(obr::engine::find_venue(f.name) != nullptr || kAheadOfTheEngine.count(f.name) != 0)
+        << "piece '" << f.name << "' is not a venue of the engine";
     EXPECT_TRUE(names.insert(f.name).second) << "two pieces named '" << f.name << "'";
     EXPECT_FALSE(f.display_name.empty()) << f.name;
     EXPECT_EQ(obr::sim::venue_piece_for_recording(f.name), &f);
@@ -115,17 +123,21 @@ TEST(SimVenues, ASimulatorServesEveryPiece) {
       EXPECT_FALSE(sim.truth_asks(f.name, s).empty()) << f.name << " " << s;
     }
   }
-  // Where each venue's client starts: Kraken's and Binance's WebSockets, KuCoin's REST base
-  // (no TLS here).
+  // Where each venue's client starts: Kraken's, Binance's and Bybit's WebSockets, KuCoin's
+  // REST base (no TLS here).
   EXPECT_EQ(sim.url("kraken"), "ws://" + authority + "/v2");
   EXPECT_EQ(sim.url("kucoin"), "http://" + authority);
   EXPECT_EQ(sim.url("binance"), "ws://" + authority + "/stream");
   EXPECT_EQ(sim.url("binance-usdm"), "ws://" + authority + "/fstream");
-  // The REST base of the pieces that answer REST; none for Kraken's, which answers none.
+  EXPECT_EQ(sim.url("bybit-spot"), "ws://" + authority + "/v5/public/spot");
+  EXPECT_EQ(sim.url("bybit-linear"), "ws://" + authority + "/v5/public/linear");
+  EXPECT_EQ(sim.url("bybit-inverse"), "ws://" + authority + "/v5/public/inverse");
+  // The REST base of the pieces that answer REST; none for Kraken's and Bybit's, which answer none.
   EXPECT_EQ(sim.rest_url("kucoin"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("binance"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("binance-usdm"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("kraken"), "");
+  EXPECT_EQ(sim.rest_url("bybit-linear"), "");
   for (const auto& r : obr::sim::replay_only_venues()) {
     EXPECT_TRUE(sim.url(r.name).empty()) << r.name;
     EXPECT_TRUE(sim.symbols(r.name).empty()) << r.name;

@@ -35,6 +35,9 @@ constexpr Name kNames[] = {
     {"rest_418", FaultKind::kRest418},
     {"rest_500", FaultKind::kRest500},
     {"stale_snapshot", FaultKind::kStaleSnapshot},
+    {"refuse_topic", FaultKind::kRefuseTopic},
+    {"unprompted_snapshot", FaultKind::kUnpromptedSnapshot},
+    {"restart_snapshot", FaultKind::kRestartSnapshot},
 };
 
 // parse_duration: "2s", "2.5s", "300ms" → ns.

@@ -5,7 +5,7 @@
 //
 // Syntax: KIND[=ARG][@TRIGGER][,venue=V][,symbol=S]
 //   V: a venue the simulator serves (a piece of venue_pieces.h: kraken, kucoin, binance,
-//   binance-usdm).
+//   binance-usdm, bybit-spot, bybit-linear, bybit-inverse).
 //   TRIGGER: t=2.5s (time since start; also ms) or msg=300 (the venue's book messages
 //   sent so far); none: at once. ARG: a close code (close_code=4000), a stall length
 //   (stall=5s; default until the client gives up), a sequence skip (skip_sequence=5).
@@ -16,10 +16,12 @@
 // that only some venues have (a piece lists it in its factory's own_faults) hits only those:
 // - owned by one piece (corrupt_checksum: kraken), it hits that piece, and a venue= naming
 //   another is refused ("corrupt_checksum exists only on kraken");
-// - owned by several (skip_sequence, rest_429, rest_418, rest_500, stale_snapshot: kucoin,
-//   binance and binance-usdm), venue= picks one of them (naming another is refused, with
-//   the owners listed), and without venue= it hits whichever owner first has an eligible
-//   message or request. A schedule that means one venue says so with venue=.
+// - owned by several (rest_429, rest_418, rest_500, stale_snapshot: kucoin, binance and
+//   binance-usdm; skip_sequence: those and the three Bybit pieces; refuse_topic,
+//   unprompted_snapshot, restart_snapshot: bybit-spot, bybit-linear and bybit-inverse),
+//   venue= picks one of them (naming another is refused, with the owners listed), and
+//   without venue= it hits whichever owner first has an eligible message or request. A
+//   schedule that means one venue says so with venue=.
 #pragma once
 
 #include <cstdint>
@@ -33,7 +35,7 @@ namespace obr::sim {
 enum class FaultKind : std::uint8_t {
   kDrop,             // a book update is not sent (Kraken: next checksum fails; KuCoin: gap)
   kCorruptChecksum,  // a Kraken update carries a wrong checksum
-  kSkipSequence,     // KuCoin sequences / Binance update ids jump ahead by ARG (a gap, no data lost)
+  kSkipSequence,     // KuCoin sequences / Binance and Bybit update ids jump ahead by ARG (a gap, no data lost)
   kDuplicate,        // a book update is sent twice
   kReorder,          // a book update is sent after the next one of the same book
   kStall,            // the connection goes silent (TCP open, no data, no pongs)
@@ -49,6 +51,13 @@ enum class FaultKind : std::uint8_t {
   kRest418,          // ... 418 (IP ban) with Retry-After: 1 (KuCoin) or the ban's length (Binance)
   kRest500,          // ... 500
   kStaleSnapshot,    // a snapshot older than the stream (sequence behind the buffered deltas)
+
+  // Bybit's (bybit_piece.h): a subscribe refused as "handler not found"; a delta replaced by
+  // a fresh snapshot with the next u (correct: the client replaces its book); a delta
+  // replaced by a snapshot with u = 1, then u 2, 3, ... (the venue's restart; correct too).
+  kRefuseTopic,
+  kUnpromptedSnapshot,
+  kRestartSnapshot,
 };
 
 std::string_view to_string(FaultKind kind) noexcept;

@@ -1,6 +1,6 @@
 // tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2, KuCoin spot
-// level2 and Binance spot and USD-M depth streams on loopback, over ws:// or TLS, fed by a seeded synthetic market or a
-// recording (SimConfig::markets), with faults injected on command.
+// level2, Binance spot and USD-M depth streams and Bybit v5 order books on loopback, over ws:// or TLS, fed by a seeded
+// synthetic market or a recording (SimConfig::markets), with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
@@ -26,7 +26,11 @@
 //     /stream and /fstream (SUBSCRIBE/UNSUBSCRIBE, `depthUpdate` with U/u (and pu) update
 //     ids, server pings with a pong deadline, a 24 h connection life), and the snapshots
 //     /api/v3/depth and /fapi/v1/depth with request weights, 429 and the 418 ban:
-//     binance_piece.h.
+//     binance_piece.h;
+//   - "bybit-spot", "bybit-linear" and "bybit-inverse": Bybit v5 public orderbook on
+//     /v5/public/spot, /linear and /inverse (subscribe/unsubscribe answers, refused topics,
+//     ping/pong with the silence cut, a snapshot then deltas keeping the client at the top
+//     `depth` levels, u per topic per connection, the level-1 repeat): bybit_piece.h.
 // The engine's "kraken-v1" is recording-only and has no piece (venue_pieces.cpp says why).
 //
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
@@ -56,11 +60,17 @@
 namespace obr::sim {
 
 // VenueTimers: the connection timers of a venue whose server pings its clients and cuts
-// old connections (0: the piece's default, which is the venue's documented value).
+// old connections, or waits for its clients' pings, or repeats an unchanged book (0: the
+// piece's default, which is the venue's documented value; a piece reads the fields its
+// venue has and leaves the others).
 struct VenueTimers {
   std::int64_t ping_interval_ns = 0;  // between the server's WebSocket ping frames
   std::int64_t pong_timeout_ns = 0;   // no pong this long after a ping: the server closes
   std::int64_t lifetime_ns = 0;       // a connection's longest life: the server closes it then
+  // Bybit: a client that sends no ping message this long is dropped (the venue: 10 minutes).
+  std::int64_t client_ping_timeout_ns = 0;
+  // Bybit: a level-1 book unchanged this long is pushed again with the same u (the venue: 3 s).
+  std::int64_t level1_repeat_ns = 0;
 };
 
 struct SimConfig {
@@ -79,8 +89,9 @@ struct SimConfig {
   // on its loop thread.
   std::map<std::string, std::shared_ptr<Market>, std::less<>> markets;
   // timers: a venue's connection timers, for the pieces that have them (server pings, a
-  // pong deadline, a longest connection life); a field left 0 keeps the venue's own value.
-  // Tests compress them from minutes and hours to fractions of a second.
+  // pong deadline, a longest connection life, a client's ping deadline, a book's repeat); a
+  // field left 0 keeps the venue's own value. Tests compress them from minutes and hours to
+  // fractions of a second.
   std::map<std::string, VenueTimers, std::less<>> timers;
   std::uint64_t seed = 1;
   double changes_per_s = 400;  // market events per second, per venue
@@ -111,7 +122,7 @@ struct FiredFault {
 // for stays 0.
 struct VenueStats {
   std::uint64_t book_messages = 0;     // book messages sent (Kraken: snapshots and updates; KuCoin: l2updates)
-  std::uint64_t snapshots_served = 0;  // REST snapshots (KuCoin's)
+  std::uint64_t snapshots_served = 0;  // REST snapshots (KuCoin's, Binance's); Bybit's WebSocket snapshots
   std::uint64_t tokens_issued = 0;     // connection tokens (KuCoin's bullet-public)
 };
 

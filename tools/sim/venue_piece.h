@@ -64,7 +64,8 @@ class Peer {
   bool closed = false;
   std::int64_t stall_until_ns = 0;  // > now: silent; INT64_MAX: until closed
   // Per symbol of the piece's market: 0 not subscribed, else the piece's own value (Kraken:
-  // the subscribed depth; KuCoin: 1). A peer carries the books whose value is > 0.
+  // the subscribed depth; KuCoin: 1; Binance, Bybit: a bit per stream or depth). A peer
+  // carries the books whose value is > 0.
   std::vector<int> subscribed;
   std::vector<std::optional<std::string>> held;  // reorder: a frame waiting for the next
   bool stalled(std::int64_t now) const { return stall_until_ns > now; }
