@@ -4,9 +4,10 @@
 //
 // Sections, in order: books live and true (synthetic and recorded markets, plain ws://);
 // stopping (on the caller's loop, while a connection opens, subscribe after stop);
-// recording and replay (Kraken and KuCoin, Binance, subscribe at run time); /health,
+// recording and replay (Kraken and KuCoin, Binance, Bybit, subscribe at run time); /health,
 // /metrics and the consolidated view; the engine on its own thread; and the fault suites,
-// one case per fault kind (Kraken and KuCoin, then Binance spot and USD-M).
+// one case per fault kind (Kraken and KuCoin, Binance spot and USD-M, Bybit linear and
+// spot).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -597,6 +598,16 @@ TEST(LiveEngine, OwnThreadWithReadersOnAnother) {
 // The engine on its own thread, stopped from this one at once: stop()'s work is queued
 // microseconds after start(), so it runs while both connections are opening (Kraken's
 // WebSocket connect, KuCoin's token request), racing the engine thread's connect(). Nothing
+// The same for Bybit linear and spot: a gap on each category, an unprompted snapshot, a
+// dropped connection and a malformed frame, live and replayed to the same books.
+TEST(LiveEngine, BybitRecordingReplaysToTheSameBooksAndCounters) {
+  record_and_replay({fault("drop@t=1.2s,venue=bybit-linear,symbol=ETHUSDT"),
+                     fault("skip_sequence=3@t=1.4s,venue=bybit-spot,symbol=BTCUSDT"),
+                     fault("unprompted_snapshot@t=1.3s,venue=bybit-spot,symbol=SOLUSDT"),
+                     fault("close@t=1.8s,venue=bybit-linear"), fault("malformed@t=2s,venue=bybit-spot")},
+                    {"bybit-linear", "bybit-spot"}, "bybit-", 2);  // the two gaps
+}
+
 // opens, stop() returns promptly, and only the engine thread calls the listener (TSan).
 TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
   obr::net::EventLoop sim_loop;
@@ -763,5 +774,51 @@ INSTANTIATE_TEST_SUITE_P(
                   "binance: not JSON: not a JSON object"},
         FaultCase{"oversized@t=1.5s,venue=binance-usdm", StateReason::kDisconnected, "", false}),
     fault_case_name);
+
+// Bybit linear and spot on the simulator (ETHUSDT, BTCUSDT and SOLUSDT on both): each fault
+// kind their pieces have is detected, confined to the book it hit (or the connection), and
+// recovered to the truth, with no wrong book shown (docs/venues/bybit.md). A duplicate or a
+// reorder is a gap on Bybit (only the last u + 1 follows); an unprompted or a restart
+// snapshot is correct data that replaces the book without it leaving live.
+class LiveEngineBybitFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(LiveEngineBybitFault, IsDetectedConfinedAndRecovered) {
+  run_fault_case(GetParam(), {"bybit-linear", "bybit-spot"}, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, LiveEngineBybitFault,
+    ::testing::Values(
+        FaultCase{"drop@t=1.5s,venue=bybit-linear,symbol=ETHUSDT", StateReason::kSequenceGap, "ETHUSDT", true},
+        FaultCase{"skip_sequence=3@t=1.5s,venue=bybit-spot,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT",
+                  true},
+        FaultCase{"duplicate@t=1.5s,venue=bybit-spot,symbol=SOLUSDT", StateReason::kSequenceGap, "SOLUSDT", true},
+        FaultCase{"reorder@t=1.5s,venue=bybit-linear,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT", true},
+        FaultCase{"unprompted_snapshot@t=1.5s,venue=bybit-linear,symbol=SOLUSDT", StateReason::kSubscribed, "SOLUSDT",
+                  true},
+        FaultCase{"restart_snapshot@t=1.5s,venue=bybit-spot,symbol=ETHUSDT", StateReason::kSubscribed, "ETHUSDT", true},
+        FaultCase{"stall@t=1.5s,venue=bybit-linear", StateReason::kDisconnected, "", false},
+        FaultCase{"close@t=1.5s,venue=bybit-spot", StateReason::kDisconnected, "", false},
+        FaultCase{"close_code=4000@t=1.5s,venue=bybit-linear", StateReason::kDisconnected, "", false},
+        FaultCase{"malformed@t=1.5s,venue=bybit-spot", StateReason::kSubscribed, "", true,
+                  "bybit-spot: not JSON: not a JSON object"},
+        FaultCase{"oversized@t=1.5s,venue=bybit-linear", StateReason::kDisconnected, "", false}),
+    fault_case_name);
+
+// A topic the venue refuses: that book alone halts with the venue's message naming the
+// topic; the other five go live and equal the truth.
+TEST(LiveEngine, BybitRefusedTopicHaltsThatBookOnly) {
+  SimHarness h({fault("refuse_topic,venue=bybit-spot,symbol=ETHUSDT")}, /*tls=*/true, 7, "", {}, {},
+               {"bybit-linear", "bybit-spot"});
+  ASSERT_TRUE(h.started()) << h.error();
+  ASSERT_TRUE(h.run_until([&] { return h.live_books() == 5u; }, 20000)) << h.live_books();
+  h.run_for_ms(500);
+  EXPECT_EQ(h.live_books(), 5u);
+  EXPECT_TRUE(h.saw_reason(StateReason::kSubscribeRefused, "ETHUSDT"));
+  EXPECT_TRUE(std::any_of(h.errors.begin(), h.errors.end(), [](const std::string& e) {
+    return e.find("error:handler not found,topic:orderbook.200.ETHUSDT") != std::string::npos;
+  })) << (h.errors.empty() ? std::string("no errors") : h.errors.front());
+  EXPECT_EQ(h.wrong_live, 0u);
+}
 
 }  // namespace
