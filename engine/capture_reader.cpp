@@ -1,6 +1,7 @@
 #include "engine/capture_reader.h"
 
 #include <absl/strings/escaping.h>
+#include <simdjson.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -24,12 +25,17 @@ constexpr std::string_view kTooLongMessage = "line longer than 6291456 bytes ski
 static_assert(CaptureReader::kMaxLine == 6291456, "kTooLongMessage names kMaxLine");
 constexpr std::string_view kObrMagic = "obr-recording 1";
 constexpr std::string_view kUnknownFormat =
-    "unknown recording format (expected one JSON frame per line, or cryptofeed raw data 'URL <-> TS' / 'TS: FRAME')";
+    "unknown recording format (expected one JSON frame per line, JSON lines {\"conn\", \"ts\", \"data\"}, or "
+    "cryptofeed raw data 'URL <-> TS' / 'TS: FRAME')";
 
 // Bytes added to buffer_ per read (inflated straight into it), and compressed bytes read
 // from a gzip file at a time.
 constexpr std::size_t kChunk = 1u << 18;
 constexpr std::size_t kInput = 1u << 17;
+// buffer_: a whole line with its newline, a chunk read after it, and simdjson's padding
+// (bytes it may read past the end of a JSON-lines line; zeroed, never part of a line).
+constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
+constexpr std::size_t kBufferSize = CaptureReader::kMaxLine + kChunk + kPadding;
 
 // Which bytes a line may not hold. JSON text (raw captures, cryptofeed frames and bodies)
 // has no raw control byte but tab, CR and the newline. An obr recording writes payloads
@@ -207,7 +213,229 @@ bool parse_obr(std::string_view line, CaptureEvent& ev, std::string& decoded, st
   return true;
 }
 
+namespace od = simdjson::ondemand;
+
+// JSON-lines reasons (kBadLine payloads).
+constexpr std::string_view kJlInvalid = "JSON lines: not valid JSON";
+constexpr std::string_view kJlUtf8 = "JSON lines: not valid UTF-8";
+constexpr std::string_view kJlNotObject = "JSON lines: not a JSON object";
+constexpr std::string_view kJlAfter = "JSON lines: more text after the object";
+constexpr std::string_view kJlNoConn = "JSON lines: no \"conn\" member (the connection's name)";
+constexpr std::string_view kJlNoTs = "JSON lines: no \"ts\" member (the receive time)";
+constexpr std::string_view kJlNoData = "JSON lines: no \"data\" member (the frame)";
+constexpr std::string_view kJlConnType = "JSON lines: \"conn\" is not a string";
+constexpr std::string_view kJlConnEmpty = "JSON lines: \"conn\" is empty";
+constexpr std::string_view kJlDataType = "JSON lines: \"data\" is not a string (the frame, as a JSON string)";
+constexpr std::string_view kJlUrlType = "JSON lines: \"url\" is not a string";
+constexpr std::string_view kJlTs = "JSON lines: \"ts\" is not Unix seconds (a number written digits[.digits])";
+constexpr std::string_view kJlTwice[] = {"JSON lines: \"conn\" given twice", "JSON lines: \"ts\" given twice",
+                                         "JSON lines: \"data\" given twice", "JSON lines: \"url\" given twice"};
+
+// json_error: the reason for a simdjson error met while reading a line.
+std::string_view json_error(simdjson::error_code e) noexcept {
+  return e == simdjson::UTF8_ERROR ? kJlUtf8 : kJlInvalid;
+}
+
+// is_json_number: `text` is a number by JSON's grammar, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+bool is_json_number(std::string_view text) noexcept {
+  std::size_t i = 0;
+  const auto digits = [&] {
+    const std::size_t from = i;
+    while (i < text.size() && is_digit(text[i])) ++i;
+    return i > from;
+  };
+  if (i < text.size() && text[i] == '-') ++i;
+  if (i < text.size() && text[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < text.size() && text[i] == '.' && (++i, !digits())) return false;
+  if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+    ++i;
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == text.size();
+}
+
+// is_valid walks a value whole: On Demand checks only what is read, so a member the reader
+// does not use is walked to make sure the line is valid JSON all through.
+bool is_valid(od::value v, std::string_view& why) noexcept {
+  od::json_type type;
+  simdjson::error_code e = v.type().get(type);
+  if (e == simdjson::SUCCESS) {
+    switch (type) {
+      case od::json_type::object: {
+        od::object o;
+        if ((e = v.get_object().get(o))) break;
+        for (auto field : o) {
+          std::string_view key;
+          od::value member;
+          if ((e = field.unescaped_key().get(key)) || (e = field.value().get(member))) break;
+          if (!is_valid(member, why)) return false;
+        }
+        break;
+      }
+      case od::json_type::array: {
+        od::array a;
+        if ((e = v.get_array().get(a))) break;
+        for (auto element : a) {
+          od::value item;
+          if ((e = element.get(item))) break;
+          if (!is_valid(item, why)) return false;
+        }
+        break;
+      }
+      case od::json_type::string: {
+        std::string_view text;
+        e = v.get_string().get(text);
+        break;
+      }
+      case od::json_type::number:  // its text by the grammar: any size or precision is JSON
+        if (!is_json_number(strip(v.raw_json_token()))) e = simdjson::NUMBER_ERROR;
+        break;
+      case od::json_type::boolean: {
+        bool b = false;
+        e = v.get_bool().get(b);
+        break;
+      }
+      case od::json_type::null: {
+        bool null = false;
+        e = v.is_null().get(null);
+        if (e == simdjson::SUCCESS && !null) e = simdjson::N_ATOM_ERROR;
+        break;
+      }
+    }
+  }
+  if (e != simdjson::SUCCESS) why = json_error(e);
+  return e == simdjson::SUCCESS;
+}
+
+// padded: `line` (inside buffer_) for simdjson, which may read up to kPadding bytes past it.
+simdjson::padded_string_view padded(std::string_view line, const char* buffer_end) noexcept {
+  return simdjson::padded_string_view(line.data(), line.size(), static_cast<std::size_t>(buffer_end - line.data()));
+}
+
+// starts_json_lines: the line is an object whose first member is "conn" holding a string.
+bool starts_json_lines(od::parser& parser, std::string_view line, const char* buffer_end) noexcept {
+  od::document doc;
+  od::object root;
+  if (parser.iterate(padded(line, buffer_end)).get(doc) || doc.get_object().get(root)) return false;
+  for (auto field : root) {
+    std::string_view key;
+    od::json_type type;
+    return !field.unescaped_key().get(key) && key == "conn" && !field.value().type().get(type) &&
+           type == od::json_type::string;
+  }
+  return false;
+}
+
+// parse_json_line reads one JSON-lines line: `{"conn": NAME, "ts": TS, "data": FRAME}`, and
+// "url" when there is one. The strings are unescaped into the parser's buffer (valid until
+// its next line). On failure `why` says what was wrong: the first fault met, members read
+// in their order.
+bool parse_json_line(od::parser& parser, std::string_view line, const char* buffer_end, CaptureEvent& ev,
+                     std::string_view& why) noexcept {
+  od::document doc;
+  od::object root;
+  if (simdjson::error_code e = parser.iterate(padded(line, buffer_end)).get(doc)) {
+    why = json_error(e);
+    return false;
+  }
+  if (line.front() != '{') {
+    why = kJlNotObject;
+    return false;
+  }
+  if (simdjson::error_code e = doc.get_object().get(root)) {
+    why = json_error(e);
+    return false;
+  }
+  enum Seen : unsigned { kConn = 1, kTs = 2, kData = 4, kUrl = 8 };
+  unsigned seen = 0;
+  // once: false (and `why`) when member `bit` was seen before.
+  const auto once = [&](unsigned bit, std::size_t index) {
+    if ((seen & bit) != 0) {
+      why = kJlTwice[index];
+      return false;
+    }
+    seen |= bit;
+    return true;
+  };
+  // string: the member's value as a string, or false with `type_why` (or the JSON error).
+  const auto string = [&](od::value v, std::string_view& out, std::string_view type_why) {
+    od::json_type type;
+    if (simdjson::error_code e = v.type().get(type)) {
+      why = json_error(e);
+      return false;
+    }
+    if (type != od::json_type::string) {
+      why = type_why;
+      return false;
+    }
+    if (simdjson::error_code e = v.get_string().get(out)) {
+      why = json_error(e);
+      return false;
+    }
+    return true;
+  };
+  for (auto field : root) {
+    std::string_view key;
+    od::value v;
+    if (simdjson::error_code e = field.unescaped_key().get(key); e || (e = field.value().get(v))) {
+      why = json_error(e);
+      return false;
+    }
+    if (key == "conn") {
+      if (!once(kConn, 0) || !string(v, ev.conn, kJlConnType)) return false;
+    } else if (key == "data") {
+      if (!once(kData, 2) || !string(v, ev.payload, kJlDataType)) return false;
+    } else if (key == "url") {
+      if (!once(kUrl, 3) || !string(v, ev.url, kJlUrlType)) return false;
+    } else if (key == "ts") {
+      if (!once(kTs, 1)) return false;
+      od::json_type type;
+      if (simdjson::error_code e = v.type().get(type)) {
+        why = json_error(e);
+        return false;
+      }
+      // The number's text as written (raw_json_token adds the blanks after it): exact to
+      // the nanosecond, never through double.
+      const std::string_view text = type == od::json_type::number ? strip(v.raw_json_token()) : std::string_view();
+      if (!is_json_number(text) || !parse_unix_seconds(text, ev.ts_ns)) {
+        why = kJlTs;
+        return false;
+      }
+    } else if (!is_valid(v, why)) {
+      return false;
+    }
+  }
+  const char* after = nullptr;
+  if (doc.current_location().get(after) != simdjson::OUT_OF_BOUNDS) {  // a location: more tokens follow
+    why = kJlAfter;
+    return false;
+  }
+  if ((seen & kConn) == 0) {
+    why = kJlNoConn;
+  } else if ((seen & kTs) == 0) {
+    why = kJlNoTs;
+  } else if ((seen & kData) == 0) {
+    why = kJlNoData;
+  } else if (ev.conn.empty()) {
+    why = kJlConnEmpty;
+  } else {
+    ev.kind = CaptureEventKind::kReceived;
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+// The JSON-lines parser, reused for every line.
+struct CaptureReader::JsonLines {
+  od::parser parser;
+};
 
 bool parse_unix_seconds(std::string_view text, std::int64_t& ns) noexcept {
   if (text.empty() || !is_digit(text.front())) return false;
@@ -352,9 +580,8 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
     if (inflateInit2(&src.z, 15 + 16) != Z_OK) return absl::ResourceExhaustedError(path + ": cannot start inflate");
     src.z_ready = true;
   }
-  // A whole line with its newline, and a chunk read after it. Not zeroed: the pages are
-  // touched only as far as the file's longest line needs.
-  r->buffer_ = std::make_unique_for_overwrite<char[]>(kMaxLine + kChunk);
+  // Not zeroed: the pages are touched only as far as the file's longest line needs.
+  r->buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
   std::string_view first;
   const char* bad = nullptr;
   for (CaptureReader::Read got; (got = r->read_line(first, bad)) != CaptureReader::Read::kEnd;) {
@@ -374,7 +601,16 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
       return absl::InvalidArgumentError(where + "obr recording of an unsupported version ('" + std::string(first) +
                                         "'; this build reads '" + std::string(kObrMagic) + "')");
     }
-    if (first.front() == '{' || first.front() == '[') {
+    if (first.front() == '{') {
+      // The JSON-lines wrapper, or a venue's frame (docs: the top of capture_reader.h).
+      r->json_ = std::make_unique<JsonLines>();
+      if (starts_json_lines(r->json_->parser, first, r->buffer_.get() + kBufferSize)) {
+        r->set_format(CaptureFormat::kJsonLines);
+      } else {
+        r->json_.reset();
+        r->set_format(CaptureFormat::kRaw);
+      }
+    } else if (first.front() == '[') {
       r->set_format(CaptureFormat::kRaw);
     } else {
       CaptureEvent probe;
@@ -467,6 +703,7 @@ void CaptureReader::refill() {
   }
   const std::size_t old_end = end_;
   end_ += got;
+  std::memset(buf + end_, 0, kPadding);  // what simdjson may read past a last line
   if (flagged_ == old_end) {
     flagged_ = static_cast<std::size_t>(find_flagged(buf + old_end, buf + end_) - buf);
   }
@@ -577,6 +814,16 @@ bool CaptureReader::next(CaptureEvent& ev) {
     if (format_ == CaptureFormat::kRaw) {
       ev.kind = CaptureEventKind::kReceived;
       ev.payload = line;
+      return true;
+    }
+    if (format_ == CaptureFormat::kJsonLines) {
+      std::string_view why;
+      if (!parse_json_line(json_->parser, line, buffer_.get() + kBufferSize, ev, why)) {
+        ev = CaptureEvent{};
+        ev.line = line_;
+        ev.kind = CaptureEventKind::kBadLine;
+        ev.payload = why;
+      }
       return true;
     }
     if (format_ == CaptureFormat::kObr) {

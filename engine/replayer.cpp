@@ -1,11 +1,13 @@
 #include "engine/replayer.h"
 
+#include <absl/container/flat_hash_map.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <set>
 #include <string_view>
 
 #include "book/decimal.h"
@@ -154,9 +156,9 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
                      " frame(s) could not be read as " + options.venue + ")"};
     }
     if (!s.without_rest.empty()) {
-      const auto& [venue, ws] = s.without_rest.front();
+      const auto& [venue, ws, cryptofeed] = s.without_rest.front();
       const std::size_t at = ws.rfind(".ws.");
-      if (at == std::string::npos) {
+      if (!cryptofeed || at == std::string::npos) {
         return {3, why + "the " + venue + " deltas in " + ws +
                        " have no REST snapshot to calibrate from (replay an obr "
                        "recording, or a cryptofeed X.ws.N.M with its X.http.N.M)"};
@@ -294,13 +296,21 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
   return absl::OkStatus();
 }
 
-// check_replay_options: InvalidArgument for a --venue replay does not know, or a --depth
-// the forced venue (or, auto, every venue) does not offer.
+// check_replay_options: InvalidArgument for a --venue or --conn-venue venue replay does not
+// know, a --conn-venue without a connection name, or a --depth the forced venue (or, auto,
+// every venue) does not offer.
 absl::Status check_replay_options(const ReplayOptions& options) {
   const Venue* forced = options.venue == "auto" ? nullptr : find_venue(options.venue);
   if (options.venue != "auto" && forced == nullptr) {
     return absl::InvalidArgumentError("venue '" + options.venue +
                                       "' is not supported by replay (supported: " + venue_names() + ")");
+  }
+  for (const auto& [conn, venue] : options.conn_venues) {
+    if (conn.empty()) return absl::InvalidArgumentError("--conn-venue =" + venue + ": no connection name");
+    if (find_venue(venue) == nullptr) {
+      return absl::InvalidArgumentError("--conn-venue " + conn + "=" + venue + ": venue '" + venue +
+                                        "' is not supported by replay (supported: " + venue_names() + ")");
+    }
   }
   if (options.depth < 0) return absl::InvalidArgumentError("depth must be positive");
   if (options.depth > 0) {
@@ -354,52 +364,116 @@ absl::Status group_recordings(const std::vector<std::string>& files, std::vector
   return absl::OkStatus();
 }
 
-// CaptureVenue: the venue of a capture's connection, known from --venue or, once an event
-// tells it, from the recorded URL or a frame (detect_venue); its replay starts then.
-struct CaptureVenue {
-  const Venue* known = nullptr;
-  std::string_view name;
-  std::unique_ptr<VenueReplay> replay;
+// kMaxHeld: the events of a connection held while none tells its venue. Only the start of
+// a connection is held (subscribe acknowledgements and the like, which name no market).
+constexpr std::size_t kMaxHeld = 64;
+
+// HeldEvent: a copy of an event held until its connection's venue is known.
+struct HeldEvent {
+  CaptureEventKind kind;
+  std::int64_t ts_ns;
+  std::uint64_t line;
+  const std::string* file;  // the reader's path (a cryptofeed connection has several files)
+  std::string url;
+  std::string payload;
 };
 
-// feed_capture_event feeds one event of a capture to its venue's replay, once the venue is
-// known. A frame received before the venue is known, that does not tell it either, is
-// refused, naming its file and line, with the advice to pass --venue.
+// CaptureConn: one connection of someone else's capture: a raw or cryptofeed file (with
+// its `.http.` companions), or one connection of a JSON-lines file. Its venue is known
+// from --conn-venue or --venue or, once an event tells it, from the recorded URL or a
+// frame (detect_venue); its replay starts then, fed first the events held until then.
+struct CaptureConn {
+  std::string name;  // JSON lines: the connection's name; empty: the file is the connection
+  std::string file;  // its books' ReplayBook::file
+  const Venue* known = nullptr;
+  std::string_view venue;
+  std::unique_ptr<VenueReplay> replay;
+  std::vector<HeldEvent> held;
+};
+
+// untold: the error for a connection whose venue no event told: one more event than
+// kMaxHeld told nothing, or its file(s) ended. Named by the line of its first event.
+absl::Status untold(const CaptureConn& conn) {
+  const HeldEvent& first = conn.held.front();
+  const std::string n = std::to_string(conn.held.size());
+  std::string why = *first.file + ":" + std::to_string(first.line) + ": cannot tell the venue";
+  why += conn.name.empty() ? ": none of the " : " of connection " + conn.name + ": none of its ";
+  if (conn.held.size() > kMaxHeld) {
+    why += "first " + n + " frames (the first on this line) names one, and at most " + std::to_string(kMaxHeld) +
+           " are held until one does";
+  } else {
+    why += n + " frame(s) (the first on this line) names one by the end of the file";
+  }
+  why += conn.name.empty()
+             ? "; pass --venue VENUE"
+             : "; name it with --conn-venue " + conn.name + "=VENUE, or every connection's with --venue VENUE";
+  return absl::InvalidArgumentError(why + " (VENUE: " + venue_names() + ")");
+}
+
+// count_bad_line counts a line not in its file's format and lists it (sink.at names it).
+void count_bad_line(const CaptureEvent& ev, ReplaySink& sink, ReplaySummary& summary) {
+  ++summary.malformed;
+  ++summary.bad_lines;
+  sink.note(std::string(ev.payload));
+}
+
+// feed_known feeds one event to a connection whose replay has started.
+void feed_known(const CaptureEvent& ev, CaptureConn& conn, ReplaySink& sink, ReplaySummary& summary) {
+  if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
+  const std::uint64_t malformed_before = conn.replay->malformed();
+  const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
+  sink.event(conn.venue, ev.ts_ns >= 0 ? ev.ts_ns : -1);
+  conn.replay->on_event(ev, now, sink);
+  summary.malformed += conn.replay->malformed() - malformed_before;
+}
+
+// start_replay starts a connection's replay once its venue is known and feeds it the
+// events held until then, in order, each named by its own file and line.
+void start_replay(CaptureConn& conn, const connectors::SessionSettings& capture, ReplaySink& sink,
+                  ReplaySummary& summary) {
+  conn.venue = conn.known->descriptor->name;
+  conn.replay = conn.known->make_replay(capture);
+  for (const HeldEvent& h : conn.held) {
+    CaptureEvent ev;
+    ev.kind = h.kind;
+    ev.ts_ns = h.ts_ns;
+    ev.line = h.line;
+    ev.url = h.url;
+    ev.payload = h.payload;
+    sink.at(h.file, h.line);
+    feed_known(ev, conn, sink, summary);
+  }
+  conn.held = {};  // frees them
+}
+
+// feed_capture_event feeds one event of a capture's connection to its venue's replay. An
+// event before the venue is known that does not tell it either is held (copied), at most
+// kMaxHeld per connection; one more is refused (untold). Bad lines are counted and listed.
 absl::Status feed_capture_event(const CaptureEvent& ev, const std::string& file,
-                                const connectors::SessionSettings& capture, CaptureVenue& venue, ReplaySink& sink,
+                                const connectors::SessionSettings& capture, CaptureConn& conn, ReplaySink& sink,
                                 ReplaySummary& summary) {
+  sink.at(&file, ev.line);
   if (ev.kind == CaptureEventKind::kBadLine) {
-    ++summary.malformed;
-    ++summary.bad_lines;
-    sink.note(std::string(ev.payload));
+    count_bad_line(ev, sink, summary);
     return absl::OkStatus();
   }
-  if (venue.replay == nullptr) {
-    if (venue.known == nullptr) venue.known = detect_venue(ev);
-    if (venue.known == nullptr && ev.kind == CaptureEventKind::kReceived) {
-      return absl::InvalidArgumentError(file + ":" + std::to_string(ev.line) +
-                                        ": cannot tell the venue from this frame; pass --venue");
+  if (conn.replay == nullptr) {
+    if (conn.known == nullptr) conn.known = detect_venue(ev);
+    if (conn.known == nullptr) {
+      conn.held.push_back(HeldEvent{ev.kind, ev.ts_ns, ev.line, &file, std::string(ev.url), std::string(ev.payload)});
+      return conn.held.size() > kMaxHeld ? untold(conn) : absl::OkStatus();
     }
-    if (venue.known != nullptr) {
-      venue.name = venue.known->descriptor->name;
-      venue.replay = venue.known->make_replay(capture);
-    }
+    start_replay(conn, capture, sink, summary);
+    sink.at(&file, ev.line);
   }
-  if (venue.replay != nullptr) {
-    if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
-    const std::uint64_t malformed_before = venue.replay->malformed();
-    const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
-    sink.event(venue.name, ev.ts_ns >= 0 ? ev.ts_ns : -1);
-    venue.replay->on_event(ev, now, sink);
-    summary.malformed += venue.replay->malformed() - malformed_before;
-  }
+  feed_known(ev, conn, sink, summary);
   return absl::OkStatus();
 }
 
 // replay_capture replays one connection of someone else's capture: the events of all its
 // files, merged by their recorded time.
 absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, const ReplayOptions& options,
-                            const connectors::SessionSettings& capture, CaptureVenue& venue, ReplaySink& sink,
+                            const connectors::SessionSettings& capture, CaptureConn& conn, ReplaySink& sink,
                             ReplaySummary& summary, std::uint64_t bytes_before, std::uint64_t total_bytes) {
   std::vector<CaptureEvent> heads(readers.size());
   std::vector<bool> live(readers.size());
@@ -416,41 +490,97 @@ absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& r
       if (live[i] && (pick == readers.size() || heads[i].ts_ns < heads[pick].ts_ns)) pick = i;
     }
     if (pick == readers.size()) break;
-    const CaptureEvent& ev = heads[pick];
-    const std::string& file = readers[pick]->path();
-    sink.at(&file, ev.line);
-    const absl::Status st = feed_capture_event(ev, file, capture, venue, sink, summary);
+    const absl::Status st = feed_capture_event(heads[pick], readers[pick]->path(), capture, conn, sink, summary);
     if (!st.ok()) return st;
     if (options.progress && (++events & 0xFFFF) == 0) {
       options.progress(bytes_before + readers[pick]->bytes_read(), total_bytes);
     }
     live[pick] = readers[pick]->next(heads[pick]);
   }
+  if (!summary.interrupted && conn.replay == nullptr && !conn.held.empty()) return untold(conn);
   return absl::OkStatus();
 }
 
-// report_capture adds a replayed capture connection to the summary: its files' read
-// errors and sizes, its books, and whether its venue's books went without the REST
-// snapshots they calibrate from (which replay_verdict explains when nothing validated).
-void report_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, const Recording& rec,
-                    const CaptureVenue& venue, const ReplayOptions& options, ReplaySummary& summary,
-                    std::uint64_t& bytes_done) {
-  for (const auto& r : readers) {
-    if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
-    bytes_done += r->bytes_read();
-  }
-  if (venue.replay != nullptr) report_books(*venue.replay, options, rec.ws, summary);
-  // A venue whose books calibrate from REST snapshots, replayed without them.
-  if (venue.known != nullptr && !venue.known->descriptor->default_rest_base.empty() && rec.http.empty()) {
-    summary.without_rest.emplace_back(std::string(venue.name), rec.ws);
+// report_conn adds a replayed capture connection's books to the summary, and notes when
+// its venue's books went without the REST snapshots they calibrate from (replay_verdict
+// explains that when nothing validated); `cryptofeed`: the connection is a cryptofeed
+// `X.ws.N.M` file, whose `X.http.N.M` holds them.
+void report_conn(const CaptureConn& conn, bool with_rest, bool cryptofeed, const ReplayOptions& options,
+                 ReplaySummary& summary) {
+  if (conn.replay != nullptr) report_books(*conn.replay, options, conn.file, summary);
+  if (conn.known != nullptr && !conn.known->descriptor->default_rest_base.empty() && !with_rest) {
+    summary.without_rest.push_back({std::string(conn.venue), conn.file, cryptofeed});
   }
 }
 
-// replay_recording opens every file of one connection and replays it, as an obr recording
-// or as someone else's capture, adding what it read to `bytes_done`.
+// forced_venue: the venue --conn-venue names for connection `name`, else --venue's, else
+// nullptr (told by the capture). Both were checked by check_replay_options.
+const Venue* forced_venue(const ReplayOptions& options, std::string_view name) {
+  if (!name.empty()) {
+    if (const auto it = options.conn_venues.find(name); it != options.conn_venues.end()) return find_venue(it->second);
+  }
+  return options.venue == "auto" ? nullptr : find_venue(options.venue);
+}
+
+// replay_json_lines replays a JSON-lines capture: one session per connection named in it,
+// each fed its frames in file order, its books reported in the order the connections
+// first appear (ReplayBook::file "FILE#CONN"). `conns_seen` gathers the names met.
+absl::Status replay_json_lines(CaptureReader& reader, const ReplayOptions& options,
+                               const connectors::SessionSettings& capture, ReplaySink& sink, ReplaySummary& summary,
+                               std::uint64_t bytes_before, std::uint64_t total_bytes,
+                               std::set<std::string, std::less<>>& conns_seen) {
+  std::vector<CaptureConn> conns;  // in the order they first appear
+  absl::flat_hash_map<std::string, std::size_t> index;
+  std::size_t last = 0;  // the connection of the previous line, looked at first
+  const std::string& path = reader.path();
+  CaptureEvent ev;
+  std::uint64_t events = 0;
+  while (reader.next(ev)) {
+    if (stop_requested(options)) {
+      summary.interrupted = true;
+      break;
+    }
+    if (ev.kind == CaptureEventKind::kBadLine) {  // a line of no connection
+      sink.at(&path, ev.line);
+      count_bad_line(ev, sink, summary);
+      continue;
+    }
+    std::size_t at = last;
+    if (at >= conns.size() || conns[at].name != ev.conn) {
+      const auto it = index.find(absl::string_view(ev.conn.data(), ev.conn.size()));
+      if (it != index.end()) {
+        at = it->second;
+      } else {
+        at = conns.size();
+        index.emplace(std::string(ev.conn), at);
+        CaptureConn& c = conns.emplace_back();
+        c.name = std::string(ev.conn);
+        c.file = path + "#" + c.name;
+        c.known = forced_venue(options, c.name);
+        conns_seen.insert(c.name);
+      }
+    }
+    last = at;
+    if (absl::Status st = feed_capture_event(ev, path, capture, conns[at], sink, summary); !st.ok()) return st;
+    if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
+  }
+  if (!summary.interrupted) {
+    for (const CaptureConn& c : conns) {
+      if (c.replay == nullptr && !c.held.empty()) return untold(c);
+    }
+  }
+  if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
+  for (const CaptureConn& c : conns) report_conn(c, false, false, options, summary);
+  return absl::OkStatus();
+}
+
+// replay_recording opens every file of one connection and replays it, as an obr recording,
+// a JSON-lines capture (several connections) or someone else's capture of one connection,
+// adding what it read to `bytes_done`.
 absl::Status replay_recording(const Recording& rec, const ReplayOptions& options,
                               const connectors::SessionSettings& capture, ReplaySink& sink, ReplaySummary& summary,
-                              std::uint64_t& bytes_done, std::uint64_t total_bytes) {
+                              std::uint64_t& bytes_done, std::uint64_t total_bytes,
+                              std::set<std::string, std::less<>>& conns_seen) {
   // Open every file of the connection; events are merged by their recorded time.
   std::vector<std::unique_ptr<CaptureReader>> readers;
   std::vector<std::string> paths{rec.ws};
@@ -460,21 +590,53 @@ absl::Status replay_recording(const Recording& rec, const ReplayOptions& options
     if (!reader.ok()) return reader.status();
     readers.push_back(std::move(*reader));
   }
-  if (readers.front()->format() == CaptureFormat::kObr) {
+  const CaptureFormat format = readers.front()->format();
+  if (format == CaptureFormat::kObr || format == CaptureFormat::kJsonLines) {
     if (readers.size() > 1) {
-      return absl::InvalidArgumentError(rec.http.front() + ": an obr recording has no companion files");
+      return absl::InvalidArgumentError(rec.http.front() + (format == CaptureFormat::kObr
+                                                                ? ": an obr recording has no companion files"
+                                                                : ": a JSON-lines capture has no companion files"));
     }
-    const absl::Status st = replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes);
+    const absl::Status st =
+        format == CaptureFormat::kObr
+            ? replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes)
+            : replay_json_lines(*readers.front(), options, capture, sink, summary, bytes_done, total_bytes, conns_seen);
     if (!st.ok()) return st;
     bytes_done += readers.front()->bytes_read();
     return absl::OkStatus();
   }
-  CaptureVenue venue;
-  venue.known = options.venue == "auto" ? nullptr : find_venue(options.venue);
-  venue.name = venue.known != nullptr ? venue.known->descriptor->name : std::string_view();
-  const absl::Status st = replay_capture(readers, options, capture, venue, sink, summary, bytes_done, total_bytes);
+  CaptureConn conn;
+  conn.file = rec.ws;
+  conn.known = forced_venue(options, {});
+  const absl::Status st = replay_capture(readers, options, capture, conn, sink, summary, bytes_done, total_bytes);
   if (!st.ok()) return st;
-  report_capture(readers, rec, venue, options, summary, bytes_done);
+  for (const auto& r : readers) {
+    if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
+    bytes_done += r->bytes_read();
+  }
+  report_conn(conn, !rec.http.empty(), !cryptofeed_prefix(rec.ws, ".ws.").empty(), options, summary);
+  return absl::OkStatus();
+}
+
+// check_conn_venues: InvalidArgument for a --conn-venue whose connection no JSON-lines
+// capture of the input named.
+absl::Status check_conn_venues(const ReplayOptions& options, const std::set<std::string, std::less<>>& seen) {
+  for (const auto& [conn, venue] : options.conn_venues) {
+    if (seen.contains(conn)) continue;
+    std::string names;
+    for (const std::string& s : seen) {
+      if (names.size() > 200) {
+        names += ", ...";
+        break;
+      }
+      names += (names.empty() ? "" : ", ") + s;
+    }
+    return absl::InvalidArgumentError(
+        "--conn-venue " + conn + "=" + venue + ": no connection " + conn + " in the input (" +
+        (seen.empty() ? std::string("it has no JSON-lines capture, the only one whose connections have names")
+                      : "its connections: " + names) +
+        ")");
+  }
   return absl::OkStatus();
 }
 
@@ -492,12 +654,17 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   capture.depth = options.depth;
   capture.mode = connectors::SessionMode::kCapture;
   std::uint64_t bytes_done = 0;
+  std::set<std::string, std::less<>> conns_seen;  // every JSON-lines connection's name
   const auto start = std::chrono::steady_clock::now();
   for (const Recording& rec : recordings) {
-    if (absl::Status st = replay_recording(rec, options, capture, sink, summary, bytes_done, total_bytes); !st.ok()) {
+    if (absl::Status st = replay_recording(rec, options, capture, sink, summary, bytes_done, total_bytes, conns_seen);
+        !st.ok()) {
       return st;
     }
     if (summary.interrupted) break;
+  }
+  if (!summary.interrupted) {
+    if (absl::Status st = check_conn_venues(options, conns_seen); !st.ok()) return st;
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.progress) options.progress(total_bytes, total_bytes);

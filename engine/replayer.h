@@ -7,14 +7,24 @@
 //  - raw captures, one venue frame per line;
 //  - cryptofeed raw-data files (`X.ws.N.M`; an `X.http.N.M` given beside it is merged
 //    into that connection by recorded time);
+//  - JSON lines, `{"conn": NAME, "ts": TS, "data": FRAME}` per line: frames of several
+//    connections interleaved in one file;
 //  - obr recordings (`obr record`, Engine::record_to; docs/recording.md): every venue of
 //    one engine run, each session configured from the recording and fed exactly the calls
 //    the live engine made (frames, HTTP responses, connects, disconnects, timer ticks),
 //    so every book's state, counters and levels come out as they were live.
-// Each WebSocket file is one connection with its own session. The venue comes from the
-// recorded URL or the first frame (Kraken v2 objects with channel/method, Kraken v1
-// arrays or event objects, KuCoin objects with type) unless ReplayOptions::venue says.
-// KuCoin books calibrate from the recorded REST snapshots (the `.http.` file).
+// Each raw or cryptofeed WebSocket file is one connection with its own session; a
+// JSON-lines file has one session per connection name, each fed its frames in file order.
+// A connection's venue is ReplayOptions::conn_venues' for its name (JSON lines), else
+// ReplayOptions::venue's, else told by the capture: the recorded URL or a frame that a
+// venue's descriptor recognises (connectors/protocol/venue.h, first_frame_is: Kraken v2
+// objects with channel/method, Kraken v1 arrays or event objects, KuCoin objects with
+// type, Binance depthUpdate events). Frames that tell nothing (subscribe acks, which do
+// not name the market) are held, at most 64 per connection, until one tells; then they
+// are fed in order, then the rest. Never guessed: a connection whose 65th event tells
+// nothing either, or that ends untold, fails the replay, naming the file, the line of its
+// first frame and the option that names its venue.
+// KuCoin and Binance books calibrate from the recorded REST snapshots (the `.http.` file).
 //
 // Thread-safety: replay_files is reentrant; it owns everything it uses.
 #pragma once
@@ -24,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -34,9 +45,14 @@
 namespace obr::engine {
 
 struct ReplayOptions {
-  std::string venue = "auto";  // auto | kraken (v2) | kraken-v1 | kucoin
+  std::string venue = "auto";  // auto, or a venue's name (kraken, kucoin, ...): every connection's
   int depth = 0;               // 0: each book's depth comes from its subscribe ack
   std::string symbol;          // empty: every symbol
+  // conn_venues: connection name -> venue, for the connections of JSON-lines captures
+  // (`obr replay --conn-venue CONN=VENUE`), before `venue`. Every venue must be one
+  // replay knows and every name must appear in the input, else the replay fails
+  // (InvalidArgument naming it).
+  std::map<std::string, std::string, std::less<>> conn_venues;
   std::size_t max_errors_kept = 20;
   // progress(bytes_done, bytes_total) is called about every 64k lines when set.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
@@ -66,7 +82,9 @@ struct ReplayBook {
   int depth = 0;
   std::vector<ReplayLevel> bids;  // top 10, best first, exact decimal text
   std::vector<ReplayLevel> asks;
-  std::string file;  // the recording the book came from (each file is one connection)
+  // The connection the book came from: its file (a raw or cryptofeed capture, an obr
+  // recording), or "FILE#CONN" for connection CONN of a JSON-lines capture.
+  std::string file;
   // Sequenced venues (KuCoin): the last applied sequence and the levels per side known
   // exact (a partial REST snapshot does not vouch for levels beyond its range). -1: n/a.
   std::int64_t sequence = -1;
@@ -87,9 +105,15 @@ struct ReplaySummary {
   bool interrupted = false;  // ReplayOptions::stop ended the replay early
   // What `obr replay` needs to say why nothing was validated (exit status 3).
   std::vector<std::string> symbols_seen;  // every book's symbol before --symbol filtered
-  // (venue, file): captures of a venue whose books calibrate from REST snapshots, replayed
-  // without their .http. file.
-  std::vector<std::pair<std::string, std::string>> without_rest;
+  // Connections of a venue whose books calibrate from REST snapshots, replayed without
+  // them: the venue, the connection (as ReplayBook::file), and whether it is a cryptofeed
+  // `X.ws.N.M` file (whose `X.http.N.M` would hold them).
+  struct WithoutRest {
+    std::string venue;
+    std::string file;
+    bool cryptofeed = false;
+  };
+  std::vector<WithoutRest> without_rest;
 
   // all_checks_passed: no book saw a failed check.
   bool all_checks_passed() const noexcept;
@@ -112,12 +136,15 @@ struct ReplayVerdict {
 };
 ReplayVerdict replay_verdict(const ReplaySummary& summary, const ReplayOptions& options);
 
-// replay_files replays `files` in order, each through its own session (one file is one
-// recorded connection), and reports every book of every file. Errors in frames
-// are counted and listed; a file that stops before its end (a truncated gzip, a read
-// error) is listed in input_errors with the books up to the cut still reported; only
-// files that cannot be opened or have no supported format fail the call
-// (absl::InvalidArgumentError / NotFoundError naming the file and line).
+// replay_files replays `files` in order, each connection through its own session, and
+// reports every book of every connection (per file; a JSON-lines file's connections in
+// the order they first appear). Errors in frames are counted and listed; a file that
+// stops before its end (a truncated gzip, a read error) is listed in input_errors with
+// the books up to the cut still reported. The call fails (absl::InvalidArgumentError /
+// NotFoundError naming the file and line) only for files that cannot be opened or have
+// no supported format, a connection whose venue cannot be told (see the top of this
+// file), or options it cannot honour (an unknown venue, a --conn-venue connection that
+// no file names).
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options);
 
 // to_json renders the summary as one JSON object (the `obr replay --json` format).

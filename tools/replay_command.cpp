@@ -7,36 +7,52 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/engine.h"
 #include "engine/replayer.h"
 #include "tools/commands.h"
 
 namespace obr::tools {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: obr replay [--venue kraken|kraken-v1|kucoin] [--depth N] [--symbol S] [--json] FILE...\n"
-    "\n"
-    "Replays recorded venue frames through the same protocol sessions the live engine runs\n"
-    "and reports every book: state, counters, top of book, and throughput.\n"
-    "\n"
-    "  FILE          a recording, plain or .gz: a raw capture (one frame per line) or\n"
-    "                cryptofeed raw data (X.ws.N.M, with its X.http.N.M when it has one);\n"
-    "                each file is one connection\n"
-    "  --venue V     kraken (WebSocket v2), kraken-v1 or kucoin; default: detected from the\n"
-    "                recorded URL or the first frame\n"
-    "  --depth N     Kraken book depth (10, 25, 100, 500 or 1000); default: taken from each\n"
-    "                subscribe ack\n"
-    "  --symbol S    report only this symbol\n"
-    "  --json        print one JSON object on stdout instead of the human report\n"
-    "\n"
-    "Exit status (anything but 0 comes with a one-line reason on stderr):\n"
-    "  0    every check passed and at least one book was validated\n"
-    "  1    a check failed, or a frame or line could not be used\n"
-    "  2    usage error, or an input that cannot be read to its end (a truncated gzip or\n"
-    "       recording: the books up to the cut and the summary are still printed)\n"
-    "  3    nothing was validated: no book frames, a --venue or --symbol that matches\n"
-    "       nothing, or KuCoin deltas without their REST snapshots (the .http. file)\n"
-    "  130  interrupted (SIGINT/SIGTERM): the summary so far, marked interrupted\n";
+// usage: the help text (`obr replay --help`), naming the venues replay knows.
+std::string usage() {
+  return "usage: obr replay [--venue V] [--conn-venue CONN=V]... [--depth N] [--symbol S] [--json] FILE...\n"
+         "\n"
+         "Replays recorded venue frames through the same protocol sessions the live engine runs\n"
+         "and reports every book: state, counters, top of book, and throughput.\n"
+         "\n"
+         "  FILE          a recording, plain or .gz: an obr recording (obr record), a raw\n"
+         "                capture (one frame per line), cryptofeed raw data (X.ws.N.M, with its\n"
+         "                X.http.N.M when it has one), or JSON lines ({\"conn\": C, \"ts\": T,\n"
+         "                \"data\": FRAME} per line); a raw or cryptofeed file is one\n"
+         "                connection, a JSON-lines file one per connection name C (its books'\n"
+         "                file: FILE#C)\n"
+         "  --venue V     the venue of every connection; default: told by the recorded URL or\n"
+         "                by the first frame that names one (frames before it, such as\n"
+         "                subscribe acks, are held, at most 64; a connection no frame names\n"
+         "                is an error that says which option names it)\n"
+         "  --conn-venue CONN=V\n"
+         "                the venue of connection CONN of a JSON-lines file, before --venue;\n"
+         "                repeatable; CONN must appear in the input\n"
+         "  --depth N     Kraken book depth (10, 25, 100, 500 or 1000); default: taken from each\n"
+         "                subscribe ack\n"
+         "  --symbol S    report only this symbol\n"
+         "  --json        print one JSON object on stdout instead of the human report\n"
+         "  V             one of: " +
+         engine::venue_names() +
+         "\n"
+         "\n"
+         "Exit status (anything but 0 comes with a one-line reason on stderr):\n"
+         "  0    every check passed and at least one book was validated\n"
+         "  1    a check failed, or a frame or line could not be used\n"
+         "  2    usage error (an unknown venue, a --conn-venue connection not in the input,\n"
+         "       a connection whose venue no frame tells), or an input that cannot be read\n"
+         "       to its end (a truncated gzip or recording: the books up to the cut and the\n"
+         "       summary are still printed)\n"
+         "  3    nothing was validated: no book frames, a --venue or --symbol that matches\n"
+         "       nothing, or KuCoin deltas without their REST snapshots (the .http. file)\n"
+         "  130  interrupted (SIGINT/SIGTERM): the summary so far, marked interrupted\n";
+}
 
 void print_human(const engine::ReplaySummary& s) {
   std::printf("%s%llu frames, %llu malformed, %.3f s, %.0f frames/s, %zu of %zu book(s) validated\n",
@@ -83,13 +99,13 @@ int run_replay(int argc, char** argv) {
     const std::string_view a = argv[i];
     auto value = [&](const char* name) -> const char* {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "obr replay: %s needs a value\n%s", name, kUsage);
+        std::fprintf(stderr, "obr replay: %s needs a value\n%s", name, usage().c_str());
         return nullptr;
       }
       return argv[++i];
     };
     if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
+      std::fputs(usage().c_str(), stdout);
       return 0;
     } else if (a == "--json") {
       json = true;
@@ -97,6 +113,21 @@ int run_replay(int argc, char** argv) {
       const char* v = value("--venue");
       if (v == nullptr) return 2;
       options.venue = v;
+    } else if (a == "--conn-venue") {
+      const char* v = value("--conn-venue");
+      if (v == nullptr) return 2;
+      // CONN=VENUE, split at the last '=' (a venue's name has none; a connection's may).
+      const std::string_view sv(v);
+      const std::size_t eq = sv.rfind('=');
+      if (eq == std::string_view::npos || eq == 0 || eq + 1 == sv.size()) {
+        std::fprintf(stderr, "obr replay: --conn-venue takes CONN=VENUE, got '%s'\n", v);
+        return 2;
+      }
+      const std::string conn(sv.substr(0, eq));
+      if (!options.conn_venues.emplace(conn, std::string(sv.substr(eq + 1))).second) {
+        std::fprintf(stderr, "obr replay: --conn-venue names connection '%s' twice\n", conn.c_str());
+        return 2;
+      }  // replay_files refuses a venue it does not know, and a connection not in the input
     } else if (a == "--symbol") {
       const char* v = value("--symbol");
       if (v == nullptr) return 2;
@@ -113,14 +144,14 @@ int run_replay(int argc, char** argv) {
       }  // replay_files refuses a depth the venue does not offer
       options.depth = depth;
     } else if (a.starts_with("--")) {
-      std::fprintf(stderr, "obr replay: unknown option '%s'\n%s", argv[i], kUsage);
+      std::fprintf(stderr, "obr replay: unknown option '%s'\n%s", argv[i], usage().c_str());
       return 2;
     } else {
       files.emplace_back(a);
     }
   }
   if (files.empty()) {
-    std::fprintf(stderr, "obr replay: no input file\n%s", kUsage);
+    std::fprintf(stderr, "obr replay: no input file\n%s", usage().c_str());
     return 2;
   }
   if (!json && isatty(STDERR_FILENO)) {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tests/book/test_data.h"
+#include "tests/common/alloc_counter.h"
 
 namespace obr::engine {
 namespace {
@@ -614,6 +615,165 @@ TEST(CaptureReader, AReadErrorOtherThanACutNamesTheFileAndLine) {
   auto r = CaptureReader::open(dir);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(r.status().message().find(dir + ":1: read error: ") == 0) << r.status();
+}
+
+// One JSON-lines event as the tests compare it.
+struct JsonLineEvent {
+  std::uint64_t line;
+  CaptureEventKind kind;
+  std::string conn;
+  std::int64_t ts_ns;
+  std::string payload;  // the frame, or why the line is bad
+  std::string url;
+  bool operator==(const JsonLineEvent&) const = default;
+};
+
+std::ostream& operator<<(std::ostream& os, const JsonLineEvent& e) {
+  return os << "{line " << e.line << ", kind " << static_cast<int>(e.kind) << ", conn '" << e.conn << "', ts "
+            << e.ts_ns << ", payload '" << e.payload << "', url '" << e.url << "'}";
+}
+
+std::vector<JsonLineEvent> read_json_lines(const std::string& path) {
+  std::vector<JsonLineEvent> out;
+  auto reader = CaptureReader::open(path);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  if (!reader.ok()) return out;
+  EXPECT_EQ((*reader)->format(), CaptureFormat::kJsonLines);
+  CaptureEvent ev;
+  while ((*reader)->next(ev)) {
+    out.push_back({ev.line, ev.kind, std::string(ev.conn), ev.ts_ns, std::string(ev.payload), std::string(ev.url)});
+  }
+  EXPECT_TRUE((*reader)->status().ok()) << (*reader)->status();
+  return out;
+}
+
+// JSON lines: each line one frame received on a named connection, `data` unescaped (\",
+// \\, \u00e9), `ts` exact to the nanosecond, "url" when given, members in any order, CRLF
+// line endings; every line that does not fit is a bad line with its own number and why.
+TEST(CaptureReader, JsonLinesFramesAndEveryMisfitWithItsReason) {
+  const std::vector<std::string> lines = {
+      R"({"conn": "BYBIT.ws.2", "ts": 1786310819.7200031, "data": "{\"topic\":\"a\\\"b\",\"s\":\"caf\u00e9 \\\\ x\"}"})",
+      R"({"data":"[1]","url":"wss://stream.bybit.com/v5/public/spot","ts":1786310820,"conn":"BYBIT.ws.3"})",
+      R"({"conn":"A","ts":0.5,"data":"x","extra":{"k":[1,-2.5e3,1e999,123456789012345678901234567890,true,null,"s"]}})",
+      "",  // 4: empty, skipped
+      R"({"conn":"A","ts":1})",
+      R"({"conn":"A","data":"x"})",
+      R"({"ts":1,"data":"x"})",
+      R"({"conn":"A","ts":1,"data":{"a":1}})",
+      R"({"conn":"A","ts":1.7e9,"data":"x"})",
+      R"({"conn":"A","ts":"1.5","data":"x"})",  // 10
+      R"({"conn":"A","ts":-1,"data":"x"})",
+      R"({"conn":"A","ts":01.5,"data":"x"})",
+      R"([1,2])",
+      R"({"conn":"A","ts":1,"data":"x")",  // unclosed
+      R"({"conn":"A","ts":1,"data":"x"}{"b":1})",
+      R"({"conn":"A","ts":1,"data":"x","data":"y"})",
+      R"({"conn":5,"ts":1,"data":"x"})",
+      R"({"conn":"","ts":1,"data":"x"})",
+      R"({"conn":"A","ts":1,"data":"x","z":[1,tru]})",
+      R"({"conn":"A","ts":1,"data":"\q"})",  // 20
+      R"({"conn":"A","ts":1,"data":"x","url":1})",
+      "{\"conn\":\"A\",\"ts\":1,\"data\":\"\xff\"}",  // not UTF-8
+      "{\"conn\":\"A\",\"ts\":1,\"data\":\"\x01\"}",  // a raw control byte
+      "not json",
+      R"({"conn":"A","ts":2,"data":""})",  // an empty frame is a frame
+      R"({"conn":"A\u00e9","ts":3.000000001,"data":"last"})",
+  };
+  // CRLF and LF line endings in turn; the last line without one.
+  std::string text;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    text += lines[i] + (i + 1 == lines.size() ? "" : i % 2 == 0 ? "\r\n" : "\n");
+  }
+  using K = CaptureEventKind;
+  const auto bad = [](std::uint64_t line, const std::string& why) {
+    return JsonLineEvent{line, K::kBadLine, "", -1, "JSON lines: " + why, ""};
+  };
+  const std::string bad_ts = R"("ts" is not Unix seconds (a number written digits[.digits]))";
+  const std::vector<JsonLineEvent> want = {
+      {1, K::kReceived, "BYBIT.ws.2", 1786310819720003100,
+       std::string(R"({"topic":"a\"b","s":"caf)") + "\xc3\xa9" + R"( \\ x"})", ""},
+      {2, K::kReceived, "BYBIT.ws.3", 1786310820000000000, "[1]", "wss://stream.bybit.com/v5/public/spot"},
+      {3, K::kReceived, "A", 500000000, "x", ""},
+      bad(5, R"(no "data" member (the frame))"),
+      bad(6, R"(no "ts" member (the receive time))"),
+      bad(7, R"(no "conn" member (the connection's name))"),
+      bad(8, R"("data" is not a string (the frame, as a JSON string))"),
+      bad(9, bad_ts),
+      bad(10, bad_ts),
+      bad(11, bad_ts),
+      bad(12, bad_ts),
+      bad(13, "not a JSON object"),
+      bad(14, "not valid JSON"),
+      bad(15, "more text after the object"),
+      bad(16, R"("data" given twice)"),
+      bad(17, R"("conn" is not a string)"),
+      bad(18, R"("conn" is empty)"),
+      bad(19, "not valid JSON"),
+      bad(20, "not valid JSON"),
+      bad(21, R"("url" is not a string)"),
+      bad(22, "not valid UTF-8"),
+      {23, K::kBadLine, "", -1, "control byte 0x01 at column 28", ""},
+      bad(24, "not a JSON object"),
+      {25, K::kReceived, "A", 2000000000, "", ""},
+      {26, K::kReceived, "A\xc3\xa9", 3000000001, "last", ""},
+  };
+  for (const bool gz : {false, true}) {
+    SCOPED_TRACE(gz ? "gzip" : "plain");
+    const std::string path = gz ? write_temp_gz("lines.jsonl.gz", text) : write_temp("lines.jsonl", text);
+    const std::vector<JsonLineEvent> got = read_json_lines(path);
+    ASSERT_EQ(got.size(), want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(got[i], want[i]) << "event " << i;
+    std::remove(path.c_str());
+  }
+}
+
+// The format is told by the first non-empty line: an object whose FIRST member is "conn"
+// holding a string. A raw capture's frames are objects too, and are told apart.
+TEST(CaptureReader, JsonLinesAreToldFromRawCapturesByTheFirstMember) {
+  const std::vector<std::pair<std::string, CaptureFormat>> cases = {
+      {"\n \r\n{ \"conn\" : \"c\", \"ts\": 1, \"data\": \"x\"}", CaptureFormat::kJsonLines},
+      {R"({"conn":"c","ts":1,"data":{}})", CaptureFormat::kJsonLines},  // its first line is bad
+      {R"({"connId":"x","type":"welcome"})", CaptureFormat::kRaw},
+      {R"({"type":"x","conn":"y","ts":1,"data":"z"})", CaptureFormat::kRaw},
+      {R"({"conn":5,"ts":1,"data":"z"})", CaptureFormat::kRaw},
+      {R"({"conn":{"a":1}})", CaptureFormat::kRaw},
+      {R"([{"conn":"c","ts":1,"data":"x"}])", CaptureFormat::kRaw},
+      {R"({"conn")", CaptureFormat::kRaw},
+  };
+  for (const auto& [text, format] : cases) {
+    const std::string path = write_temp("tell.jsonl", text + "\n");
+    auto r = CaptureReader::open(path);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ((*r)->format(), format) << text;
+    std::remove(path.c_str());
+  }
+}
+
+// Reading JSON lines allocates nothing once the parser has seen the longest line: the
+// line is parsed where it lies and `data` unescaped into the parser's own buffer.
+TEST(CaptureReader, JsonLinesAllocateNothingPerLine) {
+  std::string text;
+  for (int i = 0; i < 2000; ++i) {
+    text +=
+        R"({"conn": "C)" + std::to_string(i % 3) + R"(", "ts": 1786310819.)" + std::to_string(1000000 + i) +
+        R"(, "data": "{\"topic\":\"orderbook.50.BTCUSDT\",\"type\":\"delta\",\"data\":{\"s\":\"BTCUSDT\",\"b\":[[\")" +
+        std::to_string(65000 + i % 100) + R"(.10\",\"0.5\"]],\"a\":[],\"u\":)" + std::to_string(1000 + i) +
+        R"(}}"})"
+        "\n";
+  }
+  const std::string path = write_temp("alloc.jsonl", text);
+  auto reader = CaptureReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  CaptureEvent ev;
+  ASSERT_TRUE((*reader)->next(ev));  // the parser's buffers sized for these lines
+  std::uint64_t frames = 1;
+  obr::testing::AllocationScope scope;
+  while ((*reader)->next(ev)) frames += ev.kind == CaptureEventKind::kReceived ? 1 : 0;
+  EXPECT_EQ(scope.allocations(), 0u);
+  EXPECT_EQ(frames, 2000u);
+  EXPECT_EQ(ev.conn, "C1");                  // line 2000
+  EXPECT_EQ(ev.ts_ns, 1786310819100199900);  // ".1001999"
+  std::remove(path.c_str());
 }
 
 TEST(CaptureReader, RealCryptofeedRecordingCounts) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "engine/engine.h"
 #include "tests/book/test_data.h"
 #include "tests/common/expected_json.h"
 
@@ -111,7 +112,10 @@ TEST(Replayer, UnreadableAndUnsupportedInputsNameTheFile) {
   std::ofstream(path) << "{\"hello\":1}\n";
   absl::StatusOr<ReplaySummary> no_venue = replay_files({path}, ReplayOptions{});
   EXPECT_EQ(no_venue.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(no_venue.status().message().find(path + ":1: cannot tell the venue"), std::string::npos)
+  EXPECT_EQ(no_venue.status().message(), path +
+                                             ":1: cannot tell the venue: none of the 1 frame(s) (the first on this "
+                                             "line) names one by the end of the file; pass --venue VENUE (VENUE: " +
+                                             venue_names() + ")")
       << no_venue.status();
   std::remove(path.c_str());
   ReplayOptions unknown_venue;
@@ -364,6 +368,362 @@ TEST(Replayer, JsonSummaryParsesAndCarriesTheCounts) {
   EXPECT_EQ(b["checks_failed"].get_uint64().value_unsafe(), 0u);
   EXPECT_EQ(b["bids"].at(0).at(0).get_string().value_unsafe(), "1.08083");
   EXPECT_EQ(b["asks"].at(0).at(1).get_string().value_unsafe(), "4822.20340504");
+}
+
+// ---- JSON-lines captures: several connections in one file ----
+
+// A received frame and its recorded time (Unix seconds, as text).
+struct TimedFrame {
+  std::string ts;
+  std::string frame;
+};
+
+// cryptofeed_frames: a cryptofeed file's received frames (`TS: FRAME`) with their times.
+std::vector<TimedFrame> cryptofeed_frames(const std::string& path) {
+  std::vector<TimedFrame> out;
+  std::istringstream in(obr::testing::read_file(path));
+  for (std::string l; std::getline(in, l);) {
+    if (!l.empty() && l.back() == '\r') l.pop_back();
+    const std::size_t colon = l.find(": ");
+    if (l.empty() || l[0] < '0' || l[0] > '9' || colon == std::string::npos) continue;
+    out.push_back({l.substr(0, colon), l.substr(colon + 2)});
+  }
+  return out;
+}
+
+// raw_frames: a raw capture's frames, given times 1 ms apart from `start_s` (7 fraction
+// digits, as cryptofeed writes them).
+std::vector<TimedFrame> raw_frames(const std::string& path, std::int64_t start_s) {
+  std::vector<TimedFrame> out;
+  std::istringstream in(obr::testing::read_file(path));
+  for (std::string l; std::getline(in, l);) {
+    if (l.empty()) continue;
+    const std::size_t i = out.size();
+    char ts[32];
+    std::snprintf(ts, sizeof ts, "%lld.%07lld", static_cast<long long>(start_s + static_cast<std::int64_t>(i / 1000)),
+                  static_cast<long long>(i % 1000) * 10000);
+    out.push_back({ts, l});
+  }
+  return out;
+}
+
+// acks: n frames no venue recognises (subscribe acknowledgements, which name no market).
+std::vector<TimedFrame> acks(std::size_t n) {
+  std::vector<TimedFrame> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    out.push_back({"1699999999." + std::to_string(1000000 + i),
+                   i % 2 == 0
+                       ? R"({"success":true,"ret_msg":"","conn_id":"c)" + std::to_string(i) + R"(","op":"subscribe"})"
+                       : R"({"result":null,"id":)" + std::to_string(i) + "}"});
+  }
+  return out;
+}
+
+std::vector<TimedFrame> operator+(std::vector<TimedFrame> a, const std::vector<TimedFrame>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+std::string json_quote(std::string_view s) {
+  std::string out = "\"";
+  for (const char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+using Connections = std::vector<std::pair<std::string, std::vector<TimedFrame>>>;
+
+// json_lines: the connections' frames as `{"conn": NAME, "ts": TS, "data": FRAME}` lines,
+// interleaved one line of each connection in turn (a connection whose frames ran out is
+// passed over).
+std::string json_lines(const Connections& conns) {
+  std::string out;
+  std::vector<std::size_t> next(conns.size());
+  for (bool more = true; more;) {
+    more = false;
+    for (std::size_t k = 0; k < conns.size(); ++k) {
+      if (next[k] == conns[k].second.size()) continue;
+      const TimedFrame& f = conns[k].second[next[k]++];
+      out += R"({"conn": )" + json_quote(conns[k].first) + R"(, "ts": )" + f.ts + R"(, "data": )" +
+             json_quote(f.frame) + "}\n";
+      more = true;
+    }
+  }
+  return out;
+}
+
+// expect_same_book: a book replayed from a JSON-lines connection equals the one replayed
+// from its original file alone, but for `file`.
+void expect_same_book(const ReplayBook& got, const ReplayBook& want, const std::string& file) {
+  SCOPED_TRACE(want.symbol);
+  EXPECT_EQ(got.file, file);
+  EXPECT_EQ(got.venue, want.venue);
+  EXPECT_EQ(got.symbol, want.symbol);
+  EXPECT_EQ(got.state, want.state);
+  EXPECT_EQ(got.depth, want.depth);
+  EXPECT_EQ(got.counters.snapshots, want.counters.snapshots);
+  EXPECT_EQ(got.counters.updates, want.counters.updates);
+  EXPECT_EQ(got.counters.levels_applied, want.counters.levels_applied);
+  EXPECT_EQ(got.counters.checks_passed, want.counters.checks_passed);
+  EXPECT_EQ(got.counters.checks_failed, want.counters.checks_failed);
+  EXPECT_EQ(got.counters.resyncs_requested, want.counters.resyncs_requested);
+  EXPECT_EQ(got.counters.crossed, want.counters.crossed);
+  EXPECT_EQ(got.counters.truncated_levels, want.counters.truncated_levels);
+  EXPECT_EQ(got.sequence, want.sequence);
+  EXPECT_EQ(got.trusted_depth, want.trusted_depth);
+  EXPECT_EQ(got.bids, want.bids);
+  EXPECT_EQ(got.asks, want.asks);
+}
+
+ReplaySummary replay_ok(const std::vector<std::string>& files, const ReplayOptions& options = {}) {
+  absl::StatusOr<ReplaySummary> s = replay_files(files, options);
+  EXPECT_TRUE(s.ok()) << s.status();
+  return s.ok() ? *std::move(s) : ReplaySummary{};
+}
+
+const std::string kV2 = "kraken-v2/btcusd_d25.ndjson";
+const std::string kV1 = "kraken-v1/KRAKEN.ws.50.0";
+const std::string kKucoin = "kucoin/KUCOIN.ws.1.0";
+
+// Three recorded connections of three venues (Kraken v2 raw, Kraken v1 and KuCoin
+// cryptofeed) interleaved line by line in one JSON-lines file, plain and gzip: one session
+// per connection, each book exactly as its original file alone gives it, reported per
+// connection in the order the connections first appear, its file "FILE#CONN".
+TEST(Replayer, JsonLinesConnectionsReplayAsEachFileAlone) {
+  const Connections conns = {{"KRAKEN.v2", raw_frames(obr::testing::data_path(kV2), 1700000000)},
+                             {"KRAKEN.ws.50.0", cryptofeed_frames(obr::testing::data_path(kV1))},
+                             {"KUCOIN.ws.1.0", cryptofeed_frames(obr::testing::data_path(kKucoin))}};
+  ASSERT_EQ(conns[0].second.size(), 2104u);
+  ASSERT_EQ(conns[1].second.size(), 4321u);
+  ASSERT_EQ(conns[2].second.size(), 4721u);
+  std::vector<ReplayBook> alone;
+  std::vector<std::string> conn_of;  // the connection of each book of `alone`
+  for (std::size_t k = 0; k < 3; ++k) {
+    const ReplaySummary s = replay_ok({obr::testing::data_path(std::vector{kV2, kV1, kKucoin}[k])});
+    for (const ReplayBook& b : s.books) {
+      alone.push_back(b);
+      conn_of.push_back(conns[k].first);
+    }
+  }
+  ASSERT_EQ(alone.size(), 1u + 10u + 9u);
+  const std::string text = json_lines(conns);
+  const std::string plain = temp_path("three.jsonl"), gz = temp_path("three.jsonl.gz");
+  std::ofstream(plain) << text;
+  write_gz(gz, text);
+  for (const std::string& path : {plain, gz}) {
+    SCOPED_TRACE(path);
+    const ReplaySummary s = replay_ok({path});
+    EXPECT_EQ(s.frames, 2104u + 4321u + 4721u);
+    EXPECT_EQ(s.malformed, 0u);
+    EXPECT_EQ(s.bad_lines, 0u);
+    EXPECT_TRUE(s.errors.empty());
+    EXPECT_TRUE(s.input_errors.empty());
+    ASSERT_EQ(s.books.size(), alone.size());
+    for (std::size_t i = 0; i < alone.size(); ++i) expect_same_book(s.books[i], alone[i], path + "#" + conn_of[i]);
+    EXPECT_EQ(s.books[0].counters.checks_passed, 2052u);  // README's btcusd_d25: 2 052 checksums
+    EXPECT_EQ(s.books[1].venue, "kraken-v1");
+    EXPECT_EQ(s.books[11].venue, "kucoin");
+    EXPECT_EQ(s.validated_books(), 11u);
+    EXPECT_EQ(replay_verdict(s, {}).status, 0);
+  }
+  // The KuCoin connection alone: its deltas have no REST snapshot, said of the connection
+  // (not as a cryptofeed file's missing .http. companion, though its name holds ".ws.").
+  const std::string kucoin_only = temp_path("kucoin.jsonl");
+  std::ofstream(kucoin_only) << json_lines({conns[2]});
+  const ReplaySummary k = replay_ok({kucoin_only});
+  ASSERT_EQ(k.books.size(), 9u);
+  const ReplayVerdict v = replay_verdict(k, {});
+  EXPECT_EQ(v.status, 3);
+  EXPECT_EQ(v.why, "nothing was validated: the kucoin deltas in " + kucoin_only +
+                       "#KUCOIN.ws.1.0 have no REST snapshot to calibrate from (replay an obr recording, or a "
+                       "cryptofeed X.ws.N.M with its X.http.N.M)");
+  // A gzip cut short: the books up to the cut, the cut named.
+  std::string bytes = obr::testing::read_file(gz);
+  bytes.resize(bytes.size() / 2);
+  const std::string cut = temp_path("cut.jsonl.gz");
+  std::ofstream(cut, std::ios::binary) << bytes;
+  const ReplaySummary c = replay_ok({cut});
+  ASSERT_EQ(c.input_errors.size(), 1u);
+  EXPECT_EQ(c.input_errors[0].rfind(cut + ":", 0), 0u) << c.input_errors[0];
+  EXPECT_NE(c.input_errors[0].find(": gzip stream ends early"), std::string::npos) << c.input_errors[0];
+  EXPECT_GT(c.frames, 0u);
+  EXPECT_LT(c.frames, 2104u + 4321u + 4721u);
+  EXPECT_FALSE(c.books.empty());
+  EXPECT_EQ(c.books[0].file, cut + "#KRAKEN.v2");
+  for (const std::string& p : {plain, gz, kucoin_only, cut}) std::remove(p.c_str());
+}
+
+// A connection whose first frames tell no venue (subscribe acks) is held until a frame
+// does; the held frames are then fed in order, counted as frames (Kraken's session finds
+// them malformed), and the books are those of the connection without them. The same for
+// a raw capture, up to 64 held frames.
+TEST(Replayer, FramesThatTellNoVenueAreHeldUntilOneDoes) {
+  const auto d10 = raw_frames(obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson"), 1700000000);
+  const ReplaySummary alone = replay_ok({obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson")});
+  const ReplaySummary v1_alone = replay_ok({obr::testing::data_path(kV1)});
+  ASSERT_EQ(alone.frames, 377u);
+  ASSERT_EQ(alone.books.size(), 1u);
+  const std::string path = temp_path("held.jsonl");
+  // Connection ACKED starts with 5 acks (lines 1, 3, 5, 7, 9: interleaved with the v1
+  // connection), the Kraken v1 connection with frames that tell its venue.
+  std::ofstream(path) << json_lines(
+      {{"ACKED", acks(5) + d10}, {"V1", cryptofeed_frames(obr::testing::data_path(kV1))}});
+  const ReplaySummary s = replay_ok({path});
+  EXPECT_EQ(s.frames, 5u + 377u + 4321u);
+  EXPECT_EQ(s.malformed, 5u);
+  EXPECT_EQ(s.bad_lines, 0u);
+  ASSERT_EQ(s.errors.size(), 5u);
+  EXPECT_EQ(s.errors[0].rfind(path + ":1: ", 0), 0u) << s.errors[0];  // each held frame named by its own line
+  EXPECT_EQ(s.errors[4].rfind(path + ":9: ", 0), 0u) << s.errors[4];
+  ASSERT_EQ(s.books.size(), 11u);
+  expect_same_book(s.books[0], alone.books[0], path + "#ACKED");
+  for (std::size_t i = 0; i < 10; ++i) expect_same_book(s.books[1 + i], v1_alone.books[i], path + "#V1");
+
+  // A raw capture: 64 leading acks are held (the bound), one more is refused.
+  for (const std::size_t n : {std::size_t{64}, std::size_t{65}}) {
+    std::string text;
+    for (const TimedFrame& f : acks(n) + d10) text += f.frame + "\n";
+    const std::string raw = temp_path("held.ndjson");
+    std::ofstream(raw) << text;
+    absl::StatusOr<ReplaySummary> r = replay_files({raw}, {});
+    if (n == 64) {
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(r->frames, 64u + 377u);
+      EXPECT_EQ(r->malformed, 64u);
+      ASSERT_EQ(r->books.size(), 1u);
+      expect_same_book(r->books[0], alone.books[0], raw);
+    } else {
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_EQ(r.status().message(), raw +
+                                          ":1: cannot tell the venue: none of the first 65 frames (the first on this "
+                                          "line) names one, and at most 64 are held until one does; pass --venue VENUE "
+                                          "(VENUE: " +
+                                          venue_names() + ")");
+    }
+    std::remove(raw.c_str());
+  }
+  std::remove(path.c_str());
+}
+
+// A connection whose venue no frame tells fails the replay, naming the file, the
+// connection, the line of its first frame and the option that names it; --conn-venue
+// names it (before --venue, which names every other connection), and a --conn-venue that
+// names no connection of the input, or no venue replay knows, is refused.
+TEST(Replayer, AConnectionNoFrameTellsIsAnErrorUntilNamed) {
+  const auto d10 = raw_frames(obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson"), 1700000000);
+  const ReplaySummary alone = replay_ok({obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson")});
+  const ReplaySummary v1_alone = replay_ok({obr::testing::data_path(kV1)});
+  const std::string venues = " (VENUE: " + venue_names() + ")";
+  const std::string path = temp_path("untold.jsonl");
+  // K: Kraken v2 frames (lines 1, 3, 5, ...); SILENT: 3 acks (lines 2, 4, 6) and nothing more.
+  std::ofstream(path) << json_lines({{"K", d10}, {"SILENT", acks(3)}});
+  absl::StatusOr<ReplaySummary> r = replay_files({path}, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(), path +
+                                      ":2: cannot tell the venue of connection SILENT: none of its 3 frame(s) (the "
+                                      "first on this line) names one by the end of the file; name it with --conn-venue "
+                                      "SILENT=VENUE, or every connection's with --venue VENUE" +
+                                      venues);
+  ReplayOptions named;
+  named.conn_venues = {{"SILENT", "kraken"}};
+  const ReplaySummary s = replay_ok({path}, named);
+  EXPECT_EQ(s.frames, 377u + 3u);
+  EXPECT_EQ(s.malformed, 3u);  // acks are no Kraken frames
+  ASSERT_EQ(s.books.size(), 1u);
+  expect_same_book(s.books[0], alone.books[0], path + "#K");
+
+  // CHATTY: 65 acks before its Kraken v2 frames (its first on line 2): more than are held.
+  const std::string chatty = temp_path("chatty.jsonl");
+  std::ofstream(chatty) << json_lines(
+      {{"V1", cryptofeed_frames(obr::testing::data_path(kV1))}, {"CHATTY", acks(65) + d10}});
+  r = replay_files({chatty}, {});
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            chatty +
+                ":2: cannot tell the venue of connection CHATTY: none of its first 65 frames (the "
+                "first on this line) names one, and at most 64 are held until one does; name it "
+                "with --conn-venue CHATTY=VENUE, or every connection's with --venue VENUE" +
+                venues);
+  // --conn-venue names CHATTY's venue, --venue every other connection's.
+  ReplayOptions both;
+  both.venue = "kraken-v1";
+  both.conn_venues = {{"CHATTY", "kraken"}};
+  const ReplaySummary c = replay_ok({chatty}, both);
+  EXPECT_EQ(c.frames, 4321u + 65u + 377u);
+  EXPECT_EQ(c.malformed, 65u);
+  ASSERT_EQ(c.books.size(), 11u);
+  for (std::size_t i = 0; i < 10; ++i) expect_same_book(c.books[i], v1_alone.books[i], chatty + "#V1");
+  expect_same_book(c.books[10], alone.books[0], chatty + "#CHATTY");
+
+  ReplayOptions nope;
+  nope.conn_venues = {{"NOPE", "kraken"}, {"SILENT", "kraken"}};
+  r = replay_files({path}, nope);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "--conn-venue NOPE=kraken: no connection NOPE in the input (its connections: K, SILENT)");
+  ReplayOptions raw_only;
+  raw_only.conn_venues = {{"K", "kraken"}};
+  r = replay_files({obr::testing::data_path(kV2)}, raw_only);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "--conn-venue K=kraken: no connection K in the input (it has no JSON-lines capture, the only one whose "
+            "connections have names)");
+  ReplayOptions unknown;
+  unknown.conn_venues = {{"SILENT", "deribit"}};
+  r = replay_files({path}, unknown);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      r.status().message(),
+      "--conn-venue SILENT=deribit: venue 'deribit' is not supported by replay (supported: " + venue_names() + ")");
+  std::remove(path.c_str());
+  std::remove(chatty.c_str());
+}
+
+// Lines of a JSON-lines capture that do not fit are counted and listed as FILE:LINE: why,
+// belong to no connection, and leave every connection's books as they were.
+TEST(Replayer, JsonLinesBadLinesAreListedWithTheirLine) {
+  const auto d10 = raw_frames(obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson"), 1700000000);
+  const ReplaySummary alone = replay_ok({obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson")});
+  std::string text = json_lines({{"K", d10}});
+  // After line 3: lines 4 to 8 are bad; the Kraken frames go on from line 9.
+  const std::size_t third = text.find('\n', text.find('\n', text.find('\n') + 1) + 1);
+  text.insert(third + 1, R"({"conn":"K","ts":1700000000.5})"
+                         "\n"
+                         R"({"conn":"K","ts":1.5e9,"data":"{}"})"
+                         "\n"
+                         R"({"conn":"K","ts":1700000000.5,"data":["x"]})"
+                         "\n"
+                         "[1]\n"
+                         R"({"conn":"K","ts":1700000000.5,"data":"x"} trailing)"
+                         "\n");
+  const std::string path = temp_path("bad.jsonl");
+  std::ofstream(path) << text;
+  const ReplaySummary s = replay_ok({path});
+  EXPECT_EQ(s.frames, 377u);
+  EXPECT_EQ(s.bad_lines, 5u);
+  EXPECT_EQ(s.malformed, 5u);
+  const std::vector<std::string> want = {
+      path + R"(:4: JSON lines: no "data" member (the frame))",
+      path + R"(:5: JSON lines: "ts" is not Unix seconds (a number written digits[.digits]))",
+      path + R"(:6: JSON lines: "data" is not a string (the frame, as a JSON string))",
+      path + ":7: JSON lines: not a JSON object",
+      path + ":8: JSON lines: not valid JSON",
+  };
+  EXPECT_EQ(s.errors, want);
+  ASSERT_EQ(s.books.size(), 1u);
+  expect_same_book(s.books[0], alone.books[0], path + "#K");
+  EXPECT_EQ(replay_verdict(s, {}).why, "5 frame(s) or line(s) could not be used");
+  std::remove(path.c_str());
 }
 
 }  // namespace

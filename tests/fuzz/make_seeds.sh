@@ -72,10 +72,23 @@ done
 { printf '5'; head -n 8 "$out/bybit.linear"; } > "$out/bybit/linear_depth1_8"
 rm "$out/bybit.linear" "$out/bybit.spot"
 
-# recording: the head of each format (raw, cryptofeed WebSocket and REST) and an obr recording.
+# recording: the head of each format (raw, cryptofeed WebSocket and REST, JSON lines) and
+# an obr recording. JSON lines: two connections interleaved line by line, one starting with
+# subscribe acks that name no venue (held until a frame does), and the first lines of each
+# connection of a real Bybit capture (seeds/recording/bybit_json_lines.jsonl: lines 1-4 and
+# 1599-1602 of cryptofeed's sample_data/BYBIT.jsonl, Bybit v5 orderbook.200, 2026-08-09;
+# cryptofeed licence, tests/data/kraken-v1/LICENSE.cryptofeed; attribution in NOTICE).
 head -n 40 "$data/kraken-v2/btcusd_d10_resubscribe.ndjson" > "$out/recording/raw_kraken_v2"
 head -n 40 "$data/kraken-v1/KRAKEN.ws.50.0" > "$out/recording/cryptofeed_kraken_v1"
 head -n 40 "$data/kucoin/KUCOIN.ws.1.0" > "$out/recording/cryptofeed_kucoin"
 head -n 40 "$data/binance/BINANCE.ws.1.0" > "$out/recording/cryptofeed_binance"
+# json_line CONN: each raw frame on stdin as the JSON-lines line of connection CONN.
+json_line() { sed 's/\\/\\\\/g; s/"/\\"/g; s/^/{"conn": "'"$1"'", "ts": 1786310819.7200031, "data": "/; s/$/"}/'; }
+{ printf '%s\n' '{"op":"subscribe","success":true}' '{"result":null,"id":1}'
+  head -n 40 "$data/kraken-v2/btcusd_d10_resubscribe.ndjson"; } | json_line KRAKEN.ws.1 > "$out/jl_a"
+received "$data/kucoin/KUCOIN.ws.1.0" > "$out/kucoin.all"
+head -n 40 "$out/kucoin.all" | json_line KUCOIN.ws.2 > "$out/jl_b"
+paste -d '\n' "$out/jl_a" "$out/jl_b" > "$out/recording/json_lines_kraken_kucoin"
+rm "$out/jl_a" "$out/jl_b" "$out/kucoin.all"
 cp "$here"/seeds/recording/* "$out/recording/"
 echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"

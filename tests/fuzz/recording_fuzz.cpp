@@ -1,11 +1,13 @@
 // tests/fuzz/recording_fuzz.cpp — the recording readers and the replayer
 // (engine/capture_reader.h, engine/replayer.h) on any file: raw captures, cryptofeed
-// raw-data files and obr recordings (the format is detected from the first line, so one
-// target reaches all three and every venue's session behind them).
+// raw-data files, JSON-lines captures (several connections in one file) and obr
+// recordings (the format is detected from the first line, so one target reaches all four
+// and every venue's session behind them).
 //
 // The input is written to a private temporary file and replayed. Properties checked:
 // the replay either fails with a message or returns a summary whose books hold their
-// invariants, whose counts add up, and whose kept errors each name file:line.
+// invariants, whose counts add up, whose kept errors each name file:line, and whose books
+// each name the file, or file#connection for a JSON-lines capture.
 #include <unistd.h>
 
 #include <cstddef>
@@ -53,6 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (e.rfind(path + ":", 0) != 0) obr::fuzz::invariant_failed("error does not name file:line", e);
   }
   for (const obr::engine::ReplayBook& b : summary->books) {
+    if (b.file != path && b.file.rfind(path + "#", 0) != 0) obr::fuzz::invariant_failed("book names no file", b.file);
     if (b.bids.size() > 10 || b.asks.size() > 10) obr::fuzz::invariant_failed("more than 10 levels reported", b.symbol);
     if (b.counters.checks_failed > 0 && summary->all_checks_passed()) {
       obr::fuzz::invariant_failed("all_checks_passed despite a failed check", b.symbol);
