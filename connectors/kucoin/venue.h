@@ -10,9 +10,19 @@
 
 namespace obr::connectors::kucoin {
 
-// is_kucoin_frame: a JSON object with a `type` (welcome, ack, message, pong, error).
+// is_kucoin_frame: a JSON object whose `type` is one of KuCoin's (welcome, ack, message,
+// pong, error, notice). Other venues' objects have a `type` too (Bybit's "snapshot" and
+// "delta"), so the value is what tells.
 constexpr bool is_kucoin_frame(std::string_view f) noexcept {
-  return !f.empty() && f.front() == '{' && f.find("\"type\"") != std::string_view::npos;
+  if (f.empty() || f.front() != '{') return false;
+  constexpr std::string_view kKey = "\"type\":\"";
+  for (std::size_t at = f.find(kKey); at != std::string_view::npos; at = f.find(kKey, at + 1)) {
+    const std::string_view rest = f.substr(at + kKey.size());
+    for (std::string_view t : {"welcome\"", "ack\"", "message\"", "pong\"", "error\"", "notice\""}) {
+      if (rest.substr(0, t.size()) == t) return true;
+    }
+  }
+  return false;
 }
 
 inline constexpr VenueDescriptor kSpotVenue{

@@ -456,7 +456,8 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
     ASSERT_TRUE(h.engine().subscribe("kraken", {"ETH/USD", "BTC/USD"}).ok());  // BTC/USD: already there
     ASSERT_TRUE(h.engine().subscribe("kucoin", {"BTC-USDT"}).ok());
     EXPECT_EQ(h.engine().subscribe("deribit", {"BTC-PERPETUAL"}).message(),
-              "subscribe: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)");
+              "subscribe: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
+              "bybit-linear, bybit-inverse)");
     EXPECT_EQ(h.engine().subscribe("kraken", {""}).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(h.engine().subscribe("kucoin", {"ETH-USDT", "SOL-USDT"}).message(),
               "subscribe: 2 more books would pass max_books (4)");
@@ -790,8 +791,7 @@ INSTANTIATE_TEST_SUITE_P(
     Faults, LiveEngineBybitFault,
     ::testing::Values(
         FaultCase{"drop@t=1.5s,venue=bybit-linear,symbol=ETHUSDT", StateReason::kSequenceGap, "ETHUSDT", true},
-        FaultCase{"skip_sequence=3@t=1.5s,venue=bybit-spot,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT",
-                  true},
+        FaultCase{"skip_sequence=3@t=1.5s,venue=bybit-spot,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT", true},
         FaultCase{"duplicate@t=1.5s,venue=bybit-spot,symbol=SOLUSDT", StateReason::kSequenceGap, "SOLUSDT", true},
         FaultCase{"reorder@t=1.5s,venue=bybit-linear,symbol=BTCUSDT", StateReason::kSequenceGap, "BTCUSDT", true},
         FaultCase{"unprompted_snapshot@t=1.5s,venue=bybit-linear,symbol=SOLUSDT", StateReason::kSubscribed, "SOLUSDT",
