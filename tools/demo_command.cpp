@@ -67,6 +67,7 @@ std::vector<std::string> bundled_faults(double seconds) {
       "maintenance@T",
       "oversized@T,venue=kraken",
       "malformed@T,venue=kucoin",
+      "duplicate@T,venue=bybit-spot,symbol=BTCUSDT",  // a gap on Bybit: only the last u + 1 follows
   };
   // Leave time at the end for the last recovery (a stall needs the 2 s watchdog).
   const double first = 1.5, last = std::max(first, seconds - 4.0);

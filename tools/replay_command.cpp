@@ -35,7 +35,7 @@ std::string usage() {
          "                the venue of connection CONN of a JSON-lines file, before --venue;\n"
          "                repeatable; CONN must appear in the input\n"
          "  --depth N     Kraken book depth (10, 25, 100, 500 or 1000); default: taken from each\n"
-         "                subscribe ack\n"
+         "                subscribe ack (Bybit's: from each message's topic)\n"
          "  --symbol S    report only this symbol\n"
          "  --json        print one JSON object on stdout instead of the human report\n"
          "  V             one of: " +
@@ -61,14 +61,13 @@ void print_human(const engine::ReplaySummary& s) {
               s.elapsed_s > 0 ? static_cast<double>(s.frames) / s.elapsed_s : 0.0, s.validated_books(), s.books.size());
   for (const engine::ReplayBook& b : s.books) {
     const auto& c = b.counters;
-    if (b.sequence >= 0) {  // sequenced venues: no subscribed depth, a trusted one
-      std::printf("\n%s %s  state %s  sequence %lld  trusted depth %lld  (%s)\n", b.venue.c_str(), b.symbol.c_str(),
-                  std::string(book::to_string(b.state)).c_str(), static_cast<long long>(b.sequence),
-                  static_cast<long long>(b.trusted_depth), b.file.c_str());
-    } else {
-      std::printf("\n%s %s  depth %d  state %s  (%s)\n", b.venue.c_str(), b.symbol.c_str(), b.depth,
-                  std::string(book::to_string(b.state)).c_str(), b.file.c_str());
-    }
+    // The book's line: what its venue has of depth (subscribed), sequence and trusted depth.
+    std::printf("\n%s %s", b.venue.c_str(), b.symbol.c_str());
+    if (b.depth > 0) std::printf("  depth %d", b.depth);
+    std::printf("  state %s", std::string(book::to_string(b.state)).c_str());
+    if (b.sequence >= 0) std::printf("  sequence %lld", static_cast<long long>(b.sequence));
+    if (b.trusted_depth >= 0) std::printf("  trusted depth %lld", static_cast<long long>(b.trusted_depth));
+    std::printf("  (%s)\n", b.file.c_str());
     std::printf("  snapshots %llu  updates %llu  checks passed %llu  failed %llu  resyncs requested %llu\n",
                 static_cast<unsigned long long>(c.snapshots), static_cast<unsigned long long>(c.updates),
                 static_cast<unsigned long long>(c.checks_passed), static_cast<unsigned long long>(c.checks_failed),

@@ -102,9 +102,12 @@ constexpr KindInfo kKinds[] = {
     {sim::FaultKind::kRest429, false},     {sim::FaultKind::kRest418, false},
     {sim::FaultKind::kRest500, false},     {sim::FaultKind::kStaleSnapshot, false},
 };
-// ... and Bybit's own, after them in the turn.
-constexpr KindInfo kBybitKinds[] = {{sim::FaultKind::kRefuseTopic, false},
-                                    {sim::FaultKind::kUnpromptedSnapshot, true},
+// ... and Bybit's own, after them in the turn. Not refuse_topic: a refused topic is the
+// venue saying the book does not exist, so the book stays halted and is never asked for
+// again (docs/venues/bybit.md "Subscribing"); nothing is there to recover, and the soak's
+// verdict wants every book live at the end. The live engine tests cover it
+// (LiveEngine.BybitRefusedTopicHaltsThatBookOnly).
+constexpr KindInfo kBybitKinds[] = {{sim::FaultKind::kUnpromptedSnapshot, true},
                                     {sim::FaultKind::kRestartSnapshot, true}};
 
 // venues_for: the venues (indices into sim::venue_pieces()) a kind can hit: the pieces that
@@ -168,11 +171,8 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
     // connection or a dropped update. Otherwise it may never fire in the run.
     const bool waits_for_token = k.kind == sim::FaultKind::kRefuseToken || k.kind == sim::FaultKind::kExpireToken ||
                                  k.kind == sim::FaultKind::kFailEndpoint;
-    // (A refused topic waits for the next subscribe, which a resync makes as a snapshot
-    // request does.)
     const bool waits_for_snapshot = k.kind == sim::FaultKind::kRest429 || k.kind == sim::FaultKind::kRest418 ||
-                                    k.kind == sim::FaultKind::kRest500 || k.kind == sim::FaultKind::kStaleSnapshot ||
-                                    k.kind == sim::FaultKind::kRefuseTopic;
+                                    k.kind == sim::FaultKind::kRest500 || k.kind == sim::FaultKind::kStaleSnapshot;
     if (waits_for_token) {
       std::snprintf(spec, sizeof spec, "close@t=%.0fms,venue=%.*s", (t + 0.5) * 1000,
                     static_cast<int>(venue.name.size()), venue.name.data());

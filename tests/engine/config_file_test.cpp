@@ -88,12 +88,14 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kraken": {"symbols": ["BTC/USD"], "depth": "10"}})", "t.json: kraken.depth: expected an integer"},
       {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
       {R"({"kraken": {"symbols": []}})",
-       "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)"},
+       "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, "
+       "bybit-spot, bybit-linear, bybit-inverse)"},
       {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
        "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
       {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["deribit:BTC-PERPETUAL"]}})",
-       "t.json: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)"},
+       "t.json: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
+       "bybit-linear, bybit-inverse)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
        "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
       {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})",
@@ -118,7 +120,8 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kucoin": {"symbols": ["X"]}, "rotate_timeout_ms": 0})",
        "t.json: rotate_timeout_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})",
-       "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse), tls, "
+       "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
+       "bybit-linear, bybit-inverse), tls, "
        "backoff"},
   };
   for (const auto& [json, error] : cases) {
@@ -200,7 +203,8 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
       {[](EngineConfig& c) {
          c.consolidated = {{"B", {{"deribit", "BTC-PERPETUAL"}}}};
        },
-       "engine config: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)"},
+       "engine config: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, "
+       "bybit-spot, bybit-linear, bybit-inverse)"},
   };
   for (const auto& [mutate, error] : cases) {
     EngineConfig c;
@@ -309,9 +313,9 @@ TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnectin
   c.venue("kucoin").depth = 0;
   c.venues.push_back(
       VenueConfig{.venue = "deribit", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
-  EXPECT_EQ(
-      check_config(c).message(),
-      "engine config: venue 'deribit' is not one the engine knows (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)");
+  EXPECT_EQ(check_config(c).message(),
+            "engine config: venue 'deribit' is not one the engine knows (kraken, kraken-v1, kucoin, binance-usdm, "
+            "binance, bybit-spot, bybit-linear, bybit-inverse)");
   c.venues.pop_back();
   c.venue("kraken").endpoints = {"ws://127.0.0.1:8080/v2"};
   c.venue("kucoin").rest_base = "wss://api.kucoin.com";
