@@ -340,6 +340,9 @@ TEST(BybitBooks, ASideLongerThanTheTopicsDepthIsAFailedCheck) {
   EXPECT_EQ(s.ob().counters().checks_failed, 1u);
   EXPECT_TRUE(s.sink.saw(StateReason::kMalformed));
   EXPECT_EQ(s.sink.venue_errors, std::vector<std::string>{"delta left a side longer than the topic's depth"});
+  EXPECT_EQ(s.ob().counters().updates, 0u);  // not counted as applied
+  EXPECT_EQ(s.ob().counters().checks_passed, 0u);
+  EXPECT_EQ(s.session.report(0).sequence, 10);
   s.send(snapshot("BTCUSDT", 12, R"(["100.00","1"],["99.00","1"])", R"(["101.00","1"])", 1));
   EXPECT_NE(s.ob().state(), BookState::kLive);
   EXPECT_EQ(s.ob().counters().checks_failed, 2u);

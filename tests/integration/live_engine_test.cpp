@@ -23,6 +23,7 @@
 #include "book/decimal.h"
 #include "connectors/net/http_client.h"
 #include "engine/replayer.h"
+#include "engine/venues_impl.h"
 #include "tests/book/test_data.h"
 #include "tests/integration/sim_harness.h"
 #include "tools/sim/faults.h"
@@ -355,7 +356,9 @@ std::vector<LiveBook> stop_and_capture(SimHarness& h, obr::engine::EngineStats& 
   h.run_for_ms(300);
   std::vector<LiveBook> live;
   h.engine().for_each_book([&](std::string_view venue, std::string_view symbol, const obr::book::OrderBook& b) {
-    const bool trim = venue == "kucoin";
+    // As the replay prints them: without trailing zeros where the venue's text has no fixed
+    // precision (KuCoin, Bybit spot).
+    const bool trim = !obr::engine::find_venue(venue)->descriptor->fixed_precision_text;
     live.push_back({std::string(venue), std::string(symbol), b.state(), b.counters(), levels_text(b.bids(), b, trim),
                     levels_text(b.asks(), b, trim)});
   });

@@ -21,7 +21,8 @@ says (PROTOCOLS.md section 4), with Python's decimal.Decimal and no code shared 
   fails: checks_failed += 1, resyncs_requested += 1, state resyncing, nothing applied;
 - a "delta" on a book that is not live is ignored;
 - after a snapshot or an applied delta, a side with more levels than the topic's depth is
-  a failed check too (checks_failed += 1, resyncs_requested += 1, state resyncing);
+  a failed check too (checks_failed += 1, resyncs_requested += 1, state resyncing); such a
+  delta is not counted in updates or checks_passed and leaves sequence where it was;
 - frames that are not book messages (subscribe acks, pongs) are skipped.
 
 Writes {"books": [...]} as JSON to stdout, books in the order first seen per connection and
@@ -131,6 +132,9 @@ class Book:
                 self.fail()
                 return
             self.apply(data)
+            if len(self.bids) > self.depth or len(self.asks) > self.depth:
+                self.fail()  # a delta that leaves a side past the depth is not counted as applied
+                return
             self.updates += 1
             self.passed += 1
             self.sequence = u
