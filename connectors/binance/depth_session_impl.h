@@ -20,6 +20,7 @@
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/rest_book.h"
+#include "connectors/protocol/session_basics.h"
 #include "connectors/protocol/snapshot_bridge.h"
 
 namespace obr::connectors::binance {
@@ -60,7 +61,7 @@ struct PendingAck {
 
 using namespace detail;
 
-struct DepthSession::Impl {
+struct DepthSession::Impl : SessionBasics {
   explicit Impl(const DepthConfig& c);
 
   DepthConfig config;
@@ -71,12 +72,10 @@ struct DepthSession::Impl {
   std::vector<RawChange> raw;  // the current event's changes
   RangeError range;
   std::string out;
-  std::uint64_t malformed = 0;
   std::int64_t last_now_ns = 0;
 
   // connection
   bool open = false;
-  bool closing = false;
   std::size_t endpoint_index = 0;
   std::int64_t connected_at = 0;
   std::uint64_t next_id = 1;
@@ -88,15 +87,6 @@ struct DepthSession::Impl {
   bool usdm() const { return config.market == Market::kUsdm; }
   void set_state(DepthBook& b, BookState to, StateReason why, SessionSink& sink) {
     BookRegistry<DepthBook>::set_state(b, to, why, sink);
-  }
-  void bad(SessionSink& sink, FrameError e, std::string_view detail) {
-    ++malformed;
-    sink.frame_error(e, detail);
-  }
-  void close(SessionSink& sink, std::string_view why) {
-    if (closing) return;
-    closing = true;
-    sink.close_connection(why);
   }
 
   // ---- connection (depth_session.cpp) ------------------------------------------

@@ -13,6 +13,7 @@
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/rest_book.h"
+#include "connectors/protocol/session_basics.h"
 
 namespace obr::connectors::bybit {
 
@@ -83,7 +84,7 @@ struct PendingAck {
 
 }  // namespace
 
-struct OrderbookSession::Impl {
+struct OrderbookSession::Impl : SessionBasics {
   explicit Impl(const OrderbookConfig& c) : config(c) {
     if (config.endpoints.empty()) config.endpoints.emplace_back(default_endpoint(config.category));
   }
@@ -95,12 +96,10 @@ struct OrderbookSession::Impl {
   BookRegistry<TopicBook> books;
   std::vector<RawChange> raw;  // the current message's levels
   RangeError range;
-  std::uint64_t malformed = 0;
   std::int64_t last_now_ns = 0;
 
   // connection
   bool open = false;
-  bool closing = false;
   std::size_t endpoint_index = 0;
   std::uint64_t next_req_id = 1;
   std::vector<PendingAck> acks;
@@ -111,15 +110,6 @@ struct OrderbookSession::Impl {
   const std::string& endpoint() const { return config.endpoints[endpoint_index % config.endpoints.size()]; }
   void set_state(TopicBook& b, BookState to, StateReason why, SessionSink& sink) {
     BookRegistry<TopicBook>::set_state(b, to, why, sink);
-  }
-  void bad(SessionSink& sink, FrameError e, std::string_view detail) {
-    ++malformed;
-    sink.frame_error(e, detail);
-  }
-  void close(SessionSink& sink, std::string_view why) {
-    if (closing) return;
-    closing = true;
-    sink.close_connection(why);
   }
 
   // ---- requests ------------------------------------------------------------------

@@ -28,6 +28,7 @@
 #include "connectors/protocol/json_text.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/rest_book.h"
+#include "connectors/protocol/session_basics.h"
 #include "connectors/protocol/snapshot_bridge.h"
 
 namespace obr::connectors::kucoin {
@@ -79,7 +80,7 @@ struct PendingAck {
 // The two sources use these helpers unqualified (this header is private to them).
 using namespace detail;
 
-struct SpotSession::Impl {
+struct SpotSession::Impl : SessionBasics {
   explicit Impl(const SpotConfig& c) : config(c) {}
 
   SpotConfig config;
@@ -90,7 +91,6 @@ struct SpotSession::Impl {
   std::vector<RawChange> raw;  // the current message's changes
   RangeError range;            // set with every LevelResult::kOutOfRange
   std::string out;
-  std::uint64_t malformed = 0;
 
   // connection
   ConnState conn = ConnState::kIdle;
@@ -109,7 +109,6 @@ struct SpotSession::Impl {
   std::int64_t pong_deadline = -1;
   std::string ping_id;
   std::vector<PendingAck> acks;
-  bool closing = false;
 
   bool driving() const { return config.drive_connection; }
 
@@ -117,15 +116,6 @@ struct SpotSession::Impl {
   SpotBook& track(std::string_view symbol) { return books.track(symbol); }
   void set_state(SpotBook& b, BookState to, StateReason why, SessionSink& sink) {
     BookRegistry<SpotBook>::set_state(b, to, why, sink);
-  }
-  void bad(SessionSink& sink, FrameError e, std::string_view detail) {
-    ++malformed;
-    sink.frame_error(e, detail);
-  }
-  void close(SessionSink& sink, std::string_view why) {
-    if (closing) return;
-    closing = true;
-    sink.close_connection(why);
   }
 
   // ---- connection ----------------------------------------------------------------
