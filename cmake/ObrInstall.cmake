@@ -45,6 +45,7 @@ set(OBR_PUBLIC_HEADERS
   book/decimal.h
   book/digit_text.h
   book/kraken_checksum.h
+  book/okx_checksum.h
   book/level.h
   book/order_book.h
   book/sequence_tracker.h
@@ -63,6 +64,8 @@ set(OBR_PUBLIC_HEADERS
   connectors/kucoin/signing.h
   connectors/kucoin/spot_session.h
   connectors/kucoin/venue.h
+  connectors/okx/books_session.h
+  connectors/okx/venue.h
   connectors/net/backoff.h            # included by engine/engine.h
   connectors/net/tls.h                # included by engine/engine.h
   # obr::engine: the live engine, its configuration, recording and replay.

@@ -11,6 +11,8 @@
 #include "connectors/kraken/venue.h"
 #include "connectors/kucoin/spot_session.h"
 #include "connectors/kucoin/venue.h"
+#include "connectors/okx/books_session.h"
+#include "connectors/okx/venue.h"
 #include "engine/session_conn_impl.h"
 #include "engine/venues_impl.h"
 
@@ -59,6 +61,8 @@ connectors::bybit::OrderbookConfig bybit_inverse_config(const SessionSettings& s
   return connectors::bybit::session_config(s, connectors::bybit::Category::kInverse);
 }
 
+connectors::okx::BooksConfig okx_config(const SessionSettings& s) { return connectors::okx::session_config(s); }
+
 const Venue kVenues[] = {
     OBR_VENUE(connectors::kraken::V2Session, connectors::kraken::kV2Venue, kraken_v2_config),
     OBR_VENUE(connectors::kraken::V1Session, connectors::kraken::kV1Venue, kraken_v1_config),
@@ -69,6 +73,7 @@ const Venue kVenues[] = {
     OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kSpotVenue, bybit_spot_config),
     OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kLinearVenue, bybit_linear_config),
     OBR_VENUE(connectors::bybit::OrderbookSession, connectors::bybit::kInverseVenue, bybit_inverse_config),
+    OBR_VENUE(connectors::okx::BooksSession, connectors::okx::kVenue, okx_config),
 };
 #undef OBR_VENUE
 
