@@ -4,40 +4,40 @@
 #include <cstring>
 
 #include "book/crc32.h"
-#include "book/decimal.h"
 
 namespace obr::book {
 
 char* append_plain_decimal(char* out, std::int64_t value, int scale) noexcept {
-  std::uint64_t m = magnitude(value);
+  // The magnitude's digits, then the point put in and the fraction's trailing zeros left
+  // out: no division by a power of ten that is only known at run time.
+  const std::uint64_t m = magnitude(value);
   if (value < 0) *out++ = '-';
-  if (scale <= 0) {
-    if (m == 0) {
-      *out++ = '0';
-      return out;
-    }
-    return append_digits(out, m);
-  }
-  const auto unit = static_cast<std::uint64_t>(pow10(scale));
-  const std::uint64_t whole = m / unit;
-  std::uint64_t frac = m - whole * unit;
-  if (whole == 0) {
+  if (m == 0) {
     *out++ = '0';
-  } else {
-    out = append_digits(out, whole);
+    return out;
   }
-  if (frac == 0) return out;
-  int digits = scale;  // the fraction's digits, leading zeros included, trailing ones dropped
-  while (frac % 10 == 0) {
-    frac /= 10;
-    --digits;
+  char digits[24 + kDigitTextSlack];
+  const auto len = static_cast<int>(append_digits(digits, m) - digits);
+  if (scale <= 0) {
+    std::memcpy(out, digits, static_cast<std::size_t>(len));
+    return out + len;
   }
+  int end = len;                  // the fraction's trailing zeros dropped (the whole part keeps its own)
+  const int whole = len - scale;  // digits before the point; <= 0: "0." and leading zeros
+  while (end > whole && end > 0 && digits[end - 1] == '0') --end;
+  if (whole > 0) {
+    std::memcpy(out, digits, static_cast<std::size_t>(whole));
+    out += whole;
+    if (end == whole) return out;  // nothing after the point
+    *out++ = '.';
+    std::memcpy(out, digits + whole, static_cast<std::size_t>(end - whole));
+    return out + (end - whole);
+  }
+  *out++ = '0';
   *out++ = '.';
-  char tmp[24 + kDigitTextSlack];
-  const auto len = static_cast<int>(append_digits(tmp, frac) - tmp);
-  for (int i = len; i < digits; ++i) *out++ = '0';
-  std::memcpy(out, tmp, static_cast<std::size_t>(len));
-  return out + len;
+  for (int i = whole; i < 0; ++i) *out++ = '0';
+  std::memcpy(out, digits, static_cast<std::size_t>(end));
+  return out + end;
 }
 
 std::size_t okx_checksum_input(const OrderBook& book, char* out) noexcept {

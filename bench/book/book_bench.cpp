@@ -27,6 +27,7 @@
 #include "book/crc32.h"
 #include "book/digit_text.h"
 #include "book/kraken_checksum.h"
+#include "book/okx_checksum.h"
 #include "book/order_book.h"
 
 namespace {
@@ -323,6 +324,15 @@ void BM_KrakenChecksum(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 BENCHMARK(BM_KrakenChecksum);
+
+// OKX's checksum over the same 25-level book: the top 25 of each side (50 levels, 100
+// numbers without trailing zeros), interleaved, CRC-32 (book/okx_checksum.h).
+void BM_OkxChecksum(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  for (auto _ : state) benchmark::DoNotOptimize(obr::book::okx_checksum(book));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksum);
 
 // Baseline: zlib's crc32 alone over the same input (what the checksum would cost if
 // formatting were free).

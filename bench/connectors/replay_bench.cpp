@@ -23,6 +23,10 @@
 //    and spot) over the 2 148 frames of tests/data/bybit: 6 snapshots of 200 levels a side
 //    and 2 142 deltas, continuity and the depth bound checked on each; against
 //    SimdjsonVisitAll/6 on the same frames.
+//  - OkxReplay: a fresh OKX BooksSession per pass over the 332 received frames of
+//    tests/data/okx (3 books: 3 snapshots of 400 levels a side and 287 updates, each
+//    checksum verified; tickers and trades among them); against SimdjsonVisitAll/7 on the
+//    same frames.
 //  - SimdjsonVisitAll/<set> (baseline): simdjson On Demand over the same frames, visiting
 //    every value (keys, strings as raw, numbers as raw tokens), so lazy parsing cannot
 //    flatter the comparison.
@@ -45,6 +49,7 @@
 #include "connectors/kraken/v1_session.h"
 #include "connectors/kraken/v2_session.h"
 #include "connectors/kucoin/spot_session.h"
+#include "connectors/okx/books_session.h"
 
 namespace {
 
@@ -358,6 +363,34 @@ void BM_BybitReplay(benchmark::State& state) {
 }
 BENCHMARK(BM_BybitReplay)->Unit(benchmark::kMicrosecond);
 
+const std::vector<std::string>& okx_frames() {
+  static const std::vector<std::string> all = cryptofeed_frames(std::string(OBR_TEST_DATA) + "/okx/OKX.ws.1.0");
+  return all;
+}
+
+void BM_OkxReplay(benchmark::State& state) {
+  obr::connectors::okx::BooksConfig config;
+  config.track_any_symbol = true;
+  config.drive_connection = false;
+  obr::connectors::NullSink sink;
+  std::uint64_t passed = 0, failed = 0, live = 0;
+  for (auto _ : state) {
+    obr::connectors::okx::BooksSession session(config);
+    for (const std::string& f : okx_frames()) session.on_frame(f, 0, sink);
+    for (obr::connectors::BookId id = 0; id < session.book_count(); ++id) {
+      passed += session.book(id).counters().checks_passed;
+      failed += session.book(id).counters().checks_failed;
+      live += session.book(id).state() == obr::book::BookState::kLive;
+    }
+  }
+  if (failed != 0 || static_cast<double>(live) != 3 * static_cast<double>(state.iterations())) {
+    state.SkipWithError("a book did not stay live");
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(okx_frames().size()));
+  state.counters["checksums_per_s"] = benchmark::Counter(static_cast<double>(passed), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_OkxReplay)->Unit(benchmark::kMicrosecond);
+
 bool visit(od::value v, std::size_t& sum) {
   od::json_type t;
   if (v.type().get(t)) return false;
@@ -424,6 +457,7 @@ const std::vector<std::string>& frame_set(std::int64_t which) {
     for (const BybitFrame& f : bybit_frames()) out.push_back(f.frame);
     return out;
   }();
+  if (which == 7) return okx_frames();
   if (which == 6) return bybit;
   if (which == 5) return steady;
   return which == 0 ? v2 : which == 1 ? v1_frames() : which == 2 ? kucoin : which == 3 ? binance : binance_all;
@@ -431,7 +465,7 @@ const std::vector<std::string>& frame_set(std::int64_t which) {
 
 // Arg 0: the Kraken v2 frames, 1: Kraken v1, 2: KuCoin WebSocket frames, 3: Binance's
 // WebSocket frames, 4: Binance's frames and REST snapshots (all BinanceReplay/1 parses),
-// 5: the synthetic Binance events of BinanceSteady, 6: Bybit's real capture.
+// 5: the synthetic Binance events of BinanceSteady, 6: Bybit's real capture, 7: OKX's.
 void BM_SimdjsonVisitAll(benchmark::State& state) {
   const std::vector<std::string>& frames = frame_set(state.range(0));
   od::parser parser;

@@ -46,10 +46,10 @@ using book::Side;
 // snapshot, so its buffer and fetch stay unused.
 struct ChannelBook : BridgedBook {
   using BridgedBook::BridgedBook;
-  std::string channel;       // "books"
-  int depth = 0;             // levels of its snapshot
+  std::string channel;         // "books"
+  int depth = 0;               // levels of its snapshot
   std::int64_t last_seq = -1;  // the last applied seqId; -1: none
-  bool sequenced = false;    // its last snapshot carried a seqId
+  bool sequenced = false;      // its last snapshot carried a seqId
   std::uint64_t checksums = 0;
   std::uint64_t dropped = 0;  // updates while not live
 };
@@ -179,8 +179,8 @@ struct BooksSession::Impl : SessionBasics {
   void request(bool subscribe, const std::vector<ChannelBook*>& list, std::size_t from, std::size_t to,
                std::int64_t now_ns, SessionSink& sink) {
     PendingAck ack{std::to_string(next_id++), subscribe, deadline_after(now_ns, config.ack_timeout_ns), {}};
-    std::string text = R"({"id":")" + ack.id + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") +
-                       R"(","args":[)";
+    std::string text =
+        R"({"id":")" + ack.id + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") + R"(","args":[)";
     for (std::size_t k = from; k < to; ++k) {
       if (k > from) text += ',';
       text += R"({"channel":")" + list[k]->channel + R"(","instId":")" + list[k]->symbol + R"("})";
@@ -273,7 +273,8 @@ void BooksSession::Impl::on_book_message(const Message& m, std::int64_t now_ns, 
     sink.book_updated(b.id, b.symbol, b.ob, true);
     return;
   }
-  if (m.action != "update") return bad(sink, FrameError::kUnexpectedShape, "book message action is not snapshot or update");
+  if (m.action != "update")
+    return bad(sink, FrameError::kUnexpectedShape, "book message action is not snapshot or update");
   if (b.ob.state() != BookState::kLive) {
     ++b.dropped;
     return;
@@ -312,8 +313,8 @@ void BooksSession::Impl::on_answer(const Message& m, std::int64_t now_ns, Sessio
     ChannelBook* b = books.find(m.inst);
     for (auto a = acks.begin(); a != acks.end(); ++a) {
       if (a->subscribe != subscribe || (!m.id.empty() && a->id != m.id)) continue;
-      const auto it = std::find_if(a->books.begin(), a->books.end(),
-                                   [&](BookId id) { return b != nullptr && id == b->id; });
+      const auto it =
+          std::find_if(a->books.begin(), a->books.end(), [&](BookId id) { return b != nullptr && id == b->id; });
       if (it == a->books.end()) continue;
       a->books.erase(it);
       if (a->books.empty()) acks.erase(a);
@@ -330,7 +331,8 @@ void BooksSession::Impl::on_answer(const Message& m, std::int64_t now_ns, Sessio
     return;
   }
   const std::string_view message = m.msg.empty() ? std::string_view("request refused (no message)") : m.msg;
-  auto pending = std::find_if(acks.begin(), acks.end(), [&](const PendingAck& a) { return !m.id.empty() && a.id == m.id; });
+  auto pending =
+      std::find_if(acks.begin(), acks.end(), [&](const PendingAck& a) { return !m.id.empty() && a.id == m.id; });
   if (pending == acks.end() && m.id.empty() && !acks.empty()) pending = acks.begin();
   if (pending == acks.end()) {
     sink.venue_error("", message);
@@ -480,7 +482,8 @@ void BooksSession::on_frame(std::string_view text, std::int64_t now_ns, SessionS
     im.pong_deadline = -1;
     return;
   }
-  if (text.size() > im.config.max_frame_bytes) return im.bad(sink, FrameError::kTooLarge, "frame exceeds max_frame_bytes");
+  if (text.size() > im.config.max_frame_bytes)
+    return im.bad(sink, FrameError::kTooLarge, "frame exceeds max_frame_bytes");
   im.frame.load(text);
   od::document doc;
   od::object obj;

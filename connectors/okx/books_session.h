@@ -76,7 +76,7 @@ int depth_of(std::string_view channel) noexcept;
 struct BooksBookInfo {
   std::string_view symbol;
   std::string_view channel;
-  std::int64_t last_seq_id = -1;     // -1: none (before the first snapshot, or none sent)
+  std::int64_t last_seq_id = -1;  // -1: none (before the first snapshot, or none sent)
   std::uint64_t checksums_checked = 0;
   std::uint64_t dropped_updates = 0;  // updates for the book while it was not live
   bool refused = false;

@@ -11,7 +11,8 @@ namespace obr::book {
 namespace {
 
 OrderBook make_book(int price_scale, int qty_scale) {
-  return OrderBook(BookConfig{.price_scale = price_scale, .qty_scale = qty_scale, .depth_limit = 0, .reserve_levels = 0});
+  return OrderBook(
+      BookConfig{.price_scale = price_scale, .qty_scale = qty_scale, .depth_limit = 0, .reserve_levels = 0});
 }
 
 std::string input(const OrderBook& b) {

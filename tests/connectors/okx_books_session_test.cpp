@@ -119,15 +119,17 @@ TEST(OkxConnection, AnErrorNamingAnInstIdRefusesThatBookWithTheVenuesMessage) {
   ASSERT_TRUE(s.subscribe({"BTC-USDT", "NOPE-USDT"}, 0, sink).ok());
   s.start(0, sink);
   s.on_connected(0, sink);
-  s.on_frame(R"({"id":"1","event":"error","code":"60018","msg":"Wrong URL or channel:books,instId:NOPE-USDT doesn't exist","connId":"a"})",
-             0, sink);
+  s.on_frame(
+      R"({"id":"1","event":"error","code":"60018","msg":"Wrong URL or channel:books,instId:NOPE-USDT doesn't exist","connId":"a"})",
+      0, sink);
   EXPECT_EQ(s.book(1).state(), BookState::kHalted);
   EXPECT_TRUE(s.info(1).refused);
   EXPECT_EQ(sink.venue_error_symbols, std::vector<std::string>{"NOPE-USDT"});
   ASSERT_EQ(sink.sent.size(), 2u);
   EXPECT_EQ(sink.sent[1], R"({"id":"2","op":"subscribe","args":[{"channel":"books","instId":"BTC-USDT"}]})");
-  s.on_frame(R"({"id":"2","event":"error","code":"64003","msg":"Your trading fee tier doesn't meet the requirement to access this channel","connId":"a"})",
-             0, sink);
+  s.on_frame(
+      R"({"id":"2","event":"error","code":"64003","msg":"Your trading fee tier doesn't meet the requirement to access this channel","connId":"a"})",
+      0, sink);
   EXPECT_EQ(s.book(0).state(), BookState::kHalted);  // a one-book request: refused
   EXPECT_EQ(sink.venue_errors.back(), "Your trading fee tier doesn't meet the requirement to access this channel");
 }
@@ -174,7 +176,7 @@ TEST(OkxBooks, TheDocumentedSeqIdExampleIsInOrderThroughout) {
   Subscribed s;
   s.send(push("snapshot", "BTC-USDT", kBids, kAsks, 0, -1, 10));
   s.send(push("update", "BTC-USDT", R"(["3366","5","0","1"])", "", 0, 10, 15));
-  s.send(push("update", "BTC-USDT", "", "", 0, 15, 15));  // no change for a while
+  s.send(push("update", "BTC-USDT", "", "", 0, 15, 15));                        // no change for a while
   s.send(push("update", "BTC-USDT", "", R"(["3368","0","0","0"])", 0, 15, 3));  // maintenance reset
   s.send(push("update", "BTC-USDT", R"(["3365","1","0","1"])", "", 0, 3, 5));
   EXPECT_EQ(s.ob().state(), BookState::kLive);
@@ -244,8 +246,10 @@ TEST(OkxBooks, BooksFiveMessagesAreSnapshots) {
   BooksConfig c;
   c.depth = 5;
   Subscribed s({"BTC-USDT"}, c);
-  s.send(R"({"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["3366.8","9","0","1"]],"bids":[["3366.1","7","0","1"]],"instId":"BTC-USDT","ts":"1","seqId":5,"prevSeqId":-1}]})");
-  s.send(R"({"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["3367","1","0","1"]],"bids":[["3366","2","0","1"]],"instId":"BTC-USDT","ts":"2","seqId":9,"prevSeqId":-1}]})");
+  s.send(
+      R"({"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["3366.8","9","0","1"]],"bids":[["3366.1","7","0","1"]],"instId":"BTC-USDT","ts":"1","seqId":5,"prevSeqId":-1}]})");
+  s.send(
+      R"({"arg":{"channel":"books5","instId":"BTC-USDT"},"data":[{"asks":[["3367","1","0","1"]],"bids":[["3366","2","0","1"]],"instId":"BTC-USDT","ts":"2","seqId":9,"prevSeqId":-1}]})");
   EXPECT_EQ(s.ob().state(), BookState::kLive);
   EXPECT_EQ(s.ob().counters().snapshots, 2u);
   EXPECT_EQ(top10(s.ob(), true), (Levels{{"3366", "2"}}));
@@ -318,8 +322,8 @@ TEST(OkxBooks, UpdatesWithChecksumsAllocateNothingAfterWarmUp) {
     const std::int64_t ticks = 505 + 10 * (seq % 40);  // 50.5 ... 440.5
     twin.apply(book::Side::kBid, ticks, 15);
     const std::string price = std::to_string(ticks / 10) + ".5";
-    frames.push_back(
-        push("update", "BTC-USDT", R"([")" + price + R"(","1.5","0","1"])", "", book::okx_checksum(twin), seq - 1, seq));
+    frames.push_back(push("update", "BTC-USDT", R"([")" + price + R"(","1.5","0","1"])", "", book::okx_checksum(twin),
+                          seq - 1, seq));
   }
   for (std::size_t i = 0; i < 200; ++i) s.send(frames[i]);  // warm-up
   obr::testing::AllocationScope scope;

@@ -89,13 +89,13 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
       {R"({"kraken": {"symbols": ["BTC/USD", 5]}})", "t.json: kraken.symbols[1]: expected a string"},
       {R"({"kraken": {"symbols": []}})",
        "t.json: no symbols: set VENUE.symbols for a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, "
-       "bybit-spot, bybit-linear, bybit-inverse)"},
+       "bybit-spot, bybit-linear, bybit-inverse, okx)"},
       {R"({"kucoin": {"symbols": ["X"], "credentials_env": {"key": "OBR_TEST_UNSET_VAR", "secret": "A", "passphrase": "B"}}})",
        "t.json: kucoin.credentials_env: environment variable OBR_TEST_UNSET_VAR is not set"},
       {R"({"kucoin": {"symbols": ["X"]}, "watchdog_ms": 5})", "t.json: watchdog_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["deribit:BTC-PERPETUAL"]}})",
        "t.json: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
-       "bybit-linear, bybit-inverse)"},
+       "bybit-linear, bybit-inverse, okx)"},
       {R"({"kucoin": {"symbols": ["X"]}, "consolidated": {"B": ["BTCUSDT"]}})",
        "t.json: consolidated.B: 'BTCUSDT' is not VENUE:SYMBOL (e.g. kraken:BTC/USD)"},
       {R"({"kucoin": {"symbols": ["X"]}, "tls": {"verify": false}})",
@@ -121,7 +121,7 @@ TEST(ConfigFile, MistakesNameTheFileAndTheKey) {
        "t.json: rotate_timeout_ms: out of range (100 to 86400000)"},
       {R"({"kucoin": {"symbols": ["X"]}, "colour": 1})",
        "t.json: colour: unknown key (expected a venue (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
-       "bybit-linear, bybit-inverse), tls, "
+       "bybit-linear, bybit-inverse, okx), tls, "
        "backoff"},
   };
   for (const auto& [json, error] : cases) {
@@ -204,7 +204,7 @@ TEST(EngineConfigCheck, EveryBoundNamesItsField) {
          c.consolidated = {{"B", {{"deribit", "BTC-PERPETUAL"}}}};
        },
        "engine config: consolidated.B: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, "
-       "bybit-spot, bybit-linear, bybit-inverse)"},
+       "bybit-spot, bybit-linear, bybit-inverse, okx)"},
   };
   for (const auto& [mutate, error] : cases) {
     EngineConfig c;
@@ -315,7 +315,7 @@ TEST(EngineConfigCheck, EndpointsListenAddressAndCaFileAreCheckedBeforeConnectin
       VenueConfig{.venue = "deribit", .symbols = {}, .depth = 0, .endpoints = {}, .rest_base = {}, .credentials = {}});
   EXPECT_EQ(check_config(c).message(),
             "engine config: venue 'deribit' is not one the engine knows (kraken, kraken-v1, kucoin, binance-usdm, "
-            "binance, bybit-spot, bybit-linear, bybit-inverse)");
+            "binance, bybit-spot, bybit-linear, bybit-inverse, okx)");
   c.venues.pop_back();
   c.venue("kraken").endpoints = {"ws://127.0.0.1:8080/v2"};
   c.venue("kucoin").rest_base = "wss://api.kucoin.com";

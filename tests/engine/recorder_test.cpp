@@ -253,7 +253,7 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.status().message(), path +
                                       ":2: venue 'deribit' is not supported by replay (supported: kraken, kraken-v1, "
-                                      "kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse)");
+                                      "kucoin, binance-usdm, binance, bybit-spot, bybit-linear, bybit-inverse, okx)");
   write_gz(path, "obr-recording 1\n1 kraken config depth=10 wobble=1\n");
   s = replay_files({path}, {});
   ASSERT_FALSE(s.ok());

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
 out="${1:?usage: make_seeds.sh OUT_DIR}"
 rm -rf "$out"
-mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,bybit,recording}
+mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,bybit,okx,recording}
 
 received() { sed -n 's/^[0-9][0-9.]*: //p' "$1"; }   # cryptofeed: received frames only
 
@@ -71,6 +71,15 @@ for n in 4 16 64; do
 done
 { printf '5'; head -n 8 "$out/bybit.linear"; } > "$out/bybit/linear_depth1_8"
 rm "$out/bybit.linear" "$out/bybit.spot"
+
+# okx: the real recording's received frames (cryptofeed), each seed preceded by the byte
+# that picks the channel ("0": books, whose frames these are).
+received "$data/okx/OKX.ws.1.0" > "$out/okx.all"
+for n in 8 32 128; do
+  { printf '0'; head -n "$n" "$out/okx.all"; } > "$out/okx/books_$n"
+done
+grep -m 40 'books' "$out/okx.all" | { printf '1'; cat; } > "$out/okx/books5_40"
+rm "$out/okx.all"
 
 # recording: the head of each format (raw, cryptofeed WebSocket and REST, JSON lines) and
 # an obr recording. JSON lines: two connections interleaved line by line, one starting with

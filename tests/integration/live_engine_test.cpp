@@ -460,7 +460,7 @@ TEST(LiveEngine, SubscribeAtRunTimeIsLiveAndRecorded) {
     ASSERT_TRUE(h.engine().subscribe("kucoin", {"BTC-USDT"}).ok());
     EXPECT_EQ(h.engine().subscribe("deribit", {"BTC-PERPETUAL"}).message(),
               "subscribe: unknown venue 'deribit' (kraken, kraken-v1, kucoin, binance-usdm, binance, bybit-spot, "
-              "bybit-linear, bybit-inverse)");
+              "bybit-linear, bybit-inverse, okx)");
     EXPECT_EQ(h.engine().subscribe("kraken", {""}).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(h.engine().subscribe("kucoin", {"ETH-USDT", "SOL-USDT"}).message(),
               "subscribe: 2 more books would pass max_books (4)");
