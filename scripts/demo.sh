@@ -5,8 +5,8 @@
 #     faults) and the live engine connected to it over TLS;
 #     a live ladder, then a summary (checks, faults injected and detected, recoveries, wrong
 #     books served);
-#  2. `obr replay` of the real Kraken v2, Kraken v1, KuCoin, Binance and Bybit recordings
-#     in tests/data.
+#  2. `obr replay` of the real Kraken v2, Kraken v1, KuCoin, Binance, Bybit and OKX
+#     recordings in tests/data.
 # Exits non-zero if either reports a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +20,5 @@ exec ./build/release/tools/obr replay \
   "$d/kraken-v1/KRAKEN.ws.50.0" \
   "$d/kucoin/KUCOIN.ws.1.0" "$d/kucoin/KUCOIN.http.0.0" \
   "$d/binance/BINANCE.ws.1.0" "$d/binance/BINANCE.http.0.0" \
-  "$d/bybit/bybit_v5_orderbook200.ndjson"
+  "$d/bybit/bybit_v5_orderbook200.ndjson" \
+  "$d/okx/OKX.ws.1.0"

@@ -488,7 +488,16 @@ void BM_SimdjsonVisitAll(benchmark::State& state) {
   benchmark::DoNotOptimize(sum);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(frames.size()));
 }
-BENCHMARK(BM_SimdjsonVisitAll)->Arg(0)->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(5)->Arg(6)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_SimdjsonVisitAll)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Arg(4)
+    ->Arg(5)
+    ->Arg(6)
+    ->Arg(7)
+    ->Unit(benchmark::kMicrosecond);
 
 // Which simdjson kernel this binary's On Demand code was compiled for (the library's
 // builtin_implementation() would name the shared library's, not ours).
