@@ -68,9 +68,24 @@ struct VenueTimers {
   std::int64_t pong_timeout_ns = 0;   // no pong this long after a ping: the server closes
   std::int64_t lifetime_ns = 0;       // a connection's longest life: the server closes it then
   // Bybit: a client that sends no ping message this long is dropped (the venue: 10 minutes).
+  // OKX: a client that sends no frame at all this long is dropped (the venue: 30 s).
   std::int64_t client_ping_timeout_ns = 0;
   // Bybit: a level-1 book unchanged this long is pushed again with the same u (the venue: 3 s).
   std::int64_t level1_repeat_ns = 0;
+  // OKX: a channel whose book is unchanged this long gets a no-change update (seqId ==
+  // prevSeqId, no levels; the venue: about 60 s).
+  std::int64_t no_change_ns = 0;
+};
+
+// VenueOptions: what a venue's server says differently by account or by era (false: the
+// piece's default); a piece reads the fields its venue has and leaves the others.
+struct VenueOptions {
+  // OKX: the account is below VIP4, so the tick-by-tick channels (books50-l2-tbt,
+  // books-l2-tbt) are refused with error 64003. Default: allowed.
+  bool refuse_tbt = false;
+  // OKX: the checksum field is always 0, as OKX sends since the field's deprecation.
+  // Default: the CRC32 of the top 25 levels.
+  bool checksum_zero = false;
 };
 
 struct SimConfig {
@@ -93,6 +108,8 @@ struct SimConfig {
   // field left 0 keeps the venue's own value. Tests compress them from minutes and hours to
   // fractions of a second.
   std::map<std::string, VenueTimers, std::less<>> timers;
+  // options: a venue's account or era settings (VenueOptions), for the pieces that have them.
+  std::map<std::string, VenueOptions, std::less<>> options;
   std::uint64_t seed = 1;
   double changes_per_s = 400;  // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
