@@ -59,8 +59,7 @@ constexpr FaultKind kOwnFaults[] = {FaultKind::kCorruptChecksum, FaultKind::kUnp
                                     FaultKind::kSequenceReset, FaultKind::kRefuseChannel, FaultKind::kNoChange};
 // A snapshot replaces the book; a reset's seqId and a no-change message keep the chain
 // (prevSeqId == the last seqId): all three are correct and leave nothing to detect.
-constexpr FaultKind kAbsorbable[] = {FaultKind::kUnpromptedSnapshot, FaultKind::kSequenceReset,
-                                     FaultKind::kNoChange};
+constexpr FaultKind kAbsorbable[] = {FaultKind::kUnpromptedSnapshot, FaultKind::kSequenceReset, FaultKind::kNoChange};
 
 // json_escaped: `text` as the inside of a JSON string (a client's id or arg echoed back).
 std::string json_escaped(std::string_view text) {
@@ -131,8 +130,8 @@ class OkxPiece final : public VenuePiece {
   };
   // Conn: what the piece keeps of one WebSocket peer.
   struct Conn {
-    std::string id;                // connId
-    std::int64_t last_heard_ns = 0;  // the client's last frame
+    std::string id;                                    // connId
+    std::int64_t last_heard_ns = 0;                    // the client's last frame
     std::vector<std::array<Sub, kChannelCount>> subs;  // per symbol, per channel index
   };
   // Cache: a symbol's truth as of its last change, its top kMaxDepth (the windows' "before"),
@@ -312,7 +311,8 @@ void OkxPiece::on_message(Peer& peer, std::string_view text) {
     }
     const std::optional<std::size_t> i = symbol_index(market_, a.inst);
     if (!i || !k) {
-      peer.send(error(conn, id, "60018", "Wrong URL or channel:" + a.channel + ",instId:" + a.inst + " doesn't exist."));
+      peer.send(
+          error(conn, id, "60018", "Wrong URL or channel:" + a.channel + ",instId:" + a.inst + " doesn't exist."));
       continue;
     }
     const int bit = 1 << *k;
@@ -522,9 +522,7 @@ std::vector<SymbolSpec> okx_symbols() {
 }
 // A different stream from the other venues' under one SimConfig::seed.
 std::uint64_t okx_seed(std::uint64_t seed) { return seed * 104'729 + 17; }
-std::unique_ptr<VenuePiece> make_okx(SimHost& host, Market& market) {
-  return std::make_unique<OkxPiece>(host, market);
-}
+std::unique_ptr<VenuePiece> make_okx(SimHost& host, Market& market) { return std::make_unique<OkxPiece>(host, market); }
 
 }  // namespace
 
