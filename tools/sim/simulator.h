@@ -1,6 +1,7 @@
 // tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2, KuCoin spot
-// level2, Binance spot and USD-M depth streams and Bybit v5 order books on loopback, over ws:// or TLS, fed by a seeded
-// synthetic market or a recording (SimConfig::markets), with faults injected on command.
+// level2, Binance spot and USD-M depth streams, Bybit v5 and OKX v5 order books on loopback,
+// over ws:// or TLS, fed by a seeded synthetic market or a recording (SimConfig::markets),
+// with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
@@ -30,7 +31,11 @@
 //   - "bybit-spot", "bybit-linear" and "bybit-inverse": Bybit v5 public orderbook on
 //     /v5/public/spot, /linear and /inverse (subscribe/unsubscribe answers, refused topics,
 //     ping/pong with the silence cut, a snapshot then deltas keeping the client at the top
-//     `depth` levels, u per topic per connection, the level-1 repeat): bybit_piece.h.
+//     `depth` levels, u per topic per connection, the level-1 repeat): bybit_piece.h;
+//   - "okx": OKX v5 public books on /ws/v5/public (per-arg subscribe answers, 60018/64003
+//     refusals, text ping/pong with the silence cut, books/books5/books50-l2-tbt/
+//     books-l2-tbt with seqId/prevSeqId and the top-25 CRC32 checksum, the no-change
+//     update): okx_piece.h.
 // The engine's "kraken-v1" is recording-only and has no piece (venue_pieces.cpp says why).
 //
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
