@@ -109,6 +109,9 @@ constexpr KindInfo kKinds[] = {
 // (LiveEngine.BybitRefusedTopicHaltsThatBookOnly).
 constexpr KindInfo kBybitKinds[] = {{sim::FaultKind::kUnpromptedSnapshot, true},
                                     {sim::FaultKind::kRestartSnapshot, true}};
+// ... and OKX's, last, through the same filter (venues_for): left out of the turn until the
+// engine lists okx. Not refuse_channel, for refuse_topic's reason.
+constexpr KindInfo kOkxKinds[] = {{sim::FaultKind::kSequenceReset, true}, {sim::FaultKind::kNoChange, true}};
 
 // venues_for: the venues (indices into sim::venue_pieces()) a kind can hit: the pieces that
 // have it as their own (one or several), else every piece; of those, only the venues the
@@ -147,7 +150,8 @@ std::vector<sim::Fault> random_schedule(std::size_t n, double seconds, const sim
   const double first = 2.0, last = seconds - 10.0;
   std::vector<const KindInfo*> kinds;
   for (const std::span<const KindInfo> list :
-       {std::span<const KindInfo>(kKinds), std::span<const KindInfo>(kBybitKinds)}) {
+       {std::span<const KindInfo>(kKinds), std::span<const KindInfo>(kBybitKinds),
+        std::span<const KindInfo>(kOkxKinds)}) {
     for (const KindInfo& k : list) {
       if (!venues_for(k.kind).empty()) kinds.push_back(&k);
     }

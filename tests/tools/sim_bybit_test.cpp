@@ -706,10 +706,12 @@ TEST_F(BybitSim, AnUnchangedLevel1BookIsPushedAgainWithTheSameU) {
 
 TEST_F(BybitSim, OwnFaultKindsBelongToTheThreePieces) {
   const std::vector<std::string_view> bybit = {"bybit-spot", "bybit-linear", "bybit-inverse"};
-  for (const auto kind : {obr::sim::FaultKind::kRefuseTopic, obr::sim::FaultKind::kUnpromptedSnapshot,
-                          obr::sim::FaultKind::kRestartSnapshot}) {
+  for (const auto kind : {obr::sim::FaultKind::kRefuseTopic, obr::sim::FaultKind::kRestartSnapshot}) {
     EXPECT_EQ(obr::sim::fault_owners(kind), bybit) << obr::sim::to_string(kind);
   }
+  // unprompted_snapshot is OKX's too (okx_piece.h).
+  EXPECT_EQ(obr::sim::fault_owners(obr::sim::FaultKind::kUnpromptedSnapshot),
+            (std::vector<std::string_view>{"bybit-spot", "bybit-linear", "bybit-inverse", "okx"}));
   const auto skip = obr::sim::fault_owners(obr::sim::FaultKind::kSkipSequence);
   EXPECT_EQ(std::vector<std::string_view>(skip.end() - 3, skip.end()), bybit);
   std::string error;

@@ -26,7 +26,7 @@ TEST(FaultSpec, ParsesKindArgumentTriggerAndTarget) {
   EXPECT_EQ(f->at_ns, 2'500'000'000);
   EXPECT_EQ(f->at_message, 0u);
   EXPECT_EQ(f->symbol, "BTC/USD");
-  EXPECT_EQ(obr::sim::fault_venue(*f), "kraken");
+  EXPECT_EQ(obr::sim::fault_venue(*f), "");  // kraken's and okx's: the symbol picks kraken
 
   f = parse_fault("stall=300ms@msg=500,venue=kucoin", error);
   ASSERT_TRUE(f) << error;
@@ -56,9 +56,11 @@ TEST(FaultSpec, NamesWhatIsWrong) {
   EXPECT_FALSE(parse_fault("drop,venue=bitstamp", error));
   EXPECT_EQ(error,
             "fault 'drop,venue=bitstamp': venue 'bitstamp' is not kraken, kucoin, binance, binance-usdm, "
-            "bybit-spot, bybit-linear or bybit-inverse");
+            "bybit-spot, bybit-linear, bybit-inverse or okx");
   EXPECT_FALSE(parse_fault("corrupt_checksum,venue=kucoin", error));
-  EXPECT_EQ(error, "fault 'corrupt_checksum,venue=kucoin': corrupt_checksum exists only on kraken");
+  EXPECT_EQ(error, "fault 'corrupt_checksum,venue=kucoin': corrupt_checksum exists only on kraken or okx");
+  EXPECT_FALSE(parse_fault("maintenance,venue=okx", error));
+  EXPECT_EQ(error, "fault 'maintenance,venue=okx': maintenance exists only on kraken");
   EXPECT_FALSE(parse_fault("rest_429,venue=kraken", error));
   EXPECT_EQ(error, "fault 'rest_429,venue=kraken': rest_429 exists only on kucoin, binance or binance-usdm");
   EXPECT_FALSE(parse_fault("drop=5", error));
@@ -72,7 +74,7 @@ TEST(FaultSpec, NamesWhatIsWrong) {
 TEST(FaultSpec, AKindSeveralVenuesOwnGoesToTheOneNamedOrToAnyOfThem) {
   EXPECT_EQ(obr::sim::fault_owners(FaultKind::kRest429),
             (std::vector<std::string_view>{"kucoin", "binance", "binance-usdm"}));
-  EXPECT_EQ(obr::sim::fault_owners(FaultKind::kCorruptChecksum), std::vector<std::string_view>{"kraken"});
+  EXPECT_EQ(obr::sim::fault_owners(FaultKind::kCorruptChecksum), (std::vector<std::string_view>{"kraken", "okx"}));
   EXPECT_TRUE(obr::sim::fault_owners(FaultKind::kDrop).empty());
   std::string error;
   auto f = parse_fault("stale_snapshot@t=1s,venue=binance-usdm", error);
@@ -84,7 +86,13 @@ TEST(FaultSpec, AKindSeveralVenuesOwnGoesToTheOneNamedOrToAnyOfThem) {
   EXPECT_EQ(obr::sim::fault_venue(*f), "");
   f = parse_fault("corrupt_checksum", error);
   ASSERT_TRUE(f) << error;
+  EXPECT_EQ(obr::sim::fault_venue(*f), "");
+  f = parse_fault("maintenance", error);
+  ASSERT_TRUE(f) << error;
   EXPECT_EQ(obr::sim::fault_venue(*f), "kraken");
+  f = parse_fault("sequence_reset@msg=5,symbol=BTC-USDT", error);
+  ASSERT_TRUE(f) << error;
+  EXPECT_EQ(obr::sim::fault_venue(*f), "okx");
 }
 
 TEST(FaultSchedule, LoadsAFileSkippingCommentsAndBlankLines) {

@@ -29,7 +29,7 @@ using obr::sim::VenuePieceFactory;
 // a venue", step 4; venue_pieces.cpp): served by the simulator, left out of `obr demo` and
 // `obr soak` until engine/venues.cpp lists them. A name stays here until then; any other
 // piece must be a venue of the engine.
-const std::set<std::string_view> kAheadOfTheEngine = {};  // none today
+const std::set<std::string_view> kAheadOfTheEngine = {"okx"};
 
 const obr::sim::ReplayOnlyVenue* replay_only(std::string_view name) {
   for (const auto& r : obr::sim::replay_only_venues()) {
@@ -132,12 +132,14 @@ TEST(SimVenues, ASimulatorServesEveryPiece) {
   EXPECT_EQ(sim.url("bybit-spot"), "ws://" + authority + "/v5/public/spot");
   EXPECT_EQ(sim.url("bybit-linear"), "ws://" + authority + "/v5/public/linear");
   EXPECT_EQ(sim.url("bybit-inverse"), "ws://" + authority + "/v5/public/inverse");
+  EXPECT_EQ(sim.url("okx"), "ws://" + authority + "/ws/v5/public");
   // The REST base of the pieces that answer REST; none for Kraken's and Bybit's, which answer none.
   EXPECT_EQ(sim.rest_url("kucoin"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("binance"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("binance-usdm"), "http://" + authority);
   EXPECT_EQ(sim.rest_url("kraken"), "");
   EXPECT_EQ(sim.rest_url("bybit-linear"), "");
+  EXPECT_EQ(sim.rest_url("okx"), "");
   for (const auto& r : obr::sim::replay_only_venues()) {
     EXPECT_TRUE(sim.url(r.name).empty()) << r.name;
     EXPECT_TRUE(sim.symbols(r.name).empty()) << r.name;

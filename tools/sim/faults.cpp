@@ -38,6 +38,9 @@ constexpr Name kNames[] = {
     {"refuse_topic", FaultKind::kRefuseTopic},
     {"unprompted_snapshot", FaultKind::kUnpromptedSnapshot},
     {"restart_snapshot", FaultKind::kRestartSnapshot},
+    {"sequence_reset", FaultKind::kSequenceReset},
+    {"refuse_channel", FaultKind::kRefuseChannel},
+    {"no_change", FaultKind::kNoChange},
 };
 
 // parse_duration: "2s", "2.5s", "300ms" → ns.

@@ -5,7 +5,7 @@
 //
 // Syntax: KIND[=ARG][@TRIGGER][,venue=V][,symbol=S]
 //   V: a venue the simulator serves (a piece of venue_pieces.h: kraken, kucoin, binance,
-//   binance-usdm, bybit-spot, bybit-linear, bybit-inverse).
+//   binance-usdm, bybit-spot, bybit-linear, bybit-inverse, okx).
 //   TRIGGER: t=2.5s (time since start; also ms) or msg=300 (the venue's book messages
 //   sent so far); none: at once. ARG: a close code (close_code=4000), a stall length
 //   (stall=5s; default until the client gives up), a sequence skip (skip_sequence=5).
@@ -14,11 +14,13 @@
 // Which venue a fault hits (fault_venue): a kind every venue has (drop, stall, ...) hits
 // the venue V names, or without venue= the first venue with an eligible message. A kind
 // that only some venues have (a piece lists it in its factory's own_faults) hits only those:
-// - owned by one piece (corrupt_checksum: kraken), it hits that piece, and a venue= naming
-//   another is refused ("corrupt_checksum exists only on kraken");
-// - owned by several (rest_429, rest_418, rest_500, stale_snapshot: kucoin, binance and
-//   binance-usdm; skip_sequence: those and the three Bybit pieces; refuse_topic,
-//   unprompted_snapshot, restart_snapshot: bybit-spot, bybit-linear and bybit-inverse),
+// - owned by one piece (maintenance: kraken; sequence_reset, refuse_channel, no_change: okx),
+//   it hits that piece, and a venue= naming another is refused ("maintenance exists only on
+//   kraken");
+// - owned by several (corrupt_checksum: kraken and okx; rest_429, rest_418, rest_500,
+//   stale_snapshot: kucoin, binance and binance-usdm; skip_sequence: those and the three
+//   Bybit pieces; refuse_topic, restart_snapshot: bybit-spot, bybit-linear and
+//   bybit-inverse; unprompted_snapshot: those and okx),
 //   venue= picks one of them (naming another is refused, with the owners listed), and
 //   without venue= it hits whichever owner first has an eligible message or request. A
 //   schedule that means one venue says so with venue=.
@@ -34,7 +36,7 @@ namespace obr::sim {
 
 enum class FaultKind : std::uint8_t {
   kDrop,             // a book update is not sent (Kraken: next checksum fails; KuCoin: gap)
-  kCorruptChecksum,  // a Kraken update carries a wrong checksum
+  kCorruptChecksum,  // a Kraken or OKX update carries a wrong checksum
   kSkipSequence,     // KuCoin sequences / Binance and Bybit update ids jump ahead by ARG (a gap, no data lost)
   kDuplicate,        // a book update is sent twice
   kReorder,          // a book update is sent after the next one of the same book
@@ -56,8 +58,16 @@ enum class FaultKind : std::uint8_t {
   // a fresh snapshot with the next u (correct: the client replaces its book); a delta
   // replaced by a snapshot with u = 1, then u 2, 3, ... (the venue's restart; correct too).
   kRefuseTopic,
-  kUnpromptedSnapshot,
+  kUnpromptedSnapshot,  // also OKX's: an update replaced by a snapshot (prevSeqId -1)
   kRestartSnapshot,
+
+  // OKX's (okx_piece.h): an update whose seqId (1) is smaller than its prevSeqId, later
+  // messages going on from it (the venue's documented reset: correct); a subscribe refused
+  // with error 64003; a no-change update (seqId == prevSeqId, no levels) sent at once
+  // (correct too).
+  kSequenceReset,
+  kRefuseChannel,
+  kNoChange,
 };
 
 std::string_view to_string(FaultKind kind) noexcept;

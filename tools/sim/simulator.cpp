@@ -76,6 +76,9 @@ std::string unserved_venue(const SimConfig& config) {
   for (const auto& [name, timers] : config.timers) {
     if (find_venue_piece(name) == nullptr) return name;
   }
+  for (const auto& [name, options] : config.options) {
+    if (find_venue_piece(name) == nullptr) return name;
+  }
   return {};
 }
 

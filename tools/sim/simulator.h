@@ -1,6 +1,7 @@
 // tools/sim/simulator.h — a local exchange for tests and demos: Kraken v2, KuCoin spot
-// level2, Binance spot and USD-M depth streams and Bybit v5 order books on loopback, over ws:// or TLS, fed by a seeded
-// synthetic market or a recording (SimConfig::markets), with faults injected on command.
+// level2, Binance spot and USD-M depth streams, Bybit v5 and OKX v5 order books on loopback,
+// over ws:// or TLS, fed by a seeded synthetic market or a recording (SimConfig::markets),
+// with faults injected on command.
 //
 //   obr::net::EventLoop loop;
 //   obr::sim::SimConfig config;                       // defaults: 127.0.0.1, TLS, 3+3 symbols
@@ -30,7 +31,11 @@
 //   - "bybit-spot", "bybit-linear" and "bybit-inverse": Bybit v5 public orderbook on
 //     /v5/public/spot, /linear and /inverse (subscribe/unsubscribe answers, refused topics,
 //     ping/pong with the silence cut, a snapshot then deltas keeping the client at the top
-//     `depth` levels, u per topic per connection, the level-1 repeat): bybit_piece.h.
+//     `depth` levels, u per topic per connection, the level-1 repeat): bybit_piece.h;
+//   - "okx": OKX v5 public books on /ws/v5/public (per-arg subscribe answers, 60018/64003
+//     refusals, text ping/pong with the silence cut, books/books5/books50-l2-tbt/
+//     books-l2-tbt with seqId/prevSeqId and the top-25 CRC32 checksum, the no-change
+//     update): okx_piece.h.
 // The engine's "kraken-v1" is recording-only and has no piece (venue_pieces.cpp says why).
 //
 // The simulator owns the truth: truth(venue, symbol) is the book every correct replica
@@ -68,9 +73,24 @@ struct VenueTimers {
   std::int64_t pong_timeout_ns = 0;   // no pong this long after a ping: the server closes
   std::int64_t lifetime_ns = 0;       // a connection's longest life: the server closes it then
   // Bybit: a client that sends no ping message this long is dropped (the venue: 10 minutes).
+  // OKX: a client that sends no frame at all this long is dropped (the venue: 30 s).
   std::int64_t client_ping_timeout_ns = 0;
   // Bybit: a level-1 book unchanged this long is pushed again with the same u (the venue: 3 s).
   std::int64_t level1_repeat_ns = 0;
+  // OKX: a channel whose book is unchanged this long gets a no-change update (seqId ==
+  // prevSeqId, no levels; the venue: about 60 s).
+  std::int64_t no_change_ns = 0;
+};
+
+// VenueOptions: what a venue's server says differently by account or by era (false: the
+// piece's default); a piece reads the fields its venue has and leaves the others.
+struct VenueOptions {
+  // OKX: the account is below VIP4, so the tick-by-tick channels (books50-l2-tbt,
+  // books-l2-tbt) are refused with error 64003. Default: allowed.
+  bool refuse_tbt = false;
+  // OKX: the checksum field is always 0, as OKX sends since the field's deprecation.
+  // Default: the CRC32 of the top 25 levels.
+  bool checksum_zero = false;
 };
 
 struct SimConfig {
@@ -93,6 +113,8 @@ struct SimConfig {
   // field left 0 keeps the venue's own value. Tests compress them from minutes and hours to
   // fractions of a second.
   std::map<std::string, VenueTimers, std::less<>> timers;
+  // options: a venue's account or era settings (VenueOptions), for the pieces that have them.
+  std::map<std::string, VenueOptions, std::less<>> options;
   std::uint64_t seed = 1;
   double changes_per_s = 400;  // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at

@@ -5,14 +5,14 @@
 // A piece may land before the engine lists its venue (docs/architecture.md, "Adding a
 // venue", step 4): the simulator serves it, `obr demo` and `obr soak` leave it out until
 // engine/venues.cpp lists it (scenario.cpp and soak_command.cpp ask engine::is_venue), and
-// tests/tools/sim_venues_test.cpp names it among the pieces ahead of the engine. Today: the
-// three Bybit pieces.
+// tests/tools/sim_venues_test.cpp names it among the pieces ahead of the engine. Today: okx.
 #include "tools/sim/venue_pieces.h"
 
 #include "tools/sim/binance_piece.h"
 #include "tools/sim/bybit_piece.h"
 #include "tools/sim/kraken_piece.h"
 #include "tools/sim/kucoin_piece.h"
+#include "tools/sim/okx_piece.h"
 
 namespace obr::sim {
 namespace {
@@ -36,10 +36,11 @@ std::span<const VenuePieceFactory> venue_pieces() {
       kucoin_venue_piece(),
       binance_venue_piece(),
       binance_usdm_venue_piece(),
-      // Ahead of the engine's list (see above).
       bybit_spot_venue_piece(),
       bybit_linear_venue_piece(),
       bybit_inverse_venue_piece(),
+      // Ahead of the engine's list (see above).
+      okx_venue_piece(),
   };
   return kPieces;
 }
