@@ -68,6 +68,7 @@ std::vector<std::string> bundled_faults(double seconds) {
       "oversized@T,venue=kraken",
       "malformed@T,venue=kucoin",
       "duplicate@T,venue=bybit-spot,symbol=BTCUSDT",  // a gap on Bybit: only the last u + 1 follows
+      "corrupt_checksum@T,venue=okx,symbol=ETH-USDT",
   };
   // Leave time at the end for the last recovery (a stall needs the 2 s watchdog).
   const double first = 1.5, last = std::max(first, seconds - 4.0);

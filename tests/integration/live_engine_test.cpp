@@ -4,10 +4,10 @@
 //
 // Sections, in order: books live and true (synthetic and recorded markets, plain ws://);
 // stopping (on the caller's loop, while a connection opens, subscribe after stop);
-// recording and replay (Kraken and KuCoin, Binance, Bybit, subscribe at run time); /health,
+// recording and replay (Kraken and KuCoin, Binance, Bybit, OKX, subscribe at run time); /health,
 // /metrics and the consolidated view; the engine on its own thread; and the fault suites,
 // one case per fault kind (Kraken and KuCoin, Binance spot and USD-M, Bybit linear and
-// spot).
+// spot, OKX).
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -612,6 +612,16 @@ TEST(LiveEngine, BybitRecordingReplaysToTheSameBooksAndCounters) {
                     {"bybit-linear", "bybit-spot"}, "bybit-", 2);  // the two gaps
 }
 
+// The same for OKX: a gap, a corrupted checksum, a sequence reset, a dropped connection and a
+// malformed frame, live and replayed to the same books.
+TEST(LiveEngine, OkxRecordingReplaysToTheSameBooksAndCounters) {
+  record_and_replay(
+      {fault("drop@t=1.2s,venue=okx,symbol=ETH-USDT"), fault("corrupt_checksum@t=1.4s,venue=okx,symbol=BTC-USDT"),
+       fault("sequence_reset@t=1.3s,venue=okx,symbol=BTC-USDT-SWAP"), fault("close@t=1.8s,venue=okx"),
+       fault("malformed@t=2s,venue=okx")},
+      {"okx", "bybit-linear"}, "okx-", 2);  // the gap and the checksum
+}
+
 // opens, stop() returns promptly, and only the engine thread calls the listener (TSan).
 TEST(LiveEngine, OwnThreadStoppedWhileConnecting) {
   obr::net::EventLoop sim_loop;
@@ -821,6 +831,46 @@ TEST(LiveEngine, BybitRefusedTopicHaltsThatBookOnly) {
   EXPECT_TRUE(std::any_of(h.errors.begin(), h.errors.end(), [](const std::string& e) {
     return e.find("error:handler not found,topic:orderbook.200.ETHUSDT") != std::string::npos;
   })) << (h.errors.empty() ? std::string("no errors") : h.errors.front());
+  EXPECT_EQ(h.wrong_live, 0u);
+}
+
+// OKX on the simulator (BTC-USDT, ETH-USDT, BTC-USDT-SWAP; Bybit linear beside it for six
+// books): each fault kind is detected, confined to the book it hit (or the connection), and
+// recovered to the truth, with no wrong book shown (docs/venues/okx.md). A duplicate or a
+// reorder breaks prevSeqId; a sequence reset, a no-change message and an unprompted
+// snapshot are correct data the book takes without leaving live.
+class LiveEngineOkxFault : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(LiveEngineOkxFault, IsDetectedConfinedAndRecovered) { run_fault_case(GetParam(), {"okx", "bybit-linear"}, ""); }
+
+INSTANTIATE_TEST_SUITE_P(
+    Faults, LiveEngineOkxFault,
+    ::testing::Values(
+        FaultCase{"drop@t=1.5s,venue=okx,symbol=ETH-USDT", StateReason::kSequenceGap, "ETH-USDT", true},
+        FaultCase{"duplicate@t=1.5s,venue=okx,symbol=BTC-USDT", StateReason::kSequenceGap, "BTC-USDT", true},
+        FaultCase{"reorder@t=1.5s,venue=okx,symbol=BTC-USDT-SWAP", StateReason::kSequenceGap, "BTC-USDT-SWAP", true},
+        FaultCase{"corrupt_checksum@t=1.5s,venue=okx,symbol=ETH-USDT", StateReason::kChecksumMismatch, "ETH-USDT",
+                  true},
+        FaultCase{"sequence_reset@t=1.5s,venue=okx,symbol=BTC-USDT", StateReason::kSubscribed, "BTC-USDT", true},
+        FaultCase{"no_change@t=1.5s,venue=okx,symbol=ETH-USDT", StateReason::kSubscribed, "ETH-USDT", true},
+        FaultCase{"unprompted_snapshot@t=1.5s,venue=okx,symbol=BTC-USDT-SWAP", StateReason::kSubscribed,
+                  "BTC-USDT-SWAP", true},
+        FaultCase{"stall@t=1.5s,venue=okx", StateReason::kDisconnected, "", false},
+        FaultCase{"close@t=1.5s,venue=okx", StateReason::kDisconnected, "", false},
+        FaultCase{"malformed@t=1.5s,venue=okx", StateReason::kSubscribed, "", true, "okx: not JSON: not a JSON object"},
+        FaultCase{"oversized@t=1.5s,venue=okx", StateReason::kDisconnected, "", false}),
+    fault_case_name);
+
+// A channel the venue refuses (64003): that book alone halts with the venue's message; the
+// other five go live.
+TEST(LiveEngine, OkxRefusedChannelHaltsThatBookOnly) {
+  SimHarness h({fault("refuse_channel,venue=okx,symbol=ETH-USDT")}, /*tls=*/true, 7, "", {}, {},
+               {"okx", "bybit-linear"});
+  ASSERT_TRUE(h.started()) << h.error();
+  ASSERT_TRUE(h.run_until([&] { return h.live_books() == 5u; }, 20000)) << h.live_books();
+  h.run_for_ms(500);
+  EXPECT_EQ(h.live_books(), 5u);
+  EXPECT_TRUE(h.saw_reason(StateReason::kSubscribeRefused, "ETH-USDT"));
   EXPECT_EQ(h.wrong_live, 0u);
 }
 

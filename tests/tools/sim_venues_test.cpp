@@ -29,7 +29,7 @@ using obr::sim::VenuePieceFactory;
 // a venue", step 4; venue_pieces.cpp): served by the simulator, left out of `obr demo` and
 // `obr soak` until engine/venues.cpp lists them. A name stays here until then; any other
 // piece must be a venue of the engine.
-const std::set<std::string_view> kAheadOfTheEngine = {"okx"};
+const std::set<std::string_view> kAheadOfTheEngine = {};  // none today
 
 const obr::sim::ReplayOnlyVenue* replay_only(std::string_view name) {
   for (const auto& r : obr::sim::replay_only_venues()) {
