@@ -10,6 +10,7 @@
 
 #include "book/sequence_tracker.h"
 #include "connectors/protocol/book_registry.h"
+#include "connectors/protocol/book_requests.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/json_validator.h"
 #include "connectors/protocol/rest_book.h"
@@ -74,14 +75,6 @@ struct TopicBook : BridgedBook {
   std::uint64_t dropped = 0;  // deltas while not live
 };
 
-// A subscribe or unsubscribe request awaiting its answer.
-struct PendingAck {
-  std::string req_id;
-  bool subscribe = true;
-  std::int64_t deadline_ns = 0;
-  std::vector<BookId> books;
-};
-
 }  // namespace
 
 struct OrderbookSession::Impl : SessionBasics {
@@ -101,8 +94,7 @@ struct OrderbookSession::Impl : SessionBasics {
   // connection
   bool open = false;
   std::size_t endpoint_index = 0;
-  std::uint64_t next_req_id = 1;
-  std::vector<PendingAck> acks;
+  BookRequests requests;
   std::int64_t next_ping_at = -1;
   std::int64_t pong_deadline = -1;  // a ping is out: its pong is due by then
 
@@ -113,25 +105,23 @@ struct OrderbookSession::Impl : SessionBasics {
   }
 
   // ---- requests ------------------------------------------------------------------
-  // request sends one `op` frame for `list` (at most topics_per_request) and awaits its answer.
-  void request(bool subscribe, const std::vector<TopicBook*>& list, std::size_t from, std::size_t to,
-               std::int64_t now_ns, SessionSink& sink) {
-    PendingAck ack{std::to_string(next_req_id++), subscribe, deadline_after(now_ns, config.ack_timeout_ns), {}};
-    std::string text =
-        R"({"req_id":")" + ack.req_id + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") + R"(","args":[)";
-    for (std::size_t k = from; k < to; ++k) {
-      if (k > from) text += ',';
+  // request_text: Bybit's `op` frame for `list` (docs/venues/bybit.md "Subscribing").
+  static std::string request_text(std::string_view id, bool subscribe, std::span<TopicBook* const> list) {
+    std::string text = R"({"req_id":")" + std::string(id) + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") +
+                       R"(","args":[)";
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      if (k > 0) text += ',';
       text += '"' + list[k]->topic + '"';
-      ack.books.push_back(list[k]->id);
     }
-    text += "]}";
-    acks.push_back(std::move(ack));
-    sink.send_frame(text);
+    return text + "]}";
+  }
+  void request(bool subscribe, const std::vector<TopicBook*>& list, std::size_t per_request, std::int64_t now_ns,
+               SessionSink& sink) {
+    requests.send_batches(subscribe, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   void subscribe_books(const std::vector<TopicBook*>& list, std::size_t per_request, std::int64_t now_ns,
                        SessionSink& sink) {
-    const std::size_t n = std::max<std::size_t>(1, per_request);
-    for (std::size_t i = 0; i < list.size(); i += n) request(true, list, i, std::min(list.size(), i + n), now_ns, sink);
+    request(true, list, per_request, now_ns, sink);
   }
   // resubscribe asks for a fresh snapshot of `b`: its topic unsubscribed and subscribed
   // again (Bybit answers a topic already subscribed with an error, so the unsubscribe comes
@@ -139,8 +129,8 @@ struct OrderbookSession::Impl : SessionBasics {
   void resubscribe(TopicBook& b, std::int64_t now_ns, SessionSink& sink) {
     if (!driving() || !open) return;
     const std::vector<TopicBook*> one{&b};
-    request(false, one, 0, 1, now_ns, sink);
-    request(true, one, 0, 1, now_ns, sink);
+    request(false, one, 1, now_ns, sink);
+    request(true, one, 1, now_ns, sink);
   }
   // refuse: the venue refused the book's topic: halted with `message`, never asked again on
   // this session.
@@ -319,19 +309,13 @@ void OrderbookSession::Impl::on_answer(od::object& obj, std::int64_t now_ns, Ses
   }
   if (!has_success) return bad(sink, FrameError::kUnexpectedShape, "answer without success");
   const bool subscribe = op == "subscribe";
-  auto pending = std::find_if(acks.begin(), acks.end(), [&](const PendingAck& a) {
-    return a.subscribe == subscribe && !req_id.empty() && a.req_id == req_id;
-  });
-  if (pending == acks.end() && req_id.empty()) {
-    // An answer that does not echo the req_id: the oldest request of its op.
-    pending = std::find_if(acks.begin(), acks.end(), [&](const PendingAck& a) { return a.subscribe == subscribe; });
-  }
-  if (pending == acks.end()) {
+  // An answer that does not echo the req_id is for the oldest request of its op.
+  const auto pending = requests.find(req_id, subscribe);
+  if (pending == requests.end()) {
     if (!success) sink.venue_error("", message.empty() ? std::string_view("request refused (no message)") : message);
     return;  // an answer to nothing in flight (a capture's, or a late one)
   }
-  const PendingAck ack = std::move(*pending);
-  acks.erase(pending);
+  const PendingRequest ack = requests.take(pending);
   if (success) {
     if (!subscribe) return;
     for (BookId id : ack.books) {
@@ -347,18 +331,11 @@ void OrderbookSession::Impl::on_answer(od::object& obj, std::int64_t now_ns, Ses
     return;
   }
   // A refusal names the topics it refused ("error:handler not found,topic:orderbook.40.X").
-  std::vector<TopicBook*> unnamed;
-  bool named = false;
-  for (BookId id : ack.books) {
-    TopicBook& b = books.at(id);
-    if (message.find(b.topic) != std::string_view::npos) {
-      named = true;
-      refuse(b, message, sink);
-    } else {
-      unnamed.push_back(&b);
-    }
-  }
-  if (named || unnamed.empty()) {
+  std::vector<TopicBook*> named, unnamed;
+  split_refusal(
+      ack, books, message, [](const TopicBook& b) -> std::string_view { return b.topic; }, named, unnamed);
+  for (TopicBook* b : named) refuse(*b, message, sink);
+  if (!named.empty() || unnamed.empty()) {
     // The topics it did not name were subscribed.
     for (TopicBook* b : unnamed) {
       if (b->ob.state() == BookState::kSubscribing)
@@ -452,7 +429,7 @@ void OrderbookSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   im.last_now_ns = now_ns;
   if (!im.open) ++im.endpoint_index;  // failed before it opened: the next endpoint
   im.open = false;
-  im.acks.clear();
+  im.requests.clear();
   im.next_ping_at = -1;
   im.pong_deadline = -1;
   for (const auto& b : im.books.all()) {
@@ -478,12 +455,10 @@ void OrderbookSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
     im.set_state(b, BookState::kResyncing, StateReason::kResubscribing, sink);
     im.resubscribe(b, now_ns, sink);
   });
-  for (const PendingAck& a : im.acks) {
-    if (now_ns >= a.deadline_ns) return im.close(sink, "subscribe request not answered within ack_timeout");
-  }
+  if (im.requests.overdue(now_ns)) return im.close(sink, "subscribe request not answered within ack_timeout");
   if (im.pong_deadline >= 0 && now_ns >= im.pong_deadline) return im.close(sink, "no pong within pong_timeout");
   if (im.next_ping_at >= 0 && now_ns >= im.next_ping_at) {
-    sink.send_frame(R"({"req_id":"ping-)" + std::to_string(im.next_req_id++) + R"(","op":"ping"})");
+    sink.send_frame(R"({"req_id":"ping-)" + std::to_string(im.requests.next_id()) + R"(","op":"ping"})");
     if (im.pong_deadline < 0) im.pong_deadline = deadline_after(now_ns, im.config.pong_timeout_ns);
     im.next_ping_at = deadline_after(now_ns, im.config.ping_interval_ns);
   }

@@ -9,6 +9,7 @@
 
 #include "book/okx_checksum.h"
 #include "connectors/protocol/book_registry.h"
+#include "connectors/protocol/book_requests.h"
 #include "connectors/protocol/frame_buffer.h"
 #include "connectors/protocol/rest_book.h"
 #include "connectors/protocol/session_basics.h"
@@ -52,14 +53,6 @@ struct ChannelBook : BridgedBook {
   bool sequenced = false;      // its last snapshot carried a seqId
   std::uint64_t checksums = 0;
   std::uint64_t dropped = 0;  // updates while not live
-};
-
-// A subscribe or unsubscribe request awaiting its answers (one per channel).
-struct PendingAck {
-  std::string id;
-  bool subscribe = true;
-  std::int64_t deadline_ns = 0;
-  std::vector<BookId> books;  // those not answered yet
 };
 
 // Message: one frame's fields as read in one forward pass (its levels in `raw`).
@@ -164,8 +157,7 @@ struct BooksSession::Impl : SessionBasics {
   // connection
   bool open = false;
   std::size_t endpoint_index = 0;
-  std::uint64_t next_id = 1;
-  std::vector<PendingAck> acks;
+  BookRequests requests;  // each answered channel by channel
   std::int64_t last_rx_ns = 0;
   std::int64_t pong_deadline = -1;
 
@@ -176,31 +168,30 @@ struct BooksSession::Impl : SessionBasics {
   }
 
   // ---- requests ------------------------------------------------------------------
-  void request(bool subscribe, const std::vector<ChannelBook*>& list, std::size_t from, std::size_t to,
-               std::int64_t now_ns, SessionSink& sink) {
-    PendingAck ack{std::to_string(next_id++), subscribe, deadline_after(now_ns, config.ack_timeout_ns), {}};
+  // request_text: OKX's `op` frame for `list` (docs/venues/okx.md "Subscribing").
+  static std::string request_text(std::string_view id, bool subscribe, std::span<ChannelBook* const> list) {
     std::string text =
-        R"({"id":")" + ack.id + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") + R"(","args":[)";
-    for (std::size_t k = from; k < to; ++k) {
-      if (k > from) text += ',';
+        R"({"id":")" + std::string(id) + R"(","op":")" + (subscribe ? "subscribe" : "unsubscribe") + R"(","args":[)";
+    for (std::size_t k = 0; k < list.size(); ++k) {
+      if (k > 0) text += ',';
       text += R"({"channel":")" + list[k]->channel + R"(","instId":")" + list[k]->symbol + R"("})";
-      ack.books.push_back(list[k]->id);
     }
-    text += "]}";
-    acks.push_back(std::move(ack));
-    sink.send_frame(text);
+    return text + "]}";
+  }
+  void request(bool subscribe, const std::vector<ChannelBook*>& list, std::size_t per_request, std::int64_t now_ns,
+               SessionSink& sink) {
+    requests.send_batches(subscribe, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   void subscribe_books(const std::vector<ChannelBook*>& list, std::size_t per_request, std::int64_t now_ns,
                        SessionSink& sink) {
-    const std::size_t n = std::max<std::size_t>(1, per_request);
-    for (std::size_t i = 0; i < list.size(); i += n) request(true, list, i, std::min(list.size(), i + n), now_ns, sink);
+    request(true, list, per_request, now_ns, sink);
   }
   // resubscribe asks for a fresh snapshot of `b`: unsubscribed, then subscribed again.
   void resubscribe(ChannelBook& b, std::int64_t now_ns, SessionSink& sink) {
     if (!driving() || !open) return;
     const std::vector<ChannelBook*> one{&b};
-    request(false, one, 0, 1, now_ns, sink);
-    request(true, one, 0, 1, now_ns, sink);
+    request(false, one, 1, now_ns, sink);
+    request(true, one, 1, now_ns, sink);
   }
   void refuse(ChannelBook& b, std::string_view message, SessionSink& sink) {
     b.refused = true;
@@ -311,13 +302,10 @@ void BooksSession::Impl::on_answer(const Message& m, std::int64_t now_ns, Sessio
   if (m.event == "subscribe" || m.event == "unsubscribe") {
     const bool subscribe = m.event == "subscribe";
     ChannelBook* b = books.find(m.inst);
-    for (auto a = acks.begin(); a != acks.end(); ++a) {
+    for (auto a = requests.pending().begin(); b != nullptr && a != requests.pending().end(); ++a) {
       if (a->subscribe != subscribe || (!m.id.empty() && a->id != m.id)) continue;
-      const auto it =
-          std::find_if(a->books.begin(), a->books.end(), [&](BookId id) { return b != nullptr && id == b->id; });
-      if (it == a->books.end()) continue;
-      a->books.erase(it);
-      if (a->books.empty()) acks.erase(a);
+      if (std::find(a->books.begin(), a->books.end(), b->id) == a->books.end()) continue;
+      requests.answered(a, b->id);
       break;
     }
     if (subscribe && b != nullptr && m.channel == b->channel && !b->refused &&
@@ -331,32 +319,24 @@ void BooksSession::Impl::on_answer(const Message& m, std::int64_t now_ns, Sessio
     return;
   }
   const std::string_view message = m.msg.empty() ? std::string_view("request refused (no message)") : m.msg;
-  auto pending =
-      std::find_if(acks.begin(), acks.end(), [&](const PendingAck& a) { return !m.id.empty() && a.id == m.id; });
-  if (pending == acks.end() && m.id.empty() && !acks.empty()) pending = acks.begin();
-  if (pending == acks.end()) {
+  // An error without the request's id is for the oldest subscribe.
+  auto pending = requests.find(m.id, true);
+  if (pending == requests.end()) pending = requests.find(m.id, false);
+  if (pending == requests.end()) {
     sink.venue_error("", message);
     return;
   }
-  const PendingAck ack = std::move(*pending);
-  acks.erase(pending);
+  const PendingRequest ack = requests.take(pending);
   if (!ack.subscribe) {
     sink.venue_error("", message);
     return;
   }
   // The error names the instIds it refused ("…channel:books,instId:X doesn't exist").
-  std::vector<ChannelBook*> unnamed;
-  bool named = false;
-  for (BookId id : ack.books) {
-    ChannelBook& b = books.at(id);
-    if (message.find(b.symbol) != std::string_view::npos) {
-      named = true;
-      refuse(b, message, sink);
-    } else {
-      unnamed.push_back(&b);
-    }
-  }
-  if (named || unnamed.empty()) {
+  std::vector<ChannelBook*> named, unnamed;
+  split_refusal(
+      ack, books, message, [](const ChannelBook& b) -> std::string_view { return b.symbol; }, named, unnamed);
+  for (ChannelBook* b : named) refuse(*b, message, sink);
+  if (!named.empty() || unnamed.empty()) {
     // OKX refuses a request whole: ask again for the books it did not name.
     if (!unnamed.empty() && open && driving()) subscribe_books(unnamed, config.args_per_request, now_ns, sink);
     return;
@@ -437,7 +417,7 @@ void BooksSession::on_disconnected(std::int64_t now_ns, SessionSink& sink) {
   im.last_now_ns = now_ns;
   if (!im.open) ++im.endpoint_index;  // failed before it opened: the next endpoint
   im.open = false;
-  im.acks.clear();
+  im.requests.clear();
   im.pong_deadline = -1;
   for (const auto& b : im.books.all()) {
     b->out_of_range = false;
@@ -461,9 +441,7 @@ void BooksSession::on_tick(std::int64_t now_ns, SessionSink& sink) {
     im.set_state(b, BookState::kResyncing, StateReason::kResubscribing, sink);
     im.resubscribe(b, now_ns, sink);
   });
-  for (const PendingAck& a : im.acks) {
-    if (now_ns >= a.deadline_ns) return im.close(sink, "subscribe request not answered within ack_timeout");
-  }
+  if (im.requests.overdue(now_ns)) return im.close(sink, "subscribe request not answered within ack_timeout");
   if (im.pong_deadline >= 0) {
     if (now_ns >= im.pong_deadline) im.close(sink, "no pong within pong_timeout");
     return;
