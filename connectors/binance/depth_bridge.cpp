@@ -76,7 +76,7 @@ void DepthSession::Impl::snapshot_refused(DepthBook& b, int status, std::string_
     if (root["code"].get_int64().get(code)) code = 0;
     if (!root["msg"].get_string().get(msg)) message += ": " + std::string(msg);
   }
-  if (status == 400 && code == kInvalidSymbol) return refuse(b, message, sink);  // never bridged
+  if (status == 400 && code == kInvalidSymbol) return refuse_book(books, b, message, sink);  // never bridged
   sink.venue_error(b.symbol, message);
   if (status == 429 || status == 418) {
     // Throttled: the driver holds every REST request until Retry-After has passed (a 418
@@ -86,15 +86,6 @@ void DepthSession::Impl::snapshot_refused(DepthBook& b, int status, std::string_
     return;
   }
   retry_snapshot(b, now_ns, sink);
-}
-
-void DepthSession::Impl::refuse(DepthBook& b, std::string_view message, SessionSink& sink) {
-  b.refused = true;
-  b.buffer.clear();
-  b.fetch.stop();
-  books.cancel_retry(b);
-  sink.venue_error(b.symbol, message);
-  set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
 }
 
 void DepthSession::Impl::on_snapshot(DepthBook& b, std::string_view url, int status, std::string_view body,

@@ -130,7 +130,7 @@ void DepthSession::Impl::on_answer(od::object& obj, SessionSink& sink) {
     sink.venue_error("", message);
     return;
   }
-  for (BookId bid : pending->books) refuse(books.at(bid), message, sink);
+  for (BookId bid : pending->books) refuse_book(books, books.at(bid), message, sink);
   acks.erase(pending);
 }
 

@@ -107,9 +107,6 @@ struct DepthSession::Impl : SessionBasics {
   // not the documented answer.
   bool read_snapshot(std::string_view body, std::int64_t& last_update_id, SessionSink& sink);
   void snapshot_refused(DepthBook& b, int status, std::string_view body, std::int64_t now_ns, SessionSink& sink);
-  // refuse: the venue refused the book (its SUBSCRIBE, or its symbol): halted with
-  // `message`, never asked for again on this session.
-  void refuse(DepthBook& b, std::string_view message, SessionSink& sink);
   // bridge loads the snapshot in `raw` (lastUpdateId `s`) and plays the buffer over it.
   void bridge(DepthBook& b, std::int64_t s, std::string_view url, std::int64_t now_ns, SessionSink& sink);
   void retry_snapshot(DepthBook& b, std::int64_t now_ns, SessionSink& sink);

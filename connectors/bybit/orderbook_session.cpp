@@ -115,30 +115,14 @@ struct OrderbookSession::Impl : SessionBasics {
     }
     return text + "]}";
   }
-  void request(bool subscribe, const std::vector<TopicBook*>& list, std::size_t per_request, std::int64_t now_ns,
-               SessionSink& sink) {
-    requests.send_batches(subscribe, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
-  }
   void subscribe_books(const std::vector<TopicBook*>& list, std::size_t per_request, std::int64_t now_ns,
                        SessionSink& sink) {
-    request(true, list, per_request, now_ns, sink);
+    requests.send_batches(true, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   // resubscribe asks for a fresh snapshot of `b`: its topic unsubscribed and subscribed
-  // again (Bybit answers a topic already subscribed with an error, so the unsubscribe comes
-  // first; the venue handles a connection's requests in order).
+  // again (Bybit answers a topic already subscribed with an error).
   void resubscribe(TopicBook& b, std::int64_t now_ns, SessionSink& sink) {
-    if (!driving() || !open) return;
-    const std::vector<TopicBook*> one{&b};
-    request(false, one, 1, now_ns, sink);
-    request(true, one, 1, now_ns, sink);
-  }
-  // refuse: the venue refused the book's topic: halted with `message`, never asked again on
-  // this session.
-  void refuse(TopicBook& b, std::string_view message, SessionSink& sink) {
-    b.refused = true;
-    books.cancel_retry(b);
-    set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
-    sink.venue_error(b.symbol, message);
+    if (driving() && open) requests.renew(b, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   void on_answer(od::object& obj, std::int64_t now_ns, SessionSink& sink);
 
@@ -334,7 +318,7 @@ void OrderbookSession::Impl::on_answer(od::object& obj, std::int64_t now_ns, Ses
   std::vector<TopicBook*> named, unnamed;
   split_refusal(
       ack, books, message, [](const TopicBook& b) -> std::string_view { return b.topic; }, named, unnamed);
-  for (TopicBook* b : named) refuse(*b, message, sink);
+  for (TopicBook* b : named) refuse_book(books, *b, message, sink);
   if (!named.empty() || unnamed.empty()) {
     // The topics it did not name were subscribed.
     for (TopicBook* b : unnamed) {
@@ -344,8 +328,8 @@ void OrderbookSession::Impl::on_answer(od::object& obj, std::int64_t now_ns, Ses
     return;
   }
   if (unnamed.size() == 1) {
-    return refuse(*unnamed.front(), message.empty() ? std::string_view("subscribe refused (no message)") : message,
-                  sink);
+    return refuse_book(books, *unnamed.front(),
+                       message.empty() ? std::string_view("subscribe refused (no message)") : message, sink);
   }
   // Several topics and none named: ask for each alone, so that the answer says which.
   if (open && driving()) subscribe_books(unnamed, 1, now_ns, sink);

@@ -178,26 +178,13 @@ struct BooksSession::Impl : SessionBasics {
     }
     return text + "]}";
   }
-  void request(bool subscribe, const std::vector<ChannelBook*>& list, std::size_t per_request, std::int64_t now_ns,
-               SessionSink& sink) {
-    requests.send_batches(subscribe, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
-  }
   void subscribe_books(const std::vector<ChannelBook*>& list, std::size_t per_request, std::int64_t now_ns,
                        SessionSink& sink) {
-    request(true, list, per_request, now_ns, sink);
+    requests.send_batches(true, list, per_request, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   // resubscribe asks for a fresh snapshot of `b`: unsubscribed, then subscribed again.
   void resubscribe(ChannelBook& b, std::int64_t now_ns, SessionSink& sink) {
-    if (!driving() || !open) return;
-    const std::vector<ChannelBook*> one{&b};
-    request(false, one, 1, now_ns, sink);
-    request(true, one, 1, now_ns, sink);
-  }
-  void refuse(ChannelBook& b, std::string_view message, SessionSink& sink) {
-    b.refused = true;
-    books.cancel_retry(b);
-    set_state(b, BookState::kHalted, StateReason::kSubscribeRefused, sink);
-    sink.venue_error(b.symbol, message);
+    if (driving() && open) requests.renew(b, now_ns, config.ack_timeout_ns, request_text, sink);
   }
   void on_answer(const Message& m, std::int64_t now_ns, SessionSink& sink);
 
@@ -335,13 +322,13 @@ void BooksSession::Impl::on_answer(const Message& m, std::int64_t now_ns, Sessio
   std::vector<ChannelBook*> named, unnamed;
   split_refusal(
       ack, books, message, [](const ChannelBook& b) -> std::string_view { return b.symbol; }, named, unnamed);
-  for (ChannelBook* b : named) refuse(*b, message, sink);
+  for (ChannelBook* b : named) refuse_book(books, *b, message, sink);
   if (!named.empty() || unnamed.empty()) {
     // OKX refuses a request whole: ask again for the books it did not name.
     if (!unnamed.empty() && open && driving()) subscribe_books(unnamed, config.args_per_request, now_ns, sink);
     return;
   }
-  if (unnamed.size() == 1) return refuse(*unnamed.front(), message, sink);
+  if (unnamed.size() == 1) return refuse_book(books, *unnamed.front(), message, sink);
   if (open && driving()) subscribe_books(unnamed, 1, now_ns, sink);  // one by one: the answer says which
 }
 

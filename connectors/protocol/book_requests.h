@@ -60,6 +60,16 @@ class BookRequests {
     }
   }
 
+  // renew asks again for `book`'s channel (for a fresh snapshot): an unsubscribe, then a
+  // subscribe, as two requests (a venue answers a channel already subscribed with an error,
+  // and handles a connection's requests in order).
+  template <class Book, class Text>
+  void renew(Book& book, std::int64_t now_ns, std::int64_t timeout_ns, Text&& text, SessionSink& sink) {
+    Book* const one[] = {&book};
+    send(false, std::span<Book* const>(one), now_ns, timeout_ns, text, sink);
+    send(true, std::span<Book* const>(one), now_ns, timeout_ns, text, sink);
+  }
+
   // find: the request an answer with `id` is for; an answer without an id is for the oldest
   // request of its op. end() when none.
   Iterator find(std::string_view id, bool subscribe) {

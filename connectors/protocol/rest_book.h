@@ -383,6 +383,19 @@ inline bool buffer_delta(BridgedBook& b, std::int64_t start, std::int64_t end, s
   return b.fetch.due();
 }
 
+// refuse_book: the venue refused the book (its subscription, or its symbol): halted with
+// the venue's `message` (reported first, naming the book), nothing buffered or fetched, no
+// retry, and never asked for again on this session (`refused`).
+template <class Book>
+void refuse_book(BookRegistry<Book>& books, Book& b, std::string_view message, SessionSink& sink) {
+  b.refused = true;
+  b.buffer.clear();
+  b.fetch.stop();
+  books.cancel_retry(b);
+  sink.venue_error(b.symbol, message);
+  BookRegistry<Book>::set_state(b, book::BookState::kHalted, StateReason::kSubscribeRefused, sink);
+}
+
 // halt_out_of_range reports `range` (FrameError::kOutOfRange, naming the value and the
 // limit) and halts the book (StateReason::kOutOfRange) without fetching again: a fresh
 // snapshot would hold the same number. `in_delta`: a delta could not be applied, counted as
