@@ -1,3 +1,7 @@
+// engine/capture_reader.cpp — CaptureReader (engine/capture_reader.h). Sections, in
+// order: the bytes a line may not hold, found a chunk at a time; the line formats (raw,
+// cryptofeed, obr, JSON lines: each line to a CaptureEvent); the source (the file, inflated
+// when gzip); the reader (open and format detection, the buffer, lines, next()).
 #include "engine/capture_reader.h"
 
 #include <absl/strings/escaping.h>
@@ -36,6 +40,8 @@ constexpr std::size_t kInput = 1u << 17;
 // (bytes it may read past the end of a JSON-lines line; zeroed, never part of a line).
 constexpr std::size_t kPadding = simdjson::SIMDJSON_PADDING;
 constexpr std::size_t kBufferSize = CaptureReader::kMaxLine + kChunk + kPadding;
+
+// ---- the bytes a line may not hold -----------------------------------------------------
 
 // Which bytes a line may not hold. JSON text (raw captures, cryptofeed frames and bodies)
 // has no raw control byte but tab, CR and the newline. An obr recording writes payloads
@@ -85,6 +91,8 @@ const char* first_bad(const char* p, const char* e) noexcept {
   }
   return p;
 }
+
+// ---- the line formats: cryptofeed, obr, JSON lines --------------------------------------
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 
@@ -464,6 +472,8 @@ bool parse_unix_seconds(std::string_view text, std::int64_t& ns) noexcept {
   return true;
 }
 
+// ---- the source: the file, inflated when gzip -------------------------------------------
+
 // The recording's bytes: inflated when the file is gzip (its first two bytes are gzip's
 // magic 1f 8b, as gzip and zlib's gz functions tell it), as they are otherwise. inflate is
 // driven here rather than through gzread, whose Z_BUF_ERROR for a stream cut short is not
@@ -558,6 +568,8 @@ struct CaptureReader::Source {
     return n - z.avail_out;
   }
 };
+
+// ---- the reader: open, the buffer, lines, events ------------------------------------------
 
 absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::string& path) {
   std::unique_ptr<CaptureReader> r(new CaptureReader());

@@ -1,3 +1,9 @@
+// engine/replayer.cpp — replay_files and what it needs (engine/replayer.h). Sections, in
+// order: the sink that counts frame errors by file and line, and the JSON text helpers;
+// books, the summary and the verdict; venues and the files of one recording; obr recordings;
+// captures made by others (their connections, frames held until a venue is told, one
+// connection's files merged by time); JSON-lines captures (several connections in a file);
+// one recording and the entry point; the `--json` output.
 #include "engine/replayer.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -18,6 +24,8 @@
 
 namespace obr::engine {
 namespace {
+
+// ---- the sink and the JSON text helpers ---------------------------------------------
 
 // Counts frame errors with the file and line they came from.
 class ReplaySink : public connectors::NullSink {
@@ -92,8 +100,10 @@ void json_string(std::string& out, std::string_view s) {
 
 }  // namespace
 
+// ---- books, the summary and the verdict ----------------------------------------------
+
 // canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
-// whose wire text has no fixed precision (KuCoin).
+// whose wire text has no fixed precision (KuCoin, Bybit spot, OKX).
 namespace {
 std::string canonical(std::string s) {
   if (s.find('.') == std::string::npos) return s;
@@ -175,6 +185,8 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
 
 namespace {
 
+// ---- venues and the files of one recording -------------------------------------------
+
 // report_books adds a replayed connection's books to the summary (only --symbol's, when
 // given) and notes every symbol seen, so that a --symbol matching nothing can be named.
 void report_books(const VenueReplay& venue, const ReplayOptions& options, const std::string& file,
@@ -220,6 +232,8 @@ std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
   const std::size_t at = path.rfind(kind);
   return at == std::string::npos ? std::string() : path.substr(0, at);
 }
+
+// ---- obr recordings -------------------------------------------------------------------
 
 // replay_obr replays one obr recording (every venue of one engine run): each venue's
 // session is configured from its `config` line exactly as the engine configured it, then
@@ -363,6 +377,8 @@ absl::Status group_recordings(const std::vector<std::string>& files, std::vector
   }
   return absl::OkStatus();
 }
+
+// ---- captures made by others: connections, held frames, files merged by time --------
 
 // kMaxHeld: the events of a connection held while none tells its venue. Only the start of
 // a connection is held (subscribe acknowledgements and the like, which name no market).
@@ -522,6 +538,8 @@ const Venue* forced_venue(const ReplayOptions& options, std::string_view name) {
   return options.venue == "auto" ? nullptr : find_venue(options.venue);
 }
 
+// ---- JSON-lines captures: several connections in one file ----------------------------
+
 // replay_json_lines replays a JSON-lines capture: one session per connection named in it,
 // each fed its frames in file order, its books reported in the order the connections
 // first appear (ReplayBook::file "FILE#CONN"). `conns_seen` gathers the names met.
@@ -573,6 +591,8 @@ absl::Status replay_json_lines(CaptureReader& reader, const ReplayOptions& optio
   for (const CaptureConn& c : conns) report_conn(c, false, false, options, summary);
   return absl::OkStatus();
 }
+
+// ---- one recording, and the entry point -----------------------------------------------
 
 // replay_recording opens every file of one connection and replays it, as an obr recording,
 // a JSON-lines capture (several connections) or someone else's capture of one connection,
@@ -670,6 +690,8 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   if (options.progress) options.progress(total_bytes, total_bytes);
   return summary;
 }
+
+// ---- the `obr replay --json` output --------------------------------------------------
 
 std::string to_json(const ReplaySummary& s) {
   std::string out;

@@ -1,3 +1,7 @@
+// tests/engine/capture_reader_test.cpp — CaptureReader (engine/capture_reader.h).
+// Sections, in order: the formats and times (cryptofeed, raw, Unix seconds); bad lines and
+// bad bytes, each at its own number; how a file ends (no final newline, gzip cut short,
+// read errors); JSON-lines captures; the real cryptofeed recording.
 #include "engine/capture_reader.h"
 
 #include <gtest/gtest.h>
@@ -88,6 +92,8 @@ void expect_events(const std::vector<Event>& ev, const std::vector<Expected>& wa
   }
 }
 
+// ---- the formats and their times ------------------------------------------------------
+
 TEST(ParseUnixSeconds, ExactToTheNanosecondWithoutDouble) {
   std::int64_t ns = 0;
   ASSERT_TRUE(parse_unix_seconds("1618678132.3858151", ns));
@@ -148,6 +154,8 @@ TEST(CaptureReader, RawCaptureHasNoTimes) {
 
 // A line longer than kMaxLine is reported once, with its number, and skipped whole: the
 // rest of it is not read as further lines, and the lines after it keep their numbers.
+// ---- bad lines and bad bytes ------------------------------------------------------------
+
 TEST(CaptureReader, OverlongLineIsOneBadLine) {
   const std::string longline(CaptureReader::kMaxLine + 1000, 'x');
   for (const bool first : {false, true}) {
@@ -377,6 +385,8 @@ TEST(CaptureReader, BadBytesBeforeTheFormatIsKnown) {
     std::remove(path.c_str());
   }
 }
+
+// ---- how a file ends: no final newline, gzip cut short, read errors -------------------
 
 // A file whose last line has no newline: the line is delivered, and the status is OK,
 // for a plain file and for a complete gzip stream.
@@ -617,6 +627,8 @@ TEST(CaptureReader, AReadErrorOtherThanACutNamesTheFileAndLine) {
   EXPECT_TRUE(r.status().message().find(dir + ":1: read error: ") == 0) << r.status();
 }
 
+// ---- JSON-lines captures -----------------------------------------------------------------
+
 // One JSON-lines event as the tests compare it.
 struct JsonLineEvent {
   std::uint64_t line;
@@ -775,6 +787,8 @@ TEST(CaptureReader, JsonLinesAllocateNothingPerLine) {
   EXPECT_EQ(ev.ts_ns, 1786310819100199900);  // ".1001999"
   std::remove(path.c_str());
 }
+
+// ---- the real cryptofeed recording -------------------------------------------------------
 
 TEST(CaptureReader, RealCryptofeedRecordingCounts) {
   std::uint64_t connects = 0, sent = 0, received = 0, bad = 0;

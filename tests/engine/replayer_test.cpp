@@ -1,3 +1,8 @@
+// tests/engine/replayer_test.cpp — replay_files (engine/replayer.h) on real and generated
+// recordings. Sections, in order: Kraken v2 and v1 (plain and gzip, bad lines, unreadable
+// inputs); KuCoin and Binance bridged to their REST snapshots, against the independent
+// references; Bybit and OKX, against theirs; trouble and output (a removed delta, a lone
+// REST file, the JSON summary); JSON-lines captures (several connections in one file).
 #include "engine/replayer.h"
 
 #include <gtest/gtest.h>
@@ -28,6 +33,8 @@ void write_gz(const std::string& path, const std::string& content) {
   ASSERT_EQ(gzwrite(out, content.data(), static_cast<unsigned>(content.size())), static_cast<int>(content.size()));
   gzclose(out);
 }
+
+// ---- Kraken v2 and v1 -------------------------------------------------------------------
 
 TEST(Replayer, RealRecordingPlainAndGzipGiveTheSameResult) {
   const std::string plain = obr::testing::data_path("kraken-v2/btcusd_d10_resubscribe.ndjson");
@@ -157,6 +164,8 @@ TEST(Replayer, KrakenV1CryptofeedRecordingDetectedAndValidated) {
   EXPECT_EQ(wrong->malformed, 4321u);
   EXPECT_TRUE(wrong->books.empty());
 }
+
+// ---- KuCoin and Binance, bridged to REST snapshots --------------------------------------
 
 // The expected books written by an independent Decimal reference (tests/reference/), per
 // symbol: KuCoin's and Binance's have the same form.
@@ -298,6 +307,8 @@ INSTANTIATE_TEST_SUITE_P(Sessions, BinanceGenerated,
                          ::testing::Values("stale", "gap", "duplicate", "reorder", "refetch", "buffered", "usdm",
                                            "unfinished"));
 
+// ---- Bybit and OKX -----------------------------------------------------------------------
+
 // expect_reference_books: `capture` replays with no malformed frame to exactly the books of
 // an independent reference's expected file (tests/reference/), in its order: state, every
 // counter, the last sequence and the top 10. Books of a JSON-lines capture name their
@@ -438,6 +449,8 @@ INSTANTIATE_TEST_SUITE_P(Sessions, OkxGenerated,
                                            std::pair{"checksum_zero", 2u}, std::pair{"doc_example", 2u},
                                            std::pair{"unfinished", 2u}),
                          [](const auto& param_info) { return std::string(param_info.param.first); });
+
+// ---- trouble and output ----------------------------------------------------------------
 
 // A recording with one delta removed is caught at the gap; with no later snapshot in the
 // file that book never claims to be live again, and every other book is unaffected.
