@@ -267,6 +267,10 @@ void Conn::on_http(std::uint64_t id, const std::string& url, const net::HttpResp
     // (docs/venues/binance.md "REST weights, 429 and 418").
     bucket_->block_until(now + std::clamp<std::int64_t>(secs, 1, 3 * 86'400) * 1'000'000'000);
   }
+  // A stopped (or retired) connection's session does no more work: an answer arriving
+  // after the stop would otherwise make a book live after it (the 429/418 above still
+  // holds back the REST budget the replacement shares).
+  if (stopping_) return;
   if (!res.error.empty() && publishing())
     engine_.listener->on_error(EngineError{venue_, {}, ErrorKind::kRequest, res.error});
   if (engine_.recorder && publishing()) engine_.recorder->http(now, venue_, id, res.status, url, res.body);

@@ -56,8 +56,9 @@ class PrintingListener : public engine::Listener {
 };
 
 // run_engine runs `eng` on this thread until `seconds` (<= 0: no limit) or a signal;
-// `every_second` runs once a second on the engine thread, `before_stop` once just before
-// the engine is stopped (while its books are as they were live).
+// `every_second` runs once a second on the engine thread, `before_stop` once when the
+// engine has just closed its connections: no frame is processed (or recorded) after it,
+// and the books are still as they were live (they go stale as the closes complete).
 template <class F, class G>
 void run_engine(engine::Engine& eng, double seconds, F every_second, G before_stop) {
   g_signalled = 0;
@@ -75,8 +76,10 @@ void run_engine(engine::Engine& eng, double seconds, F every_second, G before_st
     }
     if (!stopping && (g_signalled || (seconds > 0 && now - start >= static_cast<std::int64_t>(seconds * 1e9)))) {
       stopping = true;
-      before_stop();
+      // stop() posts its work (close every connection; no frame reaches a session after
+      // that), so before_stop, posted behind it, sees every frame the recording holds.
       eng.stop();  // on the engine thread: closes connections, then ends run()
+      eng.loop().post([&] { before_stop(); });
       return;
     }
     poll.start_after(100'000'000, check);

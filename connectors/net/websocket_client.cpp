@@ -47,6 +47,7 @@ class WebSocketClient::Impl {
   bool open = false;
   std::uint64_t bytes = 0;
   std::uint64_t messages = 0;
+  std::uint64_t discarded = 0;  // messages read after close(): not delivered
 };
 
 namespace {
@@ -208,7 +209,10 @@ class Connection final : public WebSocketClient::Impl, public std::enable_shared
     bytes += n;
     ++messages;
     const auto data = buffer_.cdata();
-    if (listener_ != nullptr) {
+    // After close() the listener is done with this connection: a message read during the
+    // close handshake is discarded (counted in `discarded`), never delivered.
+    if (closing_) ++discarded;
+    if (listener_ != nullptr && !closing_) {
       listener_->on_message(std::string_view(static_cast<const char*>(data.data()), data.size()), now_ns());
     }
     buffer_.consume(buffer_.size());
@@ -312,5 +316,6 @@ void WebSocketClient::close(std::string_view reason) {
 bool WebSocketClient::is_open() const noexcept { return impl_ && impl_->open; }
 std::uint64_t WebSocketClient::bytes_received() const noexcept { return impl_ ? impl_->bytes : 0; }
 std::uint64_t WebSocketClient::messages_received() const noexcept { return impl_ ? impl_->messages : 0; }
+std::uint64_t WebSocketClient::messages_discarded() const noexcept { return impl_ ? impl_->discarded : 0; }
 
 }  // namespace obr::net

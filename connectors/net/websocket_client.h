@@ -64,11 +64,14 @@ class WebSocketClient {
   // then closed: a peer that stopped reading is a dead peer). on_close is never called from
   // inside send() or close(): it follows from the loop, after the caller has returned.
   bool send(std::string_view text);
-  // close starts a clean close (WebSocket close frame); on_close follows.
+  // close starts a clean close (WebSocket close frame); on_close follows. From close() on,
+  // no on_message is delivered: messages read during the close handshake are discarded
+  // and counted (messages_discarded).
   void close(std::string_view reason);
   bool is_open() const noexcept;
   std::uint64_t bytes_received() const noexcept;
   std::uint64_t messages_received() const noexcept;
+  std::uint64_t messages_discarded() const noexcept;
 
   class Impl;  // internal: one connection attempt (Beast stream, queue)
 
