@@ -10,13 +10,16 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <set>
 #include <string_view>
+#include <thread>
 
 #include "book/decimal.h"
+#include "engine/book_export.h"
 #include "engine/capture_reader.h"
 #include "engine/recorder.h"
 #include "engine/venue_replay_impl.h"
@@ -41,9 +44,15 @@ class ReplaySink : public connectors::NullSink {
     venue_ = venue;
     ts_ns_ = ts_ns;
   }
-  void book_updated(connectors::BookId, std::string_view symbol, const book::OrderBook& book, bool) override {
+  void book_updated(connectors::BookId id, std::string_view symbol, const book::OrderBook& book, bool) override {
+    if (export_ != nullptr) export_->book_updated(id);
     if (on_book_) on_book_(venue_, symbol, book, ts_ns_);
   }
+  void book_state_changed(connectors::BookId id, std::string_view, book::BookState, book::BookState,
+                          connectors::StateReason) override {
+    if (export_ != nullptr) export_->state_changed(id);
+  }
+  void set_export(BookExport* e) noexcept { export_ = e; }
   void frame_error(connectors::FrameError e, std::string_view detail) override {
     note(std::string(connectors::to_string(e)) + ": " + std::string(detail));
   }
@@ -64,6 +73,7 @@ class ReplaySink : public connectors::NullSink {
   std::uint64_t line_ = 0;
   std::string_view venue_;
   std::int64_t ts_ns_ = 0;
+  BookExport* export_ = nullptr;
 };
 
 void json_string(std::string& out, std::string_view s) {
@@ -221,6 +231,55 @@ const Venue* detect_venue(const CaptureEvent& ev) {
   return nullptr;
 }
 
+// Tap: how far one recording's replay has got, read by the progress report (from another
+// thread when recordings run side by side).
+struct Tap {
+  std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> frames{0};
+};
+
+// Run: one recording's replay: its own summary, sink, export and progress tap, so that
+// recordings can run side by side and be merged in order (merge_run).
+struct Run {
+  Run(const ReplayOptions& o, const connectors::SessionSettings& c, Tap& t)
+      : options(o), capture(c), sink(summary, o), tap(t) {}
+  const ReplayOptions& options;
+  const connectors::SessionSettings& capture;  // every capture's session (not obr recordings')
+  ReplaySummary summary;
+  ReplaySink sink;
+  Tap& tap;
+  const std::function<void()>* report = nullptr;  // threads == 1: the progress report, inline
+  BookExport* exp = nullptr;
+  std::set<std::string, std::less<>> conns_seen;  // every JSON-lines connection's name
+  bool stopped_at_to = false;                     // an event after --to ended the replay
+  std::uint64_t events = 0;
+
+  // tick: every 64k events, the progress so far (`bytes`: of this recording's files).
+  void tick(std::uint64_t bytes) {
+    if ((++events & 0xFFFF) != 0) return;
+    tap.bytes.store(bytes, std::memory_order_relaxed);
+    tap.frames.store(summary.frames, std::memory_order_relaxed);
+    if (report != nullptr) (*report)();
+  }
+  // past_to: `ev` lies after --to: the replay of this recording ends before it.
+  bool past_to(const CaptureEvent& ev) {
+    if (ev.ts_ns <= options.to_ns) return false;
+    stopped_at_to = true;
+    return true;
+  }
+  // feed: one event to a connection's replay (its venue's name), the export told before
+  // and after it.
+  void feed(VenueReplay& replay, std::string_view venue, const CaptureEvent& ev, std::int64_t now) {
+    if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
+    const std::uint64_t malformed_before = replay.malformed();
+    sink.event(venue, ev.ts_ns >= 0 ? ev.ts_ns : -1);
+    if (exp != nullptr) exp->before_event(&replay, ev.ts_ns);
+    replay.on_event(ev, now, sink);
+    if (exp != nullptr) exp->after_event(ev.ts_ns);
+    summary.malformed += replay.malformed() - malformed_before;
+  }
+};
+
 // A recording is one connection: a capture file plus, for cryptofeed, the REST
 // responses recorded beside it (`X.http.N.M` goes with every `X.ws.N.M`).
 struct Recording {
@@ -238,17 +297,19 @@ std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
 // replay_obr replays one obr recording (every venue of one engine run): each venue's
 // session is configured from its `config` line exactly as the engine configured it, then
 // fed the recorded calls in order.
-absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, ReplaySink& sink, ReplaySummary& summary,
-                        std::uint64_t bytes_before, std::uint64_t total_bytes) {
+absl::Status replay_obr(CaptureReader& reader, Run& run) {
+  const ReplayOptions& options = run.options;
+  ReplaySink& sink = run.sink;
+  ReplaySummary& summary = run.summary;
   std::vector<std::pair<std::string, std::unique_ptr<VenueReplay>>> venues;
   const auto where = [&](const CaptureEvent& ev) { return reader.path() + ":" + std::to_string(ev.line) + ": "; };
   CaptureEvent ev;
-  std::uint64_t events = 0;
   while (reader.next(ev)) {
     if (stop_requested(options)) {
       summary.interrupted = true;
       break;
     }
+    if (run.past_to(ev)) break;
     sink.at(&reader.path(), ev.line);
     if (ev.kind == CaptureEventKind::kBadLine) {
       ++summary.malformed;
@@ -283,7 +344,9 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
       // The credentials chose the snapshot endpoint; the signature never reaches a book.
       if (config->credentials) settings.credentials = {"recorded", "recorded", "recorded"};
       std::unique_ptr<VenueReplay> v = known->make_replay(settings);
+      if (run.exp != nullptr) run.exp->before_event(v.get(), ev.ts_ns);
       v->begin(config->symbols, ev.ts_ns, sink);
+      if (run.exp != nullptr) run.exp->after_event(ev.ts_ns);
       venues.emplace_back(std::string(ev.venue), std::move(v));
       continue;
     }
@@ -295,15 +358,13 @@ absl::Status replay_obr(CaptureReader& reader, const ReplayOptions& options, Rep
       auto more = parse_config("symbols=" + std::string(ev.payload));
       if (!more.ok() || more->symbols.empty())
         return absl::InvalidArgumentError(where(ev) + "subscribe without symbols");
+      if (run.exp != nullptr) run.exp->before_event(venue, ev.ts_ns);
       venue->begin(more->symbols, ev.ts_ns, sink);
+      if (run.exp != nullptr) run.exp->after_event(ev.ts_ns);
       continue;
     }
-    if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
-    const std::uint64_t malformed_before = venue->malformed();
-    sink.event(ev.venue, ev.ts_ns);
-    venue->on_event(ev, ev.ts_ns, sink);
-    summary.malformed += venue->malformed() - malformed_before;
-    if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
+    run.feed(*venue, ev.venue, ev, ev.ts_ns);
+    run.tick(reader.bytes_read());
   }
   if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
   for (const auto& [name, v] : venues) report_books(*v, options, reader.path(), summary);
@@ -427,28 +488,26 @@ absl::Status untold(const CaptureConn& conn) {
 }
 
 // count_bad_line counts a line not in its file's format and lists it (sink.at names it).
-void count_bad_line(const CaptureEvent& ev, ReplaySink& sink, ReplaySummary& summary) {
-  ++summary.malformed;
-  ++summary.bad_lines;
-  sink.note(std::string(ev.payload));
+void count_bad_line(const CaptureEvent& ev, Run& run) {
+  ++run.summary.malformed;
+  ++run.summary.bad_lines;
+  run.sink.note(std::string(ev.payload));
 }
 
-// feed_known feeds one event to a connection whose replay has started.
-void feed_known(const CaptureEvent& ev, CaptureConn& conn, ReplaySink& sink, ReplaySummary& summary) {
-  if (ev.kind == CaptureEventKind::kReceived) ++summary.frames;
-  const std::uint64_t malformed_before = conn.replay->malformed();
-  const std::int64_t now = ev.ts_ns >= 0 ? ev.ts_ns : static_cast<std::int64_t>(summary.frames);
-  sink.event(conn.venue, ev.ts_ns >= 0 ? ev.ts_ns : -1);
-  conn.replay->on_event(ev, now, sink);
-  summary.malformed += conn.replay->malformed() - malformed_before;
+// feed_known feeds one event to a connection whose replay has started. Without recorded
+// times, the session's clock is the count of frames so far.
+void feed_known(const CaptureEvent& ev, CaptureConn& conn, Run& run) {
+  const std::int64_t now =
+      ev.ts_ns >= 0 ? ev.ts_ns
+                    : static_cast<std::int64_t>(run.summary.frames + (ev.kind == CaptureEventKind::kReceived ? 1 : 0));
+  run.feed(*conn.replay, conn.venue, ev, now);
 }
 
 // start_replay starts a connection's replay once its venue is known and feeds it the
 // events held until then, in order, each named by its own file and line.
-void start_replay(CaptureConn& conn, const connectors::SessionSettings& capture, ReplaySink& sink,
-                  ReplaySummary& summary) {
+void start_replay(CaptureConn& conn, Run& run) {
   conn.venue = conn.known->descriptor->name;
-  conn.replay = conn.known->make_replay(capture);
+  conn.replay = conn.known->make_replay(run.capture);
   for (const HeldEvent& h : conn.held) {
     CaptureEvent ev;
     ev.kind = h.kind;
@@ -456,8 +515,8 @@ void start_replay(CaptureConn& conn, const connectors::SessionSettings& capture,
     ev.line = h.line;
     ev.url = h.url;
     ev.payload = h.payload;
-    sink.at(h.file, h.line);
-    feed_known(ev, conn, sink, summary);
+    run.sink.at(h.file, h.line);
+    feed_known(ev, conn, run);
   }
   conn.held = {};  // frees them
 }
@@ -465,12 +524,10 @@ void start_replay(CaptureConn& conn, const connectors::SessionSettings& capture,
 // feed_capture_event feeds one event of a capture's connection to its venue's replay. An
 // event before the venue is known that does not tell it either is held (copied), at most
 // kMaxHeld per connection; one more is refused (untold). Bad lines are counted and listed.
-absl::Status feed_capture_event(const CaptureEvent& ev, const std::string& file,
-                                const connectors::SessionSettings& capture, CaptureConn& conn, ReplaySink& sink,
-                                ReplaySummary& summary) {
-  sink.at(&file, ev.line);
+absl::Status feed_capture_event(const CaptureEvent& ev, const std::string& file, CaptureConn& conn, Run& run) {
+  run.sink.at(&file, ev.line);
   if (ev.kind == CaptureEventKind::kBadLine) {
-    count_bad_line(ev, sink, summary);
+    count_bad_line(ev, run);
     return absl::OkStatus();
   }
   if (conn.replay == nullptr) {
@@ -479,25 +536,23 @@ absl::Status feed_capture_event(const CaptureEvent& ev, const std::string& file,
       conn.held.push_back(HeldEvent{ev.kind, ev.ts_ns, ev.line, &file, std::string(ev.url), std::string(ev.payload)});
       return conn.held.size() > kMaxHeld ? untold(conn) : absl::OkStatus();
     }
-    start_replay(conn, capture, sink, summary);
-    sink.at(&file, ev.line);
+    start_replay(conn, run);
+    run.sink.at(&file, ev.line);
   }
-  feed_known(ev, conn, sink, summary);
+  feed_known(ev, conn, run);
   return absl::OkStatus();
 }
 
 // replay_capture replays one connection of someone else's capture: the events of all its
 // files, merged by their recorded time.
-absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, const ReplayOptions& options,
-                            const connectors::SessionSettings& capture, CaptureConn& conn, ReplaySink& sink,
-                            ReplaySummary& summary, std::uint64_t bytes_before, std::uint64_t total_bytes) {
+absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& readers, CaptureConn& conn, Run& run) {
   std::vector<CaptureEvent> heads(readers.size());
   std::vector<bool> live(readers.size());
   for (std::size_t i = 0; i < readers.size(); ++i) live[i] = readers[i]->next(heads[i]);
-  std::uint64_t events = 0;
+  std::uint64_t bytes_done = 0;  // of the files that have ended
   for (;;) {
-    if (stop_requested(options)) {
-      summary.interrupted = true;
+    if (stop_requested(run.options)) {
+      run.summary.interrupted = true;
       break;
     }
     // The earliest pending event across the connection's files (ties: the WebSocket file).
@@ -505,15 +560,14 @@ absl::Status replay_capture(const std::vector<std::unique_ptr<CaptureReader>>& r
     for (std::size_t i = 0; i < readers.size(); ++i) {
       if (live[i] && (pick == readers.size() || heads[i].ts_ns < heads[pick].ts_ns)) pick = i;
     }
-    if (pick == readers.size()) break;
-    const absl::Status st = feed_capture_event(heads[pick], readers[pick]->path(), capture, conn, sink, summary);
+    if (pick == readers.size() || run.past_to(heads[pick])) break;
+    const absl::Status st = feed_capture_event(heads[pick], readers[pick]->path(), conn, run);
     if (!st.ok()) return st;
-    if (options.progress && (++events & 0xFFFF) == 0) {
-      options.progress(bytes_before + readers[pick]->bytes_read(), total_bytes);
-    }
+    run.tick(bytes_done + readers[pick]->bytes_read());
     live[pick] = readers[pick]->next(heads[pick]);
+    if (!live[pick]) bytes_done += readers[pick]->bytes_read();
   }
-  if (!summary.interrupted && conn.replay == nullptr && !conn.held.empty()) return untold(conn);
+  if (!run.summary.interrupted && conn.replay == nullptr && !conn.held.empty()) return untold(conn);
   return absl::OkStatus();
 }
 
@@ -543,26 +597,25 @@ const Venue* forced_venue(const ReplayOptions& options, std::string_view name) {
 // replay_json_lines replays a JSON-lines capture: one session per connection named in it,
 // each fed its frames in file order, its books reported in the order the connections
 // first appear (ReplayBook::file "FILE#CONN"). `conns_seen` gathers the names met.
-absl::Status replay_json_lines(CaptureReader& reader, const ReplayOptions& options,
-                               const connectors::SessionSettings& capture, ReplaySink& sink, ReplaySummary& summary,
-                               std::uint64_t bytes_before, std::uint64_t total_bytes,
-                               std::set<std::string, std::less<>>& conns_seen) {
+absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
+  const ReplayOptions& options = run.options;
+  ReplaySummary& summary = run.summary;
   std::vector<CaptureConn> conns;  // in the order they first appear
   absl::flat_hash_map<std::string, std::size_t> index;
   std::size_t last = 0;  // the connection of the previous line, looked at first
   const std::string& path = reader.path();
   CaptureEvent ev;
-  std::uint64_t events = 0;
   while (reader.next(ev)) {
     if (stop_requested(options)) {
       summary.interrupted = true;
       break;
     }
     if (ev.kind == CaptureEventKind::kBadLine) {  // a line of no connection
-      sink.at(&path, ev.line);
-      count_bad_line(ev, sink, summary);
+      run.sink.at(&path, ev.line);
+      count_bad_line(ev, run);
       continue;
     }
+    if (run.past_to(ev)) break;
     std::size_t at = last;
     if (at >= conns.size() || conns[at].name != ev.conn) {
       const auto it = index.find(absl::string_view(ev.conn.data(), ev.conn.size()));
@@ -575,12 +628,12 @@ absl::Status replay_json_lines(CaptureReader& reader, const ReplayOptions& optio
         c.name = std::string(ev.conn);
         c.file = path + "#" + c.name;
         c.known = forced_venue(options, c.name);
-        conns_seen.insert(c.name);
+        run.conns_seen.insert(c.name);
       }
     }
     last = at;
-    if (absl::Status st = feed_capture_event(ev, path, capture, conns[at], sink, summary); !st.ok()) return st;
-    if (options.progress && (++events & 0xFFFF) == 0) options.progress(bytes_before + reader.bytes_read(), total_bytes);
+    if (absl::Status st = feed_capture_event(ev, path, conns[at], run); !st.ok()) return st;
+    run.tick(reader.bytes_read());
   }
   if (!summary.interrupted) {
     for (const CaptureConn& c : conns) {
@@ -594,13 +647,15 @@ absl::Status replay_json_lines(CaptureReader& reader, const ReplayOptions& optio
 
 // ---- one recording, and the entry point -----------------------------------------------
 
+// needs_times: the options read recorded times (an export every interval, --from, --to).
+bool needs_times(const ReplayOptions& o) noexcept {
+  return o.export_every_ns > 0 || o.from_ns != std::numeric_limits<std::int64_t>::min() ||
+         o.to_ns != std::numeric_limits<std::int64_t>::max();
+}
+
 // replay_recording opens every file of one connection and replays it, as an obr recording,
-// a JSON-lines capture (several connections) or someone else's capture of one connection,
-// adding what it read to `bytes_done`.
-absl::Status replay_recording(const Recording& rec, const ReplayOptions& options,
-                              const connectors::SessionSettings& capture, ReplaySink& sink, ReplaySummary& summary,
-                              std::uint64_t& bytes_done, std::uint64_t total_bytes,
-                              std::set<std::string, std::less<>>& conns_seen) {
+// a JSON-lines capture (several connections) or someone else's capture of one connection.
+absl::Status replay_recording(const Recording& rec, Run& run) {
   // Open every file of the connection; events are merged by their recorded time.
   std::vector<std::unique_ptr<CaptureReader>> readers;
   std::vector<std::string> paths{rec.ws};
@@ -608,9 +663,15 @@ absl::Status replay_recording(const Recording& rec, const ReplayOptions& options
   for (const std::string& path : paths) {
     auto reader = CaptureReader::open(path);
     if (!reader.ok()) return reader.status();
+    if ((*reader)->format() == CaptureFormat::kRaw && needs_times(run.options)) {
+      return absl::InvalidArgumentError(path +
+                                        ": a raw capture records no times, and --every, --from and --to need them "
+                                        "(--export with --on-change works without)");
+    }
     readers.push_back(std::move(*reader));
   }
   const CaptureFormat format = readers.front()->format();
+  std::uint64_t bytes = 0;
   if (format == CaptureFormat::kObr || format == CaptureFormat::kJsonLines) {
     if (readers.size() > 1) {
       return absl::InvalidArgumentError(rec.http.front() + (format == CaptureFormat::kObr
@@ -618,24 +679,48 @@ absl::Status replay_recording(const Recording& rec, const ReplayOptions& options
                                                                 : ": a JSON-lines capture has no companion files"));
     }
     const absl::Status st =
-        format == CaptureFormat::kObr
-            ? replay_obr(*readers.front(), options, sink, summary, bytes_done, total_bytes)
-            : replay_json_lines(*readers.front(), options, capture, sink, summary, bytes_done, total_bytes, conns_seen);
+        format == CaptureFormat::kObr ? replay_obr(*readers.front(), run) : replay_json_lines(*readers.front(), run);
     if (!st.ok()) return st;
-    bytes_done += readers.front()->bytes_read();
-    return absl::OkStatus();
+    bytes = readers.front()->bytes_read();
+  } else {
+    CaptureConn conn;
+    conn.file = rec.ws;
+    conn.known = forced_venue(run.options, {});
+    const absl::Status st = replay_capture(readers, conn, run);
+    if (!st.ok()) return st;
+    for (const auto& r : readers) {
+      if (!r->status().ok()) run.summary.input_errors.emplace_back(r->status().message());
+      bytes += r->bytes_read();
+    }
+    report_conn(conn, !rec.http.empty(), !cryptofeed_prefix(rec.ws, ".ws.").empty(), run.options, run.summary);
   }
-  CaptureConn conn;
-  conn.file = rec.ws;
-  conn.known = forced_venue(options, {});
-  const absl::Status st = replay_capture(readers, options, capture, conn, sink, summary, bytes_done, total_bytes);
-  if (!st.ok()) return st;
-  for (const auto& r : readers) {
-    if (!r->status().ok()) summary.input_errors.emplace_back(r->status().message());
-    bytes_done += r->bytes_read();
-  }
-  report_conn(conn, !rec.http.empty(), !cryptofeed_prefix(rec.ws, ".ws.").empty(), options, summary);
+  if (run.exp != nullptr) run.exp->finish(run.stopped_at_to ? run.options.to_ns : run.exp->last_ts());
+  run.tap.bytes.store(bytes, std::memory_order_relaxed);
+  run.tap.frames.store(run.summary.frames, std::memory_order_relaxed);
   return absl::OkStatus();
+}
+
+// merge_run adds one recording's summary to the whole (in recording order: the result is
+// the one a single pass over the recordings in order gives).
+void merge_run(Run& run, ReplaySummary& all, std::set<std::string, std::less<>>& conns_seen) {
+  ReplaySummary& s = run.summary;
+  all.frames += s.frames;
+  all.malformed += s.malformed;
+  all.bad_lines += s.bad_lines;
+  all.venue_errors += s.venue_errors;
+  for (ReplayBook& b : s.books) all.books.push_back(std::move(b));
+  for (std::string& e : s.errors) {
+    if (all.errors.size() < run.options.max_errors_kept) all.errors.push_back(std::move(e));
+  }
+  for (std::string& e : s.input_errors) all.input_errors.push_back(std::move(e));
+  for (std::string& sym : s.symbols_seen) {
+    if (std::find(all.symbols_seen.begin(), all.symbols_seen.end(), sym) == all.symbols_seen.end()) {
+      all.symbols_seen.push_back(std::move(sym));
+    }
+  }
+  for (auto& w : s.without_rest) all.without_rest.push_back(std::move(w));
+  all.interrupted = all.interrupted || s.interrupted;
+  conns_seen.merge(run.conns_seen);
 }
 
 // check_conn_venues: InvalidArgument for a --conn-venue whose connection no JSON-lines
@@ -660,34 +745,182 @@ absl::Status check_conn_venues(const ReplayOptions& options, const std::set<std:
   return absl::OkStatus();
 }
 
+// append_file appends the bytes of `from` to `to` (an export's parts, joined in order).
+absl::Status append_file(const std::string& from, std::FILE* to, const std::string& to_path) {
+  std::FILE* in = std::fopen(from.c_str(), "rb");
+  if (in == nullptr) return absl::DataLossError(from + ": cannot reopen the export's part");
+  std::vector<char> buf(1 << 20);
+  bool ok = true;
+  for (std::size_t n; (n = std::fread(buf.data(), 1, buf.size(), in)) > 0;) {
+    ok = ok && std::fwrite(buf.data(), 1, n, to) == n;
+  }
+  ok = ok && !std::ferror(in);
+  std::fclose(in);
+  std::remove(from.c_str());
+  return ok ? absl::OkStatus() : absl::DataLossError(to_path + ": write failed joining " + from);
+}
+
+// check_export: InvalidArgument for export options that do not fit together.
+absl::Status check_export(const ReplayOptions& o) {
+  const bool rows = o.export_every_ns > 0 || o.export_on_change;
+  if (o.export_path.empty()) {
+    if (rows)
+      return absl::InvalidArgumentError(
+          "--every and --on-change say when to write --export's rows: give --export FILE");
+    return absl::OkStatus();
+  }
+  if (!rows) return absl::InvalidArgumentError("--export needs --every DURATION or --on-change (or both)");
+  if (o.export_levels < 1 || o.export_levels > 1000) {
+    return absl::InvalidArgumentError("--levels must be 1 to 1000, got " + std::to_string(o.export_levels));
+  }
+  if (o.from_ns > o.to_ns) return absl::InvalidArgumentError("--from is after --to");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options) {
   if (absl::Status st = check_replay_options(options); !st.ok()) return st;
+  if (absl::Status st = check_export(options); !st.ok()) return st;
   std::vector<Recording> recordings;
   std::uint64_t total_bytes = 0;
   if (absl::Status st = group_recordings(files, recordings, total_bytes); !st.ok()) return st;
 
-  ReplaySummary summary;
-  ReplaySink sink(summary, options);
   connectors::SessionSettings capture;  // every capture's session (not obr recordings')
   capture.depth = options.depth;
   capture.mode = connectors::SessionMode::kCapture;
-  std::uint64_t bytes_done = 0;
-  std::set<std::string, std::less<>> conns_seen;  // every JSON-lines connection's name
-  const auto start = std::chrono::steady_clock::now();
-  for (const Recording& rec : recordings) {
-    if (absl::Status st = replay_recording(rec, options, capture, sink, summary, bytes_done, total_bytes, conns_seen);
-        !st.ok()) {
-      return st;
+  const std::size_t n = recordings.size();
+  const std::size_t threads = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(options.threads, 1)), 1, n);
+  const bool gzip = options.export_path.ends_with(".gz");
+  ExportSpec spec;
+  spec.every_ns = options.export_every_ns;
+  spec.on_change = options.export_on_change;
+  spec.levels = options.export_levels;
+  spec.from_ns = options.from_ns;
+  spec.to_ns = options.to_ns;
+  spec.symbol = options.symbol;
+
+  // The export: with one thread, every recording writes to the file; with more, each to a
+  // part of its own (a gzip member of its own), joined in order at the end.
+  std::unique_ptr<ExportFile> out;
+  if (!options.export_path.empty()) {
+    auto f = ExportFile::create(options.export_path, gzip);
+    if (!f.ok()) return f.status();
+    out = std::move(*f);
+    out->write(export_header(options.export_levels));
+    if (threads > 1) {
+      if (absl::Status st = out->close(); !st.ok()) return st;
     }
+  }
+  std::vector<Tap> taps(n);
+  std::vector<std::unique_ptr<Run>> runs(n);
+  std::vector<absl::Status> status(n);
+  std::vector<std::unique_ptr<ExportFile>> parts(n);
+  const std::function<void()> report = [&] {
+    if (!options.progress) return;
+    ReplayProgress p;
+    p.bytes_total = total_bytes;
+    for (const Tap& t : taps) {
+      p.bytes_done += t.bytes.load(std::memory_order_relaxed);
+      p.frames += t.frames.load(std::memory_order_relaxed);
+    }
+    options.progress(p);
+  };
+  const auto replay_one = [&](std::size_t i) {
+    runs[i] = std::make_unique<Run>(options, capture, taps[i]);
+    Run& run = *runs[i];
+    std::unique_ptr<BookExport> exp;
+    if (out != nullptr) {
+      ExportFile* target = out.get();
+      if (threads > 1) {
+        auto f = ExportFile::create(options.export_path + ".part" + std::to_string(i), gzip);
+        if (!f.ok()) {
+          status[i] = f.status();
+          return;
+        }
+        parts[i] = std::move(*f);
+        target = parts[i].get();
+      }
+      exp = std::make_unique<BookExport>(*target, spec);
+      run.exp = exp.get();
+      run.sink.set_export(exp.get());
+    }
+    if (threads == 1) run.report = &report;
+    status[i] = replay_recording(recordings[i], run);
+    if (status[i].ok() && parts[i] != nullptr) status[i] = parts[i]->close();
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  if (threads == 1) {
+    for (std::size_t i = 0; i < n; ++i) {
+      replay_one(i);
+      if (!status[i].ok() || runs[i]->summary.interrupted) break;
+    }
+  } else {
+    std::atomic<std::size_t> next{0};
+    std::atomic<std::size_t> done{0};
+    std::vector<std::thread> pool;
+    for (std::size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < n;) {
+          replay_one(i);
+          done.fetch_add(1);
+        }
+      });
+    }
+    while (done.load() < n) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      report();
+    }
+    for (std::thread& t : pool) t.join();
+  }
+
+  // Merge in recording order, up to the first that failed or was interrupted, as one pass would.
+  ReplaySummary summary;
+  std::set<std::string, std::less<>> conns_seen;
+  absl::Status failed;
+  std::size_t merged = 0;
+  for (std::size_t i = 0; i < n && runs[i] != nullptr; ++i) {
+    if (!status[i].ok()) {
+      failed = status[i];
+      break;
+    }
+    merge_run(*runs[i], summary, conns_seen);
+    ++merged;
     if (summary.interrupted) break;
   }
+  if (out != nullptr) {
+    if (threads == 1) {
+      if (absl::Status st = out->close(); !st.ok() && failed.ok()) failed = st;
+    } else {
+      std::FILE* f = std::fopen(options.export_path.c_str(), "ab");
+      if (f == nullptr && failed.ok())
+        failed = absl::DataLossError(options.export_path + ": cannot reopen to join its parts");
+      for (std::size_t i = 0; i < n; ++i) {
+        if (parts[i] == nullptr) continue;
+        (void)parts[i]->close();
+        if (f != nullptr && i < merged && failed.ok()) {
+          if (absl::Status st = append_file(parts[i]->path(), f, options.export_path); !st.ok()) failed = st;
+        } else {
+          std::remove(parts[i]->path().c_str());
+        }
+      }
+      if (f != nullptr && std::fclose(f) != 0 && failed.ok()) {
+        failed = absl::DataLossError(options.export_path + ": write failed joining its parts");
+      }
+    }
+  }
+  if (!failed.ok()) return failed;
   if (!summary.interrupted) {
     if (absl::Status st = check_conn_venues(options, conns_seen); !st.ok()) return st;
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (options.progress) options.progress(total_bytes, total_bytes);
+  if (options.progress) {
+    ReplayProgress p;
+    p.bytes_done = p.bytes_total = total_bytes;
+    p.frames = summary.frames;
+    options.progress(p);
+  }
   return summary;
 }
 

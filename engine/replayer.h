@@ -34,6 +34,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <string>
 #include <string_view>
@@ -43,6 +44,13 @@
 #include "book/order_book.h"
 
 namespace obr::engine {
+
+// ReplayProgress: how far a replay has got (ReplayOptions::progress).
+struct ReplayProgress {
+  std::uint64_t bytes_done = 0;  // of the files, as stored (compressed bytes for .gz)
+  std::uint64_t bytes_total = 0;
+  std::uint64_t frames = 0;
+};
 
 struct ReplayOptions {
   std::string venue = "auto";  // auto, or a venue's name (kraken, kucoin, ...): every connection's
@@ -54,8 +62,26 @@ struct ReplayOptions {
   // (InvalidArgument naming it).
   std::map<std::string, std::string, std::less<>> conn_venues;
   std::size_t max_errors_kept = 20;
-  // progress(bytes_done, bytes_total) is called about every 64k lines when set.
-  std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // progress, when set, is called about every 64k events (threads == 1: on the replaying
+  // thread; otherwise every 200 ms from the calling thread), and once at the end.
+  std::function<void(const ReplayProgress&)> progress;
+  // threads: recordings (files, a cryptofeed `.ws.` file with its `.http.` files) replayed
+  // side by side on up to this many threads (`obr replay -j N`). The summary, the export
+  // and every error are the same as with 1; on_book is then called from the threads
+  // (one recording's calls from one thread).
+  int threads = 1;
+  // The export (`obr replay --export`; engine/book_export.h, docs/replay.md "Export"):
+  // a CSV file (gzip when the path ends in .gz) of the books over time, rows every
+  // export_every_ns of recorded time and/or at every change, export_levels per side.
+  std::string export_path;
+  std::int64_t export_every_ns = 0;
+  bool export_on_change = false;
+  int export_levels = 10;
+  // Recorded-time window (`--from`, `--to`, Unix ns): exported rows only inside it; each
+  // recording's replay stops at its first event recorded after to_ns (books are built
+  // from the start either way). Raw captures, which record no times, are refused.
+  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
   // on_book, when set, is called after every message that changed a book, with the
   // session's venue name ("kraken", "kraken-v1", "kucoin"), the book in its new state and
   // the event's recorded time (ns since the epoch; -1 when the file has no times, as in a

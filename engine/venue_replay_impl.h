@@ -24,6 +24,12 @@ class VenueReplay {
   virtual std::uint64_t malformed() const = 0;
   // report appends every book of the connection (file: the recording it came from).
   virtual void report(const std::string& file, std::vector<ReplayBook>& out) const = 0;
+  // The books as they stand, for the export (engine/book_export.h): how many, each one's
+  // report, the venue's name, and whether its decimal text drops trailing zeros.
+  virtual std::size_t book_count() const = 0;
+  virtual connectors::BookReport book_report(connectors::BookId id) const = 0;
+  virtual std::string_view venue_name() const = 0;
+  virtual bool trims_text() const = 0;
 };
 
 // top_levels: a side's best 10 as exact decimal text, without trailing zeros when `trim`.
@@ -77,6 +83,10 @@ class SessionReplay final : public VenueReplay {
     }
   }
   std::uint64_t malformed() const override { return session_.malformed_frames(); }
+  std::size_t book_count() const override { return session_.book_count(); }
+  connectors::BookReport book_report(connectors::BookId id) const override { return session_.report(id); }
+  std::string_view venue_name() const override { return venue_.name; }
+  bool trims_text() const override { return !venue_.fixed_precision_text; }
   void report(const std::string& file, std::vector<ReplayBook>& out) const override {
     for (std::size_t i = 0; i < session_.book_count(); ++i) {
       const connectors::BookReport r = session_.report(static_cast<connectors::BookId>(i));

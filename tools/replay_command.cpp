@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -9,6 +10,7 @@
 
 #include "engine/engine.h"
 #include "engine/replayer.h"
+#include "engine/time_text.h"
 #include "tools/commands.h"
 
 namespace obr::tools {
@@ -16,7 +18,9 @@ namespace {
 
 // usage: the help text (`obr replay --help`), naming the venues replay knows.
 std::string usage() {
-  return "usage: obr replay [--venue V] [--conn-venue CONN=V]... [--depth N] [--symbol S] [--json] FILE...\n"
+  return "usage: obr replay [--venue V] [--conn-venue CONN=V]... [--depth N] [--symbol S] [--json] [-j N]\n"
+         "                  [--from TIME] [--to TIME]\n"
+         "                  [--export FILE (--every DURATION | --on-change) [--levels N]] FILE...\n"
          "\n"
          "Replays recorded venue frames through the same protocol sessions the live engine runs\n"
          "and reports every book: state, counters, top of book, and throughput.\n"
@@ -38,6 +42,23 @@ std::string usage() {
          "                subscribe ack (Bybit's: from each message's topic)\n"
          "  --symbol S    report only this symbol\n"
          "  --json        print one JSON object on stdout instead of the human report\n"
+         "  -j N          replay up to N recordings (files; a cryptofeed X.ws.N.M with its\n"
+         "                X.http.N.M is one) side by side on N threads; the report and the\n"
+         "                export are the same as with -j 1 (default 1)\n"
+         "  --from TIME, --to TIME\n"
+         "                recorded-time window, ISO 8601 (2021-04-17T16:48:52.25Z; no zone: UTC)\n"
+         "                or Unix nanoseconds: books are built from the start, exported rows\n"
+         "                lie in [--from, --to], and each recording's replay ends at its\n"
+         "                first event after --to (the report shows the books as of then)\n"
+         "  --export FILE the books over time as CSV (.csv.gz: gzip; docs/replay.md \"Export\"):\n"
+         "                time_ns, time, venue, symbol, state, sequence, then bid and ask\n"
+         "                price and quantity per level as exact decimal text; a book that\n"
+         "                is not live has no levels in its rows\n"
+         "  --every DURATION\n"
+         "                a row per book at every multiple of DURATION of recorded time\n"
+         "                (ns, us, ms, s, m, h: 100ms, 1s), the book as of then\n"
+         "  --on-change   a row per book after every event that changed it\n"
+         "  --levels N    levels per side in a row (default 10)\n"
          "  V             one of: " +
          engine::venue_names() +
          "\n"
@@ -88,6 +109,21 @@ void print_human(const engine::ReplaySummary& s) {
   }
 }
 
+// progress_line: bytes read, frames/s and the time left, on one line of a terminal.
+void progress_line(const engine::ReplayProgress& p, std::chrono::steady_clock::time_point start) {
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (p.bytes_done >= p.bytes_total) {
+    std::fputs("\r\033[K", stderr);
+    return;
+  }
+  const double mb = static_cast<double>(p.bytes_done) / 1e6, total = static_cast<double>(p.bytes_total) / 1e6;
+  const double rate = s > 0 ? static_cast<double>(p.frames) / s : 0;
+  const double left =
+      p.bytes_done > 0 ? s * static_cast<double>(p.bytes_total - p.bytes_done) / static_cast<double>(p.bytes_done) : 0;
+  std::fprintf(stderr, "\r\033[K%.1f of %.1f MB (%.0f%%), %.2f M frames/s, %.0f s left", mb, total,
+               total > 0 ? 100 * mb / total : 100.0, rate / 1e6, left);
+}
+
 }  // namespace
 
 int run_replay(int argc, char** argv) {
@@ -108,6 +144,43 @@ int run_replay(int argc, char** argv) {
       return 0;
     } else if (a == "--json") {
       json = true;
+    } else if (a == "-j" || a == "--export" || a == "--every" || a == "--levels" || a == "--from" || a == "--to") {
+      const char* v = value(argv[i]);
+      if (v == nullptr) return 2;
+      const std::string_view sv(v);
+      if (a == "--export") {
+        if (!sv.ends_with(".csv") && !sv.ends_with(".csv.gz")) {
+          std::fprintf(stderr, "obr replay: --export writes a .csv or .csv.gz file, got '%s'\n", v);
+          return 2;
+        }
+        options.export_path = v;
+      } else if (a == "--every") {
+        if (!engine::parse_duration_ns(sv, options.export_every_ns)) {
+          std::fprintf(
+              stderr,
+              "obr replay: --every takes a duration such as 100ms or 1s (units ns, us, ms, s, m, h), got '%s'\n", v);
+          return 2;
+        }
+      } else if (a == "--from" || a == "--to") {
+        if (!engine::parse_time_ns(sv, a == "--from" ? options.from_ns : options.to_ns)) {
+          std::fprintf(stderr,
+                       "obr replay: %s takes an ISO 8601 time (2021-04-17T16:48:52Z, 2021-04-17) or Unix "
+                       "nanoseconds, got '%s'\n",
+                       argv[i - 1], v);
+          return 2;
+        }
+      } else {
+        int n = 0;
+        const auto [end, ec] = std::from_chars(sv.data(), sv.data() + sv.size(), n);
+        const int most = a == "-j" ? 256 : 1000;
+        if (ec != std::errc() || end != sv.data() + sv.size() || n < 1 || n > most) {
+          std::fprintf(stderr, "obr replay: %s takes a whole number from 1 to %d, got '%s'\n", argv[i - 1], most, v);
+          return 2;
+        }
+        (a == "-j" ? options.threads : options.export_levels) = n;
+      }
+    } else if (a == "--on-change") {
+      options.export_on_change = true;
     } else if (a == "--venue") {
       const char* v = value("--venue");
       if (v == nullptr) return 2;
@@ -153,14 +226,10 @@ int run_replay(int argc, char** argv) {
     std::fprintf(stderr, "obr replay: no input file\n%s", usage().c_str());
     return 2;
   }
-  if (!json && isatty(STDERR_FILENO)) {
-    options.progress = [](std::uint64_t done, std::uint64_t total) {
-      const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-      const int width = 40, filled = static_cast<int>(f * width);
-      std::fprintf(stderr, "\r[%.*s%*s] %3.0f%%", filled, "########################################", width - filled,
-                   "", f * 100);
-      if (done >= total) std::fputs("\r\033[K", stderr);
-    };
+  // The progress line goes to a terminal only, never to a pipe or a file.
+  if (isatty(STDERR_FILENO)) {
+    const auto start = std::chrono::steady_clock::now();
+    options.progress = [start](const engine::ReplayProgress& p) { progress_line(p, start); };
   }
   options.stop = &install_interrupt_handlers();
   absl::StatusOr<engine::ReplaySummary> summary = engine::replay_files(files, options);

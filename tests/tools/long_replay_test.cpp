@@ -40,10 +40,7 @@ TEST(LongReplay, AMillionSyntheticUpdatesAllValidateWithFlatMemory) {
 
   std::vector<std::pair<std::uint64_t, std::uint64_t>> samples;  // (bytes done, RSS KiB)
   obr::engine::ReplayOptions options;
-  options.progress = [&](std::uint64_t done, std::uint64_t total) {
-    (void)total;
-    samples.emplace_back(done, rss_kb());
-  };
+  options.progress = [&](const obr::engine::ReplayProgress& p) { samples.emplace_back(p.bytes_done, rss_kb()); };
   const auto summary = obr::engine::replay_files({path}, options);
   std::remove(path.c_str());
   ASSERT_TRUE(summary.ok()) << summary.status();
