@@ -261,6 +261,11 @@ struct Run {
     tap.frames.store(summary.frames, std::memory_order_relaxed);
     if (report != nullptr) (*report)();
   }
+  // finish_export writes the export's last boundaries, while the connections' replays,
+  // which its rows read, still exist.
+  void finish_export() {
+    if (exp != nullptr) exp->finish(stopped_at_to ? options.to_ns : exp->last_ts());
+  }
   // past_to: `ev` lies after --to: the replay of this recording ends before it.
   bool past_to(const CaptureEvent& ev) {
     if (ev.ts_ns <= options.to_ns) return false;
@@ -366,6 +371,7 @@ absl::Status replay_obr(CaptureReader& reader, Run& run) {
     run.feed(*venue, ev.venue, ev, ev.ts_ns);
     run.tick(reader.bytes_read());
   }
+  run.finish_export();
   if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
   for (const auto& [name, v] : venues) report_books(*v, options, reader.path(), summary);
   return absl::OkStatus();
@@ -640,6 +646,7 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
       if (c.replay == nullptr && !c.held.empty()) return untold(c);
     }
   }
+  run.finish_export();
   if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
   for (const CaptureConn& c : conns) report_conn(c, false, false, options, summary);
   return absl::OkStatus();
@@ -688,13 +695,13 @@ absl::Status replay_recording(const Recording& rec, Run& run) {
     conn.known = forced_venue(run.options, {});
     const absl::Status st = replay_capture(readers, conn, run);
     if (!st.ok()) return st;
+    run.finish_export();
     for (const auto& r : readers) {
       if (!r->status().ok()) run.summary.input_errors.emplace_back(r->status().message());
       bytes += r->bytes_read();
     }
     report_conn(conn, !rec.http.empty(), !cryptofeed_prefix(rec.ws, ".ws.").empty(), run.options, run.summary);
   }
-  if (run.exp != nullptr) run.exp->finish(run.stopped_at_to ? run.options.to_ns : run.exp->last_ts());
   run.tap.bytes.store(bytes, std::memory_order_relaxed);
   run.tap.frames.store(run.summary.frames, std::memory_order_relaxed);
   return absl::OkStatus();
@@ -910,9 +917,10 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
       }
     }
   }
-  if (!failed.ok()) return failed;
-  if (!summary.interrupted) {
-    if (absl::Status st = check_conn_venues(options, conns_seen); !st.ok()) return st;
+  if (failed.ok() && !summary.interrupted) failed = check_conn_venues(options, conns_seen);
+  if (!failed.ok()) {
+    if (out != nullptr) std::remove(options.export_path.c_str());  // a failed replay leaves no export
+    return failed;
   }
   summary.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (options.progress) {
