@@ -14,6 +14,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "engine/time_text.h"
+
 namespace obr::engine {
 namespace {
 
@@ -29,8 +31,8 @@ constexpr std::string_view kTooLongMessage = "line longer than 6291456 bytes ski
 static_assert(CaptureReader::kMaxLine == 6291456, "kTooLongMessage names kMaxLine");
 constexpr std::string_view kObrMagic = "obr-recording 1";
 constexpr std::string_view kUnknownFormat =
-    "unknown recording format (expected one JSON frame per line, JSON lines {\"conn\", \"ts\", \"data\"}, or "
-    "cryptofeed raw data 'URL <-> TS' / 'TS: FRAME')";
+    "unknown recording format (expected one JSON frame per line, JSON lines {\"conn\", \"ts\", \"data\"}, "
+    "cryptofeed raw data 'URL <-> TS' / 'TS: FRAME', or tardis-style 'ISO8601-TIME FRAME')";
 
 // Bytes added to buffer_ per read (inflated straight into it), and compressed bytes read
 // from a gzip file at a time.
@@ -128,6 +130,16 @@ bool parse_cryptofeed(std::string_view line, CaptureEvent& ev) noexcept {
     return split_ts_frame(rest.substr(3), ev.ts_ns, ev.payload);
   }
   return false;
+}
+
+// parse_tardis reads one tardis-style line: `<ISO 8601 time> <frame>`, the frame a JSON
+// object or array.
+bool parse_tardis(std::string_view line, CaptureEvent& ev) noexcept {
+  const std::size_t space = line.find(' ');
+  if (space == std::string_view::npos || !parse_iso8601_ns(line.substr(0, space), ev.ts_ns)) return false;
+  ev.kind = CaptureEventKind::kReceived;
+  ev.payload = strip(line.substr(space + 1));
+  return !ev.payload.empty() && (ev.payload.front() == '{' || ev.payload.front() == '[');
 }
 
 // next_word splits the first space-separated word off `s`.
@@ -624,8 +636,9 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
       }
     } else if (first.front() == '[') {
       r->set_format(CaptureFormat::kRaw);
+    } else if (CaptureEvent probe; parse_tardis(first, probe)) {
+      r->set_format(CaptureFormat::kTardis);
     } else {
-      CaptureEvent probe;
       if (!parse_cryptofeed(first, probe)) {
         if (bad != nullptr) {
           return absl::InvalidArgumentError(where + std::string(r->describe_bad(line, bad)) + "; " +
@@ -845,6 +858,15 @@ bool CaptureReader::next(CaptureEvent& ev) {
         ev.line = line_;
         ev.kind = CaptureEventKind::kBadLine;
         ev.payload = why;
+      }
+      return true;
+    }
+    if (format_ == CaptureFormat::kTardis) {
+      if (!parse_tardis(line, ev)) {
+        ev = CaptureEvent{};
+        ev.line = line_;
+        ev.kind = CaptureEventKind::kBadLine;
+        ev.payload = "not a tardis-style line ('ISO8601-TIME FRAME', the frame a JSON object or array)";
       }
       return true;
     }

@@ -27,6 +27,10 @@
 //    as JSON lines, its lines reported bad). `data` is decoded (JSON unescaping) into the
 //    parser's reused buffer; `ev.conn` names the connection (docs/recording.md
 //    "Captures made by others").
+//  - tardis-style lines: `<ISO 8601 time> <frame>` per line, one connection's frames with
+//    their receive times (`2019-10-01T00:00:00.0068270Z {...}`; engine/time_text.h reads
+//    the time to the ns). Told by a first line whose first word is such a time and whose
+//    frame starts with `{` or `[`.
 //
 // Bad lines. A line that does not fit its file's format is a kBadLine event: its own
 // 1-based line number in `line` and why in `payload` (the replayer lists them as
@@ -83,7 +87,7 @@
 
 namespace obr::engine {
 
-enum class CaptureFormat : std::uint8_t { kRaw, kCryptofeed, kObr, kJsonLines };
+enum class CaptureFormat : std::uint8_t { kRaw, kCryptofeed, kObr, kJsonLines, kTardis };
 
 enum class CaptureEventKind : std::uint8_t {
   kReceived,      // a frame from the venue

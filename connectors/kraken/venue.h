@@ -15,9 +15,19 @@ constexpr bool is_v2_frame(std::string_view f) noexcept {
   return !f.empty() && f.front() == '{' && f.find("\"event\"") == std::string_view::npos &&
          (f.find("\"channel\"") != std::string_view::npos || f.find("\"method\"") != std::string_view::npos);
 }
-// is_v1_frame: a channel array, or an event object.
+// is_v1_frame: a channel array, or one of the event objects v1 sends (systemStatus,
+// subscriptionStatus, heartbeat, pong; docs/venues/kraken.md). Other venues answer with
+// `"event"` objects too (OKX's `{"event":"subscribe","arg":…}`): an event name v1 does
+// not send tells nothing.
 constexpr bool is_v1_frame(std::string_view f) noexcept {
-  return !f.empty() && (f.front() == '[' || (f.front() == '{' && f.find("\"event\"") != std::string_view::npos));
+  if (f.empty()) return false;
+  if (f.front() == '[') return true;
+  if (f.front() != '{') return false;
+  for (std::string_view e : {"\"event\":\"systemStatus\"", "\"event\":\"subscriptionStatus\"",
+                             "\"event\":\"heartbeat\"", "\"event\":\"pong\""}) {
+    if (f.find(e) != std::string_view::npos) return true;
+  }
+  return false;
 }
 constexpr bool depth_offered(int depth) noexcept { return is_book_depth(depth); }
 
