@@ -42,6 +42,7 @@ if [[ ! -f "$here/node_modules/ccxt/package.json" ]]; then
     die "npm could not install ccxt"
 fi
 
+load_before="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 out="$workdir/runs"
 rm -rf "$out" && mkdir -p "$out"
 for i in $(seq 1 "$runs"); do
@@ -51,10 +52,12 @@ for i in $(seq 1 "$runs"); do
        "ccxt $(jq -r .frames_per_s "$out/ccxt.$i.json") frames/s" >&2
 done
 
+load_after="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+
 # Medians, the ratio, and the books compared; a non-zero exit on any mismatch.
-node - "$out" "$runs" "$session" <<'EOF'
+node - "$out" "$runs" "$session" "$load_before" "$load_after" <<'EOF'
 const fs = require('node:fs');
-const [out, runs, session] = process.argv.slice(2);
+const [out, runs, session, loadBefore, loadAfter] = process.argv.slice(2);
 const read = (side, i) => JSON.parse(fs.readFileSync(`${out}/${side}.${i}.json`, 'utf8'));
 const obr = [], ccxt = [];
 for (let i = 1; i <= Number(runs); i++) { obr.push(read('obr', i)); ccxt.push(read('ccxt', i)); }
@@ -92,11 +95,16 @@ const result = {
   session, frames: o.frames, runs: Number(runs),
   obr_frames_per_s: obr.map((r) => r.frames_per_s), ccxt_frames_per_s: ccxt.map((r) => r.frames_per_s),
   obr_median: obrRate, ccxt_median: ccxtRate, ratio: Number((obrRate / ccxtRate).toFixed(2)),
+  // each run's obr/ccxt (the two ran one after the other), and their median
+  ratio_per_run: obr.map((r, i) => Number((r.frames_per_s / ccxt[i].frames_per_s).toFixed(2))),
+  ratio_per_run_median: Number(median(obr.map((r, i) => r.frames_per_s / ccxt[i].frames_per_s)).toFixed(2)),
+  loadavg_before: loadBefore, loadavg_after: loadAfter,
   ccxt: c.ccxt, node: c.node, books_agree: problems.length === 0, top,
 };
 console.log(JSON.stringify(result));
 console.log(`obr replay: ${obrRate.toFixed(0)} frames/s (median of ${runs}, validates every checksum)`);
 console.log(`ccxt ${c.ccxt} (node ${c.node}): ${ccxtRate.toFixed(0)} frames/s (median of ${runs}, no validation)`);
-console.log(`ratio obr/ccxt: ${(obrRate / ccxtRate).toFixed(2)}x; books at the end: ${problems.length ? 'DISAGREE' : 'agree'} (${o.books.length} symbols)`);
+console.log(`ratio obr/ccxt: ${(obrRate / ccxtRate).toFixed(2)}x of the medians, ${result.ratio_per_run_median}x the median of the ${runs} paired runs; load average ${loadBefore} -> ${loadAfter}`);
+console.log(`books at the end: ${problems.length ? 'DISAGREE' : 'agree'} (${o.books.length} symbols, every level of both sides)`);
 if (problems.length) { for (const p of problems) console.error('compare.sh: ' + p); process.exit(1); }
 EOF
