@@ -18,7 +18,9 @@ Writes the CSV to stdout (RFC 4180, `\\n` line ends), one header and then the ro
   any line of the input (connects, frames sent and received, REST answers), recorded
   seconds cut (not rounded) to the nanosecond;
 - at each b, one row per book of that input that has appeared by b (a book appears at the
-  first event after which it holds a snapshot), in the order the books appeared (by
+  first event after which it is live: its first snapshot applied; a snapshot refused, such
+  as a Binance snapshot older than the buffered events, does not make it appear), in the
+  order the books appeared (by
   recorded time, then by the order the reference met them), showing the book after every
   event of that book whose recorded time is <= b (each book's events must be in time
   order; a JSON-lines file may interleave connections out of time order);
@@ -214,8 +216,8 @@ def export(ws, http, every, levels, out):
     timelines = {}  # key -> [ns], [row]; in the order the reference met the books
     appeared = {}  # key -> (ns, order met)
     for ts, key, venue, symbol, has_snapshot, state, sequence, top in views(ws, http):
-        if not has_snapshot:
-            continue
+        if key not in appeared and not (has_snapshot and state == 'live'):
+            continue  # no snapshot applied yet (one refused, as Binance's older than its buffer, is none)
         t = ns(ts)
         if key not in appeared:
             appeared[key] = (t, len(appeared))
