@@ -52,7 +52,10 @@ def events(ws_path, http_path):
     return 'fstream.binance' in url, sorted(out, key=lambda e: (e[0], e[1], e[2]))
 
 
-def main(ws_path, http_path):
+def steps(ws_path, http_path):
+    """Replays the recording; yields (recorded time text, symbol, books) after every REST
+    snapshot and every depthUpdate (books: symbol -> book, in first-seen order; the same
+    dict each time, changed in place)."""
     futures, merged = events(ws_path, http_path)
     books = {}
 
@@ -102,15 +105,17 @@ def main(ws_path, http_path):
         b['bridged'] = False
         b['snapshots'] += 1
 
-    for _, _, _, kind, url, payload in merged:
+    for ts, _, _, kind, url, payload in merged:
         msg = json.loads(payload)
         if kind == 'http':
             if '/api/v3/depth' not in url and '/fapi/v1/depth' not in url:
                 continue
-            b = book(url.split('symbol=')[1].split('&')[0])
+            sym = url.split('symbol=')[1].split('&')[0]
+            b = book(sym)
             if b['state'] == 'live':
                 if int(msg['lastUpdateId']) > b['id']:
                     load(b, msg)
+                yield str(ts), sym, books
                 continue
             load(b, msg)
             for i, ev in enumerate(b['buffer']):
@@ -124,6 +129,7 @@ def main(ws_path, http_path):
             else:
                 b['buffer'] = []
                 b['state'] = 'live'
+            yield str(ts), sym, books
             continue
         stream = msg.get('stream', '')
         if '@depth' not in stream or stream.split('@depth', 1)[1][:1] not in ('', '@'):
@@ -132,21 +138,30 @@ def main(ws_path, http_path):
         b = book(ev['s'])
         if b['state'] != 'live':
             b['buffer'].append(ev)
-            continue
-        if update(b, ev) == 'gap':
+        elif update(b, ev) == 'gap':
             b['failed'] += 1
             b['resyncs'] += 1
             b['state'] = 'resyncing'
             b['id'] = None
             b['buffer'] = [ev]
+        yield str(ts), ev['s'], books
+
+
+def top(b, side, n=10):
+    """The book's top n levels of a side, best first, as [price, qty] in the venue's text."""
+    return [list(b[side][p]) for p in sorted(b[side], reverse=side == 'bids')[:n]]
+
+
+def main(ws_path, http_path):
+    books = {}
+    for _, _, books in steps(ws_path, http_path):
+        pass
     out = []
     for sym, b in books.items():
-        def top(side, rev):
-            return [[b[side][p][0], b[side][p][1]] for p in sorted(b[side], reverse=rev)[:10]]
         out.append({'symbol': sym, 'state': b['state'], 'snapshots': b['snapshots'], 'updates': b['updates'],
                     'checks_passed': b['passed'], 'checks_failed': b['failed'], 'resyncs_requested': b['resyncs'],
-                    'sequence': b['id'] if b['id'] is not None else -1, 'bids': top('bids', True),
-                    'asks': top('asks', False)})
+                    'sequence': b['id'] if b['id'] is not None else -1, 'bids': top(b, 'bids'),
+                    'asks': top(b, 'asks')})
     return out
 
 

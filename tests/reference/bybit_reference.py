@@ -167,6 +167,16 @@ class Book:
 
 def replay(path, categories=None):
     """Replays the capture at path; returns its books (Book), in report order."""
+    conns = {}
+    for _, _, conns in steps(path, categories):
+        pass
+    return [b for books in conns.values() for b in books.values()]
+
+
+def steps(path, categories=None):
+    """Replays the capture at path; yields (the line's "ts" as written, the Book the line's
+    book message went to, conns) after every book message; conns: conn -> {symbol: Book},
+    both in first-seen order, the same dict each time, changed in place."""
     categories = dict(categories or {})
     conns = {}  # conn -> {symbol: Book}, both in first-seen order
     for n, line in enumerate(open(path, encoding='utf-8'), 1):
@@ -196,7 +206,15 @@ def replay(path, categories=None):
             b = books[symbol] = Book(conn, categories[conn], symbol, int(depth))
         b.depth = int(depth)
         b.on_message(frame)
-    return [b for books in conns.values() for b in books.values()]
+        yield ts_text(line), b, conns
+
+
+def ts_text(line):
+    """The "ts" member of a JSON-lines line as written (digits[.digits])."""
+    ts = json.loads(line, parse_float=str, parse_int=str)['ts']
+    if not isinstance(ts, str):
+        raise ValueError(f'"ts" is not a number: {line[:80]!r}')
+    return ts
 
 
 def audit(books, out=sys.stderr):

@@ -24,14 +24,17 @@ def places(lexeme):
     return len(lexeme.split('.')[1]) if '.' in lexeme else 0
 
 
-def main(path):
+def steps(path):
+    """Replays the recording at path; yields (recorded time text, pair, books, depth) after
+    every book frame that reached a book (books: pair -> book, in first-seen order; depth:
+    pair -> subscribed depth)."""
     books = {}
     depth = {}
     for line in open(path, encoding='utf-8'):
         line = line.strip()
         if not line or not line[0].isdigit():
             continue  # connects and frames we sent
-        frame = line.split(': ', 1)[1]
+        ts, frame = line.split(': ', 1)
         msg = json.loads(frame)
         if isinstance(msg, dict):
             if msg.get('event') == 'subscriptionStatus' and msg.get('status') == 'subscribed':
@@ -40,57 +43,74 @@ def main(path):
         name, pair = msg[-2], msg[-1]
         if not name.startswith('book-'):
             continue
-        parts = msg[1:-2]
-        d = depth.get(pair, 10)
-        if 'as' in parts[0] or 'bs' in parts[0]:
-            b = {'bids': {}, 'asks': {}, 'live': True, 'snapshots': 1, 'updates': 0, 'passed': 0, 'failed': 0,
-                 'pp': 0, 'qp': 0}
-            old = books.get(pair)
-            if old:
-                for k in ('snapshots', 'updates', 'passed', 'failed'):
-                    b[k] = old[k] + (1 if k == 'snapshots' else 0)
-            for side, key in (('bids', 'bs'), ('asks', 'as')):
-                for p, q, *_ in parts[0].get(key, []):
-                    b['pp'] = max(b['pp'], places(p))
-                    b['qp'] = max(b['qp'], places(q))
-                    b[side][Decimal(p)] = Decimal(q)
-            books[pair] = b
-        else:
-            b = books.get(pair)
-            if not b or not b['live']:
-                continue
-            wire = None
-            for part in parts:
-                for side, key in (('bids', 'b'), ('asks', 'a')):
-                    for p, q, *_ in part.get(key, []):
-                        if Decimal(q) == 0:
-                            b[side].pop(Decimal(p), None)
-                        else:
-                            b[side][Decimal(p)] = Decimal(q)
-                if 'c' in part:
-                    wire = int(part['c'])
-            b['updates'] += 1
-        for side, rev in (('bids', True), ('asks', False)):
-            keep = sorted(b[side], reverse=rev)[:d]
-            b[side] = {p: b[side][p] for p in keep}
-        if 'as' in parts[0] or 'bs' in parts[0]:
-            continue  # "there is no checksum on the snapshot"
-        text = ''
-        for side, rev in (('asks', False), ('bids', True)):
-            for p in sorted(b[side], reverse=rev)[:10]:
-                text += digits(f"{p:.{b['pp']}f}") + digits(f"{b[side][p]:.{b['qp']}f}")
-        if zlib.crc32(text.encode()) == wire:
-            b['passed'] += 1
-        else:
-            b['failed'] += 1
-            b['live'] = False
+        if on_book_frame(books, depth, pair, msg[1:-2]):
+            yield ts, pair, books, depth
+
+
+def on_book_frame(books, depth, pair, parts):
+    """Applies one book frame's parts to the pair's book; False when it reached no book."""
+    d = depth.get(pair, 10)
+    if 'as' in parts[0] or 'bs' in parts[0]:
+        b = {'bids': {}, 'asks': {}, 'live': True, 'snapshots': 1, 'updates': 0, 'passed': 0, 'failed': 0,
+             'pp': 0, 'qp': 0}
+        old = books.get(pair)
+        if old:
+            for k in ('snapshots', 'updates', 'passed', 'failed'):
+                b[k] = old[k] + (1 if k == 'snapshots' else 0)
+        for side, key in (('bids', 'bs'), ('asks', 'as')):
+            for p, q, *_ in parts[0].get(key, []):
+                b['pp'] = max(b['pp'], places(p))
+                b['qp'] = max(b['qp'], places(q))
+                b[side][Decimal(p)] = Decimal(q)
+        books[pair] = b
+    else:
+        b = books.get(pair)
+        if not b or not b['live']:
+            return False
+        wire = None
+        for part in parts:
+            for side, key in (('bids', 'b'), ('asks', 'a')):
+                for p, q, *_ in part.get(key, []):
+                    if Decimal(q) == 0:
+                        b[side].pop(Decimal(p), None)
+                    else:
+                        b[side][Decimal(p)] = Decimal(q)
+            if 'c' in part:
+                wire = int(part['c'])
+        b['updates'] += 1
+    for side, rev in (('bids', True), ('asks', False)):
+        keep = sorted(b[side], reverse=rev)[:d]
+        b[side] = {p: b[side][p] for p in keep}
+    if 'as' in parts[0] or 'bs' in parts[0]:
+        return True  # "there is no checksum on the snapshot"
+    text = ''
+    for side, rev in (('asks', False), ('bids', True)):
+        for p in sorted(b[side], reverse=rev)[:10]:
+            text += digits(f"{p:.{b['pp']}f}") + digits(f"{b[side][p]:.{b['qp']}f}")
+    if zlib.crc32(text.encode()) == wire:
+        b['passed'] += 1
+    else:
+        b['failed'] += 1
+        b['live'] = False
+    return True
+
+
+def top(b, side, n=10):
+    """The book's top n levels of a side, best first, as [price, volume] text (the places
+    the snapshot wrote)."""
+    return [[f"{p:.{b['pp']}f}", f"{b[side][p]:.{b['qp']}f}"]
+            for p in sorted(b[side], reverse=side == 'bids')[:n]]
+
+
+def main(path):
+    books, depth = {}, {}
+    for _, _, books, depth in steps(path):
+        pass
     out = []
     for pair, b in books.items():
-        top = lambda side, rev: [[f"{p:.{b['pp']}f}", f"{b[side][p]:.{b['qp']}f}"]
-                                 for p in sorted(b[side], reverse=rev)[:10]]
         out.append({'symbol': pair, 'depth': depth.get(pair, 10), 'snapshots': b['snapshots'],
                     'updates': b['updates'], 'checks_passed': b['passed'], 'checks_failed': b['failed'],
-                    'bids': top('bids', True), 'asks': top('asks', False)})
+                    'bids': top(b, 'bids'), 'asks': top(b, 'asks')})
     json.dump({'books': out}, sys.stdout, indent=1)
     print()
 

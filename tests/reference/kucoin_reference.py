@@ -38,7 +38,10 @@ def events(ws_path, http_path):
     return sorted(out, key=lambda e: (e[0], e[1], e[2]))
 
 
-def main(ws_path, http_path):
+def steps(ws_path, http_path):
+    """Replays the recording; yields (recorded time text, symbol, books) after every REST
+    snapshot and every l2update (books: symbol -> book, in first-seen order; the same dict
+    each time, changed in place)."""
     books = {}
 
     def book(sym):
@@ -58,7 +61,7 @@ def main(ws_path, http_path):
                 else:
                     b[side][p] = q
 
-    for _, _, _, kind, url, payload in events(ws_path, http_path):
+    for ts, _, _, kind, url, payload in events(ws_path, http_path):
         msg = json.loads(payload)
         if kind == 'http':
             sym = url.split('symbol=')[1]
@@ -84,6 +87,7 @@ def main(ws_path, http_path):
             b['buffer'] = []
             b['live'] = True
             b['bridged'] = bridged
+            yield str(ts), sym, books
             continue
         if msg.get('subject') != 'trade.l2update':
             continue
@@ -91,6 +95,7 @@ def main(ws_path, http_path):
         b = book(d['symbol'])
         if not b['live']:
             b['buffer'].append(d)
+            yield str(ts), d['symbol'], books
             continue
         start, end = int(d['sequenceStart']), int(d['sequenceEnd'])
         if end <= b['seq']:
@@ -99,18 +104,31 @@ def main(ws_path, http_path):
         if not ok:
             b['failed'] += 1
             b['live'] = False
+            yield str(ts), d['symbol'], books
             continue
         apply(b, d, b['seq'])
         b['seq'] = end
         b['bridged'] = True
         b['updates'] += 1
         b['passed'] += 1
+        yield str(ts), d['symbol'], books
+
+
+def top(b, side, n=10):
+    """The book's top n levels of a side, best first, as [price, size] decimal text without
+    trailing zeros."""
+    return [[text(p), text(b[side][p])] for p in sorted(b[side], reverse=side == 'bids')[:n]]
+
+
+def main(ws_path, http_path):
+    books = {}
+    for _, _, books in steps(ws_path, http_path):
+        pass
     out = []
     for sym, b in books.items():
-        top = lambda side, rev: [[text(p), text(b[side][p])] for p in sorted(b[side], reverse=rev)[:10]]
         out.append({'symbol': sym, 'state': 'live' if b['live'] else 'not live', 'snapshots': b['snapshots'],
                     'updates': b['updates'], 'checks_passed': b['passed'], 'checks_failed': b['failed'],
-                    'sequence': b['seq'], 'bids': top('bids', True), 'asks': top('asks', False)})
+                    'sequence': b['seq'], 'bids': top(b, 'bids'), 'asks': top(b, 'asks')})
     json.dump({'books': out}, sys.stdout, indent=1)
     print()
 

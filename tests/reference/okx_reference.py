@@ -208,7 +208,8 @@ class Book:
 
 
 def frames(path):
-    """Yields (conn, received frame text) in file order; conn is None for a cryptofeed file.
+    """Yields (conn, recorded time text, received frame text) in file order; conn is None for a
+    cryptofeed file.
     Also returns whether the capture is JSON lines (as the generator's return value)."""
     with open(path, encoding='utf-8') as f:
         lines = f.read().splitlines()
@@ -221,11 +222,13 @@ def frames(path):
         if json_lines:
             rec = json.loads(line)
             frame = rec['data']
-            yield rec['conn'], frame if isinstance(frame, str) else json.dumps(frame)
+            ts = json.loads(line, parse_float=str, parse_int=str)['ts']
+            yield rec['conn'], ts, frame if isinstance(frame, str) else json.dumps(frame)
         elif ' <-> ' in line or ' <- ' in line:
             continue  # a connect, a frame sent
         elif line[0].isdigit():
-            yield None, line.split(': ', 1)[1]
+            ts, frame = line.split(': ', 1)
+            yield None, ts, frame
         else:
             raise ValueError(f'{path}: unreadable line {line[:80]!r}')
     return json_lines
@@ -237,14 +240,29 @@ def is_book_channel(channel):
 
 def replay(path):
     """Replays the capture at path; returns (books in report order, whether JSON lines)."""
+    conns = {}
+    gen = steps(path)
+    while True:
+        try:
+            _, _, conns = next(gen)
+        except StopIteration as stop:
+            json_lines = bool(stop.value)
+            break
+    return [b for books in conns.values() for b in books.values()], json_lines
+
+
+def steps(path):
+    """Replays the capture at path; yields (recorded time text, the Book the push went to,
+    conns) after every book push; conns: conn -> {instId: Book}, both in first-seen order,
+    the same dict each time, changed in place. Returns whether the capture is JSON lines
+    (as the generator's return value)."""
     conns = {}  # conn -> {instId: Book}, both in first-seen order
     gen = frames(path)
     while True:
         try:
-            conn, text = next(gen)
+            conn, ts, text = next(gen)
         except StopIteration as stop:
-            json_lines = bool(stop.value)
-            break
+            return bool(stop.value)
         books = conns.setdefault(conn, {})
         try:
             msg = json.loads(text)
@@ -260,7 +278,7 @@ def replay(path):
         if b is None:
             b = books[inst] = Book(conn, inst)
         b.on_push(msg)
-    return [b for books in conns.values() for b in books.values()], json_lines
+        yield ts, b, conns
 
 
 def audit(books, out=sys.stderr):
