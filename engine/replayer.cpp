@@ -250,6 +250,10 @@ struct Run {
   Tap& tap;
   const std::function<void()>* report = nullptr;  // threads == 1: the progress report, inline
   BookExport* exp = nullptr;
+  ExportFile* target = nullptr;  // the file `exp` writes to
+  // For exports made per connection (JSON lines): the spec, and where parts are named.
+  const ExportSpec* spec = nullptr;
+  std::string part_prefix;
   std::set<std::string, std::less<>> conns_seen;  // every JSON-lines connection's name
   bool stopped_at_to = false;                     // an event after --to ended the replay
   std::uint64_t events = 0;
@@ -265,6 +269,11 @@ struct Run {
   // which its rows read, still exist.
   void finish_export() {
     if (exp != nullptr) exp->finish(stopped_at_to ? options.to_ns : exp->last_ts());
+  }
+  // use_export: the export the next events feed (a JSON-lines connection's own).
+  void use_export(BookExport* e) noexcept {
+    exp = e;
+    sink.set_export(e);
   }
   // past_to: `ev` lies after --to: the replay of this recording ends before it.
   bool past_to(const CaptureEvent& ev) {
@@ -472,6 +481,10 @@ struct CaptureConn {
   std::string_view venue;
   std::unique_ptr<VenueReplay> replay;
   std::vector<HeldEvent> held;
+  // JSON lines: the connection's own export, written to a part of its own and merged by
+  // time with the other connections' (merge_parts): a file need not interleave them.
+  std::unique_ptr<ExportFile> part;
+  std::unique_ptr<BookExport> exp;
 };
 
 // untold: the error for a connection whose venue no event told: one more event than
@@ -600,13 +613,66 @@ const Venue* forced_venue(const ReplayOptions& options, std::string_view name) {
 
 // ---- JSON-lines captures: several connections in one file ----------------------------
 
+// merge_parts writes the rows of `parts` (each in time order) to `out` in time order; rows
+// at the same time go in the order of the parts (the connections' first appearance). The
+// parts are removed.
+absl::Status merge_parts(const std::vector<std::string>& parts, ExportFile& out) {
+  struct Head {
+    std::FILE* f = nullptr;
+    char* line = nullptr;
+    std::size_t cap = 0;
+    ssize_t len = -1;
+    std::int64_t ts = 0;
+  };
+  std::vector<Head> heads(parts.size());
+  absl::Status status;
+  const auto advance = [](Head& h) {
+    h.len = ::getline(&h.line, &h.cap, h.f);
+    h.ts = 0;
+    for (ssize_t i = 0; i < h.len && h.line[i] >= '0' && h.line[i] <= '9'; ++i) h.ts = h.ts * 10 + (h.line[i] - '0');
+  };
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    heads[i].f = std::fopen(parts[i].c_str(), "rb");
+    if (heads[i].f == nullptr) {
+      status = absl::DataLossError(parts[i] + ": cannot reopen the export's part");
+    } else {
+      advance(heads[i]);
+    }
+  }
+  while (status.ok()) {
+    Head* pick = nullptr;
+    for (Head& h : heads) {
+      if (h.len > 0 && (pick == nullptr || h.ts < pick->ts)) pick = &h;
+    }
+    if (pick == nullptr) break;
+    out.write(std::string_view(pick->line, static_cast<std::size_t>(pick->len)));
+    advance(*pick);
+  }
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (heads[i].f != nullptr) std::fclose(heads[i].f);
+    std::free(heads[i].line);
+    std::remove(parts[i].c_str());
+  }
+  return status;
+}
+
 // replay_json_lines replays a JSON-lines capture: one session per connection named in it,
 // each fed its frames in file order, its books reported in the order the connections
 // first appear (ReplayBook::file "FILE#CONN"). `conns_seen` gathers the names met.
 absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
   const ReplayOptions& options = run.options;
   ReplaySummary& summary = run.summary;
-  std::vector<CaptureConn> conns;  // in the order they first appear
+  BookExport* const file_exp = run.exp;  // the recording's export: its rows come from the connections' parts
+  std::vector<CaptureConn> conns;        // in the order they first appear
+  // However the replay ends, no part is left behind (merge_parts removes them when it runs).
+  struct RemoveParts {
+    std::vector<CaptureConn>& conns;
+    ~RemoveParts() {
+      for (const CaptureConn& c : conns) {
+        if (c.part != nullptr) std::remove(c.part->path().c_str());
+      }
+    }
+  } remove_parts{conns};
   absl::flat_hash_map<std::string, std::size_t> index;
   std::size_t last = 0;  // the connection of the previous line, looked at first
   const std::string& path = reader.path();
@@ -621,7 +687,9 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
       count_bad_line(ev, run);
       continue;
     }
-    if (run.past_to(ev)) break;
+    // Its connections need not be interleaved in time: an event after --to ends only its
+    // own connection's replay, so the others' are still read.
+    if (run.past_to(ev)) continue;
     std::size_t at = last;
     if (at >= conns.size() || conns[at].name != ev.conn) {
       const auto it = index.find(absl::string_view(ev.conn.data(), ev.conn.size()));
@@ -635,7 +703,14 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
         c.file = path + "#" + c.name;
         c.known = forced_venue(options, c.name);
         run.conns_seen.insert(c.name);
+        if (file_exp != nullptr) {
+          auto part = ExportFile::create(run.part_prefix + ".conn" + std::to_string(at), false);
+          if (!part.ok()) return part.status();
+          c.part = std::move(*part);
+          c.exp = std::make_unique<BookExport>(*c.part, *run.spec);
+        }
       }
+      run.use_export(conns[at].exp.get());
     }
     last = at;
     if (absl::Status st = feed_capture_event(ev, path, conns[at], run); !st.ok()) return st;
@@ -646,7 +721,21 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
       if (c.replay == nullptr && !c.held.empty()) return untold(c);
     }
   }
-  run.finish_export();
+  if (file_exp != nullptr) {
+    // Every connection's rows run to the file's last recorded time (or --to), as one
+    // connection's would; then the parts are merged by time into the recording's export.
+    std::int64_t until = -1;
+    for (const CaptureConn& c : conns) until = std::max(until, c.exp->last_ts());
+    if (run.stopped_at_to) until = options.to_ns;
+    std::vector<std::string> parts;
+    for (CaptureConn& c : conns) {
+      c.exp->finish(until);
+      if (absl::Status st = c.part->close(); !st.ok()) return st;
+      parts.push_back(c.part->path());
+    }
+    run.use_export(file_exp);
+    if (absl::Status st = merge_parts(parts, *run.target); !st.ok()) return st;
+  }
   if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
   for (const CaptureConn& c : conns) report_conn(c, false, false, options, summary);
   return absl::OkStatus();
@@ -849,8 +938,10 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
         target = parts[i].get();
       }
       exp = std::make_unique<BookExport>(*target, spec);
-      run.exp = exp.get();
-      run.sink.set_export(exp.get());
+      run.use_export(exp.get());
+      run.target = target;
+      run.spec = &spec;
+      run.part_prefix = options.export_path + ".part" + std::to_string(i);
     }
     if (threads == 1) run.report = &report;
     status[i] = replay_recording(recordings[i], run);

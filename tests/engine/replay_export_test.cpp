@@ -245,6 +245,46 @@ TEST(ReplayExport, RefusesWhatItCannotDo) {
   std::filesystem::remove(temp_path("refused.csv"));
 }
 
+// The Bybit capture's two connections are not interleaved in time: lines 1-1598 are
+// BYBIT.ws.2 (linear, 19.72 s to 61.74 s past 1786310800), then BYBIT.ws.3 (spot, from
+// 19.56 s). Each connection's rows run on its own clock and are merged by time, so the
+// spot books have their rows from the first boundary on; at one time the connections
+// come in the order of their first lines. --to ends each connection's replay on its own.
+TEST(ReplayExport, ConnectionsOfAJsonLinesFileNeedNotBeInterleaved) {
+  const std::string capture = obr::testing::data_path("bybit/bybit_v5_orderbook200.ndjson");
+  ReplayOptions o;
+  o.export_path = temp_path("bybit.csv");
+  o.export_every_ns = 1'000'000'000;
+  o.export_levels = 1;
+  absl::StatusOr<ReplaySummary> s = replay_files({capture}, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const Csv csv = read_csv(o.export_path);
+  std::vector<std::string> first;  // venue and symbol of the rows at the first boundary
+  for (const auto& r : csv.rows) {
+    if (r[0] == "1786310820000000000") first.push_back(r[2] + " " + r[3]);
+  }
+  EXPECT_EQ(first, (std::vector<std::string>{"bybit-linear BTCUSDT", "bybit-linear ETHUSDT", "bybit-linear SOLUSDT",
+                                             "bybit-linear DOGEUSDT", "bybit-spot BTCUSDT", "bybit-spot ETHUSDT"}));
+  EXPECT_EQ(csv.rows.size(), 6u * 43u);  // 43 boundaries, 20 s to 62 s
+  std::int64_t previous = 0;
+  for (const auto& r : csv.rows) {
+    EXPECT_GE(std::stoll(r[0]), previous);
+    previous = std::stoll(r[0]);
+  }
+
+  o.export_path.clear();
+  o.export_every_ns = 0;
+  o.to_ns = 1786310830'000000000;
+  s = replay_files({capture}, o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->books.size(), 6u);
+  for (const ReplayBook& b : s->books) {
+    EXPECT_EQ(b.counters.snapshots, 1u) << b.venue << " " << b.symbol;
+    EXPECT_GT(b.counters.updates, 0u) << b.venue << " " << b.symbol;
+  }
+  std::filesystem::remove(temp_path("bybit.csv"));
+}
+
 // ---- tardis-style lines ----------------------------------------------------------------
 
 // tardis_copy writes the received frames of a cryptofeed file as `<ISO 8601 time> <frame>`

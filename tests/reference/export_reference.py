@@ -19,9 +19,10 @@ Writes the CSV to stdout (RFC 4180, `\\n` line ends), one header and then the ro
   seconds cut (not rounded) to the nanosecond;
 - at each b, one row per book of that input that has appeared by b (a book appears at the
   first event after which it is live: its first snapshot applied; a snapshot refused, such
-  as a Binance snapshot older than the buffered events, does not make it appear), in the
-  order the books appeared (by
-  recorded time, then by the order the reference met them), showing the book after every
+  as a Binance snapshot older than the buffered events, does not make it appear), ordered
+  by connection (a JSON-lines file's connections in the order their first lines come in
+  the file; other inputs are one connection), then in the order the connection's books
+  appeared (by recorded time, then by the order the reference met them), showing the book after every
   event of that book whose recorded time is <= b (each book's events must be in time
   order; a JSON-lines file may interleave connections out of time order);
 - time_ns is b, time is b as ISO 8601 UTC with 9 fraction digits;
@@ -117,6 +118,15 @@ def first_url(path):
         if m:
             return line.split(' ', 1)[0]
     return ''
+
+
+def connection_ranks(path):
+    """A JSON-lines file's connections, each with the rank of its first line in the file."""
+    ranks = {}
+    for line in open(path, encoding='utf-8'):
+        if line.strip():
+            ranks.setdefault(json.loads(line)['conn'], len(ranks))
+    return ranks
 
 
 def json_lines_venue(path):
@@ -229,7 +239,8 @@ def export(ws, http, every, levels, out):
         stamps.append(t)
         rows.append([venue, symbol, state, '' if sequence is None else str(sequence)]
                     + cells(levels, bids, asks, state == 'live'))
-    order = sorted(appeared, key=lambda k: appeared[k])
+    ranks = connection_ranks(ws) if is_json_lines(ws) else {}
+    order = sorted(appeared, key=lambda k: (ranks[k[0]] if ranks else 0, appeared[k]))
     n = 0
     b = -(-first // every) * every
     while b <= last:
