@@ -5,8 +5,8 @@
 #include "engine/capture_reader.h"
 
 #include <absl/strings/escaping.h>
-#include <simdjson.h>
 #include <isa-l/igzip_lib.h>
+#include <simdjson.h>
 #include <zstd.h>
 
 #include <algorithm>
@@ -492,8 +492,8 @@ struct CaptureReader::Source {
   enum class Codec : std::uint8_t { kPlain, kGzip, kZstd };
   std::FILE* file = nullptr;
   Codec codec = Codec::kPlain;
-  bool member = false;     // inside a gzip member (zstd frame) whose end has not been seen
-  bool input_end = false;  // the file has no more bytes
+  bool member = false;                  // inside a gzip member (zstd frame) whose end has not been seen
+  bool input_end = false;               // the file has no more bytes
   std::unique_ptr<unsigned char[]> in;  // compressed input; in[in_pos, in_len) not yet used
   std::size_t in_pos = 0, in_len = 0;
   std::unique_ptr<inflate_state> gz;  // gzip

@@ -93,7 +93,7 @@ class Recorder {
   std::string path_;
   void* gz_ = nullptr;  // gzFile; zlib stays out of this header
   std::unique_ptr<Zstd> zstd_;
-  std::string line_;    // the line being built (reused: no allocation once grown)
+  std::string line_;  // the line being built (reused: no allocation once grown)
   absl::Status status_;
   std::uint64_t lines_ = 0;
   std::uint64_t bytes_ = 0;

@@ -788,8 +788,9 @@ TEST(CaptureReader, AZstdStreamCutShortIsDataLossAfterTheLastCompleteLine) {
     const Recording rec = make_recording(format, 30000);
     const std::string bytes = zstd_compress(rec.text, 1, 2);
     for (const double keep : {0.6, 0.25, 0.99}) {
-      const std::string cut_path = write_temp(
-          "cut_" + rec.name + ".zst", bytes.substr(0, static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep)));
+      const std::string cut_path =
+          write_temp("cut_" + rec.name + ".zst",
+                     bytes.substr(0, static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep)));
       const std::uint64_t last = zstd_complete_lines(cut_path);
       ASSERT_GT(last, 1u);
       ASSERT_LT(last, 30000u);
@@ -825,8 +826,8 @@ TEST(CaptureReader, AZstdChecksumMismatchNamesTheFileAndLine) {
   const std::vector<Event> ev = read_events(path, status);
   const std::uint64_t last = ev.empty() ? 0 : ev.back().line;
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
-  EXPECT_EQ(std::string(status.message()), path + ":" + std::to_string(last + 1) + ": read error: " +
-                                               ZSTD_getErrorString(ZSTD_error_checksum_wrong) +
+  EXPECT_EQ(std::string(status.message()), path + ":" + std::to_string(last + 1) +
+                                               ": read error: " + ZSTD_getErrorString(ZSTD_error_checksum_wrong) +
                                                "; nothing after line " + std::to_string(last) + " could be read");
   expect_prefix_delivered(ev, rec, last, "bad zstd checksum");
   std::remove(path.c_str());

@@ -8,10 +8,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include <filesystem>
-
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -251,10 +250,14 @@ void rerecord(const std::string& from, const std::string& to) {
         break;
       default: {
         const std::pair<CaptureEventKind, RecordKind> kinds[] = {
-            {CaptureEventKind::kReceived, RecordKind::kRecv},   {CaptureEventKind::kSent, RecordKind::kSend},
-            {CaptureEventKind::kDisconnect, RecordKind::kClose}, {CaptureEventKind::kTick, RecordKind::kTick},
-            {CaptureEventKind::kPing, RecordKind::kPing},       {CaptureEventKind::kStart, RecordKind::kStart},
-            {CaptureEventKind::kConfig, RecordKind::kConfig},   {CaptureEventKind::kSubscribe, RecordKind::kSubscribe}};
+            {CaptureEventKind::kReceived, RecordKind::kRecv},
+            {CaptureEventKind::kSent, RecordKind::kSend},
+            {CaptureEventKind::kDisconnect, RecordKind::kClose},
+            {CaptureEventKind::kTick, RecordKind::kTick},
+            {CaptureEventKind::kPing, RecordKind::kPing},
+            {CaptureEventKind::kStart, RecordKind::kStart},
+            {CaptureEventKind::kConfig, RecordKind::kConfig},
+            {CaptureEventKind::kSubscribe, RecordKind::kSubscribe}};
         const auto* k = std::find_if(std::begin(kinds), std::end(kinds), [&](auto& p) { return p.first == ev.kind; });
         ASSERT_NE(k, std::end(kinds)) << from << ":" << ev.line << ": " << ev.payload;
         r.event(ev.ts_ns, ev.venue, k->second, ev.payload);
@@ -332,7 +335,8 @@ TEST(Recorder, AZstdRecordingCutAtAFlushReadsToTheFlush) {
     r.flush_if_due(2'000'000'000);
     flushed_lines = r.lines();
     flushed_size = std::filesystem::file_size(path);
-    for (int i = 0; i < 2000; ++i) r.event(3000 + i, "kraken", RecordKind::kRecv, "{\"late\":" + std::to_string(i) + "}");
+    for (int i = 0; i < 2000; ++i)
+      r.event(3000 + i, "kraken", RecordKind::kRecv, "{\"late\":" + std::to_string(i) + "}");
     ASSERT_TRUE(r.close().ok()) << r.status();
   }
   ASSERT_GT(flushed_size, 4u);
