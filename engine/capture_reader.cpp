@@ -5,8 +5,9 @@
 #include "engine/capture_reader.h"
 
 #include <absl/strings/escaping.h>
+#include <isa-l/igzip_lib.h>
 #include <simdjson.h>
-#include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -484,100 +485,189 @@ bool parse_unix_seconds(std::string_view text, std::int64_t& ns) noexcept {
   return true;
 }
 
-// ---- the source: the file, inflated when gzip -------------------------------------------
+// ---- the source: the file, decompressed when gzip or zstd --------------------------------
 
 // The recording's bytes: inflated when the file is gzip (its first two bytes are gzip's
-// magic 1f 8b, as gzip and zlib's gz functions tell it), as they are otherwise. inflate is
-// driven here rather than through gzread, whose Z_BUF_ERROR for a stream cut short is not
-// reliable: when the input runs out just as its output buffer fills, gzread ends quietly
-// (zlib 1.2.13, 256 KiB reads of a long run of one byte cut in the middle: the data of test
-// AGzipStreamCutInsideAnOverlongLineIsDataLoss). Here the end is clean only after a member's
-// trailer.
+// magic 1f 8b, as gzip and zlib's gz functions tell it), decompressed when it is zstd (its
+// first four bytes are zstd's frame magic 28 b5 2f fd), as they are otherwise.
+//
+// gzip is inflated by ISA-L's igzip (isal_inflate, streaming, ISAL_GZIP: it parses each
+// member's header and checks its trailer, CRC-32 and length), about 2.6 times zlib's speed
+// on recordings (bench/README.md, "Reading compressed recordings"); the tests hold it to
+// zlib's output. zstd by ZSTD_decompressStream. Either is driven here chunk by chunk
+// rather than through a gzread-like call, so that the end is clean only after a member's
+// trailer (a zstd frame's end): zlib's gzread, which this replaced, ended quietly on a
+// stream cut short when the input ran out just as its output buffer filled (zlib 1.2.13,
+// 256 KiB reads of a long run of one byte cut in the middle: the data of test
+// AGzipStreamCutInsideAnOverlongLineIsDataLoss).
 struct CaptureReader::Source {
+  enum class Codec : std::uint8_t { kPlain, kGzip, kZstd };
   std::FILE* file = nullptr;
-  bool gzip = false;
-  bool member = false;     // inside a gzip member whose end has not been seen
-  bool input_end = false;  // the file has no more bytes
-  bool z_ready = false;
-  z_stream z{};
-  std::unique_ptr<unsigned char[]> in;  // compressed input (gzip only)
-  unsigned char head[2] = {};           // plain: the bytes read to tell the format, not yet given
+  Codec codec = Codec::kPlain;
+  bool member = false;                  // inside a gzip member (zstd frame) whose end has not been seen
+  bool input_end = false;               // the file has no more bytes
+  std::unique_ptr<unsigned char[]> in;  // compressed input; in[in_pos, in_len) not yet used
+  std::size_t in_pos = 0, in_len = 0;
+  std::unique_ptr<inflate_state> gz;  // gzip
+  ZSTD_DCtx* zstd = nullptr;          // zstd
+  unsigned char head[4] = {};         // plain: the bytes read to tell the codec, not yet given
   std::size_t head_len = 0;
   End end = End::kNo;
   std::string why;  // kError: what went wrong
 
   ~Source() {
-    if (z_ready) inflateEnd(&z);
+    if (zstd != nullptr) ZSTD_freeDCtx(zstd);
     if (file != nullptr) std::fclose(file);
   }
+
+  const char* name() const noexcept { return codec == Codec::kZstd ? "zstd" : "gzip"; }
 
   void fail(std::string what) {
     end = End::kError;
     why = std::move(what);
   }
 
+  // fill makes at least `want` input bytes available unless the file ends first; false
+  // on a read error (then `end` says so).
+  bool fill(std::size_t want) {
+    while (in_len - in_pos < want && !input_end) {
+      if (in_pos > 0) {
+        std::memmove(in.get(), in.get() + in_pos, in_len - in_pos);
+        in_len -= in_pos;
+        in_pos = 0;
+      }
+      const std::size_t got = std::fread(in.get() + in_len, 1, kInput - in_len, file);
+      if (got == 0) {
+        if (std::ferror(file) != 0) {
+          fail(std::strerror(errno));
+          return false;
+        }
+        input_end = true;
+      }
+      in_len += got;
+    }
+    return true;
+  }
+
   // read gives up to n bytes at `out`; 0 only when there are no more, and then `end` says
   // how the data ended.
   std::size_t read(char* out, std::size_t n) {
     if (end != End::kNo) return 0;
-    if (!gzip) {
-      std::size_t got = head_len;
-      std::memcpy(out, head, head_len);
-      head_len = 0;
-      got += std::fread(out + got, 1, n - got, file);
-      if (got == 0) {
-        if (std::ferror(file) != 0) {
-          fail(std::strerror(errno));
-        } else {
-          end = End::kClean;
-        }
+    if (codec == Codec::kGzip) return read_gzip(out, n);
+    if (codec == Codec::kZstd) return read_zstd(out, n);
+    std::size_t got = head_len;
+    std::memcpy(out, head, head_len);
+    head_len = 0;
+    got += std::fread(out + got, 1, n - got, file);
+    if (got == 0) {
+      if (std::ferror(file) != 0) {
+        fail(std::strerror(errno));
+      } else {
+        end = End::kClean;
       }
-      return got;
     }
-    z.next_out = reinterpret_cast<Bytef*>(out);
-    z.avail_out = static_cast<uInt>(n);
-    while (z.avail_out > 0) {
-      if (z.avail_in < 2 && !input_end) {
-        if (z.avail_in > 0) std::memmove(in.get(), z.next_in, z.avail_in);
-        const std::size_t got = std::fread(in.get() + z.avail_in, 1, kInput - z.avail_in, file);
-        if (got == 0) {
-          if (std::ferror(file) != 0) {
-            fail(std::strerror(errno));
-            break;
-          }
-          input_end = true;
-        }
-        z.next_in = in.get();
-        z.avail_in += static_cast<uInt>(got);
-      }
+    return got;
+  }
+
+  // isal_error: zlib's words for what ISA-L found, so that messages stay as they were.
+  static const char* isal_error(int ret) noexcept {
+    switch (ret) {
+      case ISAL_INVALID_BLOCK:
+        return "invalid block type";
+      case ISAL_INVALID_SYMBOL:
+        return "invalid code";
+      case ISAL_INVALID_LOOKBACK:
+        return "invalid distance too far back";
+      case ISAL_INVALID_WRAPPER:
+        return "incorrect header check";
+      case ISAL_UNSUPPORTED_METHOD:
+        return "unknown compression method";
+      case ISAL_INCORRECT_CHECKSUM:
+        return "incorrect data check";  // the trailer's CRC-32 or length
+      default:
+        return "inflate error";
+    }
+  }
+
+  std::size_t read_gzip(char* out, std::size_t n) {
+    inflate_state& s = *gz;
+    s.next_out = reinterpret_cast<std::uint8_t*>(out);
+    s.avail_out = static_cast<std::uint32_t>(n);
+    while (s.avail_out > 0) {
+      if (!fill(member ? 1 : 2)) break;
+      const std::size_t avail = in_len - in_pos;
       if (!member) {
-        if (z.avail_in < 2 || z.next_in[0] != 0x1f || z.next_in[1] != 0x8b) {
+        if (avail < 2 || in[in_pos] != 0x1f || in[in_pos + 1] != 0x8b) {
           // No further member. Bytes after a complete member that do not start one are
           // ignored, as gzip -d and zlib ignore them.
           end = End::kClean;
           break;
         }
-        if (inflateReset(&z) != Z_OK) {
-          fail("inflateReset failed");
+        isal_inflate_reset(&s);
+        s.crc_flag = ISAL_GZIP;
+        member = true;
+      }
+      s.next_in = in.get() + in_pos;
+      s.avail_in = static_cast<std::uint32_t>(avail);
+      const std::uint32_t out_before = s.avail_out;
+      const auto state_before = s.block_state;
+      const auto bits_before = s.read_in_length;
+      const int ret = isal_inflate(&s);
+      in_pos = static_cast<std::size_t>(s.next_in - in.get());
+      if (ret != ISAL_DECOMP_OK) {
+        fail(isal_error(ret));
+        break;
+      }
+      if (s.block_state == ISAL_BLOCK_FINISH) {
+        member = false;  // its CRC-32 and length checked (ISA-L hands back the bytes after it)
+        continue;
+      }
+      const bool progress = s.avail_out != out_before || s.avail_in != avail || s.block_state != state_before ||
+                            s.read_in_length != bits_before;
+      if (!progress && in_pos == in_len && input_end) {
+        // inflate needs more input: there is none when the stream was cut short.
+        end = End::kCut;
+        break;
+      }
+    }
+    return n - s.avail_out;
+  }
+
+  std::size_t read_zstd(char* out, std::size_t n) {
+    ZSTD_outBuffer o{out, n, 0};
+    while (o.pos < o.size) {
+      if (!fill(member ? 1 : 4)) break;
+      const std::size_t avail = in_len - in_pos;
+      if (!member) {
+        const unsigned char* p = in.get() + in_pos;
+        // A frame (28 b5 2f fd) or a skippable frame (5? 2a 4d 18) follows, or the data
+        // ends: trailing bytes are ignored, as for gzip.
+        const bool frame = avail >= 4 && ((p[0] == 0x28 && p[1] == 0xb5 && p[2] == 0x2f && p[3] == 0xfd) ||
+                                          ((p[0] & 0xf0) == 0x50 && p[1] == 0x2a && p[2] == 0x4d && p[3] == 0x18));
+        if (!frame) {
+          end = End::kClean;
           break;
         }
         member = true;
       }
-      const int ret = inflate(&z, Z_NO_FLUSH);
-      if (ret == Z_STREAM_END) {
-        member = false;  // its CRC-32 and length checked; another member may follow
-      } else if (ret == Z_BUF_ERROR && z.avail_in == 0) {
-        // inflate needs more input: there is none when the stream was cut short.
-        if (input_end) {
-          end = End::kCut;
-          break;
-        }
-      } else if (ret != Z_OK) {
-        fail(z.msg != nullptr ? z.msg : ret == Z_MEM_ERROR ? "out of memory" : "inflate error " + std::to_string(ret));
+      ZSTD_inBuffer i{in.get() + in_pos, avail, 0};
+      const std::size_t out_before = o.pos;
+      const std::size_t ret = ZSTD_decompressStream(zstd, &o, &i);
+      in_pos += i.pos;
+      if (ZSTD_isError(ret) != 0) {
+        fail(ZSTD_getErrorName(ret));
+        break;
+      }
+      if (ret == 0) {
+        member = false;  // the frame is complete (and its checksum checked, when it has one)
+        continue;
+      }
+      if (i.pos == 0 && o.pos == out_before && in_pos == in_len && input_end) {
+        end = End::kCut;  // the frame needs more input and there is none
         break;
       }
     }
-    return n - z.avail_out;
+    return o.pos;
   }
 };
 
@@ -592,17 +682,25 @@ absl::StatusOr<std::unique_ptr<CaptureReader>> CaptureReader::open(const std::st
   r->src_ = std::make_unique<Source>();
   Source& src = *r->src_;
   src.file = file;
-  src.head_len = std::fread(src.head, 1, 2, file);
+  src.head_len = std::fread(src.head, 1, sizeof src.head, file);
   if (std::ferror(file) != 0) src.fail(std::strerror(errno));
-  if (src.head_len == 2 && src.head[0] == 0x1f && src.head[1] == 0x8b) {
-    src.gzip = true;
+  const unsigned char* h = src.head;
+  const bool gzip = src.head_len >= 2 && h[0] == 0x1f && h[1] == 0x8b;
+  const bool zstd = src.head_len == 4 && h[0] == 0x28 && h[1] == 0xb5 && h[2] == 0x2f && h[3] == 0xfd;
+  if (gzip || zstd) {
     src.in = std::make_unique_for_overwrite<unsigned char[]>(kInput);
-    std::memcpy(src.in.get(), src.head, 2);
+    std::memcpy(src.in.get(), src.head, src.head_len);
+    src.in_len = src.head_len;
     src.head_len = 0;
-    src.z.next_in = src.in.get();
-    src.z.avail_in = 2;
-    if (inflateInit2(&src.z, 15 + 16) != Z_OK) return absl::ResourceExhaustedError(path + ": cannot start inflate");
-    src.z_ready = true;
+    if (gzip) {
+      src.codec = Source::Codec::kGzip;
+      src.gz = std::make_unique<inflate_state>();
+      isal_inflate_init(src.gz.get());
+    } else {
+      src.codec = Source::Codec::kZstd;
+      src.zstd = ZSTD_createDCtx();
+      if (src.zstd == nullptr) return absl::ResourceExhaustedError(path + ": cannot start zstd");
+    }
   }
   // Not zeroed: the pages are touched only as far as the file's longest line needs.
   r->buffer_ = std::make_unique_for_overwrite<char[]>(kBufferSize);
@@ -739,7 +837,7 @@ void CaptureReader::stop(std::uint64_t at_line) {
   const std::string where = path_ + ":" + std::to_string(at_line) + ": ";
   const std::string lost = "nothing after line " + std::to_string(at_line - 1) + " could be read";
   if (src_->end == End::kCut) {
-    status_ = absl::DataLossError(where + "gzip stream ends early (file truncated or cut short): " + lost);
+    status_ = absl::DataLossError(where + src_->name() + " stream ends early (file truncated or cut short): " + lost);
   } else {
     status_ = absl::DataLossError(where + "read error: " + src_->why + "; " + lost);
   }

@@ -1,4 +1,4 @@
-// engine/capture_reader.h — reads recorded sessions line by line (plain or gzip) and
+// engine/capture_reader.h — reads recorded sessions line by line (plain, gzip or zstd) and
 // yields what happened on the connection (JSON lines: on which of its connections):
 // frames received and sent, connects, REST responses, each with its recorded time when
 // the format has one.
@@ -7,6 +7,9 @@
 //   obr::engine::CaptureEvent ev;
 //   while ((*reader)->next(ev)) { ... ev.kind, ev.ts_ns, ev.payload ... }
 //   if (!(*reader)->status().ok()) { ... }                    // read error, stream cut short
+//
+// Compression, detected from the file's first bytes, never its name: gzip (1f 8b), zstd
+// (28 b5 2f fd), or none.
 //
 // Formats, detected from the first non-empty line:
 //  - raw capture: one received frame per line (`{…}` or `[…]`), no times;
@@ -51,26 +54,32 @@
 //
 // End of data. A plain file may end without a newline: its last line is read (a plain
 // file cut mid-line cannot be told from one written that way). A gzip stream must reach
-// its end (each member's trailer, CRC-32 and length checked); one that breaks off — a
-// copy cut short, a recorder killed between flushes — gives every complete line, never
-// the cut one, then next() returns false and status() is DataLoss "FILE:L: gzip stream
-// ends early (file truncated or cut short): nothing after line N could be read", where N
-// is the last complete line and L = N + 1 the first not delivered. Any other read error
-// (I/O, corrupt data, CRC mismatch) is DataLoss "FILE:L: read error: WHY; nothing after
-// line N could be read". Gzip members joined with cat read as one file; bytes after a
-// complete member that do not start another are ignored, as gzip -d does.
+// its end (each member's trailer, CRC-32 and length checked), and so must a zstd stream
+// (each frame's end, and its checksum when it has one); one that breaks off — a copy cut
+// short, a recorder killed between flushes — gives every complete line, never the cut
+// one, then next() returns false and status() is DataLoss "FILE:L: gzip stream ends early
+// (file truncated or cut short): nothing after line N could be read" ("zstd stream" for
+// zstd), where N is the last complete line and L = N + 1 the first not delivered. Any
+// other read error (I/O, corrupt data, CRC or checksum mismatch) is DataLoss "FILE:L:
+// read error: WHY; nothing after line N could be read". Gzip members (zstd frames, and
+// skippable frames) joined with cat read as one file; bytes after a complete member
+// (frame) that do not start another are ignored, as gzip -d does.
 //
 // Cost: one buffer of kMaxLine + 256 KiB, allocated by open() and touched only as far
-// as the longest line needs (gzip adds 128 KiB of input and inflate's state); nothing is
-// allocated per line. The file is read (and inflated, by zlib, straight into the buffer)
-// 256 KiB at a time; per chunk, one memchr pass for the newlines and one vectorized pass
-// for the bytes the format refuses. A line is looked at byte by byte only when that pass
-// found such a byte in it. Measured against the gzgets reader this replaced, reading
-// alone: the same speed within noise (plain files about 2 GB/s from the page cache, gzip
-// bound by inflate). A JSON-lines line is parsed once, by simdjson On Demand, where it
-// lies in the buffer (which keeps simdjson's padding after its end), `data` unescaped into
-// the parser's own buffers; they grow to the longest line seen (a few bytes per byte of
-// it) and are then reused. Measured the same way: about 750 MB/s of file on Bybit
+// as the longest line needs (gzip and zstd add 128 KiB of input and the decoder's state:
+// ISA-L's 85 KiB; zstd's its window, 8 MiB at level 19, refused over 128 MiB); memory stays flat
+// however long the file, and nothing is allocated per line. The file is read (and
+// decompressed straight into the buffer) 256 KiB at a time; per chunk, one memchr pass for
+// the newlines and one vectorized pass for the bytes the format refuses. A line is looked
+// at byte by byte only when that pass found such a byte in it. Reading alone, on one
+// core (bench/README.md, "Reading compressed recordings"): plain files about 3 GB/s from
+// the page cache, half of it the kernel's copy (mapping the file instead measured 2-3
+// times slower on this VM: page faults); gzip bound by inflate, which ISA-L's igzip does
+// at about 2 GB/s of output, 2.6 times zlib (libdeflate, as fast, inflates only whole
+// buffers); zstd's decoder about 1.6 GB/s. A JSON-lines line is parsed once, by simdjson
+// On Demand, where it lies in the buffer (which keeps simdjson's padding after its end),
+// `data` unescaped into the parser's own buffers; they grow to the longest line seen (a
+// few bytes per byte of it) and are then reused. Measured the same way: about 750 MB/s of file on Bybit
 // order-book frames, whose every quote is escaped (raw captures: about 2 GB/s).
 //
 // Thread-safety: one reader per thread.

@@ -247,7 +247,8 @@ class Engine {
 
   // record_to records the run to `path` (an obr recording, docs/recording.md: every frame,
   // HTTP response, connect, disconnect and timer tick the sessions are fed, which `obr
-  // replay` turns back into the same books and counters). Before connect(); the error
+  // replay` turns back into the same books and counters), zstd when `path` ends in `.zst`
+  // and gzip otherwise. Before connect(); the error
   // names the path. recording_status() reports a later write failure; close_recording()
   // (or the engine's destruction) finishes the file; events after it are not recorded.
   // record_to, recording_status and close_recording: the engine thread, or before

@@ -2,9 +2,11 @@
 
 #include <absl/strings/escaping.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "engine/capture_reader.h"
@@ -117,10 +119,68 @@ absl::StatusOr<RecordedConfig> parse_config(std::string_view words) {
   return c;
 }
 
+// The zstd stream: ZSTD_compressStream2 into `out`, written to the file when it fills, on
+// a flush and at the end.
+struct Recorder::Zstd {
+  std::FILE* file = nullptr;
+  ZSTD_CCtx* cctx = nullptr;
+  std::unique_ptr<char[]> out;
+  std::size_t out_size = 0, out_len = 0;
+
+  ~Zstd() {
+    if (cctx != nullptr) ZSTD_freeCCtx(cctx);
+    if (file != nullptr) std::fclose(file);
+  }
+
+  // drain writes what `out` holds to the file; the error, or empty.
+  std::string drain() {
+    if (out_len > 0 && std::fwrite(out.get(), 1, out_len, file) != out_len) return std::strerror(errno);
+    out_len = 0;
+    return {};
+  }
+
+  // compress feeds `in` with `mode` (continue, flush or end) until zstd has taken it all
+  // and, for flush and end, written everything out; the error, or empty.
+  std::string compress(std::string_view in, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer ib{in.data(), in.size(), 0};
+    for (;;) {
+      ZSTD_outBuffer ob{out.get(), out_size, out_len};
+      const std::size_t left = ZSTD_compressStream2(cctx, &ob, &ib, mode);
+      out_len = ob.pos;
+      if (ZSTD_isError(left) != 0) return ZSTD_getErrorName(left);
+      const bool done = mode == ZSTD_e_continue ? ib.pos == ib.size : left == 0;
+      if (out_len == out_size || (done && mode != ZSTD_e_continue)) {
+        if (std::string e = drain(); !e.empty()) return e;
+      }
+      if (done) return {};
+    }
+  }
+};
+
 absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path) {
   std::unique_ptr<Recorder> r(new Recorder());
   r->path_ = path;
   errno = 0;
+  if (path.ends_with(".zst")) {
+    auto z = std::make_unique<Zstd>();
+    z->file = std::fopen(path.c_str(), "wb");
+    if (z->file == nullptr) {
+      return absl::InvalidArgumentError(path + ": cannot create the recording: " + std::strerror(errno));
+    }
+    z->cctx = ZSTD_createCCtx();
+    if (z->cctx == nullptr || ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, 1)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_checksumFlag, 1))) {
+      return absl::ResourceExhaustedError(path + ": cannot start zstd");
+    }
+    z->out_size = ZSTD_CStreamOutSize();
+    z->out = std::make_unique_for_overwrite<char[]>(z->out_size);
+    r->zstd_ = std::move(z);
+    r->line_.reserve(1 << 16);
+    r->write(kRecordingMagic);
+    r->end_line();
+    if (!r->status_.ok()) return r->status_;
+    return r;
+  }
   gzFile gz = gzopen(path.c_str(), "wb1");
   if (gz == nullptr) {
     const int err = errno;
@@ -164,12 +224,22 @@ void Recorder::payload(std::string_view text, bool b64) {
 
 void Recorder::end_line() {
   line_.push_back('\n');
-  if (gz_ == nullptr || !status_.ok()) return;
+  if ((gz_ == nullptr && zstd_ == nullptr) || !status_.ok()) return;
   if (line_.size() > CaptureReader::kMaxLine) {
     // The reader could not take it back: fail the recording rather than leave a hole.
     status_ = absl::OutOfRangeError(path_ + ": line " + std::to_string(lines_ + 1) + " would be " +
                                     std::to_string(line_.size()) + " bytes, over the " +
                                     std::to_string(CaptureReader::kMaxLine) + "-byte line limit; recording stopped");
+    return;
+  }
+  if (zstd_ != nullptr) {
+    if (std::string e = zstd_->compress(line_, ZSTD_e_continue); !e.empty()) {
+      status_ = absl::DataLossError(path_ + ": writing the recording failed at line " + std::to_string(lines_ + 1) +
+                                    ": " + e);
+      return;
+    }
+    ++lines_;
+    bytes_ += line_.size();
     return;
   }
   const int n = gzwrite(static_cast<gzFile>(gz_), line_.data(), static_cast<unsigned>(line_.size()));
@@ -229,8 +299,14 @@ void Recorder::http(std::int64_t ts_ns, std::string_view venue, std::uint64_t id
 }
 
 void Recorder::flush_if_due(std::int64_t now_ns) {
-  if (gz_ == nullptr || now_ns - last_flush_ns_ < 1'000'000'000) return;
+  if ((gz_ == nullptr && zstd_ == nullptr) || now_ns - last_flush_ns_ < 1'000'000'000) return;
   last_flush_ns_ = now_ns;
+  if (zstd_ != nullptr) {
+    std::string e = zstd_->compress({}, ZSTD_e_flush);
+    if (e.empty() && std::fflush(zstd_->file) != 0) e = std::strerror(errno);
+    if (!e.empty() && status_.ok()) status_ = absl::DataLossError(path_ + ": flushing the recording failed: " + e);
+    return;
+  }
   if (gzflush(static_cast<gzFile>(gz_), Z_SYNC_FLUSH) != Z_OK && status_.ok()) {
     int zerr = Z_OK;
     const char* msg = gzerror(static_cast<gzFile>(gz_), &zerr);
@@ -240,6 +316,14 @@ void Recorder::flush_if_due(std::int64_t now_ns) {
 }
 
 absl::Status Recorder::close() {
+  if (zstd_ != nullptr) {
+    std::string e = status_.ok() ? zstd_->compress({}, ZSTD_e_end) : std::string();
+    const int rc = std::fclose(zstd_->file);
+    zstd_->file = nullptr;
+    if (e.empty() && rc != 0) e = std::strerror(errno);
+    zstd_.reset();
+    if (!e.empty() && status_.ok()) status_ = absl::DataLossError(path_ + ": closing the recording failed: " + e);
+  }
   if (gz_ != nullptr) {
     const int rc = gzclose(static_cast<gzFile>(gz_));
     gz_ = nullptr;

@@ -5,7 +5,7 @@
 // documented in docs/recording.md; `obr replay` reads it (engine/replayer.h) and feeds the
 // same events to the same sessions, so every book state and counter comes out the same.
 //
-//   auto rec = obr::engine::Recorder::open("run.obr.gz");        // StatusOr
+//   auto rec = obr::engine::Recorder::open("run.obr.gz");        // StatusOr (".zst": zstd)
 //   (*rec)->event(now, "kraken", RecordKind::kRecv, frame);
 //   (*rec)->http(now, "kucoin", id, 200, url, body);
 //   absl::Status s = (*rec)->close();                           // flushes; errors surface here
@@ -15,8 +15,13 @@
 // suffix and the payload is base64. Request headers are never written (they carry API
 // keys and signatures).
 //
-// Cost: one gzwrite (deflate level 1) per event on the caller's thread; the stream is
-// flushed at most once a second (flush_if_due), so a crash loses at most about a second.
+// Compression: gzip (deflate level 1), unless the path ends in `.zst`: then zstd (level 1,
+// with each frame's checksum). The reader tells them by their magic bytes, not the name.
+//
+// Cost: one gzwrite (deflate level 1), or one ZSTD_compressStream2, per event on the
+// caller's thread; the stream is flushed at most once a second (flush_if_due), so a crash
+// loses at most about a second (the reader delivers every line before the last flush, then
+// reports the stream cut short).
 //
 // Thread-safety: one thread (the engine's).
 #pragma once
@@ -54,7 +59,8 @@ inline constexpr std::string_view kRecordingMagic = "obr-recording 1";
 
 class Recorder {
  public:
-  // open creates (truncates) `path`; the error names the path and the reason.
+  // open creates (truncates) `path`, zstd when it ends in `.zst` and gzip otherwise; the
+  // error names the path and the reason.
   static absl::StatusOr<std::unique_ptr<Recorder>> open(const std::string& path);
   ~Recorder();  // closes (errors are then only visible through ok())
   Recorder(const Recorder&) = delete;
@@ -82,9 +88,12 @@ class Recorder {
   void write(std::string_view s);
   void end_line();
 
+  struct Zstd;  // the zstd stream and its file (zstd stays out of this header)
+
   std::string path_;
   void* gz_ = nullptr;  // gzFile; zlib stays out of this header
-  std::string line_;    // the line being built (reused: no allocation once grown)
+  std::unique_ptr<Zstd> zstd_;
+  std::string line_;  // the line being built (reused: no allocation once grown)
   absl::Status status_;
   std::uint64_t lines_ = 0;
   std::uint64_t bytes_ = 0;

@@ -14,7 +14,7 @@ preset="${1:-release}"
 
 packages=(
   build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev libsimdjson-dev libabsl-dev zlib1g-dev libssl-dev
+  libboost1.81-dev libsimdjson-dev libabsl-dev zlib1g-dev libisal-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
 )

@@ -1,12 +1,15 @@
 // tests/engine/capture_reader_test.cpp — CaptureReader (engine/capture_reader.h).
 // Sections, in order: the formats and times (cryptofeed, raw, Unix seconds); bad lines and
 // bad bytes, each at its own number; how a file ends (no final newline, gzip cut short,
-// read errors); JSON-lines captures; the real cryptofeed recording.
+// read errors); gzip against zlib, and zstd; JSON-lines captures; the real cryptofeed
+// recording.
 #include "engine/capture_reader.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -625,6 +628,209 @@ TEST(CaptureReader, AReadErrorOtherThanACutNamesTheFileAndLine) {
   auto r = CaptureReader::open(dir);
   EXPECT_FALSE(r.ok());
   EXPECT_TRUE(r.status().message().find(dir + ":1: read error: ") == 0) << r.status();
+}
+
+// ---- gzip against zlib, and zstd ----------------------------------------------------------
+
+// A text of every format's lines with lines of many lengths (some far longer than a
+// chunk), so that members, blocks and chunks end at every kind of place.
+std::string mixed_text() {
+  std::string text = make_recording(CaptureFormat::kRaw, 3000).text;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 40; ++i) {
+    const std::size_t n = static_cast<std::size_t>(rng() % (3u << 18));
+    text += "{\"long\":\"" + std::string(n, static_cast<char>('a' + i % 26)) + "\"}\n";
+    text += make_recording(CaptureFormat::kRaw, 50).text;
+  }
+  return text;
+}
+
+// gzip_with_zlib: `text` as zlib writes it: `members` members joined, each at `level`,
+// with a sync flush in the middle of each (an empty stored block, as the recorder's
+// once-a-second flush leaves).
+std::string gzip_with_zlib(const std::string& text, int level, int members) {
+  std::string out;
+  const std::size_t per = text.size() / static_cast<std::size_t>(members) + 1;
+  for (std::size_t at = 0; at < text.size(); at += per) {
+    const std::string part = text.substr(at, per);
+    z_stream z{};
+    EXPECT_EQ(deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string member(deflateBound(&z, part.size()) + 64, '\0');
+    z.next_out = reinterpret_cast<Bytef*>(member.data());
+    z.avail_out = static_cast<uInt>(member.size());
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
+    z.avail_in = static_cast<uInt>(part.size() / 2);
+    EXPECT_EQ(deflate(&z, Z_SYNC_FLUSH), Z_OK);
+    z.avail_in = static_cast<uInt>(part.size() - part.size() / 2);
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    member.resize(z.total_out);
+    deflateEnd(&z);
+    out += member;
+  }
+  return out;
+}
+
+// gunzip_with_zlib: what zlib's inflate gives for a whole gzip file (every member).
+std::string gunzip_with_zlib(const std::string& path) {
+  gzFile gz = gzopen(path.c_str(), "rb");
+  EXPECT_NE(gz, nullptr);
+  std::string out;
+  std::vector<char> buf(1 << 16);
+  int n = 0;
+  while ((n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()))) > 0) {
+    out.append(buf.data(), static_cast<std::size_t>(n));
+  }
+  EXPECT_EQ(n, 0);
+  gzclose(gz);
+  return out;
+}
+
+void expect_same_events(const std::vector<Event>& got, const std::vector<Event>& want, const std::string& what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i].line, want[i].line) << what << " event " << i;
+    ASSERT_EQ(got[i].kind, want[i].kind) << what << " event " << i;
+    ASSERT_EQ(got[i].ts_ns, want[i].ts_ns) << what << " event " << i;
+    ASSERT_EQ(got[i].url, want[i].url) << what << " event " << i;
+    ASSERT_EQ(got[i].payload, want[i].payload) << what << " event " << i;
+  }
+}
+
+// zlib is the reference for gzip: every level (0 is stored blocks only), one member or
+// several joined, a sync flush inside each; the reader gives exactly the events of the
+// text zlib inflates from the same file.
+TEST(CaptureReader, GzipGivesTheEventsOfWhatZlibInflates) {
+  const std::string text = mixed_text();
+  for (const int level : {0, 1, 6, 9}) {
+    for (const int members : {1, 3}) {
+      const std::string what = "level " + std::to_string(level) + ", " + std::to_string(members) + " member(s)";
+      const std::string gz = write_temp("ref.ndjson.gz", gzip_with_zlib(text, level, members));
+      const std::string inflated = gunzip_with_zlib(gz);
+      ASSERT_EQ(inflated, text) << what;
+      const std::string plain = write_temp("ref.ndjson", inflated);
+      const std::vector<Event> want = read_all(plain);
+      ASSERT_GT(want.size(), 4000u);
+      expect_same_events(read_all(gz), want, what);
+      std::remove(gz.c_str());
+      std::remove(plain.c_str());
+    }
+  }
+}
+
+// zstd_compress: `text` as one zstd frame per part (`frames` of them), with their
+// checksums, at `level`.
+std::string zstd_compress(std::string_view text, int level, int frames = 1) {
+  std::string out;
+  const std::size_t per = text.size() / static_cast<std::size_t>(frames) + 1;
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  for (std::size_t at = 0; at == 0 || at < text.size(); at += per) {  // an empty text: one empty frame
+    const std::string_view part = text.substr(at, per);
+    std::string frame(ZSTD_compressBound(part.size()), '\0');
+    const std::size_t n = ZSTD_compress2(cctx, frame.data(), frame.size(), part.data(), part.size());
+    EXPECT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n);
+    frame.resize(n);
+    out += frame;
+  }
+  ZSTD_freeCCtx(cctx);
+  return out;
+}
+
+// zstd_complete_lines counts the newline-ended lines zstd's own streaming decoder gets
+// out of `path` before it runs out of input (or meets an error).
+std::uint64_t zstd_complete_lines(const std::string& path) {
+  const std::string bytes = obr::testing::read_file(path);
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  std::vector<char> buf(1 << 16);
+  std::uint64_t lines = 0;
+  for (;;) {
+    ZSTD_outBuffer out{buf.data(), buf.size(), 0};
+    const std::size_t r = ZSTD_decompressStream(d, &out, &in);
+    lines += static_cast<std::uint64_t>(std::count(buf.data(), buf.data() + out.pos, '\n'));
+    if (ZSTD_isError(r)) ADD_FAILURE() << path << ": " << ZSTD_getErrorName(r);
+    if (ZSTD_isError(r) || (out.pos == 0 && in.pos == in.size)) break;
+  }
+  ZSTD_freeDCtx(d);
+  return lines;
+}
+
+// A zstd file (told by its magic bytes, whatever its name) reads as the plain file does:
+// one frame or several joined (an empty one first), skippable frames between them, fast
+// and strong levels;
+// bytes after the last frame that do not start another are ignored, as for gzip.
+TEST(CaptureReader, ZstdGivesTheEventsOfThePlainFile) {
+  const std::string text = mixed_text();
+  const std::string plain = write_temp("zref.ndjson", text);
+  const std::vector<Event> want = read_all(plain);
+  ASSERT_GT(want.size(), 4000u);
+  const std::string skippable("\x50\x2a\x4d\x18\x03\x00\x00\x00xyz", 11);  // 3 bytes skipped
+  for (const int level : {1, 19}) {
+    for (const int frames : {1, 4}) {
+      const std::string what = "level " + std::to_string(level) + ", " + std::to_string(frames) + " frame(s)";
+      std::string bytes = zstd_compress(text, level, frames);
+      if (frames > 1) bytes = zstd_compress("", level) + skippable + bytes + skippable;
+      bytes += "trailing garbage\n";
+      const std::string path = write_temp("zref.rec", bytes);  // no .zst: told by its bytes
+      expect_same_events(read_all(path), want, what);
+      std::remove(path.c_str());
+    }
+  }
+  std::remove(plain.c_str());
+}
+
+// A zstd stream cut short is reported as a gzip one is: every complete line before the
+// cut, then DataLoss naming the first line not delivered and the last one delivered.
+// (zstd hands out a block, up to 128 KiB, only whole: more lines than for gzip.)
+TEST(CaptureReader, AZstdStreamCutShortIsDataLossAfterTheLastCompleteLine) {
+  for (const CaptureFormat format : {CaptureFormat::kRaw, CaptureFormat::kCryptofeed, CaptureFormat::kObr}) {
+    const Recording rec = make_recording(format, 30000);
+    const std::string bytes = zstd_compress(rec.text, 1, 2);
+    for (const double keep : {0.6, 0.25, 0.99}) {
+      const std::string cut_path =
+          write_temp("cut_" + rec.name + ".zst",
+                     bytes.substr(0, static_cast<std::size_t>(static_cast<double>(bytes.size()) * keep)));
+      const std::uint64_t last = zstd_complete_lines(cut_path);
+      ASSERT_GT(last, 1u);
+      ASSERT_LT(last, 30000u);
+      absl::Status status;
+      const std::vector<Event> ev = read_events(cut_path, status);
+      const std::string what = rec.name + " zstd cut at " + std::to_string(keep);
+      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << what << ": " << status;
+      EXPECT_EQ(std::string(status.message()),
+                cut_path + ":" + std::to_string(last + 1) +
+                    ": zstd stream ends early (file truncated or cut short): nothing after line " +
+                    std::to_string(last) + " could be read")
+          << what;
+      expect_prefix_delivered(ev, rec, last, what);
+      std::remove(cut_path.c_str());
+    }
+  }
+  // Cut inside the first frame's header: nothing tells the format, open() fails.
+  const std::string header = write_temp("zheader_cut.zst", zstd_compress("{\"a\":1}\n", 1).substr(0, 5));
+  absl::Status status;
+  EXPECT_TRUE(read_events(header, status).empty());
+  EXPECT_EQ(std::string(status.message()),
+            header + ":1: zstd stream ends early (file truncated or cut short): nothing after line 0 could be read");
+  std::remove(header.c_str());
+}
+
+// A zstd frame whose checksum does not match is a read error naming the file and line.
+TEST(CaptureReader, AZstdChecksumMismatchNamesTheFileAndLine) {
+  const Recording rec = make_recording(CaptureFormat::kRaw, 20000);
+  std::string bytes = zstd_compress(rec.text, 1);
+  bytes[bytes.size() - 2] ^= 0x55;  // the frame's checksum (its last four bytes)
+  const std::string path = write_temp("zcrc.ndjson.zst", bytes);
+  absl::Status status;
+  const std::vector<Event> ev = read_events(path, status);
+  const std::uint64_t last = ev.empty() ? 0 : ev.back().line;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_EQ(std::string(status.message()), path + ":" + std::to_string(last + 1) +
+                                               ": read error: " + ZSTD_getErrorString(ZSTD_error_checksum_wrong) +
+                                               "; nothing after line " + std::to_string(last) + " could be read");
+  expect_prefix_delivered(ev, rec, last, "bad zstd checksum");
+  std::remove(path.c_str());
 }
 
 // ---- JSON-lines captures -----------------------------------------------------------------

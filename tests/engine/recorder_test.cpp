@@ -6,13 +6,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "engine/capture_reader.h"
 #include "engine/replayer.h"
+#include "tests/book/test_data.h"
 
 namespace obr::engine {
 namespace {
@@ -200,6 +204,159 @@ TEST(Recorder, OpenNamesThePathThatCannotBeCreated) {
   ASSERT_FALSE(rec.ok());
   EXPECT_EQ(rec.status().message(),
             "/nonexistent-dir/x.obr.gz: cannot create the recording: No such file or directory");
+}
+
+// unzstd reads a whole zstd file as text.
+std::string unzstd(const std::string& path) {
+  const std::string bytes = obr::testing::read_file(path);
+  ZSTD_DCtx* d = ZSTD_createDCtx();
+  ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
+  std::string out;
+  std::vector<char> buf(1 << 16);
+  std::size_t r = 1;
+  while (in.pos < in.size || r != 0) {
+    ZSTD_outBuffer o{buf.data(), buf.size(), 0};
+    r = ZSTD_decompressStream(d, &o, &in);
+    if (ZSTD_isError(r) != 0 || (o.pos == 0 && in.pos == in.size && r != 0)) {
+      ADD_FAILURE() << path << ": " << (ZSTD_isError(r) != 0 ? ZSTD_getErrorName(r) : "cut short");
+      break;
+    }
+    out.append(buf.data(), o.pos);
+  }
+  ZSTD_freeDCtx(d);
+  return out;
+}
+
+// rerecord writes every event of the recording `from` again through a Recorder at `to`.
+void rerecord(const std::string& from, const std::string& to) {
+  auto reader = CaptureReader::open(from);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto rec = Recorder::open(to);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  Recorder& r = **rec;
+  CaptureEvent ev;
+  while ((*reader)->next(ev)) {
+    switch (ev.kind) {
+      case CaptureEventKind::kHttpRequest: {
+        const std::size_t sp = ev.payload.find(' ');
+        r.request(ev.ts_ns, ev.venue, ev.id, ev.payload.substr(0, sp), ev.payload.substr(sp + 1));
+        break;
+      }
+      case CaptureEventKind::kHttpResponse:
+        r.http(ev.ts_ns, ev.venue, ev.id, ev.status, ev.url, ev.payload);
+        break;
+      case CaptureEventKind::kConnect:
+        r.event(ev.ts_ns, ev.venue, RecordKind::kOpen, ev.url);
+        break;
+      default: {
+        const std::pair<CaptureEventKind, RecordKind> kinds[] = {
+            {CaptureEventKind::kReceived, RecordKind::kRecv},
+            {CaptureEventKind::kSent, RecordKind::kSend},
+            {CaptureEventKind::kDisconnect, RecordKind::kClose},
+            {CaptureEventKind::kTick, RecordKind::kTick},
+            {CaptureEventKind::kPing, RecordKind::kPing},
+            {CaptureEventKind::kStart, RecordKind::kStart},
+            {CaptureEventKind::kConfig, RecordKind::kConfig},
+            {CaptureEventKind::kSubscribe, RecordKind::kSubscribe}};
+        const auto* k = std::find_if(std::begin(kinds), std::end(kinds), [&](auto& p) { return p.first == ev.kind; });
+        ASSERT_NE(k, std::end(kinds)) << from << ":" << ev.line << ": " << ev.payload;
+        r.event(ev.ts_ns, ev.venue, k->second, ev.payload);
+      }
+    }
+  }
+  ASSERT_TRUE((*reader)->status().ok()) << (*reader)->status();
+  ASSERT_TRUE(r.close().ok()) << r.status();
+}
+
+// An out path ending in .zst makes a zstd recording (the rest: gzip), which holds the same
+// text and replays to the same books and counters as the gzip one.
+TEST(Recorder, AZstdRecordingReplaysToTheSameBooksAsTheGzipOne) {
+  const std::string source = obr::testing::data_path("obr/pre_registry.obr.gz");
+  const std::string gz = temp_path("same.obr.gz");
+  const std::string zst = temp_path("same.obr.zst");
+  rerecord(source, gz);
+  rerecord(source, zst);
+  EXPECT_EQ(obr::testing::read_file(gz).substr(0, 2), "\x1f\x8b");
+  EXPECT_EQ(obr::testing::read_file(zst).substr(0, 4), "\x28\xb5\x2f\xfd");
+  const std::string text = gunzip(gz);
+  EXPECT_EQ(unzstd(zst), text);
+  EXPECT_GT(text.size(), 100000u);
+
+  auto a = replay_files({gz}, {});
+  auto b = replay_files({zst}, {});
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_GT(a->frames, 1000u);
+  EXPECT_EQ(b->frames, a->frames);
+  EXPECT_EQ(b->malformed, a->malformed);
+  EXPECT_TRUE(b->input_errors.empty());
+  ASSERT_EQ(a->books.size(), 3u);
+  ASSERT_EQ(b->books.size(), a->books.size());
+  for (std::size_t i = 0; i < a->books.size(); ++i) {
+    const ReplayBook& x = a->books[i];
+    const ReplayBook& y = b->books[i];
+    SCOPED_TRACE(x.venue + " " + x.symbol);
+    EXPECT_GT(x.counters.checks_passed, 100u);
+    EXPECT_EQ(y.venue, x.venue);
+    EXPECT_EQ(y.symbol, x.symbol);
+    EXPECT_EQ(y.state, x.state);
+    EXPECT_EQ(y.counters.snapshots, x.counters.snapshots);
+    EXPECT_EQ(y.counters.updates, x.counters.updates);
+    EXPECT_EQ(y.counters.checks_passed, x.counters.checks_passed);
+    EXPECT_EQ(y.counters.checks_failed, x.counters.checks_failed);
+    ASSERT_EQ(y.bids.size(), x.bids.size());
+    ASSERT_EQ(y.asks.size(), x.asks.size());
+    EXPECT_GT(x.bids.size(), 0u);
+    for (std::size_t l = 0; l < x.bids.size(); ++l) {
+      EXPECT_EQ(y.bids[l].price, x.bids[l].price);
+      EXPECT_EQ(y.bids[l].qty, x.bids[l].qty);
+    }
+    for (std::size_t l = 0; l < x.asks.size(); ++l) {
+      EXPECT_EQ(y.asks[l].price, x.asks[l].price);
+      EXPECT_EQ(y.asks[l].qty, x.asks[l].qty);
+    }
+  }
+  std::remove(gz.c_str());
+  std::remove(zst.c_str());
+}
+
+// A zstd recording cut right after a flush (a recorder killed) gives every line written
+// before the flush, then reports the stream cut short at the next line.
+TEST(Recorder, AZstdRecordingCutAtAFlushReadsToTheFlush) {
+  const std::string path = temp_path("flushed.obr.zst");
+  std::uintmax_t flushed_size = 0;
+  std::uint64_t flushed_lines = 0;
+  {
+    auto rec = Recorder::open(path);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    Recorder& r = **rec;
+    r.event(1, "kraken", RecordKind::kConfig, "depth=10 max_frame_bytes=1024 symbols=BTC/USD");
+    for (int i = 0; i < 2000; ++i) r.event(2 + i, "kraken", RecordKind::kRecv, "{\"seq\":" + std::to_string(i) + "}");
+    r.flush_if_due(2'000'000'000);
+    flushed_lines = r.lines();
+    flushed_size = std::filesystem::file_size(path);
+    for (int i = 0; i < 2000; ++i)
+      r.event(3000 + i, "kraken", RecordKind::kRecv, "{\"late\":" + std::to_string(i) + "}");
+    ASSERT_TRUE(r.close().ok()) << r.status();
+  }
+  ASSERT_GT(flushed_size, 4u);
+  EXPECT_EQ(read_all(path).size(), 4001u);
+  std::filesystem::resize_file(path, flushed_size);
+  auto reader = CaptureReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  CaptureEvent ev;
+  std::uint64_t events = 0, last = 0;
+  while ((*reader)->next(ev)) {
+    ++events;
+    last = ev.line;
+  }
+  EXPECT_EQ(events, flushed_lines - 1);  // every line but the magic one
+  EXPECT_EQ(last, flushed_lines);
+  EXPECT_EQ((*reader)->status().message(),
+            path + ":" + std::to_string(flushed_lines + 1) +
+                ": zstd stream ends early (file truncated or cut short): nothing after line " +
+                std::to_string(flushed_lines) + " could be read");
+  std::remove(path.c_str());
 }
 
 TEST(RecordedConfig, FormatsAndParsesBack) {

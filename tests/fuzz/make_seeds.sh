@@ -99,5 +99,8 @@ received "$data/kucoin/KUCOIN.ws.1.0" > "$out/kucoin.all"
 head -n 40 "$out/kucoin.all" | json_line KUCOIN.ws.2 > "$out/jl_b"
 paste -d '\n' "$out/jl_a" "$out/jl_b" > "$out/recording/json_lines_kraken_kucoin"
 rm "$out/jl_a" "$out/jl_b" "$out/kucoin.all"
+# The obr recording compressed, for the readers of compressed files (the reader tells them
+# by their first bytes): gzip -n -9 (ISA-L's inflate), zstd -19, and that zstd file cut at
+# two thirds (a stream that ends early).
 cp "$here"/seeds/recording/* "$out/recording/"
 echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"

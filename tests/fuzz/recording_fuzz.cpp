@@ -2,7 +2,9 @@
 // (engine/capture_reader.h, engine/replayer.h) on any file: raw captures, cryptofeed
 // raw-data files, JSON-lines captures (several connections in one file) and obr
 // recordings (the format is detected from the first line, so one target reaches all four
-// and every venue's session behind them).
+// and every venue's session behind them), plain or compressed: input that starts with
+// gzip's or zstd's magic bytes goes through ISA-L's inflate or zstd's decoder first (seeds:
+// tests/fuzz/seeds/recording/*.gz, *.zst).
 //
 // The input is written to a private temporary file and replayed. Properties checked:
 // the replay either fails with a message or returns a summary whose books hold their
