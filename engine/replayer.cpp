@@ -12,8 +12,10 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string_view>
 #include <thread>
@@ -956,19 +958,25 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
     }
   } else {
     std::atomic<std::size_t> next{0};
-    std::atomic<std::size_t> done{0};
+    std::size_t done = 0;
+    std::mutex mutex;
+    std::condition_variable all_done;
     std::vector<std::thread> pool;
     for (std::size_t t = 0; t < threads; ++t) {
       pool.emplace_back([&] {
         for (std::size_t i; (i = next.fetch_add(1)) < n;) {
           replay_one(i);
-          done.fetch_add(1);
+          const std::lock_guard lock(mutex);
+          if (++done == n) all_done.notify_one();
         }
       });
     }
-    while (done.load() < n) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    // The progress every 200 ms until the last recording is done (not a moment longer).
+    for (std::unique_lock lock(mutex);
+         !all_done.wait_for(lock, std::chrono::milliseconds(200), [&] { return done == n; });) {
+      lock.unlock();
       report();
+      lock.lock();
     }
     for (std::thread& t : pool) t.join();
   }
