@@ -904,6 +904,14 @@ CaptureReader::Read CaptureReader::skip_long_line() {
   }
 }
 
+// bad_line makes `ev` the kBadLine event of the current line, `why` its payload.
+void CaptureReader::bad_line(CaptureEvent& ev, std::string_view why) const noexcept {
+  ev = CaptureEvent{};
+  ev.line = line_;
+  ev.kind = CaptureEventKind::kBadLine;
+  ev.payload = why;
+}
+
 bool CaptureReader::next(CaptureEvent& ev) {
   std::string_view line;
   for (;;) {
@@ -916,18 +924,12 @@ bool CaptureReader::next(CaptureEvent& ev) {
       const Read r = read_line(line, bad);
       if (r == Read::kEnd) return false;
       if (r == Read::kTooLong) {
-        ev = CaptureEvent{};
-        ev.line = line_;
-        ev.kind = CaptureEventKind::kBadLine;
-        ev.payload = kTooLongMessage;
+        bad_line(ev, kTooLongMessage);
         return true;
       }
     }
     if (bad != nullptr) {
-      ev = CaptureEvent{};
-      ev.line = line_;
-      ev.kind = CaptureEventKind::kBadLine;
-      ev.payload = describe_bad(line, bad);
+      bad_line(ev, describe_bad(line, bad));
       return true;
     }
     line = strip(line);
@@ -942,37 +944,25 @@ bool CaptureReader::next(CaptureEvent& ev) {
     if (format_ == CaptureFormat::kJsonLines) {
       std::string_view why;
       if (!parse_json_line(json_->parser, line, buffer_.get() + kBufferSize, ev, why)) {
-        ev = CaptureEvent{};
-        ev.line = line_;
-        ev.kind = CaptureEventKind::kBadLine;
-        ev.payload = why;
+        bad_line(ev, why);
       }
       return true;
     }
     if (format_ == CaptureFormat::kObr) {
       std::string_view why;
       if (!parse_obr(line, ev, decoded_, why)) {
-        ev = CaptureEvent{};
-        ev.line = line_;
-        ev.kind = CaptureEventKind::kBadLine;
-        ev.payload = why;
+        bad_line(ev, why);
       }
       return true;
     }
     if (format_ == CaptureFormat::kTardis) {
       if (!parse_tardis(line, ev)) {
-        ev = CaptureEvent{};
-        ev.line = line_;
-        ev.kind = CaptureEventKind::kBadLine;
-        ev.payload = "not a tardis-style line ('ISO8601-TIME FRAME', the frame a JSON object or array)";
+        bad_line(ev, "not a tardis-style line ('ISO8601-TIME FRAME', the frame a JSON object or array)");
       }
       return true;
     }
     if (!parse_cryptofeed(line, ev)) {
-      ev = CaptureEvent{};
-      ev.line = line_;
-      ev.kind = CaptureEventKind::kBadLine;
-      ev.payload = "not a cryptofeed raw-data line ('URL <-> TS', 'URL <- TS: FRAME', 'TS: FRAME', 'URL -> TS: BODY')";
+      bad_line(ev, "not a cryptofeed raw-data line ('URL <-> TS', 'URL <- TS: FRAME', 'TS: FRAME', 'URL -> TS: BODY')");
     }
     return true;
   }

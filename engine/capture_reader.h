@@ -156,6 +156,7 @@ class CaptureReader {
   // format does not allow, or is null.
   Read read_line(std::string_view& line, const char*& bad);
   Read skip_long_line();
+  void bad_line(CaptureEvent& ev, std::string_view why) const noexcept;
   void refill();
   void consume(std::size_t to) noexcept;
   void stop(std::uint64_t at_line);
