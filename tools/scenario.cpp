@@ -277,6 +277,15 @@ std::int64_t run_and_sample(const ScenarioOptions& options, net::EventLoop& loop
   return start;
 }
 
+// settled: every book is live and equal to the truth (the drain's end, when it comes).
+bool settled(const engine::Engine& eng, const sim::Simulator& simulator) {
+  bool all = true;
+  eng.for_each_book([&](std::string_view venue, std::string_view symbol, const book::OrderBook& b) {
+    all = all && b.state() == BookState::kLive && equal_to_truth(simulator, venue, symbol, b);
+  });
+  return all;
+}
+
 // judge_books counts the engine's books at the end of the run: their checks and resyncs,
 // which are live, and which of those equal the truth (the market drained first).
 void judge_books(const engine::Engine& eng, const sim::Simulator& simulator, ScenarioResult& r) {
@@ -414,9 +423,14 @@ bool run_scenario(const ScenarioOptions& options, ScenarioResult& r, std::string
   {
     engine::Engine eng(ec, &listener, &loop);
     const std::int64_t start = run_and_sample(options, loop, eng, r);
-    // Drain: stop the market, let the frames in flight arrive, then compare with the truth.
+    // Drain: stop the market, let the frames (and REST answers) in flight arrive, then
+    // compare with the truth. At least 300 ms; then, while some book is not live or not
+    // equal to the (now still) truth, up to 3 s more in steps of 100 ms, for a host slow
+    // enough that the engine lags the market by more than that (ASan on a loaded machine):
+    // the market is paused, so waiting only lets what was already sent arrive.
     simulator.pause_market(true);
     loop.run_for(300'000'000);
+    for (int step = 0; step < 30 && !settled(eng, simulator); ++step) loop.run_for(100'000'000);
     judge_books(eng, simulator, r);
     judge_faults(simulator, listener, start, r);
     collect_figures(eng, listener, start, r);
