@@ -10,8 +10,10 @@
 //   char buf[obr::book::kOkxChecksumInputMax];
 //   std::size_t n = obr::book::okx_checksum_input(book, buf);   // "3366.1:7:3366.8:9:…"
 //   std::int32_t crc = obr::book::okx_checksum(book);            // -1881014294
+//   obr::book::OkxChecksumCache cache;                           // one per book
+//   if (cache.get(book) != wire_checksum) { /* resubscribe this book */ }
 //
-// Thread-safety: pure functions.
+// Thread-safety: pure functions; an OkxChecksumCache belongs to its book's thread.
 #pragma once
 
 #include <cstddef>
@@ -40,5 +42,47 @@ std::size_t okx_checksum_input(const OrderBook& book, char* out) noexcept;
 
 // okx_checksum: the signed CRC-32 of okx_checksum_input. No allocation.
 std::int32_t okx_checksum(const OrderBook& book) noexcept;
+
+// OkxChecksumCache computes okx_checksum(book), the same value, keeping each side's top 25
+// levels and their text ("px:sz") from the previous call. Each call compares the book's
+// top 25 of each side with the kept levels (OrderBook::top_version covers only the top 10,
+// so it cannot say that levels 11 to 25 are unchanged); a side whose levels all match
+// keeps its text, and when both do the previous value is returned. Otherwise a level kept
+// with the same price and size (wherever it moved: the two lists are walked in price
+// order) keeps its text, and only the others are written again. Since OKX's input
+// interleaves the two sides level by level, the CRC cannot be split per side: the
+// interleaved text is copied together from the kept texts (a fixed 48-byte copy each) and
+// hashed whole. Nothing is reused after invalidate(), for another book or other scales.
+// No allocation (tests/book/okx_checksum_test.cpp compares with okx_checksum after every
+// step of the OKX recording and of random books; bench/README.md "OKX").
+class OkxChecksumCache {
+ public:
+  std::int32_t get(const OrderBook& book) noexcept;
+  void invalidate() noexcept { valid_ = false; }  // nothing is reused until recomputed
+
+ private:
+  // A level's text, "px:sz", is at most 43 bytes: a number at a scale in [0, kMaxScale]
+  // is at most 21 (a sign and 19 digits and a point, or a sign, "0." and 18 decimals).
+  static constexpr std::size_t kSlotBytes = 48;
+  static constexpr std::size_t kSlots = 2 * kOkxChecksumLevels;  // a side's kept texts and its new ones
+  // SideText: one side's top levels, best first, and where each one's text is kept.
+  struct SideText {
+    Level levels[kOkxChecksumLevels] = {};
+    std::uint8_t slot[kOkxChecksumLevels] = {};  // level i's text: text[slot[i]], len[slot[i]] bytes
+    std::size_t count = 0;
+    std::uint8_t len[kSlots] = {};
+    char text[kSlots][kSlotBytes] = {};
+  };
+  // rebuild makes `side` hold `levels`' top; false when nothing changed.
+  template <bool kBids, typename SideT>
+  static bool rebuild(const SideT& levels, SideText& side, bool reuse, int price_scale, int qty_scale) noexcept;
+
+  const OrderBook* book_ = nullptr;
+  int price_scale_ = -1;
+  int qty_scale_ = -1;
+  bool valid_ = false;
+  std::int32_t value_ = 0;
+  SideText bids_, asks_;
+};
 
 }  // namespace obr::book
