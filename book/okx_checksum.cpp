@@ -72,27 +72,30 @@ std::int32_t okx_checksum(const OrderBook& book) noexcept {
   return static_cast<std::int32_t>(crc32(0, buf, n));
 }
 
-// The levels kept from the previous call and the book's both run best first, so one walk
-// finds each new level's old place: old levels better than it are skipped (gone); an old
-// level equal to it (price and size) lends its text. Each old level is matched at most
-// once (prices are distinct), so no two new levels share a slot; the unmatched new levels
-// are written into slots no new level uses.
+// rebuild returns the first depth at which `levels`' top differs from the kept one (a
+// level changed, or one side of the two ends there), kUnchanged when none does; 0 when
+// nothing is reused. Levels above that depth keep their places. From there the kept
+// levels and the book's both run best first, so one walk finds each new level's old
+// place: old levels better than it are skipped (gone); an old level equal to it (price and
+// size) lends its text. Each old level is matched at most once (prices are distinct), so
+// no two new levels share a slot; the unmatched new levels are written into slots no new
+// level uses.
 template <bool kBids, typename SideT>
-bool OkxChecksumCache::rebuild(const SideT& levels, SideText& side, bool reuse, int price_scale,
-                               int qty_scale) noexcept {
+std::size_t OkxChecksumCache::rebuild(const SideT& levels, SideText& side, bool reuse, int price_scale,
+                                      int qty_scale) noexcept {
   const std::size_t n = levels.size() < kOkxChecksumLevels ? levels.size() : kOkxChecksumLevels;
   const Level* const best = n == 0 ? nullptr : &levels.at(0);  // level i is best[-i] (worst first)
   auto level = [best](std::size_t i) -> const Level& { return best[-static_cast<std::ptrdiff_t>(i)]; };
   const std::size_t prev_n = reuse ? side.count : 0;
-  if (reuse && n == prev_n) {
-    std::size_t i = 0;
-    while (i < n && level(i) == side.levels[i]) ++i;
-    if (i == n) return false;
-  }
+  const std::size_t same = n < prev_n ? n : prev_n;
+  std::size_t first = 0;
+  while (first < same && level(first) == side.levels[first]) ++first;
+  if (first == same && n == prev_n && reuse) return kUnchanged;
   std::uint8_t slot[kOkxChecksumLevels];
   std::uint64_t used = 0;  // a bit per slot the new levels use
+  for (std::size_t i = 0; i < first; ++i) used |= std::uint64_t{1} << side.slot[i];
   constexpr std::uint8_t kNone = 0xFF;
-  for (std::size_t i = 0, j = 0; i < n; ++i) {
+  for (std::size_t i = first, j = first; i < n; ++i) {
     const Level& l = level(i);
     while (j < prev_n && (kBids ? side.levels[j].price > l.price : side.levels[j].price < l.price)) ++j;
     if (j < prev_n && side.levels[j] == l) {
@@ -102,13 +105,14 @@ bool OkxChecksumCache::rebuild(const SideT& levels, SideText& side, bool reuse, 
       slot[i] = kNone;
     }
   }
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = first; i < n; ++i) {
     side.levels[i] = level(i);
     if (slot[i] == kNone) {
       const auto s = static_cast<std::uint8_t>(__builtin_ctzll(~used));  // n <= 25 of 50 slots used
       used |= std::uint64_t{1} << s;
-      char tmp[kSlotBytes + kDigitTextSlack];
-      char* p = append_plain_decimal(tmp, side.levels[i].price, price_scale);
+      char tmp[kSlotBytes + kDigitTextSlack];  // the formatters may write past the text
+      tmp[0] = ':';
+      char* p = append_plain_decimal(tmp + 1, side.levels[i].price, price_scale);
       *p++ = ':';
       p = append_plain_decimal(p, side.levels[i].qty, qty_scale);
       std::memcpy(side.text[s], tmp, kSlotBytes);
@@ -118,7 +122,7 @@ bool OkxChecksumCache::rebuild(const SideT& levels, SideText& side, bool reuse, 
     side.slot[i] = slot[i];
   }
   side.count = n;
-  return true;
+  return first;
 }
 
 std::int32_t OkxChecksumCache::get(const OrderBook& book) noexcept {
@@ -128,30 +132,44 @@ std::int32_t OkxChecksumCache::get(const OrderBook& book) noexcept {
     return okx_checksum(book);
   }
   const bool reuse = valid_ && book_ == &book && price_scale_ == ps && qty_scale_ == qs;
-  const bool bids_changed = rebuild<true>(book.bids(), bids_, reuse, ps, qs);
-  const bool asks_changed = rebuild<false>(book.asks(), asks_, reuse, ps, qs);
-  if (reuse && !bids_changed && !asks_changed) return value_;
-  // ":" then each level's text, bid and ask in turn; the first ':' is left out of the CRC.
-  // Each text is copied as a whole slot (48 bytes) and the end moved by its length.
-  char buf[2 * kOkxChecksumLevels * (1 + kSlotBytes)];
-  char* p = buf;
+  const std::size_t bid_from = rebuild<true>(book.bids(), bids_, reuse, ps, qs);
+  const std::size_t ask_from = rebuild<false>(book.asks(), asks_, reuse, ps, qs);
+  const std::size_t from = bid_from < ask_from ? bid_from : ask_from;  // the first level pair that changed
+  if (from == kUnchanged) return value_;
+  // The text from that pair on is copied again from the kept texts, each ":px:sz" as 32
+  // bytes (kSlotBytes when longer) and the end moved by its length; the pairs above it are as
+  // they were (their levels, and which side has each, did not change).
+  const std::size_t nb = bids_.count, na = asks_.count;
+  const std::size_t pairs = nb > na ? nb : na;
+  char* p = buf_ + pair_offset_[from];
   auto put = [&p](const SideText& side, std::size_t i) {
     const std::uint8_t s = side.slot[i];
-    *p = ':';
-    std::memcpy(p + 1, side.text[s], kSlotBytes);
-    p += 1 + side.len[s];
+    std::memcpy(p, side.text[s], 32);
+    if (side.len[s] > 32) std::memcpy(p + 32, side.text[s] + 32, kSlotBytes - 32);
+    p += side.len[s];
   };
-  const std::size_t nb = bids_.count, na = asks_.count;
   const std::size_t both = nb < na ? nb : na;
-  std::size_t i = 0;
+  std::size_t i = from;
   for (; i < both; ++i) {
     put(bids_, i);
     put(asks_, i);
+    pair_offset_[i + 1] = static_cast<std::uint16_t>(p - buf_);
   }
-  for (; i < nb; ++i) put(bids_, i);
-  for (; i < na; ++i) put(asks_, i);
-  const std::size_t len = p == buf ? 0 : static_cast<std::size_t>(p - buf) - 1;
-  value_ = static_cast<std::int32_t>(crc32(0, buf + 1, len));
+  for (; i < pairs; ++i) {  // the longer side's levels alone
+    put(i < nb ? bids_ : asks_, i);
+    pair_offset_[i + 1] = static_cast<std::uint16_t>(p - buf_);
+  }
+  // The CRC resumes at the last checkpoint at or above that pair (the text before it is
+  // unchanged) and records the following ones; the first ':' is not hashed.
+  std::size_t g = from / kPairsPerCheckpoint;
+  std::uint32_t crc = crc_at_[g];
+  for (; g * kPairsPerCheckpoint < pairs; ++g) {
+    const std::size_t end_pair = (g + 1) * kPairsPerCheckpoint < pairs ? (g + 1) * kPairsPerCheckpoint : pairs;
+    const std::size_t start = g == 0 ? 1 : pair_offset_[g * kPairsPerCheckpoint];
+    crc = crc32(crc, buf_ + start, pair_offset_[end_pair] - start);
+    crc_at_[g + 1] = crc;
+  }
+  value_ = static_cast<std::int32_t>(crc);
   book_ = &book;
   price_scale_ = ps;
   qty_scale_ = qs;

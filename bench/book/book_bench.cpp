@@ -334,6 +334,28 @@ void BM_OkxChecksum(benchmark::State& state) {
 }
 BENCHMARK(BM_OkxChecksum);
 
+// OkxChecksumCache with nothing changed: the 50 levels compared, the value kept.
+void BM_OkxChecksumCachedHit(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  obr::book::OkxChecksumCache cache;
+  for (auto _ : state) benchmark::DoNotOptimize(cache.get(book));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCachedHit);
+
+// OkxChecksumCache with nothing to reuse, as after a snapshot: the 50 levels written, the
+// input copied together and hashed whole.
+void BM_OkxChecksumCacheRebuild(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  obr::book::OkxChecksumCache cache;
+  for (auto _ : state) {
+    cache.invalidate();
+    benchmark::DoNotOptimize(cache.get(book));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCacheRebuild);
+
 // The typical OKX update through OkxChecksumCache: one level of the top 25 changes its
 // size (a bid or an ask in turn, at depths 0 to 24), then the checksum: the 50 levels
 // compared, the one changed written, the interleaved text copied from the kept texts and
