@@ -2,6 +2,9 @@
 #include "book/okx_checksum.h"
 
 #include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "book/crc32.h"
 #include "book/decimal.h"
@@ -72,6 +75,29 @@ std::int32_t okx_checksum(const OrderBook& book) noexcept {
   return static_cast<std::int32_t>(crc32(0, buf, n));
 }
 
+namespace {
+
+// common_prefix: how many of the first n levels agree, best[-i] (a side's storage read from
+// its top down) against kept[i]. With AVX2 two levels a compare: the side's pair is in the
+// other order in memory, so its two halves are swapped.
+inline std::size_t common_prefix(const Level* best, const Level* kept, std::size_t n) noexcept {
+  std::size_t i = 0;
+#if defined(__AVX2__)
+  static_assert(sizeof(Level) == 16);
+  for (; i + 2 <= n; i += 2) {
+    const __m256i k = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kept + i));
+    const __m256i b = _mm256_permute4x64_epi64(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(best - static_cast<std::ptrdiff_t>(i + 1))), 0x4E);
+    const auto equal = static_cast<std::uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi64(k, b)));
+    if (equal != 0xFFFFFFFFu) return (equal & 0xFFFFu) == 0xFFFFu ? i + 1 : i;
+  }
+#endif
+  while (i < n && best[-static_cast<std::ptrdiff_t>(i)] == kept[i]) ++i;
+  return i;
+}
+
+}  // namespace
+
 // rebuild returns the first depth at which `levels`' top differs from the kept one (a
 // level changed, or one side of the two ends there), kUnchanged when none does; 0 when
 // nothing is reused. Levels above that depth keep their places. From there the kept
@@ -88,8 +114,7 @@ std::size_t OkxChecksumCache::rebuild(const SideT& levels, SideText& side, bool 
   auto level = [best](std::size_t i) -> const Level& { return best[-static_cast<std::ptrdiff_t>(i)]; };
   const std::size_t prev_n = reuse ? side.count : 0;
   const std::size_t same = n < prev_n ? n : prev_n;
-  std::size_t first = 0;
-  while (first < same && level(first) == side.levels[first]) ++first;
+  const std::size_t first = common_prefix(best, side.levels, same);
   if (first == same && n == prev_n && reuse) return kUnchanged;
   std::uint8_t slot[kOkxChecksumLevels];
   std::uint64_t used = 0;  // a bit per slot the new levels use
