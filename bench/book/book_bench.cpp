@@ -334,6 +334,75 @@ void BM_OkxChecksum(benchmark::State& state) {
 }
 BENCHMARK(BM_OkxChecksum);
 
+// OkxChecksumCache with nothing changed: the 50 levels compared, the value kept.
+void BM_OkxChecksumCachedHit(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  obr::book::OkxChecksumCache cache;
+  for (auto _ : state) benchmark::DoNotOptimize(cache.get(book));
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCachedHit);
+
+// OkxChecksumCache with nothing to reuse, as after a snapshot: the 50 levels written, the
+// input copied together and hashed whole.
+void BM_OkxChecksumCacheRebuild(benchmark::State& state) {
+  const obr::book::OrderBook& book = checksum_book();
+  obr::book::OkxChecksumCache cache;
+  for (auto _ : state) {
+    cache.invalidate();
+    benchmark::DoNotOptimize(cache.get(book));
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCacheRebuild);
+
+// The typical OKX update through OkxChecksumCache: one level of the top 25 changes its
+// size (a bid or an ask in turn, at depths 0 to 24), then the checksum: the 50 levels
+// compared, the one changed written, the interleaved text copied from the kept texts and
+// hashed (book/okx_checksum.h).
+void BM_OkxChecksumCacheOneLevelChanged(benchmark::State& state) {
+  obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 25});
+  const obr::book::OrderBook& model = checksum_book();
+  std::vector<Level> bids, asks;
+  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
+  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
+  book.replace(bids, asks);
+  obr::book::OkxChecksumCache cache;
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    const auto i = static_cast<std::size_t>(k % 25);
+    const Level& l = (k & 1) ? book.bids().at(i) : book.asks().at(i);
+    book.apply((k & 1) ? obr::book::Side::kBid : obr::book::Side::kAsk, l.price, 100000000 + (k % 977));
+    benchmark::DoNotOptimize(cache.get(book));
+    ++k;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCacheOneLevelChanged);
+
+// The same with one level inserted or deleted in turn (the levels below it move one place;
+// their text is kept).
+void BM_OkxChecksumCacheOneLevelInsertedOrDeleted(benchmark::State& state) {
+  obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 0});
+  const obr::book::OrderBook& model = checksum_book();
+  std::vector<Level> bids, asks;
+  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
+  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
+  book.replace(bids, asks);
+  obr::book::OkxChecksumCache cache;
+  std::int64_t k = 0;
+  for (auto _ : state) {
+    const std::int64_t d = 1 + 3 * ((k / 2) % 24);  // between two levels (they are 3 ticks apart)
+    const bool bid = ((k / 2) & 1) != 0;
+    const std::int64_t price = bid ? 630049 - d : 630050 + d;
+    book.apply(bid ? obr::book::Side::kBid : obr::book::Side::kAsk, price, (k & 1) ? 0 : 123456789);
+    benchmark::DoNotOptimize(cache.get(book));
+    ++k;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+BENCHMARK(BM_OkxChecksumCacheOneLevelInsertedOrDeleted);
+
 // Baseline: zlib's crc32 alone over the same input (what the checksum would cost if
 // formatting were free).
 void BM_ZlibCrc32OfChecksumInput(benchmark::State& state) {

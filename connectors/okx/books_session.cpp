@@ -52,7 +52,8 @@ struct ChannelBook : BridgedBook {
   std::int64_t last_seq = -1;  // the last applied seqId; -1: none
   bool sequenced = false;      // its last snapshot carried a seqId
   std::uint64_t checksums = 0;
-  std::uint64_t dropped = 0;  // updates while not live
+  std::uint64_t dropped = 0;   // updates while not live
+  book::OkxChecksumCache crc;  // the checksum, rewriting only the levels a message changed
 };
 
 // Message: one frame's fields as read in one forward pass (its levels in `raw`).
@@ -208,7 +209,7 @@ struct BooksSession::Impl : SessionBasics {
   bool checksum_ok(ChannelBook& b, std::int64_t checksum) {
     if (checksum == 0) return true;
     ++b.checksums;
-    return book::okx_checksum(b.ob) == checksum;
+    return b.crc.get(b.ob) == checksum;
   }
 };
 
