@@ -16,7 +16,8 @@
 // (the no-change message, prevSeqId == seqId with empty sides, and the sequence reset,
 // seqId < prevSeqId). Size "0" deletes. Then the checksum, when the message carries one
 // that is not 0 (OKX sends 0 since June 2026: docs/venues/okx.md "Checksum"), must equal
-// the CRC32 of the book's top 25 (book/okx_checksum.h). A failed check invalidates that
+// the CRC32 of the book's top 25 (book/okx_checksum.h), computed through the book's own
+// OkxChecksumCache, which rewrites only the levels a message changed. A failed check invalidates that
 // book alone, which is unsubscribed and subscribed again for a fresh snapshot; the circuit
 // breaker halts a book that keeps failing.
 //
