@@ -888,7 +888,8 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   capture.depth = options.depth;
   capture.mode = connectors::SessionMode::kCapture;
   const std::size_t n = recordings.size();
-  const std::size_t threads = std::clamp<std::size_t>(static_cast<std::size_t>(std::max(options.threads, 1)), 1, n);
+  const std::size_t threads =
+      std::clamp<std::size_t>(static_cast<std::size_t>(std::max(options.threads, 1)), 1, std::max<std::size_t>(n, 1));
   const bool gzip = options.export_path.ends_with(".gz");
   ExportSpec spec;
   spec.every_ns = options.export_every_ns;
