@@ -1,12 +1,15 @@
 #include "book/decimal.h"
 
 #include <array>
+#include <cstring>
 #include <limits>
 
 #if defined(__SSE4_1__) && defined(__SSSE3__)
 #include <immintrin.h>
 #define OBR_DECIMAL_SIMD 1
 #endif
+
+#include "book/digit_text.h"
 
 namespace obr::book {
 namespace {
@@ -277,6 +280,39 @@ std::size_t format_decimal(std::int64_t value, int scale, char* out) noexcept {
 std::string to_decimal_string(std::int64_t value, int scale) {
   char buf[kMaxDecimalChars];
   return std::string(buf, format_decimal(value, scale, buf));
+}
+
+char* append_plain_decimal(char* out, std::int64_t value, int scale) noexcept {
+  // The magnitude's digits, then the point put in and the fraction's trailing zeros left
+  // out: no division by a power of ten that is only known at run time.
+  const std::uint64_t m = magnitude(value);
+  if (value < 0) *out++ = '-';
+  if (m == 0) {
+    *out++ = '0';
+    return out;
+  }
+  char digits[24 + kDigitTextSlack];
+  const auto len = static_cast<int>(append_digits(digits, m) - digits);
+  if (scale <= 0) {
+    std::memcpy(out, digits, static_cast<std::size_t>(len));
+    return out + len;
+  }
+  int end = len;                  // the fraction's trailing zeros dropped (the whole part keeps its own)
+  const int whole = len - scale;  // digits before the point; <= 0: "0." and leading zeros
+  while (end > whole && end > 0 && digits[end - 1] == '0') --end;
+  if (whole > 0) {
+    std::memcpy(out, digits, static_cast<std::size_t>(whole));
+    out += whole;
+    if (end == whole) return out;  // nothing after the point
+    *out++ = '.';
+    std::memcpy(out, digits + whole, static_cast<std::size_t>(end - whole));
+    return out + (end - whole);
+  }
+  *out++ = '0';
+  *out++ = '.';
+  for (int i = whole; i < 0; ++i) *out++ = '0';
+  std::memcpy(out, digits, static_cast<std::size_t>(end));
+  return out + end;
 }
 
 }  // namespace obr::book

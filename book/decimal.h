@@ -78,6 +78,14 @@ int decimal_places(std::string_view text) noexcept;
 // 0 <= scale <= kMaxScale.
 std::size_t format_decimal(std::int64_t value, int scale, char* out) noexcept;
 
+// append_plain_decimal writes `value` at `scale` as plain decimal text without trailing
+// fractional zeros, and no point when nothing is left after it ("65140.40" at scale 2 is
+// "65140.4"; 6514000 at scale 2 is "65140"; 0 is "0"), as OKX writes numbers and as obr
+// reports the venues that drop those zeros, and returns the end. May write up to
+// kDigitTextSlack (book/digit_text.h) bytes past the text. Precondition: 0 <= scale <=
+// kMaxScale.
+char* append_plain_decimal(char* out, std::int64_t value, int scale) noexcept;
+
 // to_decimal_string is format_decimal into a std::string (allocates; control path only).
 std::string to_decimal_string(std::int64_t value, int scale);
 

@@ -11,39 +11,6 @@
 
 namespace obr::book {
 
-char* append_plain_decimal(char* out, std::int64_t value, int scale) noexcept {
-  // The magnitude's digits, then the point put in and the fraction's trailing zeros left
-  // out: no division by a power of ten that is only known at run time.
-  const std::uint64_t m = magnitude(value);
-  if (value < 0) *out++ = '-';
-  if (m == 0) {
-    *out++ = '0';
-    return out;
-  }
-  char digits[24 + kDigitTextSlack];
-  const auto len = static_cast<int>(append_digits(digits, m) - digits);
-  if (scale <= 0) {
-    std::memcpy(out, digits, static_cast<std::size_t>(len));
-    return out + len;
-  }
-  int end = len;                  // the fraction's trailing zeros dropped (the whole part keeps its own)
-  const int whole = len - scale;  // digits before the point; <= 0: "0." and leading zeros
-  while (end > whole && end > 0 && digits[end - 1] == '0') --end;
-  if (whole > 0) {
-    std::memcpy(out, digits, static_cast<std::size_t>(whole));
-    out += whole;
-    if (end == whole) return out;  // nothing after the point
-    *out++ = '.';
-    std::memcpy(out, digits + whole, static_cast<std::size_t>(end - whole));
-    return out + (end - whole);
-  }
-  *out++ = '0';
-  *out++ = '.';
-  for (int i = whole; i < 0; ++i) *out++ = '0';
-  std::memcpy(out, digits, static_cast<std::size_t>(end));
-  return out + end;
-}
-
 std::size_t okx_checksum_input(const OrderBook& book, char* out) noexcept {
   char* p = out;
   const int ps = book.price_scale(), qs = book.qty_scale();

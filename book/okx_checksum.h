@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "book/decimal.h"  // append_plain_decimal: the numbers as OKX writes them
 #include "book/digit_text.h"
 #include "book/order_book.h"
 
@@ -29,12 +30,6 @@ inline constexpr std::size_t kOkxChecksumLevels = 25;
 // Size of a buffer for the input: 50 levels x 2 numbers x at most 41 bytes (a sign, 19
 // digits, a point, 18 leading fractional zeros and colons), plus the formatters' slack.
 inline constexpr std::size_t kOkxChecksumInputMax = 2 * kOkxChecksumLevels * 2 * 42 + kDigitTextSlack;
-
-// append_plain_decimal writes `value` at `scale` as OKX writes numbers: no trailing
-// fractional zeros and no point when nothing is left after it ("65140.40" at scale 2 is
-// "65140.4"; 6514000 at scale 2 is "65140"; 0 is "0"), and returns the end. May write up to
-// kDigitTextSlack bytes past the text. Precondition: 0 <= scale <= kMaxScale.
-char* append_plain_decimal(char* out, std::int64_t value, int scale) noexcept;
 
 // okx_checksum_input writes the string OKX hashes into `out` (kOkxChecksumInputMax bytes)
 // and returns its length.

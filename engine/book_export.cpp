@@ -104,18 +104,6 @@ void csv_field(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// decimal appends `value` at `scale`, without trailing fractional zeros when `trim`
-// (the text `obr replay --json` prints).
-void decimal(std::string& out, std::int64_t value, int scale, bool trim) {
-  char buf[48];
-  std::size_t n = book::format_decimal(value, scale, buf);
-  if (trim && std::memchr(buf, '.', n) != nullptr) {
-    while (buf[n - 1] == '0') --n;
-    if (buf[n - 1] == '.') --n;
-  }
-  out.append(buf, n);
-}
-
 }  // namespace
 
 std::uint8_t& BookExport::flags(connectors::BookId id) {
@@ -174,11 +162,12 @@ void BookExport::row(std::int64_t ts_ns, const VenueReplay& replay, connectors::
   const bool trim = replay.trims_text();
   for (int i = 0; i < spec_.levels; ++i) {
     const auto n = static_cast<std::size_t>(i);
+    char text[kLevelTextChars];
     const auto level = [&](const auto& side) {
       l.push_back(',');
-      if (live && n < side.size()) decimal(l, side.at(n).price, b.price_scale(), trim);
+      if (live && n < side.size()) l.append(text, append_level_text(text, side.at(n).price, b.price_scale(), trim));
       l.push_back(',');
-      if (live && n < side.size()) decimal(l, side.at(n).qty, b.qty_scale(), trim);
+      if (live && n < side.size()) l.append(text, append_level_text(text, side.at(n).qty, b.qty_scale(), trim));
     };
     level(b.bids());
     level(b.asks());

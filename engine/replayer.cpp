@@ -114,26 +114,20 @@ void json_string(std::string& out, std::string_view s) {
 
 // ---- books, the summary and the verdict ----------------------------------------------
 
-// canonical drops trailing fractional zeros ("4.51280965000" -> "4.51280965"), for venues
-// whose wire text has no fixed precision (KuCoin, Bybit spot, OKX).
-namespace {
-std::string canonical(std::string s) {
-  if (s.find('.') == std::string::npos) return s;
-  while (s.back() == '0') s.pop_back();
-  if (s.back() == '.') s.pop_back();
-  return s;
+char* append_level_text(char* out, std::int64_t value, int scale, bool trim) noexcept {
+  return trim ? book::append_plain_decimal(out, value, scale) : out + book::format_decimal(value, scale, out);
 }
-
-}  // namespace
 
 std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool trim) {
   std::vector<ReplayLevel> out;
   const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
+  char text[kLevelTextChars];
+  const auto level_text = [&](std::int64_t v, int scale) {
+    return std::string(text, append_level_text(text, v, scale, trim));
+  };
   for (std::size_t i = 0; i < n; ++i) {
     const book::Level& l = bids ? ob.bids().at(i) : ob.asks().at(i);
-    std::string p = book::to_decimal_string(l.price, ob.price_scale());
-    std::string q = book::to_decimal_string(l.qty, ob.qty_scale());
-    out.push_back(trim ? ReplayLevel{canonical(std::move(p)), canonical(std::move(q))} : ReplayLevel{p, q});
+    out.push_back(ReplayLevel{level_text(l.price, ob.price_scale()), level_text(l.qty, ob.qty_scale())});
   }
   return out;
 }

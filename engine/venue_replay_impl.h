@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "book/decimal.h"
+#include "book/digit_text.h"
 #include "connectors/protocol/venue.h"
 #include "engine/capture_reader.h"
 #include "engine/replayer.h"
@@ -32,7 +33,14 @@ class VenueReplay {
   virtual bool trims_text() const = 0;
 };
 
-// top_levels: a side's best 10 as exact decimal text, without trailing zeros when `trim`.
+// append_level_text writes a price or quantity as replay reports it (the summary, --json,
+// the export): at the book's scale, or without trailing fractional zeros when `trim`
+// (venues whose wire text has no fixed precision: KuCoin, Bybit spot, OKX). `out` holds
+// kLevelTextChars bytes; returns the end.
+inline constexpr std::size_t kLevelTextChars = book::kMaxDecimalChars + book::kDigitTextSlack;
+char* append_level_text(char* out, std::int64_t value, int scale, bool trim) noexcept;
+
+// top_levels: a side's best 10 as exact decimal text (append_level_text).
 std::vector<ReplayLevel> top_levels(const book::OrderBook& ob, bool bids, bool trim);
 
 // SessionReplay drives a Session through the contract.

@@ -24,7 +24,7 @@ using book::BookState;
 using OkxSink = obr::testing::ActionSink;
 using Levels = std::vector<std::vector<std::string>>;
 
-// top10: a side's best 10 as OKX writes numbers (book/okx_checksum.h append_plain_decimal).
+// top10: a side's best 10 as OKX writes numbers (book/decimal.h append_plain_decimal).
 Levels top10(const book::OrderBook& ob, bool bids) {
   Levels out;
   const std::size_t n = std::min<std::size_t>(10, bids ? ob.bids().size() : ob.asks().size());
