@@ -318,6 +318,15 @@ obr::book::OrderBook& checksum_book() {
   return book;
 }
 
+// load_checksum_book gives `book` checksum_book()'s levels, for a benchmark that changes them.
+void load_checksum_book(obr::book::OrderBook& book) {
+  const obr::book::OrderBook& model = checksum_book();
+  std::vector<Level> bids, asks;
+  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
+  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
+  book.replace(bids, asks);
+}
+
 void BM_KrakenChecksum(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();
   for (auto _ : state) benchmark::DoNotOptimize(obr::book::kraken_checksum(book));
@@ -334,61 +343,11 @@ void BM_OkxChecksum(benchmark::State& state) {
 }
 BENCHMARK(BM_OkxChecksum);
 
-// OkxChecksumCache with nothing changed: the 50 levels compared, the value kept.
-void BM_OkxChecksumCachedHit(benchmark::State& state) {
-  const obr::book::OrderBook& book = checksum_book();
-  obr::book::OkxChecksumCache cache;
-  for (auto _ : state) benchmark::DoNotOptimize(cache.get(book));
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-BENCHMARK(BM_OkxChecksumCachedHit);
-
-// OkxChecksumCache with nothing to reuse, as after a snapshot: the 50 levels written, the
-// input copied together and hashed whole.
-void BM_OkxChecksumCacheRebuild(benchmark::State& state) {
-  const obr::book::OrderBook& book = checksum_book();
-  obr::book::OkxChecksumCache cache;
-  for (auto _ : state) {
-    cache.invalidate();
-    benchmark::DoNotOptimize(cache.get(book));
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-BENCHMARK(BM_OkxChecksumCacheRebuild);
-
-// The typical OKX update through OkxChecksumCache: one level of the top 25 changes its
-// size (a bid or an ask in turn, at depths 0 to 24), then the checksum: the 50 levels
-// compared, the one changed written, the interleaved text copied from the kept texts and
-// hashed (book/okx_checksum.h).
-void BM_OkxChecksumCacheOneLevelChanged(benchmark::State& state) {
-  obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 25});
-  const obr::book::OrderBook& model = checksum_book();
-  std::vector<Level> bids, asks;
-  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
-  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
-  book.replace(bids, asks);
-  obr::book::OkxChecksumCache cache;
-  std::int64_t k = 0;
-  for (auto _ : state) {
-    const auto i = static_cast<std::size_t>(k % 25);
-    const Level& l = (k & 1) ? book.bids().at(i) : book.asks().at(i);
-    book.apply((k & 1) ? obr::book::Side::kBid : obr::book::Side::kAsk, l.price, 100000000 + (k % 977));
-    benchmark::DoNotOptimize(cache.get(book));
-    ++k;
-  }
-  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-BENCHMARK(BM_OkxChecksumCacheOneLevelChanged);
-
-// The same with one level inserted or deleted in turn (the levels below it move one place;
-// their text is kept).
+// OkxChecksumCache with one level inserted or deleted in turn (the levels below it move
+// one place; their text is kept).
 void BM_OkxChecksumCacheOneLevelInsertedOrDeleted(benchmark::State& state) {
   obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 0});
-  const obr::book::OrderBook& model = checksum_book();
-  std::vector<Level> bids, asks;
-  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
-  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
-  book.replace(bids, asks);
+  load_checksum_book(book);
   obr::book::OkxChecksumCache cache;
   std::int64_t k = 0;
   for (auto _ : state) {
@@ -479,40 +438,46 @@ void BM_ChecksumText(benchmark::State& state) {
 BENCHMARK(BM_ChecksumText<false>)->Name("BM_ChecksumText/dispatched");
 BENCHMARK(BM_ChecksumText<true>)->Name("BM_ChecksumText/scalar");
 
-void BM_KrakenChecksumCachedHit(benchmark::State& state) {
+// The checksum caches (Kraken's KrakenChecksumCache, OKX's OkxChecksumCache), each over the
+// levels its checksum covers (kCovered a side: Kraken's top 10, OKX's top 25).
+//
+// Nothing changed: the covered levels compared, the value kept.
+template <class Cache>
+void BM_ChecksumCachedHit(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();
-  obr::book::KrakenChecksumCache cache;
+  Cache cache;
   for (auto _ : state) benchmark::DoNotOptimize(cache.get(book));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
-BENCHMARK(BM_KrakenChecksumCachedHit);
+BENCHMARK(BM_ChecksumCachedHit<obr::book::KrakenChecksumCache>)->Name("BM_KrakenChecksumCachedHit");
+BENCHMARK(BM_ChecksumCachedHit<obr::book::OkxChecksumCache>)->Name("BM_OkxChecksumCachedHit");
 
-// The cache with nothing to reuse, as after a snapshot: both sides' text formatted and
-// hashed (a side at a time, each side's text kept for the next update).
-void BM_KrakenChecksumCacheRebuild(benchmark::State& state) {
+// Nothing to reuse, as after a snapshot: every covered level's text written and hashed
+// (Kraken's a side at a time; OKX's interleaved input copied together and hashed whole).
+template <class Cache>
+void BM_ChecksumCacheRebuild(benchmark::State& state) {
   const obr::book::OrderBook& book = checksum_book();
-  obr::book::KrakenChecksumCache cache;
+  Cache cache;
   for (auto _ : state) {
     cache.invalidate();
     benchmark::DoNotOptimize(cache.get(book));
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
-BENCHMARK(BM_KrakenChecksumCacheRebuild);
+BENCHMARK(BM_ChecksumCacheRebuild<obr::book::KrakenChecksumCache>)->Name("BM_KrakenChecksumCacheRebuild");
+BENCHMARK(BM_ChecksumCacheRebuild<obr::book::OkxChecksumCache>)->Name("BM_OkxChecksumCacheRebuild");
 
-// The typical Kraken update: one level of the top 10 changes its quantity, then the
-// checksum is recomputed through the cache (the other 19 levels' text is reused).
-void BM_KrakenChecksumCacheOneLevelChanged(benchmark::State& state) {
+// The typical update: one covered level changes its quantity (a bid or an ask in turn, at
+// depths 0 to kCovered - 1, the OrderBook::apply included), then the checksum through the
+// cache (the other levels' text reused).
+template <class Cache, std::size_t kCovered>
+void BM_ChecksumCacheOneLevelChanged(benchmark::State& state) {
   obr::book::OrderBook book(obr::book::BookConfig{.price_scale = 1, .qty_scale = 8, .depth_limit = 25});
-  const obr::book::OrderBook& model = checksum_book();
-  std::vector<Level> bids, asks;
-  for (std::size_t i = 0; i < model.bids().size(); ++i) bids.push_back(model.bids().at(i));
-  for (std::size_t i = 0; i < model.asks().size(); ++i) asks.push_back(model.asks().at(i));
-  book.replace(bids, asks);
-  obr::book::KrakenChecksumCache cache;
+  load_checksum_book(book);
+  Cache cache;
   std::int64_t k = 0;
   for (auto _ : state) {
-    const auto i = static_cast<std::size_t>(k % 10);
+    const auto i = static_cast<std::size_t>(k % static_cast<std::int64_t>(kCovered));
     const Level& l = (k & 1) ? book.bids().at(i) : book.asks().at(i);
     book.apply((k & 1) ? obr::book::Side::kBid : obr::book::Side::kAsk, l.price, 100000000 + (k % 977));
     benchmark::DoNotOptimize(cache.get(book));
@@ -520,7 +485,10 @@ void BM_KrakenChecksumCacheOneLevelChanged(benchmark::State& state) {
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
-BENCHMARK(BM_KrakenChecksumCacheOneLevelChanged);
+BENCHMARK(BM_ChecksumCacheOneLevelChanged<obr::book::KrakenChecksumCache, obr::book::kKrakenChecksumLevels>)
+    ->Name("BM_KrakenChecksumCacheOneLevelChanged");
+BENCHMARK(BM_ChecksumCacheOneLevelChanged<obr::book::OkxChecksumCache, obr::book::kOkxChecksumLevels>)
+    ->Name("BM_OkxChecksumCacheOneLevelChanged");
 
 void BM_SnapshotLoad(benchmark::State& state) {
   const auto depth = static_cast<std::size_t>(state.range(0));
