@@ -1,7 +1,8 @@
 // engine/capture_reader.cpp — CaptureReader (engine/capture_reader.h). Sections, in
 // order: the bytes a line may not hold, found a chunk at a time; the line formats (raw,
-// cryptofeed, obr, JSON lines: each line to a CaptureEvent); the source (the file, inflated
-// when gzip); the reader (open and format detection, the buffer, lines, next()).
+// cryptofeed, tardis-style, obr, JSON lines: each line to a CaptureEvent); the source (the
+// file, inflated by ISA-L when gzip, by libzstd when zstd); the reader (open and format
+// detection, the buffer, lines, next()).
 #include "engine/capture_reader.h"
 
 #include <absl/strings/escaping.h>
@@ -95,7 +96,7 @@ const char* first_bad(const char* p, const char* e) noexcept {
   return p;
 }
 
-// ---- the line formats: cryptofeed, obr, JSON lines --------------------------------------
+// ---- the line formats: cryptofeed, tardis-style, obr, JSON lines -------------------------
 
 bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
 

@@ -1,9 +1,11 @@
 // engine/replayer.cpp — replay_files and what it needs (engine/replayer.h). Sections, in
 // order: the sink that counts frame errors by file and line, and the JSON text helpers;
-// books, the summary and the verdict; venues and the files of one recording; obr recordings;
-// captures made by others (their connections, frames held until a venue is told, one
-// connection's files merged by time); JSON-lines captures (several connections in a file);
-// one recording and the entry point; the `--json` output.
+// books, the summary and the verdict; venues and the files of one recording; one
+// recording's run (its own summary, sink, export and progress, so recordings can run side
+// by side); obr recordings; captures made by others (their connections, frames held until
+// a venue is told, one connection's files merged by time); JSON-lines captures (several
+// connections in a file, each exported on its own clock); one recording; the entry point
+// (threads, the merge in order, the export's parts joined); the `--json` output.
 #include "engine/replayer.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -226,6 +228,8 @@ const Venue* detect_venue(const CaptureEvent& ev) {
   }
   return nullptr;
 }
+
+// ---- one recording's run ---------------------------------------------------------------
 
 // Tap: how far one recording's replay has got, read by the progress report (from another
 // thread when recordings run side by side).
@@ -737,7 +741,7 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
   return absl::OkStatus();
 }
 
-// ---- one recording, and the entry point -----------------------------------------------
+// ---- one recording ---------------------------------------------------------------------
 
 // needs_times: the options read recorded times (an export every interval, --from, --to).
 bool needs_times(const ReplayOptions& o) noexcept {
@@ -836,6 +840,8 @@ absl::Status check_conn_venues(const ReplayOptions& options, const std::set<std:
   }
   return absl::OkStatus();
 }
+
+// ---- the entry point: threads, the merge, the export's parts ----------------------------
 
 // append_file appends the bytes of `from` to `to` (an export's parts, joined in order).
 absl::Status append_file(const std::string& from, std::FILE* to, const std::string& to_path) {

@@ -1,7 +1,9 @@
 // tests/engine/replay_export_test.cpp — what `obr replay` gives a researcher besides the
 // final books: recorded times as text (engine/time_text.h), the books over time as CSV
-// (ReplayOptions::export_*, engine/book_export.h), the --from/--to window, and recordings
-// replayed side by side (ReplayOptions::threads) with the same result as one by one. On
+// (ReplayOptions::export_*, engine/book_export.h), the --from/--to window, tardis-style
+// lines (CaptureFormat::kTardis), and recordings replayed side by side
+// (ReplayOptions::threads) with the same result as one by one (sections: times, the export
+// with its window, tardis-style lines, side by side). On
 // the bundled real recordings; each export is checked against the replay's own books.
 #include <gtest/gtest.h>
 
