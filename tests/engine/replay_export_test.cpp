@@ -3,8 +3,8 @@
 // (ReplayOptions::export_*, engine/book_export.h), the --from/--to window, tardis-style
 // lines (CaptureFormat::kTardis), and recordings replayed side by side
 // (ReplayOptions::threads) with the same result as one by one (sections: times, the export
-// with its window, tardis-style lines, side by side). On
-// the bundled real recordings; each export is checked against the replay's own books.
+// with its window, tardis-style lines, side by side). On the bundled real recordings;
+// each export is checked against the replay's own books.
 #include <gtest/gtest.h>
 
 #include <cstdint>
