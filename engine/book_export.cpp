@@ -124,7 +124,7 @@ void BookExport::mark(connectors::BookId id, bool level_change) {
     f |= kAppeared;
     order_.emplace_back(current_, id);
   }
-  if (spec_.on_change && !(f & kDirty)) {
+  if (options_.export_on_change && !(f & kDirty)) {
     f |= kDirty;
     dirty_.emplace_back(current_, id);
   }
@@ -135,7 +135,7 @@ void BookExport::state_changed(connectors::BookId id) { mark(id, false); }
 
 void BookExport::row(std::int64_t ts_ns, const VenueReplay& replay, connectors::BookId id) {
   const connectors::BookReport r = replay.book_report(id);
-  if (!spec_.symbol.empty() && r.symbol != spec_.symbol) return;
+  if (!options_.symbol.empty() && r.symbol != options_.symbol) return;
   std::string& l = line_;
   l.clear();
   if (ts_ns >= 0) {
@@ -160,7 +160,7 @@ void BookExport::row(std::int64_t ts_ns, const VenueReplay& replay, connectors::
   }
   const bool live = b.state() == book::BookState::kLive;
   const bool trim = replay.trims_text();
-  for (int i = 0; i < spec_.levels; ++i) {
+  for (int i = 0; i < options_.export_levels; ++i) {
     const auto n = static_cast<std::size_t>(i);
     char text[kLevelTextChars];
     const auto level = [&](const auto& side) {
@@ -179,10 +179,10 @@ void BookExport::row(std::int64_t ts_ns, const VenueReplay& replay, connectors::
 // boundaries_before writes every boundary below `limit_ns` (at or below, when inclusive)
 // that lies in [from, to].
 void BookExport::boundaries_before(std::int64_t limit_ns, bool inclusive) {
-  const std::int64_t every = spec_.every_ns;
-  const std::int64_t last = std::min(spec_.to_ns, inclusive ? limit_ns : limit_ns - 1);
-  if (next_ < spec_.from_ns) {  // rows start at --from: skip the boundaries before it
-    next_ = spec_.from_ns <= 0 ? 0 : (spec_.from_ns + every - 1) / every * every;
+  const std::int64_t every = options_.export_every_ns;
+  const std::int64_t last = std::min(options_.to_ns, inclusive ? limit_ns : limit_ns - 1);
+  if (next_ < options_.from_ns) {  // rows start at --from: skip the boundaries before it
+    next_ = options_.from_ns <= 0 ? 0 : (options_.from_ns + every - 1) / every * every;
   }
   if (order_.empty()) {  // no book yet: nothing to write up to the limit
     if (next_ <= last) next_ = (last / every + 1) * every;
@@ -196,8 +196,10 @@ void BookExport::boundaries_before(std::int64_t limit_ns, bool inclusive) {
 void BookExport::before_event(const VenueReplay* replay, std::int64_t ts_ns) {
   current_ = replay;
   if (ts_ns < 0) return;
-  if (spec_.every_ns > 0) {
-    if (next_ < 0) next_ = (ts_ns + spec_.every_ns - 1) / spec_.every_ns * spec_.every_ns;  // first >= ts
+  if (options_.export_every_ns > 0) {
+    if (next_ < 0)
+      next_ =
+          (ts_ns + options_.export_every_ns - 1) / options_.export_every_ns * options_.export_every_ns;  // first >= ts
     boundaries_before(ts_ns, /*inclusive=*/false);
   }
   last_ts_ = std::max(last_ts_, ts_ns);
@@ -207,13 +209,13 @@ void BookExport::after_event(std::int64_t ts_ns) {
   for (const auto& [replay, id] : dirty_) {
     current_ = replay;
     flags(id) &= static_cast<std::uint8_t>(~kDirty);
-    if (ts_ns < 0 || (ts_ns >= spec_.from_ns && ts_ns <= spec_.to_ns)) row(ts_ns, *replay, id);
+    if (ts_ns < 0 || (ts_ns >= options_.from_ns && ts_ns <= options_.to_ns)) row(ts_ns, *replay, id);
   }
   dirty_.clear();
 }
 
 void BookExport::finish(std::int64_t until_ns) {
-  if (spec_.every_ns > 0 && next_ >= 0) boundaries_before(until_ns, /*inclusive=*/true);
+  if (options_.export_every_ns > 0 && next_ >= 0) boundaries_before(until_ns, /*inclusive=*/true);
 }
 
 }  // namespace obr::engine

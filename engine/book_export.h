@@ -4,10 +4,10 @@
 // One BookExport per recording replayed (a file, with a cryptofeed `.http.` companion):
 // the replayer tells it about each event before and after feeding it, and the sink tells
 // it which books each event changed. It writes
-//  - with `every_ns`: at each boundary b (a multiple of every_ns since the Unix epoch,
+//  - with `export_every_ns`: at each boundary b (a multiple of it since the Unix epoch,
 //    from the recording's first recorded time to its last), one row per book that has
 //    appeared, showing it after every event recorded at or before b;
-//  - with `on_change`: one row per book per event that changed it (levels or state),
+//  - with `export_on_change`: one row per book per event that changed it (levels or state),
 //    at the event's recorded time;
 // rows only for times in [from_ns, to_ns]. A book appears with its first level change;
 // rows go in time order, then in the order books appeared. A row for a book that is not
@@ -22,7 +22,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -30,20 +29,11 @@
 #include <vector>
 
 #include "connectors/protocol/session.h"
+#include "engine/replayer.h"
 
 namespace obr::engine {
 
 class VenueReplay;
-
-// ExportSpec: what to write (ReplayOptions' export fields).
-struct ExportSpec {
-  std::int64_t every_ns = 0;  // > 0: rows at every boundary
-  bool on_change = false;     // rows at every change
-  int levels = 10;            // levels per side in a row
-  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
-  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
-  std::string symbol;  // only this symbol's rows (empty: every book's)
-};
 
 // ExportFile: a CSV file written through a buffer, plain or gzip (zlib; one member per
 // file, so files written side by side can be joined byte by byte into one gzip stream).
@@ -73,7 +63,8 @@ std::string export_header(int levels);
 
 class BookExport {
  public:
-  BookExport(ExportFile& out, const ExportSpec& spec) : out_(out), spec_(spec) {}
+  // `options`: what to write (its export_* fields, the window, --symbol).
+  BookExport(ExportFile& out, const ReplayOptions& options) : out_(out), options_(options) {}
   // before_event: the event at `ts_ns` (-1: no recorded time) is about to be fed to
   // `replay`: the boundaries before it are written.
   void before_event(const VenueReplay* replay, std::int64_t ts_ns);
@@ -99,7 +90,7 @@ class BookExport {
   void boundaries_before(std::int64_t limit_ns, bool inclusive);
 
   ExportFile& out_;
-  const ExportSpec& spec_;
+  const ReplayOptions& options_;
   const VenueReplay* current_ = nullptr;
   std::vector<Seen> seen_;                                                // one per connection
   std::vector<std::pair<const VenueReplay*, connectors::BookId>> order_;  // as they appeared

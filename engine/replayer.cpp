@@ -250,10 +250,8 @@ struct Run {
   Tap& tap;
   const std::function<void()>* report = nullptr;  // threads == 1: the progress report, inline
   BookExport* exp = nullptr;
-  ExportFile* target = nullptr;  // the file `exp` writes to
-  // For exports made per connection (JSON lines): the spec, and where parts are named.
-  const ExportSpec* spec = nullptr;
-  std::string part_prefix;
+  ExportFile* target = nullptr;                   // the file `exp` writes to
+  std::string part_prefix;                        // for exports made per connection (JSON lines): where parts are named
   std::set<std::string, std::less<>> conns_seen;  // every JSON-lines connection's name
   bool stopped_at_to = false;                     // an event after --to ended the replay
   std::uint64_t events = 0;
@@ -707,7 +705,7 @@ absl::Status replay_json_lines(CaptureReader& reader, Run& run) {
           auto part = ExportFile::create(run.part_prefix + ".conn" + std::to_string(at), false);
           if (!part.ok()) return part.status();
           c.part = std::move(*part);
-          c.exp = std::make_unique<BookExport>(*c.part, *run.spec);
+          c.exp = std::make_unique<BookExport>(*c.part, run.options);
         }
       }
       run.use_export(conns[at].exp.get());
@@ -891,13 +889,6 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
   const std::size_t threads =
       std::clamp<std::size_t>(static_cast<std::size_t>(std::max(options.threads, 1)), 1, std::max<std::size_t>(n, 1));
   const bool gzip = options.export_path.ends_with(".gz");
-  ExportSpec spec;
-  spec.every_ns = options.export_every_ns;
-  spec.on_change = options.export_on_change;
-  spec.levels = options.export_levels;
-  spec.from_ns = options.from_ns;
-  spec.to_ns = options.to_ns;
-  spec.symbol = options.symbol;
 
   // The export: with one thread, every recording writes to the file; with more, each to a
   // part of its own (a gzip member of its own), joined in order at the end.
@@ -940,10 +931,9 @@ absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files
         parts[i] = std::move(*f);
         target = parts[i].get();
       }
-      exp = std::make_unique<BookExport>(*target, spec);
+      exp = std::make_unique<BookExport>(*target, options);
       run.use_export(exp.get());
       run.target = target;
-      run.spec = &spec;
       run.part_prefix = options.export_path + ".part" + std::to_string(i);
     }
     if (threads == 1) run.report = &report;
