@@ -166,7 +166,7 @@ absl::StatusOr<std::unique_ptr<KvBucket>> NatsConnection::bucket(const BucketSet
     kvConfig_Init(&cfg);
     cfg.Bucket = settings.name.c_str();
     cfg.History = static_cast<uint8_t>(settings.history);
-    cfg.TTL = settings.ttl_ns / 1'000'000;  // the C client takes milliseconds
+    cfg.TTL = settings.ttl_ns;  // cnats 3.4 hands it to the stream's max age as it is: nanoseconds
     cfg.Replicas = settings.replicas;
     cfg.StorageType = settings.memory ? js_MemoryStorage : js_FileStorage;
     s = js_CreateKeyValue(&kv, impl_->js, &cfg);
