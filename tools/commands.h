@@ -48,4 +48,11 @@ int run_record(int argc, char** argv);
 // `obr watch VENUE:SYMBOL...`: a live terminal ladder with state and latency.
 int run_watch(int argc, char** argv);
 
+// `obr replica --nats URL (VENUE:SYMBOL... | --all)`: books kept from the bus (docs/bus.md).
+int run_replica(int argc, char** argv);
+
+// `obr cluster-demo`: nats-server, the simulator, K engines and C replicas; an engine
+// killed and the server restarted mid-run; judged against the truth (docs/bus.md).
+int run_cluster_demo(int argc, char** argv);
+
 }  // namespace obr::tools

@@ -26,6 +26,11 @@ void usage(std::FILE* out) {
       "  watch BOOK...    a live ladder of books (kraken:BTC/USD kucoin:BTC-USDT) with state\n"
       "  synth --out F    write a synthetic Kraken v2 session of any length, checksums correct\n"
       "  example [FILE]   build a book from Kraken's worked-example snapshot and verify its CRC32\n"
+#ifdef OBR_HAS_BUS
+      "  replica BOOK...  books kept from the NATS bus that `obr run` engines publish\n"
+      "  cluster-demo     nats-server, the simulator, K engines and replicas; an engine killed and\n"
+      "                   the server restarted mid-run; every book judged against the truth\n"
+#endif
       "  version          print obr's version (also --version)\n"
       "\n"
       "Run 'obr <command> --help' for a command's options.\n",
@@ -56,6 +61,10 @@ int main(int argc, char** argv) {
   if (cmd == "record") return obr::tools::run_record(argc - 1, argv + 1);
   if (cmd == "watch") return obr::tools::run_watch(argc - 1, argv + 1);
   if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);
+#ifdef OBR_HAS_BUS
+  if (cmd == "replica") return obr::tools::run_replica(argc - 1, argv + 1);
+  if (cmd == "cluster-demo") return obr::tools::run_cluster_demo(argc - 1, argv + 1);
+#endif
   std::fprintf(stderr, "obr: unknown command '%s'\n", argv[1]);
   usage(stderr);
   return 2;

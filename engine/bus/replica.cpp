@@ -105,6 +105,7 @@ struct Replica::Impl {
   // After any event: tell the listener what changed, and ask for a snapshot when needed.
   void after(Entry& e, Outcome o, bool levels_changed, std::int64_t now) {
     ReplicaBook& b = *e.book;
+    b.sync_book_state();
     const book::BookState shown = b.shown_state();
     if (shown != e.shown) {
       const book::BookState from = e.shown;
@@ -162,6 +163,7 @@ struct Replica::Impl {
       return;
     }
     latency.record(now - msg.header.publish_ns);
+    stats.changes += msg.header.type == bus::MessageType::kChange ? 1 : 0;
     const Outcome o = e->book->on_message(msg, d.data, now);
     after(*e, o, msg.header.type != bus::MessageType::kState, now);
   }
@@ -315,6 +317,12 @@ bool Replica::visit(std::string_view venue, std::string_view symbol,
   return true;
 }
 
+std::uint64_t Replica::epoch(std::string_view venue, std::string_view symbol) const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  const Entry* e = impl_->find(venue, symbol);
+  return e == nullptr ? 0 : e->book->epoch();
+}
+
 bool Replica::top(std::string_view venue, std::string_view symbol, engine::TopOfBook& out) const {
   return visit(venue, symbol, [&out](const book::OrderBook& b, book::BookState s) {
     out = engine::TopOfBook{};
@@ -341,6 +349,15 @@ ReplicaStats Replica::stats() const {
   for (const auto& sub : impl_->subs) s.dropped_by_client += sub->dropped();
   if (impl_->nats) s.nats_reconnects = impl_->nats->reconnects();
   return s;
+}
+
+void Replica::for_each_name(const std::function<void(const std::string&, const std::string&)>& f) const {
+  std::vector<std::pair<std::string, std::string>> names;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (const auto& e : impl_->entries) names.emplace_back(e->book->venue(), e->book->symbol());
+  }
+  for (const auto& [venue, symbol] : names) f(venue, symbol);
 }
 
 engine::LatencyHistogram Replica::latency() const {

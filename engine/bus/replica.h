@@ -58,6 +58,7 @@ struct ReplicaSettings {
 
 struct ReplicaStats {
   std::uint64_t messages = 0;   // bus messages received (changes, states, views)
+  std::uint64_t changes = 0;    // of which changes
   std::uint64_t malformed = 0;  // messages that did not decode (counted, reported on stderr once each kind)
   std::uint64_t applied = 0;
   std::uint64_t resyncs = 0;  // syncs regained
@@ -86,12 +87,17 @@ class Replica {
 
   // top: the book's top of book as shown (false for a book not known).
   bool top(std::string_view venue, std::string_view symbol, engine::TopOfBook& out) const;
+  // epoch: the epoch the book is in sync with (0 for a book not known or never synced).
+  std::uint64_t epoch(std::string_view venue, std::string_view symbol) const;
   // state: the book's shown state (kSubscribing for a book not known).
   book::BookState state(std::string_view venue, std::string_view symbol) const;
   // with_book runs f(book, shown_state) under the replica's lock; false for a book not known.
   template <class F>
   bool with_book(std::string_view venue, std::string_view symbol, F&& f) const;
   ReplicaStats stats() const;
+  // for_each_name: f(venue, symbol) for every book known (named, or seen with `all`), in
+  // the order they became known.
+  void for_each_name(const std::function<void(const std::string&, const std::string&)>& f) const;
   // latency: bus latency, publish (engine clock) to receive (this process's clock), per message.
   engine::LatencyHistogram latency() const;
 

@@ -65,6 +65,8 @@ class ReplicaBook {
   Outcome check(std::int64_t now_ns, std::int64_t silence_ns);
   // lose_sync: the caller knows messages may be lost (e.g. the subscription reported drops).
   void lose_sync();
+  // sync_book_state: the book's own state() set to shown_state(), for readers of the book.
+  void sync_book_state() noexcept { book_.set_state(shown_state()); }
 
   // shown_state: what a reader may believe: kLive only as described above; else the
   // source's state, kResyncing while out of sync after having been in it, kSubscribing

@@ -37,15 +37,6 @@ bool http_ok(std::uint16_t port, const char* path) {
   return ok;
 }
 
-std::string last_line(const std::string& file) {
-  std::ifstream in(file);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  return last;
-}
-
 }  // namespace
 
 bool wait_for_port(std::uint16_t port, int timeout_ms) {
@@ -92,8 +83,8 @@ NatsServer::~NatsServer() { kill(); }
 
 std::string NatsServer::url() const { return "nats://127.0.0.1:" + std::to_string(options_.port); }
 
-bool NatsServer::start(std::string& error) {
-  if (pid_ > 0) return true;
+bool NatsServer::start(std::string& error, bool wait) {
+  if (running()) return true;
   if (!on_path()) {
     error = "nats-server not found on PATH (Debian package nats-server; scripts/setup.sh installs it)";
     return false;
@@ -113,61 +104,34 @@ bool NatsServer::start(std::string& error) {
     }
     args.insert(args.end(), {"--routes", routes});
   }
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    error = std::string("fork: ") + std::strerror(errno);
-    return false;
-  }
-  if (pid == 0) {
-    const int fd = ::open(options_.log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    ::execvp("nats-server", argv.data());
-    ::_exit(127);
-  }
-  pid_ = pid;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  // JetStream ready: /healthz answers 200 (a cluster node also waits for its peers).
+  process_ = std::make_unique<ChildProcess>(std::move(args), options_.log_file);
+  if (!process_->start(error)) return false;
+  return !wait || wait_ready(error);
+}
+
+bool NatsServer::wait_ready(std::string& error, int timeout_ms) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (std::chrono::steady_clock::now() < until) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      error = "nats-server exited at start: " + last_line(options_.log_file);
+    if (!process_ || process_->exited()) {
+      error = "nats-server exited at start: " + (process_ ? process_->last_log_line() : std::string("not started"));
       return false;
     }
     if (http_ok(monitor_port_, "/healthz")) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
-  error = "nats-server did not become ready within 10 s: " + last_line(options_.log_file);
+  error = "nats-server did not become ready in time: " + process_->last_log_line();
   kill();
   return false;
 }
 
 void NatsServer::stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  for (int i = 0; i < 500; ++i) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  kill();
+  if (process_) process_->terminate(5000);
 }
 
 void NatsServer::kill() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
+  if (!process_) return;
+  process_->signal(SIGKILL);
+  process_->wait(5000);
 }
 
 }  // namespace obr::tools

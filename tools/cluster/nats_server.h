@@ -15,8 +15,11 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "tools/cluster/child_process.h"
 
 namespace obr::tools {
 
@@ -38,13 +41,15 @@ class NatsServer {
   NatsServer(const NatsServer&) = delete;
   NatsServer& operator=(const NatsServer&) = delete;
 
-  // start: runs the server and waits (up to 10 s) until it accepts connections and, with
-  // JetStream, reports itself ready on its monitoring port's /healthz.
-  bool start(std::string& error);
+  // start: runs the server and (with `wait`) waits up to 10 s until it reports itself ready
+  // on its monitoring port's /healthz (JetStream up; a cluster node: its peers too, so the
+  // nodes of a cluster are started without waiting, then waited for with wait_ready).
+  bool start(std::string& error, bool wait = true);
+  bool wait_ready(std::string& error, int timeout_ms = 10'000);
   // stop: SIGTERM and wait (SIGKILL after 5 s); kill: SIGKILL at once.
   void stop();
   void kill();
-  bool running() const noexcept { return pid_ > 0; }
+  bool running() const noexcept { return process_ && process_->running(); }
   std::uint16_t port() const noexcept { return options_.port; }
   std::string url() const;
 
@@ -56,7 +61,7 @@ class NatsServer {
  private:
   NatsServerOptions options_;
   std::uint16_t monitor_port_ = 0;
-  pid_t pid_ = -1;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 // wait_for_port: true once 127.0.0.1:port accepts a TCP connection, false after timeout_ms.

@@ -89,6 +89,11 @@ std::int64_t since_ns(std::int64_t start) { return net::now_ns() - start; }
 Simulator::Impl::Impl(net::EventLoop& loop, SimConfig cfg)
     : io(loop.context()), config(std::move(cfg)), acceptor(io), clock(io), tls(asio::ssl::context::tls_server) {
   for (const VenuePieceFactory& f : venue_pieces()) {
+    stats.venues.try_emplace(std::string(f.name));
+    if (!config.serve_only.empty() &&
+        std::find(config.serve_only.begin(), config.serve_only.end(), f.name) == config.serve_only.end()) {
+      continue;
+    }
     Served v;
     v.factory = &f;
     v.market = market_of(config, f.name);

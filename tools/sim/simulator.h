@@ -115,6 +115,10 @@ struct SimConfig {
   std::map<std::string, VenueTimers, std::less<>> timers;
   // options: a venue's account or era settings (VenueOptions), for the pieces that have them.
   std::map<std::string, VenueOptions, std::less<>> options;
+  // serve_only: the pieces served (their names); empty: every piece. A piece left out has
+  // no market and no endpoint (`obr cluster-demo` serves Kraken alone: each served venue's
+  // market draws changes_per_s events a second, subscribed or not).
+  std::vector<std::string> serve_only;
   std::uint64_t seed = 1;
   double changes_per_s = 400;  // market events per second, per venue
   // speed > 0: a market with a clock (a recording with times, Market::next_at_ns) plays at
