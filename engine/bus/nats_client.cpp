@@ -101,6 +101,7 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
   if (s == NATS_OK) s = natsOptions_SetReconnectedCB(impl.opts, &Impl::on_reconnected, &impl);
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(impl.opts, &Impl::on_disconnected, &impl);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(impl.opts, &Impl::on_error, &impl);
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(impl.opts, settings.send_asap);
   if (s == NATS_OK && settings.shared_delivery) s = natsOptions_UseGlobalMessageDelivery(impl.opts, true);
   if (s == NATS_OK && settings.retry_first_connect) {
     s = natsOptions_SetRetryOnFailedConnect(impl.opts, true, nullptr, nullptr);

@@ -360,6 +360,11 @@ void Replica::for_each_name(const std::function<void(const std::string&, const s
   for (const auto& [venue, symbol] : names) f(venue, symbol);
 }
 
+void Replica::reset_latency() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->latency = engine::LatencyHistogram();
+}
+
 engine::LatencyHistogram Replica::latency() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->latency;

@@ -100,6 +100,7 @@ class Replica {
   void for_each_name(const std::function<void(const std::string&, const std::string&)>& f) const;
   // latency: bus latency, publish (engine clock) to receive (this process's clock), per message.
   engine::LatencyHistogram latency() const;
+  void reset_latency();
 
   struct Impl;
 

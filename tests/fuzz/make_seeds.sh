@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 data="$here/../data"
 out="${1:?usage: make_seeds.sh OUT_DIR}"
 rm -rf "$out"
-mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,bybit,okx,recording}
+mkdir -p "$out"/{decimal,kraken_v2,kraken_v1,kucoin_ws,kucoin_rest,binance,bybit,okx,recording,bus_wire}
 
 received() { sed -n 's/^[0-9][0-9.]*: //p' "$1"; }   # cryptofeed: received frames only
 
@@ -104,3 +104,8 @@ rm "$out/jl_a" "$out/jl_b" "$out/kucoin.all"
 # two thirds (a stream that ends early).
 cp "$here"/seeds/recording/* "$out/recording/"
 echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"
+
+# bus_wire: what an engine publishes for the real Kraken v2 recordings' books (views,
+# changes, a snapshot, a heartbeat), written by bus_wire_seeds.py from `obr replay --export`
+# and kept in tests/fuzz/seeds/bus_wire/ (the script's header says how to make them again).
+cp "$here"/seeds/bus_wire/* "$out/bus_wire/"
