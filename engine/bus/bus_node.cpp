@@ -285,6 +285,9 @@ absl::StatusOr<std::unique_ptr<BusNode>> BusNode::create(const BusNodeSettings& 
   }
   NatsSettings ns = settings.nats;
   if (ns.name.empty()) ns.name = absl::StrCat("obr engine ", settings.engine_id);
+  // A key-value call waits at most a quarter of the lease TTL, so that one stuck call (a
+  // cluster electing a new leader) does not hold back the other leases' renewals for long.
+  ns.request_timeout_ns = std::min(ns.request_timeout_ns, settings.lease_ttl_ns / 4);
   absl::StatusOr<std::unique_ptr<NatsConnection>> c = NatsConnection::connect(ns);
   if (!c.ok()) return c.status();
   impl->nats = std::move(*c);
@@ -323,7 +326,8 @@ absl::Status BusNode::attach(engine::Engine& engine) {
                    .shards = m.settings.shards,
                    .ttl_ns = m.settings.lease_ttl_ns,
                    .settle_ns = m.settings.lease_settle_ns};
-  m.leases = std::make_unique<LeaseKeeper>(*m.leases_kv, ls, on_acquired, nullptr);
+  ls.presence_subject = absl::StrCat(m.settings.subject_prefix, ".engines");
+  m.leases = std::make_unique<LeaseKeeper>(*m.nats, *m.leases_kv, ls, on_acquired, nullptr);
 
   auto sub = m.nats->subscribe(absl::StrCat(m.settings.subject_prefix, ".snap.>"), [impl, alive](const Delivery& d) {
     if (d.reply.empty() || !alive->load()) return;

@@ -13,15 +13,16 @@
 namespace obr::bus {
 
 std::string LeaseKeeper::shard_key(std::uint32_t shard) { return absl::StrCat("shard.", shard); }
-std::string LeaseKeeper::engine_key(const std::string& engine_id) { return absl::StrCat("engine.", engine_id); }
 
 std::int64_t LeaseKeeper::now_ns() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
-LeaseKeeper::LeaseKeeper(KvBucket& bucket, LeaseSettings settings, Acquired on_acquired, Lost on_lost)
-    : bucket_(bucket),
+LeaseKeeper::LeaseKeeper(NatsConnection& nats, KvBucket& bucket, LeaseSettings settings, Acquired on_acquired,
+                         Lost on_lost)
+    : nats_(nats),
+      bucket_(bucket),
       settings_(std::move(settings)),
       on_acquired_(std::move(on_acquired)),
       on_lost_(std::move(on_lost)),
@@ -43,6 +44,15 @@ LeaseKeeper::~LeaseKeeper() { stop(false); }
 
 void LeaseKeeper::start() {
   started_ns_ = now_ns();
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_[settings_.engine_id] = started_ns_;
+  }
+  auto sub = nats_.subscribe(settings_.presence_subject, [this](const Delivery& d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    seen_[std::string(d.data)] = now_ns();
+  });
+  if (sub.ok()) presence_ = std::move(*sub);
   thread_ = std::thread([this] { run(); });
 }
 
@@ -67,6 +77,7 @@ void LeaseKeeper::stop(bool release) {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  presence_.reset();
   if (!release) return;
   for (std::uint32_t i = 0; i < settings_.shards; ++i) {
     if (shards_[i].epoch.load() == 0) continue;
@@ -76,7 +87,6 @@ void LeaseKeeper::stop(bool release) {
       ++stats_.released;
     }
   }
-  (void)bucket_.erase(engine_key(settings_.engine_id));
 }
 
 void LeaseKeeper::drop(std::uint32_t shard, bool count_lost) {
@@ -92,11 +102,23 @@ void LeaseKeeper::drop(std::uint32_t shard, bool count_lost) {
   if (on_lost_) on_lost_(shard);
 }
 
+std::optional<std::uint64_t> LeaseKeeper::own_revision(std::uint32_t shard) {
+  absl::StatusOr<std::optional<KvEntry>> e = bucket_.get(shard_key(shard));
+  if (!e.ok() || !e->has_value() || (*e)->value != settings_.engine_id) return std::nullopt;
+  return (*e)->revision;
+}
+
 std::uint32_t LeaseKeeper::count_engines() {
-  absl::StatusOr<std::vector<std::string>> keys = bucket_.keys();
-  if (!keys.ok()) return 0;
+  std::lock_guard<std::mutex> lock(mu_);
+  const std::int64_t now = now_ns();
   std::uint32_t n = 0;
-  for (const std::string& k : *keys) n += absl::StartsWith(k, "engine.") ? 1u : 0u;
+  for (auto it = seen_.begin(); it != seen_.end();) {
+    if (now - it->second > settings_.ttl_ns) {
+      it = seen_.erase(it);
+    } else {
+      ++n, ++it;
+    }
+  }
   return n;
 }
 
@@ -117,16 +139,8 @@ void LeaseKeeper::step() {
     std::lock_guard<std::mutex> lock(mu_);
     ++stats_.errors;
   };
-  // 1. Announce (renewed every step, so it outlives the TTL only while this engine runs).
-  {
-    const std::string key = engine_key(settings_.engine_id);
-    absl::StatusOr<std::uint64_t> rev = bucket_.put(key, settings_.engine_id);
-    if (rev.ok()) {
-      announce_rev_ = *rev;
-    } else {
-      count_error();
-    }
-  }
+  // 1. Announce, on core NATS: engines count each other from what they heard within a TTL.
+  if (!nats_.publish(settings_.presence_subject, settings_.engine_id)) count_error();
   // 2. Renew what is held; a lease whose time ran out locally is dropped first.
   std::uint32_t held = 0;
   for (std::uint32_t i = 0; i < settings_.shards; ++i) {
@@ -145,7 +159,15 @@ void LeaseKeeper::step() {
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.renewals;
     } else if (absl::IsFailedPrecondition(rev.status())) {
-      drop(i, true);  // another engine holds it now
+      // The revision moved. Still this engine's value: its own write landed but the answer
+      // was lost (a client retry during a cluster leader change writes again), so it holds
+      // the lease at the newer revision, same epoch. Another value: another engine holds it.
+      if (std::optional<std::uint64_t> own = own_revision(i)) {
+        s.revision = *own;
+        ++held;
+      } else {
+        drop(i, true);
+      }
     } else {
       count_error();
       ++held;  // still ours until valid_until, unless a later renewal says otherwise
@@ -165,6 +187,13 @@ void LeaseKeeper::step() {
     if (s.epoch.load(std::memory_order_acquire) != 0) continue;
     const std::int64_t sent = now_ns();
     absl::StatusOr<std::uint64_t> rev = bucket_.create(shard_key(shard), settings_.engine_id);
+    if (!rev.ok() && absl::IsFailedPrecondition(rev.status())) {
+      // Held in this engine's name though not by this process (a lost answer, or this engine
+      // restarted under the same id): taken again with an update, which makes a new epoch.
+      if (std::optional<std::uint64_t> own = own_revision(shard)) {
+        rev = bucket_.update(shard_key(shard), settings_.engine_id, *own);
+      }
+    }
     if (!rev.ok()) {
       if (!absl::IsFailedPrecondition(rev.status())) count_error();
       continue;

@@ -1,10 +1,9 @@
 // engine/bus/leases.h — shard leases in a JetStream key-value bucket (docs/bus.md
-// "Shards and leases"). Each engine process announces itself (key `engine.ID`, renewed),
-// counts the engines alive, and holds at most ceil(shards / engines) shard leases (key
-// `shard.N`, value the engine id): it takes a free shard with a create (which fails when
-// the key exists), renews it with an update on the revision it holds (which fails when
-// another engine took it), and lets extra shards go. The bucket's TTL expires the leases
-// of an engine that died, and the others take its shards.
+// "Shards and leases"). Each engine process announces itself (its id on the presence
+// subject, every step), counts the engines heard within a TTL, and holds at most ceil(shards / engines) shard leases
+// (key `shard.N`, value the engine id): it takes a free shard with a create (which fails when the key exists), renews
+// it with an update on the revision it holds (which fails when another engine took it), and lets extra shards go. The
+// bucket's TTL expires the leases of an engine that died, and the others take its shards.
 //
 // Epoch: the revision of the write that took the lease — a fencing token: a consumer
 // ignores an epoch below the highest it has seen, so a former owner that has not noticed
@@ -23,8 +22,10 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -32,6 +33,8 @@
 namespace obr::bus {
 
 class KvBucket;
+class NatsConnection;
+class NatsSubscription;
 
 struct LeaseSettings {
   std::string engine_id;
@@ -40,6 +43,7 @@ struct LeaseSettings {
   // Before taking its first shards, an engine waits this long after announcing itself so
   // that engines started together see each other and share the shards (0: ttl / 3).
   std::int64_t settle_ns = 0;
+  std::string presence_subject = "obr.engines";  // where engines announce themselves (core NATS)
 };
 
 struct LeaseStats {
@@ -56,7 +60,7 @@ class LeaseKeeper {
  public:
   using Acquired = std::function<void(std::uint32_t shard, std::uint64_t epoch)>;
   using Lost = std::function<void(std::uint32_t shard)>;
-  LeaseKeeper(KvBucket& bucket, LeaseSettings settings, Acquired on_acquired, Lost on_lost);
+  LeaseKeeper(NatsConnection& nats, KvBucket& bucket, LeaseSettings settings, Acquired on_acquired, Lost on_lost);
   ~LeaseKeeper();
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
@@ -71,7 +75,6 @@ class LeaseKeeper {
   LeaseStats stats() const;
 
   static std::string shard_key(std::uint32_t shard);
-  static std::string engine_key(const std::string& engine_id);
   static std::int64_t now_ns() noexcept;  // the monotonic clock the leases are timed on
 
  private:
@@ -84,14 +87,18 @@ class LeaseKeeper {
   void step();
   void drop(std::uint32_t shard, bool count_lost);
   std::uint32_t count_engines();
+  // own_revision: the key's revision when its value is this engine's id.
+  std::optional<std::uint64_t> own_revision(std::uint32_t shard);
 
+  NatsConnection& nats_;
   KvBucket& bucket_;
   LeaseSettings settings_;
   Acquired on_acquired_;
   Lost on_lost_;
   std::unique_ptr<Shard[]> shards_;
   std::vector<std::uint32_t> preference_;  // the shards in this engine's order of preference
-  std::uint64_t announce_rev_ = 0;
+  std::unique_ptr<NatsSubscription> presence_;
+  std::map<std::string, std::int64_t> seen_;  // engine id → when last heard (under mu_)
   std::int64_t started_ns_ = 0;
   std::thread thread_;
   mutable std::mutex mu_;
