@@ -5,6 +5,7 @@
 #include <absl/strings/str_join.h>
 #include <nats/nats.h>
 
+#include <chrono>
 #include <mutex>
 
 namespace obr::bus {
@@ -36,46 +37,60 @@ void deliver(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
 
 }  // namespace
 
+// Events: the client calls them on its own thread, also after natsConnection_Close has
+// returned (it posts them). Their closure is therefore not the connection but this small
+// record, which outlives it: the connection's destructor detaches it (under its lock), and
+// the client's closed callback, the last it makes for a connection, deletes it.
+struct Events {
+  std::mutex mu;
+  NatsConnection* owner = nullptr;  // null once the connection is being destroyed
+  std::function<void()> reconnected, disconnected;
+  std::atomic<std::uint64_t>* disconnects = nullptr;
+  std::atomic<std::uint64_t>* reconnects = nullptr;
+  std::atomic<std::uint64_t>* errors = nullptr;
+
+  static void on_reconnected(natsConnection*, void* closure) {
+    auto* ev = static_cast<Events*>(closure);
+    std::lock_guard<std::mutex> lock(ev->mu);
+    if (ev->owner == nullptr) return;
+    ev->reconnects->fetch_add(1, std::memory_order_relaxed);
+    if (ev->reconnected) ev->reconnected();
+  }
+  static void on_disconnected(natsConnection*, void* closure) {
+    auto* ev = static_cast<Events*>(closure);
+    std::lock_guard<std::mutex> lock(ev->mu);
+    if (ev->owner == nullptr) return;
+    ev->disconnects->fetch_add(1, std::memory_order_relaxed);
+    if (ev->disconnected) ev->disconnected();
+  }
+  static void on_error(natsConnection*, natsSubscription*, natsStatus, void* closure) {
+    auto* ev = static_cast<Events*>(closure);
+    std::lock_guard<std::mutex> lock(ev->mu);
+    if (ev->owner != nullptr) ev->errors->fetch_add(1, std::memory_order_relaxed);
+  }
+  static void on_closed(natsConnection*, void* closure) { delete static_cast<Events*>(closure); }
+};
+
 struct NatsConnection::Impl {
-  NatsConnection* self = nullptr;
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
-  std::mutex hooks_mu;
-  std::function<void()> reconnected, disconnected;
+  Events* events = nullptr;  // owned by the client once connected (Events::on_closed)
   int pending_msgs_limit = 65536;
-
-  static void on_reconnected(natsConnection*, void* closure) {
-    auto* impl = static_cast<Impl*>(closure);
-    impl->self->reconnects_.fetch_add(1, std::memory_order_relaxed);
-    std::function<void()> fn;
-    {
-      std::lock_guard<std::mutex> lock(impl->hooks_mu);
-      fn = impl->reconnected;
-    }
-    if (fn) fn();
-  }
-  static void on_disconnected(natsConnection*, void* closure) {
-    auto* impl = static_cast<Impl*>(closure);
-    impl->self->disconnects_.fetch_add(1, std::memory_order_relaxed);
-    std::function<void()> fn;
-    {
-      std::lock_guard<std::mutex> lock(impl->hooks_mu);
-      fn = impl->disconnected;
-    }
-    if (fn) fn();
-  }
-  static void on_error(natsConnection*, natsSubscription*, natsStatus, void* closure) {
-    static_cast<Impl*>(closure)->self->async_errors_.fetch_add(1, std::memory_order_relaxed);
-  }
 };
 
-NatsConnection::NatsConnection() : impl_(std::make_unique<Impl>()) { impl_->self = this; }
+NatsConnection::NatsConnection() : impl_(std::make_unique<Impl>()) {}
 
 NatsConnection::~NatsConnection() {
+  if (impl_->events != nullptr) {
+    std::lock_guard<std::mutex> lock(impl_->events->mu);
+    impl_->events->owner = nullptr;
+  }
   if (impl_->nc != nullptr) {
     natsConnection_FlushTimeout(impl_->nc, 1000);
     natsConnection_Close(impl_->nc);
+  } else if (impl_->events != nullptr) {
+    delete impl_->events;  // options failed before a connect: the client has not seen it
   }
   if (impl_->js != nullptr) jsCtx_Destroy(impl_->js);
   if (impl_->nc != nullptr) natsConnection_Destroy(impl_->nc);
@@ -98,9 +113,15 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
   if (s == NATS_OK) s = natsOptions_SetTimeout(impl.opts, ms(settings.connect_timeout_ns));
   if (s == NATS_OK) s = natsOptions_SetPingInterval(impl.opts, ms(settings.ping_interval_ns));
   if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(impl.opts, 2);
-  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(impl.opts, &Impl::on_reconnected, &impl);
-  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(impl.opts, &Impl::on_disconnected, &impl);
-  if (s == NATS_OK) s = natsOptions_SetErrorHandler(impl.opts, &Impl::on_error, &impl);
+  impl.events = new Events();
+  impl.events->owner = c.get();
+  impl.events->disconnects = &c->disconnects_;
+  impl.events->reconnects = &c->reconnects_;
+  impl.events->errors = &c->async_errors_;
+  if (s == NATS_OK) s = natsOptions_SetReconnectedCB(impl.opts, &Events::on_reconnected, impl.events);
+  if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(impl.opts, &Events::on_disconnected, impl.events);
+  if (s == NATS_OK) s = natsOptions_SetErrorHandler(impl.opts, &Events::on_error, impl.events);
+  if (s == NATS_OK) s = natsOptions_SetClosedCB(impl.opts, &Events::on_closed, impl.events);
   if (s == NATS_OK) s = natsOptions_SetSendAsap(impl.opts, settings.send_asap);
   if (s == NATS_OK && settings.shared_delivery) s = natsOptions_UseGlobalMessageDelivery(impl.opts, true);
   if (s == NATS_OK && settings.retry_first_connect) {
@@ -110,6 +131,10 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
   s = natsConnection_Connect(&impl.nc, impl.opts);
   // With retry on a failed connect, NATS_NOT_YET_CONNECTED means: connecting in the background.
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
+    // Whether the client posts a closed callback for a connection it failed to make is not
+    // documented: the events record is left to it (a few bytes, once, on an error path).
+    impl.events->owner = nullptr;
+    impl.events = nullptr;
     return to_status(s, absl::StrCat("NATS connect to ", absl::StrJoin(settings.servers, ",")));
   }
   jsOptions jo;
@@ -161,17 +186,24 @@ absl::StatusOr<std::unique_ptr<KvBucket>> NatsConnection::bucket(const BucketSet
   std::unique_ptr<KvBucket> b(new KvBucket());
   b->name_ = settings.name;
   kvStore* kv = nullptr;
-  natsStatus s = js_KeyValue(&kv, impl_->js, settings.name.c_str());
-  if (s == NATS_NOT_FOUND) {
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = settings.name.c_str();
-    cfg.History = static_cast<uint8_t>(settings.history);
-    cfg.TTL = settings.ttl_ns;  // cnats 3.4 hands it to the stream's max age as it is: nanoseconds
-    cfg.Replicas = settings.replicas;
-    cfg.StorageType = settings.memory ? js_MemoryStorage : js_FileStorage;
-    s = js_CreateKeyValue(&kv, impl_->js, &cfg);
-  }
+  natsStatus s = NATS_OK;
+  // A cluster that has just started (or lost its leader) may take longer than one request
+  // timeout to create a replicated stream: the lookup and creation are tried again for
+  // up to 15 s (a creation that timed out may have happened; the lookup then finds it).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  do {
+    s = js_KeyValue(&kv, impl_->js, settings.name.c_str());
+    if (s == NATS_NOT_FOUND) {
+      kvConfig cfg;
+      kvConfig_Init(&cfg);
+      cfg.Bucket = settings.name.c_str();
+      cfg.History = static_cast<uint8_t>(settings.history);
+      cfg.TTL = settings.ttl_ns;  // cnats 3.4 hands it to the stream's max age as it is: nanoseconds
+      cfg.Replicas = settings.replicas;
+      cfg.StorageType = settings.memory ? js_MemoryStorage : js_FileStorage;
+      s = js_CreateKeyValue(&kv, impl_->js, &cfg);
+    }
+  } while ((s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS) && std::chrono::steady_clock::now() < until);
   if (s != NATS_OK) return to_status(s, absl::StrCat("key-value bucket ", settings.name));
   b->kv_ = kv;
   return b;
@@ -186,12 +218,12 @@ bool NatsConnection::connected() const noexcept {
 }
 
 void NatsConnection::on_reconnected(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(impl_->hooks_mu);
-  impl_->reconnected = std::move(fn);
+  std::lock_guard<std::mutex> lock(impl_->events->mu);
+  impl_->events->reconnected = std::move(fn);
 }
 void NatsConnection::on_disconnected(std::function<void()> fn) {
-  std::lock_guard<std::mutex> lock(impl_->hooks_mu);
-  impl_->disconnected = std::move(fn);
+  std::lock_guard<std::mutex> lock(impl_->events->mu);
+  impl_->events->disconnected = std::move(fn);
 }
 
 NatsSubscription::~NatsSubscription() {

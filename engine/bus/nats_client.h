@@ -130,7 +130,6 @@ class NatsConnection {
   NatsConnection();
   std::unique_ptr<Impl> impl_;
   std::atomic<std::uint64_t> disconnects_{0}, reconnects_{0}, publish_failures_{0}, async_errors_{0};
-  friend struct Impl;
 };
 
 class NatsSubscription {
