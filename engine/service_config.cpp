@@ -151,7 +151,7 @@ bool deadman(ConfigReader& r, element e, DeadmanSettings& out,
 bool bus(ConfigReader& r, element e, BusSettings& out) {
   object o;
   if (!r.obj(e, "bus", o)) return false;
-  bool have_nats = false, have_id = false, have_heartbeat = false;
+  bool have_nats = false, have_id = false;
   for (auto [key, v] : o) {
     const std::string path = join("bus", key);
     std::int64_t n = 0;
@@ -178,7 +178,6 @@ bool bus(ConfigReader& r, element e, BusSettings& out) {
       if (!ms_field(r, v, path, 1000, kMaxMs, out.lease_ttl_ns)) return false;
     } else if (key == "heartbeat_ms") {
       if (!ms_field(r, v, path, 50, kMaxMs, out.heartbeat_ns)) return false;
-      have_heartbeat = true;
     } else if (key == "snapshot_every_changes") {
       if (!r.integer(v, path, 1, 1'000'000'000, n)) return false;
       out.snapshot_every_changes = static_cast<std::uint64_t>(n);
@@ -206,11 +205,11 @@ bool bus(ConfigReader& r, element e, BusSettings& out) {
   if (!have_nats) return r.fail("bus", "needs nats (the NATS server URLs)");
   if (!have_id) return r.fail("bus", "needs engine_id (this process's name among the engines)");
   if (out.heartbeat_ns >= out.lease_ttl_ns) {
-    // Named by the key the file gave, or by the default it left.
-    return r.fail(have_heartbeat ? "bus.heartbeat_ms" : "bus.lease_ttl_ms",
-                  "bus.heartbeat_ms (" + std::to_string(out.heartbeat_ns / kNsPerMs) +
-                      ") must be below bus.lease_ttl_ms (" + std::to_string(out.lease_ttl_ns / kNsPerMs) +
-                      "): a lease is renewed every heartbeat");
+    // (Only a heartbeat_ms given can be: the default, 500, is below the least lease_ttl_ms.)
+    return r.fail("bus.heartbeat_ms", "bus.heartbeat_ms (" + std::to_string(out.heartbeat_ns / kNsPerMs) +
+                                          ") must be below bus.lease_ttl_ms (" +
+                                          std::to_string(out.lease_ttl_ns / kNsPerMs) +
+                                          "): a lease is renewed every heartbeat");
   }
   return true;
 }

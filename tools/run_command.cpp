@@ -233,7 +233,7 @@ int run_run(int argc, char** argv) {
   std::size_t books = 0;
   eng.for_each_book([&](std::string_view, std::string_view, const book::OrderBook&) { ++books; });
   log_line("started: " + std::to_string(books) + " book(s)" +
-           (seconds > 0 ? ", for " + std::to_string(seconds) + " s" : ", until SIGTERM or SIGINT"));
+           (seconds > 0 ? ", for " + engine::number_text(seconds) + " s" : ", until SIGTERM or SIGINT"));
 
   // The run: this thread runs the engine; a 100 ms timer watches for the signal and the end.
   net::Timer poll(eng.loop());
