@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/config_file.h"
+#include "tests/book/test_data.h"
 
 namespace obr::engine {
 namespace {
@@ -222,6 +223,31 @@ TEST(ServiceConfig, LoadsAFileWithComments) {
   EXPECT_EQ(c->deadman->interval_ns, 500'000'000);
   EXPECT_EQ(load_service_config("/nonexistent/obr.json").status().message(),
             "/nonexistent/obr.json: cannot open the config file");
+}
+
+// Every example config loads as a service config (the engine's files have no section), and
+// examples/configs/service.json has the sections its comments describe.
+TEST(ServiceConfig, EveryExampleConfigLoads) {
+  const std::filesystem::path dir = obr::testing::data_path("../../examples/configs");
+  std::size_t n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    ++n;
+    const auto c = load_service_config(entry.path().string());
+    EXPECT_TRUE(c.ok()) << entry.path() << ": " << c.status();
+  }
+  EXPECT_EQ(n, 4u);
+  const auto s = load_service_config((dir / "service.json").string());
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_TRUE(s->record.has_value());
+  EXPECT_EQ(s->record->path, "/tmp/obr-service.obr.gz");
+  EXPECT_EQ(s->record->rotate_bytes, 256ull << 20);
+  EXPECT_EQ(s->record->rotate_every_ns, 3'600'000'000'000);
+  ASSERT_TRUE(s->deadman.has_value());
+  EXPECT_EQ(s->deadman->interval_ns, 10'000'000'000);
+  EXPECT_EQ(s->deadman->books.size(), 2u);
+  EXPECT_FALSE(s->bus.has_value());
+  EXPECT_EQ(s->engine.http_listen, "127.0.0.1:9100");
 }
 
 }  // namespace
