@@ -8,85 +8,16 @@
 #include <limits>
 #include <sstream>
 
+#include "engine/config_reader_impl.h"
+
 namespace obr::engine {
 namespace {
 
-using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::object;
 
-// Reader walks the document and remembers the first error with its key path.
-class Reader {
- public:
-  explicit Reader(std::string_view source) : source_(source) {}
-
-  bool fail(const std::string& path, std::string_view what) {
-    if (error_.empty()) error_ = std::string(source_) + ": " + path + ": " + std::string(what);
-    return false;
-  }
-  const std::string& error() const { return error_; }
-
-  bool string(element e, const std::string& path, std::string& out) {
-    std::string_view v;
-    if (e.get_string().get(v) != simdjson::SUCCESS) return fail(path, "expected a string");
-    out.assign(v);
-    return true;
-  }
-  bool strings(element e, const std::string& path, std::vector<std::string>& out) {
-    array a;
-    if (e.get_array().get(a) != simdjson::SUCCESS) return fail(path, "expected an array of strings");
-    out.clear();
-    std::size_t i = 0;
-    for (element item : a) {
-      std::string s;
-      if (!string(item, path + "[" + std::to_string(i++) + "]", s)) return false;
-      if (s.empty()) return fail(path + "[" + std::to_string(i - 1) + "]", "an empty string");
-      out.push_back(std::move(s));
-    }
-    return true;
-  }
-  // words: each value is one word of a recording's config line (no blank, comma or control).
-  bool words(const std::vector<std::string>& values, const std::string& path) {
-    for (const std::string& v : values) {
-      if (!one_word(v)) return fail(path, "'" + v + "' has a blank, comma or control character");
-    }
-    return true;
-  }
-  bool integer(element e, const std::string& path, std::int64_t min, std::int64_t max, std::int64_t& out) {
-    std::int64_t v = 0;
-    if (e.get_int64().get(v) != simdjson::SUCCESS) return fail(path, "expected an integer");
-    if (v < min || v > max) {
-      return fail(path, "out of range (" + std::to_string(min) + " to " + std::to_string(max) + ")");
-    }
-    out = v;
-    return true;
-  }
-  bool number(element e, const std::string& path, double min, double max, double& out) {
-    double v = 0;
-    if (e.get_double().get(v) != simdjson::SUCCESS) return fail(path, "expected a number");
-    if (!(v >= min && v <= max)) {
-      return fail(path, "out of range (" + number_text(min) + " to " + number_text(max) + ")");
-    }
-    out = v;
-    return true;
-  }
-  bool boolean(element e, const std::string& path, bool& out) {
-    if (e.get_bool().get(out) != simdjson::SUCCESS) return fail(path, "expected true or false");
-    return true;
-  }
-  bool obj(element e, const std::string& path, object& out) {
-    if (e.get_object().get(out) != simdjson::SUCCESS) return fail(path, "expected an object");
-    return true;
-  }
-
- private:
-  std::string_view source_;
-  std::string error_;
-};
-
-std::string join(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-}
+using detail::ConfigReader;
+using detail::join;
 
 // The engine's bounds (config_bounds), in the file's whole milliseconds.
 constexpr std::int64_t kMaxMs = config_bounds::kMaxTimeNs / config_bounds::kNsPerMs;
@@ -95,7 +26,7 @@ constexpr std::int64_t kMinTimerMs = config_bounds::kMinTimerNs / config_bounds:
 
 // venue reads one venue's object: the same keys for every venue (engine.h VenueConfig);
 // what a venue has no use for is refused by check_config, naming the key.
-bool venue(Reader& r, std::string_view name, element e, EngineConfig& c) {
+bool venue(ConfigReader& r, std::string_view name, element e, EngineConfig& c) {
   const std::string root(name);
   object o;
   if (!r.obj(e, root, o)) return false;
@@ -140,7 +71,7 @@ bool venue(Reader& r, std::string_view name, element e, EngineConfig& c) {
   return true;
 }
 
-bool consolidated(Reader& r, element e, EngineConfig& c) {
+bool consolidated(ConfigReader& r, element e, EngineConfig& c) {
   object o;
   if (!r.obj(e, "consolidated", o)) return false;
   for (auto [name, value] : o) {
@@ -193,15 +124,21 @@ std::string strip_json_comments(std::string_view json) {
   return out;
 }
 
-absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::string_view source) {
+namespace detail {
+
+absl::StatusOr<EngineConfig> parse_engine_config(std::string_view json, std::string_view source,
+                                                 const std::vector<std::string_view>& extra_keys,
+                                                 const SectionParser& section) {
   simdjson::dom::parser parser;
   const simdjson::padded_string padded(strip_json_comments(json));
   element doc;
   if (auto err = parser.parse(padded).get(doc); err != simdjson::SUCCESS) {
     return absl::InvalidArgumentError(std::string(source) + ": not valid JSON (" + simdjson::error_message(err) + ")");
   }
-  Reader r(source);
+  ConfigReader r(source);
   EngineConfig c;
+  std::string extra_names;  // ", record, deadman" for the unknown-key message
+  for (std::string_view k : extra_keys) extra_names += ", " + std::string(k);
   object root;
   if (!r.obj(doc, "(top level)", root)) return absl::InvalidArgumentError(r.error());
   for (auto [key, value] : root) {
@@ -210,6 +147,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
     bool ok = true;
     if (is_venue(key)) {
       ok = venue(r, key, value, c);
+    } else if (std::find(extra_keys.begin(), extra_keys.end(), key) != extra_keys.end()) {
+      ok = section(r, key, value);
     } else if (key == "tls") {
       object o;
       if (!r.obj(value, path, o)) return absl::InvalidArgumentError(r.error());  // never iterate a null object
@@ -274,7 +213,8 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
       ok = r.fail(path, "unknown key (expected a venue (" + venue_names() +
                             "), tls, backoff, watchdog_ms, ping_interval_ms, rotate_after_ms, rotate_timeout_ms, "
                             "max_message_bytes, "
-                            "snapshot_rate_per_s, snapshot_burst, consolidated, http_listen)");
+                            "snapshot_rate_per_s, snapshot_burst, consolidated, http_listen" +
+                            extra_names + ")");
     }
     if (!ok) return absl::InvalidArgumentError(r.error());
   }
@@ -293,12 +233,24 @@ absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::strin
   return c;
 }
 
-absl::StatusOr<EngineConfig> load_config(const std::string& path) {
+absl::StatusOr<std::string> read_config_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(path + ": cannot open the config file");
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_config_json(text.str(), path);
+  return text.str();
+}
+
+}  // namespace detail
+
+absl::StatusOr<EngineConfig> parse_config_json(std::string_view json, std::string_view source) {
+  return detail::parse_engine_config(json, source, {}, {});
+}
+
+absl::StatusOr<EngineConfig> load_config(const std::string& path) {
+  absl::StatusOr<std::string> text = detail::read_config_file(path);
+  if (!text.ok()) return text.status();
+  return parse_config_json(*text, path);
 }
 
 }  // namespace obr::engine

@@ -1,5 +1,6 @@
 // engine/config_file.h — an EngineConfig from a JSON file, for `obr record` and `obr
-// watch`, and for programs that would rather configure the engine from a file.
+// watch`, and for programs that would rather configure the engine from a file. `obr run`
+// reads the same file with three more sections (engine/service_config.h).
 //
 //   absl::StatusOr<obr::engine::EngineConfig> c = obr::engine::load_config("obr.json");
 //

@@ -299,6 +299,7 @@ absl::Status Engine::start_http() {
     } else if (path == "/metrics") {
       res.content_type = "text/plain; version=0.0.4; charset=utf-8";
       res.body = render_metrics(im->stats, im->statuses(), im->latency, im->venue_statuses);
+      for (const auto& text : im->extra_metrics) res.body += text();
     } else {
       res.status = 404;
       res.body = "not found: try /health or /metrics\n";
@@ -309,6 +310,8 @@ absl::Status Engine::start_http() {
   im->http = std::move(server);
   return absl::OkStatus();
 }
+
+void Engine::add_metrics(std::function<std::string()> text) { impl_->extra_metrics.push_back(std::move(text)); }
 
 std::uint16_t Engine::http_port() const { return impl_->http ? impl_->http->port() : 0; }
 const LatencyHistogram& Engine::latency() const { return impl_->latency; }

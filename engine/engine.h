@@ -41,6 +41,7 @@
 #include <absl/status/status.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -288,6 +289,9 @@ class Engine {
   // reporting a failure through on_error). http_port: the bound port, 0 when not serving.
   absl::Status start_http();
   std::uint16_t http_port() const;
+  // add_metrics: `text` (Prometheus text lines, e.g. Deadman::metrics) is appended to every
+  // /metrics answer, called on the engine thread. Before connect() or on the engine thread.
+  void add_metrics(std::function<std::string()> text);
   // latency: frame read off the socket → the listener's on_book call, every update so
   // far (one sample per frame: to its first callback). Engine thread (or after stop).
   const LatencyHistogram& latency() const;

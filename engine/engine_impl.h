@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -243,6 +244,7 @@ class Engine::Impl {
   std::atomic<bool> running{false};  // any thread: start() or connect() was called
   LatencyHistogram latency;
   std::unique_ptr<net::HttpServer> http;
+  std::vector<std::function<std::string()>> extra_metrics;  // Engine::add_metrics, appended to /metrics
   // Consolidated instruments: registry indices per configured name (fixed after construction).
   std::vector<std::pair<std::string, std::vector<std::size_t>>> instruments;
 

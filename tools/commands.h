@@ -45,6 +45,9 @@ int run_synth(int argc, char** argv);
 // `obr record --config F --out FILE`: the live engine, recorded for `obr replay`.
 int run_record(int argc, char** argv);
 
+// `obr run --config F [--seconds N] [--json]`: the engine as a service (docs/operations.md).
+int run_run(int argc, char** argv);
+
 // `obr watch VENUE:SYMBOL...`: a live terminal ladder with state and latency.
 int run_watch(int argc, char** argv);
 

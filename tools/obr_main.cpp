@@ -22,6 +22,8 @@ void usage(std::FILE* out) {
       "                   against the simulator's truth, with memory watched\n"
       "  serve            run the exchange simulator (Kraken v2 + KuCoin) on loopback\n"
       "  replay FILE...   replay recorded frames through the venue sessions; report every book\n"
+      "  run              the engine as a service: books, /health and /metrics, recording and a\n"
+      "                   dead man's switch from a config file, until SIGTERM\n"
       "  record           run the live engine from a config file and record the session\n"
       "  watch BOOK...    a live ladder of books (kraken:BTC/USD kucoin:BTC-USDT) with state\n"
       "  synth --out F    write a synthetic Kraken v2 session of any length, checksums correct\n"
@@ -58,6 +60,7 @@ int main(int argc, char** argv) {
   if (cmd == "soak") return obr::tools::run_soak(argc - 1, argv + 1);
   if (cmd == "synth") return obr::tools::run_synth(argc - 1, argv + 1);
   if (cmd == "serve") return obr::tools::run_serve(argc - 1, argv + 1);
+  if (cmd == "run") return obr::tools::run_run(argc - 1, argv + 1);
   if (cmd == "record") return obr::tools::run_record(argc - 1, argv + 1);
   if (cmd == "watch") return obr::tools::run_watch(argc - 1, argv + 1);
   if (cmd == "example") return obr::tools::run_example(argc - 1, argv + 1);

@@ -277,12 +277,13 @@ TEST(ConfigFile, CommentsAreAllowedOutsideStrings) {
   EXPECT_EQ(strip_json_comments("{\"a\":\"x//y\\\"//z\"} // c\n/* d\n*/"), "{\"a\":\"x//y\\\"//z\"}     \n    \n  ");
 }
 
-// Every example config in examples/configs loads (CI runs this on the files as shipped).
+// Every example config in examples/configs loads (CI runs this on the files as shipped);
+// service.json, with the service's sections, is obr run's (service_config_test).
 TEST(ConfigFile, EveryExampleConfigLoads) {
   const std::filesystem::path dir = obr::testing::data_path("../../examples/configs");
   std::size_t n = 0;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.path().extension() != ".json") continue;
+    if (entry.path().extension() != ".json" || entry.path().filename() == "service.json") continue;
     ++n;
     const auto c = load_config(entry.path().string());
     EXPECT_TRUE(c.ok()) << entry.path() << ": " << c.status();
