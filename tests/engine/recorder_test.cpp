@@ -154,8 +154,8 @@ TEST(Recorder, EveryBadLineIsReportedWithItsNumberAndWhy) {
   const std::vector<std::string> why = {
       "obr recording: the line does not start with a time in nanoseconds",
       "obr recording: expected 'TS VENUE KIND [PAYLOAD]'",
-      "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick "
-      "or ping)",
+      "obr recording: unknown event kind (expected part, config, subscribe, start, open, close, recv, send, req, "
+      "http, tick or ping)",
       "obr recording: the base64 payload does not decode",
       "obr recording: http/req without a numeric request id",
       "obr recording: http without a numeric status",
