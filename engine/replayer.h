@@ -177,7 +177,8 @@ ReplayVerdict replay_verdict(const ReplaySummary& summary, const ReplayOptions& 
 // the books up to the cut still reported. The call fails (absl::InvalidArgumentError /
 // NotFoundError naming the file and line) only for files that cannot be opened or have
 // no supported format, a connection whose venue cannot be told (see the top of this
-// file), or options it cannot honour (an unknown venue, a --conn-venue connection that
+// file), the parts of a rotated recording with one missing or given twice
+// (engine/recording_set.h), or options it cannot honour (an unknown venue, a --conn-venue connection that
 // no file names).
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options);
 
