@@ -2,7 +2,8 @@
 # `obr record --rotate-mb --rotate-every` against `obr serve` on loopback (TLS): the run is
 # written in parts; `obr replay` of every part (given last first) gives every book the
 # updates and checks the live run reported; each part replayed alone reads to its end
-# (exit 0 or 3, never 2); a missing middle part is refused (exit 2), naming it.
+# (exit 0 or 3, never 2), a later part saying that its books start empty; a missing
+# middle part is refused (exit 2), naming it.
 #   record_rotate.sh OBR_BINARY WORK_DIR
 set -euo pipefail
 obr="$1"
@@ -58,6 +59,11 @@ for f in "${files[@]}"; do
   "$obr" replay "$f" >/dev/null 2>"$work/alone.err" || rc=$?
   if [ "$rc" = 2 ] || grep -q "ends early\|read error" "$work/alone.err"; then
     echo "part $f alone: exit $rc: $(cat "$work/alone.err")"
+    status=1
+  fi
+  # A later part alone says its books start empty (no state is carried across parts).
+  if [[ "$f" != *run.000001.obr.gz ]] && ! grep -q "is a later part of a rotated recording" "$work/alone.err"; then
+    echo "part $f alone does not say it is a later part: $(cat "$work/alone.err")"
     status=1
   fi
 done
