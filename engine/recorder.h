@@ -75,9 +75,11 @@ inline constexpr std::string_view kRecordingMagic = "obr-recording 1";
 // RecordingRotation: when a recording goes on in a new file (Recorder::open,
 // Engine::record_to). Both 0: never (one file, at the path given, with no `part` line).
 struct RecordingRotation {
-  std::uint64_t max_bytes = 0;  // rotate once the current file's compressed size reaches this; 0: never by size
-  std::int64_t every_ns = 0;    // rotate at every multiple of this since the Unix epoch (3600e9: on the hour, UTC); 0:
-                                // never by time
+  // Rotate once the current file's compressed size reaches this; 0: never by size.
+  std::uint64_t max_bytes = 0;
+  // Rotate at every multiple of this since the Unix epoch (3600e9: on the hour, UTC); 0:
+  // never by time.
+  std::int64_t every_ns = 0;
   bool on() const noexcept { return max_bytes > 0 || every_ns > 0; }
 };
 

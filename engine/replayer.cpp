@@ -3,10 +3,11 @@
 // books, the summary and the verdict; venues and the files of one recording; one
 // recording's run (its own summary, sink, export and progress, so recordings can run side
 // by side); obr recordings (one file, or the parts of a rotated run through the same
-// sessions: engine/recording_set.h groups them); captures made by others (their connections, frames held until
-// a venue is told, one connection's files merged by time); JSON-lines captures (several
-// connections in a file, each exported on its own clock); one recording; the entry point
-// (threads, the merge in order, the export's parts joined); the `--json` output.
+// sessions: engine/recording_set.h groups them); captures made by others (their
+// connections, frames held until a venue is told, one connection's files merged by time);
+// JSON-lines captures (several connections in a file, each exported on its own clock); one
+// recording; the entry point (threads, the merge in order, the export's parts joined); the
+// `--json` output.
 #include "engine/replayer.h"
 
 #include <absl/container/flat_hash_map.h>

@@ -639,6 +639,20 @@ TEST(RecordingRotation, ThePartsReplayAsOneRun) {
   EXPECT_TRUE(set->parts_without_start.empty());
   for (const ReplayBook& b : set->books) EXPECT_EQ(b.file, files[0]);
 
+  // The export (every 100 ms and at every change) of the parts is the export of the whole.
+  ReplayOptions exp;
+  exp.export_every_ns = 100'000'000;
+  exp.export_on_change = true;
+  exp.export_path = temp_path("whole.csv");
+  ASSERT_TRUE(replay_files({whole}, exp).ok());
+  const std::string whole_csv = obr::testing::read_file(exp.export_path);
+  exp.export_path = temp_path("parts.csv");
+  ASSERT_TRUE(replay_files(shuffled, exp).ok());
+  EXPECT_GT(whole_csv.size(), 10000u);
+  EXPECT_TRUE(obr::testing::read_file(exp.export_path) == whole_csv);
+  std::remove(exp.export_path.c_str());
+  std::remove(temp_path("whole.csv").c_str());
+
   // -j 2: the set is one recording, the other file another; the same as one thread.
   std::vector<std::string> mixed = shuffled;
   mixed.insert(mixed.begin() + 2, whole);
