@@ -218,10 +218,12 @@ bool parse_obr(std::string_view line, CaptureEvent& ev, std::string& decoded, st
     ev.kind = CaptureEventKind::kConfig;
   } else if (kind == "subscribe") {
     ev.kind = CaptureEventKind::kSubscribe;
+  } else if (kind == "part") {
+    ev.kind = CaptureEventKind::kPart;
   } else {
     why =
-        "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, "
-        "tick or ping)";
+        "obr recording: unknown event kind (expected part, config, subscribe, start, open, close, recv, send, req, "
+        "http, tick or ping)";
     return false;
   }
   ev.payload = rest;

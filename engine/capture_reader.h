@@ -17,7 +17,8 @@
 //    received, and in `.http.` files `URL -> TS: BODY` a REST response (TS is Unix
 //    seconds with a fraction; kept to the nanosecond as written, never through double);
 //  - obr recordings (docs/recording.md): the `obr-recording 1` line, then
-//    `TS VENUE KIND [ARGS] [PAYLOAD]` per event, for every venue of one engine run;
+//    `TS VENUE KIND [ARGS] [PAYLOAD]` per event, for every venue of one engine run (a
+//    rotated recording's parts: a `part` line first, kPart);
 //  - JSON lines: one object per line, `{"conn": NAME, "ts": TS, "data": FRAME}`, a frame
 //    received on connection NAME (several connections interleaved in one file), FRAME the
 //    frame as a JSON string, TS as in cryptofeed's files (Unix seconds, kept to the ns as
@@ -112,6 +113,7 @@ enum class CaptureEventKind : std::uint8_t {
   kStart,        // the session was started
   kConfig,       // the session's configuration (`payload`: key=value words)
   kSubscribe,    // more symbols subscribed at run time (`payload`: comma-separated)
+  kPart,         // the file is one part of a rotated recording (`payload`: "run=ID index=N")
 };
 
 struct CaptureEvent {

@@ -442,14 +442,17 @@ const VenueConfig* EngineConfig::find_venue(std::string_view name) const {
   return nullptr;
 }
 
-absl::Status Engine::record_to(const std::string& path) {
+absl::Status Engine::record_to(const std::string& path) { return record_to(path, RecordingRotation{}); }
+
+absl::Status Engine::record_to(const std::string& path, const RecordingRotation& rotation) {
   if (impl_->connected) return absl::FailedPreconditionError("record_to must be called before the engine connects");
   if (impl_->recorder)
     return absl::FailedPreconditionError("record_to: already recording to " + impl_->recorder->path());
-  auto rec = Recorder::open(path);
+  const std::int64_t now = net::now_ns();
+  auto rec = Recorder::open(path, rotation, now);
   if (!rec.ok()) return rec.status();
   impl_->recorder = std::move(*rec);
-  const std::int64_t now = net::now_ns();
+  impl_->recording_files.clear();
   for (auto& c : impl_->conns) impl_->record_config(c->venue(), now);
   return absl::OkStatus();
 }
@@ -458,9 +461,14 @@ absl::Status Engine::recording_status() const {
   return impl_->recorder ? impl_->recorder->status() : impl_->recording_closed;
 }
 
+std::vector<std::string> Engine::recording_files() const {
+  return impl_->recorder ? impl_->recorder->files() : impl_->recording_files;
+}
+
 absl::Status Engine::close_recording() {
   if (!impl_->recorder) return impl_->recording_closed;
   impl_->recording_closed = impl_->recorder->close();
+  impl_->recording_files = impl_->recorder->files();
   impl_->recorder.reset();  // later events are not recorded (nothing half-written)
   return impl_->recording_closed;
 }

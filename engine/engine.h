@@ -56,6 +56,7 @@
 #include "connectors/protocol/venue.h"
 #include "engine/consolidated.h"
 #include "engine/latency_histogram.h"
+#include "engine/recorder.h"
 #include "engine/top_of_book.h"
 
 namespace obr::net {
@@ -252,10 +253,17 @@ class Engine {
   // and gzip otherwise. Before connect(); the error
   // names the path. recording_status() reports a later write failure; close_recording()
   // (or the engine's destruction) finishes the file; events after it are not recorded.
-  // record_to, recording_status and close_recording: the engine thread, or before
-  // connect() / after run() returns.
+  // With `rotation` (engine/recorder.h RecordingRotation; docs/recording.md "Rotation"),
+  // the run goes to parts named part_path(path, 1), part_path(path, 2), ...: a new part by
+  // size or on the clock, between two events, each part readable on its own and the set
+  // replayed by `obr replay` as one run. recording_files() lists the files written so far
+  // (after close_recording(), every one).
+  // record_to, recording_status, recording_files and close_recording: the engine thread,
+  // or before connect() / after run() returns.
   absl::Status record_to(const std::string& path);
+  absl::Status record_to(const std::string& path, const RecordingRotation& rotation);
   absl::Status recording_status() const;
+  std::vector<std::string> recording_files() const;
   absl::Status close_recording();
 
   // config_status: check_config of the config the engine was built from.

@@ -229,6 +229,7 @@ class Engine::Impl {
   // may be gone before the loop runs it (stop() then destroy), and then it does nothing.
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
   absl::Status recording_closed;                                // what close_recording() returned
+  std::vector<std::string> recording_files;                     // the files close_recording() finished
   absl::Status config_status = check_config_and_files(config);  // not OK: the engine is inert (no book, no connection)
   std::atomic<std::size_t> pending_books{0};                    // subscribed, posted, not yet added
   std::vector<std::unique_ptr<Conn>> conns;                     // the connections that publish, one per venue

@@ -4,10 +4,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstring>
+#include <random>
 
 #include "engine/capture_reader.h"
 
@@ -119,6 +121,51 @@ absl::StatusOr<RecordedConfig> parse_config(std::string_view words) {
   return c;
 }
 
+std::string format_part(const RecordingPart& p) { return "run=" + p.run + " index=" + std::to_string(p.index); }
+
+absl::StatusOr<RecordingPart> parse_part(std::string_view words) {
+  RecordingPart p;
+  bool run = false, index = false;
+  while (!words.empty()) {
+    const std::size_t sp = words.find(' ');
+    const std::string_view word = words.substr(0, sp);
+    words = sp == std::string_view::npos ? std::string_view() : words.substr(sp + 1);
+    if (word.empty()) continue;
+    const std::size_t eq = word.find('=');
+    const std::string_view key = word.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : word.substr(eq + 1);
+    if (key == "run" && eq != std::string_view::npos) {
+      const bool hex = value.size() == 16 && std::all_of(value.begin(), value.end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+      if (!hex) return absl::InvalidArgumentError("part run '" + std::string(value) + "' is not 16 hex digits");
+      p.run.assign(value);
+      run = true;
+    } else if (key == "index" && eq != std::string_view::npos) {
+      const auto r = std::from_chars(value.data(), value.data() + value.size(), p.index);
+      if (r.ec != std::errc() || r.ptr != value.data() + value.size() || p.index < 1) {
+        return absl::InvalidArgumentError("part index '" + std::string(value) + "' is not a number from 1");
+      }
+      index = true;
+    } else {
+      return absl::InvalidArgumentError("unknown part word '" + std::string(word) + "' (expected run=ID index=N)");
+    }
+  }
+  if (!run || !index) return absl::InvalidArgumentError("a part line needs run=ID and index=N");
+  return p;
+}
+
+std::string part_path(const std::string& path, std::uint64_t index) {
+  char num[24];
+  std::snprintf(num, sizeof num, ".%06llu", static_cast<unsigned long long>(index));
+  for (const std::string_view ext : {".obr.gz", ".obr.zst", ".obr", ".gz", ".zst"}) {
+    if (path.size() > ext.size() && path.ends_with(ext)) {
+      return path.substr(0, path.size() - ext.size()) + num + std::string(ext);
+    }
+  }
+  return path + num;
+}
+
 // The zstd stream: ZSTD_compressStream2 into `out`, written to the file when it fills, on
 // a flush and at the end.
 struct Recorder::Zstd {
@@ -126,6 +173,7 @@ struct Recorder::Zstd {
   ZSTD_CCtx* cctx = nullptr;
   std::unique_ptr<char[]> out;
   std::size_t out_size = 0, out_len = 0;
+  std::uint64_t written = 0;  // compressed bytes handed to the file
 
   ~Zstd() {
     if (cctx != nullptr) ZSTD_freeCCtx(cctx);
@@ -135,6 +183,7 @@ struct Recorder::Zstd {
   // drain writes what `out` holds to the file; the error, or empty.
   std::string drain() {
     if (out_len > 0 && std::fwrite(out.get(), 1, out_len, file) != out_len) return std::strerror(errno);
+    written += out_len;
     out_len = 0;
     return {};
   }
@@ -157,9 +206,8 @@ struct Recorder::Zstd {
   }
 };
 
-absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path) {
-  std::unique_ptr<Recorder> r(new Recorder());
-  r->path_ = path;
+absl::Status Recorder::open_file(const std::string& path) {
+  path_ = path;
   errno = 0;
   if (path.ends_with(".zst")) {
     auto z = std::make_unique<Zstd>();
@@ -174,26 +222,107 @@ absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path
     }
     z->out_size = ZSTD_CStreamOutSize();
     z->out = std::make_unique_for_overwrite<char[]>(z->out_size);
-    r->zstd_ = std::move(z);
-    r->line_.reserve(1 << 16);
-    r->write(kRecordingMagic);
-    r->end_line();
-    if (!r->status_.ok()) return r->status_;
-    return r;
+    zstd_ = std::move(z);
+  } else {
+    gzFile gz = gzopen(path.c_str(), "wb1");
+    if (gz == nullptr) {
+      const int err = errno;
+      return absl::InvalidArgumentError(
+          path + ": cannot create the recording: " + (err != 0 ? std::strerror(err) : "zlib could not open it"));
+    }
+    gzbuffer(gz, 1 << 17);
+    gz_ = gz;
   }
-  gzFile gz = gzopen(path.c_str(), "wb1");
-  if (gz == nullptr) {
-    const int err = errno;
-    return absl::InvalidArgumentError(
-        path + ": cannot create the recording: " + (err != 0 ? std::strerror(err) : "zlib could not open it"));
-  }
-  gzbuffer(gz, 1 << 17);
-  r->gz_ = gz;
-  r->line_.reserve(1 << 16);
-  r->write(kRecordingMagic);
-  r->end_line();
+  files_.push_back(path);
+  line_.reserve(1 << 16);
+  line_.clear();
+  write(kRecordingMagic);
+  end_line();
+  return status_;
+}
+
+absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path) {
+  std::unique_ptr<Recorder> r(new Recorder());
+  if (absl::Status st = r->open_file(path); !st.ok()) return st;
+  return r;
+}
+
+absl::StatusOr<std::unique_ptr<Recorder>> Recorder::open(const std::string& path, const RecordingRotation& rotation,
+                                                         std::int64_t now_ns) {
+  if (!rotation.on()) return open(path);
+  if (rotation.every_ns < 0) return absl::InvalidArgumentError("rotation every_ns must not be negative");
+  std::unique_ptr<Recorder> r(new Recorder());
+  r->rotation_ = rotation;
+  r->base_path_ = path;
+  std::random_device rd;
+  const std::uint64_t id = ((static_cast<std::uint64_t>(rd()) << 32) | rd()) ^ static_cast<std::uint64_t>(now_ns);
+  char hex[20];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(id));
+  r->run_id_ = hex;
+  r->last_flush_ns_ = now_ns;
+  r->start_part(now_ns);
   if (!r->status_.ok()) return r->status_;
   return r;
+}
+
+// start_part opens the next part: the magic line, the part line, and every venue's config
+// as it stands (none yet for the first part: the engine writes them after open).
+void Recorder::start_part(std::int64_t ts_ns) {
+  ++part_;
+  if (absl::Status st = open_file(part_path(base_path_, part_)); !st.ok()) {
+    if (status_.ok()) status_ = st;
+    next_rotation_ns_ = std::numeric_limits<std::int64_t>::max();
+    return;
+  }
+  head(ts_ns, "-", "part", false);
+  payload(format_part(RecordingPart{run_id_, part_}), false);
+  end_line();
+  for (const auto& [venue, words] : configs_) {
+    head(ts_ns, venue, to_string(RecordKind::kConfig), false);
+    payload(words, false);
+    end_line();
+  }
+  part_compressed_ = 0;
+  next_rotation_ns_ = std::numeric_limits<std::int64_t>::max();
+  if (rotation_.every_ns > 0 && ts_ns >= 0) {
+    const std::int64_t period = ts_ns / rotation_.every_ns + 1;  // the next multiple of every_ns
+    if (period <= std::numeric_limits<std::int64_t>::max() / rotation_.every_ns) {
+      next_rotation_ns_ = period * rotation_.every_ns;
+    }
+  }
+}
+
+// rotate finishes the current part and starts the next, between two events.
+void Recorder::rotate(std::int64_t ts_ns) {
+  close_file();
+  if (!status_.ok()) {
+    next_rotation_ns_ = std::numeric_limits<std::int64_t>::max();
+    return;
+  }
+  start_part(ts_ns);
+}
+
+// track_config keeps every venue's config words as they stand: its config line, with the
+// symbols of its later subscribe lines added (what the next part starts with).
+void Recorder::track_config(std::string_view venue, RecordKind kind, std::string_view text) {
+  auto it = std::find_if(configs_.begin(), configs_.end(), [&](const auto& c) { return c.first == venue; });
+  if (kind == RecordKind::kConfig) {
+    if (it == configs_.end()) {
+      configs_.emplace_back(std::string(venue), std::string(text));
+    } else {
+      it->second.assign(text);
+    }
+    return;
+  }
+  if (it == configs_.end()) return;
+  auto config = parse_config(it->second);
+  if (!config.ok()) return;  // the engine's own words: they parse
+  for (std::string_view v = text; !v.empty();) {
+    const std::size_t comma = v.find(',');
+    config->symbols.emplace_back(v.substr(0, comma));
+    v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+  }
+  it->second = format_config(*config);
 }
 
 Recorder::~Recorder() { (void)close(); }
@@ -255,6 +384,8 @@ void Recorder::end_line() {
 }
 
 void Recorder::event(std::int64_t ts_ns, std::string_view venue, RecordKind kind, std::string_view text) {
+  rotate_if_due(ts_ns);
+  if (part_ != 0 && (kind == RecordKind::kConfig || kind == RecordKind::kSubscribe)) track_config(venue, kind, text);
   // Config, open and close payloads are ours (words, URLs, reasons): always one line.
   const bool b64 = (kind == RecordKind::kRecv || kind == RecordKind::kSend) && needs_base64(text);
   head(ts_ns, venue, to_string(kind), b64);
@@ -274,6 +405,7 @@ void Recorder::event(std::int64_t ts_ns, std::string_view venue, RecordKind kind
 
 void Recorder::request(std::int64_t ts_ns, std::string_view venue, std::uint64_t id, std::string_view method,
                        std::string_view url) {
+  rotate_if_due(ts_ns);
   head(ts_ns, venue, to_string(RecordKind::kRequest), false);
   line_.push_back(' ');
   line_.append(std::to_string(id));
@@ -286,6 +418,7 @@ void Recorder::request(std::int64_t ts_ns, std::string_view venue, std::uint64_t
 
 void Recorder::http(std::int64_t ts_ns, std::string_view venue, std::uint64_t id, int status, std::string_view url,
                     std::string_view body) {
+  rotate_if_due(ts_ns);
   const bool b64 = needs_base64(body);
   head(ts_ns, venue, to_string(RecordKind::kHttp), b64);
   line_.push_back(' ');
@@ -305,17 +438,24 @@ void Recorder::flush_if_due(std::int64_t now_ns) {
     std::string e = zstd_->compress({}, ZSTD_e_flush);
     if (e.empty() && std::fflush(zstd_->file) != 0) e = std::strerror(errno);
     if (!e.empty() && status_.ok()) status_ = absl::DataLossError(path_ + ": flushing the recording failed: " + e);
-    return;
+    part_compressed_ = zstd_->written;
+  } else {
+    gzFile gz = static_cast<gzFile>(gz_);
+    if (gzflush(gz, Z_SYNC_FLUSH) != Z_OK && status_.ok()) {
+      int zerr = Z_OK;
+      const char* msg = gzerror(gz, &zerr);
+      status_ = absl::DataLossError(
+          path_ + ": flushing the recording failed: " + (zerr == Z_ERRNO ? std::strerror(errno) : msg));
+    }
+    // Only with rotation by size: one lseek a second (everything is in the file after the flush).
+    if (rotation_.max_bytes > 0) part_compressed_ = static_cast<std::uint64_t>(std::max<z_off_t>(gzoffset(gz), 0));
   }
-  if (gzflush(static_cast<gzFile>(gz_), Z_SYNC_FLUSH) != Z_OK && status_.ok()) {
-    int zerr = Z_OK;
-    const char* msg = gzerror(static_cast<gzFile>(gz_), &zerr);
-    status_ = absl::DataLossError(path_ +
-                                  ": flushing the recording failed: " + (zerr == Z_ERRNO ? std::strerror(errno) : msg));
-  }
+  if (rotation_.max_bytes > 0 && status_.ok() && part_compressed_ >= rotation_.max_bytes) rotate(now_ns);
 }
 
-absl::Status Recorder::close() {
+// close_file finishes the file being written (zstd's end of frame, gzip's trailer) and
+// closes it; a failure is kept in status_.
+void Recorder::close_file() {
   if (zstd_ != nullptr) {
     std::string e = status_.ok() ? zstd_->compress({}, ZSTD_e_end) : std::string();
     const int rc = std::fclose(zstd_->file);
@@ -331,6 +471,12 @@ absl::Status Recorder::close() {
       status_ = absl::DataLossError(path_ + ": closing the recording failed (zlib error " + std::to_string(rc) + ")");
     }
   }
+}
+
+absl::Status Recorder::close() {
+  close_file();
+  next_rotation_ns_ = std::numeric_limits<std::int64_t>::max();
+  rotation_ = {};
   return status_;
 }
 

@@ -2,10 +2,12 @@
 // order: the sink that counts frame errors by file and line, and the JSON text helpers;
 // books, the summary and the verdict; venues and the files of one recording; one
 // recording's run (its own summary, sink, export and progress, so recordings can run side
-// by side); obr recordings; captures made by others (their connections, frames held until
-// a venue is told, one connection's files merged by time); JSON-lines captures (several
-// connections in a file, each exported on its own clock); one recording; the entry point
-// (threads, the merge in order, the export's parts joined); the `--json` output.
+// by side); obr recordings (one file, or the parts of a rotated run through the same
+// sessions: engine/recording_set.h groups them); captures made by others (their
+// connections, frames held until a venue is told, one connection's files merged by time);
+// JSON-lines captures (several connections in a file, each exported on its own clock); one
+// recording; the entry point (threads, the merge in order, the export's parts joined); the
+// `--json` output.
 #include "engine/replayer.h"
 
 #include <absl/container/flat_hash_map.h>
@@ -26,6 +28,7 @@
 #include "engine/book_export.h"
 #include "engine/capture_reader.h"
 #include "engine/recorder.h"
+#include "engine/recording_set.h"
 #include "engine/venue_replay_impl.h"
 #include "engine/venues_impl.h"
 
@@ -184,6 +187,12 @@ ReplayVerdict replay_verdict(const ReplaySummary& s, const ReplayOptions& option
       return {3, why + venue + " books calibrate from their recorded REST snapshots: pass " + ws.substr(0, at) +
                      ".http.* beside " + ws};
     }
+    if (!s.parts_without_start.empty()) {
+      return {3, why + s.parts_without_start.front() +
+                     " is a later part of a rotated recording, replayed without the parts before it: its books "
+                     "start empty and none saw a snapshot in it (no state is carried across parts; replay the run "
+                     "from its first part, docs/recording.md \"Rotation\")"};
+    }
     if (s.books.empty()) return {3, why + "no book frames in the input"};
     return {3, why + "no book reached a check (no snapshot or update was verified)"};
   }
@@ -293,10 +302,12 @@ struct Run {
 };
 
 // A recording is one connection: a capture file plus, for cryptofeed, the REST
-// responses recorded beside it (`X.http.N.M` goes with every `X.ws.N.M`).
+// responses recorded beside it (`X.http.N.M` goes with every `X.ws.N.M`); or one obr
+// run: a file, or the parts of a rotated run (engine/recording_set.h), replayed as one.
 struct Recording {
   std::string ws;
   std::vector<std::string> http;
+  std::vector<std::string> parts;  // a rotated run's later parts, in order (ws is the first)
 };
 
 std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
@@ -306,34 +317,58 @@ std::string cryptofeed_prefix(const std::string& path, std::string_view kind) {
 
 // ---- obr recordings -------------------------------------------------------------------
 
-// replay_obr replays one obr recording (every venue of one engine run): each venue's
-// session is configured from its `config` line exactly as the engine configured it, then
-// fed the recorded calls in order.
-absl::Status replay_obr(CaptureReader& reader, Run& run) {
+// ObrVenues: the sessions of one obr run, by venue name; kept across the parts of a
+// rotated run, so that its sessions go on from one file to the next.
+using ObrVenues = std::vector<std::pair<std::string, std::unique_ptr<VenueReplay>>>;
+
+// replay_obr_file feeds one file of an obr run to its sessions, each configured from its
+// venue's `config` line exactly as the engine configured it, then fed the recorded calls in
+// order. `continuation`: the file is a later part of a rotated run whose earlier parts
+// were fed: its part line and the config lines at its top, which repeat what the sessions
+// were configured with (docs/recording.md "Rotation"), are not fed again. `name`: the
+// file's name for errors (outlives the run). Returns false when the run must not go on
+// (interrupted, past --to, or the file could not be read to its end).
+absl::StatusOr<bool> replay_obr_file(CaptureReader& reader, const std::string& name, bool continuation,
+                                     std::uint64_t bytes_before, ObrVenues& venues, Run& run) {
   const ReplayOptions& options = run.options;
   ReplaySink& sink = run.sink;
   ReplaySummary& summary = run.summary;
-  std::vector<std::pair<std::string, std::unique_ptr<VenueReplay>>> venues;
-  const auto where = [&](const CaptureEvent& ev) { return reader.path() + ":" + std::to_string(ev.line) + ": "; };
+  const auto where = [&](const CaptureEvent& ev) { return name + ":" + std::to_string(ev.line) + ": "; };
+  bool top = true;  // only the part line and config lines read so far
   CaptureEvent ev;
   while (reader.next(ev)) {
     if (stop_requested(options)) {
       summary.interrupted = true;
-      break;
+      return false;
     }
-    if (run.past_to(ev)) break;
-    sink.at(&reader.path(), ev.line);
+    sink.at(&name, ev.line);
+    if (ev.kind == CaptureEventKind::kPart) {
+      // Always the file's first event (engine/recording_set.h has read and checked it).
+      if (ev.line != 2) return absl::InvalidArgumentError(where(ev) + "a part line after the file's first event");
+      auto part = parse_part(ev.payload);
+      if (!part.ok()) return absl::InvalidArgumentError(where(ev) + std::string(part.status().message()));
+      if (!continuation && part->index > 1) {
+        summary.parts_without_start.push_back(name + " (part " + std::to_string(part->index) + " of run " + part->run +
+                                              ")");
+      }
+      continue;
+    }
+    if (run.past_to(ev)) return false;
     if (ev.kind == CaptureEventKind::kBadLine) {
+      top = false;
       ++summary.malformed;
       ++summary.bad_lines;
       sink.note(std::string(ev.payload));
       continue;
     }
     VenueReplay* venue = nullptr;
-    for (auto& [name, v] : venues) {
-      if (name == ev.venue) venue = v.get();
+    for (auto& [venue_name, v] : venues) {
+      if (venue_name == ev.venue) venue = v.get();
     }
     if (ev.kind == CaptureEventKind::kConfig) {
+      // A continuation's config lines repeat the venues' configs: skipped for the venues the
+      // earlier parts configured (a venue new at the boundary is configured here).
+      if (continuation && top && venue != nullptr) continue;
       if (venue != nullptr)
         return absl::InvalidArgumentError(where(ev) + "a second config line for " + std::string(ev.venue));
       auto config = parse_config(ev.payload);
@@ -362,6 +397,7 @@ absl::Status replay_obr(CaptureReader& reader, Run& run) {
       venues.emplace_back(std::string(ev.venue), std::move(v));
       continue;
     }
+    top = false;
     if (venue == nullptr) {
       return absl::InvalidArgumentError(where(ev) + "an event for " + std::string(ev.venue) +
                                         " before its config line");
@@ -376,11 +412,40 @@ absl::Status replay_obr(CaptureReader& reader, Run& run) {
       continue;
     }
     run.feed(*venue, ev.venue, ev, ev.ts_ns);
-    run.tick(reader.bytes_read());
+    run.tick(bytes_before + reader.bytes_read());
+  }
+  if (!reader.status().ok()) {
+    summary.input_errors.emplace_back(reader.status().message());
+    return false;
+  }
+  return true;
+}
+
+// replay_obr replays one obr run: the file `reader` reads and, for a rotated run, its later
+// parts after it (rec.parts, in order), all through the same sessions, as the engine fed
+// them. The books are reported under the first file's name. `bytes`: of every file read.
+absl::Status replay_obr(CaptureReader& reader, const Recording& rec, Run& run, std::uint64_t& bytes) {
+  ObrVenues venues;
+  auto go_on = replay_obr_file(reader, rec.ws, false, 0, venues, run);
+  if (!go_on.ok()) return go_on.status();
+  bytes = reader.bytes_read();
+  for (std::size_t i = 0; i < rec.parts.size(); ++i) {
+    if (!*go_on) {
+      // A part cut short (or unreadable) ends the run there: the sessions cannot go on past a hole.
+      if (!run.summary.input_errors.empty() && !run.summary.interrupted && !run.stopped_at_to) {
+        run.summary.input_errors.back() += " (the run's " + std::to_string(rec.parts.size() - i) +
+                                           " later part(s) were not replayed, from " + rec.parts[i] + ")";
+      }
+      break;
+    }
+    auto next = CaptureReader::open(rec.parts[i]);
+    if (!next.ok()) return next.status();
+    go_on = replay_obr_file(**next, rec.parts[i], true, bytes, venues, run);
+    if (!go_on.ok()) return go_on.status();
+    bytes += (*next)->bytes_read();
   }
   run.finish_export();
-  if (!reader.status().ok()) summary.input_errors.emplace_back(reader.status().message());
-  for (const auto& [name, v] : venues) report_books(*v, options, reader.path(), summary);
+  for (const auto& [name, v] : venues) report_books(*v, run.options, rec.ws, run.summary);
   return absl::OkStatus();
 }
 
@@ -425,16 +490,20 @@ absl::Status check_replay_options(const ReplayOptions& options) {
 // before any is replayed, so that a missing one is refused before any work is done.
 absl::Status group_recordings(const std::vector<std::string>& files, std::vector<Recording>& recordings,
                               std::uint64_t& total_bytes) {
-  std::vector<std::string> http_files;
+  std::vector<std::string> http_files, others;
   for (const std::string& f : files) {
     struct stat st {};
     if (::stat(f.c_str(), &st) != 0) return absl::NotFoundError(f + ": cannot open");
     total_bytes += static_cast<std::uint64_t>(st.st_size);
-    if (!cryptofeed_prefix(f, ".http.").empty()) {
-      http_files.push_back(f);
-    } else {
-      recordings.push_back(Recording{f, {}});
-    }
+    (cryptofeed_prefix(f, ".http.").empty() ? others : http_files).push_back(f);
+  }
+  // The parts of a rotated obr recording: one recording, in the order of their index.
+  std::vector<std::vector<std::string>> units;
+  if (absl::Status st = group_parts(others, units); !st.ok()) return st;
+  for (std::vector<std::string>& unit : units) {
+    Recording& r = recordings.emplace_back();
+    r.ws = unit.front();
+    r.parts.assign(std::make_move_iterator(unit.begin() + 1), std::make_move_iterator(unit.end()));
   }
   for (const std::string& h : http_files) {
     bool attached = false;
@@ -772,10 +841,12 @@ absl::Status replay_recording(const Recording& rec, Run& run) {
                                                                 ? ": an obr recording has no companion files"
                                                                 : ": a JSON-lines capture has no companion files"));
     }
-    const absl::Status st =
-        format == CaptureFormat::kObr ? replay_obr(*readers.front(), run) : replay_json_lines(*readers.front(), run);
-    if (!st.ok()) return st;
-    bytes = readers.front()->bytes_read();
+    if (format == CaptureFormat::kObr) {
+      if (absl::Status st = replay_obr(*readers.front(), rec, run, bytes); !st.ok()) return st;
+    } else {
+      if (absl::Status st = replay_json_lines(*readers.front(), run); !st.ok()) return st;
+      bytes = readers.front()->bytes_read();
+    }
   } else {
     CaptureConn conn;
     conn.file = rec.ws;
@@ -813,6 +884,7 @@ void merge_run(Run& run, ReplaySummary& all, std::set<std::string, std::less<>>&
     }
   }
   for (auto& w : s.without_rest) all.without_rest.push_back(std::move(w));
+  for (auto& p : s.parts_without_start) all.parts_without_start.push_back(std::move(p));
   all.interrupted = all.interrupted || s.interrupted;
   conns_seen.merge(run.conns_seen);
 }

@@ -12,7 +12,10 @@
 //  - obr recordings (`obr record`, Engine::record_to; docs/recording.md): every venue of
 //    one engine run, each session configured from the recording and fed exactly the calls
 //    the live engine made (frames, HTTP responses, connects, disconnects, timer ticks),
-//    so every book's state, counters and levels come out as they were live.
+//    so every book's state, counters and levels come out as they were live. The parts of
+//    a rotated recording (a `part` line each; engine/recording_set.h), given in any order,
+//    replay as one run: ordered by index, through the same sessions, each later part's
+//    repeated config lines not fed again; a missing part fails the replay, naming it.
 // Each raw or cryptofeed WebSocket file is one connection with its own session; a
 // JSON-lines file has one session per connection name, each fed its frames in file order.
 // A connection's venue is ReplayOptions::conn_venues' for its name (JSON lines), else
@@ -65,7 +68,8 @@ struct ReplayOptions {
   // progress, when set, is called about every 64k events (threads == 1: on the replaying
   // thread; otherwise every 200 ms from the calling thread), and once at the end.
   std::function<void(const ReplayProgress&)> progress;
-  // threads: recordings (files, a cryptofeed `.ws.` file with its `.http.` files) replayed
+  // threads: recordings (files, a cryptofeed `.ws.` file with its `.http.` files, the parts
+  // of a rotated obr recording) replayed
   // side by side on up to this many threads (`obr replay -j N`). The summary, the export
   // and every error are the same as with 1; on_book is then called from the threads
   // (one recording's calls from one thread).
@@ -140,6 +144,10 @@ struct ReplaySummary {
     bool cryptofeed = false;
   };
   std::vector<WithoutRest> without_rest;
+  // Later parts of a rotated obr recording replayed without the parts before them, each
+  // "FILE (part N of run ID)": their books start empty and validate only from a snapshot
+  // the part holds (docs/recording.md "Rotation").
+  std::vector<std::string> parts_without_start;
 
   // all_checks_passed: no book saw a failed check.
   bool all_checks_passed() const noexcept;
@@ -169,7 +177,8 @@ ReplayVerdict replay_verdict(const ReplaySummary& summary, const ReplayOptions& 
 // the books up to the cut still reported. The call fails (absl::InvalidArgumentError /
 // NotFoundError naming the file and line) only for files that cannot be opened or have
 // no supported format, a connection whose venue cannot be told (see the top of this
-// file), or options it cannot honour (an unknown venue, a --conn-venue connection that
+// file), the parts of a rotated recording with one missing or given twice
+// (engine/recording_set.h), or options it cannot honour (an unknown venue, a --conn-venue connection that
 // no file names).
 absl::StatusOr<ReplaySummary> replay_files(const std::vector<std::string>& files, const ReplayOptions& options);
 

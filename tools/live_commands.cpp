@@ -18,6 +18,7 @@
 #include "connectors/net/event_loop.h"
 #include "engine/config_file.h"
 #include "engine/engine.h"
+#include "engine/time_text.h"
 #include "tools/commands.h"
 
 namespace obr::tools {
@@ -176,7 +177,7 @@ struct FinalBook {
 
 void record_usage(std::FILE* out) {
   std::fputs(
-      "usage: obr record --config FILE --out FILE [--seconds N]\n"
+      "usage: obr record --config FILE --out FILE [--seconds N] [--rotate-mb N] [--rotate-every DURATION]\n"
       "\n"
       "Runs the live engine with the venues and symbols of the config file and records every\n"
       "frame, HTTP response, connect, disconnect and timer tick to an obr recording (gzip, or\n"
@@ -187,6 +188,17 @@ void record_usage(std::FILE* out) {
       "  --out FILE      the recording to write (e.g. run.obr.gz, or run.obr.zst for zstd);\n"
       "                  replaced if it exists\n"
       "  --seconds N     stop after N seconds (default: until Ctrl-C)\n"
+      "  --rotate-mb N   go on in a new file once the current one holds N MB (10^6 bytes,\n"
+      "                  compressed; checked once a second, so a file may pass N by about a\n"
+      "                  second of data); N may have a fraction (0.5)\n"
+      "  --rotate-every DURATION\n"
+      "                  go on in a new file at every multiple of DURATION since the Unix epoch\n"
+      "                  (ns, us, ms, s, m, h: 1h rotates on the hour, UTC)\n"
+      "                  With either, the files are FILE's parts: run.obr.gz is written as\n"
+      "                  run.000001.obr.gz, run.000002.obr.gz, ... (listed at the end), each\n"
+      "                  readable on its own; `obr replay run.*.obr.gz` replays them as one\n"
+      "                  run, the same books and counters as one file (docs/recording.md\n"
+      "                  \"Rotation\")\n"
       "  --endpoint VENUE=URL  override a venue's endpoint (repeatable): kraken=wss://HOST:PORT/v2\n"
       "                  (several are tried in turn), kucoin=https://HOST:PORT (its REST base)\n"
       "  --ca-file PEM   also trust this CA (e.g. the certificate `obr serve --cert` writes)\n"
@@ -206,6 +218,7 @@ void record_usage(std::FILE* out) {
 int run_record(int argc, char** argv) {
   std::string config_path, out_path;
   double seconds = 0;
+  engine::RecordingRotation rotation;
   LiveOptions live;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
@@ -224,6 +237,21 @@ int run_record(int argc, char** argv) {
     } else if (a == "--seconds" && has_value) {
       if (!parse_seconds(argv[++i], seconds)) {
         std::fprintf(stderr, "obr record: --seconds needs a number of seconds, got '%s'\n", argv[i]);
+        return 2;
+      }
+    } else if (a == "--rotate-mb" && has_value) {
+      double mb = 0;
+      if (!parse_number(argv[++i], 0, 1e12, mb) || mb * 1e6 < 1) {
+        std::fprintf(stderr, "obr record: --rotate-mb needs a positive number of MB (10^6 bytes), got '%s'\n", argv[i]);
+        return 2;
+      }
+      rotation.max_bytes = static_cast<std::uint64_t>(mb * 1e6);
+    } else if (a == "--rotate-every" && has_value) {
+      if (!engine::parse_duration_ns(argv[++i], rotation.every_ns)) {
+        std::fprintf(stderr,
+                     "obr record: --rotate-every needs a duration with its unit (ns, us, ms, s, m, h: 1h, 30s, "
+                     "500ms), got '%s'\n",
+                     argv[i]);
         return 2;
       }
     } else {
@@ -246,11 +274,12 @@ int run_record(int argc, char** argv) {
   PrintingListener listener(stderr);
   engine::Engine eng(*config, &listener);
   if (const int status = start_listening("record", eng, *config); status != 0) return status;
-  if (absl::Status st = eng.record_to(out_path); !st.ok()) {
+  if (absl::Status st = eng.record_to(out_path, rotation); !st.ok()) {
     std::fprintf(stderr, "obr record: %s\n", std::string(st.message()).c_str());
     return 2;
   }
-  std::fprintf(stderr, "obr record: recording to %s%s\n", out_path.c_str(), seconds > 0 ? "" : " until Ctrl-C");
+  std::fprintf(stderr, "obr record: recording to %s%s%s\n", eng.recording_files().front().c_str(),
+               rotation.on() ? " (and the parts after it)" : "", seconds > 0 ? "" : " until Ctrl-C");
   std::vector<FinalBook> final_books;
   run_engine(
       eng, seconds, [](std::int64_t) {},
@@ -261,9 +290,15 @@ int run_record(int argc, char** argv) {
       });
   const absl::Status closed = eng.close_recording();
   const engine::EngineStats s = eng.stats();
+  const std::vector<std::string> files = eng.recording_files();
+  if (rotation.on()) {
+    for (const std::string& f : files) std::printf("obr record: part %s\n", f.c_str());
+  }
+  const std::string written =
+      rotation.on() ? out_path + " (" + std::to_string(files.size()) + " part(s), listed above)" : out_path;
   std::printf("obr record: %s: %" PRIu64 " frames, %" PRIu64 " bytes received, %" PRIu64 " malformed, %" PRIu64
               " reconnects; each book as it was before shutdown:\n",
-              out_path.c_str(), s.frames, s.bytes, s.malformed, s.reconnects);
+              written.c_str(), s.frames, s.bytes, s.malformed, s.reconnects);
   std::uint64_t failed = 0;
   std::size_t validated = 0;
   for (const FinalBook& b : final_books) {

@@ -30,7 +30,9 @@ std::string usage() {
          "                X.http.N.M when it has one), or JSON lines ({\"conn\": C, \"ts\": T,\n"
          "                \"data\": FRAME} per line); a raw or cryptofeed file is one\n"
          "                connection, a JSON-lines file one per connection name C (its books'\n"
-         "                file: FILE#C)\n"
+         "                file: FILE#C); the parts of a rotated obr recording (obr record\n"
+         "                --rotate-mb/--rotate-every: run.000001.obr.gz, ...), in any order,\n"
+         "                replay as one run, a missing part refused (exit 2)\n"
          "  --venue V     the venue of every connection; default: told by the recorded URL or\n"
          "                by the first frame that names one (frames before it, such as\n"
          "                subscribe acks, are held, at most 64; a connection no frame names\n"
@@ -43,8 +45,9 @@ std::string usage() {
          "  --symbol S    report only this symbol\n"
          "  --json        print one JSON object on stdout instead of the human report\n"
          "  -j N          replay up to N recordings (files; a cryptofeed X.ws.N.M with its\n"
-         "                X.http.N.M is one) side by side on N threads; the report and the\n"
-         "                export are the same as with -j 1 (default 1)\n"
+         "                X.http.N.M is one, so are a rotated recording's parts) side by side\n"
+         "                on N threads; the report and the export are the same as with -j 1\n"
+         "                (default 1)\n"
          "  --from TIME, --to TIME\n"
          "                recorded-time window, ISO 8601 (2021-04-17T16:48:52.25Z; no zone: UTC)\n"
          "                or Unix nanoseconds: books are built from the start, exported rows\n"
@@ -100,6 +103,12 @@ void print_human(const engine::ReplaySummary& s) {
       std::printf("  %18s %14s | %-14s %-18s\n", hb ? b.bids[i].qty.c_str() : "", hb ? b.bids[i].price.c_str() : "",
                   ha ? b.asks[i].price.c_str() : "", ha ? b.asks[i].qty.c_str() : "");
     }
+  }
+  for (const std::string& p : s.parts_without_start) {
+    std::fprintf(stderr,
+                 "note: %s is a later part of a rotated recording, replayed without the parts before it: its books "
+                 "start empty, and one validates only from a snapshot in it (docs/recording.md \"Rotation\")\n",
+                 p.c_str());
   }
   for (const std::string& e : s.input_errors) std::fprintf(stderr, "input error: %s\n", e.c_str());
   if (!s.errors.empty()) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/capture_reader.h"
+#include "engine/recording_set.h"
 #include "engine/replayer.h"
 #include "tests/book/test_data.h"
 
@@ -154,8 +155,8 @@ TEST(Recorder, EveryBadLineIsReportedWithItsNumberAndWhy) {
   const std::vector<std::string> why = {
       "obr recording: the line does not start with a time in nanoseconds",
       "obr recording: expected 'TS VENUE KIND [PAYLOAD]'",
-      "obr recording: unknown event kind (expected config, subscribe, start, open, close, recv, send, req, http, tick "
-      "or ping)",
+      "obr recording: unknown event kind (expected part, config, subscribe, start, open, close, recv, send, req, "
+      "http, tick or ping)",
       "obr recording: the base64 payload does not decode",
       "obr recording: http/req without a numeric request id",
       "obr recording: http without a numeric status",
@@ -227,15 +228,20 @@ std::string unzstd(const std::string& path) {
   return out;
 }
 
-// rerecord writes every event of the recording `from` again through a Recorder at `to`.
-void rerecord(const std::string& from, const std::string& to) {
+// rerecord writes every event of the recording `from` again through a Recorder at `to`,
+// rotated as `rotation` says (flushed before every event, as the engine's ticks do); the
+// files written go to `files`.
+void rerecord(const std::string& from, const std::string& to, const RecordingRotation& rotation = {},
+              std::vector<std::string>* files = nullptr) {
   auto reader = CaptureReader::open(from);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  auto rec = Recorder::open(to);
+  CaptureEvent ev;
+  ASSERT_TRUE((*reader)->next(ev));
+  auto rec = Recorder::open(to, rotation, ev.ts_ns);
   ASSERT_TRUE(rec.ok()) << rec.status();
   Recorder& r = **rec;
-  CaptureEvent ev;
-  while ((*reader)->next(ev)) {
+  for (bool more = true; more; more = (*reader)->next(ev)) {
+    r.flush_if_due(ev.ts_ns);
     switch (ev.kind) {
       case CaptureEventKind::kHttpRequest: {
         const std::size_t sp = ev.payload.find(' ');
@@ -266,6 +272,7 @@ void rerecord(const std::string& from, const std::string& to) {
   }
   ASSERT_TRUE((*reader)->status().ok()) << (*reader)->status();
   ASSERT_TRUE(r.close().ok()) << r.status();
+  if (files != nullptr) *files = r.files();
 }
 
 // An out path ending in .zst makes a zstd recording (the rest: gzip), which holds the same
@@ -424,4 +431,301 @@ TEST(ObrReplay, EventsBeforeTheirConfigAreRefusedByLine) {
 }
 
 }  // namespace
+// ---- rotation ----------------------------------------------------------------------
+
+TEST(RecordingRotation, PartPathPutsTheIndexBeforeTheExtension) {
+  EXPECT_EQ(part_path("run.obr.gz", 1), "run.000001.obr.gz");
+  EXPECT_EQ(part_path("/d/run.obr.zst", 12), "/d/run.000012.obr.zst");
+  EXPECT_EQ(part_path("run.obr", 3), "run.000003.obr");
+  EXPECT_EQ(part_path("run.gz", 2), "run.000002.gz");
+  EXPECT_EQ(part_path("run.zst", 2), "run.000002.zst");
+  EXPECT_EQ(part_path("run", 2), "run.000002");
+  EXPECT_EQ(part_path("run.txt", 1234567), "run.txt.1234567");
+  EXPECT_EQ(format_part({"00000000000000ff", 3}), "run=00000000000000ff index=3");
+  auto p = parse_part("run=00000000000000ff index=3");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->run, "00000000000000ff");
+  EXPECT_EQ(p->index, 3u);
+  EXPECT_EQ(parse_part("run=xyz index=1").status().message(), "part run 'xyz' is not 16 hex digits");
+  EXPECT_EQ(parse_part("run=00000000000000ff index=0").status().message(), "part index '0' is not a number from 1");
+  EXPECT_EQ(parse_part("run=00000000000000ff").status().message(), "a part line needs run=ID and index=N");
+  EXPECT_EQ(parse_part("run=00000000000000ff index=1 size=2").status().message(),
+            "unknown part word 'size=2' (expected run=ID index=N)");
+}
+
+// A written event: what the reader must give back.
+struct Written {
+  CaptureEventKind kind;
+  std::int64_t ts_ns;
+  std::string venue, payload;
+  bool operator==(const Written&) const = default;
+};
+
+// split_parts reads every part: their part lines (checked: one run, indexes 1, 2, ...),
+// their config lines at the top after the first part (returned per part), and every other
+// event, all parts' in order.
+void split_parts(const std::vector<std::string>& files, std::vector<Written>& events,
+                 std::vector<std::vector<std::string>>& tops) {
+  std::string run;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    const std::vector<Event> ev = read_all(files[i]);
+    ASSERT_GE(ev.size(), 1u);
+    ASSERT_EQ(ev[0].kind, CaptureEventKind::kPart);
+    EXPECT_EQ(ev[0].line, 2u);  // right after the magic line
+    auto part = parse_part(ev[0].payload);
+    ASSERT_TRUE(part.ok()) << part.status();
+    if (i == 0) run = part->run;
+    EXPECT_EQ(part->run, run);
+    EXPECT_EQ(part->index, i + 1);
+    std::size_t k = 1;
+    tops.emplace_back();
+    if (i > 0) {
+      for (; k < ev.size() && ev[k].kind == CaptureEventKind::kConfig; ++k) {
+        EXPECT_EQ(ev[k].ts_ns, ev[0].ts_ns);
+        tops.back().push_back(ev[k].venue + " " + ev[k].payload);
+      }
+    }
+    for (; k < ev.size(); ++k) events.push_back({ev[k].kind, ev[k].ts_ns, ev[k].venue, ev[k].payload});
+  }
+}
+
+// With a small max_bytes, the recording goes on in new parts at the once-a-second flush:
+// every part starts with the magic line, its part line and every venue's config as it
+// stands (a subscribe at run time included), and the parts' events, joined, are exactly
+// the events written, in order: none lost, none twice.
+TEST(RecordingRotation, BySizeNoEventIsLostOrWrittenTwice) {
+  const std::string path = temp_path("size.obr.gz");
+  const std::int64_t t0 = 1'700'000'000'000'000'000;
+  RecordingRotation rotation;
+  rotation.max_bytes = 3000;
+  std::vector<Written> written;
+  std::vector<std::string> files;
+  {
+    auto rec = Recorder::open(path, rotation, t0);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    Recorder& r = **rec;
+    EXPECT_EQ(r.files(), std::vector<std::string>{part_path(path, 1)});
+    EXPECT_EQ(r.run_id().size(), 16u);
+    const auto put = [&](std::int64_t ts, const std::string& venue, RecordKind kind, const std::string& text,
+                         CaptureEventKind read_as) {
+      r.flush_if_due(ts);  // as the engine's ticks do, before an event
+      r.event(ts, venue, kind, text);
+      written.push_back({read_as, ts, venue, text});
+    };
+    put(t0, "kraken", RecordKind::kConfig, "depth=10 max_frame_bytes=1024 symbols=BTC/USD", CaptureEventKind::kConfig);
+    put(t0, "kucoin", RecordKind::kConfig, "max_frame_bytes=1024 rest_base=https://h credentials=0 symbols=BTC-USDT",
+        CaptureEventKind::kConfig);
+    std::uint64_t x = 12345;
+    for (int i = 0; i < 3000; ++i) {
+      const std::int64_t ts = t0 + 1 + static_cast<std::int64_t>(i) * 5'000'000;  // 200 a second
+      if (i == 700) put(ts, "kraken", RecordKind::kSubscribe, "ETH/USD,XRP/USD", CaptureEventKind::kSubscribe);
+      x = x * 6364136223846793005u + 1442695040888963407u;  // payloads that compress badly
+      put(ts, i % 3 == 0 ? "kucoin" : "kraken", RecordKind::kRecv,
+          "{\"i\":" + std::to_string(i) + ",\"x\":" + std::to_string(x) + "}", CaptureEventKind::kReceived);
+    }
+    ASSERT_TRUE(r.close().ok()) << r.status();
+    files = r.files();
+  }
+  ASSERT_GE(files.size(), 3u);
+  for (std::size_t i = 0; i < files.size(); ++i) EXPECT_EQ(files[i], part_path(path, i + 1));
+  std::vector<Written> read;
+  std::vector<std::vector<std::string>> tops;
+  split_parts(files, read, tops);
+  EXPECT_EQ(read.size(), written.size());
+  EXPECT_TRUE(read == written);
+  const std::vector<std::string> before = {"kraken depth=10 max_frame_bytes=1024 symbols=BTC/USD",
+                                           "kucoin max_frame_bytes=1024 rest_base=https://h credentials=0 "
+                                           "symbols=BTC-USDT"};
+  const std::vector<std::string> after = {"kraken depth=10 max_frame_bytes=1024 symbols=BTC/USD,ETH/USD,XRP/USD",
+                                          before[1]};
+  EXPECT_TRUE(tops[0].empty());
+  for (std::size_t i = 1; i < tops.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    // The subscribe at 3.5 s is in the part that starts at or after it.
+    const std::int64_t start = read_all(files[i])[0].ts_ns;
+    EXPECT_EQ(tops[i], start > t0 + 1 + 700 * 5'000'000LL ? after : before);
+  }
+  // Each part is complete: a gzip stream to its end (read_all checks the status).
+  for (const std::string& f : files) {
+    EXPECT_GE(std::filesystem::file_size(f), 2500u);  // rotated at the flush after 3000 bytes, not before
+    std::remove(f.c_str());
+  }
+}
+
+// By time: a new part before the first event at or past each multiple of every_ns since
+// the epoch, from the event times given (a period with no event makes no part).
+TEST(RecordingRotation, ByTimeOnEveryMultipleOfThePeriod) {
+  const std::string path = temp_path("time.obr.zst");
+  const std::int64_t s = 1'000'000'000;
+  RecordingRotation rotation;
+  rotation.every_ns = s;
+  std::vector<std::string> files;
+  {
+    auto rec = Recorder::open(path, rotation, 10 * s + s / 2);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    Recorder& r = **rec;
+    r.event(10 * s + 600, "kraken", RecordKind::kConfig, "depth=10 max_frame_bytes=1024 symbols=BTC/USD");
+    for (const std::int64_t ts : {10 * s + 700, 11 * s - 1, 11 * s, 11 * s + s / 2, 13 * s + 200, 13 * s + 900}) {
+      r.event(ts, "kraken", RecordKind::kTick);
+    }
+    ASSERT_TRUE(r.close().ok()) << r.status();
+    files = r.files();
+  }
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[1], temp_path("time.000002.obr.zst"));
+  std::vector<std::vector<std::int64_t>> times;
+  for (const std::string& f : files) {
+    times.emplace_back();
+    for (const Event& e : read_all(f)) times.back().push_back(e.ts_ns);
+  }
+  // Part 1: its part line at the open, the config and two ticks; parts 2 and 3: the part
+  // line and the config line at the time of the event that started them, then the ticks.
+  EXPECT_EQ(times[0], (std::vector<std::int64_t>{10 * s + s / 2, 10 * s + 600, 10 * s + 700, 11 * s - 1}));
+  EXPECT_EQ(times[1], (std::vector<std::int64_t>{11 * s, 11 * s, 11 * s, 11 * s + s / 2}));
+  EXPECT_EQ(times[2], (std::vector<std::int64_t>{13 * s + 200, 13 * s + 200, 13 * s + 200, 13 * s + 900}));
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
+// expect_same_books: two replays of one run report the same books, counters and levels.
+void expect_same_books(const ReplaySummary& a, const ReplaySummary& b) {
+  EXPECT_EQ(b.frames, a.frames);
+  EXPECT_EQ(b.malformed, a.malformed);
+  EXPECT_EQ(b.errors, a.errors);
+  ASSERT_EQ(b.books.size(), a.books.size());
+  for (std::size_t i = 0; i < a.books.size(); ++i) {
+    const ReplayBook& x = a.books[i];
+    const ReplayBook& y = b.books[i];
+    SCOPED_TRACE(x.venue + " " + x.symbol);
+    EXPECT_EQ(y.venue, x.venue);
+    EXPECT_EQ(y.symbol, x.symbol);
+    EXPECT_EQ(y.state, x.state);
+    EXPECT_EQ(y.counters.snapshots, x.counters.snapshots);
+    EXPECT_EQ(y.counters.updates, x.counters.updates);
+    EXPECT_EQ(y.counters.levels_applied, x.counters.levels_applied);
+    EXPECT_EQ(y.counters.checks_passed, x.counters.checks_passed);
+    EXPECT_EQ(y.counters.checks_failed, x.counters.checks_failed);
+    EXPECT_EQ(y.counters.resyncs_requested, x.counters.resyncs_requested);
+    EXPECT_EQ(y.sequence, x.sequence);
+    EXPECT_EQ(y.bids, x.bids);
+    EXPECT_EQ(y.asks, x.asks);
+  }
+}
+
+// A recorded run written again in parts of a second replays, its parts given in any order
+// (and with -j 2, beside another recording), to exactly the books and counters of the run
+// in one file; each part alone reads to its end; a missing part is refused by name.
+TEST(RecordingRotation, ThePartsReplayAsOneRun) {
+  const std::string source = obr::testing::data_path("obr/pre_registry.obr.gz");
+  const std::string whole = temp_path("whole.obr.gz");
+  const std::string path = temp_path("parts.obr.gz");
+  rerecord(source, whole);
+  std::vector<std::string> files;
+  RecordingRotation rotation;
+  rotation.every_ns = 1'000'000'000;
+  rerecord(source, path, rotation, &files);
+  ASSERT_GE(files.size(), 4u);
+
+  auto one = replay_files({whole}, {});
+  ASSERT_TRUE(one.ok()) << one.status();
+  ASSERT_EQ(one->books.size(), 3u);
+  EXPECT_GT(one->books[0].counters.checks_passed, 100u);
+  std::vector<std::string> shuffled(files.rbegin(), files.rend());
+  std::swap(shuffled[0], shuffled[1]);
+  auto set = replay_files(shuffled, {});
+  ASSERT_TRUE(set.ok()) << set.status();
+  expect_same_books(*one, *set);
+  EXPECT_TRUE(set->input_errors.empty());
+  EXPECT_TRUE(set->parts_without_start.empty());
+  for (const ReplayBook& b : set->books) EXPECT_EQ(b.file, files[0]);
+
+  // The export (every 100 ms and at every change) of the parts is the export of the whole.
+  ReplayOptions exp;
+  exp.export_every_ns = 100'000'000;
+  exp.export_on_change = true;
+  exp.export_path = temp_path("whole.csv");
+  ASSERT_TRUE(replay_files({whole}, exp).ok());
+  const std::string whole_csv = obr::testing::read_file(exp.export_path);
+  exp.export_path = temp_path("parts.csv");
+  ASSERT_TRUE(replay_files(shuffled, exp).ok());
+  EXPECT_GT(whole_csv.size(), 10000u);
+  EXPECT_TRUE(obr::testing::read_file(exp.export_path) == whole_csv);
+  std::remove(exp.export_path.c_str());
+  std::remove(temp_path("whole.csv").c_str());
+
+  // -j 2: the set is one recording, the other file another; the same as one thread.
+  std::vector<std::string> mixed = shuffled;
+  mixed.insert(mixed.begin() + 2, whole);
+  ReplayOptions two;
+  two.threads = 2;
+  auto threaded = replay_files(mixed, two);
+  auto single = replay_files(mixed, {});
+  ASSERT_TRUE(threaded.ok()) << threaded.status();
+  ASSERT_TRUE(single.ok()) << single.status();
+  ASSERT_EQ(single->books.size(), 6u);
+  expect_same_books(*single, *threaded);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(single->books[i].file, files[0]);  // the set comes first
+  for (std::size_t i = 3; i < 6; ++i) EXPECT_EQ(single->books[i].file, whole);
+
+  // Each part alone: read to its end without error; a later part's books start empty.
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    SCOPED_TRACE(files[i]);
+    auto alone = replay_files({files[i]}, {});
+    ASSERT_TRUE(alone.ok()) << alone.status();
+    EXPECT_TRUE(alone->input_errors.empty());
+    EXPECT_EQ(alone->malformed, 0u);
+    EXPECT_EQ(alone->books.size(), 3u);
+    EXPECT_EQ(alone->parts_without_start.size(), i == 0 ? 0u : 1u);
+  }
+
+  // Parts 2 to the last, without the first: consecutive, so replayed; the first given
+  // starts the run without its state, said by name when nothing validates.
+  auto tail = replay_files(std::vector<std::string>(files.begin() + 1, files.end()), {});
+  ASSERT_TRUE(tail.ok()) << tail.status();
+  ASSERT_EQ(tail->parts_without_start.size(), 1u);
+  const auto part = read_part(files[1]);
+  ASSERT_TRUE(part.ok() && part->has_value());
+  EXPECT_EQ(tail->parts_without_start[0], files[1] + " (part 2 of run " + (*part)->run + ")");
+
+  // A missing middle part: refused, naming the run, the part and its file.
+  std::vector<std::string> gap = files;
+  gap.erase(gap.begin() + 2);
+  auto missing = replay_files(gap, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().message(),
+            "recording run " + (*part)->run + ": part 3 is missing (" + files[2] + "): parts 1 to " +
+                std::to_string(files.size()) +
+                " were given, and a rotated recording replays as one run only with every part between its first and "
+                "its last");
+  // The same part twice: refused, naming both files.
+  auto twice = replay_files({files[0], files[1], files[1]}, {});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_EQ(twice.status().message(),
+            "recording run " + (*part)->run + ": part 2 given twice: " + files[1] + " and " + files[1]);
+  std::remove(whole.c_str());
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
+// A part cut short ends the run there: its lines before the cut are replayed, the cut is an
+// input error (exit 2) that says the later parts were not replayed.
+TEST(RecordingRotation, APartCutShortEndsTheRunThere) {
+  const std::string source = obr::testing::data_path("obr/pre_registry.obr.gz");
+  const std::string path = temp_path("cut.obr.gz");
+  std::vector<std::string> files;
+  RecordingRotation rotation;
+  rotation.every_ns = 1'000'000'000;
+  rerecord(source, path, rotation, &files);
+  ASSERT_GE(files.size(), 4u);
+  std::filesystem::resize_file(files[1], std::filesystem::file_size(files[1]) / 2);
+  auto s = replay_files(files, {});
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->input_errors.size(), 1u);
+  EXPECT_TRUE(s->input_errors[0].starts_with(files[1] + ":")) << s->input_errors[0];
+  EXPECT_TRUE(s->input_errors[0].ends_with(" (the run's " + std::to_string(files.size() - 2) +
+                                           " later part(s) were not replayed, from " + files[2] + ")"))
+      << s->input_errors[0];
+  EXPECT_EQ(replay_verdict(*s, {}).status, 2);
+  for (const std::string& f : files) std::remove(f.c_str());
+}
+
 }  // namespace obr::engine

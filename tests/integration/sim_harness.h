@@ -33,7 +33,8 @@ std::vector<book::Level> top_levels(const SideT& side, std::size_t n) {
 
 class SimHarness : public engine::Listener {
  public:
-  // record_path: when set, the engine records the run there (Engine::record_to).
+  // record_path: when set, the engine records the run there (Engine::record_to), rotated
+  // as `rotation` says.
   // configure: changes the engine's configuration before it is built.
   // configure_sim: changes the simulator's (e.g. its markets) before it is built.
   // The engine subscribes to every book the simulator serves for each of `venues`.
@@ -41,7 +42,8 @@ class SimHarness : public engine::Listener {
                       const std::string& record_path = "",
                       const std::function<void(engine::EngineConfig&)>& configure = {},
                       const std::function<void(sim::SimConfig&)>& configure_sim = {},
-                      const std::vector<std::string>& venues = {"kraken", "kucoin"}) {
+                      const std::vector<std::string>& venues = {"kraken", "kucoin"},
+                      const engine::RecordingRotation& rotation = {}) {
     sim::SimConfig sc;
     sc.tls = tls;
     sc.seed = seed;
@@ -70,7 +72,7 @@ class SimHarness : public engine::Listener {
     if (configure) configure(ec);
     engine_ = std::make_unique<engine::Engine>(ec, this, &loop_);
     if (!record_path.empty()) {
-      const absl::Status st = engine_->record_to(record_path);
+      const absl::Status st = engine_->record_to(record_path, rotation);
       if (!st.ok()) {
         started_ = false;
         error_ = std::string(st.message());
