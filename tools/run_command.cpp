@@ -18,9 +18,13 @@
 #include "connectors/net/event_loop.h"
 #include "engine/deadman.h"
 #include "engine/engine.h"
+#include "engine/listener_tee.h"
 #include "engine/service_config.h"
 #include "engine/time_text.h"
 #include "tools/commands.h"
+#ifdef OBR_HAS_BUS
+#include "engine/bus/bus_node.h"
+#endif
 
 namespace obr::tools {
 namespace {
@@ -72,33 +76,55 @@ class ServiceListener : public engine::Listener {
   std::uint64_t errors = 0;
 };
 
-// ---- The NATS bus: the hook ------------------------------------------------------------
-// The bus (docs/bus.md) is started by start_bus after the engine is built and its HTTP
-// endpoint bound, before it connects, and stopped by stop_bus before the engine stops.
-// check_bus runs first, before anything starts: this build has no bus, so a "bus"
-// section is refused (exit 2) rather than ignored.
+// ---- The NATS bus ------------------------------------------------------------------------
+// With a "bus" section (docs/bus.md) the engine starts with no book: the config's symbols
+// are the books it may own, subscribed when it takes their shards' leases. The node is
+// built before the engine (it is one of the engine's listeners), attached once the engine
+// is built, and stopped on the engine's thread before the engine stops, so its last
+// messages (every book stale) go out in order.
+#ifdef OBR_HAS_BUS
+struct Bus {
+  std::unique_ptr<bus::BusNode> node;
+};
+absl::Status check_bus(const engine::BusSettings& settings) {
+  (void)settings;
+  return absl::OkStatus();
+}
+absl::StatusOr<std::unique_ptr<bus::BusNode>> make_bus(const engine::BusSettings& b, engine::EngineConfig& config) {
+  bus::BusNodeSettings s;
+  s.nats.servers = b.nats;
+  s.engine_id = b.engine_id;
+  s.shards = static_cast<std::uint32_t>(b.shards);
+  s.lease_ttl_ns = b.lease_ttl_ns;
+  s.snapshot_every_changes = b.snapshot_every_changes;
+  s.snapshot_every_ns = b.snapshot_every_ns;
+  s.heartbeat_ns = b.heartbeat_ns;
+  s.books_bucket = b.books_bucket;
+  s.leases_bucket = b.leases_bucket;
+  s.subject_prefix = b.subject_prefix;
+  s.replicas = b.replicas;
+  for (engine::VenueConfig& v : config.venues) {
+    s.universe.emplace_back(v.venue, std::move(v.symbols));
+    v.symbols.clear();  // subscribed shard by shard, as the leases are taken
+  }
+  return bus::BusNode::create(s);
+}
+#else
+struct Bus {};
 absl::Status check_bus(const engine::BusSettings& settings) {
   (void)settings;
   return absl::UnimplementedError(
       "bus: this obr is built without the NATS bus (docs/bus.md); remove the \"bus\" section to run without it");
 }
-absl::Status start_bus(const engine::BusSettings& settings, engine::Engine& eng) {
-  (void)settings, (void)eng;
-  return absl::OkStatus();
-}
-void stop_bus() {}
+#endif
 
 // start_recording: the run recorded to settings.path (docs/recording.md), rotated after
 // rotate_bytes and every rotate_every_ns when the engine offers rotation.
 absl::Status start_recording(engine::Engine& eng, const engine::RecordSettings& settings) {
-  // ROTATION: becomes eng.record_to(settings.path, engine::RecordingRotation{settings.rotate_bytes,
-  // settings.rotate_every_ns}) once engine/recorder.h offers it; until then one file.
-  if (settings.rotate_bytes != 0 || settings.rotate_every_ns != 0) {
-    log_line("record: rotation (rotate_mb " + std::to_string(settings.rotate_bytes >> 20) + ", rotate_every_ms " +
-             std::to_string(settings.rotate_every_ns / 1'000'000) +
-             ") is not applied by this build: the run is recorded to one file");
-  }
-  return eng.record_to(settings.path);
+  engine::RecordingRotation rotation;
+  rotation.max_bytes = settings.rotate_bytes;
+  rotation.every_ns = settings.rotate_every_ns;
+  return rotation.on() ? eng.record_to(settings.path, rotation) : eng.record_to(settings.path);
 }
 
 void usage(std::FILE* out) {
@@ -192,7 +218,20 @@ int run_run(int argc, char** argv) {
 
   const std::atomic<bool>& interrupted = install_interrupt_handlers();
   ServiceListener listener;
-  engine::Engine eng(config->engine, &listener);
+  engine::ListenerTee listeners({&listener});
+  Bus bus;
+#ifdef OBR_HAS_BUS
+  if (config->bus) {
+    auto node = make_bus(*config->bus, config->engine);
+    if (!node.ok()) {
+      std::fprintf(stderr, "obr run: bus: %s\n", std::string(node.status().message()).c_str());
+      return 2;
+    }
+    bus.node = std::move(*node);
+    listeners.add(bus.node.get());
+  }
+#endif
+  engine::Engine eng(config->engine, &listeners);
   if (absl::Status st = eng.config_status(); !st.ok()) {
     std::fprintf(stderr, "obr run: %s: %s\n", config_path.c_str(), std::string(st.message()).c_str());
     return 2;
@@ -224,12 +263,17 @@ int run_run(int argc, char** argv) {
              (config->deadman->books.empty() ? std::string("every book is live")
                                              : std::to_string(config->deadman->books.size()) + " book(s) are live"));
   }
-  if (config->bus) {  // BUS: started here, after the engine, before it connects
-    if (absl::Status st = start_bus(*config->bus, eng); !st.ok()) {
-      std::fprintf(stderr, "obr run: %s\n", std::string(st.message()).c_str());
+#ifdef OBR_HAS_BUS
+  if (bus.node) {  // after the engine, before it connects
+    if (absl::Status st = bus.node->attach(eng); !st.ok()) {
+      std::fprintf(stderr, "obr run: bus: %s\n", std::string(st.message()).c_str());
       return 2;
     }
+    log_line("bus: engine " + config->bus->engine_id + " on " + config->bus->nats.front() + ", " +
+             std::to_string(config->bus->shards) + " shards, lease TTL " +
+             std::to_string(config->bus->lease_ttl_ns / 1'000'000) + " ms");
   }
+#endif
   std::size_t books = 0;
   eng.for_each_book([&](std::string_view, std::string_view, const book::OrderBook&) { ++books; });
   log_line("started: " + std::to_string(books) + " book(s)" +
@@ -255,7 +299,9 @@ int run_run(int argc, char** argv) {
       by_signal = signalled;
       log_line(signalled ? "stopping: signal received" : "stopping: --seconds elapsed");
       if (deadman) deadman->stop();  // no request from here on: the books are about to go stale
-      stop_bus();                    // BUS: before the engine stops
+#ifdef OBR_HAS_BUS
+      if (bus.node) bus.node->stop();  // books sent stale, leases released, before the engine stops
+#endif
       // stop() posts its work (close every connection); the books are read behind it, as
       // they were live, before the closes make them stale.
       eng.stop();
@@ -273,6 +319,12 @@ int run_run(int argc, char** argv) {
   const double ran_s = static_cast<double>(net::now_ns() - start_ns) / 1e9;
 
   const absl::Status recorded = config->record ? eng.close_recording() : absl::OkStatus();
+  if (config->record) {
+    const std::vector<std::string> files = eng.recording_files();
+    if (files.size() > 1) {
+      for (const std::string& f : files) log_line("record: part " + f);
+    }
+  }
   const engine::EngineStats s = eng.stats();
   std::size_t live = 0, validated = 0;
   for (const FinalBook& b : final_books) {
@@ -309,6 +361,22 @@ int run_run(int argc, char** argv) {
     } else {
       out += "null";
     }
+    out += ",\"bus\":";
+#ifdef OBR_HAS_BUS
+    if (bus.node) {
+      const bus::BusStats b = bus.node->stats();
+      out += "{\"changes\":" + std::to_string(b.changes) + ",\"messages\":" + std::to_string(b.messages) +
+             ",\"snapshots\":" + std::to_string(b.snapshots) + ",\"heartbeats\":" + std::to_string(b.heartbeats) +
+             ",\"publish_failures\":" + std::to_string(b.publish_failures) +
+             ",\"leases_acquired\":" + std::to_string(b.leases.acquired) +
+             ",\"leases_lost\":" + std::to_string(b.leases.lost) +
+             ",\"nats_reconnects\":" + std::to_string(b.nats_reconnects) + "}";
+    } else {
+      out += "null";
+    }
+#else
+    out += "null";
+#endif
     out += ",\"recording\":";
     if (config->record) {
       json_text(out, config->record->path);
@@ -330,6 +398,14 @@ int run_run(int argc, char** argv) {
       line += "; deadman " + std::to_string(d.sent) + " sent, " + std::to_string(d.answered) + " ok, " +
               std::to_string(d.failed) + " failed, " + std::to_string(d.skipped) + " skipped";
     }
+#ifdef OBR_HAS_BUS
+    if (bus.node) {
+      const bus::BusStats b = bus.node->stats();
+      line += "; bus " + std::to_string(b.changes) + " changes, " + std::to_string(b.snapshots) + " snapshots, " +
+              std::to_string(b.leases.acquired) + " leases taken, " + std::to_string(b.leases.lost) + " lost, " +
+              std::to_string(b.publish_failures) + " publish failures";
+    }
+#endif
     if (config->record) line += "; recorded to " + config->record->path;
     std::puts(line.c_str());
   }

@@ -377,7 +377,11 @@ void BusNode::on_book_state(std::string_view venue, std::string_view symbol, boo
   if (m.stopped) return;
   PubBook* b = m.find(venue, symbol);
   if (b == nullptr) return;
-  // The levels first: a book must not be shown live on its old levels.
+  // The levels as they stand now travel under a state that is not live whenever either side
+  // of the change is not: going live, the new levels go first (under the old state), so
+  // a book is never shown live on its old levels; leaving live (a failed check), they go
+  // under the new state, so levels that failed their check are never shown live.
+  b->state = to == book::BookState::kLive ? from : to;
   if (m.engine != nullptr) {
     m.engine->for_each_book([&](std::string_view v, std::string_view s, const book::OrderBook& book) {
       if (v == venue && s == symbol) m.sync_view(*b, book);

@@ -101,6 +101,8 @@ class BusWorld : public ::testing::Test {
     sc.cert_file = dir_ + "/sim-cert.pem";
     sc.seed = 11;
     sc.changes_per_s = 300;
+    sc.serve_only = {"kraken"};
+    sc.faults = faults_;
     sim_ = std::make_unique<sim::Simulator>(sim_loop_, sc);
     ASSERT_TRUE(sim_->start(error)) << error;
     sim_thread_ = std::thread([this] { sim_loop_.run(); });
@@ -223,7 +225,68 @@ class BusWorld : public ::testing::Test {
   std::vector<std::unique_ptr<EngineProc>> engines_;
   std::vector<std::unique_ptr<replica::Replica>> replicas_;
   std::atomic<std::uint64_t> compared_{0}, mismatched_{0};
+  std::vector<sim::Fault> faults_;  // the simulator's, set before SetUp
 };
+
+// Judges every live callback of a replica against the simulator's recent truth (top 10),
+// on the simulator's thread, as `obr demo` does.
+class TruthJudge : public engine::Listener {
+ public:
+  TruthJudge(net::EventLoop& loop, sim::Simulator*& sim) : loop_(loop), sim_(sim) {}
+  void on_book(std::string_view venue, std::string_view symbol, const book::OrderBook& b, bool, std::int64_t) override {
+    if (b.state() != book::BookState::kLive) return;
+    std::vector<book::Level> bids, asks;
+    for (std::size_t i = 0; i < std::min<std::size_t>(10, b.bids().size()); ++i) bids.push_back(b.bids().at(i));
+    for (std::size_t i = 0; i < std::min<std::size_t>(10, b.asks().size()); ++i) asks.push_back(b.asks().at(i));
+    ++posted;
+    loop_.post([this, v = std::string(venue), s = std::string(symbol), bids, asks] {
+      ++judged;
+      if (!sim_->matches_recent_truth(v, s, bids, asks)) ++wrong;
+    });
+  }
+  void on_book_state(std::string_view, std::string_view, book::BookState from, book::BookState,
+                     connectors::StateReason) override {
+    if (from == book::BookState::kLive) ++left_live;
+  }
+  std::atomic<std::uint64_t> posted{0}, judged{0}, wrong{0}, left_live{0};
+
+ private:
+  net::EventLoop& loop_;
+  sim::Simulator*& sim_;
+};
+
+class BusFaults : public BusWorld {
+ protected:
+  void SetUp() override {
+    std::string error;
+    for (const char* spec : {"drop@msg=300,venue=kraken", "drop@msg=900,venue=kraken", "drop@msg=1500,venue=kraken"}) {
+      auto f = sim::parse_fault(spec, error);
+      ASSERT_TRUE(f) << error;
+      faults_.push_back(*f);
+    }
+    BusWorld::SetUp();
+    sim_raw_ = sim_.get();
+  }
+  sim::Simulator* sim_raw_ = nullptr;
+};
+
+// A dropped update makes the engine's next checksum fail: the levels it then holds are not
+// the venue's. Those levels must never reach a replica under a live state.
+TEST_F(BusFaults, LevelsThatFailedTheirCheckAreNeverShownLive) {
+  add_engine("e1");
+  TruthJudge judge(sim_loop_, sim_raw_);
+  replica::Replica& r = add_replica({}, &judge);
+  for (int i = 0; i < 300 && judge.left_live.load() < 3; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(wait_all_live(r, 10s));
+  std::this_thread::sleep_for(500ms);
+  std::promise<std::size_t> fired;
+  sim_loop_.post([&] { fired.set_value(sim_->fired().size()); });
+  EXPECT_EQ(fired.get_future().get(), 3u);
+  EXPECT_GE(judge.left_live.load(), 3u);  // each drop took its book out of live
+  EXPECT_GT(judge.judged.load(), 200u);
+  EXPECT_EQ(judge.wrong.load(), 0u);
+  EXPECT_EQ(mismatched_.load(), 0u);
+}
 
 TEST_F(BusWorld, ReplicaBooksEqualTheEnginesAfterEveryMessage) {
   add_engine("e1");
