@@ -43,6 +43,7 @@
 #include "tools/cluster/nats_server.h"
 #include "tools/commands.h"
 #include "tools/sim/simulator.h"
+#include "tools/sim/venue_pieces.h"
 
 namespace obr::tools {
 namespace {
@@ -51,6 +52,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
 struct DemoOptions {
+  std::string venue;  // a venue the simulator serves; empty: its first (sim::venue_pieces())
   int engines = 4;
   int symbols = 1000;
   double seconds = 60;
@@ -66,7 +68,7 @@ struct DemoOptions {
 
 void cluster_usage(std::FILE* out) {
   std::fputs(
-      "usage: obr cluster-demo [--engines K] [--symbols N] [--seconds S] [--rate R] [--consumers C]\n"
+      "usage: obr cluster-demo [--venue V] [--engines K] [--symbols N] [--seconds S] [--rate R] [--consumers C]\n"
       "                        [--shards S] [--lease-ttl-ms T] [--seed N] [--json] [--keep]\n"
       "\n"
       "Starts nats-server (from PATH; JetStream, loopback, a temporary store), the exchange\n"
@@ -75,6 +77,7 @@ void cluster_usage(std::FILE* out) {
       "Kills one engine (SIGKILL) at S/3 and restarts the NATS server at 2S/3. Exit 0 only when\n"
       "no wrong book was shown and every book is live at the end (docs/bus.md).\n"
       "\n"
+      "  --venue V          the simulator's venue (default its first, kraken)\n"
       "  --engines K        engine processes (default 4)\n"
       "  --symbols N        books (default 1000, at most 1024 × engines)\n"
       "  --seconds S        the judged run after warm-up (default 60)\n"
@@ -93,31 +96,17 @@ std::string self_exe() {
   return ec ? std::string("obr") : p.string();
 }
 
-std::vector<sim::SymbolSpec> make_books(int n, std::uint64_t seed) {
-  static constexpr const char* kBases[] = {"BTC", "ETH", "XRP", "SOL", "ADA", "DOT", "LTC", "LINK"};
-  std::vector<sim::SymbolSpec> out;
-  std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
-  for (int i = 0; i < n; ++i) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    sim::SymbolSpec s;
-    s.name = i < 8 ? absl::StrCat(kBases[i], "/USD") : absl::StrCat("C", i, "/USD");
-    s.price_scale = 1;
-    s.qty_scale = 8;
-    s.mid = 10'000 + static_cast<std::int64_t>(x % 5'000'000);
-    s.tick = 1;
-    s.levels = 60;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 std::string engine_config(const DemoOptions& o, int i, const std::vector<std::string>& symbols,
-                          const std::string& ws_url, const std::string& cert, const std::string& nats_url) {
+                          const std::string& ws_url, const std::string& rest_url, const std::string& cert,
+                          const std::string& nats_url) {
   std::string syms;
   for (const std::string& s : symbols) absl::StrAppend(&syms, syms.empty() ? "" : ",", "\"", s, "\"");
+  std::string venue = absl::StrCat("\"symbols\": [", syms, "]");
+  if (ws_url.starts_with("ws://") || ws_url.starts_with("wss://"))
+    absl::StrAppend(&venue, ", \"endpoints\": [\"", ws_url, "\"]");
+  if (!rest_url.empty()) absl::StrAppend(&venue, ", \"rest_base\": \"", rest_url, "\"");
   return absl::StrCat(
-      "{\n  \"kraken\": {\"symbols\": [", syms, "], \"depth\": 10, \"endpoints\": [\"", ws_url,
-      "\"]},\n  \"tls\": {\"verify_peer\": true, \"ca_file\": \"", cert,
+      "{\n  \"", o.venue, "\": {", venue, "},\n  \"tls\": {\"verify_peer\": true, \"ca_file\": \"", cert,
       "\"},\n  \"backoff\": {\"base_ms\": 100, \"cap_ms\": 1000, \"stable_ms\": 10000},\n  \"watchdog_ms\": 3000,\n",
       "  \"bus\": {\"nats\": [\"", nats_url, "\"], \"engine_id\": \"e", i, "\", \"shards\": ", o.shards,
       ", \"lease_ttl_ms\": ", o.lease_ttl_ms, ", \"heartbeat_ms\": ", o.heartbeat_ms,
@@ -200,6 +189,12 @@ int run_cluster_demo(int argc, char** argv) {
       o.json = true;
     } else if (a == "--keep") {
       o.keep = true;
+    } else if (a == "--venue") {
+      if (i + 1 >= argc || sim::find_venue_piece(argv[i + 1]) == nullptr) {
+        std::fprintf(stderr, "obr cluster-demo: --venue needs one of %s\n", sim::venue_piece_names().c_str());
+        return 2;
+      }
+      o.venue = argv[++i];
     } else if (a == "--engines") {
       if (!number(1, 64, v)) return 2;
       o.engines = static_cast<int>(v);
@@ -230,6 +225,8 @@ int run_cluster_demo(int argc, char** argv) {
       return 2;
     }
   }
+  if (o.venue.empty()) o.venue = std::string(sim::venue_pieces().front().name);
+  const sim::VenuePieceFactory& piece = *sim::find_venue_piece(o.venue);
   if (o.symbols > 1024 * o.engines) {
     std::fprintf(stderr, "obr cluster-demo: --symbols %d: at most 1024 books an engine (%d)\n", o.symbols,
                  1024 * o.engines);
@@ -266,16 +263,18 @@ int run_cluster_demo(int argc, char** argv) {
   // 2. The simulator: Kraken alone, N books, faults armed after the warm-up.
   net::EventLoop sim_loop;
   sim::SimConfig sc;
-  sc.serve_only = {"kraken"};
+  sc.serve_only = {o.venue};
   sc.cert_file = dir + "/sim-cert.pem";
   sc.seed = o.seed;
-  sc.symbols["kraken"] = make_books(o.symbols, o.seed);
+  sim::detail::SplitMix64 rng(o.seed * 0x9E3779B97F4A7C15ull + 1);
+  sc.symbols[o.venue] = sim::make_venue_symbols(static_cast<std::size_t>(o.symbols), piece, rng, 60);
   sc.changes_per_s = o.rate * o.symbols;
   sc.timed_faults_wait = true;
   for (const auto& [at, kind] : std::vector<std::pair<double, const char*>>{
            {0.10, "corrupt_checksum"}, {0.20, "drop"}, {0.45, "close"}, {0.55, "corrupt_checksum"}, {0.80, "drop"}}) {
-    std::string e;
-    auto f = sim::parse_fault(absl::StrCat(kind, "@t=", static_cast<int>(at * o.seconds * 1000), "ms,venue=kraken"), e);
+    std::string e;  // a kind the venue does not have (corrupt_checksum without a checksum) is left out
+    auto f =
+        sim::parse_fault(absl::StrCat(kind, "@t=", static_cast<int>(at * o.seconds * 1000), "ms,venue=", o.venue), e);
     if (f) sc.faults.push_back(*f);
   }
   sim::Simulator sim(sim_loop, sc);
@@ -284,8 +283,8 @@ int run_cluster_demo(int argc, char** argv) {
     return 3;
   }
   std::thread sim_thread([&] { sim_loop.run(); });
-  const std::vector<std::string> symbols = sim.symbols("kraken");
-  say(absl::StrCat("simulator: kraken, ", symbols.size(), " books, ", sc.changes_per_s, " changes/s, ",
+  const std::vector<std::string> symbols = sim.symbols(o.venue);
+  say(absl::StrCat("simulator: ", o.venue, ", ", symbols.size(), " books, ", sc.changes_per_s, " changes/s, ",
                    sc.faults.size(), " faults"));
 
   // 3. The engines.
@@ -293,7 +292,8 @@ int run_cluster_demo(int argc, char** argv) {
   std::vector<std::unique_ptr<ChildProcess>> engines;
   for (int i = 1; i <= o.engines; ++i) {
     const std::string cfg = absl::StrCat(dir, "/e", i, ".json");
-    std::ofstream(cfg) << engine_config(o, i, symbols, sim.url("kraken"), sim.cert_file(), server.url());
+    std::ofstream(cfg) << engine_config(o, i, symbols, sim.url(o.venue), sim.rest_url(o.venue), sim.cert_file(),
+                                        server.url());
     engines.push_back(std::make_unique<ChildProcess>(std::vector<std::string>{exe, "run", "--config", cfg},
                                                      absl::StrCat(dir, "/e", i, ".log")));
     if (!engines.back()->start(error)) {
@@ -320,7 +320,7 @@ int run_cluster_demo(int argc, char** argv) {
   }
   auto live_everywhere = [&](const std::string& s) {
     for (auto& r : replicas) {
-      if (r->state("kraken", s) != book::BookState::kLive) return false;
+      if (r->state(o.venue, s) != book::BookState::kLive) return false;
     }
     return true;
   };
@@ -386,8 +386,8 @@ int run_cluster_demo(int argc, char** argv) {
       }
       sum.takeovers = shards.size();
       for (const std::string& s : symbols) {
-        if (shards.count(bus::shard_of("kraken", s, static_cast<std::uint32_t>(o.shards))) != 0) {
-          taken_epoch[s] = replicas[0]->epoch("kraken", s);
+        if (shards.count(bus::shard_of(o.venue, s, static_cast<std::uint32_t>(o.shards))) != 0) {
+          taken_epoch[s] = replicas[0]->epoch(o.venue, s);
         }
       }
       kill_time = Clock::now();
@@ -401,7 +401,7 @@ int run_cluster_demo(int argc, char** argv) {
         if (back_ms.count(s) != 0) continue;
         bool back = true;
         for (auto& r : replicas)
-          back = back && r->epoch("kraken", s) > epoch && r->state("kraken", s) == book::BookState::kLive;
+          back = back && r->epoch(o.venue, s) > epoch && r->state(o.venue, s) == book::BookState::kLive;
         if (back) back_ms[s] = std::chrono::duration<double, std::milli>(Clock::now() - kill_time).count();
       }
     }
@@ -444,14 +444,14 @@ int run_cluster_demo(int argc, char** argv) {
       for (auto& r : replicas) {
         std::vector<book::Level> bids, asks;
         book::BookState st = book::BookState::kSubscribing;
-        r->with_book("kraken", s, [&](const book::OrderBook& b, book::BookState state) {
+        r->with_book(o.venue, s, [&](const book::OrderBook& b, book::BookState state) {
           st = state;
           for (std::size_t i = 0; i < std::min<std::size_t>(10, b.bids().size()); ++i) bids.push_back(b.bids().at(i));
           for (std::size_t i = 0; i < std::min<std::size_t>(10, b.asks().size()); ++i) asks.push_back(b.asks().at(i));
         });
         bool same = false;
         run_on(sim_loop, [&] {
-          auto tb = sim.truth_bids("kraken", s), ta = sim.truth_asks("kraken", s);
+          auto tb = sim.truth_bids(o.venue, s), ta = sim.truth_asks(o.venue, s);
           tb = tb.first(std::min<std::size_t>(10, tb.size()));
           ta = ta.first(std::min<std::size_t>(10, ta.size()));
           same = std::equal(bids.begin(), bids.end(), tb.begin(), tb.end()) &&

@@ -55,36 +55,6 @@ using Rng = sim::detail::SplitMix64;
 
 double unit(Rng& rng) { return static_cast<double>(rng.next() >> 11) / 9007199254740992.0; }
 
-constexpr const char* kBases[] = {"BTC", "ETH", "XRP",  "SOL", "ADA",  "DOT",  "LTC", "LINK", "AVAX", "ATOM",
-                                  "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX",  "BCH",  "XTZ"};
-
-// make_symbols: k symbols spelt like the venue's own defaults ("BTC/USD", "BTC-USDT" or
-// "BTCUSDT": the separator and quote currency of its first default symbol, or without a
-// separator what follows the first base, BTC, in it).
-std::vector<sim::SymbolSpec> make_symbols(std::size_t k, const sim::VenuePieceFactory& venue, Rng& rng) {
-  const std::string model = venue.default_symbols().front().name;
-  const std::size_t sep = model.find_first_of("/-_");
-  std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
-  if (sep == std::string::npos && model.starts_with(kBases[0])) suffix = model.substr(std::strlen(kBases[0]));
-  std::vector<sim::SymbolSpec> out;
-  for (std::size_t i = 0; i < k; ++i) {
-    sim::SymbolSpec s;
-    char name[32];
-    if (i < std::size(kBases))
-      std::snprintf(name, sizeof name, "%s%s", kBases[i], suffix.c_str());
-    else
-      std::snprintf(name, sizeof name, "C%zu%s", i, suffix.c_str());
-    s.name = name;
-    s.price_scale = 1 + static_cast<int>(rng.below(5));
-    s.qty_scale = 4 + static_cast<int>(rng.below(5));
-    s.mid = 10'000 + static_cast<std::int64_t>(rng.below(5'000'000));
-    s.tick = 1;
-    s.levels = 300;
-    out.push_back(std::move(s));
-  }
-  return out;
-}
-
 // Every fault kind, and whether it targets one book. The venues a kind can hit: the one
 // that has it as its own (sim::VenuePieceFactory::own_faults), else every venue.
 struct KindInfo {
@@ -254,7 +224,7 @@ int run_soak(int argc, char** argv) {
   std::size_t venues = 0;
   for (const sim::VenuePieceFactory& venue : sim::venue_pieces()) {
     if (!engine::is_venue(venue.name)) continue;  // served with its bundled books, not soaked
-    o.sim.symbols[std::string(venue.name)] = make_symbols(static_cast<std::size_t>(symbols), venue, rng);
+    o.sim.symbols[std::string(venue.name)] = sim::make_venue_symbols(static_cast<std::size_t>(symbols), venue, rng);
     total_books += static_cast<std::size_t>(symbols);
     ++venues;
   }

@@ -8,6 +8,9 @@
 // tests/tools/sim_venues_test.cpp names it among the pieces ahead of the engine. Today: okx.
 #include "tools/sim/venue_pieces.h"
 
+#include <cstdio>
+#include <cstring>
+
 #include "tools/sim/binance_piece.h"
 #include "tools/sim/bybit_piece.h"
 #include "tools/sim/kraken_piece.h"
@@ -68,6 +71,33 @@ std::string venue_piece_names() {
   for (std::size_t i = 0; i < pieces.size(); ++i) {
     if (i > 0) out += i + 1 == pieces.size() ? " or " : ", ";
     out += pieces[i].name;
+  }
+  return out;
+}
+
+std::vector<SymbolSpec> make_venue_symbols(std::size_t k, const VenuePieceFactory& venue, detail::SplitMix64& rng,
+                                           std::size_t levels) {
+  static constexpr const char* kBases[] = {"BTC", "ETH", "XRP",  "SOL", "ADA",  "DOT",  "LTC", "LINK", "AVAX", "ATOM",
+                                           "XLM", "UNI", "ALGO", "FIL", "NEAR", "AAVE", "ETC", "TRX",  "BCH",  "XTZ"};
+  const std::string model = venue.default_symbols().front().name;
+  const std::size_t sep = model.find_first_of("/-_");
+  std::string suffix = sep == std::string::npos ? std::string() : model.substr(sep);
+  if (sep == std::string::npos && model.starts_with(kBases[0])) suffix = model.substr(std::strlen(kBases[0]));
+  std::vector<SymbolSpec> out;
+  for (std::size_t i = 0; i < k; ++i) {
+    SymbolSpec s;
+    char name[32];
+    if (i < std::size(kBases))
+      std::snprintf(name, sizeof name, "%s%s", kBases[i], suffix.c_str());
+    else
+      std::snprintf(name, sizeof name, "C%zu%s", i, suffix.c_str());
+    s.name = name;
+    s.price_scale = 1 + static_cast<int>(rng.below(5));
+    s.qty_scale = 4 + static_cast<int>(rng.below(5));
+    s.mid = 10'000 + static_cast<std::int64_t>(rng.below(5'000'000));
+    s.tick = 1;
+    s.levels = levels;
+    out.push_back(std::move(s));
   }
   return out;
 }

@@ -69,6 +69,12 @@ const VenuePieceFactory* find_venue_piece(std::string_view name);
 // venue_piece_for_recording: the piece whose market serves the books of a recording of the
 // engine's venue `venue` (its own piece, or a replay-only venue's served_as), or nullptr.
 const VenuePieceFactory* venue_piece_for_recording(std::string_view venue);
+// make_venue_symbols: k synthetic books spelt like the venue's own defaults ("BTC/USD",
+// "BTC-USDT" or "BTCUSDT": the separator and quote currency of its first default symbol,
+// or without a separator what follows the first base, BTC, in it), with random scales and
+// mids from `rng`, `levels` a side (`obr soak`, `obr cluster-demo`).
+std::vector<SymbolSpec> make_venue_symbols(std::size_t k, const VenuePieceFactory& venue, detail::SplitMix64& rng,
+                                           std::size_t levels = 300);
 // venue_piece_names: the pieces' names, "kraken or kucoin" (for messages).
 std::string venue_piece_names();
 
