@@ -17,6 +17,9 @@ packages=(
   libboost1.81-dev libsimdjson-dev libabsl-dev zlib1g-dev libisal-dev libzstd-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-format
+  # The bus (docs/bus.md): the NATS C client, and the server its tests and `obr
+  # cluster-demo` start.
+  libnats-dev nats-server
 )
 # The fuzz preset builds with clang and links libFuzzer (in the compiler-rt package).
 if [ "$preset" = "fuzz" ]; then

@@ -93,6 +93,7 @@ absl::Status check_bus(const engine::BusSettings& settings) {
 absl::StatusOr<std::unique_ptr<bus::BusNode>> make_bus(const engine::BusSettings& b, engine::EngineConfig& config) {
   bus::BusNodeSettings s;
   s.nats.servers = b.nats;
+  s.nats.send_asap = b.send_asap;
   s.engine_id = b.engine_id;
   s.shards = static_cast<std::uint32_t>(b.shards);
   s.lease_ttl_ns = b.lease_ttl_ns;
@@ -382,6 +383,32 @@ int run_run(int argc, char** argv) {
       json_text(out, config->record->path);
     } else {
       out += "null";
+    }
+    // Each book's state before the stop and its counters, as `obr replay --json` names them,
+    // so that a recorded run is compared with its replay book by book.
+    out += ",\"book_counters\":[";
+    for (std::size_t i = 0; i < final_books.size(); ++i) {
+      const FinalBook& b = final_books[i];
+      out += i == 0 ? "{\"venue\":" : ",{\"venue\":";
+      json_text(out, b.venue);
+      out += ",\"symbol\":";
+      json_text(out, b.symbol);
+      out += ",\"state\":\"" + std::string(book::to_string(b.state)) +
+             "\",\"snapshots\":" + std::to_string(b.counters.snapshots) +
+             ",\"updates\":" + std::to_string(b.counters.updates) +
+             ",\"checks_passed\":" + std::to_string(b.counters.checks_passed) +
+             ",\"checks_failed\":" + std::to_string(b.counters.checks_failed) +
+             ",\"resyncs_requested\":" + std::to_string(b.counters.resyncs_requested) + "}";
+    }
+    out += "]";
+    if (config->record) {
+      out += ",\"recording_files\":[";
+      const std::vector<std::string> files = eng.recording_files();
+      for (std::size_t i = 0; i < files.size(); ++i) {
+        if (i != 0) out += ",";
+        json_text(out, files[i]);
+      }
+      out += "]";
     }
     out += ",\"exit\":" + std::to_string(status) + "}\n";
     std::fputs(out.c_str(), stdout);

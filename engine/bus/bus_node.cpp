@@ -297,7 +297,15 @@ absl::StatusOr<std::unique_ptr<BusNode>> BusNode::create(const BusNodeSettings& 
 absl::Status BusNode::attach(engine::Engine& engine) {
   Impl& m = *impl_;
   m.engine = &engine;
-  auto books = m.nats->bucket({.name = m.settings.books_bucket, .replicas = m.settings.replicas});
+  // Snapshots in memory: they are rewritten every few seconds and by every state change, so
+  // a restarted server loses nothing an owner does not write again at once; file storage
+  // made every snapshot a disk write in the server, and the bus's p99 latency 13.6 ms
+  // instead of 0.85 ms (bench/README.md "The bus").
+  BucketSettings books_settings;
+  books_settings.name = m.settings.books_bucket;
+  books_settings.replicas = m.settings.replicas;
+  books_settings.memory = true;
+  auto books = m.nats->bucket(books_settings);
   if (!books.ok()) return books.status();
   m.books_kv = std::move(*books);
   auto leases = m.nats->bucket(

@@ -226,6 +226,13 @@ class BusWorld : public ::testing::Test {
   std::vector<std::unique_ptr<replica::Replica>> replicas_;
   std::atomic<std::uint64_t> compared_{0}, mismatched_{0};
   std::vector<sim::Fault> faults_;  // the simulator's, set before SetUp
+  // Listeners given to replicas: they must outlive the replicas (TearDown stops those first).
+  std::vector<std::unique_ptr<engine::Listener>> listeners_;
+  template <class L, class... A>
+  L& keep(A&&... a) {
+    listeners_.push_back(std::make_unique<L>(std::forward<A>(a)...));
+    return static_cast<L&>(*listeners_.back());
+  }
 };
 
 // Judges every live callback of a replica against the simulator's recent truth (top 10),
@@ -274,7 +281,7 @@ class BusFaults : public BusWorld {
 // the venue's. Those levels must never reach a replica under a live state.
 TEST_F(BusFaults, LevelsThatFailedTheirCheckAreNeverShownLive) {
   add_engine("e1");
-  TruthJudge judge(sim_loop_, sim_raw_);
+  TruthJudge& judge = keep<TruthJudge>(sim_loop_, sim_raw_);
   replica::Replica& r = add_replica({}, &judge);
   for (int i = 0; i < 300 && judge.left_live.load() < 3; ++i) std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(wait_all_live(r, 10s));
@@ -389,7 +396,7 @@ class SlowListener : public engine::Listener {
 
 TEST_F(BusWorld, ASlowConsumerThatDropsResyncs) {
   add_engine("e1");
-  SlowListener slow;
+  SlowListener& slow = keep<SlowListener>();
   replica::Replica& r = add_replica([](replica::ReplicaSettings& s) { s.nats.pending_msgs_limit = 20; }, &slow);
   std::this_thread::sleep_for(2s);
   ASSERT_TRUE(wait_all_live(r, 5s));

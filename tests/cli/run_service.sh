@@ -67,7 +67,7 @@ rc=$?
 cat "$work/term.out"
 check "SIGTERM exits 0 (got $rc)" [ "$rc" = 0 ]
 check "the SIGTERM summary says so" \
-  grep -Eq '^\{"stopped_by":"signal","seconds":[0-9.]+,"books":3,"live_before_stop":3,"validated":3,"frames":[1-9][0-9]*,"malformed":0,"reconnects":0,"state_changes":[0-9]+,"errors":0,"deadman":\{"sent":[1-9][0-9]*,"ok":0,"failed":[0-9]+,"skipped":[0-9]+\},"recording":".*/run\.obr\.gz","exit":0\}$' \
+  grep -Eq '^\{"stopped_by":"signal","seconds":[0-9.]+,"books":3,"live_before_stop":3,"validated":3,"frames":[1-9][0-9]*,"malformed":0,"reconnects":0,"state_changes":[0-9]+,"errors":0,"deadman":\{"sent":[1-9][0-9]*,"ok":0,"failed":[0-9]+,"skipped":[0-9]+\},"bus":null,"recording":".*/run\.obr\.gz","book_counters":\[.*\],"recording_files":\[".*/run\.obr\.gz"\],"exit":0\}$' \
   "$work/term.out"
 check "it logs the stop" has "obr run: stopping: signal received" "$work/term.err"
 check "and the clean end" has "obr run: stopped cleanly" "$work/term.err"
