@@ -27,6 +27,7 @@
 #include "book/decimal.h"
 #include "engine/book_export.h"
 #include "engine/capture_reader.h"
+#include "engine/json_text.h"
 #include "engine/recorder.h"
 #include "engine/recording_set.h"
 #include "engine/venue_replay_impl.h"
@@ -82,38 +83,6 @@ class ReplaySink : public connectors::NullSink {
   std::int64_t ts_ns_ = 0;
   BookExport* export_ = nullptr;
 };
-
-void json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 }  // namespace
 
@@ -1113,13 +1082,13 @@ std::string to_json(const ReplaySummary& s) {
     const ReplayBook& b = s.books[i];
     if (i) out += ',';
     out += "{\"venue\":";
-    json_string(out, b.venue);
+    append_json_string(out, b.venue);
     out += ",\"symbol\":";
-    json_string(out, b.symbol);
+    append_json_string(out, b.symbol);
     out += ",\"state\":";
-    json_string(out, book::to_string(b.state));
+    append_json_string(out, book::to_string(b.state));
     out += ",\"file\":";
-    json_string(out, b.file);
+    append_json_string(out, b.file);
     out += ",\"depth\":" + std::to_string(b.depth);
     out += ",\"snapshots\":" + std::to_string(b.counters.snapshots);
     out += ",\"updates\":" + std::to_string(b.counters.updates);
@@ -1135,9 +1104,9 @@ std::string to_json(const ReplaySummary& s) {
       for (std::size_t k = 0; k < side->size(); ++k) {
         if (k) out += ',';
         out += '[';
-        json_string(out, (*side)[k].price);
+        append_json_string(out, (*side)[k].price);
         out += ',';
-        json_string(out, (*side)[k].qty);
+        append_json_string(out, (*side)[k].qty);
         out += ']';
       }
       out += ']';
@@ -1147,12 +1116,12 @@ std::string to_json(const ReplaySummary& s) {
   out += "],\"errors\":[";
   for (std::size_t i = 0; i < s.errors.size(); ++i) {
     if (i) out += ',';
-    json_string(out, s.errors[i]);
+    append_json_string(out, s.errors[i]);
   }
   out += "],\"input_errors\":[";
   for (std::size_t i = 0; i < s.input_errors.size(); ++i) {
     if (i) out += ',';
-    json_string(out, s.input_errors[i]);
+    append_json_string(out, s.input_errors[i]);
   }
   out += "],\"validated_books\":" + std::to_string(s.validated_books());
   out += s.interrupted ? ",\"interrupted\":true}" : ",\"interrupted\":false}";

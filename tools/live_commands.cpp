@@ -18,6 +18,7 @@
 #include "connectors/net/event_loop.h"
 #include "engine/config_file.h"
 #include "engine/engine.h"
+#include "engine/json_text.h"
 #include "engine/time_text.h"
 #include "tools/commands.h"
 
@@ -362,23 +363,6 @@ std::string level_text(const book::Level& l, const book::OrderBook& b) {
   return book::to_decimal_string(l.qty, b.qty_scale()) + " @ " + book::to_decimal_string(l.price, b.price_scale());
 }
 
-void json_text(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
-
 template <class Side>
 void json_levels(std::string& out, const Side& side, const book::OrderBook& b, std::size_t levels) {
   out.push_back('[');
@@ -477,9 +461,9 @@ int run_watch(int argc, char** argv) {
             char head[96];
             std::snprintf(head, sizeof head, "{\"t_s\":%.1f,\"venue\":", static_cast<double>(elapsed_ns) / 1e9);
             line = head;
-            json_text(line, venue);
+            engine::append_json_string(line, venue);
             line += ",\"symbol\":";
-            json_text(line, symbol);
+            engine::append_json_string(line, symbol);
             line += ",\"state\":\"" + std::string(book::to_string(b.state())) + "\"";
             line += ",\"checks_passed\":" + std::to_string(b.counters().checks_passed);
             line += ",\"checks_failed\":" + std::to_string(b.counters().checks_failed);

@@ -21,6 +21,7 @@
 
 #include "book/decimal.h"
 #include "engine/bus/replica.h"
+#include "engine/json_text.h"
 #include "tools/commands.h"
 
 namespace obr::tools {
@@ -49,21 +50,6 @@ void replica_usage(std::FILE* out) {
 }
 
 std::string price_text(std::int64_t v, int scale) { return book::to_decimal_string(v, scale); }
-
-std::string json_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof b, "\\u%04x", c);
-      out += b;
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
 
 class StateLog : public engine::Listener {
  public:
@@ -204,12 +190,16 @@ int run_replica(int argc, char** argv) {
         static_cast<unsigned long long>(st.snapshot_requests), static_cast<unsigned long long>(st.bucket_reads),
         static_cast<unsigned long long>(st.dropped_by_client), static_cast<unsigned long long>(st.nats_reconnects),
         static_cast<double>(lat.quantile(0.5)) / 1e3, static_cast<double>(lat.quantile(0.99)) / 1e3);
+    std::string books_json;
     for (std::size_t i = 0; i < rows.size(); ++i) {
-      std::printf("%s{\"venue\":\"%s\",\"symbol\":\"%s\",\"state\":\"%s\",\"best_bid\":\"%s\",\"best_ask\":\"%s\"}",
-                  i ? "," : "", json_escape(rows[i].venue).c_str(), json_escape(rows[i].symbol).c_str(),
-                  rows[i].state.c_str(), rows[i].bid.c_str(), rows[i].ask.c_str());
+      books_json += i ? ",{\"venue\":" : "{\"venue\":";
+      engine::append_json_string(books_json, rows[i].venue);
+      books_json += ",\"symbol\":";
+      engine::append_json_string(books_json, rows[i].symbol);
+      books_json += ",\"state\":\"" + rows[i].state + "\",\"best_bid\":\"" + rows[i].bid + "\",\"best_ask\":\"" +
+                    rows[i].ask + "\"}";
     }
-    std::printf("]}\n");
+    std::printf("%s]}\n", books_json.c_str());
   } else {
     for (const Row& row : rows) {
       std::printf("%-10s %-16s %-18s bid %-16s ask %s\n", row.venue.c_str(), row.symbol.c_str(), row.state.c_str(),

@@ -18,6 +18,7 @@
 #include "connectors/net/event_loop.h"
 #include "engine/deadman.h"
 #include "engine/engine.h"
+#include "engine/json_text.h"
 #include "engine/listener_tee.h"
 #include "engine/service_config.h"
 #include "engine/time_text.h"
@@ -155,23 +156,6 @@ struct FinalBook {
   book::BookState state;
   book::BookCounters counters;
 };
-
-void json_text(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 }  // namespace
 
@@ -380,7 +364,7 @@ int run_run(int argc, char** argv) {
 #endif
     out += ",\"recording\":";
     if (config->record) {
-      json_text(out, config->record->path);
+      engine::append_json_string(out, config->record->path);
     } else {
       out += "null";
     }
@@ -390,9 +374,9 @@ int run_run(int argc, char** argv) {
     for (std::size_t i = 0; i < final_books.size(); ++i) {
       const FinalBook& b = final_books[i];
       out += i == 0 ? "{\"venue\":" : ",{\"venue\":";
-      json_text(out, b.venue);
+      engine::append_json_string(out, b.venue);
       out += ",\"symbol\":";
-      json_text(out, b.symbol);
+      engine::append_json_string(out, b.symbol);
       out += ",\"state\":\"" + std::string(book::to_string(b.state)) +
              "\",\"snapshots\":" + std::to_string(b.counters.snapshots) +
              ",\"updates\":" + std::to_string(b.counters.updates) +
@@ -406,7 +390,7 @@ int run_run(int argc, char** argv) {
       const std::vector<std::string> files = eng.recording_files();
       for (std::size_t i = 0; i < files.size(); ++i) {
         if (i != 0) out += ",";
-        json_text(out, files[i]);
+        engine::append_json_string(out, files[i]);
       }
       out += "]";
     }

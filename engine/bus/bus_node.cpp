@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 
@@ -22,9 +23,10 @@ std::int64_t wall_ns() {
 struct PubBook {
   std::string venue, symbol;
   std::uint32_t shard = 0;
-  std::string subject;      // PREFIX.d.VENUE.SYMBOL
-  std::string kv_subject;   // $KV.BUCKET.VENUE.SYMBOL
-  std::uint64_t epoch = 0;  // the epoch its messages go under; 0: not published
+  std::string subject;           // PREFIX.d.VENUE.SYMBOL
+  std::string kv_subject;        // $KV.BUCKET.VENUE.SYMBOL
+  std::uint64_t epoch = 0;       // the epoch its messages go under; 0: not published
+  std::uint64_t last_epoch = 0;  // the epoch its sequence belongs to
   std::uint64_t seq = 0;
   std::vector<book::Level> bids, asks;  // the published view, best first
   std::int8_t price_scale = 0, qty_scale = 0;
@@ -76,6 +78,8 @@ struct BusNode::Impl {
   std::unique_ptr<net::Timer> timer;
   std::shared_ptr<std::atomic<bool>> alive = std::make_shared<std::atomic<bool>>(true);
   bool stopped = false;
+  std::atomic<std::uint64_t> subscribe_failures{0};
+  std::atomic<bool> reopen_books{false};
 
   std::vector<PubBook> books;
   absl::flat_hash_map<std::string, absl::flat_hash_map<std::string, std::size_t>> index;  // venue → symbol → book
@@ -154,8 +158,10 @@ struct BusNode::Impl {
       return false;
     }
     if (b.epoch != e) {
-      b.epoch = e;
-      b.seq = 0;
+      // A new epoch starts its sequence at 1; the same epoch resumed goes on from its last
+      // sequence (a replica in sync must never see a sequence again).
+      if (e != b.last_epoch) b.seq = 0;
+      b.epoch = b.last_epoch = e;
       publish(b, MessageType::kView);
       snapshot_to_bucket(b, wall_ns());
     }
@@ -179,7 +185,9 @@ struct BusNode::Impl {
     diff(b.asks, new_asks, false, ask_changes);
     if (bid_changes.empty() && ask_changes.empty()) return false;
     b.bids.swap(new_bids), b.asks.swap(new_asks);
-    if (b.epoch != 0) publish(b, MessageType::kChange);
+    // A change of more levels a side than a view may hold goes as the view (docs/bus.md "Size").
+    const bool too_many = bid_changes.size() > kMaxViewLevels || ask_changes.size() > kMaxViewLevels;
+    if (b.epoch != 0) publish(b, too_many ? MessageType::kView : MessageType::kChange);
     return true;
   }
 
@@ -308,6 +316,9 @@ absl::Status BusNode::attach(engine::Engine& engine) {
   auto books = m.nats->bucket(books_settings);
   if (!books.ok()) return books.status();
   m.books_kv = std::move(*books);
+  // A memory stream does not outlive its server: after a reconnect (a restarted server)
+  // the bucket is opened again, and so created when it is gone, on the keeper's thread.
+  m.nats->on_reconnected([impl = &m] { impl->reopen_books.store(true, std::memory_order_relaxed); });
   auto leases = m.nats->bucket(
       {.name = m.settings.leases_bucket, .ttl_ns = m.settings.lease_ttl_ns, .replicas = m.settings.replicas});
   if (!leases.ok()) return leases.status();
@@ -325,7 +336,15 @@ absl::Status BusNode::attach(engine::Engine& engine) {
       if (it == per_venue.end()) it = per_venue.insert(per_venue.end(), {b.venue, {}});
       it->second.push_back(b.symbol);
     }
-    for (const auto& [venue, symbols] : per_venue) (void)impl->engine->subscribe(venue, symbols);
+    for (const auto& [venue, symbols] : per_venue) {
+      // A refusal (the engine's max_books, a symbol the venue refuses) leaves those books
+      // unserved by this engine: said on stderr and counted, the shard kept for the others.
+      if (absl::Status st = impl->engine->subscribe(venue, symbols); !st.ok()) {
+        impl->subscribe_failures.fetch_add(1, std::memory_order_relaxed);
+        std::fprintf(stderr, "obr bus: shard %u: subscribe %s: %s\n", shard, venue.c_str(),
+                     std::string(st.message()).c_str());
+      }
+    }
     impl->engine->loop().post([impl, alive, shard] {
       if (alive->load()) impl->start_shard(shard);
     });
@@ -336,6 +355,10 @@ absl::Status BusNode::attach(engine::Engine& engine) {
                    .settle_ns = m.settings.lease_settle_ns};
   ls.presence_subject = absl::StrCat(m.settings.subject_prefix, ".engines");
   m.leases = std::make_unique<LeaseKeeper>(*m.nats, *m.leases_kv, ls, on_acquired, nullptr);
+  m.leases->on_step([impl, books_settings] {
+    if (!impl->reopen_books.exchange(false, std::memory_order_relaxed)) return;
+    if (!impl->nats->bucket(books_settings).ok()) impl->reopen_books.store(true, std::memory_order_relaxed);
+  });
 
   auto sub = m.nats->subscribe(absl::StrCat(m.settings.subject_prefix, ".snap.>"), [impl, alive](const Delivery& d) {
     if (d.reply.empty() || !alive->load()) return;
@@ -390,11 +413,15 @@ void BusNode::on_book_state(std::string_view venue, std::string_view symbol, boo
   // a book is never shown live on its old levels; leaving live (a failed check), they go
   // under the new state, so levels that failed their check are never shown live.
   b->state = to == book::BookState::kLive ? from : to;
+  const bool was_owned = b->epoch != 0 && m.leases != nullptr && m.leases->epoch(b->shard) == b->epoch;
+  const std::uint64_t keep = b->epoch;
+  if (!was_owned) b->epoch = 0;  // brought up to date unpublished: the lease is checked first
   if (m.engine != nullptr) {
     m.engine->for_each_book([&](std::string_view v, std::string_view s, const book::OrderBook& book) {
       if (v == venue && s == symbol) m.sync_view(*b, book);
     });
   }
+  b->epoch = keep;
   b->state = to;
   if (!m.owned(*b)) return;
   m.publish(*b, MessageType::kState, static_cast<std::uint8_t>(reason));
@@ -422,6 +449,7 @@ BusStats BusNode::stats() const {
   BusStats s = impl_->stats;
   s.nats_disconnects = impl_->nats->disconnects();
   s.nats_reconnects = impl_->nats->reconnects();
+  s.subscribe_failures = impl_->subscribe_failures.load(std::memory_order_relaxed);
   if (impl_->leases) s.leases = impl_->leases->stats();
   return s;
 }

@@ -17,7 +17,9 @@
 // the difference between the view before and after one engine callback, computed here,
 // venue-agnostic. A consumer that applies the changes in sequence holds exactly the view.
 //
-// Thread-safety: create() on any thread; attach() once the engine runs (any thread); the
+// Thread-safety: create() on any thread; attach() once, before the engine has any book of
+// the universe (obr run: after building it, before it connects) — it sets what the
+// callbacks read; the
 // Listener callbacks and stats() on the engine's thread; stop() on the engine's thread
 // while it runs (so the stale states go out in order), or after it stopped. The node must
 // outlive the engine's last callback.
@@ -72,6 +74,7 @@ struct BusStats {
   std::uint64_t not_owned = 0;          // callbacks for books of shards not held (not published)
   std::uint64_t nats_disconnects = 0;
   std::uint64_t nats_reconnects = 0;
+  std::uint64_t subscribe_failures = 0;  // a shard's books the engine refused to subscribe
   LeaseStats leases;
 };
 

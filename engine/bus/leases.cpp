@@ -80,7 +80,11 @@ void LeaseKeeper::stop(bool release) {
   presence_.reset();
   if (!release) return;
   for (std::uint32_t i = 0; i < settings_.shards; ++i) {
-    if (shards_[i].epoch.load() == 0) continue;
+    // Only a lease still valid is deleted: one that lapsed may belong to another engine now.
+    if (epoch(i) == 0) {
+      drop(i, false);
+      continue;
+    }
     drop(i, false);
     if (bucket_.erase(shard_key(i)).ok()) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -134,6 +138,7 @@ void LeaseKeeper::run() {
 }
 
 void LeaseKeeper::step() {
+  if (on_step_) on_step_();
   const std::int64_t margin = settings_.ttl_ns / 10;
   auto count_error = [this] {
     std::lock_guard<std::mutex> lock(mu_);
@@ -151,10 +156,20 @@ void LeaseKeeper::step() {
       continue;
     }
     const std::int64_t sent = now_ns();
+    const std::int64_t was_valid_until = s.valid_until.load(std::memory_order_acquire);
     absl::StatusOr<std::uint64_t> rev = bucket_.update(shard_key(i), settings_.engine_id, s.revision);
     if (rev.ok()) {
       s.revision = *rev;
       s.valid_until.store(sent + settings_.ttl_ns - margin, std::memory_order_release);
+      if (now_ns() >= was_valid_until) {
+        // The answer came after the lease had lapsed here: epoch() said 0 meanwhile and the
+        // publisher stopped. The lease resumes under a new epoch (this write's revision), so
+        // that its books start over with a view that every replica takes: the same epoch
+        // with its sequence started again would look like duplicates to a replica in sync.
+        s.epoch.store(*rev, std::memory_order_release);
+        std::lock_guard<std::mutex> lock(mu_);
+        ++stats_.acquired;
+      }
       ++held;
       std::lock_guard<std::mutex> lock(mu_);
       ++stats_.renewals;
@@ -173,8 +188,10 @@ void LeaseKeeper::step() {
       ++held;  // still ours until valid_until, unless a later renewal says otherwise
     }
   }
-  // 3. Share: take free shards up to this engine's part, let extra ones go.
-  if (now_ns() - started_ns_ < settings_.settle_ns) return;
+  // 3. Share: take free shards up to this engine's part, let extra ones go. Not while the
+  // server is away: the engines heard would be too few, and every call would wait out its
+  // timeout.
+  if (now_ns() - started_ns_ < settings_.settle_ns || !nats_.connected()) return;
   const std::uint32_t engines = std::max<std::uint32_t>(count_engines(), 1);
   const std::uint32_t target = (settings_.shards + engines - 1) / engines;
   {

@@ -65,6 +65,8 @@ class LeaseKeeper {
   LeaseKeeper(const LeaseKeeper&) = delete;
   LeaseKeeper& operator=(const LeaseKeeper&) = delete;
 
+  // on_step: runs at the start of every step, on the keeper's thread (before start()).
+  void on_step(std::function<void()> fn) { on_step_ = std::move(fn); }
   void start();
   // stop: the thread ends; with `release`, every held lease is deleted (so that another
   // engine takes the shard at once) and the announcement too.
@@ -95,6 +97,7 @@ class LeaseKeeper {
   LeaseSettings settings_;
   Acquired on_acquired_;
   Lost on_lost_;
+  std::function<void()> on_step_;
   std::unique_ptr<Shard[]> shards_;
   std::vector<std::uint32_t> preference_;  // the shards in this engine's order of preference
   std::unique_ptr<NatsSubscription> presence_;

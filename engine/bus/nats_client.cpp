@@ -232,11 +232,16 @@ NatsSubscription::~NatsSubscription() {
     // A drain delivers what is pending and then completes; waiting for its completion
     // means the delivery thread has left the handler, so the handler's state may be
     // destroyed after this returns. A closed connection cannot drain: unsubscribe.
+    bool drained = false;
     if (natsSubscription_Drain(s) == NATS_OK) {
-      natsSubscription_WaitForDrainCompletion(s, 2000);
+      drained = natsSubscription_WaitForDrainCompletion(s, 5000) == NATS_OK;
     } else {
       natsSubscription_Unsubscribe(s);
     }
+    // Not drained (a backlog, or the connection closed): the delivery thread may still be in
+    // the handler, so the handler is left to it (a few bytes, on that rare path) rather than
+    // freed under it.
+    if (!drained) (void)handler_.release();
     natsSubscription_Destroy(s);
   }
 }

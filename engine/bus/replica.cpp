@@ -196,6 +196,7 @@ struct Replica::Impl {
       return;
     std::lock_guard<std::mutex> lock(mu);
     if (index >= entries.size()) return;
+    error.clear();
     if (!bus::decode(d.data, msg, error) || msg.header.type != bus::MessageType::kSnapshot) {
       report_malformed(d.subject, error.empty() ? "an answer that is not a snapshot" : error);
       return;
@@ -215,12 +216,18 @@ struct Replica::Impl {
       if (stopping) break;
       const std::int64_t now = wall_ns();
       std::vector<std::size_t> read_bucket;
+      // At most kBucketReadsPerRound synchronous reads a round, none while disconnected, so
+      // that the round (and the silence it enforces) stays short when the server is slow.
+      constexpr std::size_t kBucketReadsPerRound = 8;
+      const bool connected = nats->connected();
       for (auto& ep : entries) {
         Entry& e = *ep;
         const Outcome o = e.book->check(now, silence());
         after(e, o, false, now);
         if (!e.book->in_sync() && (e.asked_ns == 0 || now - e.asked_ns >= settings.snapshot_timeout_ns)) {
-          if (e.unanswered >= 2 && bucket != nullptr) read_bucket.push_back(e.index);
+          if (e.unanswered >= 2 && bucket != nullptr && connected && read_bucket.size() < kBucketReadsPerRound) {
+            read_bucket.push_back(e.index);
+          }
           ask(e, now);
         }
       }
@@ -239,7 +246,7 @@ struct Replica::Impl {
           continue;
         }
         Entry& e = *entries[i];
-        after(e, e.book->on_snapshot(msg, wall_ns()), true, wall_ns());
+        after(e, e.book->on_snapshot(msg, wall_ns(), /*from_owner=*/false), true, wall_ns());
       }
     }
   }

@@ -77,6 +77,7 @@ ReplicaBook::Outcome ReplicaBook::on_message(const DecodedMessage& m, std::strin
     }
     if (h.seq == seq_ + 1) {
       apply(m);
+      confirmed_ = true;
       return Outcome::kApplied;
     }
     lose_sync();  // a gap
@@ -87,6 +88,7 @@ ReplicaBook::Outcome ReplicaBook::on_message(const DecodedMessage& m, std::strin
     epoch_ = h.epoch;
     apply(m);
     in_sync_ = ever_synced_ = true;
+    confirmed_ = true;
     ++counters_.resyncs;
     return Outcome::kApplied;
   }
@@ -117,14 +119,19 @@ ReplicaBook::Outcome ReplicaBook::drain_buffer(std::int64_t now_ns) {
   return Outcome::kApplied;
 }
 
-ReplicaBook::Outcome ReplicaBook::on_snapshot(const DecodedMessage& s, std::int64_t now_ns) {
+ReplicaBook::Outcome ReplicaBook::on_snapshot(const DecodedMessage& s, std::int64_t now_ns, bool from_owner) {
   const MessageHeader& h = s.header;
   if (h.epoch < highest_epoch_) {
     ++counters_.stale_epoch;
     return in_sync_ ? Outcome::kIgnored : Outcome::kResync;
   }
   if (in_sync_ && h.epoch == epoch_ && h.seq <= seq_) return Outcome::kIgnored;  // nothing new
-  heard(now_ns);
+  if (from_owner) {
+    heard(now_ns);
+    confirmed_ = true;
+  } else {
+    confirmed_ = false;  // the bucket is not the source speaking
+  }
   highest_epoch_ = h.epoch;
   epoch_ = h.epoch;
   apply(s);
@@ -143,7 +150,11 @@ ReplicaBook::Outcome ReplicaBook::on_heartbeat(std::uint64_t epoch, std::uint64_
     ++counters_.stale_epoch;
     return Outcome::kIgnored;
   }
-  heard(now_ns);
+  // The source is heard; but a book it names ahead of this one is behind, and does not come
+  // back from silence (or get confirmed) on the strength of it.
+  last_heard_ns_ = now_ns, heard_ = true;
+  if (epoch != epoch_ || seq <= seq_) silent_ = false;
+  if (in_sync_ && epoch == epoch_ && seq == seq_) confirmed_ = true;
   if (epoch > highest_epoch_) {
     if (highest_epoch_ != 0) ++counters_.epoch_changes;
     highest_epoch_ = epoch;
@@ -171,7 +182,7 @@ ReplicaBook::Outcome ReplicaBook::check(std::int64_t now_ns, std::int64_t silenc
 
 book::BookState ReplicaBook::shown_state() const noexcept {
   if (!in_sync_) return ever_synced_ ? book::BookState::kResyncing : book::BookState::kSubscribing;
-  if (silent_) return book::BookState::kStale;
+  if (silent_ || !confirmed_) return book::BookState::kStale;
   return source_state_;
 }
 

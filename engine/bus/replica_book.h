@@ -54,7 +54,10 @@ class ReplicaBook {
   ReplicaBook(std::string venue, std::string symbol);
 
   Outcome on_message(const DecodedMessage& m, std::string_view raw, std::int64_t now_ns);
-  Outcome on_snapshot(const DecodedMessage& s, std::int64_t now_ns);
+  // on_snapshot: `from_owner` for the owner's answer; false for the books bucket's copy,
+  // which may be behind: the book is then not shown live until its source confirms it (a
+  // message applied in sequence, or a heartbeat at the book's sequence).
+  Outcome on_snapshot(const DecodedMessage& s, std::int64_t now_ns, bool from_owner = true);
   // on_heartbeat: the owner says this book stands at `seq` in `epoch`. A sequence ahead of
   // the book's is given `grace_ns` to arrive (the heartbeat may overtake it on another
   // subscription) before check() declares a gap.
@@ -99,6 +102,7 @@ class ReplicaBook {
   bool ever_synced_ = false;
   bool silent_ = false;
   bool heard_ = false;
+  bool confirmed_ = true;  // false after a bucket snapshot, until the source confirms it
   bool top_changed_ = false;
   std::uint64_t epoch_ = 0, seq_ = 0, highest_epoch_ = 0;
   book::BookState source_state_ = book::BookState::kSubscribing;

@@ -445,10 +445,19 @@ TEST_F(BusCluster, ANodeLostIsSurvived) {
   std::this_thread::sleep_for(1s);
   nodes_[0]->kill();  // the first URL: where the clients most likely are
   std::this_thread::sleep_for(1s);
-  ASSERT_TRUE(wait_all_live(r, 15s));
-  std::this_thread::sleep_for(2s);  // the leases renewed on the two nodes left
-  EXPECT_EQ(r.stats().books_live, 3u);
-  EXPECT_EQ(engines_[0]->node->shards_held().size(), 4u);
+  // The streams elect new leaders on the two nodes left (leases may lapse meanwhile and are
+  // taken again): within 30 s every shard is held and every book live, and stays so for 3 s
+  // (longer than the TTL: held through renewals on the nodes left).
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  auto stable_since = std::chrono::steady_clock::now();
+  bool stable = false;
+  while (std::chrono::steady_clock::now() < until && !stable) {
+    const bool ok = engines_[0]->node->shards_held().size() == 4u && r.stats().books_live == 3u;
+    if (!ok) stable_since = std::chrono::steady_clock::now();
+    stable = ok && std::chrono::steady_clock::now() - stable_since >= 3s;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_TRUE(stable) << "not every shard held and every book live for 3 s within 30 s of the loss";
   EXPECT_EQ(mismatched_.load(), 0u);
   EXPECT_GT(compared_.load(), 300u);
 }

@@ -245,5 +245,35 @@ TEST(ReplicaBook, SilenceMakesABookStaleAndTheSourcesStateIsShown) {
   EXPECT_EQ(f.book.shown_state(), BookState::kLive);
 }
 
+TEST(ReplicaBook, ABucketSnapshotIsNotShownLiveUntilTheSourceConfirmsIt) {
+  Feed f;
+  f.msg(message(MessageType::kChange, 3, 41, {{100, 2}}, {}), 0);  // out of sync: buffered
+  // The bucket's copy stands at 40 and bridges the buffer, but the bucket is not the source.
+  const std::string snap = message(MessageType::kSnapshot, 3, 40, {{100, 1}}, {});
+  ASSERT_TRUE(decode(snap, f.m, f.error));
+  EXPECT_EQ(f.book.on_snapshot(f.m, 1, /*from_owner=*/false), O::kApplied);
+  EXPECT_TRUE(f.book.in_sync());
+  EXPECT_EQ(f.book.shown_state(), BookState::kStale);
+  EXPECT_EQ(f.book.on_heartbeat(3, 41, 2, 500), O::kIgnored);  // the source at 41: confirmed
+  EXPECT_EQ(f.book.shown_state(), BookState::kLive);
+}
+
+TEST(ReplicaBook, AHeartbeatAheadOfASilentBookDoesNotBringItBackLive) {
+  Feed f;
+  f.msg(message(MessageType::kView, 1, 5, {{100, 1}}, {}), 0);
+  f.book.check(2'000'000'000, 1'000'000'000);
+  EXPECT_EQ(f.book.shown_state(), BookState::kStale);
+  // The source says 9: this book missed 6 to 8 while silent. Still not live.
+  f.book.on_heartbeat(1, 9, 2'100'000'000, 500'000'000);
+  EXPECT_EQ(f.book.shown_state(), BookState::kStale);
+  EXPECT_EQ(f.book.check(2'700'000'000, 1'000'000'000), O::kResync);  // the grace ended: a drop
+  // A heartbeat at the book's own sequence ends the silence.
+  Feed g;
+  g.msg(message(MessageType::kView, 1, 5, {{100, 1}}, {}), 0);
+  g.book.check(2'000'000'000, 1'000'000'000);
+  g.book.on_heartbeat(1, 5, 2'100'000'000, 500'000'000);
+  EXPECT_EQ(g.book.shown_state(), BookState::kLive);
+}
+
 }  // namespace
 }  // namespace obr::bus

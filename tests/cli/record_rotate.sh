@@ -9,14 +9,8 @@ set -euo pipefail
 obr="$1"
 work="$2"
 rm -rf "$work" && mkdir -p "$work"
-"$obr" serve --port 0 --seconds 25 --cert "$work/cert.pem" \
-  --fault corrupt_checksum@t=2s,symbol=BTC/USD >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 50); do grep -q '^certificate:' "$work/serve.log" && break; sleep 0.1; done
-url=$(sed -n 's/^kraken v2: *\(wss:[^ ]*\).*/\1/p' "$work/serve.log")
-rest=$(sed -n 's/^kucoin: *\(https:[^ ]*\).*/\1/p' "$work/serve.log")
-[ -n "$url" ] && [ -n "$rest" ] || { echo "simulator did not start:"; cat "$work/serve.log"; exit 1; }
+. "$(dirname "$0")/simulator.sh"
+start_simulator "$obr" "$work" 25 --fault corrupt_checksum@t=2s,symbol=BTC/USD
 cat >"$work/config.json" <<JSON
 {"kraken": {"symbols": ["BTC/USD", "ETH/USD"], "endpoints": ["$url"]},
  "kucoin": {"symbols": ["BTC-USDT"], "rest_base": "$rest"},

@@ -16,13 +16,8 @@ check() {  # check WHAT CONDITION...
 }
 has() { grep -q -- "$1" "$2"; }
 
-"$obr" serve --port 0 --seconds 60 --cert "$work/cert.pem" >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do grep -q '^certificate:' "$work/serve.log" && break; sleep 0.1; done
-url=$(sed -n 's/^kraken v2: *\(wss:[^ ]*\).*/\1/p' "$work/serve.log")
-rest=$(sed -n 's/^kucoin: *\(https:[^ ]*\).*/\1/p' "$work/serve.log")
-[ -n "$url" ] && [ -n "$rest" ] || { echo "simulator did not start:"; cat "$work/serve.log"; exit 1; }
+. "$(dirname "$0")/simulator.sh"
+start_simulator "$obr" "$work" 60
 # The switch's monitor: the simulator's own HTTPS port, which answers /ping with 404, so
 # every request counts as failed (and the run goes on).
 cat >"$work/config.json" <<JSON
