@@ -48,9 +48,15 @@ void LeaseKeeper::start() {
     std::lock_guard<std::mutex> lock(mu_);
     seen_[settings_.engine_id] = started_ns_;
   }
+  // "ID": an engine is there; "leave:ID" (':' is in no engine id): it is leaving (a clean
+  // stop), forget it at once.
   auto sub = nats_.subscribe(settings_.presence_subject, [this](const Delivery& d) {
     std::lock_guard<std::mutex> lock(mu_);
-    seen_[std::string(d.data)] = now_ns();
+    if (d.data.starts_with("leave:")) {
+      seen_.erase(std::string(d.data.substr(6)));
+    } else {
+      seen_[std::string(d.data)] = now_ns();
+    }
   });
   if (sub.ok()) presence_ = std::move(*sub);
   thread_ = std::thread([this] { run(); });
@@ -79,6 +85,7 @@ void LeaseKeeper::stop(bool release) {
   if (thread_.joinable()) thread_.join();
   presence_.reset();
   if (!release) return;
+  (void)nats_.publish(settings_.presence_subject, "leave:" + settings_.engine_id);
   for (std::uint32_t i = 0; i < settings_.shards; ++i) {
     // Only a lease still valid is deleted: one that lapsed may belong to another engine now.
     if (epoch(i) == 0) {

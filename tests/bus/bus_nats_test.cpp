@@ -368,6 +368,27 @@ TEST_F(BusWorld, AKilledEnginesShardsAreTakenOverWithinTwiceTheLeaseTtl) {
   EXPECT_GE(r.stats().epoch_changes, 1u);
 }
 
+// SIGTERM's path (obr run): the stopped engine sends its books stale and releases its
+// leases, so another engine takes its shards at once instead of after the lease TTL.
+TEST_F(BusWorld, AStoppedEngineHandsItsShardsOverBeforeTheTtl) {
+  add_engine("e1");
+  add_engine("e2");
+  replica::Replica& r = add_replica();
+  ASSERT_TRUE(wait_all_live(r, 10s));
+  std::this_thread::sleep_for(1s);
+  ASSERT_EQ(engines_[0]->node->shards_held().size(), 2u);
+  const auto stopped = std::chrono::steady_clock::now();
+  stop_engine(*engines_[0], /*clean=*/true);
+  while (engines_[1]->node->shards_held().size() != 4u && std::chrono::steady_clock::now() - stopped < 5s) {
+    std::this_thread::sleep_for(10ms);
+  }
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - stopped);
+  EXPECT_EQ(engines_[1]->node->shards_held().size(), 4u);
+  EXPECT_LT(took.count(), 1500);  // the TTL is 2000 ms: a lease left to expire takes longer
+  ASSERT_TRUE(wait_all_live(r, 5s));
+  EXPECT_EQ(mismatched_.load(), 0u);
+}
+
 TEST_F(BusWorld, AServerRestartIsSurvived) {
   add_engine("e1");
   replica::Replica& r = add_replica();
