@@ -438,7 +438,7 @@ void BusNode::stop() {
     m.snapshot_to_bucket(b, wall_ns());
   }
   m.stopped = true;
-  if (m.timer) m.timer->cancel();
+  m.timer.reset();  // on the engine's thread, while its loop exists
   (void)m.nats->flush(1'000'000'000);
   m.alive->store(false);
   if (m.leases) m.leases->stop(true);

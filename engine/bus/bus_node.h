@@ -22,7 +22,8 @@
 // callbacks read; the
 // Listener callbacks and stats() on the engine's thread; stop() on the engine's thread
 // while it runs (so the stale states go out in order), or after it stopped. The node must
-// outlive the engine's last callback.
+// outlive the engine's last callback, and be stopped (or destroyed) before the engine is
+// destroyed: its heartbeat timer lives on the engine's loop.
 #pragma once
 
 #include <absl/status/statusor.h>

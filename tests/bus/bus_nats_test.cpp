@@ -176,9 +176,9 @@ class BusWorld : public ::testing::Test {
       });
       done.get_future().wait_for(5s);
     }
-    e.engine->stop();
+    e.engine->stop();  // no callback after this
+    e.node.reset();    // before the engine: its timer is on the engine's loop
     e.engine.reset();
-    e.node.reset();
   }
 
   replica::Replica& add_replica(std::function<void(replica::ReplicaSettings&)> configure = {},
