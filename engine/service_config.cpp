@@ -196,13 +196,18 @@ bool bus(ConfigReader& r, element e, BusSettings& out) {
     } else if (key == "replicas") {
       if (!r.integer(v, path, 1, 5, n)) return false;
       out.replicas = static_cast<int>(n);
-    } else if (key == "send_asap") {
-      if (!r.boolean(v, path, out.send_asap)) return false;
+    } else if (key == "writes") {
+      std::string w;
+      if (!r.string(v, path, w)) return false;
+      if (w != "flush_thread" && w != "asap" && w != "batched") {
+        return r.fail(path, "'" + w + "' is not flush_thread, asap or batched");
+      }
+      out.writes = w;
     } else {
       return r.fail(path,
                     "unknown key (expected nats, engine_id, shards, lease_ttl_ms, snapshot_every_changes, "
                     "snapshot_every_ms, heartbeat_ms, books_bucket, leases_bucket, subject_prefix, replicas, "
-                    "send_asap)");
+                    "writes)");
     }
   }
   if (!have_nats) return r.fail("bus", "needs nats (the NATS server URLs)");

@@ -10,7 +10,7 @@
 //   "bus":     {"nats": ["nats://127.0.0.1:4222"], "engine_id": "e1", "shards": 16,
 //               "lease_ttl_ms": 3000, "snapshot_every_changes": 1000, "snapshot_every_ms": 1000,
 //               "heartbeat_ms": 500, "books_bucket": "obr_books", "leases_bucket": "obr_leases",
-//               "subject_prefix": "obr", "replicas": 1, "send_asap": true}
+//               "subject_prefix": "obr", "replicas": 1, "writes": "flush_thread"}
 //
 // Required within a section: record.path; deadman.url and deadman.interval_ms; bus.nats
 // and bus.engine_id. Every other key has the default of its struct below. Unknown keys
@@ -31,7 +31,7 @@
 //   bus.books_bucket, bus.leases_bucket  1 to 64 of [A-Za-z0-9_-]
 //   bus.subject_prefix        tokens of [A-Za-z0-9_-] joined by '.', 1 to 64 characters
 //   bus.replicas              1 to 5
-//   bus.send_asap             true or false
+//   bus.writes                "flush_thread", "asap" or "batched"
 // Errors: "obr.json: bus.shards: out of range (1 to 4096)".
 //
 // Thread-safety: reentrant.
@@ -81,10 +81,10 @@ struct BusSettings {
   std::string leases_bucket = "obr_leases";
   std::string subject_prefix = "obr";
   int replicas = 1;
-  // send_asap: each message written at once (the default: the lowest latency), or false:
-  // the NATS client's batching, a millisecond more per message and several times the
-  // messages a second on one core (docs/bus.md "Figures").
-  bool send_asap = true;
+  // writes: how messages reach the socket (docs/bus.md "Figures"): "flush_thread" (the
+  // default: at once when the bus is quiet, in batches when busy), "asap" (a write per
+  // message) or "batched" (the NATS client's own, 1 ms later).
+  std::string writes = "flush_thread";
 };
 
 struct ServiceConfig {

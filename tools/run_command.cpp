@@ -94,7 +94,9 @@ absl::Status check_bus(const engine::BusSettings& settings) {
 absl::StatusOr<std::unique_ptr<bus::BusNode>> make_bus(const engine::BusSettings& b, engine::EngineConfig& config) {
   bus::BusNodeSettings s;
   s.nats.servers = b.nats;
-  s.nats.send_asap = b.send_asap;
+  s.nats.writes = b.writes == "asap"      ? bus::NatsSettings::Writes::kAsap
+                  : b.writes == "batched" ? bus::NatsSettings::Writes::kClientBatch
+                                          : bus::NatsSettings::Writes::kFlushThread;
   s.engine_id = b.engine_id;
   s.shards = static_cast<std::uint32_t>(b.shards);
   s.lease_ttl_ns = b.lease_ttl_ns;

@@ -2,14 +2,15 @@
 //
 // Against a nats-server this benchmark starts on loopback (from PATH):
 //   BusPublishRaw       natsConnection_Publish of a 64 + 2 × 16-byte message: the client's
-//                       own ceiling, the baseline of the same run (argument: send_asap 1/0);
+//                       own ceiling, the baseline of the same run (argument: the writes:
+//                       0 flush thread, 1 asap, 2 the client's batching);
 //   BusPublishChanges   the engine's path per change: a level of one of 1000 books
 //                       changed, BusNode::on_book (view diff, encode, publish), on the
 //                       engine's thread, as the engine calls it;
 //   BusLatency          engine to replica on loopback: 10 changes every 1 ms (some 7 000 a
 //                       second, with the snapshots every second of 1000 books) to a Replica
 //                       in this process; the counters are the replica's latency quantiles
-//                       (publish clock → receive clock), argument send_asap 1/0.
+//                       (publish clock → receive clock), argument the writes as above.
 // Run: build/release/bench/bus_bench (it skips with an error when nats-server is absent).
 #include <absl/strings/str_cat.h>
 #include <benchmark/benchmark.h>
@@ -58,10 +59,10 @@ struct Publisher {
   std::vector<std::string> symbols;
   std::uint64_t step = 0;
 
-  bool start(std::string& error, bool send_asap = true) {
+  bool start(std::string& error, bus::NatsSettings::Writes writes) {
     bus::BusNodeSettings s;
     s.nats.servers = {server()->url()};
-    s.nats.send_asap = send_asap;
+    s.nats.writes = writes;
     s.engine_id = "bench";
     s.shards = 8;
     s.lease_settle_ns = 1;
@@ -136,12 +137,13 @@ struct Publisher {
   }
 };
 
-// Argument: 1 = send_asap, 0 = the client's batching (as BusPublishChanges).
+// Argument: how writes reach the socket (NatsSettings::Writes): 0 the connection's flush
+// thread (the default), 1 a write per publish, 2 the client's 1 ms batching.
 void BusPublishRaw(benchmark::State& state) {
   if (server() == nullptr) return state.SkipWithError("nats-server could not be started (is it on PATH?)");
   bus::NatsSettings ns;
   ns.servers = {server()->url()};
-  ns.send_asap = state.range(0) != 0;
+  ns.writes = static_cast<bus::NatsSettings::Writes>(state.range(0));
   auto c = bus::NatsConnection::connect(ns);
   if (!c.ok()) return state.SkipWithError("no connection");
   const std::string msg(64 + 2 * 16, 'x');
@@ -152,14 +154,15 @@ void BusPublishRaw(benchmark::State& state) {
   (void)(*c)->flush(5'000'000'000);
   state.SetItemsProcessed(state.iterations() * 1000);
 }
-BENCHMARK(BusPublishRaw)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK(BusPublishRaw)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 
-// Argument: 1 = send_asap (the default: a write per message), 0 = the client's 1 ms batching.
+// Argument: NatsSettings::Writes, as BusPublishRaw.
 void BusPublishChanges(benchmark::State& state) {
   if (server() == nullptr) return state.SkipWithError("nats-server could not be started (is it on PATH?)");
   Publisher p;
   std::string error;
-  if (!p.start(error, state.range(0) != 0)) return state.SkipWithError(error.c_str());
+  if (!p.start(error, static_cast<bus::NatsSettings::Writes>(state.range(0))))
+    return state.SkipWithError(error.c_str());
   p.changes(10'000);  // warm: views, scratch buffers
   for (auto _ : state) p.changes(1000);
   state.SetItemsProcessed(state.iterations() * 1000);
@@ -171,13 +174,14 @@ void BusPublishChanges(benchmark::State& state) {
   state.counters["publish_failures"] = static_cast<double>(s.publish_failures);
   state.counters["snapshots_per_change"] = static_cast<double>(s.snapshots) / static_cast<double>(s.changes);
 }
-BENCHMARK(BusPublishChanges)->Arg(1)->Arg(0)->UseRealTime();
+BENCHMARK(BusPublishChanges)->Arg(0)->Arg(1)->Arg(2)->UseRealTime();
 
 void BusLatency(benchmark::State& state) {
   if (server() == nullptr) return state.SkipWithError("nats-server could not be started (is it on PATH?)");
   Publisher p;
   std::string error;
-  if (!p.start(error, state.range(0) != 0)) return state.SkipWithError(error.c_str());
+  if (!p.start(error, static_cast<bus::NatsSettings::Writes>(state.range(0))))
+    return state.SkipWithError(error.c_str());
   replica::ReplicaSettings rs;
   rs.nats.servers = {server()->url()};
   rs.all = true;
@@ -199,7 +203,7 @@ void BusLatency(benchmark::State& state) {
   state.counters["books_live"] = static_cast<double>(r.stats().books_live);
   state.SetItemsProcessed(state.iterations() * 10);
 }
-BENCHMARK(BusLatency)->Arg(1)->Arg(0)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BusLatency)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);
 
 }  // namespace
 

@@ -5,8 +5,10 @@
 #include <absl/strings/str_join.h>
 #include <nats/nats.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
+#include <thread>
 
 namespace obr::bus {
 namespace {
@@ -72,6 +74,13 @@ struct Events {
 };
 
 struct NatsConnection::Impl {
+  // Writes::kFlushThread: `dirty` is set by a publish that finds it clear (and wakes the
+  // thread); the thread clears it, then flushes (a PING behind the buffered messages, which
+  // the client writes at once), so what was published during a flush is flushed next.
+  std::atomic<bool> dirty{false};
+  std::atomic<bool> stopping{false};
+  std::thread flusher;
+  bool flush_thread = false;
   natsOptions* opts = nullptr;
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
@@ -82,6 +91,12 @@ struct NatsConnection::Impl {
 NatsConnection::NatsConnection() : impl_(std::make_unique<Impl>()) {}
 
 NatsConnection::~NatsConnection() {
+  if (impl_->flusher.joinable()) {
+    impl_->stopping.store(true);
+    impl_->dirty.store(true);
+    impl_->dirty.notify_one();
+    impl_->flusher.join();
+  }
   if (impl_->events != nullptr) {
     std::lock_guard<std::mutex> lock(impl_->events->mu);
     impl_->events->owner = nullptr;
@@ -122,7 +137,7 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
   if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(impl.opts, &Events::on_disconnected, impl.events);
   if (s == NATS_OK) s = natsOptions_SetErrorHandler(impl.opts, &Events::on_error, impl.events);
   if (s == NATS_OK) s = natsOptions_SetClosedCB(impl.opts, &Events::on_closed, impl.events);
-  if (s == NATS_OK) s = natsOptions_SetSendAsap(impl.opts, settings.send_asap);
+  if (s == NATS_OK) s = natsOptions_SetSendAsap(impl.opts, settings.writes == NatsSettings::Writes::kAsap);
   if (s == NATS_OK && settings.shared_delivery) s = natsOptions_UseGlobalMessageDelivery(impl.opts, true);
   if (s == NATS_OK && settings.retry_first_connect) {
     s = natsOptions_SetRetryOnFailedConnect(impl.opts, true, nullptr, nullptr);
@@ -136,6 +151,22 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
     impl.events->owner = nullptr;
     impl.events = nullptr;
     return to_status(s, absl::StrCat("NATS connect to ", absl::StrJoin(settings.servers, ",")));
+  }
+  if (settings.writes == NatsSettings::Writes::kFlushThread) {
+    impl.flush_thread = true;
+    impl.flusher = std::thread([impl_ptr = &impl] {
+      Impl& m = *impl_ptr;
+      while (true) {
+        m.dirty.wait(false);
+        if (m.stopping.load()) break;
+        m.dirty.store(false);
+        // Disconnected, the flush fails at once: a pause, rather than spinning on publishes
+        // that go to the reconnect buffer.
+        if (natsConnection_FlushTimeout(m.nc, 1000) != NATS_OK) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      }
+    });
   }
   jsOptions jo;
   jsOptions_Init(&jo);
@@ -154,6 +185,7 @@ bool NatsConnection::publish(const std::string& subject, std::string_view data, 
     publish_failures_.fetch_add(1, std::memory_order_relaxed);
     return false;
   }
+  if (impl_->flush_thread && !impl_->dirty.exchange(true, std::memory_order_acq_rel)) impl_->dirty.notify_one();
   return true;
 }
 

@@ -40,10 +40,14 @@ struct NatsSettings {
   // subscriptions. A replica of many books needs it.
   bool shared_delivery = false;
   int pending_msgs_limit = 65536;  // per subscription; beyond, the client drops (a slow consumer)
-  // send_asap: every publish is written to the socket at once. Off, the client's flusher
-  // thread waits 1 ms for more before writing (cnats 3.4): more messages per write, but a
-  // millisecond added to every message (docs/bus.md "Figures" measures both).
-  bool send_asap = true;
+  // How publishes reach the socket (docs/bus.md "Figures" measures each):
+  //   kFlushThread  a thread of this connection flushes as soon as a publish is buffered,
+  //                 and again for what was buffered meanwhile: a write per burst, so a
+  //                 quiet bus gets each message out at once and a busy one in batches;
+  //   kAsap         a write per publish, on the publishing thread (the client's SendAsap);
+  //   kClientBatch  the client's own flusher, which waits 1 ms for more before writing.
+  enum class Writes : std::uint8_t { kFlushThread, kAsap, kClientBatch };
+  Writes writes = Writes::kFlushThread;
 };
 
 struct Delivery {

@@ -144,7 +144,7 @@ TEST(ServiceConfig, MistakesNameTheFileAndTheKey) {
       // bus
       {R"("bus": {"nats": ["nats://h:4222"], "engine_id": "e1", "shard": 4})",
        "s.json: bus.shard: unknown key (expected nats, engine_id, shards, lease_ttl_ms, snapshot_every_changes, "
-       "snapshot_every_ms, heartbeat_ms, books_bucket, leases_bucket, subject_prefix, replicas, send_asap)"},
+       "snapshot_every_ms, heartbeat_ms, books_bucket, leases_bucket, subject_prefix, replicas, writes)"},
       {R"("bus": {"engine_id": "e1"})", "s.json: bus: needs nats (the NATS server URLs)"},
       {R"("bus": {"nats": ["nats://h:4222"]})", "s.json: bus: needs engine_id (this process's name among the engines)"},
       {R"("bus": {"nats": [], "engine_id": "e1"})", "s.json: bus.nats: at least one server URL (nats://HOST:PORT)"},
