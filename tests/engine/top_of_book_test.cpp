@@ -48,14 +48,18 @@ TEST(TopOfBookCell, ConcurrentReadersNeverSeeATornValue) {
   std::atomic<std::uint64_t> torn{0}, reads{0}, backwards{0};
   std::thread reader([&] {
     std::uint64_t last = 0;
-    while (!done.load(std::memory_order_relaxed)) {
+    // do/while: at least one read even when the writer finishes before this thread runs.
+    do {
       const TopOfBook t = cell.read();
       if (!consistent(t)) torn.fetch_add(1);
       if (t.version < last) backwards.fetch_add(1);
       last = t.version;
       reads.fetch_add(1, std::memory_order_relaxed);
-    }
+    } while (!done.load(std::memory_order_relaxed));
   });
+  // The writer starts once the reader is reading, so the two overlap on a loaded host too
+  // (CI once saw the writer finish before the reader's first read: reads == 0).
+  while (reads.load(std::memory_order_relaxed) == 0) std::this_thread::yield();
   for (std::uint64_t v = 2; v < 200'000; ++v) cell.publish(make(v));
   done = true;
   reader.join();
