@@ -56,6 +56,15 @@ class LatencyHistogram {
     return max_ns_;
   }
 
+  // merge: other's values added to this one's, as if recorded here.
+  void merge(const LatencyHistogram& other) noexcept {
+    for (std::size_t i = 0; i < kBuckets; ++i) counts_[i] += other.counts_[i];
+    for (std::size_t i = 0; i < le_.size(); ++i) le_[i] += other.le_[i];
+    count_ += other.count_;
+    sum_ns_ += other.sum_ns_;
+    if (other.max_ns_ > max_ns_) max_ns_ = other.max_ns_;
+  }
+
   std::uint64_t count() const noexcept { return count_; }
   std::uint64_t sum_ns() const noexcept { return sum_ns_; }
   std::uint64_t max_ns() const noexcept { return max_ns_; }

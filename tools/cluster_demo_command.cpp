@@ -10,7 +10,8 @@
 // showed a book live whose top 10 differed from every recent state of the true book, plus
 // books live at the end that differ from the truth after the drain.
 //
-// Timeline (S = --seconds): warm-up until every book is live on every replica; faults armed;
+// Timeline (S = --seconds): warm-up until every book is live on every replica, and its
+// backlog drained (no message over 50 ms late for 250 ms); faults armed, latency counted;
 // at S/3 one engine is killed (its shards' books come back under another engine's lease:
 // takeover, timed per book from the kill to live again under a higher epoch on every
 // replica); at 2S/3 the server is stopped and started again on the same port and store;
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -78,7 +80,7 @@ void cluster_usage(std::FILE* out) {
       "no wrong book was shown and every book is live at the end (docs/bus.md).\n"
       "\n"
       "  --venue V          the simulator's venue (default its first, kraken)\n"
-      "  --engines K        engine processes (default 4)\n"
+      "  --engines K        engine processes, at least 2: one is killed (default 4)\n"
       "  --symbols N        books (default 1000, at most 1024 × engines)\n"
       "  --seconds S        the judged run after warm-up (default 60)\n"
       "  --rate R           changes per second per book on average (default 10)\n"
@@ -109,8 +111,8 @@ std::string engine_config(const DemoOptions& o, int i, const std::vector<std::st
       "{\n  \"", o.venue, "\": {", venue, "},\n  \"tls\": {\"verify_peer\": true, \"ca_file\": \"", cert,
       "\"},\n  \"backoff\": {\"base_ms\": 100, \"cap_ms\": 1000, \"stable_ms\": 10000},\n  \"watchdog_ms\": 3000,\n",
       "  \"bus\": {\"nats\": [\"", nats_url, "\"], \"engine_id\": \"e", i, "\", \"shards\": ", o.shards,
-      ", \"lease_ttl_ms\": ", o.lease_ttl_ms, ", \"heartbeat_ms\": ", o.heartbeat_ms,
-      ", \"snapshot_every_ms\": 1000}\n}\n");
+      ", \"lease_ttl_ms\": ", o.lease_ttl_ms, ", \"heartbeat_ms\": ", o.heartbeat_ms, ", \"snapshot_every_ms\": 1000",
+      "}\n}\n");
 }
 
 // Checks what the replicas show against the truth, on the simulator's loop thread. The
@@ -183,14 +185,36 @@ struct Summary {
   std::size_t takeovers = 0;
   double takeover_ms_max = 0;
   double bus_latency_us_p50 = 0, bus_latency_us_p99 = 0;
+  // The judged run's latency by phase: before the kill, from the kill to the server's
+  // restart, after it (the first replica's messages; the overall figures merge the three).
+  std::array<engine::LatencyHistogram, 3> phases;
   std::uint64_t changes_published = 0;
   std::size_t books_live_at_end = 0;
-  double warmup_s = 0;
+  double warmup_s = 0, settle_s = 0;
   std::uint64_t faults_injected = 0;
   std::uint64_t resyncs = 0, epoch_changes = 0, nats_reconnects = 0;
   double server_outage_ms = 0;
   std::string failure;
 };
+
+// phases_json: {"calm": {...}, "after_kill": {...}, "after_restart": {...}}, each with the
+// messages, p50 and p99 in µs, and how many took over 1 ms.
+std::string phases_json(const std::array<engine::LatencyHistogram, 3>& phases) {
+  static constexpr std::array<const char*, 3> kNames = {"calm", "after_kill", "after_restart"};
+  static_assert(engine::LatencyHistogram::kBoundsNs[9] == 1'000'000);
+  std::string out = "{";
+  for (std::size_t i = 0; i < phases.size(); ++i) {
+    const engine::LatencyHistogram& h = phases[i];
+    const std::uint64_t over_1ms = h.count() - h.cumulative_le(9);  // kBoundsNs[9] is 1 ms
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "%s\"%s\":{\"messages\":%llu,\"p50_us\":%.1f,\"p99_us\":%.1f,\"over_1ms\":%llu}",
+                  i == 0 ? "" : ",", kNames[i], static_cast<unsigned long long>(h.count()),
+                  static_cast<double>(h.quantile(0.5)) / 1e3, static_cast<double>(h.quantile(0.99)) / 1e3,
+                  static_cast<unsigned long long>(over_1ms));
+    out += buf;
+  }
+  return out + "}";
+}
 
 }  // namespace
 
@@ -222,7 +246,7 @@ int run_cluster_demo(int argc, char** argv) {
       }
       o.venue = argv[++i];
     } else if (a == "--engines") {
-      if (!number(1, 64, v)) return 2;
+      if (!number(2, 64, v)) return 2;  // one is killed: another must take its books
       o.engines = static_cast<int>(v);
     } else if (a == "--symbols") {
       if (!number(1, 65536, v)) return 2;
@@ -379,10 +403,28 @@ int run_cluster_demo(int argc, char** argv) {
     sum.failure = absl::StrCat("warm-up: ", live, " of ", symbols.size(), " books live after 120 s");
   }
   say(absl::StrCat("warm-up: ", live, "/", symbols.size(), " books live on every replica in ", sum.warmup_s, " s"));
+  // The warm-up's backlog drained: the books are live once their snapshots arrive, while
+  // the changes behind them can still be some 100 ms late (1000 books subscribed at once).
+  // The judged run starts when a quarter second passes with no message over 50 ms late
+  // (at most 10 s), so its latency figures are the steady state's and the faults'.
+  const auto settle_start = Clock::now();
+  while (sum.failure.empty() && !interrupted.load() && Clock::now() - settle_start < 10s) {
+    replicas[0]->reset_latency();
+    std::this_thread::sleep_for(250ms);
+    const engine::LatencyHistogram h = replicas[0]->latency();
+    if (h.count() > 0 && h.max_ns() < 50'000'000) break;
+  }
+  sum.settle_s = std::chrono::duration<double>(Clock::now() - settle_start).count();
   if (sum.failure.empty()) run_on(sim_loop, [&] { sim.arm_timed_faults(); });
 
-  // 6. The judged run.
+  // 6. The judged run. The latency figures count from here, not the warm-up's snapshots.
+  for (auto& r : replicas) r->reset_latency();
   const auto t0 = Clock::now();
+  // end_phase: the first replica's latency since the last call, kept as phase i.
+  const auto end_phase = [&](std::size_t i) {
+    sum.phases[i] = replicas[0]->latency();
+    replicas[0]->reset_latency();
+  };
   const auto at = [&](double frac) {
     return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(frac * o.seconds));
   };
@@ -416,6 +458,7 @@ int run_cluster_demo(int argc, char** argv) {
           taken_epoch[s] = replicas[0]->epoch(o.venue, s);
         }
       }
+      end_phase(0);
       kill_time = Clock::now();
       engines[0]->signal(SIGKILL);
       engines[0]->wait(5000);
@@ -433,6 +476,7 @@ int run_cluster_demo(int argc, char** argv) {
     }
     if (!restarted && Clock::now() >= at(2.0 / 3)) {
       restarted = true;
+      end_phase(1);
       const auto down = Clock::now();
       server.stop();
       if (!server.start(error)) {
@@ -450,6 +494,7 @@ int run_cluster_demo(int argc, char** argv) {
     }
     std::this_thread::sleep_for(10ms);
   }
+  end_phase(restarted ? 2 : killed ? 1 : 0);
   for (const auto& [s, ms] : back_ms) sum.takeover_ms_max = std::max(sum.takeover_ms_max, ms);
   if (killed && back_ms.size() < taken_epoch.size()) {
     sum.takeover_ms_max = std::chrono::duration<double, std::milli>(Clock::now() - kill_time).count();
@@ -502,8 +547,8 @@ int run_cluster_demo(int argc, char** argv) {
     sum.nats_reconnects += st.nats_reconnects;
   }
   sum.changes_published = replicas[0]->stats().changes;
-  // The replicas' latencies, merged by quantile of the first (they see the same messages).
-  lat = replicas[0]->latency();
+  // The first replica's latency over the judged run (the replicas see the same messages).
+  for (const auto& h : sum.phases) lat.merge(h);
   sum.bus_latency_us_p50 = static_cast<double>(lat.quantile(0.5)) / 1e3;
   sum.bus_latency_us_p99 = static_cast<double>(lat.quantile(0.99)) / 1e3;
   for (auto& r : replicas) r->stop();
@@ -524,17 +569,18 @@ int run_cluster_demo(int argc, char** argv) {
     std::printf(
         "{\"books_total\":%zu,\"engines\":%d,\"consumers\":%d,\"consumer_live_callbacks\":%llu,"
         "\"wrong_books_served\":%llu,\"takeovers\":%zu,\"takeover_ms_max\":%.0f,\"bus_latency_us_p50\":%.1f,"
-        "\"bus_latency_us_p99\":%.1f,\"changes_published\":%llu,\"books_live_at_end\":%zu,\"warmup_s\":%.1f,"
+        "\"bus_latency_us_p99\":%.1f,\"changes_published\":%llu,\"books_live_at_end\":%zu,\"warmup_s\":%.1f,\"settle_"
+        "s\":%.2f,"
         "\"faults_injected\":%llu,\"resyncs\":%llu,\"epoch_changes\":%llu,\"nats_reconnects\":%llu,"
-        "\"server_outage_ms\":%.0f,\"lease_ttl_ms\":%d,\"ok\":%s%s%s%s}\n",
+        "\"server_outage_ms\":%.0f,\"lease_ttl_ms\":%d,\"bus_latency_by_phase\":%s,\"ok\":%s%s%s%s}\n",
         sum.books_total, sum.engines, sum.consumers, static_cast<unsigned long long>(sum.consumer_live_callbacks),
         static_cast<unsigned long long>(sum.wrong_books_served), sum.takeovers, sum.takeover_ms_max,
         sum.bus_latency_us_p50, sum.bus_latency_us_p99, static_cast<unsigned long long>(sum.changes_published),
-        sum.books_live_at_end, sum.warmup_s, static_cast<unsigned long long>(sum.faults_injected),
+        sum.books_live_at_end, sum.warmup_s, sum.settle_s, static_cast<unsigned long long>(sum.faults_injected),
         static_cast<unsigned long long>(sum.resyncs), static_cast<unsigned long long>(sum.epoch_changes),
         static_cast<unsigned long long>(sum.nats_reconnects), sum.server_outage_ms, o.lease_ttl_ms,
-        ok ? "true" : "false", sum.failure.empty() ? "" : ",\"failure\":\"", sum.failure.c_str(),
-        sum.failure.empty() ? "" : "\"");
+        phases_json(sum.phases).c_str(), ok ? "true" : "false", sum.failure.empty() ? "" : ",\"failure\":\"",
+        sum.failure.c_str(), sum.failure.empty() ? "" : "\"");
   } else {
     std::printf(
         "summary: %zu/%zu books live at the end on %d replicas, %llu wrong books served, %llu live callbacks,\n"
@@ -546,6 +592,7 @@ int run_cluster_demo(int argc, char** argv) {
         static_cast<unsigned long long>(sum.changes_published), static_cast<unsigned long long>(sum.faults_injected),
         static_cast<unsigned long long>(sum.resyncs), sum.server_outage_ms,
         sum.failure.empty() ? "" : "\nfailed: ", sum.failure.c_str());
+    std::printf("         bus latency by phase: %s\n", phases_json(sum.phases).c_str());
   }
   if (!o.keep && ok) std::filesystem::remove_all(dir);
   if (!ok && !o.keep) std::fprintf(stderr, "obr cluster-demo: logs kept in %s\n", dir.c_str());

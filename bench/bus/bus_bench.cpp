@@ -10,16 +10,20 @@
 //   BusLatency          engine to replica on loopback: 10 changes every 1 ms (some 7 000 a
 //                       second, with the snapshots every second of 1000 books) to a Replica
 //                       in this process; the counters are the replica's latency quantiles
-//                       (publish clock → receive clock), argument the writes as above.
+//                       (publish clock → receive clock), argument the writes as above;
+//   BusLatencyRaw       its baseline: the same rhythm through the NATS client and server
+//                       alone (no book, no replica), argument the writes as above.
 // Run: build/release/bench/bus_bench (it skips with an error when nats-server is absent).
 #include <absl/strings/str_cat.h>
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -204,6 +208,55 @@ void BusLatency(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * 10);
 }
 BENCHMARK(BusLatency)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);
+
+// The baseline of BusLatency, in the same run: the NATS client and server alone. The same
+// rhythm (10 messages each 1 ms, 96 bytes, over 1000 subjects) from one connection to a
+// subscriber on another (shared delivery, as the replica's), the publish clock in the first
+// 8 bytes; no book, no view, no replica. Argument: NatsSettings::Writes.
+void BusLatencyRaw(benchmark::State& state) {
+  if (server() == nullptr) return state.SkipWithError("nats-server could not be started (is it on PATH?)");
+  bus::NatsSettings ps;
+  ps.servers = {server()->url()};
+  ps.writes = static_cast<bus::NatsSettings::Writes>(state.range(0));
+  bus::NatsSettings ss = ps;
+  ss.shared_delivery = true;
+  auto pub = bus::NatsConnection::connect(ps);
+  auto sub = bus::NatsConnection::connect(ss);
+  if (!pub.ok() || !sub.ok()) return state.SkipWithError("no connection");
+  std::mutex mu;
+  engine::LatencyHistogram h;
+  auto s = (*sub)->subscribe("raw.>", [&](const bus::Delivery& d) {
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count();
+    std::int64_t sent = 0;
+    if (d.data.size() >= sizeof sent) std::memcpy(&sent, d.data.data(), sizeof sent);
+    std::lock_guard<std::mutex> lock(mu);
+    h.record(now - sent);
+  });
+  if (!s.ok() || !(*sub)->flush(5'000'000'000).ok()) return state.SkipWithError("no subscription");
+  std::vector<std::string> subjects;
+  for (int i = 0; i < kBooks; ++i) subjects.push_back(absl::StrCat("raw.kraken.B", i, "/USD"));
+  std::string msg(64 + 2 * 16, 'x');
+  std::uint64_t step = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < 10; ++i, ++step) {
+      const std::int64_t now =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      std::memcpy(msg.data(), &now, sizeof now);
+      benchmark::DoNotOptimize((*pub)->publish(subjects[step % kBooks], msg));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  std::lock_guard<std::mutex> lock(mu);
+  state.counters["p50_us"] = static_cast<double>(h.quantile(0.5)) / 1e3;
+  state.counters["p99_us"] = static_cast<double>(h.quantile(0.99)) / 1e3;
+  state.counters["samples"] = static_cast<double>(h.count());
+  state.SetItemsProcessed(state.iterations() * 10);
+}
+BENCHMARK(BusLatencyRaw)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);
 
 }  // namespace
 

@@ -48,6 +48,30 @@ TEST(LatencyHistogram, QuantilesAndPrometheusBuckets) {
   EXPECT_EQ(h.cumulative_le(6), 101u);  // <= 100 µs
 }
 
+TEST(LatencyHistogram, MergeEqualsRecordingEverythingInOne) {
+  LatencyHistogram a, b, all;
+  for (int i = 1; i <= 60; ++i) {
+    a.record(i * 1000);
+    all.record(i * 1000);
+  }
+  for (int i = 61; i <= 100; ++i) {
+    b.record(i * 1000);
+    all.record(i * 1000);
+  }
+  b.record(3'000'000);
+  all.record(3'000'000);
+  a.merge(b);
+  EXPECT_EQ(a.count(), 101u);
+  EXPECT_EQ(a.sum_ns(), 8'050'000u);
+  EXPECT_EQ(a.max_ns(), 3'000'000u);
+  EXPECT_EQ(a.quantile(0.5), all.quantile(0.5));
+  EXPECT_EQ(a.quantile(0.5), 53247u);
+  EXPECT_EQ(a.quantile(0.99), 106495u);  // rank 99 of 101 is 100 µs, in [98304, 106495]
+  for (std::size_t i = 0; i < LatencyHistogram::kBoundsNs.size(); ++i)
+    EXPECT_EQ(a.cumulative_le(i), all.cumulative_le(i));
+  EXPECT_EQ(a.cumulative_le(9), 100u);  // <= 1 ms: all but the 3 ms one
+}
+
 TopOfBook top(BookState state, std::int64_t bid, std::int64_t ask, int scale) {
   TopOfBook t;
   t.state = state;
