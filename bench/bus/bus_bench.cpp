@@ -12,7 +12,8 @@
 //                       in this process; the counters are the replica's latency quantiles
 //                       (publish clock → receive clock), argument the writes as above;
 //   BusLatencyRaw       its baseline: the same rhythm through the NATS client and server
-//                       alone (no book, no replica), argument the writes as above.
+//                       alone (no book, no replica), arguments the writes as above, the
+//                       publishing and the subscribing connections.
 // Run: build/release/bench/bus_bench (it skips with an error when nats-server is absent).
 #include <absl/strings/str_cat.h>
 #include <benchmark/benchmark.h>
@@ -210,9 +211,11 @@ void BusLatency(benchmark::State& state) {
 BENCHMARK(BusLatency)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);
 
 // The baseline of BusLatency, in the same run: the NATS client and server alone. The same
-// rhythm (10 messages each 1 ms, 96 bytes, over 1000 subjects) from one connection to a
-// subscriber on another (shared delivery, as the replica's), the publish clock in the first
-// 8 bytes; no book, no view, no replica. Argument: NatsSettings::Writes.
+// rhythm (10 messages each 1 ms, 96 bytes, over 1000 subjects) from P connections in turn
+// to S subscribing connections (shared delivery, as the replica's), the publish clock in
+// the first 8 bytes; no book, no view, no replica; the counters are the first subscriber's.
+// Arguments: NatsSettings::Writes, P, S. (0, 4, 2) is the cluster demo's shape: 4 engines'
+// connections, each with its flush thread, and 2 replicas.
 void BusLatencyRaw(benchmark::State& state) {
   if (server() == nullptr) return state.SkipWithError("nats-server could not be started (is it on PATH?)");
   bus::NatsSettings ps;
@@ -220,21 +223,36 @@ void BusLatencyRaw(benchmark::State& state) {
   ps.writes = static_cast<bus::NatsSettings::Writes>(state.range(0));
   bus::NatsSettings ss = ps;
   ss.shared_delivery = true;
-  auto pub = bus::NatsConnection::connect(ps);
-  auto sub = bus::NatsConnection::connect(ss);
-  if (!pub.ok() || !sub.ok()) return state.SkipWithError("no connection");
-  std::mutex mu;
-  engine::LatencyHistogram h;
-  auto s = (*sub)->subscribe("raw.>", [&](const bus::Delivery& d) {
-    const std::int64_t now =
-        std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-            .count();
-    std::int64_t sent = 0;
-    if (d.data.size() >= sizeof sent) std::memcpy(&sent, d.data.data(), sizeof sent);
-    std::lock_guard<std::mutex> lock(mu);
-    h.record(now - sent);
-  });
-  if (!s.ok() || !(*sub)->flush(5'000'000'000).ok()) return state.SkipWithError("no subscription");
+  std::vector<std::unique_ptr<bus::NatsConnection>> pubs, subs;
+  for (std::int64_t i = 0; i < state.range(1); ++i) {
+    auto c = bus::NatsConnection::connect(ps);
+    if (!c.ok()) return state.SkipWithError("no connection");
+    pubs.push_back(std::move(*c));
+  }
+  struct Sink {
+    std::mutex mu;
+    engine::LatencyHistogram h;
+  };
+  std::vector<std::unique_ptr<Sink>> sinks;
+  std::vector<std::unique_ptr<bus::NatsSubscription>> handles;
+  for (std::int64_t i = 0; i < state.range(2); ++i) {
+    auto c = bus::NatsConnection::connect(ss);
+    if (!c.ok()) return state.SkipWithError("no connection");
+    sinks.push_back(std::make_unique<Sink>());
+    Sink* sink = sinks.back().get();
+    auto sub = (*c)->subscribe("raw.>", [sink](const bus::Delivery& d) {
+      const std::int64_t now =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count();
+      std::int64_t sent = 0;
+      if (d.data.size() >= sizeof sent) std::memcpy(&sent, d.data.data(), sizeof sent);
+      std::lock_guard<std::mutex> lock(sink->mu);
+      sink->h.record(now - sent);
+    });
+    if (!sub.ok() || !(*c)->flush(5'000'000'000).ok()) return state.SkipWithError("no subscription");
+    handles.push_back(std::move(*sub));
+    subs.push_back(std::move(*c));
+  }
   std::vector<std::string> subjects;
   for (int i = 0; i < kBooks; ++i) subjects.push_back(absl::StrCat("raw.kraken.B", i, "/USD"));
   std::string msg(64 + 2 * 16, 'x');
@@ -245,18 +263,25 @@ void BusLatencyRaw(benchmark::State& state) {
           std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
               .count();
       std::memcpy(msg.data(), &now, sizeof now);
-      benchmark::DoNotOptimize((*pub)->publish(subjects[step % kBooks], msg));
+      benchmark::DoNotOptimize(pubs[step % pubs.size()]->publish(subjects[step % kBooks], msg));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  std::lock_guard<std::mutex> lock(mu);
+  handles.clear();  // drained: the handlers have returned
+  const engine::LatencyHistogram& h = sinks.front()->h;
   state.counters["p50_us"] = static_cast<double>(h.quantile(0.5)) / 1e3;
   state.counters["p99_us"] = static_cast<double>(h.quantile(0.99)) / 1e3;
   state.counters["samples"] = static_cast<double>(h.count());
   state.SetItemsProcessed(state.iterations() * 10);
 }
-BENCHMARK(BusLatencyRaw)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->MinTime(3.0);
+BENCHMARK(BusLatencyRaw)
+    ->Args({0, 1, 1})
+    ->Args({1, 1, 1})
+    ->Args({2, 1, 1})
+    ->Args({0, 4, 2})
+    ->UseRealTime()
+    ->MinTime(3.0);
 
 }  // namespace
 
