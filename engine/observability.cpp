@@ -2,25 +2,10 @@
 
 #include <cstdio>
 
+#include "engine/json_text.h"
+
 namespace obr::engine {
 namespace {
-
-void json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-      out += buf;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.push_back('"');
-}
 
 // label_value escapes a Prometheus label value (backslash, quote, newline).
 void label_value(std::string& out, std::string_view s) {
@@ -89,11 +74,11 @@ HealthReport render_health(const std::vector<BookStatus>& books) {
   for (std::size_t i = 0; i < books.size(); ++i) {
     if (i) r.body += ',';
     r.body += "{\"venue\":";
-    json_string(r.body, books[i].venue);
+    append_json_string(r.body, books[i].venue);
     r.body += ",\"symbol\":";
-    json_string(r.body, books[i].symbol);
+    append_json_string(r.body, books[i].symbol);
     r.body += ",\"state\":";
-    json_string(r.body, book::to_string(books[i].state));
+    append_json_string(r.body, book::to_string(books[i].state));
     r.body += '}';
   }
   r.body += "]}\n";

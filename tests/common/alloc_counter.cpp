@@ -5,9 +5,11 @@
 
 namespace {
 std::atomic<std::uint64_t> g_allocations{0};
+thread_local std::uint64_t t_allocations = 0;
 
 void* counted_alloc(std::size_t n) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++t_allocations;
   if (n == 0) n = 1;
   if (void* p = std::malloc(n)) return p;
   throw std::bad_alloc();
@@ -15,6 +17,7 @@ void* counted_alloc(std::size_t n) {
 
 void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
+  ++t_allocations;
   const auto a = static_cast<std::size_t>(al);
   n = (n + a - 1) / a * a;
   if (void* p = std::aligned_alloc(a, n == 0 ? a : n)) return p;
@@ -24,6 +27,7 @@ void* counted_aligned_alloc(std::size_t n, std::align_val_t al) {
 
 namespace obr::testing {
 std::uint64_t allocation_count() noexcept { return g_allocations.load(std::memory_order_relaxed); }
+std::uint64_t thread_allocation_count() noexcept { return t_allocations; }
 }  // namespace obr::testing
 
 void* operator new(std::size_t n) { return counted_alloc(n); }
