@@ -256,6 +256,7 @@ int run_run(int argc, char** argv) {
       std::fprintf(stderr, "obr run: bus: %s\n", std::string(st.message()).c_str());
       return 2;
     }
+    eng.add_metrics([n = bus.node.get()] { return n->metrics(); });
     log_line("bus: engine " + config->bus->engine_id + " on " + config->bus->nats.front() + ", " +
              std::to_string(config->bus->shards) + " shards, lease TTL " +
              std::to_string(config->bus->lease_ttl_ns / 1'000'000) + " ms");

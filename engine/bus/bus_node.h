@@ -100,6 +100,9 @@ class BusNode : public engine::Listener {
   // takes the shards at once) and the connection flushed and closed. Idempotent.
   void stop();
   BusStats stats() const;
+  // metrics: stats() as Prometheus text lines, obr_bus_* (docs/operations.md "Metrics"),
+  // for Engine::add_metrics. Engine thread (where the engine serves /metrics).
+  std::string metrics() const;
   // shards_held: the shards whose books this node publishes now.
   std::vector<std::uint32_t> shards_held() const;
   // published: the book's epoch and last sequence (0, 0 when not published). Engine thread.
