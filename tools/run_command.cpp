@@ -3,6 +3,9 @@
 // /metrics, records the run, sends the dead man's switch's requests, logs one line per
 // state change and per error to stderr, and stops cleanly on SIGTERM or SIGINT with a
 // summary line on stdout.
+#include <absl/strings/str_join.h>
+
+#include <chrono>
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
@@ -13,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "connectors/net/event_loop.h"
@@ -252,6 +256,24 @@ int run_run(int argc, char** argv) {
   }
 #ifdef OBR_HAS_BUS
   if (bus.node) {  // after the engine, before it connects
+    // The buckets and the leases need the server: wait for it (a service may start before
+    // its NATS server), said once, until SIGTERM/SIGINT or --seconds.
+    const std::int64_t wait_start = net::now_ns();
+    bool said = false;
+    while (!bus.node->connected()) {
+      if (!said) {
+        log_line("bus: waiting for the NATS server at " + absl::StrJoin(config->bus->nats, ","));
+        said = true;
+      }
+      const bool timed_out = seconds > 0 && static_cast<double>(net::now_ns() - wait_start) / 1e9 >= seconds;
+      if (interrupted.load() || timed_out) {
+        std::fprintf(stderr,
+                     "obr run: exit 3: stopped by %s while waiting for the NATS server; no book was validated\n",
+                     timed_out ? "--seconds" : "a signal");
+        return 3;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     if (absl::Status st = bus.node->attach(eng); !st.ok()) {
       std::fprintf(stderr, "obr run: bus: %s\n", std::string(st.message()).c_str());
       return 2;

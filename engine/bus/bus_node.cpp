@@ -445,6 +445,8 @@ void BusNode::stop() {
   m.requests.reset();
 }
 
+bool BusNode::connected() const { return impl_->nats->connected(); }
+
 BusStats BusNode::stats() const {
   BusStats s = impl_->stats;
   s.nats_disconnects = impl_->nats->disconnects();

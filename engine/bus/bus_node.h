@@ -100,6 +100,10 @@ class BusNode : public engine::Listener {
   // takes the shards at once) and the connection flushed and closed. Idempotent.
   void stop();
   BusStats stats() const;
+  // connected: whether the NATS connection is up (any thread). create() returns before the
+  // first connect when no server answers yet (NatsSettings::retry_first_connect); attach()
+  // needs the server, so obr run waits for this first.
+  bool connected() const;
   // metrics: stats() as Prometheus text lines, obr_bus_* (docs/operations.md "Metrics"),
   // for Engine::add_metrics. Engine thread (where the engine serves /metrics).
   std::string metrics() const;

@@ -71,6 +71,10 @@ struct Events {
     if (ev->owner != nullptr) ev->errors->fetch_add(1, std::memory_order_relaxed);
   }
   static void on_closed(natsConnection*, void* closure) { delete static_cast<Events*>(closure); }
+  // on_connected: the first connect, made in the background. Its presence is what makes the
+  // client connect in the background: without a connected callback, a retried first
+  // connect blocks natsConnection_Connect until a server answers (libnats 3.4.1, _connect).
+  static void on_connected(natsConnection*, void*) {}
 };
 
 struct NatsConnection::Impl {
@@ -140,15 +144,16 @@ absl::StatusOr<std::unique_ptr<NatsConnection>> NatsConnection::connect(const Na
   if (s == NATS_OK) s = natsOptions_SetSendAsap(impl.opts, settings.writes == NatsSettings::Writes::kAsap);
   if (s == NATS_OK && settings.shared_delivery) s = natsOptions_UseGlobalMessageDelivery(impl.opts, true);
   if (s == NATS_OK && settings.retry_first_connect) {
-    s = natsOptions_SetRetryOnFailedConnect(impl.opts, true, nullptr, nullptr);
+    s = natsOptions_SetRetryOnFailedConnect(impl.opts, true, &Events::on_connected, impl.events);
   }
   if (s != NATS_OK) return to_status(s, "NATS options");
   s = natsConnection_Connect(&impl.nc, impl.opts);
   // With retry on a failed connect, NATS_NOT_YET_CONNECTED means: connecting in the background.
   if (s != NATS_OK && s != NATS_NOT_YET_CONNECTED) {
-    // Whether the client posts a closed callback for a connection it failed to make is not
-    // documented: the events record is left to it (a few bytes, once, on an error path).
-    impl.events->owner = nullptr;
+    // A connect that fails closes the connection without callbacks and frees it (libnats
+    // 3.4.1, natsConnection_Connect: _close(..., doCBs = false), then natsConn_release):
+    // no closed callback will delete the events record, so it is deleted here.
+    delete impl.events;
     impl.events = nullptr;
     return to_status(s, absl::StrCat("NATS connect to ", absl::StrJoin(settings.servers, ",")));
   }

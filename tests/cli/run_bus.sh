@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `obr run` with a bus section and `obr replica` on the command line (docs/bus.md,
 # docs/operations.md "Fan-out over NATS"): a nats-server (JetStream) and the simulator on
-# loopback, one engine publishing three books over 4 shards; `obr replica` for the three
+# loopback, one engine (started before the server: it waits) publishing three books over
+# 4 shards; `obr replica` for the three
 # named books, then for --all, sees each one live (exit 0); the engine's /metrics carries
 # the bus's counters; SIGTERM stops the engine cleanly, and a replica started after it sees
 # no live book (exit 1).
@@ -22,10 +23,6 @@ command -v nats-server >/dev/null || { echo "nats-server is not on PATH (scripts
 . "$(dirname "$0")/simulator.sh"
 start_simulator "$obr" "$work" 60
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/nats" >"$work/nats.log" 2>&1 &
-nats=$!
-trap 'kill $server $nats $engine 2>/dev/null || true' EXIT
-for _ in $(seq 100); do has "Server is ready" "$work/nats.log" && break; sleep 0.1; done
 nurl="nats://127.0.0.1:$port"
 cat >"$work/config.json" <<JSON
 {"kraken": {"symbols": ["BTC/USD", "ETH/USD"], "endpoints": ["$url"]},
@@ -34,9 +31,17 @@ cat >"$work/config.json" <<JSON
  "http_listen": "127.0.0.1:0",
  "bus": {"nats": ["$nurl"], "engine_id": "e1", "shards": 4, "lease_ttl_ms": 2000}}
 JSON
+# The engine starts before its NATS server (a service's start order is not guaranteed): it
+# says it waits, and goes on when the server comes.
 "$obr" run --config "$work/config.json" --json >"$work/run.out" 2>"$work/run.err" &
 engine=$!
-for _ in $(seq 100); do has "obr run: started" "$work/run.err" && break; sleep 0.1; done
+trap 'kill $server $engine 2>/dev/null || true' EXIT
+for _ in $(seq 100); do has "waiting for the NATS server" "$work/run.err" && break; sleep 0.1; done
+check "the engine waits for its NATS server" has "obr run: bus: waiting for the NATS server at $nurl" "$work/run.err"
+nats-server -js -a 127.0.0.1 -p "$port" -sd "$work/nats" >"$work/nats.log" 2>&1 &
+nats=$!
+trap 'kill $server $nats $engine 2>/dev/null || true' EXIT
+for _ in $(seq 150); do has "obr run: started" "$work/run.err" && break; sleep 0.1; done
 check "the engine logs its bus" grep -Eq "obr run: bus: engine e1 on $nurl, 4 shards, lease TTL 2000 ms" "$work/run.err"
 
 # 1. Three named books: each live on the replica (it waits for their snapshots).
