@@ -4,7 +4,9 @@
 //   books (view diff, encode, publish, a snapshot every 50 changes into the books bucket),
 //   counted on the engine's thread. The NATS client is C: its own mallocs are not
 //   operator new and are not counted here; it writes into a buffer it keeps;
-// - its /metrics lines (BusNode::metrics) say what it published.
+// - its /metrics lines (BusNode::metrics) say what it published;
+// - a book deeper than a view holds is published as its top kMaxViewLevels a side, and no
+//   message exceeds kMaxMessageBytes (docs/bus.md "Size").
 #include "engine/bus/bus_node.h"
 
 #include <absl/strings/match.h>
@@ -17,12 +19,15 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "book/order_book.h"
 #include "connectors/net/event_loop.h"
+#include "engine/bus/nats_client.h"
+#include "engine/bus/wire.h"
 #include "tests/common/alloc_counter.h"
 #include "tools/cluster/nats_server.h"
 
@@ -121,9 +126,10 @@ TEST_F(BusNodeWorld, OnBookAllocatesNothingOnceWarm) {
   bus::BusStats stats;
   on_loop([&] { stats = node_->stats(); });
   EXPECT_EQ(allocations, 0u);
-  // 40 000 calls: each book's first publishes two views (the epoch's start, then the view
-  // with the book's scales), one sets a quantity its level already had (no difference:
-  // nothing published), the other 39 899 are changes.
+  // 200 views: the shard's start publishes each book's epoch-first view from the engine's
+  // own book (empty: its venue refuses), and each book's first call here a view again (the
+  // test's book, other scales). Of the other 39 900 calls, one sets a quantity its level
+  // already had (no difference: nothing published), 39 899 are changes.
   EXPECT_EQ(stats.views, 200u);
   EXPECT_EQ(stats.changes, 39'899u);
   EXPECT_GE(stats.snapshots, 40'000u / 50);
@@ -149,7 +155,7 @@ TEST_F(BusNodeWorld, MetricsSayWhatWasPublished) {
     text = node_->metrics();
     stats = node_->stats();
   });
-  // 1 000 calls: 100 books' first calls publish 200 views; of the other 900, one (step 986)
+  // 200 views (as in OnBookAllocatesNothingOnceWarm); of the other 900 calls, one (step 986)
   // sets the quantity its level already had, 899 are changes. The states are the engine's
   // own (its books' connection to the refused endpoint), as many as its attempts.
   EXPECT_EQ(lines_of(text, "obr_bus_messages_total{"),
@@ -174,6 +180,70 @@ TEST_F(BusNodeWorld, MetricsSayWhatWasPublished) {
     EXPECT_NE(text.find("# TYPE " + family + " "), std::string::npos) << line;
     EXPECT_LT(text.find("# TYPE " + family + " "), text.find("\n" + std::string(line) + "\n")) << line;
   }
+}
+
+TEST_F(BusNodeWorld, ADeepBookIsBoundedAndNoMessageExceedsTheLimit) {
+  static_assert(bus::kMaxMessageBytes < 1024 * 1024, "under nats-server's default max_payload (1 MiB)");
+  // Every message of book A0, as a consumer sees it.
+  bus::NatsSettings ns;
+  ns.servers = {server_->url()};
+  auto c = bus::NatsConnection::connect(ns);
+  ASSERT_TRUE(c.ok()) << c.status();
+  std::mutex mu;
+  std::vector<std::string> seen;
+  bus::Subjects subjects;
+  auto sub = (*c)->subscribe(subjects.changes("kraken", symbols_[0]), [&](const bus::Delivery& d) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.emplace_back(d.data);
+  });
+  ASSERT_TRUE(sub.ok());
+  ASSERT_TRUE((*c)->flush(5'000'000'000).ok());
+  // 20 000 levels a side, then every one of them changed.
+  constexpr std::int64_t kDepth = 20'000;
+  book::OrderBook& deep = *books_[0];
+  for (std::int64_t l = 0; l < kDepth; ++l) {
+    deep.apply(book::Side::kBid, 500000 - l, 7 + l);
+    deep.apply(book::Side::kAsk, 500001 + l, 7 + l);
+  }
+  on_loop([&] { node_->on_book("kraken", symbols_[0], deep, true, 0); });
+  for (std::int64_t l = 0; l < kDepth; ++l) {
+    deep.apply(book::Side::kBid, 500000 - l, 8 + l);
+    deep.apply(book::Side::kAsk, 500001 + l, 8 + l);
+  }
+  on_loop([&] { node_->on_book("kraken", symbols_[0], deep, true, 0); });
+  ASSERT_TRUE(node_->connected());
+  for (int i = 0; i < 200; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (seen.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  sub->reset();
+  // The view, bounded (new scales: the epoch's first view, at the shard's start, was of the
+  // engine's own, empty book), then the change of every level in it.
+  bus::BusStats stats;
+  on_loop([&] { stats = node_->stats(); });
+  EXPECT_EQ(stats.publish_failures, 0u);
+  ASSERT_EQ(seen.size(), 2u);
+  std::vector<std::pair<bus::MessageType, std::size_t>> shape;
+  for (const std::string& m : seen) {
+    EXPECT_LE(m.size(), bus::kMaxMessageBytes);
+    bus::DecodedMessage d;
+    std::string error;
+    ASSERT_TRUE(bus::decode(m, d, error)) << error;
+    EXPECT_EQ(d.bids(), d.asks());
+    shape.emplace_back(d.header.type, d.bids());
+    if (d.bids() == bus::kMaxViewLevels) {
+      EXPECT_EQ(d.bid(0).price, 500000);  // the best, then in order: the top 16 384
+      EXPECT_EQ(d.bid(bus::kMaxViewLevels - 1).price, 500000 - static_cast<std::int64_t>(bus::kMaxViewLevels) + 1);
+      EXPECT_EQ(d.ask(bus::kMaxViewLevels - 1).price, 500001 + static_cast<std::int64_t>(bus::kMaxViewLevels) - 1);
+    }
+  }
+  EXPECT_EQ(shape,
+            (std::vector<std::pair<bus::MessageType, std::size_t>>{{bus::MessageType::kView, bus::kMaxViewLevels},
+                                                                   {bus::MessageType::kChange, bus::kMaxViewLevels}}));
+  EXPECT_EQ(seen[1].size(), bus::kMaxMessageBytes);  // a whole view's worth: the largest message
 }
 
 }  // namespace
