@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <initializer_list>
 #include <mutex>
 
 #include "connectors/net/event_loop.h"
@@ -459,45 +460,41 @@ BusStats BusNode::stats() const {
 std::string BusNode::metrics() const {
   const BusStats s = stats();
   std::string out;
-  const auto counter = [&out](absl::string_view name, absl::string_view help) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n");
+  struct Sample {
+    absl::string_view labels;  // "" or {k="v"}
+    std::uint64_t value;
   };
-  const auto gauge = [&out](absl::string_view name, absl::string_view help) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " gauge\n");
+  const auto family = [&out](absl::string_view name, absl::string_view type, absl::string_view help,
+                             std::initializer_list<Sample> samples) {
+    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
+    for (const Sample& x : samples) absl::StrAppend(&out, name, x.labels, " ", x.value, "\n");
   };
-  counter("obr_bus_messages_total", "Book messages published on the bus, by type.");
-  absl::StrAppend(&out, "obr_bus_messages_total{type=\"change\"} ", s.changes, "\n",
-                  "obr_bus_messages_total{type=\"state\"} ", s.states, "\n", "obr_bus_messages_total{type=\"view\"} ",
-                  s.views, "\n");
-  counter("obr_bus_bytes_total", "Bytes of the book messages published.");
-  absl::StrAppend(&out, "obr_bus_bytes_total ", s.bytes, "\n");
-  counter("obr_bus_publish_failures_total", "Publishes the NATS client refused (consumers see a gap and resync).");
-  absl::StrAppend(&out, "obr_bus_publish_failures_total ", s.publish_failures, "\n");
-  counter("obr_bus_snapshots_total", "Snapshots written to the books bucket.");
-  absl::StrAppend(&out, "obr_bus_snapshots_total ", s.snapshots, "\n");
-  counter("obr_bus_heartbeats_total", "Heartbeats published, one per held shard each interval.");
-  absl::StrAppend(&out, "obr_bus_heartbeats_total ", s.heartbeats, "\n");
-  counter("obr_bus_snapshot_requests_total", "Snapshot requests answered.");
-  absl::StrAppend(&out, "obr_bus_snapshot_requests_total ", s.snapshot_requests, "\n");
-  counter("obr_bus_not_owned_total", "Book callbacks not published: the book's shard is not held here.");
-  absl::StrAppend(&out, "obr_bus_not_owned_total ", s.not_owned, "\n");
-  counter("obr_bus_subscribe_failures_total", "Books of a taken shard the engine refused to subscribe.");
-  absl::StrAppend(&out, "obr_bus_subscribe_failures_total ", s.subscribe_failures, "\n");
-  counter("obr_bus_nats_events_total", "NATS connection events.");
-  absl::StrAppend(&out, "obr_bus_nats_events_total{event=\"disconnect\"} ", s.nats_disconnects, "\n",
-                  "obr_bus_nats_events_total{event=\"reconnect\"} ", s.nats_reconnects, "\n");
-  gauge("obr_bus_nats_connected", "Whether the NATS connection is up (1) or not (0).");
-  absl::StrAppend(&out, "obr_bus_nats_connected ", impl_->nats->connected() ? 1 : 0, "\n");
-  counter("obr_bus_lease_events_total", "Shard lease events (lost: taken by another engine, or lapsed).");
-  absl::StrAppend(&out, "obr_bus_lease_events_total{event=\"acquired\"} ", s.leases.acquired, "\n",
-                  "obr_bus_lease_events_total{event=\"renewed\"} ", s.leases.renewals, "\n",
-                  "obr_bus_lease_events_total{event=\"lost\"} ", s.leases.lost, "\n",
-                  "obr_bus_lease_events_total{event=\"released\"} ", s.leases.released, "\n",
-                  "obr_bus_lease_events_total{event=\"error\"} ", s.leases.errors, "\n");
-  gauge("obr_bus_shards_held", "Shards whose books this engine publishes now.");
-  absl::StrAppend(&out, "obr_bus_shards_held ", s.leases.held, "\n");
-  gauge("obr_bus_engines_seen", "Engines present on the bus, this one included.");
-  absl::StrAppend(&out, "obr_bus_engines_seen ", s.leases.engines_seen, "\n");
+  family("obr_bus_messages_total", "counter", "Book messages published on the bus, by type.",
+         {{"{type=\"change\"}", s.changes}, {"{type=\"state\"}", s.states}, {"{type=\"view\"}", s.views}});
+  family("obr_bus_bytes_total", "counter", "Bytes of the book messages published.", {{"", s.bytes}});
+  family("obr_bus_publish_failures_total", "counter",
+         "Publishes the NATS client refused (consumers see a gap and resync).", {{"", s.publish_failures}});
+  family("obr_bus_snapshots_total", "counter", "Snapshots written to the books bucket.", {{"", s.snapshots}});
+  family("obr_bus_heartbeats_total", "counter", "Heartbeats published, one per held shard each interval.",
+         {{"", s.heartbeats}});
+  family("obr_bus_snapshot_requests_total", "counter", "Snapshot requests answered.", {{"", s.snapshot_requests}});
+  family("obr_bus_not_owned_total", "counter", "Book callbacks not published: the book's shard is not held here.",
+         {{"", s.not_owned}});
+  family("obr_bus_subscribe_failures_total", "counter", "Books of a taken shard the engine refused to subscribe.",
+         {{"", s.subscribe_failures}});
+  family("obr_bus_nats_events_total", "counter", "NATS connection events.",
+         {{"{event=\"disconnect\"}", s.nats_disconnects}, {"{event=\"reconnect\"}", s.nats_reconnects}});
+  family("obr_bus_nats_connected", "gauge", "Whether the NATS connection is up (1) or not (0).",
+         {{"", impl_->nats->connected() ? 1u : 0u}});
+  family("obr_bus_lease_events_total", "counter", "Shard lease events (lost: taken by another engine, or lapsed).",
+         {{"{event=\"acquired\"}", s.leases.acquired},
+          {"{event=\"renewed\"}", s.leases.renewals},
+          {"{event=\"lost\"}", s.leases.lost},
+          {"{event=\"released\"}", s.leases.released},
+          {"{event=\"error\"}", s.leases.errors}});
+  family("obr_bus_shards_held", "gauge", "Shards whose books this engine publishes now.", {{"", s.leases.held}});
+  family("obr_bus_engines_seen", "gauge", "Engines present on the bus, this one included.",
+         {{"", s.leases.engines_seen}});
   return out;
 }
 

@@ -9,12 +9,7 @@ work="$2"
 src="$3"
 rm -rf "$work" && mkdir -p "$work"
 status=0
-check() {  # check WHAT CONDITION...
-  local what="$1"
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; status=1; fi
-}
-has() { grep -q -- "$1" "$2"; }
+. "$(dirname "$0")/check.sh"
 # wait_for_handler PID: until the process catches SIGINT (bit 2 of SigCgt), at most 20 s.
 # A background job of a script starts with SIGINT ignored, so a signal sent before obr
 # installed its handler would be lost (a slow start under a sanitizer).

@@ -12,12 +12,7 @@ obr="$1"
 work="$2"
 rm -rf "$work" && mkdir -p "$work"
 status=0
-check() {  # check WHAT CONDITION...
-  local what="$1"
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what"; status=1; fi
-}
-has() { grep -q -- "$1" "$2"; }
+. "$(dirname "$0")/check.sh"
 command -v nats-server >/dev/null || { echo "nats-server is not on PATH (scripts/setup.sh installs it)"; exit 1; }
 
 . "$(dirname "$0")/simulator.sh"
