@@ -20,7 +20,7 @@ using simdjson::dom::object;
 constexpr std::int64_t kNsPerMs = config_bounds::kNsPerMs;
 constexpr std::int64_t kMaxMs = config_bounds::kMaxTimeNs / kNsPerMs;  // 24 h, as every engine time
 constexpr std::int64_t kMinTimerMs = config_bounds::kMinTimerNs / kNsPerMs;
-constexpr std::int64_t kMaxRotateMb = 1 << 20;  // 1 TiB
+constexpr std::int64_t kMaxRotateMb = 1 << 20;  // about 1 TB
 constexpr std::int64_t kMinRotateEveryMs = 1000;
 constexpr std::size_t kMaxNameChars = 64;
 
@@ -83,7 +83,7 @@ bool record(ConfigReader& r, element e, RecordSettings& out) {
       have_path = true;
     } else if (key == "rotate_mb") {
       if (!r.integer(v, path, 0, kMaxRotateMb, n)) return false;
-      out.rotate_bytes = static_cast<std::uint64_t>(n) << 20;
+      out.rotate_bytes = static_cast<std::uint64_t>(n) * 1'000'000;  // MB as obr record --rotate-mb: 10^6 bytes
     } else if (key == "rotate_every_ms") {
       constexpr std::int64_t kAny = std::numeric_limits<std::int64_t>::max();
       if (!r.integer(v, path, -kAny, kAny, n)) return false;

@@ -15,7 +15,7 @@
 // Required within a section: record.path; deadman.url and deadman.interval_ms; bus.nats
 // and bus.engine_id. Every other key has the default of its struct below. Unknown keys
 // are errors naming the key path, and so is every value out of its bounds:
-//   record.rotate_mb          0 (no size rotation) to 1048576 (1 TiB), in MiB
+//   record.rotate_mb          0 (no size rotation) to 1048576 (about 1 TB), in MB of 10^6 bytes
 //   record.rotate_every_ms    0 (no time rotation), or 1000 to 86400000 (24 h)
 //   deadman.url               an http:// or https:// URL with a host
 //   deadman.interval_ms       100 to 86400000

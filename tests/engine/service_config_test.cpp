@@ -38,7 +38,7 @@ TEST(ServiceConfig, RecordSection) {
   ASSERT_TRUE(c.ok()) << c.status();
   ASSERT_TRUE(c->record.has_value());
   EXPECT_EQ(c->record->path, "/var/lib/obr/run.obr.gz");
-  EXPECT_EQ(c->record->rotate_bytes, 256ull * 1024 * 1024);
+  EXPECT_EQ(c->record->rotate_bytes, 256'000'000u);  // MB: 10^6 bytes, as obr record --rotate-mb
   EXPECT_EQ(c->record->rotate_every_ns, 3'600'000'000'000);
   const auto bare = parse_service_config_json(with(R"("record": {"path": "r.obr.zst"})"), "s.json");
   ASSERT_TRUE(bare.ok()) << bare.status();
@@ -241,7 +241,7 @@ TEST(ServiceConfig, EveryExampleConfigLoads) {
   ASSERT_TRUE(s.ok()) << s.status();
   ASSERT_TRUE(s->record.has_value());
   EXPECT_EQ(s->record->path, "/tmp/obr-service.obr.gz");
-  EXPECT_EQ(s->record->rotate_bytes, 256ull << 20);
+  EXPECT_EQ(s->record->rotate_bytes, 256'000'000u);
   EXPECT_EQ(s->record->rotate_every_ns, 3'600'000'000'000);
   ASSERT_TRUE(s->deadman.has_value());
   EXPECT_EQ(s->deadman->interval_ns, 10'000'000'000);
