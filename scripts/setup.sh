@@ -20,6 +20,8 @@ packages=(
   # The bus (docs/bus.md): the NATS C client, and the server its tests and `obr
   # cluster-demo` start.
   libnats-dev nats-server
+  # The CLI tests read /metrics and /health with curl (tests/cli/run_bus.sh, run_service.sh).
+  curl
 )
 # The fuzz preset builds with clang and links libFuzzer (in the compiler-rt package).
 if [ "$preset" = "fuzz" ]; then
