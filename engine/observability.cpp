@@ -21,21 +21,9 @@ void label_value(std::string& out, std::string_view s) {
   }
 }
 
-void header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
-  out += "# HELP ";
-  out += name;
-  out += ' ';
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += ' ';
-  out += type;
-  out += '\n';
-}
-
 void scalar(std::string& out, std::string_view name, std::string_view type, std::string_view help,
             std::uint64_t value) {
-  header(out, name, type, help);
+  append_metric_header(out, name, type, help);
   out += name;
   out += ' ';
   out += std::to_string(value);
@@ -62,6 +50,18 @@ constexpr book::BookState kStates[] = {book::BookState::kSubscribing, book::Book
                                        book::BookState::kHalted};
 
 }  // namespace
+
+void append_metric_header(std::string& out, std::string_view name, std::string_view type, std::string_view help) {
+  out += "# HELP ";
+  out += name;
+  out += ' ';
+  out += help;
+  out += "\n# TYPE ";
+  out += name;
+  out += ' ';
+  out += type;
+  out += '\n';
+}
 
 HealthReport render_health(const std::vector<BookStatus>& books) {
   std::size_t live = 0;
@@ -129,7 +129,7 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
       {"obr_book_resyncs_total", "Resubscribes or re-snapshots requested.", &book::BookCounters::resyncs_requested},
   };
   for (const PerBook& m : kPerBook) {
-    header(out, m.name, "counter", m.help);
+    append_metric_header(out, m.name, "counter", m.help);
     for (const BookStatus& b : books) {
       out += m.name;
       book_labels(out, b);
@@ -138,7 +138,7 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
       out += '\n';
     }
   }
-  header(out, "obr_book_state", "gauge", "1 for the state each book is in, 0 for the others.");
+  append_metric_header(out, "obr_book_state", "gauge", "1 for the state each book is in, 0 for the others.");
   for (const BookStatus& b : books) {
     for (const book::BookState st : kStates) {
       out += "obr_book_state";
@@ -151,8 +151,8 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
     }
   }
   if (!venue_statuses.empty()) {
-    header(out, "obr_venue_status", "gauge",
-           "1 for the trading status each venue last reported (only maintenance makes books stale).");
+    append_metric_header(out, "obr_venue_status", "gauge",
+                         "1 for the trading status each venue last reported (only maintenance makes books stale).");
     for (const auto& [venue, status] : venue_statuses) {
       out += "obr_venue_status{venue=\"";
       label_value(out, venue);
@@ -161,8 +161,8 @@ std::string render_metrics(const EngineStats& s, const std::vector<BookStatus>& 
       out += "\"} 1\n";
     }
   }
-  header(out, "obr_update_latency_seconds", "histogram",
-         "From a frame read off the socket to the listener's book callback.");
+  append_metric_header(out, "obr_update_latency_seconds", "histogram",
+                       "From a frame read off the socket to the listener's book callback.");
   for (std::size_t i = 0; i < LatencyHistogram::kBoundsNs.size(); ++i) {
     out += "obr_update_latency_seconds_bucket{le=\"" + seconds(LatencyHistogram::kBoundsNs[i]) + "\"} " +
            std::to_string(latency.cumulative_le(i)) + '\n';

@@ -42,5 +42,8 @@ HealthReport render_health(const std::vector<BookStatus>& books);
 // render_metrics: Prometheus text. `venue_statuses` becomes obr_venue_status{venue,status} 1.
 std::string render_metrics(const EngineStats& stats, const std::vector<BookStatus>& books,
                            const LatencyHistogram& latency, const VenueStatuses& venue_statuses = {});
+// append_metric_header: a metric family's "# HELP" and "# TYPE" lines, for the text that
+// Engine::add_metrics appends (BusNode::metrics).
+void append_metric_header(std::string& out, std::string_view name, std::string_view type, std::string_view help);
 
 }  // namespace obr::engine

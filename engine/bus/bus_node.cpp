@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "connectors/net/event_loop.h"
+#include "engine/observability.h"
 
 namespace obr::bus {
 namespace {
@@ -461,13 +462,16 @@ std::string BusNode::metrics() const {
   const BusStats s = stats();
   std::string out;
   struct Sample {
-    absl::string_view labels;  // "" or {k="v"}
+    std::string_view labels;  // "" or {k="v"}
     std::uint64_t value;
   };
-  const auto family = [&out](absl::string_view name, absl::string_view type, absl::string_view help,
+  const auto family = [&out](std::string_view name, std::string_view type, std::string_view help,
                              std::initializer_list<Sample> samples) {
-    absl::StrAppend(&out, "# HELP ", name, " ", help, "\n# TYPE ", name, " ", type, "\n");
-    for (const Sample& x : samples) absl::StrAppend(&out, name, x.labels, " ", x.value, "\n");
+    engine::append_metric_header(out, name, type, help);
+    for (const Sample& x : samples) {
+      out.append(name).append(x.labels);
+      absl::StrAppend(&out, " ", x.value, "\n");
+    }
   };
   family("obr_bus_messages_total", "counter", "Book messages published on the bus, by type.",
          {{"{type=\"change\"}", s.changes}, {"{type=\"state\"}", s.states}, {"{type=\"view\"}", s.views}});
@@ -485,7 +489,7 @@ std::string BusNode::metrics() const {
   family("obr_bus_nats_events_total", "counter", "NATS connection events.",
          {{"{event=\"disconnect\"}", s.nats_disconnects}, {"{event=\"reconnect\"}", s.nats_reconnects}});
   family("obr_bus_nats_connected", "gauge", "Whether the NATS connection is up (1) or not (0).",
-         {{"", impl_->nats->connected() ? 1u : 0u}});
+         {{"", connected() ? 1u : 0u}});
   family("obr_bus_lease_events_total", "counter", "Shard lease events (lost: taken by another engine, or lapsed).",
          {{"{event=\"acquired\"}", s.leases.acquired},
           {"{event=\"renewed\"}", s.leases.renewals},
