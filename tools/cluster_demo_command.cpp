@@ -111,8 +111,8 @@ std::string engine_config(const DemoOptions& o, int i, const std::vector<std::st
       "{\n  \"", o.venue, "\": {", venue, "},\n  \"tls\": {\"verify_peer\": true, \"ca_file\": \"", cert,
       "\"},\n  \"backoff\": {\"base_ms\": 100, \"cap_ms\": 1000, \"stable_ms\": 10000},\n  \"watchdog_ms\": 3000,\n",
       "  \"bus\": {\"nats\": [\"", nats_url, "\"], \"engine_id\": \"e", i, "\", \"shards\": ", o.shards,
-      ", \"lease_ttl_ms\": ", o.lease_ttl_ms, ", \"heartbeat_ms\": ", o.heartbeat_ms, ", \"snapshot_every_ms\": 1000",
-      "}\n}\n");
+      ", \"lease_ttl_ms\": ", o.lease_ttl_ms, ", \"heartbeat_ms\": ", o.heartbeat_ms,
+      ", \"snapshot_every_ms\": 1000}\n}\n");
 }
 
 // Checks what the replicas show against the truth, on the simulator's loop thread. The
@@ -569,9 +569,8 @@ int run_cluster_demo(int argc, char** argv) {
     std::printf(
         "{\"books_total\":%zu,\"engines\":%d,\"consumers\":%d,\"consumer_live_callbacks\":%llu,"
         "\"wrong_books_served\":%llu,\"takeovers\":%zu,\"takeover_ms_max\":%.0f,\"bus_latency_us_p50\":%.1f,"
-        "\"bus_latency_us_p99\":%.1f,\"changes_published\":%llu,\"books_live_at_end\":%zu,\"warmup_s\":%.1f,\"settle_"
-        "s\":%.2f,"
-        "\"faults_injected\":%llu,\"resyncs\":%llu,\"epoch_changes\":%llu,\"nats_reconnects\":%llu,"
+        "\"bus_latency_us_p99\":%.1f,\"changes_published\":%llu,\"books_live_at_end\":%zu,\"warmup_s\":%.1f,"
+        "\"settle_s\":%.2f,\"faults_injected\":%llu,\"resyncs\":%llu,\"epoch_changes\":%llu,\"nats_reconnects\":%llu,"
         "\"server_outage_ms\":%.0f,\"lease_ttl_ms\":%d,\"bus_latency_by_phase\":%s,\"ok\":%s%s%s%s}\n",
         sum.books_total, sum.engines, sum.consumers, static_cast<unsigned long long>(sum.consumer_live_callbacks),
         static_cast<unsigned long long>(sum.wrong_books_served), sum.takeovers, sum.takeover_ms_max,
