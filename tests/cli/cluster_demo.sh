@@ -31,6 +31,8 @@ if sum(p["messages"] for p in phases.values()) < d["changes_published"]: bad.app
 for name, p in phases.items():
     if p["messages"] == 0 or not 0 < p["p50_us"] <= p["p99_us"]: bad.append(f"phase {name}: {p}")
 if not 0 < d["bus_latency_us_p50"] <= d["bus_latency_us_p99"]: bad.append("latency quantiles")
+# The judged run starts after the warm-up's backlog drained: a quarter second at least, 10 s at most.
+if not 0.25 <= d["settle_s"] < 10.5: bad.append(f"settle_s: {d['settle_s']}")
 for b in bad: print("cluster-demo:", b)
 sys.exit(1 if bad else 0)
 PY
